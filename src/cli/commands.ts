@@ -1,0 +1,1 @@
+// Imports every subcommand module so that it registers itself with the CLI.

@@ -1,0 +1,18 @@
+import { errorCatalog, isRetryableCategory } from './catalog.js';
+import type { ErrorCategory } from './catalog.types.js';
+
+/** The base class of errors the server raises on purpose; `code` is always catalogued. */
+export class ServerError extends Error {
+  readonly code: string;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+
+  constructor(code: string, message?: string, options?: { cause?: unknown }) {
+    const entry = errorCatalog.get(code);
+    super(message ?? entry?.message ?? code, options);
+    this.name = 'ServerError';
+    this.code = code;
+    this.category = entry?.category ?? 'server';
+    this.retryable = isRetryableCategory(this.category);
+  }
+}

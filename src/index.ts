@@ -1,0 +1,4 @@
+/**
+ * The package's public entry: `import { Response } from 'streamfork'`.
+ */
+export {};
