@@ -3,9 +3,25 @@
  * merges them, and `docs/errors.md` is generated from the result (kept in sync by a test).
  */
 import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.types.js';
+import { apiCodes } from './codes/api.js';
 import { generalCodes } from './codes/general.js';
+import { mediaCodes } from './codes/media.js';
+import { rtpCodes } from './codes/rtp.js';
+import { sipCodes } from './codes/sip.js';
+import { storageCodes } from './codes/storage.js';
+import { streamCodes } from './codes/stream.js';
+import { xmlCodes } from './codes/xml.js';
 
-const sections: readonly CatalogSection[] = [generalCodes];
+const sections: readonly CatalogSection[] = [
+  generalCodes,
+  xmlCodes,
+  streamCodes,
+  mediaCodes,
+  sipCodes,
+  rtpCodes,
+  apiCodes,
+  storageCodes,
+];
 
 function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry> {
   const map = new Map<string, CatalogEntry>();
