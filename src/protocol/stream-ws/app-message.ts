@@ -1,0 +1,237 @@
+/**
+ * Parses the messages the app sends over the stream WebSocket (spec §5, §12, D14): `playAudio`,
+ * `checkpoint`, `clearAudio`, `sendDTMF` and the Vobiz-style `stop`. Lenient about shape, strict about
+ * audio: a payload that is not the negotiated format is refused with ERR_STREAM_FORMAT_MISMATCH rather
+ * than played as noise. Never throws.
+ * Plivo reference: https://www.plivo.com/docs/voice/xml/the-stream-element/play-audio-event
+ */
+import { Buffer } from 'node:buffer';
+
+import type { StreamErrorCode } from '../../errors/codes/stream.js';
+import { fail, ok, type ParseFailure, type ParseResult } from '../../errors/result.js';
+import { base64Problem, decodeBase64 } from './base64.js';
+import { parseMediaType, type MediaFormat } from './formats.js';
+import { readWav } from './wav.js';
+
+/** A message from the app, reduced to what the engine acts on. */
+export type AppMessage =
+  | {
+      readonly event: 'playAudio';
+      /** Raw audio in the stream's negotiated format (WAV header stripped for legacy `wav`). */
+      readonly audio: Uint8Array;
+    }
+  | { readonly event: 'checkpoint'; readonly name: string }
+  | { readonly event: 'clearAudio' }
+  | { readonly event: 'sendDTMF'; readonly digits: string }
+  /** Vobiz-style: same effect as the app closing the socket (spec §5.5). */
+  | { readonly event: 'stop' }
+  /** Unknown events etc.: to be logged and ignored. */
+  | { readonly event: 'ignored'; readonly reason: string };
+
+/** Options of {@link parseAppMessage}. */
+export interface ParseAppMessageOptions {
+  /** Largest message parsed, in UTF-8 bytes; larger ones fail with ERR_STREAM_MESSAGE_TOO_LARGE. Default 4 MiB. */
+  readonly maxMessageBytes?: number;
+  /**
+   * D6: byte order of L16 on this stream (default true, little-endian). Only used to convert the
+   * samples of a legacy `wav` payload, which are always little-endian in the file.
+   */
+  readonly l16LittleEndian?: boolean;
+  /** Longest `sendDTMF` digit string accepted. Default 128. */
+  readonly maxDtmfDigits?: number;
+}
+
+/** Default of {@link ParseAppMessageOptions.maxMessageBytes}: 4 MiB. */
+export const DEFAULT_MAX_APP_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+const CLEAR_AUDIO: AppMessage = Object.freeze({ event: 'clearAudio' });
+const STOP: AppMessage = Object.freeze({ event: 'stop' });
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const dtmfDigits = /^[0-9A-Da-d*#]+$/;
+
+interface Failure {
+  readonly ok: false;
+  readonly error: ParseFailure;
+}
+
+function failure(code: StreamErrorCode, detail: string): Failure {
+  return fail({ code, detail });
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Shortens app-controlled text before it goes into a detail or reason. */
+function clip(text: string): string {
+  return text.length > 64 ? `${text.slice(0, 61)}...` : text;
+}
+
+function utf8Length(text: string, limit: number): number {
+  // UTF-8 needs at least one byte per UTF-16 unit and at most three: measure only when it matters.
+  return text.length > limit || text.length * 3 <= limit ? text.length : Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * Parses one text frame from the app. `format` is the stream's negotiated format. Returns an
+ * `AppMessage`, or a failure with an ERR_STREAM_* code; unknown events are `ignored`, not failures.
+ */
+export function parseAppMessage(
+  data: string | Uint8Array,
+  format: MediaFormat,
+  opts: ParseAppMessageOptions = {},
+): ParseResult<AppMessage> {
+  const limit = opts.maxMessageBytes ?? DEFAULT_MAX_APP_MESSAGE_BYTES;
+  const size = typeof data === 'string' ? utf8Length(data, limit) : data.byteLength;
+  if (size > limit) {
+    return failure('ERR_STREAM_MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit}`);
+  }
+  let text: string;
+  try {
+    text = typeof data === 'string' ? data : utf8.decode(data);
+  } catch {
+    return failure('ERR_STREAM_NOT_JSON', 'message is not valid UTF-8');
+  }
+  let msg: unknown;
+  try {
+    msg = JSON.parse(text);
+  } catch {
+    return failure('ERR_STREAM_NOT_JSON', 'message is not valid JSON');
+  }
+  if (!isRecord(msg) || typeof msg['event'] !== 'string') {
+    return failure('ERR_STREAM_BAD_MESSAGE', 'message is not a JSON object with a string "event"');
+  }
+  // `streamId` is optional and not checked: the socket already identifies the stream (§5.2).
+  const event = msg['event'];
+  switch (event) {
+    case 'playAudio':
+      return parsePlayAudio(msg['media'], format, opts);
+    case 'checkpoint':
+      return parseCheckpoint(msg['name']);
+    case 'clearAudio':
+      return ok(CLEAR_AUDIO);
+    case 'sendDTMF':
+      return parseSendDtmf(msg['dtmf'], opts.maxDtmfDigits ?? 128);
+    case 'stop':
+      return ok(STOP);
+    default:
+      return ok({ event: 'ignored', reason: `unknown event "${clip(event)}"` });
+  }
+}
+
+function parseCheckpoint(name: unknown): ParseResult<AppMessage> {
+  if (typeof name !== 'string' || name === '') {
+    return failure('ERR_STREAM_BAD_CHECKPOINT', 'checkpoint "name" must be a non-empty string');
+  }
+  return ok({ event: 'checkpoint', name });
+}
+
+function parseSendDtmf(dtmf: unknown, maxDigits: number): ParseResult<AppMessage> {
+  if (typeof dtmf !== 'string' || !dtmfDigits.test(dtmf)) {
+    return failure('ERR_STREAM_BAD_DTMF', 'sendDTMF "dtmf" must be a string of 0-9, A-D, * and #');
+  }
+  if (dtmf.length > maxDigits) {
+    return failure('ERR_STREAM_BAD_DTMF', `sendDTMF has ${dtmf.length} digits; at most ${maxDigits} are accepted`);
+  }
+  return ok({ event: 'sendDTMF', digits: dtmf.toUpperCase() });
+}
+
+/** `sampleRate` as a number or numeric string; undefined when absent; NaN when unreadable. */
+function readSampleRate(value: unknown): number | undefined {
+  if (value === undefined || value === null) {
+    return undefined;
+  }
+  if (typeof value === 'number') {
+    return value;
+  }
+  if (typeof value === 'string' && value.trim() !== '') {
+    return Number(value.trim());
+  }
+  return Number.NaN;
+}
+
+/** Checks the declared contentType/sampleRate against the stream. Returns whether the payload is a WAV file. */
+function checkDeclaredFormat(media: Record<string, unknown>, format: MediaFormat): Failure | { wav: boolean } {
+  const contentType = media['contentType'];
+  if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') {
+    return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.contentType" must be a string');
+  }
+  const sampleRate = readSampleRate(media['sampleRate']);
+  if (sampleRate !== undefined && sampleRate !== format.sampleRateHz) {
+    const raw = media['sampleRate'];
+    const shown = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : typeof raw;
+    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio sampleRate ${clip(shown)} differs from the stream's ${format.sampleRateHz}`);
+  }
+  if (typeof contentType !== 'string' || contentType.trim() === '') {
+    return { wav: false };
+  }
+  const declared = parseMediaType(contentType);
+  if (declared === undefined) {
+    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio contentType "${clip(contentType)}" is not ${format.encoding}`);
+  }
+  if (declared.rateHz !== undefined && declared.rateHz !== format.sampleRateHz) {
+    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`);
+  }
+  if (declared.kind === 'raw' || declared.kind === 'wav') {
+    return { wav: declared.kind === 'wav' };
+  }
+  if (declared.kind !== format.encoding) {
+    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`);
+  }
+  return { wav: false };
+}
+
+/** Strips and checks a legacy WAV payload: its own format must be the stream's. */
+function unwrapWav(bytes: Uint8Array, format: MediaFormat, littleEndian: boolean): Failure | Uint8Array {
+  const wav = readWav(bytes);
+  if (typeof wav === 'string') {
+    return failure('ERR_STREAM_BAD_WAV', wav);
+  }
+  const isL16 = wav.formatTag === 1 && wav.bitsPerSample === 16;
+  const isMulaw = wav.formatTag === 7 && wav.bitsPerSample === 8;
+  const encoding = isL16 ? 'audio/x-l16' : isMulaw ? 'audio/x-mulaw' : undefined;
+  if (encoding !== format.encoding || wav.channels !== 1 || wav.sampleRateHz !== format.sampleRateHz) {
+    const described = `format ${wav.formatTag}, ${wav.bitsPerSample} bit, ${wav.channels} ch, ${wav.sampleRateHz} Hz`;
+    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio WAV (${described}) is not mono ${format.contentType}`);
+  }
+  if (isL16 && !littleEndian) {
+    // The WAV file is little-endian; this stream's L16 is big-endian (D6 setting). Swap in place.
+    const data = wav.data;
+    for (let i = 0; i + 1 < data.length; i += 2) {
+      const lo = data[i] ?? 0;
+      data[i] = data[i + 1] ?? 0;
+      data[i + 1] = lo;
+    }
+  }
+  return wav.data;
+}
+
+function parsePlayAudio(media: unknown, format: MediaFormat, opts: ParseAppMessageOptions): ParseResult<AppMessage> {
+  if (!isRecord(media)) {
+    return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio has no "media" object');
+  }
+  const payload = media['payload'];
+  if (typeof payload !== 'string') {
+    return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.payload" must be a base64 string');
+  }
+  const declared = checkDeclaredFormat(media, format);
+  if ('ok' in declared) {
+    return declared;
+  }
+  const problem = base64Problem(payload);
+  if (problem !== undefined) {
+    return failure('ERR_STREAM_BAD_BASE64', problem);
+  }
+  let audio = decodeBase64(payload);
+  if (declared.wav) {
+    const unwrapped = unwrapWav(audio, format, opts.l16LittleEndian ?? true);
+    if ('ok' in unwrapped) {
+      return unwrapped;
+    }
+    audio = unwrapped;
+  }
+  if (audio.length % format.bytesPerSample !== 0) {
+    return failure('ERR_STREAM_PARTIAL_SAMPLE', `payload of ${audio.length} bytes is not a whole number of ${format.bytesPerSample}-byte samples`);
+  }
+  return ok({ event: 'playAudio', audio });
+}
