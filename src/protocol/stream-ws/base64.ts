@@ -22,7 +22,11 @@ export function base64Problem(text: string): string | undefined {
   return undefined;
 }
 
-/** Decodes text already checked by {@link base64Problem}. The result may be a slice of Node's pool. */
+/**
+ * Decodes text already checked by {@link base64Problem}. Returns a plain Uint8Array (not a Buffer) that
+ * may share memory with Node's buffer pool; the caller owns it.
+ */
 export function decodeBase64(text: string): Uint8Array {
-  return Buffer.from(text, 'base64');
+  const buf = Buffer.from(text, 'base64');
+  return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
 }
