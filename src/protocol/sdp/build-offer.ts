@@ -1,0 +1,75 @@
+/**
+ * Our SDP offer for outbound calls (RFC 3264 §5): PCMU and PCMA (static PTs) plus telephone-event,
+ * and reading the peer's answer (RFC 3264 §7).
+ * https://www.rfc-editor.org/rfc/rfc3264#section-5
+ */
+import { fail, ok, type ParseResult } from '../../errors/result.js';
+import { parseSdp } from './parse-sdp.js';
+import { connectionOf, directionOf, findTelephoneEvent, isHoldAddress, offeredFormats } from './sdp-audio.js';
+import type { G711Codec, NegotiatedAudio, SdpDirection, SdpOrigin } from './sdp.types.js';
+import { g711, writeAudioSdp } from './write-audio-sdp.js';
+
+/** Options for {@link buildOffer}. */
+export interface BuildOfferOptions {
+  readonly localAddress: string;
+  readonly localPort: number;
+  readonly origin: SdpOrigin;
+  /** Codecs in preference order. Default `['PCMU', 'PCMA']`. */
+  readonly codecs?: readonly G711Codec[];
+  /** Dynamic PT for telephone-event (RFC 4733), or null to leave it out. Default 101. */
+  readonly telephoneEventPayloadType?: number | null;
+  /** Default 20 ms. */
+  readonly ptimeMs?: number;
+  /** Default sendrecv. */
+  readonly direction?: SdpDirection;
+}
+
+/** Writes our audio offer (RFC 3264 §5.1). */
+export function buildOffer(options: BuildOfferOptions): string {
+  const te = options.telephoneEventPayloadType === undefined ? 101 : options.telephoneEventPayloadType;
+  return writeAudioSdp({
+    origin: options.origin,
+    address: options.localAddress,
+    port: options.localPort,
+    codecs: (options.codecs ?? ['PCMU', 'PCMA']).map(g711),
+    ...(te === null ? {} : { telephoneEvent: { payloadType: te, events: '0-16' } }),
+    ptimeMs: options.ptimeMs ?? 20,
+    direction: options.direction ?? 'sendrecv',
+  });
+}
+
+/**
+ * Reads the answer to an offer made with {@link buildOffer} (RFC 3264 §7): the first audio stream with a
+ * non-zero port, and its first codec that we offered. `ERR_SDP_BAD_ANSWER` when nothing matches.
+ */
+export function readAnswer(answer: string, offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction'> = {}): ParseResult<NegotiatedAudio> {
+  const parsed = parseSdp(answer);
+  if (!parsed.ok) {
+    return parsed;
+  }
+  const sdp = parsed.value;
+  const media = sdp.media.find((m) => m.type === 'audio' && m.port > 0);
+  if (media === undefined) {
+    return fail({ code: 'ERR_SDP_BAD_ANSWER', detail: 'the answer rejected or lacks the audio stream' });
+  }
+  const ours = offered.codecs ?? ['PCMU', 'PCMA'];
+  const format = offeredFormats(media).find(
+    (f) => (f.name === 'PCMU' || f.name === 'PCMA') && f.clockRateHz === 8000 && ours.includes(f.name),
+  );
+  if (format === undefined) {
+    return fail({ code: 'ERR_SDP_BAD_ANSWER', detail: 'the answer picked a codec we did not offer' });
+  }
+  const remoteAddress = connectionOf(sdp, media) ?? '0.0.0.0';
+  const remoteDirection = directionOf(sdp, media);
+  const telephoneEvent = findTelephoneEvent(media);
+  return ok({
+    codec: { name: format.name as G711Codec, payloadType: format.payloadType, clockRateHz: 8000 },
+    ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
+    remoteAddress,
+    remotePort: media.port,
+    remoteDirection,
+    localDirection: offered.direction ?? 'sendrecv',
+    onHold: remoteDirection === 'recvonly' || remoteDirection === 'inactive' || isHoldAddress(remoteAddress),
+    ptimeMs: offered.ptimeMs ?? 20,
+  });
+}

@@ -1,0 +1,141 @@
+/**
+ * The answerer side of offer/answer for one audio stream (RFC 3264 §6): pick PCMU or PCMA, keep the
+ * offerer's telephone-event payload type (RFC 4733 §7.1.1), mirror the direction, reject every other
+ * m= line with port 0, and write the answer SDP. Never throws on bad SDP.
+ * https://www.rfc-editor.org/rfc/rfc3264#section-6
+ */
+import type { MediaDescription, SessionDescription } from 'sdp-transform';
+
+import { fail, ok, type ParseResult } from '../../errors/result.js';
+import { parseSdp } from './parse-sdp.js';
+import {
+  answerDirection,
+  connectionOf,
+  directionOf,
+  findTelephoneEvent,
+  isHoldAddress,
+  offeredFormats,
+} from './sdp-audio.js';
+import type { G711Codec, NegotiatedAudio, NegotiatedCodec, SdpFailure, SdpOrigin } from './sdp.types.js';
+import { writeAudioSdp } from './write-audio-sdp.js';
+
+/** Options for {@link negotiateAnswer}. */
+export interface NegotiateAnswerOptions {
+  /** Our RTP address, written in c= and o=. */
+  readonly localAddress: string;
+  /** Our RTP port. */
+  readonly localPort: number;
+  /** The codecs we accept, in our preference order. Default `['PCMU', 'PCMA']`. */
+  readonly codecs?: readonly G711Codec[];
+  /** Follow the offer's order (true, default) or ours (false) when both sides support several codecs. */
+  readonly preferOfferOrder?: boolean;
+  /** Accept telephone-event when offered. Default true. */
+  readonly telephoneEvent?: boolean;
+  /** Packetization time we send with. Default 20 ms. */
+  readonly ptimeMs?: number;
+  /** Our o= identity; on a re-INVITE pass the previous answer's origin and its SDP as `previousAnswer`. */
+  readonly origin: SdpOrigin;
+  /**
+   * The SDP we answered last time in this session. When the new answer differs, the session version
+   * increments (RFC 3264 §8); when it is the same, the version stays.
+   */
+  readonly previousAnswer?: string;
+  /** The agent name in Warning values. Default `streamfork`. */
+  readonly warnAgent?: string;
+}
+
+/** A successful negotiation: the answer to send and what was agreed. */
+export interface NegotiatedAnswer {
+  readonly answer: string;
+  readonly audio: NegotiatedAudio;
+  /** The origin written in the answer (keep it for the next re-INVITE). */
+  readonly origin: SdpOrigin;
+}
+
+const supportedProtocols = new Set(['RTP/AVP', 'RTP/AVPF']);
+
+function refuse(code: string, status: 400 | 488, warnCode: number, text: string, agent: string, detail: string): ParseResult<never, SdpFailure> {
+  return fail({ code, detail, sipStatus: status, warning: `${warnCode} ${agent} "${text}"` });
+}
+
+function pickCodec(media: MediaDescription, ours: readonly G711Codec[], offerOrder: boolean): NegotiatedCodec | undefined {
+  const usable = offeredFormats(media).filter(
+    (f): f is typeof f & { name: G711Codec } => (f.name === 'PCMU' || f.name === 'PCMA') && f.clockRateHz === 8000 && ours.includes(f.name),
+  );
+  const ranked = offerOrder ? usable : [...usable].sort((a, b) => ours.indexOf(a.name) - ours.indexOf(b.name));
+  const first = ranked[0];
+  return first === undefined ? undefined : { name: first.name, payloadType: first.payloadType, clockRateHz: 8000 };
+}
+
+function isCandidate(media: MediaDescription): boolean {
+  return media.type === 'audio' && media.port > 0 && supportedProtocols.has(media.protocol);
+}
+
+function classifyFailure(sdp: SessionDescription, agent: string): ParseResult<never, SdpFailure> {
+  const audio = sdp.media.filter((m) => m.type === 'audio' && m.port > 0);
+  if (audio.length === 0) {
+    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 304, 'Media type not available', agent, 'no active audio stream offered');
+  }
+  if (!audio.some((m) => supportedProtocols.has(m.protocol))) {
+    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 302, 'Incompatible transport protocol', agent, `only ${audio[0]?.protocol ?? '?'} offered`);
+  }
+  return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 305, 'Incompatible media format', agent, 'no PCMU or PCMA offered');
+}
+
+/**
+ * Answers a remote SDP offer (RFC 3264 §6.1). On failure the result carries 488 (or 400 for malformed SDP)
+ * and a Warning text (RFC 3261 §20.43 codes 302/304/305/399).
+ */
+export function negotiateAnswer(offer: string, options: NegotiateAnswerOptions): ParseResult<NegotiatedAnswer, SdpFailure> {
+  const agent = options.warnAgent ?? 'streamfork';
+  const parsed = parseSdp(offer);
+  if (!parsed.ok) {
+    return refuse(parsed.error.code, 400, 399, 'Malformed SDP', agent, parsed.error.detail);
+  }
+  const sdp = parsed.value;
+  const ours = options.codecs ?? ['PCMU', 'PCMA'];
+  let chosen: { index: number; codec: NegotiatedCodec } | undefined;
+  for (let i = 0; i < sdp.media.length && chosen === undefined; i++) {
+    const media = sdp.media[i];
+    if (media !== undefined && isCandidate(media)) {
+      const codec = pickCodec(media, ours, options.preferOfferOrder ?? true);
+      chosen = codec === undefined ? undefined : { index: i, codec };
+    }
+  }
+  const media = chosen === undefined ? undefined : sdp.media[chosen.index];
+  if (chosen === undefined || media === undefined) {
+    return classifyFailure(sdp, agent);
+  }
+  const remoteAddress = connectionOf(sdp, media) ?? '0.0.0.0';
+  const remoteDirection = directionOf(sdp, media);
+  const telephoneEvent = options.telephoneEvent === false ? undefined : findTelephoneEvent(media);
+  const audio: NegotiatedAudio = {
+    codec: chosen.codec,
+    ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
+    remoteAddress,
+    remotePort: media.port,
+    remoteDirection,
+    localDirection: answerDirection(remoteDirection),
+    onHold: remoteDirection === 'sendonly' || remoteDirection === 'inactive' || isHoldAddress(remoteAddress),
+    ptimeMs: options.ptimeMs ?? 20,
+  };
+  const write = (origin: SdpOrigin): string =>
+    writeAudioSdp({
+      origin,
+      address: options.localAddress,
+      port: options.localPort,
+      codecs: [chosen.codec],
+      ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
+      ptimeMs: audio.ptimeMs,
+      direction: audio.localDirection,
+      audioIndex: chosen.index,
+      mirror: sdp.media,
+    });
+  let origin = options.origin;
+  let answer = write(origin);
+  if (options.previousAnswer !== undefined && answer !== options.previousAnswer) {
+    origin = { ...origin, sessionVersion: origin.sessionVersion + 1 };
+    answer = write(origin);
+  }
+  return ok({ answer, audio, origin });
+}
