@@ -1,0 +1,349 @@
+/**
+ * The one server configuration schema (STYLE.md 5.7). Every key carries its type, default, unit and a
+ * one-line doc here; its environment variable name is derived from its path (`envNameFor`). Types
+ * (`Config`), validation (`load.ts`), `docs/config.md` and `.env.example` all derive from this module.
+ *
+ * Conventions: `additionalProperties: false` on every object (unknown keys are errors); quantities carry
+ * their unit in the key (`timeoutMs`, `bufferSeconds`) and in the `unit` annotation; optional features
+ * are `X | null` with a `null` default rather than absent keys.
+ */
+import { Type, type Static, type TSchema } from 'typebox';
+
+/** Annotations every leaf key carries besides its JSON Schema keywords. */
+interface KeyDoc {
+  /** One line, shown in docs/config.md and .env.example. */
+  readonly description: string;
+  /** Unit of the value (`ms`, `s`, `bytes`, `port`, …), or omitted for unitless values. */
+  readonly unit?: string;
+}
+
+const closed = { additionalProperties: false } as const;
+
+/** String constraints; `expected` is the human wording used in error messages for a pattern. */
+interface StrRules {
+  readonly minLength?: number;
+  readonly pattern?: string;
+  readonly expected?: string;
+}
+
+function str(defaultValue: string, doc: KeyDoc, extra: StrRules = {}) {
+  return Type.String({ ...extra, default: defaultValue, ...doc });
+}
+
+function int(defaultValue: number, minimum: number, maximum: number, doc: KeyDoc) {
+  return Type.Integer({ minimum, maximum, default: defaultValue, ...doc });
+}
+
+function bool(defaultValue: boolean, doc: KeyDoc) {
+  return Type.Boolean({ default: defaultValue, ...doc });
+}
+
+function nullableStr(doc: KeyDoc, extra: StrRules = { minLength: 1 }) {
+  return Type.Union([Type.String({ ...extra }), Type.Null()], { default: null, ...doc });
+}
+
+/** An `http://` or `https://` URL. */
+const httpUrl: StrRules = { pattern: '^https?://[^\\s]+$', expected: 'http:// or https:// URL' };
+function httpMethod(doc: KeyDoc) {
+  return Type.Union([Type.Literal('GET'), Type.Literal('POST')], { default: 'POST', ...doc });
+}
+
+const SipTransport = Type.Union([Type.Literal('udp'), Type.Literal('tcp')]);
+
+const SipUser = Type.Object(
+  {
+    username: Type.String({ minLength: 1, description: 'SIP digest username.' }),
+    password: Type.String({ minLength: 1, description: 'SIP digest password (redacted in logs).' }),
+  },
+  closed,
+);
+
+const InboundAuth = Type.Object(
+  {
+    realm: str('streamfork', { description: 'Digest realm offered in 401 challenges.' }, { minLength: 1 }),
+    users: Type.Array(SipUser, {
+      minItems: 1,
+      description: 'Accepted credentials; env form `user:pass,user2:pass2` or a JSON array.',
+    }),
+  },
+  closed,
+);
+
+const Trunk = Type.Object(
+  {
+    uri: Type.String({ pattern: '^sips?:[^\\s]+$', expected: 'sip: or sips: URI', description: 'SIP URI of the trunk/proxy for outbound calls (`sip:host:port`).' }),
+    username: nullableStr({ description: 'Digest username for the trunk, or null for none.' }),
+    password: nullableStr({ description: 'Digest password for the trunk (redacted in logs).' }),
+    fromUser: nullableStr({ description: 'User part of the From header, or null to use the call\'s `from`.' }),
+    fromDomain: nullableStr({ description: 'Host part of the From header, or null to use sip.publicAddress.' }),
+  },
+  closed,
+);
+
+const Sip = Type.Object(
+  {
+    host: str('127.0.0.1', { description: 'Address the SIP listener binds to.' }, { minLength: 1 }),
+    port: int(5060, 1, 65535, { description: 'SIP listening port (UDP and TCP).', unit: 'port' }),
+    transports: Type.Array(SipTransport, {
+      minItems: 1,
+      uniqueItems: true,
+      default: ['udp', 'tcp'],
+      description: 'SIP transports to listen on; env form `udp,tcp`.',
+    }),
+    publicAddress: nullableStr({ description: 'Address written into Via/Contact/SDP when behind NAT; null uses sip.host.' }),
+    allowFrom: Type.Array(Type.String({ minLength: 1 }), {
+      default: ['127.0.0.1/32', '::1/128'],
+      description: 'Source addresses/CIDRs allowed to send SIP requests; env form comma-separated.',
+    }),
+    inboundAuth: Type.Union([InboundAuth, Type.Null()], {
+      default: null,
+      description: 'Digest authentication demanded of inbound INVITEs, or null for none (rely on allowFrom).',
+    }),
+    trunk: Type.Union([Trunk, Type.Null()], {
+      default: null,
+      description: 'Outbound SIP trunk for REST-created calls, or null to dial the `to` URI directly.',
+    }),
+  },
+  closed,
+);
+
+const Rtp = Type.Object(
+  {
+    host: str('127.0.0.1', { description: 'Address RTP sockets bind to.' }, { minLength: 1 }),
+    portMin: int(20000, 1024, 65535, { description: 'Lowest UDP port of the RTP range (even ports are used).', unit: 'port' }),
+    portMax: int(20999, 1024, 65535, { description: 'Highest UDP port of the RTP range (inclusive).', unit: 'port' }),
+    recvBufferBytes: int(262144, 0, 67108864, {
+      description: 'SO_RCVBUF requested per RTP socket; 0 keeps the OS default.',
+      unit: 'bytes',
+    }),
+  },
+  closed,
+);
+
+const Tls = Type.Object(
+  {
+    certFile: Type.String({ minLength: 1, description: 'Path to the PEM certificate chain.' }),
+    keyFile: Type.String({ minLength: 1, description: 'Path to the PEM private key.' }),
+  },
+  closed,
+);
+
+const Http = Type.Object(
+  {
+    host: str('127.0.0.1', { description: 'Address the REST API binds to.' }, { minLength: 1 }),
+    port: int(8080, 1, 65535, { description: 'REST API listening port.', unit: 'port' }),
+    tls: Type.Union([Tls, Type.Null()], { default: null, description: 'Serve HTTPS with these files, or null for plain HTTP.' }),
+    bodyLimitBytes: int(1048576, 1024, 104857600, { description: 'Largest REST request body accepted.', unit: 'bytes' }),
+  },
+  closed,
+);
+
+const Auth = Type.Object(
+  {
+    authId: str(
+      'MASTREAMFORK00000000',
+      { description: 'Account auth ID (Plivo-shaped `MA` + 18 characters); the user part of REST Basic auth and of /v1/Account/{auth_id}/.' },
+      { pattern: '^[A-Za-z0-9]{2,64}$', expected: '2-64 letters and digits' },
+    ),
+    authToken: Type.String({
+      minLength: 1,
+      description: 'Account auth token: REST Basic auth password and the key of X-Plivo-Signature-V3. Required, no default.',
+    }),
+  },
+  closed,
+);
+
+const Answer = Type.Object(
+  {
+    answerUrl: nullableStr({ description: 'URL fetched for the XML of inbound calls; null rejects inbound calls.' }, httpUrl),
+    answerMethod: httpMethod({ description: 'HTTP method for answerUrl.' }),
+    fallbackUrl: nullableStr({ description: 'URL fetched when answerUrl fails, or null.' }, httpUrl),
+    fallbackMethod: httpMethod({ description: 'HTTP method for fallbackUrl.' }),
+    hangupUrl: nullableStr({ description: 'URL notified when an inbound call ends, or null.' }, httpUrl),
+    hangupMethod: httpMethod({ description: 'HTTP method for hangupUrl.' }),
+    timeoutMs: int(5000, 100, 120000, { description: 'Timeout of one answer/fallback/hangup URL request.', unit: 'ms' }),
+    attempts: int(1, 1, 10, { description: 'Attempts at answerUrl before falling back (1 = no retry).' }),
+    maxXmlBytes: int(102400, 1024, 1048576, { description: 'Largest answer XML document accepted (Plivo: 100 KB).', unit: 'bytes' }),
+  },
+  closed,
+);
+
+const Storage = Type.Object(
+  {
+    driver: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], {
+      default: 'sqlite',
+      description: 'Call/stream record store: `sqlite` (durable) or `memory` (lost on exit; tests only).',
+    }),
+    dataDir: str('./.data', { description: 'Directory holding the SQLite database (created if missing).' }, { minLength: 1 }),
+  },
+  closed,
+);
+
+const Stream = Type.Object(
+  {
+    extraHeadersMode: Type.Union([Type.Literal('semicolon'), Type.Literal('verbatim')], {
+      default: 'semicolon',
+      description: '`extra_headers` on the wire: k=v pairs re-joined with `;` (D4) or the attribute verbatim.',
+    }),
+    l16ByteOrder: Type.Union([Type.Literal('little'), Type.Literal('big')], {
+      default: 'little',
+      description: 'Byte order of audio/x-l16 payloads in both directions (D6).',
+    }),
+    sendStop: bool(false, { description: 'Send a `stop` event just before closing the WebSocket (D7).' }),
+    connectAttempts: int(3, 1, 10, { description: 'WebSocket connect attempts in total, first included (D10).' }),
+    connectTimeoutMs: int(5000, 100, 60000, { description: 'Timeout of one WebSocket connect attempt (D10).', unit: 'ms' }),
+    connectBackoffMs: int(500, 0, 30000, { description: 'Pause between WebSocket connect attempts (D10).', unit: 'ms' }),
+    bufferSeconds: int(40, 1, 600, { description: 'Outbound media buffered per stream before it is dropped (D11).', unit: 's' }),
+    maxStreamsPerCall: int(10, 1, 100, { description: 'Concurrent streams allowed on one call.' }),
+    wsMaxPayloadBytes: int(4194304, 1024, 67108864, { description: 'Largest WebSocket message accepted from an app.', unit: 'bytes' }),
+    signWebSocketUrlAs: Type.Union([Type.Literal('service-url'), Type.Literal('http')], {
+      default: 'http',
+      description: 'URL signed for the upgrade: `http` maps ws→http, wss→https (D8); `service-url` signs it verbatim.',
+    }),
+  },
+  closed,
+);
+
+const Tts = Type.Object(
+  {
+    engine: Type.Union([Type.Literal('espeak-ng')], { default: 'espeak-ng', description: 'Text-to-speech engine for <Speak>.' }),
+    command: str('espeak-ng', { description: 'Executable run for the espeak-ng engine (PATH lookup).' }, { minLength: 1 }),
+    voice: str('en-us', { description: 'Default voice when <Speak> names none.' }, { minLength: 1 }),
+  },
+  closed,
+);
+
+const Log = Type.Object(
+  {
+    level: Type.Union(
+      [
+        Type.Literal('fatal'),
+        Type.Literal('error'),
+        Type.Literal('warn'),
+        Type.Literal('info'),
+        Type.Literal('debug'),
+        Type.Literal('trace'),
+        Type.Literal('silent'),
+      ],
+      { default: 'info', description: 'Minimum log level.' },
+    ),
+    redact: bool(true, { description: 'Redact PII (numbers, SIP users, digits, tokens, extra headers) in logs.' }),
+    pretty: bool(false, { description: 'Human-readable logs instead of JSON lines (development).' }),
+  },
+  closed,
+);
+
+const Tuning = Type.Object(
+  {
+    jitterBufferMs: int(40, 0, 1000, { description: 'Depth of the inbound RTP jitter buffer.', unit: 'ms' }),
+    maxPlayoutQueueMs: int(120000, 1000, 3600000, { description: 'Most playAudio audio queued per stream; beyond it playAudio is refused.', unit: 'ms' }),
+    callbackTimeoutMs: int(5000, 100, 60000, { description: 'Timeout of one status callback request.', unit: 'ms' }),
+    callbackAttempts: int(3, 1, 10, { description: 'Attempts per status callback on retryable failures.' }),
+    shutdownGraceMs: int(10000, 0, 600000, { description: 'Time live calls get to end on SIGTERM before they are cut.', unit: 'ms' }),
+  },
+  closed,
+);
+
+/** The server configuration schema (TypeBox, JSON Schema underneath). */
+export const ConfigSchema = Type.Object(
+  {
+    sip: Type.Object(Sip.properties, { ...closed, default: {}, description: 'SIP listener and trunk.' }),
+    rtp: Type.Object(Rtp.properties, { ...closed, default: {}, description: 'RTP media sockets.' }),
+    http: Type.Object(Http.properties, { ...closed, default: {}, description: 'REST API listener.' }),
+    auth: Type.Object(Auth.properties, { ...closed, default: {}, description: 'Account credentials.' }),
+    answer: Type.Object(Answer.properties, { ...closed, default: {}, description: 'Inbound call XML and hangup URLs.' }),
+    storage: Type.Object(Storage.properties, { ...closed, default: {}, description: 'Durable call and stream records.' }),
+    stream: Type.Object(Stream.properties, { ...closed, default: {}, description: '<Stream> audio forking (spec Decisions D4–D11).' }),
+    tts: Type.Object(Tts.properties, { ...closed, default: {}, description: 'Text to speech for <Speak>.' }),
+    log: Type.Object(Log.properties, { ...closed, default: {}, description: 'Logging.' }),
+    tuning: Type.Object(Tuning.properties, { ...closed, default: {}, description: 'Tuning knobs; the defaults suit most deployments.' }),
+  },
+  closed,
+);
+
+/** The validated, deep-frozen server configuration passed down from the composition root. */
+export type Config = DeepReadonly<Static<typeof ConfigSchema>>;
+
+/** Names of the top-level sections. */
+export type ConfigSection = keyof Config;
+
+/** Readonly all the way down (arrays included). */
+export type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** Any subset of the configuration, as accepted for overrides (arrays and nulls replace, objects merge). */
+export type DeepPartial<T> = T extends readonly (infer U)[]
+  ? readonly U[]
+  : T extends object
+    ? { readonly [K in keyof T]?: DeepPartial<T[K]> }
+    : T;
+
+/** Prefix of every environment variable the loader reads. */
+export const ENV_PREFIX = 'STREAMFORK_';
+
+/** Environment variables with a meaning outside the schema (not config keys). */
+export const RESERVED_ENV: Readonly<Record<string, string>> = {
+  STREAMFORK_CONFIG: 'Path of a JSON config file, used when no file is passed on the command line.',
+};
+
+/**
+ * The environment variable for a key path: `STREAMFORK_` + the path's segments in UPPER_SNAKE joined
+ * by `_`, e.g. `['http', 'port']` → `STREAMFORK_HTTP_PORT`, `['rtp', 'portMin']` →
+ * `STREAMFORK_RTP_PORT_MIN`.
+ */
+export function envNameFor(path: readonly string[]): string {
+  return ENV_PREFIX + path.map((seg) => seg.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_');
+}
+
+/** A leaf of the schema: a key set by one value (scalar, array, or a null-able scalar). */
+export interface ConfigLeaf {
+  readonly path: readonly string[];
+  readonly schema: TSchema;
+  readonly env: string;
+  /** True for keys inside a null-able object (`sip.trunk.uri`): setting one makes the object non-null. */
+  readonly inNullableObject: boolean;
+}
+
+/** The object branch of an `Object | Null` union, or undefined for any other schema. */
+export function nullableObjectBranch(schema: TSchema): TSchema | undefined {
+  const anyOf = (schema as { anyOf?: readonly TSchema[] }).anyOf;
+  if (anyOf?.length !== 2) {
+    return undefined;
+  }
+  const obj = anyOf.find((s) => (s as { type?: unknown }).type === 'object');
+  const nul = anyOf.find((s) => (s as { type?: unknown }).type === 'null');
+  return obj !== undefined && nul !== undefined ? obj : undefined;
+}
+
+/** Properties of an object schema, or undefined for a non-object. */
+export function objectProperties(schema: TSchema): Readonly<Record<string, TSchema>> | undefined {
+  const s = schema as { type?: unknown; properties?: Record<string, TSchema> };
+  return s.type === 'object' ? s.properties : undefined;
+}
+
+/** Every leaf key in declaration order (sections, then keys; null-able objects are descended). */
+export function configLeaves(): readonly ConfigLeaf[] {
+  const out: ConfigLeaf[] = [];
+  const walk = (schema: TSchema, path: readonly string[], inNullable: boolean): void => {
+    const props = objectProperties(schema);
+    const branch = nullableObjectBranch(schema);
+    if (props !== undefined && path.length < 2) {
+      for (const [key, sub] of Object.entries(props)) {
+        walk(sub, [...path, key], inNullable);
+      }
+      return;
+    }
+    if (branch !== undefined) {
+      for (const [key, sub] of Object.entries(objectProperties(branch) ?? {})) {
+        walk(sub, [...path, key], true);
+      }
+      return;
+    }
+    out.push({ path, schema, env: envNameFor(path), inNullableObject: inNullable });
+  };
+  walk(ConfigSchema, [], false);
+  return out;
+}
