@@ -58,7 +58,8 @@ interface Entry {
 }
 
 /** Histogram resolution and range for lateness (values beyond the range count in the last bucket). */
-const BUCKET_MS = 0.01;
+const BUCKETS_PER_MS = 100;
+const BUCKET_MS = 1 / BUCKETS_PER_MS;
 const BUCKETS = 10_001;
 
 interface ArmedTimer {
@@ -259,7 +260,7 @@ export class MediaClockDriver {
     for (let b = 0; b < BUCKETS; b++) {
       seen += this.#histogram[b]!;
       if (seen >= rank) {
-        return b === BUCKETS - 1 ? this.#lateMaxMs : b * BUCKET_MS;
+        return b === BUCKETS - 1 ? this.#lateMaxMs : b / BUCKETS_PER_MS;
       }
     }
     return this.#lateMaxMs;
