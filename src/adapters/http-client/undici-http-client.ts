@@ -1,0 +1,73 @@
+/**
+ * The HTTP client adapter over undici: one pooled Agent, a timeout per request, bodies capped.
+ * It never rejects: failures come back as values (ports/http-client.ts).
+ */
+import { Agent, request } from 'undici';
+
+import type { HttpClient, HttpRequest, HttpResponse } from '../../ports/http-client.js';
+
+export class UndiciHttpClient implements HttpClient {
+  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+
+  async request(req: HttpRequest): Promise<HttpResponse> {
+    let url = req.url;
+    let body: string | undefined;
+    const headers: Record<string, string> = { 'user-agent': 'streamfork', ...req.headers };
+    const form = req.form ?? [];
+    const encoded = new URLSearchParams(form.map(([k, v]): [string, string] => [k, v])).toString();
+    if (req.method === 'GET') {
+      if (encoded !== '') {
+        url += (url.includes('?') ? '&' : '?') + encoded;
+      }
+    } else {
+      body = encoded;
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+    }
+    try {
+      const res = await request(url, {
+        method: req.method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        dispatcher: this.#agent,
+        headersTimeout: req.timeoutMs,
+        bodyTimeout: req.timeoutMs,
+        signal: AbortSignal.timeout(req.timeoutMs),
+      });
+      const chunks: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of res.body as AsyncIterable<Buffer>) {
+        size += chunk.length;
+        if (size > req.maxBodyBytes) {
+          res.body.destroy();
+          return { ok: false, reason: 'tooLarge', detail: `response body over ${req.maxBodyBytes} bytes` };
+        }
+        chunks.push(chunk);
+      }
+      const type = res.headers['content-type'];
+      return {
+        ok: true,
+        status: res.statusCode,
+        contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''),
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+    } catch (err) {
+      return classify(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#agent.close();
+  }
+}
+
+function classify(err: unknown): HttpResponse {
+  const e = err as { name?: string; code?: string; message?: string };
+  const detail = `${e.code ?? e.name ?? 'Error'}: ${e.message ?? String(err)}`;
+  if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e.code?.includes('TIMEOUT') ?? false)) {
+    return { ok: false, reason: 'timeout', detail };
+  }
+  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ECONNRESET' || e.code === 'EHOSTUNREACH') {
+    return { ok: false, reason: 'connect', detail };
+  }
+  return { ok: false, reason: 'other', detail };
+}

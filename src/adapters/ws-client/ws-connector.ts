@@ -1,0 +1,103 @@
+/**
+ * The WebSocket client adapter over `ws` (with bufferutil when installed). Text frames only; no
+ * compression (it costs CPU per frame and Plivo apps do not expect it).
+ */
+import WebSocket from 'ws';
+
+import type { WsConnection, WsConnectOptions, WsConnector } from '../../ports/ws-client.js';
+
+class NodeWsConnection implements WsConnection {
+  readonly #ws: WebSocket;
+
+  constructor(ws: WebSocket) {
+    this.#ws = ws;
+  }
+
+  get bufferedAmount(): number {
+    return this.#ws.bufferedAmount;
+  }
+
+  send(text: string): void {
+    if (this.#ws.readyState === WebSocket.OPEN) {
+      this.#ws.send(text);
+    }
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#ws.readyState === WebSocket.OPEN || this.#ws.readyState === WebSocket.CONNECTING) {
+      this.#ws.close(code, reason);
+      // A peer that never answers the close frame must not keep the socket open.
+      setTimeout(() => {
+        this.#ws.terminate();
+      }, 5000).unref();
+    }
+  }
+
+  terminate(): void {
+    this.#ws.terminate();
+  }
+
+  onMessage(listener: (data: string | Uint8Array, isBinary: boolean) => void): void {
+    this.#ws.on('message', (data, isBinary) => {
+      if (isBinary) {
+        listener(toBytes(data), true);
+      } else {
+        listener(toBytes(data), false);
+      }
+    });
+  }
+
+  onClose(listener: (code: number, reason: string) => void): void {
+    this.#ws.on('close', (code, reason) => {
+      listener(code, reason.toString('utf8'));
+    });
+  }
+}
+
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) {
+    return Buffer.concat(data);
+  }
+  if (data instanceof ArrayBuffer) {
+    return new Uint8Array(data);
+  }
+  return data;
+}
+
+export class NodeWsConnector implements WsConnector {
+  connect(url: string, options: WsConnectOptions): Promise<WsConnection> {
+    return new Promise((resolve, reject) => {
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, {
+          headers: options.headers,
+          handshakeTimeout: options.timeoutMs,
+          maxPayload: options.maxPayloadBytes,
+          perMessageDeflate: false,
+          followRedirects: false,
+        });
+      } catch (err) {
+        reject(err instanceof Error ? err : new Error(String(err)));
+        return;
+      }
+      const onError = (err: Error): void => {
+        ws.removeListener('open', onOpen);
+        ws.terminate();
+        reject(err);
+      };
+      const onOpen = (): void => {
+        ws.removeListener('error', onError);
+        // Errors after the handshake surface as a close (code 1006); keep a listener so none is unhandled.
+        ws.on('error', () => undefined);
+        resolve(new NodeWsConnection(ws));
+      };
+      ws.once('error', onError);
+      ws.once('open', onOpen);
+      ws.once('unexpected-response', (_req, res) => {
+        ws.removeListener('open', onOpen);
+        ws.terminate();
+        reject(new Error(`the app answered the upgrade with HTTP ${res.statusCode ?? 0}`));
+      });
+    });
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The composition root: the only place that creates adapters and hands them to the engine.
+ */
+import { type PinoLoggerOptions, createPinoLogger } from './adapters/pino-logger/pino-logger.js';
+import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
+import { MediaClockDriver } from './adapters/system-clock/media-clock-driver.js';
+import { systemClock, systemTimers } from './adapters/system-clock/system-clock.js';
+import { nodeRandom } from './adapters/node-random/node-random.js';
+import { NodeWsConnector } from './adapters/ws-client/ws-connector.js';
+import { Engine } from './engine/engine.js';
+import type { StreamSettings } from './engine/fork/stream-fork.types.js';
+import type { Logger } from './ports/logger.js';
+
+export interface RuntimeOptions {
+  readonly stream: StreamSettings;
+  readonly logger?: Logger;
+  readonly log?: PinoLoggerOptions;
+  readonly maxStreamsPerCall?: number;
+  readonly callbackTimeoutMs?: number;
+}
+
+export interface Runtime {
+  readonly engine: Engine;
+  readonly driver: MediaClockDriver;
+  readonly logger: Logger;
+  /** Waits (at most `graceMs`) for queued callbacks, then releases the HTTP pool. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function composeRuntime(opts: RuntimeOptions): Runtime {
+  const logger = opts.logger ?? createPinoLogger(opts.log);
+  const driver = new MediaClockDriver({
+    onError: (err, frameIndex) => {
+      logger.error({ err, frameIndex }, 'media clock listener threw');
+    },
+  });
+  const http = new UndiciHttpClient();
+  const engine = new Engine(
+    { ticker: driver, ws: new NodeWsConnector(), http, clock: systemClock, timers: systemTimers, random: nodeRandom, logger },
+    {
+      stream: opts.stream,
+      ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),
+      ...(opts.callbackTimeoutMs === undefined ? {} : { callbackTimeoutMs: opts.callbackTimeoutMs }),
+    },
+  );
+  return {
+    engine,
+    driver,
+    logger,
+    async close(graceMs = 5000) {
+      await Promise.race([engine.callbacks.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await http.close();
+    },
+  };
+}

@@ -1,0 +1,207 @@
+/**
+ * A call in progress: one media leg, the streams forked from it, and the audio sources that feed the
+ * caller (stream playback, XML `<Speak>`/`<Play>`). The engine ticks every call once per 20 ms frame
+ * of the shared media clock: read the caller's frame, mix what the caller hears, send it, then fork
+ * both to the streams.
+ */
+import type { Logger } from '../../ports/logger.js';
+import { ServerError } from '../../errors/server-error.js';
+import { StreamFork, type StreamForkDeps } from '../fork/stream-fork.js';
+import type { StreamSettings, StreamSpec } from '../fork/stream-fork.types.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { FRAME_SAMPLES, type LegHangup, type MediaLeg } from './media-leg.types.js';
+
+/** Something that produces audio for the caller, one 20 ms frame at a time (a prompt player). */
+export interface OutboundSource {
+  /** Writes 160 samples into `out` and returns true, or returns false when it has nothing now. */
+  render(out: Int16Array): boolean;
+}
+
+export type CallStatus = 'in-progress' | 'completed';
+
+export interface CallSessionEvents {
+  'stream-started': (fork: StreamFork) => void;
+  dtmf: (digit: string) => void;
+  ended: (hangup: LegHangup) => void;
+}
+
+export interface CallSessionOptions {
+  readonly callUuid: string;
+  readonly leg: MediaLeg;
+  readonly streamSettings: StreamSettings;
+  readonly forkDeps: StreamForkDeps;
+  readonly logger: Logger;
+  /** Most concurrent streams on one call. */
+  readonly maxStreams: number;
+  readonly newStreamId: () => string;
+}
+
+export class CallSession extends TypedEmitter<CallSessionEvents> {
+  readonly callUuid: string;
+  readonly leg: MediaLeg;
+  readonly #opts: CallSessionOptions;
+  readonly #log: Logger;
+  readonly #forks: StreamFork[] = [];
+  readonly #sources = new Set<OutboundSource>();
+  readonly #inbound = new Int16Array(FRAME_SAMPLES);
+  readonly #outbound = new Int16Array(FRAME_SAMPLES);
+  readonly #scratch = new Int16Array(FRAME_SAMPLES);
+  readonly #mix = new Int32Array(FRAME_SAMPLES);
+  #status: CallStatus = 'in-progress';
+  #hangup: LegHangup | undefined;
+  /** Frames in which the caller's leg had no audio (before the first packet, or unconcealed gaps). */
+  inboundGaps = 0;
+  frames = 0;
+  /** Errors worth keeping on the call record (answer fetch failures, XML validation errors). */
+  readonly errors: string[] = [];
+
+  constructor(opts: CallSessionOptions) {
+    super();
+    this.callUuid = opts.callUuid;
+    this.leg = opts.leg;
+    this.#opts = opts;
+    this.#log = opts.logger.child({ callUuid: opts.callUuid });
+    this.onListenerError = (err) => {
+      this.#log.error({ err }, 'call event listener threw');
+    };
+    opts.leg.on('dtmf', (digit) => {
+      this.#onDtmf(digit);
+    });
+    opts.leg.on('hangup', (hangup) => {
+      this.#end(hangup);
+    });
+  }
+
+  get status(): CallStatus {
+    return this.#status;
+  }
+
+  get hangupInfo(): LegHangup | undefined {
+    return this.#hangup;
+  }
+
+  /** Streams on this call that have not ended. */
+  get liveStreams(): readonly StreamFork[] {
+    return this.#forks.filter((f) => !f.closed);
+  }
+
+  /** Every stream started on this call, ended ones included. */
+  get allStreams(): readonly StreamFork[] {
+    return this.#forks;
+  }
+
+  /**
+   * Forks the call's audio to a new stream. Throws ServerError for a call that has ended, too many
+   * streams, or a live stream already at the same URL (the REST API maps these to 400/409).
+   */
+  startStream(spec: StreamSpec): StreamFork {
+    if (this.#status !== 'in-progress') {
+      throw new ServerError('ERR_STATE_INVALID', 'the call has ended');
+    }
+    const live = this.liveStreams;
+    if (live.length >= this.#opts.maxStreams) {
+      throw new ServerError('ERR_STATE_INVALID', `a call may have at most ${this.#opts.maxStreams} live streams`);
+    }
+    if (live.some((f) => f.spec.serviceUrl === spec.serviceUrl)) {
+      throw new ServerError('ERR_STATE_INVALID', 'an active stream already exists at this service_url');
+    }
+    const host = {
+      callUuid: this.callUuid,
+      sendDtmf: (digits: string) => {
+        this.leg.sendDtmf(digits);
+      },
+    };
+    const fork = new StreamFork(host, this.#opts.newStreamId(), spec, this.#opts.streamSettings, this.#opts.forkDeps);
+    this.#forks.push(fork);
+    this.emit('stream-started', fork);
+    fork.start();
+    return fork;
+  }
+
+  /** Adds a prompt player; it is mixed into what the caller hears until removed. */
+  addSource(source: OutboundSource): void {
+    this.#sources.add(source);
+  }
+
+  removeSource(source: OutboundSource): void {
+    this.#sources.delete(source);
+  }
+
+  /** Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown). Idempotent. */
+  hangup(cause: string, source: LegHangup['source'] = 'server'): void {
+    if (this.#status !== 'in-progress') {
+      return;
+    }
+    this.leg.hangup(cause);
+    this.#end({ cause, source });
+  }
+
+  /** One tick of the shared media clock. */
+  tick(frameIndex: number): void {
+    if (this.#status !== 'in-progress') {
+      return;
+    }
+    this.frames++;
+    if (!this.leg.readInbound(this.#inbound)) {
+      this.inboundGaps++;
+    }
+    this.#renderOutbound();
+    this.leg.writeOutbound(this.#outbound);
+    for (const fork of this.#forks) {
+      fork.onFrame(this.#inbound, this.#outbound, frameIndex);
+    }
+  }
+
+  #renderOutbound(): void {
+    const mix = this.#mix;
+    const scratch = this.#scratch;
+    let sources = 0;
+    mix.fill(0);
+    const add = (): void => {
+      sources++;
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        mix[i] = (mix[i] ?? 0) + (scratch[i] ?? 0);
+      }
+    };
+    for (const source of this.#sources) {
+      if (source.render(scratch)) {
+        add();
+      }
+    }
+    for (const fork of this.#forks) {
+      if (fork.spec.bidirectional && fork.renderPlayback(scratch)) {
+        add();
+      }
+    }
+    const out = this.#outbound;
+    if (sources === 0) {
+      out.fill(0);
+      return;
+    }
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      const v = mix[i] ?? 0;
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
+  }
+
+  #onDtmf(digit: string): void {
+    for (const fork of this.#forks) {
+      fork.onDtmf(digit);
+    }
+    this.emit('dtmf', digit);
+  }
+
+  #end(hangup: LegHangup): void {
+    if (this.#status !== 'in-progress') {
+      return;
+    }
+    this.#status = 'completed';
+    this.#hangup = hangup;
+    for (const fork of this.#forks) {
+      fork.stop('Call hangup');
+    }
+    this.#sources.clear();
+    this.#log.info({ cause: hangup.cause, source: hangup.source, frames: this.frames }, 'call ended');
+    this.emit('ended', hangup);
+  }
+}

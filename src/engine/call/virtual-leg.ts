@@ -1,0 +1,117 @@
+/**
+ * An in-process call leg: the caller's audio comes from memory (a WAV file decoded to 8 kHz, or a
+ * generator) and what streamfork sends to the caller is recorded. The engine cannot tell it from a
+ * SIP leg. Used by `streamfork call` and the component tests.
+ */
+import { FRAME_SAMPLES, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+
+export interface VirtualLegOptions {
+  /** 8 kHz mono caller audio. After it runs out the caller is silent (or it loops). */
+  readonly callerAudio: Int16Array;
+  readonly loop?: boolean;
+}
+
+export class VirtualLeg implements MediaLeg {
+  readonly #audio: Int16Array;
+  readonly #loop: boolean;
+  #readPos = 0;
+  #recorded = new Int16Array(FRAME_SAMPLES * 50 * 60);
+  #recordedLength = 0;
+  #hungUp: string | undefined;
+  readonly #dtmfListeners = new Set<MediaLegEvents['dtmf']>();
+  readonly #hangupListeners = new Set<MediaLegEvents['hangup']>();
+  /** Digits streamfork played to the caller (`sendDTMF`, `<DTMF>`). */
+  readonly sentDtmf: string[] = [];
+  /** Peak absolute sample of the last frame in each direction, for level meters. */
+  lastInboundPeak = 0;
+  lastOutboundPeak = 0;
+
+  constructor(opts: VirtualLegOptions) {
+    this.#audio = opts.callerAudio;
+    this.#loop = opts.loop ?? false;
+  }
+
+  /** The cause given when streamfork hung up, if it did. */
+  get hungUpWith(): string | undefined {
+    return this.#hungUp;
+  }
+
+  /** True once the caller's audio has been read to its end (never, when looping). */
+  get callerAudioDone(): boolean {
+    return !this.#loop && this.#readPos >= this.#audio.length;
+  }
+
+  readInbound(out: Int16Array): boolean {
+    let peak = 0;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      if (this.#readPos >= this.#audio.length && this.#loop && this.#audio.length > 0) {
+        this.#readPos = 0;
+      }
+      const v = this.#readPos < this.#audio.length ? (this.#audio[this.#readPos] ?? 0) : 0;
+      this.#readPos++;
+      out[i] = v;
+      peak = Math.max(peak, Math.abs(v));
+    }
+    this.lastInboundPeak = peak;
+    return true;
+  }
+
+  writeOutbound(frame: Int16Array): void {
+    if (this.#recordedLength + FRAME_SAMPLES > this.#recorded.length) {
+      const grown = new Int16Array(this.#recorded.length * 2);
+      grown.set(this.#recorded.subarray(0, this.#recordedLength));
+      this.#recorded = grown;
+    }
+    this.#recorded.set(frame.subarray(0, FRAME_SAMPLES), this.#recordedLength);
+    this.#recordedLength += FRAME_SAMPLES;
+    let peak = 0;
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      peak = Math.max(peak, Math.abs(frame[i] ?? 0));
+    }
+    this.lastOutboundPeak = peak;
+  }
+
+  /** Everything streamfork sent to the caller so far (8 kHz mono). */
+  recorded(): Int16Array {
+    return this.#recorded.slice(0, this.#recordedLength);
+  }
+
+  sendDtmf(digits: string): void {
+    this.sentDtmf.push(digits);
+  }
+
+  hangup(cause: string): void {
+    this.#hungUp ??= cause;
+  }
+
+  /** The virtual caller presses a key. */
+  pressDigit(digit: string): void {
+    for (const listener of this.#dtmfListeners) {
+      listener(digit);
+    }
+  }
+
+  /** The virtual caller hangs up. */
+  callerHangup(cause = 'NORMAL_CLEARING'): void {
+    if (this.#hungUp !== undefined) {
+      return;
+    }
+    this.#hungUp = cause;
+    const hangup: LegHangup = { cause, source: 'caller' };
+    for (const listener of this.#hangupListeners) {
+      listener(hangup);
+    }
+  }
+
+  on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void {
+    this.#set(event).add(listener);
+  }
+
+  off<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void {
+    this.#set(event).delete(listener);
+  }
+
+  #set<E extends keyof MediaLegEvents>(event: E): Set<MediaLegEvents[E]> {
+    return (event === 'dtmf' ? this.#dtmfListeners : this.#hangupListeners) as Set<MediaLegEvents[E]>;
+  }
+}

@@ -1,0 +1,106 @@
+/**
+ * The engine: the registry of live calls, ticked together by the one shared media clock.
+ * It owns no I/O: every port is handed in by the composition root.
+ */
+import type { Clock, Timers } from '../ports/clock.js';
+import type { HttpClient } from '../ports/http-client.js';
+import type { Logger } from '../ports/logger.js';
+import type { MediaTicker } from '../ports/media-ticker.js';
+import type { Random } from '../ports/random.js';
+import type { WsConnector } from '../ports/ws-client.js';
+import { CallbackDelivery } from './callbacks/callback-delivery.js';
+import { CallSession } from './call/call-session.js';
+import type { MediaLeg } from './call/media-leg.types.js';
+import type { StreamSettings } from './fork/stream-fork.types.js';
+
+export interface EngineDeps {
+  readonly ticker: MediaTicker;
+  readonly ws: WsConnector;
+  readonly http: HttpClient;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly logger: Logger;
+}
+
+export interface EngineOptions {
+  readonly stream: StreamSettings;
+  /** Most live streams per call. Default 8. */
+  readonly maxStreamsPerCall?: number;
+  /** Timeout per status-callback attempt. Default 5000 ms. */
+  readonly callbackTimeoutMs?: number;
+}
+
+export class Engine {
+  readonly deps: EngineDeps;
+  readonly options: EngineOptions;
+  readonly callbacks: CallbackDelivery;
+  readonly #calls = new Map<string, CallSession>();
+  #removeTicker: (() => void) | undefined;
+
+  constructor(deps: EngineDeps, options: EngineOptions) {
+    this.deps = deps;
+    this.options = options;
+    this.callbacks = new CallbackDelivery({
+      http: deps.http,
+      timers: deps.timers,
+      random: deps.random,
+      logger: deps.logger.child({ component: 'callbacks' }),
+      authToken: options.stream.authToken,
+      timeoutMs: options.callbackTimeoutMs ?? 5000,
+    });
+  }
+
+  /** Live calls. */
+  get calls(): ReadonlyMap<string, CallSession> {
+    return this.#calls;
+  }
+
+  getCall(callUuid: string): CallSession | undefined {
+    return this.#calls.get(callUuid);
+  }
+
+  /** Registers a call on `leg`; it is ticked from the next media frame until it ends. */
+  addCall(leg: MediaLeg, callUuid: string = this.deps.random.uuid()): CallSession {
+    const call = new CallSession({
+      callUuid,
+      leg,
+      streamSettings: this.options.stream,
+      forkDeps: {
+        ws: this.deps.ws,
+        callbacks: this.callbacks,
+        clock: this.deps.clock,
+        timers: this.deps.timers,
+        random: this.deps.random,
+        logger: this.deps.logger,
+      },
+      logger: this.deps.logger,
+      maxStreams: this.options.maxStreamsPerCall ?? 8,
+      newStreamId: () => this.deps.random.uuid(),
+    });
+    this.#calls.set(callUuid, call);
+    call.on('ended', () => {
+      this.#calls.delete(callUuid);
+      if (this.#calls.size === 0) {
+        this.#removeTicker?.();
+        this.#removeTicker = undefined;
+      }
+    });
+    this.#removeTicker ??= this.deps.ticker.add((frameIndex) => {
+      this.#tick(frameIndex);
+    });
+    return call;
+  }
+
+  #tick(frameIndex: number): void {
+    for (const call of this.#calls.values()) {
+      try {
+        call.tick(frameIndex);
+      } catch (err) {
+        // One broken call must never stop the clock for the others.
+        this.deps.logger.error({ err, callUuid: call.callUuid }, 'call tick failed; hanging up that call');
+        call.hangup('Internal Error', 'error');
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * Converts call audio (8 kHz int16, 20 ms = 160 samples) to and from a stream's wire format
+ * (`audio/x-mulaw;rate=8000`, `audio/x-l16;rate=8000`, `audio/x-l16;rate=16000`). One instance per
+ * direction and track, because the 16 kHz resamplers keep state; every buffer is allocated once.
+ */
+import { mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
+import { l16Decode, l16Encode } from '../../media/codecs/l16.js';
+import { Downsampler2x, Upsampler2x } from '../../media/resample/half-band.js';
+import type { MediaFormat } from '../../protocol/stream-ws/formats.js';
+import { FRAME_SAMPLES } from '../call/media-leg.types.js';
+
+/** Call audio → wire bytes (what `media` messages carry). */
+export class WireEncoder {
+  readonly #format: MediaFormat;
+  readonly #littleEndian: boolean;
+  readonly #out: Uint8Array;
+  readonly #up: Upsampler2x | undefined;
+  readonly #wide: Int16Array | undefined;
+
+  constructor(format: MediaFormat, littleEndian: boolean) {
+    this.#format = format;
+    this.#littleEndian = littleEndian;
+    this.#out = new Uint8Array(format.frameBytes);
+    if (format.sampleRateHz === 16000) {
+      this.#up = new Upsampler2x();
+      this.#wide = new Int16Array(FRAME_SAMPLES * 2);
+    }
+  }
+
+  /** Encodes one 160-sample frame; the returned view is reused by the next call. */
+  encode(pcm: Int16Array): Uint8Array {
+    if (this.#format.encoding === 'audio/x-mulaw') {
+      mulawEncode(pcm, this.#out);
+    } else if (this.#up !== undefined && this.#wide !== undefined) {
+      this.#up.process(pcm, this.#wide);
+      l16Encode(this.#wide, this.#out, this.#littleEndian);
+    } else {
+      l16Encode(pcm, this.#out, this.#littleEndian);
+    }
+    return this.#out;
+  }
+}
+
+/** Wire bytes (one 20 ms frame from the playout queue) → call audio. */
+export class WireDecoder {
+  readonly #format: MediaFormat;
+  readonly #littleEndian: boolean;
+  readonly #down: Downsampler2x | undefined;
+  readonly #wide: Int16Array | undefined;
+
+  constructor(format: MediaFormat, littleEndian: boolean) {
+    this.#format = format;
+    this.#littleEndian = littleEndian;
+    if (format.sampleRateHz === 16000) {
+      this.#down = new Downsampler2x();
+      this.#wide = new Int16Array(FRAME_SAMPLES * 2);
+    }
+  }
+
+  /** Decodes one frame of `format.frameBytes` into `out` (160 samples). */
+  decode(frame: Uint8Array, out: Int16Array): void {
+    if (this.#format.encoding === 'audio/x-mulaw') {
+      mulawDecode(frame, out);
+    } else if (this.#down !== undefined && this.#wide !== undefined) {
+      l16Decode(frame, this.#wide, this.#littleEndian);
+      this.#down.process(this.#wide, out);
+    } else {
+      l16Decode(frame, out, this.#littleEndian);
+    }
+  }
+
+  /** Forgets filter history, so audio from before a `clearAudio` cannot leak into what follows. */
+  reset(): void {
+    this.#down?.reset();
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * Fetches an answer/action/redirect URL the way Plivo does (plivo-stream.md §9, D8, D9): GET or POST
+ * with the call's parameters, V3-signed, `attempts` tries on transport errors and 5xx, then the
+ * fallback URL; documents over 100 KB are refused.
+ */
+import { signatureHeaders } from '../../protocol/signature/v3.js';
+import type { HttpClient } from '../../ports/http-client.js';
+import type { Random } from '../../ports/random.js';
+import { makeNonce } from '../callbacks/callback-delivery.js';
+
+export const MAX_XML_BYTES = 100 * 1024;
+
+export interface FetchXmlOptions {
+  readonly http: HttpClient;
+  readonly random: Random;
+  readonly authToken: string;
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly params: readonly (readonly [string, string])[];
+  readonly fallbackUrl?: string | undefined;
+  readonly fallbackMethod?: 'GET' | 'POST';
+  /** Tries per URL. Default 3. */
+  readonly attempts?: number;
+  readonly timeoutMs: number;
+}
+
+export type FetchXmlResult =
+  | { readonly ok: true; readonly xml: string; readonly url: string }
+  | { readonly ok: false; readonly cause: string; readonly detail: string };
+
+function paramRecord(params: FetchXmlOptions['params']): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of params) {
+    (out[k] ??= []).push(v);
+  }
+  return out;
+}
+
+async function fetchOnce(opts: FetchXmlOptions, url: string, method: 'GET' | 'POST'): Promise<FetchXmlResult & { retry: boolean }> {
+  const headers = signatureHeaders({
+    method,
+    url,
+    params: paramRecord(opts.params),
+    nonce: makeNonce(opts.random),
+    authToken: opts.authToken,
+  });
+  const res = await opts.http.request({
+    method,
+    url,
+    headers,
+    form: opts.params,
+    timeoutMs: opts.timeoutMs,
+    maxBodyBytes: MAX_XML_BYTES,
+  });
+  if (!res.ok) {
+    if (res.reason === 'tooLarge') {
+      return { ok: false, retry: false, cause: 'Invalid Answer XML', detail: `document over ${MAX_XML_BYTES} bytes` };
+    }
+    return { ok: false, retry: true, cause: 'Answer URL Unreachable', detail: `${url}: ${res.reason}: ${res.detail}` };
+  }
+  if (res.status >= 500) {
+    return { ok: false, retry: true, cause: 'Answer URL Error', detail: `${url}: HTTP ${res.status}` };
+  }
+  if (res.status >= 400) {
+    return { ok: false, retry: false, cause: 'Answer URL Error', detail: `${url}: HTTP ${res.status}` };
+  }
+  return { ok: true, retry: false, xml: res.body, url };
+}
+
+/** Never rejects. */
+export async function fetchXml(opts: FetchXmlOptions): Promise<FetchXmlResult> {
+  const targets: [string, 'GET' | 'POST'][] = [[opts.url, opts.method]];
+  if (opts.fallbackUrl !== undefined && opts.fallbackUrl !== '') {
+    targets.push([opts.fallbackUrl, opts.fallbackMethod ?? opts.method]);
+  }
+  let last: FetchXmlResult = { ok: false, cause: 'Answer URL Unreachable', detail: 'no URL' };
+  for (const [url, method] of targets) {
+    for (let attempt = 1; attempt <= (opts.attempts ?? 3); attempt++) {
+      const res = await fetchOnce(opts, url, method);
+      if (res.ok) {
+        return { ok: true, xml: res.xml, url: res.url };
+      }
+      last = { ok: false, cause: res.cause, detail: res.detail };
+      if (!res.retry) {
+        break;
+      }
+    }
+  }
+  return last;
+}

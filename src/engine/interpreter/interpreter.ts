@@ -1,0 +1,117 @@
+/**
+ * Runs a call's XML: fetches the answer URL, validates the document (D9: an invalid document is not
+ * run at all), runs its elements in order through the handler registry, follows redirects and action
+ * URLs, and hangs up when the XML runs out (D3).
+ */
+import { parsePlivoXml } from '../../protocol/plivo-xml/parse.js';
+import type { ResponseChildNode } from '../../protocol/plivo-xml/types.js';
+import { fetchXml } from './fetch-xml.js';
+import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
+
+/** Plivo hangup causes used by the interpreter. */
+export const HangupCauses = {
+  endOfXml: 'End Of XML Instructions',
+  invalidXml: 'Invalid Answer XML',
+  tooManyRedirects: 'Too Many Redirects',
+} as const;
+
+export interface RunCallFlowOptions {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  readonly fallbackUrl?: string | undefined;
+  readonly fallbackMethod?: 'GET' | 'POST';
+  readonly registry: ElementRegistry;
+  /** Most documents fetched for one call (redirects and actions included). Default 100. */
+  readonly maxDocuments?: number;
+  /** Observer: each document fetched, and its validation result. */
+  readonly onDocument?: (url: string, xml: string) => void;
+}
+
+export type CallFlowEnd =
+  | { readonly end: 'hangup' }
+  | { readonly end: 'end-of-xml' }
+  | { readonly end: 'error'; readonly cause: string; readonly detail: string };
+
+async function runElement(node: ResponseChildNode, ctx: ElementContext, registry: ElementRegistry): Promise<ElementOutcome> {
+  // The registry is keyed by element name; this cast is what the mapped type guarantees.
+  const handler = registry[node.element] as (n: ResponseChildNode, c: ElementContext) => Promise<ElementOutcome>;
+  try {
+    return await handler(node, ctx);
+  } catch (err) {
+    ctx.logger.error({ err, path: node.path }, 'element failed; continuing with the next one');
+    return { next: 'continue' };
+  }
+}
+
+function fail(ctx: ElementContext, cause: string, detail: string): CallFlowEnd {
+  ctx.call.errors.push(`${cause}: ${detail}`);
+  ctx.logger.warn({ cause, detail }, 'call flow failed');
+  ctx.call.hangup(cause, 'error');
+  return { end: 'error', cause, detail };
+}
+
+/** True once the call ended (checked after every await: the caller may hang up at any time). */
+function callGone(ctx: ElementContext): boolean {
+  return ctx.signal.aborted || ctx.call.status !== 'in-progress';
+}
+
+/** Runs the call's XML until it hangs up or ends. Never rejects. */
+export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions): Promise<CallFlowEnd> {
+  let target: { url: string; method: 'GET' | 'POST'; extra: readonly (readonly [string, string])[] } = {
+    url: opts.url,
+    method: opts.method,
+    extra: [],
+  };
+  let fallback = opts.fallbackUrl;
+  for (let doc = 0; doc < (opts.maxDocuments ?? 100); doc++) {
+    const fetched = await fetchXml({
+      http: ctx.http,
+      random: ctx.random,
+      authToken: ctx.authToken,
+      url: target.url,
+      method: target.method,
+      params: [...ctx.callParams(), ...target.extra],
+      fallbackUrl: fallback,
+      ...(opts.fallbackMethod === undefined ? {} : { fallbackMethod: opts.fallbackMethod }),
+      timeoutMs: ctx.fetchTimeoutMs,
+    });
+    fallback = undefined;
+    if (ctx.signal.aborted) {
+      return { end: 'hangup' };
+    }
+    if (!fetched.ok) {
+      return fail(ctx, fetched.cause, fetched.detail);
+    }
+    opts.onDocument?.(fetched.url, fetched.xml);
+    const parsed = parsePlivoXml(fetched.xml);
+    for (const w of parsed.warnings) {
+      ctx.logger.warn({ code: w.code, path: w.path, line: w.line, column: w.column }, w.detail);
+    }
+    if (!parsed.ok) {
+      const detail = parsed.errors
+        .map((e) => `${e.line}:${e.column} ${e.code} ${e.path === '' ? '' : `${e.path}: `}${e.detail}`)
+        .join('; ');
+      return fail(ctx, HangupCauses.invalidXml, detail);
+    }
+    let next: ElementOutcome = { next: 'continue' };
+    for (const node of parsed.value.response.children) {
+      if (callGone(ctx)) {
+        return { end: 'hangup' };
+      }
+      next = await runElement(node, ctx, opts.registry);
+      if (next.next !== 'continue') {
+        break;
+      }
+    }
+    if (next.next === 'hangup' || callGone(ctx)) {
+      return { end: 'hangup' };
+    }
+    if (next.next === 'fetch') {
+      target = { url: next.url, method: next.method, extra: next.params ?? [] };
+      continue;
+    }
+    ctx.call.hangup(HangupCauses.endOfXml, 'server');
+    return { end: 'end-of-xml' };
+  }
+  return fail(ctx, HangupCauses.tooManyRedirects, `more than ${opts.maxDocuments ?? 100} documents`);
+}
