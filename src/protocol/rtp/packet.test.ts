@@ -60,8 +60,10 @@ test('RFC 3550 §5.1, §5.3.1: CSRC list, header extension skipped, padding remo
   assert.equal(r.value.timestamp, 0xffffff60);
   assert.equal(r.value.ssrc, 0x12345678);
   assert.deepEqual(r.value.csrcs, [1, 0xcafebabe]);
-  assert.equal(r.value.extension?.profile, 0xbede);
-  assert.deepEqual([...(r.value.extension?.data ?? [])], [0x10, 0xaa, 0, 0]);
+  const ext = r.value.extension;
+  assert.ok(ext);
+  assert.equal(ext.profile, 0xbede);
+  assert.deepEqual([...ext.data], [0x10, 0xaa, 0, 0]);
   assert.equal(r.value.paddingLength, 4);
   assert.deepEqual([...r.value.payload], [0xff, 0x7f]);
   assert.deepEqual(serializeRtpPacket(r.value), FULL_FEATURED);
@@ -82,7 +84,6 @@ const bad: readonly [string, number[], string][] = [
 for (const [name, bytes, code] of bad) {
   test(`RFC 3550 §5.1: rejects ${name} with ${code}`, () => {
     const r = parseRtpPacket(Uint8Array.from(bytes));
-    assert.equal(r.ok, false);
     assert.equal(r.ok ? '' : r.error.code, code);
   });
 }
