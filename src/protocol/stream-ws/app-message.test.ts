@@ -119,7 +119,7 @@ test('D14: odd byte counts for L16 are ERR_STREAM_PARTIAL_SAMPLE; mu-law takes a
 });
 
 test('strict base64: characters outside the alphabet, URL-safe characters and bad padding are refused', () => {
-  const bad = ['AAA*', 'AA AA', 'AAAA\n', 'AB-_', 'A===', 'AA=A', '=AAA', 'AAAAA', 'AAA==', 'AA=', 'AAAA====', 'Zm9v!'];
+  const bad = ['AAA*', 'AA AA', 'AAAA\n', 'AB-_', 'A===', 'AA=A', '=AAA', 'AAAAA', 'AAA==', 'AA=', 'AAAA====', 'Zm9v!', 'QR=='];
   for (const payload of bad) {
     assert.equal(errCode(play({ payload })), 'ERR_STREAM_BAD_BASE64', payload);
   }

@@ -9,7 +9,7 @@ import { Buffer } from 'node:buffer';
 
 import type { StreamErrorCode } from '../../errors/codes/stream.js';
 import { fail, ok, type ParseFailure, type ParseResult } from '../../errors/result.js';
-import { base64Problem, decodeBase64 } from './base64.js';
+import { decodeBase64Strict } from './base64.js';
 import { parseMediaType, type MediaFormat } from './formats.js';
 import { readWav } from './wav.js';
 
@@ -218,11 +218,10 @@ function parsePlayAudio(media: unknown, format: MediaFormat, opts: ParseAppMessa
   if ('ok' in declared) {
     return declared;
   }
-  const problem = base64Problem(payload);
-  if (problem !== undefined) {
-    return failure('ERR_STREAM_BAD_BASE64', problem);
+  let audio = decodeBase64Strict(payload);
+  if (typeof audio === 'string') {
+    return failure('ERR_STREAM_BAD_BASE64', audio);
   }
-  let audio = decodeBase64(payload);
   if (declared.wav) {
     const unwrapped = unwrapWav(audio, format, opts.l16LittleEndian ?? true);
     if ('ok' in unwrapped) {
