@@ -51,20 +51,36 @@ class FakeStreamfork {
   }
 
   start(encoding: string, sampleRate: number): void {
-    const start = { callId: randomUUID(), streamId: STREAM_ID, accountId: 'MAXXXXXXXXXXXXXXXXXX', tracks: ['inbound'], mediaFormat: { encoding, sampleRate } };
+    const start = {
+      callId: randomUUID(),
+      streamId: STREAM_ID,
+      accountId: 'MAXXXXXXXXXXXXXXXXXX',
+      tracks: ['inbound'],
+      mediaFormat: { encoding, sampleRate },
+    };
     this.send({ event: 'start', start, extra_headers: '' });
   }
 
   media(bytes: Uint8Array): string {
     this.#chunk += 1;
     const payload = Buffer.from(bytes).toString('base64');
-    const media = { track: 'inbound', timestamp: String(T0 + 20 * (this.#chunk - 1)), chunk: this.#chunk, payload };
+    const media = {
+      track: 'inbound',
+      timestamp: String(T0 + 20 * (this.#chunk - 1)),
+      chunk: this.#chunk,
+      payload,
+    };
     this.send({ event: 'media', streamId: STREAM_ID, media, extra_headers: '' });
     return payload;
   }
 
   dtmf(digit: string): void {
-    this.send({ event: 'dtmf', streamId: STREAM_ID, dtmf: { track: 'inbound', digit, timestamp: String(T0) }, extra_headers: '' });
+    this.send({
+      event: 'dtmf',
+      streamId: STREAM_ID,
+      dtmf: { track: 'inbound', digit, timestamp: String(T0) },
+      extra_headers: '',
+    });
   }
 
   ofEvent(event: string): Json[] {
@@ -75,7 +91,9 @@ class FakeStreamfork {
     const deadline = Date.now() + timeoutMs;
     while (!condition()) {
       if (Date.now() > deadline) {
-        throw new Error(`timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m['event']))}`);
+        throw new Error(
+          `timed out waiting for ${what}; received ${JSON.stringify(this.received.map((m) => m['event']))}`,
+        );
       }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
@@ -127,7 +145,9 @@ describe('echo bot: answer URL', () => {
     const bad = await fetch(`${bot.answerUrl}?contentType=audio/wav`, { signal: AbortSignal.timeout(2000) });
     assert.equal(bad.status, 400);
     await bad.text();
-    const missing = await fetch(bot.answerUrl.replace('/answer', '/nope'), { signal: AbortSignal.timeout(2000) });
+    const missing = await fetch(bot.answerUrl.replace('/answer', '/nope'), {
+      signal: AbortSignal.timeout(2000),
+    });
     assert.equal(missing.status, 404);
     await missing.text();
   });
@@ -159,12 +179,17 @@ describe('echo bot: the WebSocket app', () => {
       const f = fork;
       await f.waitFor(() => f.ofEvent('playAudio').length === 60, '60 playAudio');
       const plays = f.ofEvent('playAudio').map(payloadOf);
-      assert.deepEqual(plays.map((m) => m.payload), sent);
+      assert.deepEqual(
+        plays.map((m) => m.payload),
+        sent,
+      );
       assert.ok(plays.every((m) => m.contentType === 'audio/x-mulaw' && m.sampleRate === 8000));
       // One second of μ-law 8k is 8000 bytes = 50 frames: the checkpoint follows the 50th playAudio.
       const order = f.received.map((m) => m['event']);
       assert.equal(order.indexOf('checkpoint'), 50);
-      assert.deepEqual(f.ofEvent('checkpoint'), [{ event: 'checkpoint', streamId: STREAM_ID, name: 'echo-1' }]);
+      assert.deepEqual(f.ofEvent('checkpoint'), [
+        { event: 'checkpoint', streamId: STREAM_ID, name: 'echo-1' },
+      ]);
 
       f.send({ event: 'playedStream', streamId: STREAM_ID, name: 'echo-1' });
       f.dtmf('*');

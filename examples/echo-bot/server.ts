@@ -23,7 +23,11 @@ import { parseArgs } from 'node:util';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
 /** The three `<Stream contentType>` values Plivo supports. */
-export const STREAM_CONTENT_TYPES = ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', 'audio/x-l16;rate=16000'] as const;
+export const STREAM_CONTENT_TYPES = [
+  'audio/x-mulaw;rate=8000',
+  'audio/x-l16;rate=8000',
+  'audio/x-l16;rate=16000',
+] as const;
 
 /** One of {@link STREAM_CONTENT_TYPES}. */
 export type StreamContentType = (typeof STREAM_CONTENT_TYPES)[number];
@@ -104,10 +108,21 @@ export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBo
     throw new TypeError(`contentType must be one of ${STREAM_CONTENT_TYPES.join(', ')}`);
   }
   const delayMs = options.delayMs ?? 200;
-  const log = options.log ?? ((line: string) => { console.log(line); });
+  const log =
+    options.log ??
+    ((line: string) => {
+      console.log(line);
+    });
   const stats: MutableStats = {
-    connections: 0, mediaFrames: 0, bytesReceived: 0, bytesEchoed: 0, playAudioSent: 0,
-    checkpointsSent: [], played: [], cleared: 0, dtmf: '',
+    connections: 0,
+    mediaFrames: 0,
+    bytesReceived: 0,
+    bytesEchoed: 0,
+    playAudioSent: 0,
+    checkpointsSent: [],
+    played: [],
+    cleared: 0,
+    dtmf: '',
   };
   const wss = new WebSocketServer({ noServer: true });
   const sessions = new Set<EchoSession>();
@@ -144,14 +159,21 @@ export async function startEchoBot(options: EchoBotOptions = {}): Promise<EchoBo
       await Promise.all([...sessions].map((session) => session.close(1001)));
       wss.close();
       await new Promise<void>((done) => {
-        server.close(() => { done(); });
+        server.close(() => {
+          done();
+        });
         server.closeAllConnections();
       });
     },
   };
 }
 
-function handleHttp(req: IncomingMessage, res: ServerResponse, defaultType: StreamContentType, streamUrl: () => string): void {
+function handleHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  defaultType: StreamContentType,
+  streamUrl: () => string,
+): void {
   const url = new URL(req.url ?? '/', 'http://bot');
   // Plivo posts call parameters as a form; the bot does not need them, but the body is read to the end.
   req.resume();
@@ -165,7 +187,9 @@ function handleHttp(req: IncomingMessage, res: ServerResponse, defaultType: Stre
   }
   const requested = url.searchParams.get('contentType') ?? defaultType;
   if (!isContentType(requested)) {
-    res.writeHead(400, { 'content-type': 'text/plain' }).end(`contentType must be one of ${STREAM_CONTENT_TYPES.join(', ')}\n`);
+    res
+      .writeHead(400, { 'content-type': 'text/plain' })
+      .end(`contentType must be one of ${STREAM_CONTENT_TYPES.join(', ')}\n`);
     return;
   }
   res.writeHead(200, { 'content-type': 'application/xml' }).end(answerXml(streamUrl(), requested));
@@ -208,7 +232,9 @@ class EchoSession {
       return Promise.resolve();
     }
     return new Promise((done) => {
-      const timer = setTimeout(() => { this.#ws.terminate(); }, 500);
+      const timer = setTimeout(() => {
+        this.#ws.terminate();
+      }, 500);
       this.#ws.once('close', () => {
         clearTimeout(timer);
         done();
@@ -262,7 +288,9 @@ class EchoSession {
     this.#encoding = format['encoding'] === 'audio/x-l16' ? 'audio/x-l16' : 'audio/x-mulaw';
     this.#sampleRate = format['sampleRate'] === 16000 ? 16000 : 8000;
     this.#bytesPerSecond = this.#sampleRate * (this.#encoding === 'audio/x-l16' ? 2 : 1);
-    this.#log(`start: stream ${this.#streamId}, ${this.#encoding} at ${this.#sampleRate} Hz, extra_headers ${JSON.stringify(message['extra_headers'])}`);
+    this.#log(
+      `start: stream ${this.#streamId}, ${this.#encoding} at ${this.#sampleRate} Hz, extra_headers ${JSON.stringify(message['extra_headers'])}`,
+    );
   }
 
   #onMedia(message: Record<string, unknown>): void {
@@ -303,16 +331,19 @@ class EchoSession {
     if (this.#timer !== undefined || head === undefined) {
       return;
     }
-    this.#timer = setTimeout(() => {
-      this.#timer = undefined;
-      const now = Date.now();
-      const due = this.#queue.filter((entry) => entry.dueAt <= now);
-      this.#queue = this.#queue.filter((entry) => entry.dueAt > now);
-      if (due.length > 0) {
-        this.#echo(Buffer.concat(due.map((entry) => entry.bytes)));
-      }
-      this.#schedule();
-    }, Math.max(0, head.dueAt - Date.now()));
+    this.#timer = setTimeout(
+      () => {
+        this.#timer = undefined;
+        const now = Date.now();
+        const due = this.#queue.filter((entry) => entry.dueAt <= now);
+        this.#queue = this.#queue.filter((entry) => entry.dueAt > now);
+        if (due.length > 0) {
+          this.#echo(Buffer.concat(due.map((entry) => entry.bytes)));
+        }
+        this.#schedule();
+      },
+      Math.max(0, head.dueAt - Date.now()),
+    );
   }
 
   /** Sends audio back, cutting it at each full second so a checkpoint marks exactly one second. */
@@ -321,7 +352,11 @@ class EchoSession {
     while (rest.length > 0 && this.#ws.readyState === this.#ws.OPEN) {
       const part = rest.subarray(0, this.#bytesPerSecond - this.#sinceCheckpoint);
       rest = rest.subarray(part.length);
-      const media = { contentType: this.#encoding, sampleRate: this.#sampleRate, payload: part.toString('base64') };
+      const media = {
+        contentType: this.#encoding,
+        sampleRate: this.#sampleRate,
+        payload: part.toString('base64'),
+      };
       this.#send({ event: 'playAudio', media });
       this.#stats.playAudioSent += 1;
       this.#stats.bytesEchoed += part.length;

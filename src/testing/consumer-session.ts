@@ -219,11 +219,16 @@ export class ConsumerSession {
     const bytesPerSample = contentType.startsWith('audio/x-l16') ? 2 : 1;
     const rate = Number(sampleRate) || 8000;
     const chunk =
-      options.chunkMs === undefined ? bytes.length : Math.max(1, Math.round((rate * options.chunkMs) / 1000) * bytesPerSample);
+      options.chunkMs === undefined
+        ? bytes.length
+        : Math.max(1, Math.round((rate * options.chunkMs) / 1000) * bytesPerSample);
     let count = 0;
     for (let offset = 0; offset < bytes.length || (offset === 0 && count === 0); offset += chunk) {
       const part = bytes.subarray(offset, offset + chunk);
-      this.#sendJson({ event: 'playAudio', media: { contentType, sampleRate, payload: Buffer.from(part).toString('base64') } });
+      this.#sendJson({
+        event: 'playAudio',
+        media: { contentType, sampleRate, payload: Buffer.from(part).toString('base64') },
+      });
       this.#sent.push(part.slice());
       count += 1;
     }
@@ -298,10 +303,17 @@ export class ConsumerSession {
   }
 
   /** Resolves with the first valid message of this event (already received or to come), bounded by a timeout. */
-  async waitForEvent<E extends keyof StreamMessageByEvent>(event: E, timeoutMs = 5000): Promise<StreamMessageByEvent[E]> {
-    const message = await this.waitFor((m) => m.event === event && this.#validSet.has(m), timeoutMs).catch((error: unknown) => {
-      throw new Error(`waitForEvent("${event}"): ${error instanceof Error ? error.message : String(error)}`);
-    });
+  async waitForEvent<E extends keyof StreamMessageByEvent>(
+    event: E,
+    timeoutMs = 5000,
+  ): Promise<StreamMessageByEvent[E]> {
+    const message = await this.waitFor((m) => m.event === event && this.#validSet.has(m), timeoutMs).catch(
+      (error: unknown) => {
+        throw new Error(
+          `waitForEvent("${event}"): ${error instanceof Error ? error.message : String(error)}`,
+        );
+      },
+    );
     return message as unknown as StreamMessageByEvent[E];
   }
 

@@ -89,14 +89,29 @@ class FakeStreamfork {
 
   start(patch: Patch = {}): void {
     const { encoding, sampleRate, tracks } = this.format;
-    const start = { callId: CALL_ID, streamId: STREAM_ID, accountId: 'MAXXXXXXXXXXXXXXXXXX', tracks, mediaFormat: { encoding, sampleRate } };
+    const start = {
+      callId: CALL_ID,
+      streamId: STREAM_ID,
+      accountId: 'MAXXXXXXXXXXXXXXXXXX',
+      tracks,
+      mediaFormat: { encoding, sampleRate },
+    };
     this.send({ event: 'start', start, extra_headers: this.extraHeaders }, patch);
   }
 
-  media(track: 'inbound' | 'outbound' = 'inbound', patch: Patch = {}, bytes = frameOf(this.frameSize, this.#chunks[track])): Uint8Array {
+  media(
+    track: 'inbound' | 'outbound' = 'inbound',
+    patch: Patch = {},
+    bytes = frameOf(this.frameSize, this.#chunks[track]),
+  ): Uint8Array {
     this.#chunks[track] += 1;
     const chunk = this.#chunks[track];
-    const media = { track, timestamp: String(T0 + 20 * (chunk - 1)), chunk, payload: Buffer.from(bytes).toString('base64') };
+    const media = {
+      track,
+      timestamp: String(T0 + 20 * (chunk - 1)),
+      chunk,
+      payload: Buffer.from(bytes).toString('base64'),
+    };
     this.send({ event: 'media', streamId: STREAM_ID, media, extra_headers: this.extraHeaders }, patch);
     return bytes;
   }
@@ -115,11 +130,21 @@ class FakeStreamfork {
   }
 
   stop(patch: Patch = {}): void {
-    this.send({ event: 'stop', streamId: STREAM_ID, stop: { callId: CALL_ID, streamId: STREAM_ID, tracks: this.format.tracks } }, patch);
+    this.send(
+      {
+        event: 'stop',
+        streamId: STREAM_ID,
+        stop: { callId: CALL_ID, streamId: STREAM_ID, tracks: this.format.tracks },
+      },
+      patch,
+    );
   }
 
   async expectReceived(event: string, count = 1): Promise<Json[]> {
-    await waitUntil(() => this.received.filter((m) => m['event'] === event).length >= count, `${count} × ${event}`);
+    await waitUntil(
+      () => this.received.filter((m) => m['event'] === event).length >= count,
+      `${count} × ${event}`,
+    );
     return this.received.filter((m) => m['event'] === event);
   }
 }
@@ -150,7 +175,11 @@ interface Harness {
 /** Runs a scenario against a fresh consumer and a connected fake; closes both afterwards. */
 async function withSession(
   run: (h: Harness) => Promise<void>,
-  options: ReferenceConsumerOptions & { format?: Format; headers?: Record<string, string>; query?: string } = {},
+  options: ReferenceConsumerOptions & {
+    format?: Format;
+    headers?: Record<string, string>;
+    query?: string;
+  } = {},
 ): Promise<void> {
   const consumer = await startReferenceConsumer({ path: '/stream', ...options });
   let ws: WebSocket | undefined;
@@ -160,7 +189,10 @@ async function withSession(
     let claimed: Promise<ConsumerSession> | undefined;
     const session = (): Promise<ConsumerSession> => (claimed ??= consumer.waitForSession(2000));
     const settle = async (): Promise<void> => {
-      await waitUntil(() => (consumer.sessions[0]?.frameCount ?? 0) >= fork.sent, `${fork.sent} frames at the consumer`);
+      await waitUntil(
+        () => (consumer.sessions[0]?.frameCount ?? 0) >= fork.sent,
+        `${fork.sent} frames at the consumer`,
+      );
     };
     await run({ consumer, fork, session, settle });
   } finally {
@@ -182,11 +214,18 @@ async function expectViolations(
   await withSession(async ({ consumer, fork, session, settle }) => {
     await script(fork, session);
     await settle();
-    assert.deepEqual(rules(consumer), expected, consumer.violations.map((v) => `${v.rule}: ${v.detail}`).join('\n'));
+    assert.deepEqual(
+      rules(consumer),
+      expected,
+      consumer.violations.map((v) => `${v.rule}: ${v.detail}`).join('\n'),
+    );
     if (expected.length > 0) {
-      assert.throws(() => {
-        consumer.assertClean();
-      }, new RegExp(expected[0]!.replace('.', '\\.')));
+      assert.throws(
+        () => {
+          consumer.assertClean();
+        },
+        new RegExp(expected[0]!.replace('.', '\\.')),
+      );
     } else {
       consumer.assertClean();
     }
@@ -272,7 +311,10 @@ describe('reference consumer: correct sessions stay clean', () => {
       const nonce = '12345678901234567890';
       const signed = `${consumer.url.replace('ws://', 'http://')}?a=1&b=2.${nonce}`;
       const signature = createHmac('sha256', token).update(signed).digest('base64');
-      const ws = await connect(`${consumer.url}?b=2&a=1`, { 'X-Plivo-Signature-V3': `other,${signature}`, 'X-Plivo-Signature-V3-Nonce': nonce });
+      const ws = await connect(`${consumer.url}?b=2&a=1`, {
+        'X-Plivo-Signature-V3': `other,${signature}`,
+        'X-Plivo-Signature-V3-Nonce': nonce,
+      });
       try {
         new FakeStreamfork(ws).start();
         const s = await consumer.waitForSession(2000);
@@ -285,6 +327,26 @@ describe('reference consumer: correct sessions stay clean', () => {
     } finally {
       await consumer.close();
     }
+  });
+
+  test('extra fields are tolerated, as in the official SDK schemas (§4, §4.2)', async () => {
+    await expectViolations([], (fork) => {
+      fork.start({ 'start.customParameters': { a: 1 } });
+      fork.media('inbound', { 'media.contentType': 'audio/x-mulaw', 'media.sampleRate': 8000 });
+    });
+  });
+
+  test('stream-relative timestamps pass only when requireEpochTimestamps is false (D5, §13 item 3)', async () => {
+    await expectViolations(
+      [],
+      (fork) => {
+        fork.start();
+        fork.media('inbound', { 'media.timestamp': '0' });
+        fork.media('inbound', { 'media.timestamp': '20' });
+        fork.dtmf('1', { 'dtmf.timestamp': '25' });
+      },
+      { requireEpochTimestamps: false },
+    );
   });
 
   test('stop at the end is accepted when allowStop is set (D7)', async () => {
@@ -301,53 +363,385 @@ describe('reference consumer: correct sessions stay clean', () => {
 });
 
 describe('reference consumer: each rule catches its violation', () => {
-  const cases: { name: string; expected: RuleId[]; script: (fork: FakeStreamfork) => void; options?: { format?: Format; allowStop?: boolean } }[] = [
-    { name: 'a binary frame (§3.1)', expected: ['frame.binary'], script: (f) => { f.start(); f.raw(Buffer.from([1, 2, 3])); } },
-    { name: 'a frame that is not JSON (§3.2)', expected: ['frame.json'], script: (f) => { f.start(); f.raw('{"event":'); } },
-    { name: 'a JSON array instead of an event object (§3.2)', expected: ['frame.json'], script: (f) => { f.start(); f.raw('[1,2]'); } },
-    { name: 'media before start (§4.1)', expected: ['start.first'], script: (f) => { f.media(); } },
-    { name: 'a second start (§4.1)', expected: ['start.once'], script: (f) => { f.start(); f.start(); } },
-    { name: 'start with sequenceNumber 0 (§3.2)', expected: ['seq.order'], script: (f) => { f.start({ sequenceNumber: 0 }); } },
-    { name: 'sequenceNumber as a string (§3.2)', expected: ['seq.type'], script: (f) => { f.start({ sequenceNumber: '1' }); } },
-    { name: 'a sequence gap (§3.2)', expected: ['seq.order'], script: (f) => { f.start(); f.media(); f.media('inbound', { sequenceNumber: 4 }); f.media('inbound', { sequenceNumber: 5 }); } },
-    { name: 'a repeated sequenceNumber (§3.2)', expected: ['seq.order'], script: (f) => { f.start(); f.media('inbound', { sequenceNumber: 1 }); } },
-    { name: 'a version 1 callId (D15)', expected: ['uuid.v4'], script: (f) => { f.start({ 'start.callId': 'c232ab00-9414-11ec-b3c8-9e6bdeced846' }); } },
-    { name: 'a streamId with wrong variant bits (D15)', expected: ['uuid.v4'], script: (f) => { f.start({ 'start.streamId': '20170ada-f610-433b-c758-c02a2aab3662', 'start.callId': CALL_ID }); } },
-    { name: 'a missing accountId (§4.1)', expected: ['start.account'], script: (f) => { f.start({ 'start.accountId': undefined }); } },
-    { name: 'tracks ["both"] (§4.1)', expected: ['start.tracks'], script: (f) => { f.start({ 'start.tracks': ['both'] }); } },
-    { name: 'sampleRate as the string "8000" in start (§4.1)', expected: ['start.format'], script: (f) => { f.start({ 'start.mediaFormat.sampleRate': '8000' }); } },
-    { name: 'μ-law at 16000 Hz (§3.3)', expected: ['start.format'], script: (f) => { f.start({ 'start.mediaFormat.sampleRate': 16000 }); } },
-    { name: 'encoding with ;rate= (§4.1)', expected: ['start.format'], script: (f) => { f.start({ 'start.mediaFormat.encoding': 'audio/x-mulaw;rate=8000' }); } },
-    { name: 'start without extra_headers (D4)', expected: ['extra_headers'], script: (f) => { f.start({ extra_headers: undefined }); } },
-    { name: 'media without extra_headers (D4)', expected: ['extra_headers'], script: (f) => { f.start(); f.media('inbound', { extra_headers: undefined }); } },
-    { name: 'dtmf with a null extra_headers (D4)', expected: ['extra_headers'], script: (f) => { f.start(); f.dtmf('5', { extra_headers: null }); } },
-    { name: 'media whose extra_headers differ from start (D4)', expected: ['extra_headers.stable'], script: (f) => { f.start(); f.media('inbound', { extra_headers: 'userId=1' }); } },
-    { name: 'media without top-level streamId (§4.2)', expected: ['stream_id'], script: (f) => { f.start(); f.media('inbound', { streamId: undefined }); } },
-    { name: 'media with another streamId (§4.2)', expected: ['stream_id'], script: (f) => { f.start(); f.media('inbound', { streamId: randomUUID() }); } },
-    { name: 'media without the media object (§4.2)', expected: ['media.shape'], script: (f) => { f.start(); f.media('inbound', { media: undefined }); } },
-    { name: 'an outbound frame when only inbound was announced (§4.2)', expected: ['media.track'], script: (f) => { f.start(); f.media('outbound'); } },
-    { name: 'a number timestamp (§4.2, D5)', expected: ['media.timestamp'], script: (f) => { f.start(); f.media('inbound', { 'media.timestamp': T0 }); } },
-    { name: 'a fractional timestamp (D5)', expected: ['media.timestamp'], script: (f) => { f.start(); f.media('inbound', { 'media.timestamp': `${T0}.5` }); } },
-    { name: 'a timestamp relative to stream start, not epoch (D5)', expected: ['media.timestamp'], script: (f) => { f.start(); f.media('inbound', { 'media.timestamp': '20' }); } },
-    { name: 'a timestamp going back within a track (D5)', expected: ['media.timestamp.order'], script: (f) => { f.start(); f.media(); f.media('inbound', { 'media.timestamp': String(T0 - 1) }); } },
-    { name: 'a chunk gap (§3.2)', expected: ['media.chunk'], script: (f) => { f.start(); f.media(); f.media('inbound', { 'media.chunk': 3 }); } },
-    { name: 'chunks starting at 0 (§3.2)', expected: ['media.chunk'], script: (f) => { f.start(); f.media('inbound', { 'media.chunk': 0 }); } },
-    { name: 'a chunk as a string (§4.2)', expected: ['media.chunk'], script: (f) => { f.start(); f.media('inbound', { 'media.chunk': '1' }); } },
-    { name: 'a 159-byte μ-law payload (§3.3)', expected: ['media.payload.size'], script: (f) => { f.start(); f.media('inbound', {}, new Uint8Array(159)); } },
-    { name: 'a 160-byte payload on an L16 8k stream (§3.3)', expected: ['media.payload.size'], script: (f) => { f.start(); f.media('inbound', {}, new Uint8Array(160)); }, options: { format: { encoding: 'audio/x-l16', sampleRate: 8000, tracks: ['inbound'] } } },
-    { name: 'an unpadded base64 payload (§3.3)', expected: ['media.payload.base64'], script: (f) => { f.start(); f.media('inbound', { 'media.payload': Buffer.alloc(161).toString('base64').replace(/=+$/, '') }); } },
-    { name: 'a URL-safe base64 payload (§3.3)', expected: ['media.payload.base64'], script: (f) => { f.start(); f.media('inbound', { 'media.payload': Buffer.alloc(160, 0xfb).toString('base64url') }); } },
-    { name: 'a dtmf digit E (§4.3)', expected: ['dtmf.digit'], script: (f) => { f.start(); f.dtmf('E'); } },
-    { name: 'two digits in one dtmf message (§4.3)', expected: ['dtmf.digit'], script: (f) => { f.start(); f.dtmf('12'); } },
-    { name: 'a number dtmf timestamp (§4.3)', expected: ['dtmf.timestamp'], script: (f) => { f.start(); f.dtmf('1', { 'dtmf.timestamp': T0 }); } },
-    { name: 'a playedStream for a checkpoint never sent (§4.4)', expected: ['played.unknown'], script: (f) => { f.start(); f.played('nobody-asked'); } },
-    { name: 'a clearedAudio without a clearAudio (§4.5)', expected: ['cleared.unexpected'], script: (f) => { f.start(); f.cleared(); } },
-    { name: 'a playedStream without sequenceNumber (D2)', expected: ['seq.type', 'played.unknown'], script: (f) => { f.start(); f.played('x', { sequenceNumber: undefined }); } },
-    { name: 'a playedStream without name (§4.4)', expected: ['played.shape'], script: (f) => { f.start(); f.played('x', { name: undefined }); } },
-    { name: 'an unknown event (§4)', expected: ['event.unknown'], script: (f) => { f.start(); f.send({ event: 'connected' }); } },
-    { name: 'stop without allowStop (D7)', expected: ['event.unknown'], script: (f) => { f.start(); f.stop(); } },
-    { name: 'a message after stop (D7)', expected: ['stop.last'], script: (f) => { f.start(); f.stop(); f.media(); }, options: { allowStop: true } },
-    { name: 'a stop with the wrong inner streamId (D7)', expected: ['stop.shape'], script: (f) => { f.start(); f.stop({ 'stop.streamId': randomUUID() }); }, options: { allowStop: true } },
+  const cases: {
+    name: string;
+    expected: RuleId[];
+    script: (fork: FakeStreamfork) => void;
+    options?: { format?: Format; allowStop?: boolean };
+  }[] = [
+    {
+      name: 'a binary frame (§3.1)',
+      expected: ['frame.binary'],
+      script: (f) => {
+        f.start();
+        f.raw(Buffer.from([1, 2, 3]));
+      },
+    },
+    {
+      name: 'a frame that is not JSON (§3.2)',
+      expected: ['frame.json'],
+      script: (f) => {
+        f.start();
+        f.raw('{"event":');
+      },
+    },
+    {
+      name: 'a JSON array instead of an event object (§3.2)',
+      expected: ['frame.json'],
+      script: (f) => {
+        f.start();
+        f.raw('[1,2]');
+      },
+    },
+    {
+      name: 'media before start (§4.1)',
+      expected: ['start.first'],
+      script: (f) => {
+        f.media();
+      },
+    },
+    {
+      name: 'a second start (§4.1)',
+      expected: ['start.once'],
+      script: (f) => {
+        f.start();
+        f.start();
+      },
+    },
+    {
+      name: 'start with sequenceNumber 0 (§3.2)',
+      expected: ['seq.order'],
+      script: (f) => {
+        f.start({ sequenceNumber: 0 });
+      },
+    },
+    {
+      name: 'sequenceNumber as a string (§3.2)',
+      expected: ['seq.type'],
+      script: (f) => {
+        f.start({ sequenceNumber: '1' });
+      },
+    },
+    {
+      name: 'a sequence gap (§3.2)',
+      expected: ['seq.order'],
+      script: (f) => {
+        f.start();
+        f.media();
+        f.media('inbound', { sequenceNumber: 4 });
+        f.media('inbound', { sequenceNumber: 5 });
+      },
+    },
+    {
+      name: 'a repeated sequenceNumber (§3.2)',
+      expected: ['seq.order'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { sequenceNumber: 1 });
+      },
+    },
+    {
+      name: 'a version 1 callId (D15)',
+      expected: ['uuid.v4'],
+      script: (f) => {
+        f.start({ 'start.callId': 'c232ab00-9414-11ec-b3c8-9e6bdeced846' });
+      },
+    },
+    {
+      name: 'a streamId with wrong variant bits (D15)',
+      expected: ['uuid.v4'],
+      script: (f) => {
+        f.start({ 'start.streamId': '20170ada-f610-433b-c758-c02a2aab3662', 'start.callId': CALL_ID });
+      },
+    },
+    {
+      name: 'a missing accountId (§4.1)',
+      expected: ['start.account'],
+      script: (f) => {
+        f.start({ 'start.accountId': undefined });
+      },
+    },
+    {
+      name: 'tracks ["both"] (§4.1)',
+      expected: ['start.tracks'],
+      script: (f) => {
+        f.start({ 'start.tracks': ['both'] });
+      },
+    },
+    {
+      name: 'sampleRate as the string "8000" in start (§4.1)',
+      expected: ['start.format'],
+      script: (f) => {
+        f.start({ 'start.mediaFormat.sampleRate': '8000' });
+      },
+    },
+    {
+      name: 'μ-law at 16000 Hz (§3.3)',
+      expected: ['start.format'],
+      script: (f) => {
+        f.start({ 'start.mediaFormat.sampleRate': 16000 });
+      },
+    },
+    {
+      name: 'encoding with ;rate= (§4.1)',
+      expected: ['start.format'],
+      script: (f) => {
+        f.start({ 'start.mediaFormat.encoding': 'audio/x-mulaw;rate=8000' });
+      },
+    },
+    {
+      name: 'start without extra_headers (D4)',
+      expected: ['extra_headers'],
+      script: (f) => {
+        f.start({ extra_headers: undefined });
+      },
+    },
+    {
+      name: 'media without extra_headers (D4)',
+      expected: ['extra_headers'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { extra_headers: undefined });
+      },
+    },
+    {
+      name: 'dtmf with a null extra_headers (D4)',
+      expected: ['extra_headers'],
+      script: (f) => {
+        f.start();
+        f.dtmf('5', { extra_headers: null });
+      },
+    },
+    {
+      name: 'media whose extra_headers differ from start (D4)',
+      expected: ['extra_headers.stable'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { extra_headers: 'userId=1' });
+      },
+    },
+    {
+      name: 'media without top-level streamId (§4.2)',
+      expected: ['stream_id'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { streamId: undefined });
+      },
+    },
+    {
+      name: 'media with another streamId (§4.2)',
+      expected: ['stream_id'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { streamId: randomUUID() });
+      },
+    },
+    {
+      name: 'media without the media object (§4.2)',
+      expected: ['media.shape'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { media: undefined });
+      },
+    },
+    {
+      name: 'an outbound frame when only inbound was announced (§4.2)',
+      expected: ['media.track'],
+      script: (f) => {
+        f.start();
+        f.media('outbound');
+      },
+    },
+    {
+      name: 'a number timestamp (§4.2, D5)',
+      expected: ['media.timestamp'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.timestamp': T0 });
+      },
+    },
+    {
+      name: 'a fractional timestamp (D5)',
+      expected: ['media.timestamp'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.timestamp': `${T0}.5` });
+      },
+    },
+    {
+      name: 'a timestamp relative to stream start, not epoch (D5)',
+      expected: ['media.timestamp'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.timestamp': '20' });
+      },
+    },
+    {
+      name: 'a timestamp going back within a track (D5)',
+      expected: ['media.timestamp.order'],
+      script: (f) => {
+        f.start();
+        f.media();
+        f.media('inbound', { 'media.timestamp': String(T0 - 1) });
+      },
+    },
+    {
+      name: 'a chunk gap (§3.2)',
+      expected: ['media.chunk'],
+      script: (f) => {
+        f.start();
+        f.media();
+        f.media('inbound', { 'media.chunk': 3 });
+      },
+    },
+    {
+      name: 'chunks starting at 0 (§3.2)',
+      expected: ['media.chunk'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.chunk': 0 });
+      },
+    },
+    {
+      name: 'a chunk as a string (§4.2)',
+      expected: ['media.chunk'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.chunk': '1' });
+      },
+    },
+    {
+      name: 'a 159-byte μ-law payload (§3.3)',
+      expected: ['media.payload.size'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', {}, new Uint8Array(159));
+      },
+    },
+    {
+      name: 'a 160-byte payload on an L16 8k stream (§3.3)',
+      expected: ['media.payload.size'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', {}, new Uint8Array(160));
+      },
+      options: { format: { encoding: 'audio/x-l16', sampleRate: 8000, tracks: ['inbound'] } },
+    },
+    {
+      name: 'an unpadded base64 payload (§3.3)',
+      expected: ['media.payload.base64'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.payload': Buffer.alloc(161).toString('base64').replace(/=+$/, '') });
+      },
+    },
+    {
+      name: 'a URL-safe base64 payload (§3.3)',
+      expected: ['media.payload.base64'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.payload': Buffer.alloc(160, 0xfb).toString('base64url') });
+      },
+    },
+    {
+      name: 'base64 with non-zero padding bits (§3.3)',
+      expected: ['media.payload.base64'],
+      script: (f) => {
+        f.start();
+        f.media('inbound', { 'media.payload': Buffer.alloc(160).toString('base64').replace(/A==$/, 'B==') });
+      },
+    },
+    {
+      name: 'a dtmf digit E (§4.3)',
+      expected: ['dtmf.digit'],
+      script: (f) => {
+        f.start();
+        f.dtmf('E');
+      },
+    },
+    {
+      name: 'two digits in one dtmf message (§4.3)',
+      expected: ['dtmf.digit'],
+      script: (f) => {
+        f.start();
+        f.dtmf('12');
+      },
+    },
+    {
+      name: 'a number dtmf timestamp (§4.3)',
+      expected: ['dtmf.timestamp'],
+      script: (f) => {
+        f.start();
+        f.dtmf('1', { 'dtmf.timestamp': T0 });
+      },
+    },
+    {
+      name: 'a playedStream for a checkpoint never sent (§4.4)',
+      expected: ['played.unknown'],
+      script: (f) => {
+        f.start();
+        f.played('nobody-asked');
+      },
+    },
+    {
+      name: 'a clearedAudio without a clearAudio (§4.5)',
+      expected: ['cleared.unexpected'],
+      script: (f) => {
+        f.start();
+        f.cleared();
+      },
+    },
+    {
+      name: 'a playedStream without sequenceNumber (D2)',
+      expected: ['seq.type', 'played.unknown'],
+      script: (f) => {
+        f.start();
+        f.played('x', { sequenceNumber: undefined });
+      },
+    },
+    {
+      name: 'a playedStream without name (§4.4)',
+      expected: ['played.shape'],
+      script: (f) => {
+        f.start();
+        f.played('x', { name: undefined });
+      },
+    },
+    {
+      name: 'an unknown event (§4)',
+      expected: ['event.unknown'],
+      script: (f) => {
+        f.start();
+        f.send({ event: 'connected' });
+      },
+    },
+    {
+      name: 'stop without allowStop (D7)',
+      expected: ['event.unknown'],
+      script: (f) => {
+        f.start();
+        f.stop();
+      },
+    },
+    {
+      name: 'a message after stop (D7)',
+      expected: ['stop.last'],
+      script: (f) => {
+        f.start();
+        f.stop();
+        f.media();
+      },
+      options: { allowStop: true },
+    },
+    {
+      name: 'a stop with the wrong inner streamId (D7)',
+      expected: ['stop.shape'],
+      script: (f) => {
+        f.start();
+        f.stop({ 'stop.streamId': randomUUID() });
+      },
+      options: { allowStop: true },
+    },
   ];
   for (const c of cases) {
     test(`flags ${c.name} as ${c.expected.join(' + ')}`, async () => {
@@ -450,7 +844,10 @@ describe('reference consumer: each rule catches its violation', () => {
         (error: unknown) => {
           assert.ok(error instanceof assert.AssertionError);
           assert.match(error.message, /1 Plivo stream protocol violation/);
-          assert.match(error.message, /media\.timestamp: media\.timestamp: expected a string, got the number 1705312200000/);
+          assert.match(
+            error.message,
+            /media\.timestamp: media\.timestamp: expected a string, got the number 1705312200000/,
+          );
           assert.ok(error.message.includes(RULES['media.timestamp']));
           assert.match(error.message, /"event":"media"/);
           return true;
@@ -469,9 +866,21 @@ describe('reference consumer: the app side it sends (§5)', () => {
       assert.equal(s.playAudio(audio, { chunkMs: 20 }), 3);
       const messages = await fork.expectReceived('playAudio', 3);
       assert.deepEqual(Object.keys(messages[0]!).sort(), ['event', 'media']);
-      const media = messages.map((m) => m['media'] as { contentType: string; sampleRate: number; payload: string });
-      assert.deepEqual(media.map((m) => [m.contentType, m.sampleRate]), [['audio/x-mulaw', 8000], ['audio/x-mulaw', 8000], ['audio/x-mulaw', 8000]]);
-      assert.deepEqual(media.map((m) => decodeStrictBase64(m.payload)?.length), [160, 160, 80]);
+      const media = messages.map(
+        (m) => m['media'] as { contentType: string; sampleRate: number; payload: string },
+      );
+      assert.deepEqual(
+        media.map((m) => [m.contentType, m.sampleRate]),
+        [
+          ['audio/x-mulaw', 8000],
+          ['audio/x-mulaw', 8000],
+          ['audio/x-mulaw', 8000],
+        ],
+      );
+      assert.deepEqual(
+        media.map((m) => decodeStrictBase64(m.payload)?.length),
+        [160, 160, 80],
+      );
       assert.deepEqual(Buffer.concat(media.map((m) => Buffer.from(m.payload, 'base64'))), Buffer.from(audio));
       assert.deepEqual(s.sentAudio, audio);
       s.playAudio(frameOf(320, 1), { sampleRate: '8000' });

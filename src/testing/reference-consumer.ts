@@ -77,13 +77,23 @@ export interface ReferenceConsumer {
   close(): Promise<void>;
 }
 
-type SignatureCheck = (method: string, uri: string, nonce: string, token: string, signature: string) => boolean;
+type SignatureCheck = (
+  method: string,
+  uri: string,
+  nonce: string,
+  token: string,
+  signature: string,
+) => boolean;
 
 /** Starts a reference consumer on loopback. */
-export async function startReferenceConsumer(options: ReferenceConsumerOptions = {}): Promise<ReferenceConsumer> {
+export async function startReferenceConsumer(
+  options: ReferenceConsumerOptions = {},
+): Promise<ReferenceConsumer> {
   const host = options.host ?? '127.0.0.1';
   const server = createServer((_req, res) => {
-    res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' }).end('WebSocket upgrade required\n');
+    res
+      .writeHead(426, { 'content-type': 'text/plain', connection: 'close' })
+      .end('WebSocket upgrade required\n');
   });
   const consumer = new Consumer(server, options);
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -137,7 +147,11 @@ class Consumer implements ReferenceConsumer {
     const requestLine = `${req.method ?? 'GET'} ${requestUrl}`;
     const expected = this.#options.path;
     if (expected !== undefined && requestUrl.split('?')[0] !== expected) {
-      this.#record({ rule: 'upgrade.path', detail: `upgrade to ${requestUrl}, expected ${expected}` }, -1, requestLine);
+      this.#record(
+        { rule: 'upgrade.path', detail: `upgrade to ${requestUrl}, expected ${expected}` },
+        -1,
+        requestLine,
+      );
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -187,7 +201,11 @@ class Consumer implements ReferenceConsumer {
         if (at >= 0) {
           this.#sessionWaiters.splice(at, 1);
         }
-        reject(new Error(`waitForSession: no session #${index} with a first frame within ${timeoutMs} ms (${this.#sessions.length} connected)`));
+        reject(
+          new Error(
+            `waitForSession: no session #${index} with a first frame within ${timeoutMs} ms (${this.#sessions.length} connected)`,
+          ),
+        );
       }, timeoutMs);
       const onWake = (): void => {
         if (check()) {
@@ -254,7 +272,9 @@ class Consumer implements ReferenceConsumer {
     }
     const uri = `http://${req.headers.host ?? ''}${requestUrl}`;
     this.#verify ??= loadSignatureCheck();
-    return this.#verify('GET', uri, nonce, token, signature) ? undefined : `signature does not match GET ${uri}`;
+    return this.#verify('GET', uri, nonce, token, signature)
+      ? undefined
+      : `signature does not match GET ${uri}`;
   }
 }
 

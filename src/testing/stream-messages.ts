@@ -32,7 +32,12 @@ export interface MediaMessage {
   readonly event: 'media';
   readonly sequenceNumber: number;
   readonly streamId: string;
-  readonly media: { readonly track: Track; readonly timestamp: string; readonly chunk: number; readonly payload: string };
+  readonly media: {
+    readonly track: Track;
+    readonly timestamp: string;
+    readonly chunk: number;
+    readonly payload: string;
+  };
   readonly extra_headers: string;
 }
 
@@ -70,12 +75,7 @@ export interface StopMessage {
 
 /** Any message streamfork may send to the app that passed every schema rule. */
 export type StreamMessage =
-  | StartMessage
-  | MediaMessage
-  | DtmfMessage
-  | PlayedStreamMessage
-  | ClearedAudioMessage
-  | StopMessage;
+  StartMessage | MediaMessage | DtmfMessage | PlayedStreamMessage | ClearedAudioMessage | StopMessage;
 
 /** Maps an event name to its message type, for typed waits. */
 export interface StreamMessageByEvent {
@@ -102,32 +102,39 @@ export const RULES = {
   'frame.json': 'Each frame is one JSON object with a string `event` (spec §3.2).',
   'start.first': 'The first message on the socket is `start` (spec §3.1, §4.1).',
   'start.once': '`start` is sent exactly once (spec §4.1).',
-  'start.shape': '`start.start` is an object with callId, streamId, accountId, tracks, mediaFormat (spec §4.1).',
+  'start.shape':
+    '`start.start` is an object with callId, streamId, accountId, tracks, mediaFormat (spec §4.1).',
   'start.account': '`start.accountId` is a non-empty string (spec §4.1).',
   'start.tracks': '`start.tracks` is ["inbound"], ["outbound"] or ["inbound","outbound"] (spec §4.1).',
   'start.format':
     '`start.mediaFormat` is {encoding: audio/x-mulaw|audio/x-l16, sampleRate: number 8000|16000}; μ-law is 8000 only (spec §3.3, §4.1).',
-  'uuid.v4': 'callId and streamId are RFC 4122 version 4 UUIDs, version and variant bits included (spec §4.1, D15).',
+  'uuid.v4':
+    'callId and streamId are RFC 4122 version 4 UUIDs, version and variant bits included (spec §4.1, D15).',
   'seq.type': '`sequenceNumber` is a present, integer number on every message (spec §3.2, §12 item 4).',
   'seq.order': '`sequenceNumber` is 1 on `start` and grows by exactly 1 across every message (spec §3.2).',
-  'extra_headers': '`extra_headers` is always present as a string on start, media and dtmf (spec §4.1–§4.3, D4).',
-  'extra_headers.stable': '`extra_headers` on media and dtmf repeats the value sent on start (spec §4.2, D4).',
-  'stream_id': 'Top-level `streamId` is present and equals `start.streamId` (spec §4.2–§4.5).',
+  extra_headers:
+    '`extra_headers` is always present as a string on start, media and dtmf (spec §4.1–§4.3, D4).',
+  'extra_headers.stable':
+    '`extra_headers` on media and dtmf repeats the value sent on start (spec §4.2, D4).',
+  stream_id: 'Top-level `streamId` is present and equals `start.streamId` (spec §4.2–§4.5).',
   'media.shape': '`media` is an object with track, timestamp, chunk, payload (spec §4.2).',
   'media.track': '`media.track` is one of the tracks announced in `start.tracks` (spec §4.2).',
   'media.timestamp': '`media.timestamp` is a string of integer epoch milliseconds (spec §4.2, D5).',
   'media.timestamp.order': '`media.timestamp` never decreases within a track (D5).',
   'media.chunk': '`media.chunk` is a per-track integer counter starting at 1 with no gaps (spec §3.2, §4.2).',
   'media.payload.base64': '`media.payload` is standard, padded base64 (spec §3.3).',
-  'media.payload.size': '`media.payload` decodes to exactly one 20 ms frame of the negotiated format (spec §3.3).',
+  'media.payload.size':
+    '`media.payload` decodes to exactly one 20 ms frame of the negotiated format (spec §3.3).',
   'dtmf.shape': '`dtmf` is an object with track, digit, timestamp (spec §4.3).',
   'dtmf.digit': '`dtmf.digit` is a single character of 0-9, *, #, A-D (spec §4.3).',
   'dtmf.timestamp': '`dtmf.timestamp` is a string of integer epoch milliseconds (spec §4.3, D5).',
   'played.shape': '`playedStream` carries a string `name` (spec §4.4, D2).',
-  'played.unknown': '`playedStream` names a checkpoint the app sent and that is still pending (spec §4.4, §5.2).',
+  'played.unknown':
+    '`playedStream` names a checkpoint the app sent and that is still pending (spec §4.4, §5.2).',
   'played.order': 'Checkpoints are acknowledged in the order they were sent (spec §5.2, §6).',
   'played.cleared': 'A checkpoint whose audio was cleared gets no `playedStream` (spec §4.4, §5.3, D2).',
-  'cleared.unexpected': '`clearedAudio` only answers a `clearAudio` the app sent, once each (spec §4.5, §5.3).',
+  'cleared.unexpected':
+    '`clearedAudio` only answers a `clearAudio` the app sent, once each (spec §4.5, §5.3).',
   'event.unknown': 'Only start, media, dtmf, playedStream, clearedAudio are sent (spec §4, §4.6, D7).',
   'stop.shape': '`stop` is {sequenceNumber, streamId, stop: {callId, streamId, tracks}} (spec §4.6, D7).',
   'stop.last': 'Nothing follows `stop` on the socket (spec §4.6, D7).',
@@ -240,7 +247,11 @@ export function mulawToLinear(byte: number): number {
 export type L16ByteOrder = 'le' | 'be';
 
 /** Decodes raw audio of the given encoding to int16 PCM. */
-export function decodeToPcm(bytes: Uint8Array, encoding: Encoding, byteOrder: L16ByteOrder = 'le'): Int16Array {
+export function decodeToPcm(
+  bytes: Uint8Array,
+  encoding: Encoding,
+  byteOrder: L16ByteOrder = 'le',
+): Int16Array {
   if (encoding === 'audio/x-mulaw') {
     const out = new Int16Array(bytes.length);
     for (let i = 0; i < bytes.length; i++) {

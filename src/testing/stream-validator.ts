@@ -103,18 +103,24 @@ export class StreamValidator {
   /** Validates one received frame. */
   receive(data: string | Uint8Array, isBinary: boolean): FrameResult {
     if (isBinary) {
-      return result(undefined, undefined, [{ rule: 'frame.binary', detail: `binary frame of ${data.length} bytes` }]);
+      return result(undefined, undefined, [
+        { rule: 'frame.binary', detail: `binary frame of ${data.length} bytes` },
+      ]);
     }
     const text = typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return result(undefined, undefined, [{ rule: 'frame.json', detail: 'the text frame is not valid JSON' }]);
+      return result(undefined, undefined, [
+        { rule: 'frame.json', detail: 'the text frame is not valid JSON' },
+      ]);
     }
     if (!isRecord(json) || typeof json['event'] !== 'string') {
       const what = isRecord(json) ? `an object whose event is ${describe(json['event'])}` : describe(json);
-      return result(undefined, undefined, [{ rule: 'frame.json', detail: `expected an event object, got ${what}` }]);
+      return result(undefined, undefined, [
+        { rule: 'frame.json', detail: `expected an event object, got ${what}` },
+      ]);
     }
     const parsed = json as ParsedMessage;
     const findings: Finding[] = [];
@@ -179,7 +185,10 @@ export class StreamValidator {
       return;
     }
     if (msg.event !== 'start' && this.#extraHeaders !== undefined && value !== this.#extraHeaders) {
-      add('extra_headers.stable', `${JSON.stringify(value)} differs from start's ${JSON.stringify(this.#extraHeaders)}`);
+      add(
+        'extra_headers.stable',
+        `${JSON.stringify(value)} differs from start's ${JSON.stringify(this.#extraHeaders)}`,
+      );
     }
   }
 
@@ -226,9 +235,13 @@ export class StreamValidator {
   }
 
   #checkTracks(tracks: unknown, add: AddFinding): void {
-    const key = Array.isArray(tracks) && tracks.every((t) => typeof t === 'string') ? tracks.join(',') : undefined;
+    const key =
+      Array.isArray(tracks) && tracks.every((t) => typeof t === 'string') ? tracks.join(',') : undefined;
     if (key === undefined || !TRACK_SETS.includes(key)) {
-      add('start.tracks', `start.tracks is ${Array.isArray(tracks) ? JSON.stringify(tracks) : describe(tracks)}`);
+      add(
+        'start.tracks',
+        `start.tracks is ${Array.isArray(tracks) ? JSON.stringify(tracks) : describe(tracks)}`,
+      );
       return;
     }
     this.#tracks = key.split(',') as Track[];
@@ -244,7 +257,10 @@ export class StreamValidator {
       (encoding === 'audio/x-mulaw' && sampleRate === 8000) ||
       (encoding === 'audio/x-l16' && (sampleRate === 8000 || sampleRate === 16000));
     if (!validPair) {
-      add('start.format', `mediaFormat is {encoding: ${describe(encoding)}, sampleRate: ${describe(sampleRate)}}`);
+      add(
+        'start.format',
+        `mediaFormat is {encoding: ${describe(encoding)}, sampleRate: ${describe(sampleRate)}}`,
+      );
       return;
     }
     this.#encoding = encoding;
@@ -383,7 +399,12 @@ export class StreamValidator {
     this.#stopSeen = true;
     this.#checkStreamId(msg, add);
     const stop = msg['stop'];
-    if (!isRecord(stop) || stop['callId'] === undefined || stop['streamId'] !== this.#streamId || !Array.isArray(stop['tracks'])) {
+    if (
+      !isRecord(stop) ||
+      stop['callId'] === undefined ||
+      stop['streamId'] !== this.#streamId ||
+      !Array.isArray(stop['tracks'])
+    ) {
       add('stop.shape', `stop is ${isRecord(stop) ? JSON.stringify(stop) : describe(stop)}`);
     }
     return msg as unknown as StopMessage;
