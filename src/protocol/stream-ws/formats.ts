@@ -78,6 +78,20 @@ const kindByName: Readonly<Record<string, MediaTypeParts['kind']>> = {
  * other than `rate` ignored. Returns undefined for a media type that is not audio we know.
  */
 export function parseMediaType(text: string): MediaTypeParts | undefined {
+  // Apps send the same contentType on every playAudio: remember the last answer (results are frozen).
+  if (text === lastText) {
+    return lastParts;
+  }
+  const parts = splitMediaType(text);
+  lastText = text;
+  lastParts = parts;
+  return parts;
+}
+
+let lastText: string | undefined;
+let lastParts: MediaTypeParts | undefined;
+
+function splitMediaType(text: string): MediaTypeParts | undefined {
   const parts = text.split(';');
   const kind = kindByName[(parts[0] ?? '').trim().toLowerCase()];
   if (kind === undefined) {
@@ -88,10 +102,10 @@ export function parseMediaType(text: string): MediaTypeParts | undefined {
     const eq = param.indexOf('=');
     if (eq >= 0 && param.slice(0, eq).trim().toLowerCase() === 'rate') {
       const value = param.slice(eq + 1).trim();
-      return { kind, rateHz: /^[0-9]{1,6}$/.test(value) ? Number(value) : Number.NaN };
+      return Object.freeze({ kind, rateHz: /^[0-9]{1,6}$/.test(value) ? Number(value) : Number.NaN });
     }
   }
-  return { kind };
+  return Object.freeze({ kind });
 }
 
 /**
