@@ -105,6 +105,9 @@ class DocumentParser {
   }
 
   #result(): PlivoXmlResult {
+    if (this.#malformed) {
+      this.#findBareAmpersand();
+    }
     const byOffset = (a: XmlIssue, b: XmlIssue): number => a.offset - b.offset;
     const warnings = this.#warnings.sort(byOffset);
     const errors = this.#errors.sort(byOffset);
@@ -118,6 +121,25 @@ class DocumentParser {
     }
     const document: PlivoXmlDocument = { response: this.#root };
     return { ok: true, value: document, warnings };
+  }
+
+  /**
+   * saxes reads an entity name up to the next `;`, so a bare `&` (the usual mistake in URLs, spec
+   * §2.1) is reported far away, often at the end. Point at the first bare `&` before that report.
+   */
+  #findBareAmpersand(): void {
+    const firstError = this.#errors.reduce((min, e) => Math.min(min, e.offset), this.#source.length);
+    const src = this.#source.slice(0, firstError);
+    const skipped: [number, number][] = [];
+    for (const m of src.matchAll(/<!--[\s\S]*?(?:-->|$)|<!\[CDATA\[[\s\S]*?(?:\]\]>|$)/g)) {
+      skipped.push([m.index, m.index + m[0].length]);
+    }
+    for (const m of src.matchAll(/&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_:][-A-Za-z0-9_.:]*;)/g)) {
+      if (!skipped.some(([from, to]) => m.index >= from && m.index < to)) {
+        this.#errors.push(this.#makeIssue('error', 'ERR_XML_MALFORMED', 'unescaped "&" (write &amp;)', m.index, ''));
+        return;
+      }
+    }
   }
 
   #makeIssue(
@@ -164,7 +186,7 @@ class DocumentParser {
     const offset = Math.max(0, Math.min(this.#parser.position - 1, this.#source.length));
     const char = this.#source.charAt(offset);
     const message = err.message.replace(/^\d+:\d+: /, '').replace(/\.$/, '');
-    const detail = char === '' ? message : `${message} (at ${quote(char)})`;
+    const detail = char.trim() === '' ? message : `${message} (at ${quote(char)})`;
     const top = this.#stack.at(-1);
     this.#error('ERR_XML_MALFORMED', detail, offset, top?.path ?? '');
   }
@@ -355,7 +377,8 @@ class DocumentParser {
       const raw = frame.text.trim();
       if (raw === '') {
         if (body.required) {
-          this.#report('error', 'ERR_XML_BODY_REQUIRED', `<${frame.name}> needs its ${body.field} as text`, frame.start, frame.path);
+          const detail = `<${frame.name}> is empty; its ${body.field} goes in the element text`;
+          this.#report('error', 'ERR_XML_BODY_REQUIRED', detail, frame.start, frame.path);
         }
       } else {
         const checked = checkValue(body.field, body.value, raw);
