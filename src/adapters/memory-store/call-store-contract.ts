@@ -1,0 +1,299 @@
+/**
+ * The behaviour every `CallStore` adapter must show, as node:test cases. Each adapter's test file calls
+ * `callStoreContract` with a factory; add a case here, and every backend is held to it.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+
+import type { CallRecord, CallStore, StreamRecord } from '../../ports/call-store.js';
+
+/** Opens a fresh, empty store; `dispose` closes it and removes whatever it created. */
+export type CallStoreFactory = () => { store: CallStore; dispose: () => void };
+
+const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
+
+/** A deterministic UUID-shaped id for fixture `n` of kind `k` (one hex digit). */
+export function fixtureUuid(kind: number, n: number): string {
+  const hex = n.toString(16).padStart(12, '0');
+  return `${kind.toString(16)}0000000-0000-4000-8000-${hex}`;
+}
+
+/** A finished call with every field set (no nulls), `n` seconds after a fixed epoch. */
+export function finishedCall(n: number, overrides: Partial<CallRecord> = {}): CallRecord {
+  return {
+    callUuid: fixtureUuid(1, n),
+    direction: n % 2 === 0 ? 'inbound' : 'outbound',
+    from: `+1415555${String(n).padStart(4, '0')}`,
+    to: `sip:agent${n}@127.0.0.1:5070`,
+    status: 'completed',
+    answerUrl: `http://127.0.0.1:9000/answer?n=${n}`,
+    requestUuid: fixtureUuid(2, n),
+    parentCallUuid: fixtureUuid(3, n),
+    startedAt: T0 + n * 1000,
+    answeredAt: T0 + n * 1000 + 1500,
+    endedAt: T0 + n * 1000 + 61_500,
+    hangupCause: 'Normal Hangup',
+    hangupCauseCode: 4000,
+    hangupSource: 'Caller',
+    durationSec: 62,
+    billDurationSec: 60,
+    error: {
+      validation: [{ element: 'Stream', attribute: 'audioTrack', line: 3, column: 9 }],
+      note: `call ${n}`,
+    },
+    sipCallId: `call-${n}@127.0.0.1`,
+    endedAbnormally: false,
+    ...overrides,
+  };
+}
+
+/** A live call (answered, in progress) with the nullable end fields null. */
+export function liveCall(n: number, overrides: Partial<CallRecord> = {}): CallRecord {
+  return finishedCall(n, {
+    status: 'in-progress',
+    endedAt: null,
+    hangupCause: null,
+    hangupCauseCode: null,
+    hangupSource: null,
+    durationSec: null,
+    billDurationSec: null,
+    error: null,
+    ...overrides,
+  });
+}
+
+/** Stream `k` of a call, finished unless overridden. */
+export function streamOf(call: CallRecord, k: number, overrides: Partial<StreamRecord> = {}): StreamRecord {
+  return {
+    streamId: fixtureUuid(4, (Number.parseInt(call.callUuid.slice(-12), 16) % 100000) * 10 + k),
+    callUuid: call.callUuid,
+    serviceUrl: `wss://app.example/ws?call=${call.callUuid}&k=${k}`,
+    bidirectional: k % 2 === 0,
+    audioTrack: k % 2 === 0 ? 'inbound' : 'both',
+    streamTimeoutSec: 86400,
+    statusCallbackUrl: 'http://127.0.0.1:9000/stream-status',
+    statusCallbackMethod: k % 2 === 0 ? 'POST' : 'GET',
+    contentType: 'audio/x-mulaw;rate=8000',
+    extraHeaders: 'a=1,b=2',
+    status: 'completed',
+    createdAt: call.startedAt + 2000 + k,
+    startedAt: call.startedAt + 2100 + k,
+    endedAt: call.startedAt + 30_000 + k,
+    stopReason: 'Call hangup',
+    error: null,
+    ...overrides,
+  };
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
+  return undefined;
+}
+
+type WithStore = (title: string, body: (store: CallStore) => void) => void;
+
+/** Registers the contract suite for one adapter. */
+export function callStoreContract(name: string, factory: CallStoreFactory): void {
+  const withStore: WithStore = (title, body) => {
+    void test(title, () => {
+      const { store, dispose } = factory();
+      try {
+        body(store);
+      } finally {
+        dispose();
+      }
+    });
+  };
+  void describe(`CallStore contract: ${name}`, () => {
+    callCases(withStore);
+    streamCases(withStore);
+  });
+}
+
+function callCases(withStore: WithStore): void {
+  withStore('a call round-trips field for field, as a frozen snapshot', (store) => {
+    const call = finishedCall(1);
+    store.insertCall(call);
+    const got = store.getCall(call.callUuid);
+    assert.deepEqual(got, call);
+    assert.ok(Object.isFrozen(got));
+    const live = liveCall(2, {
+      answerUrl: null,
+      requestUuid: null,
+      parentCallUuid: null,
+      answeredAt: null,
+      sipCallId: null,
+    });
+    store.insertCall(live);
+    assert.deepEqual(store.getCall(live.callUuid), live);
+    assert.equal(store.getCall(fixtureUuid(1, 999)), undefined);
+  });
+
+  withStore('duplicate call ids are refused with ERR_STORAGE_DUPLICATE', (store) => {
+    store.insertCall(finishedCall(1));
+    assert.equal(
+      codeOf(() => {
+        store.insertCall(finishedCall(1, { from: 'other' }));
+      }),
+      'ERR_STORAGE_DUPLICATE',
+    );
+    assert.equal(store.getCall(fixtureUuid(1, 1))?.from, finishedCall(1).from);
+  });
+
+  withStore('updateCall merges a patch, ignores undefined, returns the new record', (store) => {
+    const call = liveCall(1);
+    store.insertCall(call);
+    const patch = {
+      status: 'completed',
+      endedAt: T0 + 99_000,
+      hangupCause: 'Normal Hangup',
+      error: { reason: 'x' },
+    } as const;
+    const updated = store.updateCall(call.callUuid, { ...patch, from: undefined });
+    const expected = { ...call, ...patch };
+    assert.deepEqual(updated, expected);
+    assert.deepEqual(store.getCall(call.callUuid), expected);
+    assert.equal(store.updateCall(fixtureUuid(1, 999), { status: 'failed' }), undefined);
+  });
+
+  withStore('listCalls: newest first, live/completed filters, totals and paging', (store) => {
+    for (let i = 0; i < 7; i += 1) {
+      const status = i === 0 ? 'queued' : i === 1 ? 'ringing' : 'in-progress';
+      store.insertCall(i < 3 ? liveCall(i, { status }) : finishedCall(i));
+    }
+    const all = store.listCalls({ limit: 100, offset: 0 });
+    assert.equal(all.total, 7);
+    assert.deepEqual(
+      all.items.map((c) => c.callUuid),
+      [6, 5, 4, 3, 2, 1, 0].map((i) => fixtureUuid(1, i)),
+    );
+    const live = store.listCalls({ status: 'live', limit: 2, offset: 1 });
+    assert.equal(live.total, 3);
+    assert.deepEqual(
+      live.items.map((c) => c.callUuid),
+      [1, 0].map((i) => fixtureUuid(1, i)),
+    );
+    const done = store.listCalls({ status: 'completed', limit: 2, offset: 0 });
+    assert.equal(done.total, 4);
+    assert.deepEqual(
+      done.items.map((c) => c.callUuid),
+      [6, 5].map((i) => fixtureUuid(1, i)),
+    );
+    assert.deepEqual(store.listCalls({ limit: 5, offset: 10 }), { items: [], total: 7 });
+    assert.throws(() => store.listCalls({ limit: -1, offset: 0 }), TypeError);
+  });
+}
+
+function streamCases(withStore: WithStore): void {
+  withStore('streams round-trip, belong to one call, and list oldest first', (store) => {
+    const call = finishedCall(1);
+    store.insertCall(call);
+    const streams = [2, 0, 1].map((k) => streamOf(call, k));
+    for (const s of streams) {
+      store.insertStream(s);
+    }
+    const first = streams[1];
+    assert.ok(first !== undefined);
+    assert.deepEqual(store.getStream(call.callUuid, first.streamId), first);
+    assert.equal(store.getStream(fixtureUuid(1, 2), first.streamId), undefined);
+    const page = store.listStreams(call.callUuid, { limit: 2, offset: 0 });
+    assert.equal(page.total, 3);
+    assert.deepEqual(
+      page.items.map((s) => s.streamId),
+      [0, 1].map((k) => streamOf(call, k).streamId),
+    );
+    assert.deepEqual(store.listStreams(fixtureUuid(1, 2), { limit: 20, offset: 0 }), { items: [], total: 0 });
+  });
+
+  withStore('insertStream refuses duplicates and unknown calls', (store) => {
+    const call = finishedCall(1);
+    store.insertCall(call);
+    store.insertStream(streamOf(call, 0));
+    assert.equal(
+      codeOf(() => {
+        store.insertStream(streamOf(call, 0));
+      }),
+      'ERR_STORAGE_DUPLICATE',
+    );
+    assert.equal(
+      codeOf(() => {
+        store.insertStream(streamOf(finishedCall(2), 0));
+      }),
+      'ERR_STORAGE_UNKNOWN_CALL',
+    );
+  });
+
+  withStore('updateStream walks initiated → in-progress → completed', (store) => {
+    const call = liveCall(1);
+    store.insertCall(call);
+    const s = streamOf(call, 0, { status: 'initiated', startedAt: null, endedAt: null, stopReason: null });
+    store.insertStream(s);
+    store.updateStream(call.callUuid, s.streamId, { status: 'in-progress', startedAt: T0 + 5 });
+    const done = store.updateStream(call.callUuid, s.streamId, {
+      status: 'completed',
+      endedAt: T0 + 9,
+      stopReason: 'API request',
+    });
+    assert.deepEqual(done, {
+      ...s,
+      status: 'completed',
+      startedAt: T0 + 5,
+      endedAt: T0 + 9,
+      stopReason: 'API request',
+    });
+    assert.deepEqual(store.getStream(call.callUuid, s.streamId), done);
+    assert.equal(store.updateStream(fixtureUuid(1, 2), s.streamId, { status: 'failed' }), undefined);
+  });
+
+  withStore('markLiveAsAbnormal ends live calls and live streams, leaves finished ones', (store) => {
+    const done = finishedCall(1);
+    const answered = liveCall(2);
+    const ringing = liveCall(3, { status: 'ringing', answeredAt: null });
+    for (const c of [done, answered, ringing]) {
+      store.insertCall(c);
+    }
+    const finishedStream = streamOf(done, 0);
+    const liveStream = streamOf(answered, 0, { status: 'in-progress', endedAt: null, stopReason: null });
+    const pending = streamOf(ringing, 1, {
+      status: 'initiated',
+      startedAt: null,
+      endedAt: null,
+      stopReason: null,
+    });
+    for (const s of [finishedStream, liveStream, pending]) {
+      store.insertStream(s);
+    }
+    const now = T0 + 500_000;
+    assert.deepEqual(store.markLiveAsAbnormal(now), { calls: 2, streams: 2 });
+    assert.deepEqual(store.getCall(done.callUuid), done);
+    const abnormal = {
+      endedAt: now,
+      hangupCause: 'Server Restart',
+      hangupSource: 'Error',
+      endedAbnormally: true,
+    };
+    assert.deepEqual(store.getCall(answered.callUuid), { ...answered, ...abnormal, status: 'completed' });
+    assert.deepEqual(store.getCall(ringing.callUuid), { ...ringing, ...abnormal, status: 'failed' });
+    assert.deepEqual(store.getStream(done.callUuid, finishedStream.streamId), finishedStream);
+    const failed = { status: 'failed', endedAt: now, stopReason: 'Server Restart' };
+    assert.deepEqual(store.getStream(answered.callUuid, liveStream.streamId), { ...liveStream, ...failed });
+    assert.deepEqual(store.getStream(ringing.callUuid, pending.streamId), { ...pending, ...failed });
+    assert.deepEqual(store.markLiveAsAbnormal(now + 1, 'Other'), { calls: 0, streams: 0 });
+    assert.equal(store.listCalls({ status: 'live', limit: 10, offset: 0 }).total, 0);
+  });
+
+  withStore('integrityCheck is ok; a closed store refuses work; close is idempotent', (store) => {
+    store.insertCall(finishedCall(1));
+    assert.equal(store.integrityCheck(), 'ok');
+    store.close();
+    store.close();
+    assert.equal(
+      codeOf(() => store.getCall(fixtureUuid(1, 1))),
+      'ERR_STORAGE_CLOSED',
+    );
+  });
+}

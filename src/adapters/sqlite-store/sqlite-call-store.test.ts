@@ -1,0 +1,117 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import BetterSqlite3 from 'better-sqlite3';
+
+import { callStoreContract, finishedCall, liveCall, streamOf } from '../memory-store/call-store-contract.js';
+import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate, migrations } from './migrations.js';
+import { openSqliteCallStoreIn, SqliteCallStore } from './sqlite-call-store.js';
+
+function tempDir(): { dir: string; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'streamfork-sqlite-'));
+  return { dir, dispose: () => { rmSync(dir, { recursive: true, force: true }); } };
+}
+
+callStoreContract('sqlite (file, WAL)', () => {
+  const tmp = tempDir();
+  const store = openSqliteCallStoreIn(tmp.dir);
+  return { store, dispose: () => { store.close(); tmp.dispose(); } };
+});
+
+test('pragmas: WAL journal, synchronous NORMAL by default (FULL on request), foreign keys on', () => {
+  const tmp = tempDir();
+  try {
+    const store = openSqliteCallStoreIn(tmp.dir);
+    const db = store.databaseForTesting;
+    assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('synchronous', { simple: true }), 1);
+    assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+    store.close();
+    const full = new SqliteCallStore({ path: join(tmp.dir, 'full.sqlite'), synchronous: 'full' });
+    assert.equal(full.databaseForTesting.pragma('synchronous', { simple: true }), 2);
+    full.close();
+  } finally {
+    tmp.dispose();
+  }
+});
+
+test('migrations: versions are 1..N without gaps', () => {
+  assert.deepEqual(migrations.map((m) => m.version), migrations.map((_, i) => i + 1));
+  assert.equal(LATEST_SCHEMA_VERSION, migrations.length);
+});
+
+test('migrations: an empty database is brought to the latest version', () => {
+  const db = new BetterSqlite3(':memory:');
+  try {
+    assert.equal(currentSchemaVersion(db), 0);
+    assert.deepEqual(migrate(db), migrations.map((m) => m.version));
+    assert.equal(currentSchemaVersion(db), LATEST_SCHEMA_VERSION);
+    assert.deepEqual(migrate(db), []);
+  } finally {
+    db.close();
+  }
+});
+
+test('migrations: a version-1 database with data is migrated and its rows read back', () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'v1.sqlite');
+  try {
+    const db = new BetterSqlite3(path);
+    assert.deepEqual(migrate(db, 1), [1]);
+    const call = finishedCall(7);
+    db.prepare(`INSERT INTO calls (call_uuid, direction, from_number, to_number, status, answer_url, request_uuid,
+        started_at, answered_at, ended_at, hangup_cause, hangup_source, duration_sec, bill_duration_sec, error_json, sip_call_id)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
+      call.callUuid, call.direction, call.from, call.to, call.status, call.answerUrl, call.requestUuid, call.startedAt,
+      call.answeredAt, call.endedAt, call.hangupCause, call.hangupSource, call.durationSec, call.billDurationSec,
+      JSON.stringify(call.error), call.sipCallId,
+    );
+    db.close();
+
+    const store = new SqliteCallStore({ path });
+    assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
+    assert.deepEqual(store.getCall(call.callUuid), { ...call, parentCallUuid: null, hangupCauseCode: null, endedAbnormally: false });
+    const live = liveCall(8);
+    store.insertCall(live);
+    store.insertStream(streamOf(live, 0, { status: 'in-progress' }));
+    assert.deepEqual(store.markLiveAsAbnormal(1), { calls: 1, streams: 1 });
+    assert.equal(store.integrityCheck(), 'ok');
+    store.close();
+  } finally {
+    tmp.dispose();
+  }
+});
+
+test('migrations: a database from a newer build is refused with ERR_STORAGE_SCHEMA_TOO_NEW', () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'future.sqlite');
+  try {
+    const db = new BetterSqlite3(path);
+    migrate(db);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST_SCHEMA_VERSION + 1, 'future', 0);
+    db.close();
+    assert.throws(() => new SqliteCallStore({ path }), { code: 'ERR_STORAGE_SCHEMA_TOO_NEW' });
+  } finally {
+    tmp.dispose();
+  }
+});
+
+test('records survive close and reopen', () => {
+  const tmp = tempDir();
+  try {
+    const first = openSqliteCallStoreIn(tmp.dir);
+    const call = finishedCall(3);
+    first.insertCall(call);
+    first.insertStream(streamOf(call, 1));
+    first.close();
+    const second = openSqliteCallStoreIn(tmp.dir);
+    assert.deepEqual(second.getCall(call.callUuid), call);
+    assert.deepEqual(second.getStream(call.callUuid, streamOf(call, 1).streamId), streamOf(call, 1));
+    second.close();
+  } finally {
+    tmp.dispose();
+  }
+});

@@ -1,0 +1,195 @@
+/**
+ * Durable call and stream records (STYLE.md 5.11 Storage). Adapters: `adapters/sqlite-store`
+ * (production), `adapters/memory-store` (unit tests); a PostgreSQL adapter can follow behind the same
+ * interface. Both pass the shared contract test in `adapters/memory-store/call-store-contract.ts`.
+ *
+ * The interface is synchronous: better-sqlite3 is, writes are small, and it keeps call-state code free
+ * of interleaving. An asynchronous backend would wrap this port rather than change it.
+ *
+ * Every time is epoch milliseconds (UTC); every duration is whole seconds. Records returned are
+ * frozen snapshots: patch through `updateCall`/`updateStream`, never by mutation.
+ */
+
+/** JSON-compatible data, as stored in `error` columns. */
+export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Who placed the call, as Plivo spells it. */
+export type CallDirection = 'inbound' | 'outbound';
+
+/** Call statuses as Plivo spells them (`CallStatus`, `call_status`). */
+export const CallStatuses = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled', 'timeout'] as const;
+export type CallStatus = (typeof CallStatuses)[number];
+
+/** Statuses of a call that has not ended (`?status=live`). */
+export const LiveCallStatuses: readonly CallStatus[] = ['queued', 'ringing', 'in-progress'];
+
+/** True when the call has not ended. */
+export function isLiveCallStatus(status: CallStatus): boolean {
+  return LiveCallStatuses.includes(status);
+}
+
+/** One call, inbound or outbound. */
+export interface CallRecord {
+  /** RFC 4122 v4 UUID (D15); the primary key. */
+  readonly callUuid: string;
+  readonly direction: CallDirection;
+  /** Caller number or SIP URI, as received/requested (PII: log under `pii`). */
+  readonly from: string;
+  /** Callee number or SIP URI (PII). */
+  readonly to: string;
+  readonly status: CallStatus;
+  /** The URL the call's XML was (or will be) fetched from; null when none applies. */
+  readonly answerUrl: string | null;
+  /** `request_uuid` of the REST request that created an outbound call; null for inbound calls. */
+  readonly requestUuid: string | null;
+  /** The A-leg's UUID for a B-leg (Dial); null otherwise. */
+  readonly parentCallUuid: string | null;
+  /** When the call was created or the INVITE arrived (epoch ms). */
+  readonly startedAt: number;
+  /** When it was answered (epoch ms), or null. */
+  readonly answeredAt: number | null;
+  /** When it ended (epoch ms), or null while live. */
+  readonly endedAt: number | null;
+  /** Plivo hangup cause name, e.g. `Normal Hangup`, `Invalid Answer XML`, `Server Restart`; null while live. */
+  readonly hangupCause: string | null;
+  /** Plivo numeric hangup cause code (e.g. 4000), where known. */
+  readonly hangupCauseCode: number | null;
+  /** Who ended the call: `Caller`, `Callee`, `API Request`, `Answer XML`, `Error`, `Unknown`…; null while live. */
+  readonly hangupSource: string | null;
+  /** Whole seconds from start to end, or null when not ended or unknown. */
+  readonly durationSec: number | null;
+  /** Whole seconds from answer to end (0 if never answered), or null when not ended or unknown. */
+  readonly billDurationSec: number | null;
+  /** What went wrong: XML validation errors, answer-URL fetch failure text… (JSON); null when nothing. */
+  readonly error: JsonValue;
+  /** SIP Call-ID of the call's dialog, where there is one. */
+  readonly sipCallId: string | null;
+  /** True when the server stopped (crash, kill -9) while the call was live; see `markLiveAsAbnormal`. */
+  readonly endedAbnormally: boolean;
+}
+
+/** The fields of a call that change after insertion; `undefined` values are ignored (not cleared). */
+export type CallPatch = {
+  readonly [K in Exclude<keyof CallRecord, 'callUuid' | 'direction' | 'startedAt'>]?: CallRecord[K] | undefined;
+};
+
+/** Which side(s) of the call a stream forks (spec §2.2). */
+export type AudioTrack = 'inbound' | 'outbound' | 'both';
+
+/** Stream statuses (spec §8 [REC]): `initiated` → `in-progress` → `completed` | `failed`. */
+export const StreamStatuses = ['initiated', 'in-progress', 'completed', 'failed'] as const;
+export type StreamStatus = (typeof StreamStatuses)[number];
+
+/** Statuses of a stream that has not ended. */
+export const LiveStreamStatuses: readonly StreamStatus[] = ['initiated', 'in-progress'];
+
+/** One `<Stream>` or REST-started stream (spec §8, the Stream object). */
+export interface StreamRecord {
+  /** RFC 4122 v4 UUID (D15); unique across calls. */
+  readonly streamId: string;
+  readonly callUuid: string;
+  /** The `ws://`/`wss://` URL the audio goes to. */
+  readonly serviceUrl: string;
+  readonly bidirectional: boolean;
+  readonly audioTrack: AudioTrack;
+  /** `streamTimeout`, in seconds (default 86400). */
+  readonly streamTimeoutSec: number;
+  readonly statusCallbackUrl: string | null;
+  readonly statusCallbackMethod: 'GET' | 'POST';
+  /** E.g. `audio/x-l16;rate=8000`. */
+  readonly contentType: string;
+  /** The `extraHeaders` attribute as given (PII), or null. */
+  readonly extraHeaders: string | null;
+  readonly status: StreamStatus;
+  /** When the stream was requested (epoch ms). */
+  readonly createdAt: number;
+  /** When the WebSocket connected and audio began (epoch ms), or null. */
+  readonly startedAt: number | null;
+  /** When it ended (epoch ms), or null while live. */
+  readonly endedAt: number | null;
+  /** Why it ended: `API request`, `Call hangup`, `Connection error`, `Stream timeout`, `Server Restart`…; or null. */
+  readonly stopReason: string | null;
+  /** Failure details (JSON), or null. */
+  readonly error: JsonValue;
+}
+
+/** The fields of a stream that change after insertion; `undefined` values are ignored (not cleared). */
+export type StreamPatch = {
+  readonly [K in 'status' | 'startedAt' | 'endedAt' | 'stopReason' | 'error']?: StreamRecord[K] | undefined;
+};
+
+/** `record` with the patch's defined values applied (an `undefined` value leaves the field as it was). */
+export function applyPatch<R extends object>(record: R, patch: { readonly [K in keyof R]?: R[K] | undefined }): R {
+  const next = { ...record };
+  for (const key of Object.keys(patch) as (keyof R)[]) {
+    const value = patch[key];
+    if (value !== undefined) {
+      next[key] = value;
+    }
+  }
+  return next;
+}
+
+/** A page of records and the total matching the filter (for Plivo's `meta.total_count`). */
+export interface Page<T> {
+  readonly items: readonly T[];
+  readonly total: number;
+}
+
+export interface PageOptions {
+  /** Page size (Plivo default 20, max 20 in the API; the store allows up to 1000). */
+  readonly limit: number;
+  /** Records to skip. */
+  readonly offset: number;
+}
+
+export interface ListCallsOptions extends PageOptions {
+  /** `live`: not ended; `completed`: ended for any reason; absent: all. */
+  readonly status?: 'live' | 'completed';
+}
+
+/** The hangup cause recorded by `markLiveAsAbnormal` unless another is given. */
+export const SERVER_RESTART_CAUSE = 'Server Restart';
+
+/** What `markLiveAsAbnormal` changed. */
+export interface AbnormalEndCounts {
+  readonly calls: number;
+  readonly streams: number;
+}
+
+/**
+ * Call and stream records. Methods throw `ServerError` with an `ERR_STORAGE_*` code on failure
+ * (duplicate key, unknown call, I/O).
+ */
+export interface CallStore {
+  /** Adds a call; `ERR_STORAGE_DUPLICATE` if its `callUuid` exists. */
+  insertCall(call: CallRecord): void;
+  /** Applies a patch; returns the updated record, or undefined when no such call exists. */
+  updateCall(callUuid: string, patch: CallPatch): CallRecord | undefined;
+  getCall(callUuid: string): CallRecord | undefined;
+  /** Newest first (`startedAt` descending, then `callUuid`). */
+  listCalls(options: ListCallsOptions): Page<CallRecord>;
+
+  /** Adds a stream; `ERR_STORAGE_DUPLICATE` for a known `streamId`, `ERR_STORAGE_UNKNOWN_CALL` for an unknown call. */
+  insertStream(stream: StreamRecord): void;
+  /** Applies a patch; returns the updated record, or undefined when no such stream exists on that call. */
+  updateStream(callUuid: string, streamId: string, patch: StreamPatch): StreamRecord | undefined;
+  getStream(callUuid: string, streamId: string): StreamRecord | undefined;
+  /** A call's streams, oldest first (`createdAt`, then `streamId`). */
+  listStreams(callUuid: string, options: PageOptions): Page<StreamRecord>;
+
+  /**
+   * Startup recovery after a crash: every live call gets `endedAbnormally = true`, `endedAt = nowMs`,
+   * `hangupCause = cause` (default `SERVER_RESTART_CAUSE`), `hangupSource = 'Error'`, and status
+   * `completed` if it had been answered, else `failed`; its durations stay null (the real end time is
+   * unknown). Every live stream (of any call) becomes `failed` with `endedAt = nowMs` and
+   * `stopReason = cause`. One transaction.
+   */
+  markLiveAsAbnormal(nowMs: number, cause?: string): AbnormalEndCounts;
+
+  /** The backend's own consistency check; `'ok'` when healthy, else a description of the damage. */
+  integrityCheck(): string;
+
+  /** Releases the backend. Further calls throw. Idempotent. */
+  close(): void;
+}
