@@ -9,7 +9,11 @@
  *   and the values of each key sorted (plain code-unit order); nothing when there are none;
  * - POST: `?` and the URL's own sorted query (when the query or the body is non-empty), `.` when both
  *   are non-empty, then the body params as `kv` concatenated with no separators, sorted the same way.
- * Values are used decoded. The message signed is `canonical + "." + nonce`.
+ * Values are used decoded. The message signed is `canonical + "." + nonce`, as UTF-8.
+ *
+ * Checked against plivo-node's `validateV3Signature` (see v3.test.ts). One known difference: for a URL
+ * holding raw (not percent-encoded) non-ASCII characters, plivo-node UTF-8-encodes the URL twice and
+ * so computes another signature; percent-encoded URLs and non-ASCII parameter values agree.
  */
 import { Buffer } from 'node:buffer';
 import { createHmac, timingSafeEqual } from 'node:crypto';
