@@ -17,7 +17,7 @@ import { bench, formatRow, type BenchResult } from './bench-util.js';
 const FRAMES_PER_SECOND = 50;
 
 function perStreamSecond(r: BenchResult): string {
-  return `${((r.nsPerOp * FRAMES_PER_SECOND) / 1e6).toFixed(4)} ms CPU per stream-second`;
+  return `${((r.nsPerOp * FRAMES_PER_SECOND) / 1e6).toFixed(4)} ms per stream-second`;
 }
 
 function codecRows(): string[] {
@@ -61,6 +61,26 @@ function codecRows(): string[] {
   return results.map(([r, note]) => formatRow(r, [perStreamSecond(r), note].filter(Boolean).join('; ')));
 }
 
+/**
+ * Process CPU time per call (µs), from `process.cpuUsage()` over `iterations` calls after a warm-up:
+ * less sensitive than wall time to other processes competing for the cores.
+ */
+function cpuMicrosPerOp(fn: () => void, iterations: number): number {
+  for (let i = 0; i < iterations / 10; i++) {
+    fn();
+  }
+  const before = process.cpuUsage();
+  for (let i = 0; i < iterations; i++) {
+    fn();
+  }
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / iterations;
+}
+
+function cpuNote(micros: number): string {
+  return `CPU time: ${micros.toFixed(2)} µs/frame = ${((micros * FRAMES_PER_SECOND) / 1000).toFixed(3)} ms CPU per stream-second`;
+}
+
 function resamplerRows(): string[] {
   const up = new Upsampler2x();
   const down = new Downsampler2x();
@@ -70,7 +90,12 @@ function resamplerRows(): string[] {
   const out8 = new Int16Array(160);
   const r1 = bench('up 8→16 kHz, 160 → 320 samples', () => { up.process(in8, out16); });
   const r2 = bench('down 16→8 kHz, 320 → 160 samples', () => { down.process(in16, out8); });
-  return [formatRow(r1, perStreamSecond(r1)), formatRow(r2, perStreamSecond(r2))];
+  const c1 = cpuMicrosPerOp(() => { up.process(in8, out16); }, 200_000);
+  const c2 = cpuMicrosPerOp(() => { down.process(in16, out8); }, 200_000);
+  return [
+    formatRow(r1, `wall time: ${perStreamSecond(r1)}; ${cpuNote(c1)}`),
+    formatRow(r2, `wall time: ${perStreamSecond(r2)}; ${cpuNote(c2)}`),
+  ];
 }
 
 function framed(x: Int16Array, frame: number, ratio: 2 | 0.5): Int16Array {
