@@ -64,7 +64,7 @@ export function renderConfigMarkdown(): string {
     '`STREAMFORK_CONFIG`), `STREAMFORK_*` environment variables, then command-line overrides. Objects merge',
     'key by key; arrays and `null` replace. Unknown keys and unknown `STREAMFORK_*` variables are errors.',
     '',
-    'Environment values are coerced to the key\'s type: integers and booleans (`true/false/1/0/yes/no`) as',
+    "Environment values are coerced to the key's type: integers and booleans (`true/false/1/0/yes/no`) as",
     'text, lists comma-separated (or a JSON array), `null`-able keys cleared with an empty value or `null`.',
     'Setting any key of a `null`-able object (e.g. `STREAMFORK_HTTP_TLS_CERT_FILE`) turns that object on.',
     '',
@@ -73,7 +73,10 @@ export function renderConfigMarkdown(): string {
   ];
   for (const section of sections()) {
     out.push(`## \`${section.name}\``, '', notes(section.schema).description ?? '', '');
-    out.push('| Key | Type | Default | Unit | Environment variable | Description |', '|---|---|---|---|---|---|');
+    out.push(
+      '| Key | Type | Default | Unit | Environment variable | Description |',
+      '|---|---|---|---|---|---|',
+    );
     for (const row of section.rows) {
       const n = notes(row.schema);
       out.push(

@@ -51,7 +51,10 @@ function coerceArray(raw: string, items: TSchema | undefined): unknown {
   if (trimmed.startsWith('[')) {
     return parseJson(trimmed);
   }
-  const parts = trimmed.split(',').map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = trimmed
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   if (items !== undefined && schemaType(items) === 'object') {
     // Credentials in the compact `user:pass` form; the password may itself contain ':'.
     return parts.map((p) => {

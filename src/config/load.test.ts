@@ -58,7 +58,9 @@ test('defaults: loopback listeners, documented ports, Plivo-shaped auth id', () 
 });
 
 test('the result is deep-frozen', () => {
-  const config = okConfig(loadConfig({ env: token, overrides: { sip: { trunk: { uri: 'sip:trunk.example:5060' } } } }));
+  const config = okConfig(
+    loadConfig({ env: token, overrides: { sip: { trunk: { uri: 'sip:trunk.example:5060' } } } }),
+  );
   assert.ok(Object.isFrozen(config));
   assert.ok(Object.isFrozen(config.sip));
   assert.ok(Object.isFrozen(config.sip.allowFrom));
@@ -78,7 +80,11 @@ test('precedence: overrides > env > file > defaults; objects merge, arrays repla
   const config = okConfig(
     loadConfig({
       file,
-      env: { STREAMFORK_HTTP_PORT: '9001', STREAMFORK_SIP_PORT: '5080', STREAMFORK_SIP_ALLOW_FROM: '192.168.0.0/16, 10.1.1.1' },
+      env: {
+        STREAMFORK_HTTP_PORT: '9001',
+        STREAMFORK_SIP_PORT: '5080',
+        STREAMFORK_SIP_ALLOW_FROM: '192.168.0.0/16, 10.1.1.1',
+      },
       overrides: { http: { port: 9002 } },
     }),
   );
@@ -125,14 +131,26 @@ test('env coercion: booleans, lists, null-able keys, credentials and null-able o
       { username: 'bob', password: 'x' },
     ],
   });
-  assert.deepEqual(config.sip.trunk, { uri: 'sip:trunk.example.net', username: null, password: null, fromUser: null, fromDomain: null });
+  assert.deepEqual(config.sip.trunk, {
+    uri: 'sip:trunk.example.net',
+    username: null,
+    password: null,
+    fromUser: null,
+    fromDomain: null,
+  });
   assert.deepEqual(config.http.tls, { certFile: '/etc/cert.pem', keyFile: '/etc/key.pem' });
   assert.equal(config.answer.answerMethod, 'GET');
 });
 
 test('an empty env value clears a null-able key set by the file', () => {
-  const file = writeJson('nullable.json', { auth: { authToken: 't' }, sip: { publicAddress: '198.51.100.1' } });
-  assert.equal(okConfig(loadConfig({ file, env: { STREAMFORK_SIP_PUBLIC_ADDRESS: '' } })).sip.publicAddress, null);
+  const file = writeJson('nullable.json', {
+    auth: { authToken: 't' },
+    sip: { publicAddress: '198.51.100.1' },
+  });
+  assert.equal(
+    okConfig(loadConfig({ file, env: { STREAMFORK_SIP_PUBLIC_ADDRESS: '' } })).sip.publicAddress,
+    null,
+  );
 });
 
 test('errors are specific and name the key, the expectation and the value', () => {
@@ -149,17 +167,23 @@ test('errors are specific and name the key, the expectation and the value', () =
       } as never,
     }),
   );
-  assert.deepEqual(new Set(more), new Set([
-    'unknown key sip.prot',
-    'sip.port: expected integer 1-65535, got 70000',
-    'stream.l16ByteOrder: expected one of "little", "big", got "middle"',
-    'answer.answerUrl: expected http:// or https:// URL or null, got "ftp://x"',
-  ]));
+  assert.deepEqual(
+    new Set(more),
+    new Set([
+      'unknown key sip.prot',
+      'sip.port: expected integer 1-65535, got 70000',
+      'stream.l16ByteOrder: expected one of "little", "big", got "middle"',
+      'answer.answerUrl: expected http:// or https:// URL or null, got "ftp://x"',
+    ]),
+  );
 });
 
 test('unknown keys are errors at every level, and unknown STREAMFORK_ variables too', () => {
   const errors = errorsOf(
-    loadConfig({ env: { ...token, STREAMFORK_SIP_PROT: '5060' }, overrides: { nope: {}, http: { tls: { certFile: 'a', keyFile: 'b', pass: 'x' } } } as never }),
+    loadConfig({
+      env: { ...token, STREAMFORK_SIP_PROT: '5060' },
+      overrides: { nope: {}, http: { tls: { certFile: 'a', keyFile: 'b', pass: 'x' } } } as never,
+    }),
   );
   assert.ok(errors.includes('unknown environment variable STREAMFORK_SIP_PROT'), errors.join('\n'));
   assert.ok(errors.includes('unknown key nope'), errors.join('\n'));
@@ -173,12 +197,16 @@ test('auth.authToken is required and has no default; secrets are not echoed', ()
   const errors = errorsOf(loadConfig({ env: {}, overrides: { auth: { authToken: 42 } } as never }));
   assert.deepEqual(errors, ['auth.authToken: expected non-empty string, got 42']);
   const empty = errorsOf(loadConfig({ env: { STREAMFORK_AUTH_AUTH_TOKEN: '' } }));
-  assert.deepEqual(empty, ['auth.authToken: expected non-empty string, got (redacted) (from STREAMFORK_AUTH_AUTH_TOKEN)']);
+  assert.deepEqual(empty, [
+    'auth.authToken: expected non-empty string, got (redacted) (from STREAMFORK_AUTH_AUTH_TOKEN)',
+  ]);
 });
 
 test('a partial null-able object reports only its missing keys', () => {
   const errors = errorsOf(loadConfig({ env: { ...token, STREAMFORK_SIP_TRUNK_USERNAME: 'u' } }));
-  assert.deepEqual(errors, ['sip.trunk.uri: required (set STREAMFORK_SIP_TRUNK_URI or sip.trunk.uri in the config file)']);
+  assert.deepEqual(errors, [
+    'sip.trunk.uri: required (set STREAMFORK_SIP_TRUNK_URI or sip.trunk.uri in the config file)',
+  ]);
 });
 
 test('cross-key rules: the RTP range must hold at least two ports', () => {
@@ -187,11 +215,17 @@ test('cross-key rules: the RTP range must hold at least two ports', () => {
 });
 
 test('file problems are reported, not thrown', () => {
-  assert.match(errorsOf(loadConfig({ env: token, file: join(dir, 'missing.json') }))[0] ?? '', /cannot read it \(ENOENT\)/);
+  assert.match(
+    errorsOf(loadConfig({ env: token, file: join(dir, 'missing.json') }))[0] ?? '',
+    /cannot read it \(ENOENT\)/,
+  );
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, '{ "http": ');
   assert.match(errorsOf(loadConfig({ env: token, file: bad }))[0] ?? '', /invalid JSON/);
-  assert.match(errorsOf(loadConfig({ env: token, file: writeJson('array.json', [1]) }))[0] ?? '', /JSON object/);
+  assert.match(
+    errorsOf(loadConfig({ env: token, file: writeJson('array.json', [1]) }))[0] ?? '',
+    /JSON object/,
+  );
 });
 
 test('schema: every key documented, defaulted unless required, with a unique env name', () => {
@@ -199,7 +233,13 @@ test('schema: every key documented, defaulted unless required, with a unique env
   assert.ok(leaves.length > 50);
   const names = new Set(leaves.map((l) => l.env));
   assert.equal(names.size, leaves.length);
-  const required = new Set(['auth.authToken', 'sip.trunk.uri', 'sip.inboundAuth.users', 'http.tls.certFile', 'http.tls.keyFile']);
+  const required = new Set([
+    'auth.authToken',
+    'sip.trunk.uri',
+    'sip.inboundAuth.users',
+    'http.tls.certFile',
+    'http.tls.keyFile',
+  ]);
   for (const leaf of leaves) {
     const s = leaf.schema as { description?: string; default?: unknown };
     const key = leaf.path.join('.');

@@ -12,7 +12,13 @@ import { Value } from 'typebox/value';
 import { ServerError } from '../errors/server-error.js';
 import { envLayer, type PlainObject } from './env.js';
 import { collectErrors, formatErrors } from './messages.js';
-import { ConfigSchema, nullableObjectBranch, objectProperties, type Config, type DeepPartial } from './schema.js';
+import {
+  ConfigSchema,
+  nullableObjectBranch,
+  objectProperties,
+  type Config,
+  type DeepPartial,
+} from './schema.js';
 import type { TSchema } from 'typebox';
 
 /** Where configuration comes from; every field is optional. */
@@ -141,7 +147,12 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
 
   const withDefaults = applyDefaults(ConfigSchema, merged);
   if (!Value.Check(ConfigSchema, withDefaults)) {
-    const found = formatErrors(ConfigSchema, withDefaults, collectErrors(ConfigSchema, withDefaults), fromEnv.sources);
+    const found = formatErrors(
+      ConfigSchema,
+      withDefaults,
+      collectErrors(ConfigSchema, withDefaults),
+      fromEnv.sources,
+    );
     errors.push(...(found.length > 0 ? found : ['configuration is invalid']));
     return { ok: false, code: 'ERR_CONFIG_INVALID', errors };
   }

@@ -40,10 +40,18 @@ function describeRange(kind: string, s: SchemaShape): string {
 export function describeSchema(schema: TSchema): string {
   const s = shape(schema);
   if (s.anyOf !== undefined) {
-    const literals = s.anyOf.filter((b) => shape(b).const !== undefined).map((b) => JSON.stringify(shape(b).const));
-    const others = s.anyOf.filter((b) => shape(b).const === undefined && shape(b).type !== 'null').map(describeSchema);
+    const literals = s.anyOf
+      .filter((b) => shape(b).const !== undefined)
+      .map((b) => JSON.stringify(shape(b).const));
+    const others = s.anyOf
+      .filter((b) => shape(b).const === undefined && shape(b).type !== 'null')
+      .map(describeSchema);
     const hasNull = s.anyOf.some((b) => shape(b).type === 'null');
-    const parts = [...(literals.length > 0 ? [`one of ${literals.join(', ')}`] : []), ...others, ...(hasNull ? ['null'] : [])];
+    const parts = [
+      ...(literals.length > 0 ? [`one of ${literals.join(', ')}`] : []),
+      ...others,
+      ...(hasNull ? ['null'] : []),
+    ];
     return parts.join(' or ');
   }
   switch (s.type) {
@@ -75,11 +83,20 @@ export function describeSchema(schema: TSchema): string {
 }
 
 function segments(instancePath: string): string[] {
-  return instancePath === '' ? [] : instancePath.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  return instancePath === ''
+    ? []
+    : instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 /** The sub-schema and value at a JSON pointer, following the object branch of `X | null` unions. */
-function resolve(root: TSchema, value: unknown, path: readonly string[]): { schema: TSchema | undefined; value: unknown } {
+function resolve(
+  root: TSchema,
+  value: unknown,
+  path: readonly string[],
+): { schema: TSchema | undefined; value: unknown } {
   let schema: TSchema | undefined = root;
   let node = value;
   for (const seg of path) {
@@ -116,13 +133,27 @@ function sourceSuffix(dotted: string, sources: ReadonlyMap<string, string>): str
   return '';
 }
 
-function withPrefix(prefix: string, errors: readonly TLocalizedValidationError[]): TLocalizedValidationError[] {
+function withPrefix(
+  prefix: string,
+  errors: readonly TLocalizedValidationError[],
+): TLocalizedValidationError[] {
   return errors.map((e) => ({ ...e, instancePath: `${prefix}${e.instancePath}` }));
 }
 
-function objectErrors(schema: TSchema, value: unknown, prefix: string, depth: number): TLocalizedValidationError[] {
+function objectErrors(
+  schema: TSchema,
+  value: unknown,
+  prefix: string,
+  depth: number,
+): TLocalizedValidationError[] {
   const props = objectProperties(schema);
-  if (props === undefined || depth === 0 || typeof value !== 'object' || value === null || Array.isArray(value)) {
+  if (
+    props === undefined ||
+    depth === 0 ||
+    typeof value !== 'object' ||
+    value === null ||
+    Array.isArray(value)
+  ) {
     return withPrefix(prefix, Value.Errors(schema, value));
   }
   const record = value as Record<string, unknown>;
@@ -137,7 +168,9 @@ function objectErrors(schema: TSchema, value: unknown, prefix: string, depth: nu
       message: 'must not have additional properties',
     });
   }
-  const required = ((schema as { required?: readonly string[] }).required ?? []).filter((k) => record[k] === undefined);
+  const required = ((schema as { required?: readonly string[] }).required ?? []).filter(
+    (k) => record[k] === undefined,
+  );
   if (required.length > 0) {
     out.push({
       keyword: 'required',
@@ -185,7 +218,9 @@ export function formatErrors(
     } else if (e.keyword === 'required') {
       for (const key of e.params.requiredProperties) {
         const full = [...path, key];
-        lines.add(`${full.join('.')}: required (set ${envNameFor(full)} or ${full.join('.')} in the config file)`);
+        lines.add(
+          `${full.join('.')}: required (set ${envNameFor(full)} or ${full.join('.')} in the config file)`,
+        );
       }
       specific.add(e.instancePath);
     }
@@ -196,7 +231,9 @@ export function formatErrors(
       continue;
     }
     // A union's own error is noise when one of its branches reported something more precise.
-    const deeper = errors.some((o) => o.instancePath.startsWith(`${e.instancePath}/`) && o.keyword !== 'boolean');
+    const deeper = errors.some(
+      (o) => o.instancePath.startsWith(`${e.instancePath}/`) && o.keyword !== 'boolean',
+    );
     if (seen.has(e.instancePath) || specific.has(e.instancePath) || deeper) {
       continue;
     }
@@ -205,7 +242,9 @@ export function formatErrors(
     const dotted = path.join('.');
     const at = resolve(root, value, path);
     const expected = at.schema === undefined ? e.message : describeSchema(at.schema);
-    lines.add(`${dotted}: expected ${expected}, got ${shown(path, at.value)}${sourceSuffix(dotted, sources)}`);
+    lines.add(
+      `${dotted}: expected ${expected}, got ${shown(path, at.value)}${sourceSuffix(dotted, sources)}`,
+    );
   }
   return [...lines];
 }

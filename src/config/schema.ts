@@ -71,11 +71,17 @@ const InboundAuth = Type.Object(
 
 const Trunk = Type.Object(
   {
-    uri: Type.String({ pattern: '^sips?:[^\\s]+$', expected: 'sip: or sips: URI', description: 'SIP URI of the trunk/proxy for outbound calls (`sip:host:port`).' }),
+    uri: Type.String({
+      pattern: '^sips?:[^\\s]+$',
+      expected: 'sip: or sips: URI',
+      description: 'SIP URI of the trunk/proxy for outbound calls (`sip:host:port`).',
+    }),
     username: nullableStr({ description: 'Digest username for the trunk, or null for none.' }),
     password: nullableStr({ description: 'Digest password for the trunk (redacted in logs).' }),
-    fromUser: nullableStr({ description: 'User part of the From header, or null to use the call\'s `from`.' }),
-    fromDomain: nullableStr({ description: 'Host part of the From header, or null to use sip.publicAddress.' }),
+    fromUser: nullableStr({ description: "User part of the From header, or null to use the call's `from`." }),
+    fromDomain: nullableStr({
+      description: 'Host part of the From header, or null to use sip.publicAddress.',
+    }),
   },
   closed,
 );
@@ -90,7 +96,9 @@ const Sip = Type.Object(
       default: ['udp', 'tcp'],
       description: 'SIP transports to listen on; env form `udp,tcp`.',
     }),
-    publicAddress: nullableStr({ description: 'Address written into Via/Contact/SDP when behind NAT; null uses sip.host.' }),
+    publicAddress: nullableStr({
+      description: 'Address written into Via/Contact/SDP when behind NAT; null uses sip.host.',
+    }),
     allowFrom: Type.Array(Type.String({ minLength: 1 }), {
       default: ['127.0.0.1/32', '::1/128'],
       description: 'Source addresses/CIDRs allowed to send SIP requests; env form comma-separated.',
@@ -110,8 +118,14 @@ const Sip = Type.Object(
 const Rtp = Type.Object(
   {
     host: str('127.0.0.1', { description: 'Address RTP sockets bind to.' }, { minLength: 1 }),
-    portMin: int(20000, 1024, 65535, { description: 'Lowest UDP port of the RTP range (even ports are used).', unit: 'port' }),
-    portMax: int(20999, 1024, 65535, { description: 'Highest UDP port of the RTP range (inclusive).', unit: 'port' }),
+    portMin: int(20000, 1024, 65535, {
+      description: 'Lowest UDP port of the RTP range (even ports are used).',
+      unit: 'port',
+    }),
+    portMax: int(20999, 1024, 65535, {
+      description: 'Highest UDP port of the RTP range (inclusive).',
+      unit: 'port',
+    }),
     recvBufferBytes: int(262144, 0, 67108864, {
       description: 'SO_RCVBUF requested per RTP socket; 0 keeps the OS default.',
       unit: 'bytes',
@@ -132,8 +146,14 @@ const Http = Type.Object(
   {
     host: str('127.0.0.1', { description: 'Address the REST API binds to.' }, { minLength: 1 }),
     port: int(8080, 1, 65535, { description: 'REST API listening port.', unit: 'port' }),
-    tls: Type.Union([Tls, Type.Null()], { default: null, description: 'Serve HTTPS with these files, or null for plain HTTP.' }),
-    bodyLimitBytes: int(1048576, 1024, 104857600, { description: 'Largest REST request body accepted.', unit: 'bytes' }),
+    tls: Type.Union([Tls, Type.Null()], {
+      default: null,
+      description: 'Serve HTTPS with these files, or null for plain HTTP.',
+    }),
+    bodyLimitBytes: int(1048576, 1024, 104857600, {
+      description: 'Largest REST request body accepted.',
+      unit: 'bytes',
+    }),
   },
   closed,
 );
@@ -142,12 +162,16 @@ const Auth = Type.Object(
   {
     authId: str(
       'MASTREAMFORK00000000',
-      { description: 'Account auth ID (Plivo-shaped `MA` + 18 characters); the user part of REST Basic auth and of /v1/Account/{auth_id}/.' },
+      {
+        description:
+          'Account auth ID (Plivo-shaped `MA` + 18 characters); the user part of REST Basic auth and of /v1/Account/{auth_id}/.',
+      },
       { pattern: '^[A-Za-z0-9]{2,64}$', expected: '2-64 letters and digits' },
     ),
     authToken: Type.String({
       minLength: 1,
-      description: 'Account auth token: REST Basic auth password and the key of X-Plivo-Signature-V3. Required, no default.',
+      description:
+        'Account auth token: REST Basic auth password and the key of X-Plivo-Signature-V3. Required, no default.',
     }),
   },
   closed,
@@ -155,15 +179,24 @@ const Auth = Type.Object(
 
 const Answer = Type.Object(
   {
-    answerUrl: nullableStr({ description: 'URL fetched for the XML of inbound calls; null rejects inbound calls.' }, httpUrl),
+    answerUrl: nullableStr(
+      { description: 'URL fetched for the XML of inbound calls; null rejects inbound calls.' },
+      httpUrl,
+    ),
     answerMethod: httpMethod({ description: 'HTTP method for answerUrl.' }),
     fallbackUrl: nullableStr({ description: 'URL fetched when answerUrl fails, or null.' }, httpUrl),
     fallbackMethod: httpMethod({ description: 'HTTP method for fallbackUrl.' }),
     hangupUrl: nullableStr({ description: 'URL notified when an inbound call ends, or null.' }, httpUrl),
     hangupMethod: httpMethod({ description: 'HTTP method for hangupUrl.' }),
-    timeoutMs: int(5000, 100, 120000, { description: 'Timeout of one answer/fallback/hangup URL request.', unit: 'ms' }),
+    timeoutMs: int(5000, 100, 120000, {
+      description: 'Timeout of one answer/fallback/hangup URL request.',
+      unit: 'ms',
+    }),
     attempts: int(1, 1, 10, { description: 'Attempts at answerUrl before falling back (1 = no retry).' }),
-    maxXmlBytes: int(102400, 1024, 1048576, { description: 'Largest answer XML document accepted (Plivo: 100 KB).', unit: 'bytes' }),
+    maxXmlBytes: int(102400, 1024, 1048576, {
+      description: 'Largest answer XML document accepted (Plivo: 100 KB).',
+      unit: 'bytes',
+    }),
   },
   closed,
 );
@@ -174,7 +207,11 @@ const Storage = Type.Object(
       default: 'sqlite',
       description: 'Call/stream record store: `sqlite` (durable) or `memory` (lost on exit; tests only).',
     }),
-    dataDir: str('./.data', { description: 'Directory holding the SQLite database (created if missing).' }, { minLength: 1 }),
+    dataDir: str(
+      './.data',
+      { description: 'Directory holding the SQLite database (created if missing).' },
+      { minLength: 1 },
+    ),
   },
   closed,
 );
@@ -183,22 +220,38 @@ const Stream = Type.Object(
   {
     extraHeadersMode: Type.Union([Type.Literal('semicolon'), Type.Literal('verbatim')], {
       default: 'semicolon',
-      description: '`extra_headers` on the wire: k=v pairs re-joined with `;` (D4) or the attribute verbatim.',
+      description:
+        '`extra_headers` on the wire: k=v pairs re-joined with `;` (D4) or the attribute verbatim.',
     }),
     l16ByteOrder: Type.Union([Type.Literal('little'), Type.Literal('big')], {
       default: 'little',
       description: 'Byte order of audio/x-l16 payloads in both directions (D6).',
     }),
     sendStop: bool(false, { description: 'Send a `stop` event just before closing the WebSocket (D7).' }),
-    connectAttempts: int(3, 1, 10, { description: 'WebSocket connect attempts in total, first included (D10).' }),
-    connectTimeoutMs: int(5000, 100, 60000, { description: 'Timeout of one WebSocket connect attempt (D10).', unit: 'ms' }),
-    connectBackoffMs: int(500, 0, 30000, { description: 'Pause between WebSocket connect attempts (D10).', unit: 'ms' }),
-    bufferSeconds: int(40, 1, 600, { description: 'Outbound media buffered per stream before it is dropped (D11).', unit: 's' }),
+    connectAttempts: int(3, 1, 10, {
+      description: 'WebSocket connect attempts in total, first included (D10).',
+    }),
+    connectTimeoutMs: int(5000, 100, 60000, {
+      description: 'Timeout of one WebSocket connect attempt (D10).',
+      unit: 'ms',
+    }),
+    connectBackoffMs: int(500, 0, 30000, {
+      description: 'Pause between WebSocket connect attempts (D10).',
+      unit: 'ms',
+    }),
+    bufferSeconds: int(40, 1, 600, {
+      description: 'Outbound media buffered per stream before it is dropped (D11).',
+      unit: 's',
+    }),
     maxStreamsPerCall: int(10, 1, 100, { description: 'Concurrent streams allowed on one call.' }),
-    wsMaxPayloadBytes: int(4194304, 1024, 67108864, { description: 'Largest WebSocket message accepted from an app.', unit: 'bytes' }),
+    wsMaxPayloadBytes: int(4194304, 1024, 67108864, {
+      description: 'Largest WebSocket message accepted from an app.',
+      unit: 'bytes',
+    }),
     signWebSocketUrlAs: Type.Union([Type.Literal('service-url'), Type.Literal('http')], {
       default: 'http',
-      description: 'URL signed for the upgrade: `http` maps ws→http, wss→https (D8); `service-url` signs it verbatim.',
+      description:
+        'URL signed for the upgrade: `http` maps ws→http, wss→https (D8); `service-url` signs it verbatim.',
     }),
   },
   closed,
@@ -206,8 +259,15 @@ const Stream = Type.Object(
 
 const Tts = Type.Object(
   {
-    engine: Type.Union([Type.Literal('espeak-ng')], { default: 'espeak-ng', description: 'Text-to-speech engine for <Speak>.' }),
-    command: str('espeak-ng', { description: 'Executable run for the espeak-ng engine (PATH lookup).' }, { minLength: 1 }),
+    engine: Type.Union([Type.Literal('espeak-ng')], {
+      default: 'espeak-ng',
+      description: 'Text-to-speech engine for <Speak>.',
+    }),
+    command: str(
+      'espeak-ng',
+      { description: 'Executable run for the espeak-ng engine (PATH lookup).' },
+      { minLength: 1 },
+    ),
     voice: str('en-us', { description: 'Default voice when <Speak> names none.' }, { minLength: 1 }),
   },
   closed,
@@ -227,7 +287,9 @@ const Log = Type.Object(
       ],
       { default: 'info', description: 'Minimum log level.' },
     ),
-    redact: bool(true, { description: 'Redact PII (numbers, SIP users, digits, tokens, extra headers) in logs.' }),
+    redact: bool(true, {
+      description: 'Redact PII (numbers, SIP users, digits, tokens, extra headers) in logs.',
+    }),
     pretty: bool(false, { description: 'Human-readable logs instead of JSON lines (development).' }),
   },
   closed,
@@ -236,10 +298,19 @@ const Log = Type.Object(
 const Tuning = Type.Object(
   {
     jitterBufferMs: int(40, 0, 1000, { description: 'Depth of the inbound RTP jitter buffer.', unit: 'ms' }),
-    maxPlayoutQueueMs: int(120000, 1000, 3600000, { description: 'Most playAudio audio queued per stream; beyond it playAudio is refused.', unit: 'ms' }),
-    callbackTimeoutMs: int(5000, 100, 60000, { description: 'Timeout of one status callback request.', unit: 'ms' }),
+    maxPlayoutQueueMs: int(120000, 1000, 3600000, {
+      description: 'Most playAudio audio queued per stream; beyond it playAudio is refused.',
+      unit: 'ms',
+    }),
+    callbackTimeoutMs: int(5000, 100, 60000, {
+      description: 'Timeout of one status callback request.',
+      unit: 'ms',
+    }),
     callbackAttempts: int(3, 1, 10, { description: 'Attempts per status callback on retryable failures.' }),
-    shutdownGraceMs: int(10000, 0, 600000, { description: 'Time live calls get to end on SIGTERM before they are cut.', unit: 'ms' }),
+    shutdownGraceMs: int(10000, 0, 600000, {
+      description: 'Time live calls get to end on SIGTERM before they are cut.',
+      unit: 'ms',
+    }),
   },
   closed,
 );
@@ -251,12 +322,28 @@ export const ConfigSchema = Type.Object(
     rtp: Type.Object(Rtp.properties, { ...closed, default: {}, description: 'RTP media sockets.' }),
     http: Type.Object(Http.properties, { ...closed, default: {}, description: 'REST API listener.' }),
     auth: Type.Object(Auth.properties, { ...closed, default: {}, description: 'Account credentials.' }),
-    answer: Type.Object(Answer.properties, { ...closed, default: {}, description: 'Inbound call XML and hangup URLs.' }),
-    storage: Type.Object(Storage.properties, { ...closed, default: {}, description: 'Durable call and stream records.' }),
-    stream: Type.Object(Stream.properties, { ...closed, default: {}, description: '<Stream> audio forking (spec Decisions D4–D11).' }),
+    answer: Type.Object(Answer.properties, {
+      ...closed,
+      default: {},
+      description: 'Inbound call XML and hangup URLs.',
+    }),
+    storage: Type.Object(Storage.properties, {
+      ...closed,
+      default: {},
+      description: 'Durable call and stream records.',
+    }),
+    stream: Type.Object(Stream.properties, {
+      ...closed,
+      default: {},
+      description: '<Stream> audio forking (spec Decisions D4–D11).',
+    }),
     tts: Type.Object(Tts.properties, { ...closed, default: {}, description: 'Text to speech for <Speak>.' }),
     log: Type.Object(Log.properties, { ...closed, default: {}, description: 'Logging.' }),
-    tuning: Type.Object(Tuning.properties, { ...closed, default: {}, description: 'Tuning knobs; the defaults suit most deployments.' }),
+    tuning: Type.Object(Tuning.properties, {
+      ...closed,
+      default: {},
+      description: 'Tuning knobs; the defaults suit most deployments.',
+    }),
   },
   closed,
 );

@@ -11,13 +11,24 @@
  */
 
 /** JSON-compatible data, as stored in `error` columns. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
 /** Who placed the call, as Plivo spells it. */
 export type CallDirection = 'inbound' | 'outbound';
 
 /** Call statuses as Plivo spells them (`CallStatus`, `call_status`). */
-export const CallStatuses = ['queued', 'ringing', 'in-progress', 'completed', 'busy', 'failed', 'no-answer', 'canceled', 'timeout'] as const;
+export const CallStatuses = [
+  'queued',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'failed',
+  'no-answer',
+  'canceled',
+  'timeout',
+] as const;
 export type CallStatus = (typeof CallStatuses)[number];
 
 /** Statuses of a call that has not ended (`?status=live`). */
@@ -70,7 +81,8 @@ export interface CallRecord {
 
 /** The fields of a call that change after insertion; `undefined` values are ignored (not cleared). */
 export type CallPatch = {
-  readonly [K in Exclude<keyof CallRecord, 'callUuid' | 'direction' | 'startedAt'>]?: CallRecord[K] | undefined;
+  readonly [K in Exclude<keyof CallRecord, 'callUuid' | 'direction' | 'startedAt'>]?:
+    CallRecord[K] | undefined;
 };
 
 /** Which side(s) of the call a stream forks (spec §2.2). */
@@ -119,7 +131,10 @@ export type StreamPatch = {
 };
 
 /** `record` with the patch's defined values applied (an `undefined` value leaves the field as it was). */
-export function applyPatch<R extends object>(record: R, patch: { readonly [K in keyof R]?: R[K] | undefined }): R {
+export function applyPatch<R extends object>(
+  record: R,
+  patch: { readonly [K in keyof R]?: R[K] | undefined },
+): R {
   const next = { ...record };
   for (const key of Object.keys(patch) as (keyof R)[]) {
     const value = patch[key];

@@ -11,7 +11,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-import { finishedCall, fixtureUuid, liveCall, streamOf } from '../../src/adapters/memory-store/call-store-contract.js';
+import {
+  finishedCall,
+  fixtureUuid,
+  liveCall,
+  streamOf,
+} from '../../src/adapters/memory-store/call-store-contract.js';
 import { openSqliteCallStoreIn } from '../../src/adapters/sqlite-store/sqlite-call-store.js';
 import { SERVER_RESTART_CAUSE, type CallRecord, type StreamRecord } from '../../src/ports/call-store.js';
 
@@ -21,7 +26,10 @@ const STREAMS_PER_CALL = 2;
 
 function finishedRecords(): { calls: CallRecord[]; streams: StreamRecord[] } {
   const calls = Array.from({ length: FINISHED }, (_, i) => finishedCall(i));
-  return { calls, streams: calls.flatMap((c) => Array.from({ length: STREAMS_PER_CALL }, (_, k) => streamOf(c, k))) };
+  return {
+    calls,
+    streams: calls.flatMap((c) => Array.from({ length: STREAMS_PER_CALL }, (_, k) => streamOf(c, k))),
+  };
 }
 
 function liveRecords(): { calls: CallRecord[]; streams: StreamRecord[] } {
@@ -50,7 +58,9 @@ function runChild(dir: string): void {
     // Each noise call is one committed transaction, so SIGKILL lands between or inside commits.
     const call = liveCall(100_000 + n, { callUuid: fixtureUuid(9, n) });
     store.insertCall(call);
-    store.insertStream(streamOf(call, 0, { streamId: fixtureUuid(10, n), status: 'in-progress', endedAt: null }));
+    store.insertStream(
+      streamOf(call, 0, { streamId: fixtureUuid(10, n), status: 'in-progress', endedAt: null }),
+    );
     n += 1;
     setImmediate(tick);
   };
@@ -88,7 +98,11 @@ if (childDir !== undefined) {
       });
       // Let the noise writer commit for a while so the kill lands mid-stream.
       await new Promise((resolve) => setTimeout(resolve, 150));
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => { resolve(signal); }));
+      const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+        child.on('exit', (_code, signal) => {
+          resolve(signal);
+        }),
+      );
       child.kill('SIGKILL');
       assert.equal(await exited, 'SIGKILL');
 
@@ -106,7 +120,10 @@ if (childDir !== undefined) {
           assert.ok(store.getCall(fixtureUuid(9, n)) !== undefined, `noise call ${n} present`);
           noiseStreams += store.listStreams(fixtureUuid(9, n), { limit: 1, offset: 0 }).total;
         }
-        assert.ok(noiseStreams === noise || noiseStreams === noise - 1, `${noiseStreams} streams for ${noise} calls`);
+        assert.ok(
+          noiseStreams === noise || noiseStreams === noise - 1,
+          `${noiseStreams} streams for ${noise} calls`,
+        );
 
         const counts = store.markLiveAsAbnormal(nowMs);
         assert.deepEqual(counts, { calls: LIVE + noise, streams: LIVE * 2 + noiseStreams });
@@ -139,7 +156,10 @@ if (childDir !== undefined) {
           });
         }
         assert.equal(store.listCalls({ status: 'live', limit: 1, offset: 0 }).total, 0);
-        assert.equal(store.listCalls({ status: 'completed', limit: 1, offset: 0 }).total, FINISHED + LIVE + noise);
+        assert.equal(
+          store.listCalls({ status: 'completed', limit: 1, offset: 0 }).total,
+          FINISHED + LIVE + noise,
+        );
         assert.equal(store.integrityCheck(), 'ok');
       } finally {
         store.close();

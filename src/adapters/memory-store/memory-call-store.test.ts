@@ -3,5 +3,10 @@ import { MemoryCallStore } from './memory-call-store.js';
 
 callStoreContract('memory', () => {
   const store = new MemoryCallStore();
-  return { store, dispose: () => { store.close(); } };
+  return {
+    store,
+    dispose: () => {
+      store.close();
+    },
+  };
 });

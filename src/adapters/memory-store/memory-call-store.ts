@@ -39,7 +39,12 @@ function page<T>(all: readonly T[], options: PageOptions): Page<T> {
 }
 
 function checkPage(options: PageOptions): void {
-  if (!Number.isInteger(options.limit) || options.limit < 0 || !Number.isInteger(options.offset) || options.offset < 0) {
+  if (
+    !Number.isInteger(options.limit) ||
+    options.limit < 0 ||
+    !Number.isInteger(options.offset) ||
+    options.offset < 0
+  ) {
     throw new TypeError(`invalid page: limit ${options.limit}, offset ${options.offset}`);
   }
 }
@@ -84,8 +89,13 @@ export class MemoryCallStore implements CallStore {
     this.#open();
     checkPage(options);
     const all = [...this.#calls.values()]
-      .filter((c) => options.status === undefined || isLiveCallStatus(c.status) === (options.status === 'live'))
-      .sort((a, b) => b.startedAt - a.startedAt || (a.callUuid < b.callUuid ? -1 : a.callUuid > b.callUuid ? 1 : 0));
+      .filter(
+        (c) => options.status === undefined || isLiveCallStatus(c.status) === (options.status === 'live'),
+      )
+      .sort(
+        (a, b) =>
+          b.startedAt - a.startedAt || (a.callUuid < b.callUuid ? -1 : a.callUuid > b.callUuid ? 1 : 0),
+      );
     return page(all, options);
   }
 
@@ -95,7 +105,10 @@ export class MemoryCallStore implements CallStore {
       throw new ServerError('ERR_STORAGE_DUPLICATE', `stream ${stream.streamId} already exists`);
     }
     if (!this.#calls.has(stream.callUuid)) {
-      throw new ServerError('ERR_STORAGE_UNKNOWN_CALL', `stream ${stream.streamId} refers to unknown call ${stream.callUuid}`);
+      throw new ServerError(
+        'ERR_STORAGE_UNKNOWN_CALL',
+        `stream ${stream.streamId} refers to unknown call ${stream.callUuid}`,
+      );
     }
     this.#streams.set(stream.streamId, snapshot(stream));
   }
@@ -122,7 +135,10 @@ export class MemoryCallStore implements CallStore {
     checkPage(options);
     const all = [...this.#streams.values()]
       .filter((s) => s.callUuid === callUuid)
-      .sort((a, b) => a.createdAt - b.createdAt || (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0));
+      .sort(
+        (a, b) =>
+          a.createdAt - b.createdAt || (a.streamId < b.streamId ? -1 : a.streamId > b.streamId ? 1 : 0),
+      );
     return page(all, options);
   }
 
@@ -132,20 +148,26 @@ export class MemoryCallStore implements CallStore {
     let streams = 0;
     for (const call of this.#calls.values()) {
       if (isLiveCallStatus(call.status)) {
-        this.#calls.set(call.callUuid, snapshot({
-          ...call,
-          status: call.answeredAt === null ? 'failed' : 'completed',
-          endedAt: nowMs,
-          hangupCause: cause,
-          hangupSource: 'Error',
-          endedAbnormally: true,
-        }));
+        this.#calls.set(
+          call.callUuid,
+          snapshot({
+            ...call,
+            status: call.answeredAt === null ? 'failed' : 'completed',
+            endedAt: nowMs,
+            hangupCause: cause,
+            hangupSource: 'Error',
+            endedAbnormally: true,
+          }),
+        );
         calls += 1;
       }
     }
     for (const stream of this.#streams.values()) {
       if (LiveStreamStatuses.includes(stream.status)) {
-        this.#streams.set(stream.streamId, snapshot({ ...stream, status: 'failed', endedAt: nowMs, stopReason: cause }));
+        this.#streams.set(
+          stream.streamId,
+          snapshot({ ...stream, status: 'failed', endedAt: nowMs, stopReason: cause }),
+        );
         streams += 1;
       }
     }

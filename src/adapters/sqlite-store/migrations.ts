@@ -98,10 +98,17 @@ export function currentSchemaVersion(db: Database): number {
  * `ERR_STORAGE_MIGRATION_FAILED` (with the SQLite error as cause) when a step fails; a failed step
  * leaves the database at the previous version.
  */
-export function migrate(db: Database, target: number = LATEST_SCHEMA_VERSION, nowMs: number = Date.now()): number[] {
+export function migrate(
+  db: Database,
+  target: number = LATEST_SCHEMA_VERSION,
+  nowMs: number = Date.now(),
+): number[] {
   const from = currentSchemaVersion(db);
   if (from > LATEST_SCHEMA_VERSION) {
-    throw new ServerError('ERR_STORAGE_SCHEMA_TOO_NEW', `database schema version ${from} > supported ${LATEST_SCHEMA_VERSION}`);
+    throw new ServerError(
+      'ERR_STORAGE_SCHEMA_TOO_NEW',
+      `database schema version ${from} > supported ${LATEST_SCHEMA_VERSION}`,
+    );
   }
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
   const applied: number[] = [];
@@ -115,7 +122,11 @@ export function migrate(db: Database, target: number = LATEST_SCHEMA_VERSION, no
         record.run(step.version, step.name, nowMs);
       })();
     } catch (err) {
-      throw new ServerError('ERR_STORAGE_MIGRATION_FAILED', `migration ${step.version} (${step.name}) failed`, { cause: err });
+      throw new ServerError(
+        'ERR_STORAGE_MIGRATION_FAILED',
+        `migration ${step.version} (${step.name}) failed`,
+        { cause: err },
+      );
     }
     applied.push(step.version);
   }

@@ -12,13 +12,24 @@ import { openSqliteCallStoreIn, SqliteCallStore } from './sqlite-call-store.js';
 
 function tempDir(): { dir: string; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'streamfork-sqlite-'));
-  return { dir, dispose: () => { rmSync(dir, { recursive: true, force: true }); } };
+  return {
+    dir,
+    dispose: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 callStoreContract('sqlite (file, WAL)', () => {
   const tmp = tempDir();
   const store = openSqliteCallStoreIn(tmp.dir);
-  return { store, dispose: () => { store.close(); tmp.dispose(); } };
+  return {
+    store,
+    dispose: () => {
+      store.close();
+      tmp.dispose();
+    },
+  };
 });
 
 test('pragmas: WAL journal, synchronous NORMAL by default (FULL on request), foreign keys on', () => {
@@ -39,7 +50,10 @@ test('pragmas: WAL journal, synchronous NORMAL by default (FULL on request), for
 });
 
 test('migrations: versions are 1..N without gaps', () => {
-  assert.deepEqual(migrations.map((m) => m.version), migrations.map((_, i) => i + 1));
+  assert.deepEqual(
+    migrations.map((m) => m.version),
+    migrations.map((_, i) => i + 1),
+  );
   assert.equal(LATEST_SCHEMA_VERSION, migrations.length);
 });
 
@@ -47,7 +61,10 @@ test('migrations: an empty database is brought to the latest version', () => {
   const db = new BetterSqlite3(':memory:');
   try {
     assert.equal(currentSchemaVersion(db), 0);
-    assert.deepEqual(migrate(db), migrations.map((m) => m.version));
+    assert.deepEqual(
+      migrate(db),
+      migrations.map((m) => m.version),
+    );
     assert.equal(currentSchemaVersion(db), LATEST_SCHEMA_VERSION);
     assert.deepEqual(migrate(db), []);
   } finally {
@@ -62,18 +79,38 @@ test('migrations: a version-1 database with data is migrated and its rows read b
     const db = new BetterSqlite3(path);
     assert.deepEqual(migrate(db, 1), [1]);
     const call = finishedCall(7);
-    db.prepare(`INSERT INTO calls (call_uuid, direction, from_number, to_number, status, answer_url, request_uuid,
+    db.prepare(
+      `INSERT INTO calls (call_uuid, direction, from_number, to_number, status, answer_url, request_uuid,
         started_at, answered_at, ended_at, hangup_cause, hangup_source, duration_sec, bill_duration_sec, error_json, sip_call_id)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(
-      call.callUuid, call.direction, call.from, call.to, call.status, call.answerUrl, call.requestUuid, call.startedAt,
-      call.answeredAt, call.endedAt, call.hangupCause, call.hangupSource, call.durationSec, call.billDurationSec,
-      JSON.stringify(call.error), call.sipCallId,
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ).run(
+      call.callUuid,
+      call.direction,
+      call.from,
+      call.to,
+      call.status,
+      call.answerUrl,
+      call.requestUuid,
+      call.startedAt,
+      call.answeredAt,
+      call.endedAt,
+      call.hangupCause,
+      call.hangupSource,
+      call.durationSec,
+      call.billDurationSec,
+      JSON.stringify(call.error),
+      call.sipCallId,
     );
     db.close();
 
     const store = new SqliteCallStore({ path });
     assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
-    assert.deepEqual(store.getCall(call.callUuid), { ...call, parentCallUuid: null, hangupCauseCode: null, endedAbnormally: false });
+    assert.deepEqual(store.getCall(call.callUuid), {
+      ...call,
+      parentCallUuid: null,
+      hangupCauseCode: null,
+      endedAbnormally: false,
+    });
     const live = liveCall(8);
     store.insertCall(live);
     store.insertStream(streamOf(live, 0, { status: 'in-progress' }));
@@ -91,7 +128,11 @@ test('migrations: a database from a newer build is refused with ERR_STORAGE_SCHE
   try {
     const db = new BetterSqlite3(path);
     migrate(db);
-    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST_SCHEMA_VERSION + 1, 'future', 0);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(
+      LATEST_SCHEMA_VERSION + 1,
+      'future',
+      0,
+    );
     db.close();
     assert.throws(() => new SqliteCallStore({ path }), { code: 'ERR_STORAGE_SCHEMA_TOO_NEW' });
   } finally {

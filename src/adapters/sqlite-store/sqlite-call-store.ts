@@ -33,7 +33,15 @@ import {
   type StreamRecord,
 } from '../../ports/call-store.js';
 import { migrate } from './migrations.js';
-import { callToRow, columnsOf, rowToCall, rowToStream, streamToRow, type CallRow, type StreamRow } from './rows.js';
+import {
+  callToRow,
+  columnsOf,
+  rowToCall,
+  rowToStream,
+  streamToRow,
+  type CallRow,
+  type StreamRow,
+} from './rows.js';
 
 /** File name of the database inside `storage.dataDir`. */
 export const DATABASE_FILE_NAME = 'streamfork.sqlite';
@@ -51,7 +59,12 @@ const liveCalls = LiveCallStatuses.map((s) => `'${s}'`).join(', ');
 const liveStreams = LiveStreamStatuses.map((s) => `'${s}'`).join(', ');
 
 function checkPage(options: PageOptions): void {
-  if (!Number.isInteger(options.limit) || options.limit < 0 || !Number.isInteger(options.offset) || options.offset < 0) {
+  if (
+    !Number.isInteger(options.limit) ||
+    options.limit < 0 ||
+    !Number.isInteger(options.offset) ||
+    options.offset < 0
+  ) {
     throw new TypeError(`invalid page: limit ${options.limit}, offset ${options.offset}`);
   }
 }
@@ -67,7 +80,9 @@ function storageError(err: unknown, what: string): ServerError {
   if (code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {
     return new ServerError('ERR_STORAGE_UNKNOWN_CALL', `${what} refers to an unknown call`, { cause: err });
   }
-  return new ServerError('ERR_STORAGE_IO', `${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  return new ServerError('ERR_STORAGE_IO', `${what}: ${err instanceof Error ? err.message : String(err)}`, {
+    cause: err,
+  });
 }
 
 interface Statements {
@@ -88,9 +103,15 @@ interface Statements {
 function prepareAll(db: Database): Statements {
   const call = columnsOf(callToRow({} as CallRecord));
   const stream = columnsOf(streamToRow({} as StreamRecord));
-  const where = { all: '', live: `WHERE status IN (${liveCalls})`, completed: `WHERE status NOT IN (${liveCalls})` };
+  const where = {
+    all: '',
+    live: `WHERE status IN (${liveCalls})`,
+    completed: `WHERE status NOT IN (${liveCalls})`,
+  };
   const list = (w: string) =>
-    db.prepare<[number, number], CallRow>(`SELECT * FROM calls ${w} ORDER BY started_at DESC, call_uuid LIMIT ? OFFSET ?`);
+    db.prepare<[number, number], CallRow>(
+      `SELECT * FROM calls ${w} ORDER BY started_at DESC, call_uuid LIMIT ? OFFSET ?`,
+    );
   const count = (w: string) => db.prepare<[], { n: number }>(`SELECT COUNT(*) AS n FROM calls ${w}`);
   return {
     insertCall: db.prepare(`INSERT INTO calls (${call.names}) VALUES (${call.params})`),
@@ -99,7 +120,9 @@ function prepareAll(db: Database): Statements {
     insertStream: db.prepare(`INSERT INTO streams (${stream.names}) VALUES (${stream.params})`),
     updateStream: db.prepare(`UPDATE streams SET ${stream.assignments} WHERE stream_id = @stream_id`),
     getStream: db.prepare('SELECT * FROM streams WHERE call_uuid = ? AND stream_id = ?'),
-    listStreams: db.prepare('SELECT * FROM streams WHERE call_uuid = ? ORDER BY created_at, stream_id LIMIT ? OFFSET ?'),
+    listStreams: db.prepare(
+      'SELECT * FROM streams WHERE call_uuid = ? ORDER BY created_at, stream_id LIMIT ? OFFSET ?',
+    ),
     countStreams: db.prepare('SELECT COUNT(*) AS n FROM streams WHERE call_uuid = ?'),
     listCalls: { all: list(where.all), live: list(where.live), completed: list(where.completed) },
     countCalls: { all: count(where.all), live: count(where.live), completed: count(where.completed) },
@@ -248,7 +271,10 @@ export class SqliteCallStore implements CallStore {
 }
 
 /** Opens (creating if needed) `<dataDir>/streamfork.sqlite`, e.g. from `config.storage.dataDir`. */
-export function openSqliteCallStoreIn(dataDir: string, options: Omit<SqliteCallStoreOptions, 'path'> = {}): SqliteCallStore {
+export function openSqliteCallStoreIn(
+  dataDir: string,
+  options: Omit<SqliteCallStoreOptions, 'path'> = {},
+): SqliteCallStore {
   try {
     mkdirSync(dataDir, { recursive: true });
   } catch (err) {
