@@ -1,0 +1,284 @@
+/**
+ * SIP over UDP and TCP on one host:port with node:dgram and node:net (RFC 3261 §18). Parsing and framing
+ * are the sans-I/O core's (`parseSipMessage`, `frameSipStream`); this adapter only owns sockets, buffers
+ * and timeouts. Malformed input is counted and reported, answered when a response can be routed
+ * (`replyToMalformed`), and never throws or closes the UDP socket.
+ */
+import dgram from 'node:dgram';
+import net from 'node:net';
+
+import type { ParseFailure } from '../../errors/result.js';
+import { frameSipStream } from '../../protocol/sip/frame-sip-stream.js';
+import { parseSipMessage } from '../../protocol/sip/parse-sip-message.js';
+import { replyToMalformed } from '../../protocol/sip/reply-to-malformed.js';
+import { serializeSipMessage } from '../../protocol/sip/serialize-sip-message.js';
+import type { SipEndpoint, SipMessage } from '../../protocol/sip/sip-message.types.js';
+import type {
+  SipInbound,
+  SipListenAddress,
+  SipMalformed,
+  SipTransport,
+  SipTransportStats,
+} from '../../ports/sip-transport.js';
+
+/** Options of {@link NodeSipTransport}. */
+export interface NodeSipTransportOptions {
+  /** Address to bind (loopback in tests). */
+  readonly host: string;
+  /** Port for both UDP and TCP; 0 picks a free one. */
+  readonly port: number;
+  /** Enable the TCP listener. Default true. */
+  readonly tcp?: boolean;
+  /** Largest SIP message in bytes. Default 65536. */
+  readonly maxMessageBytes?: number;
+  /** Most unframed bytes buffered per TCP connection before it is closed. Default 131072. */
+  readonly maxBufferedBytes?: number;
+  /** Idle TCP connections close after this long. Default 120000 ms. */
+  readonly idleTimeoutMs?: number;
+  /** Outbound TCP connect timeout. Default 5000 ms. */
+  readonly connectTimeoutMs?: number;
+  /** Answer malformed requests with 400/413/505/513 when routable. Default true. */
+  readonly answerMalformed?: boolean;
+}
+
+interface Connection {
+  readonly socket: net.Socket;
+  readonly peer: SipEndpoint;
+  buffer: Uint8Array;
+}
+
+function plainAddress(address: string): string {
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+function keyOf(address: string, port: number): string {
+  return `${plainAddress(address)}|${port}`;
+}
+
+/** The node:dgram + node:net implementation of the {@link SipTransport} port. */
+export class NodeSipTransport implements SipTransport {
+  private udp: dgram.Socket | undefined;
+  private server: net.Server | undefined;
+  private readonly connections = new Map<string, Connection>();
+  private messageHandler: (inbound: SipInbound) => void = () => undefined;
+  private malformedHandler: (malformed: SipMalformed) => void = () => undefined;
+  private counters = { received: 0, sent: 0, malformed: 0 };
+  private readonly maxMessageBytes: number;
+
+  constructor(private readonly options: NodeSipTransportOptions) {
+    this.maxMessageBytes = options.maxMessageBytes ?? 65536;
+  }
+
+  onMessage(handler: (inbound: SipInbound) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onMalformed(handler: (malformed: SipMalformed) => void): void {
+    this.malformedHandler = handler;
+  }
+
+  stats(): SipTransportStats {
+    return { ...this.counters, openConnections: this.connections.size };
+  }
+
+  async listen(): Promise<SipListenAddress> {
+    for (let attempt = 0; ; attempt++) {
+      const port = await this.bindUdp(this.options.port);
+      if (this.options.tcp === false) {
+        return { address: this.options.host, port };
+      }
+      try {
+        await this.listenTcp(port);
+        return { address: this.options.host, port };
+      } catch (err) {
+        // With port 0 the UDP port may be taken on TCP; try another pair.
+        await this.closeUdp();
+        if (this.options.port !== 0 || attempt >= 10) {
+          throw err;
+        }
+      }
+    }
+  }
+
+  private bindUdp(port: number): Promise<number> {
+    const socket = dgram.createSocket(net.isIPv6(this.options.host) ? 'udp6' : 'udp4');
+    this.udp = socket;
+    socket.on('message', (msg, rinfo) => {
+      this.onBytes(new Uint8Array(msg), { protocol: 'udp', address: plainAddress(rinfo.address), port: rinfo.port });
+    });
+    return new Promise((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(port, this.options.host, () => {
+        socket.off('error', reject);
+        // Errors after binding (e.g. ICMP unreachable on send) must not crash the process.
+        socket.on('error', () => undefined);
+        resolve(socket.address().port);
+      });
+    });
+  }
+
+  private listenTcp(port: number): Promise<void> {
+    const server = net.createServer((socket) => {
+      this.adopt(socket);
+    });
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, this.options.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  private adopt(socket: net.Socket): Connection {
+    const peer: SipEndpoint = { protocol: 'tcp', address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    const conn: Connection = { socket, peer, buffer: new Uint8Array(0) };
+    const key = keyOf(peer.address, peer.port);
+    this.connections.set(key, conn);
+    socket.setNoDelay(true);
+    socket.setTimeout(this.options.idleTimeoutMs ?? 120000, () => socket.destroy());
+    socket.on('data', (chunk) => {
+      this.onStreamData(conn, new Uint8Array(chunk));
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      if (this.connections.get(key) === conn) {
+        this.connections.delete(key);
+      }
+    });
+    return conn;
+  }
+
+  private onStreamData(conn: Connection, chunk: Uint8Array): void {
+    const joined = new Uint8Array(conn.buffer.length + chunk.length);
+    joined.set(conn.buffer, 0);
+    joined.set(chunk, conn.buffer.length);
+    const frames = frameSipStream(joined, { maxMessageBytes: this.maxMessageBytes });
+    for (const bytes of frames.messages) {
+      this.onBytes(bytes, conn.peer);
+    }
+    conn.buffer = new Uint8Array(frames.rest);
+    const limit = this.options.maxBufferedBytes ?? 131072;
+    const error: ParseFailure | undefined =
+      frames.error ?? (conn.buffer.length > limit ? { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `more than ${limit} bytes buffered` } : undefined);
+    if (error !== undefined) {
+      // A stream that cannot be framed cannot be resynchronised: answer if possible, then close (§18.3).
+      this.reportMalformed(conn.buffer.slice(0, 16384), conn.peer, error, true);
+      conn.buffer = new Uint8Array(0);
+      conn.socket.end();
+    }
+  }
+
+  private onBytes(bytes: Uint8Array, source: SipEndpoint): void {
+    const parsed = parseSipMessage(bytes, { maxMessageBytes: this.maxMessageBytes });
+    if (!parsed.ok) {
+      this.reportMalformed(bytes, source, parsed.error, false);
+      return;
+    }
+    this.counters.received++;
+    try {
+      this.messageHandler({ message: parsed.value, bytes, source });
+    } catch {
+      // A throwing handler must not take the socket down; the handler owns its error reporting.
+    }
+  }
+
+  private reportMalformed(bytes: Uint8Array, source: SipEndpoint, error: ParseFailure, closing: boolean): void {
+    this.counters.malformed++;
+    const reply = this.options.answerMalformed === false ? undefined : replyToMalformed(bytes, error);
+    if (reply?.action === 'respond') {
+      this.send(reply.response, source).catch(() => undefined);
+    }
+    const action = closing ? 'closed-connection' : reply?.action === 'respond' ? 'answered' : 'dropped';
+    try {
+      this.malformedHandler({
+        bytes,
+        source,
+        error,
+        action,
+        ...(reply?.action === 'respond' ? { status: reply.status } : {}),
+      });
+    } catch {
+      // Same isolation as for the message handler.
+    }
+  }
+
+  async send(message: SipMessage, destination: SipEndpoint): Promise<void> {
+    const bytes = serializeSipMessage(message);
+    if (destination.protocol === 'udp') {
+      const udp = this.udp;
+      if (udp === undefined) {
+        throw new Error('transport is not listening');
+      }
+      await new Promise<void>((resolve, reject) => {
+        udp.send(bytes, destination.port, destination.address, (err) => {
+          if (err) {
+            reject(err);
+          } else {
+            resolve();
+          }
+        });
+      });
+    } else {
+      const conn = this.connections.get(keyOf(destination.address, destination.port)) ?? (await this.connect(destination));
+      await new Promise<void>((resolve, reject) => {
+        conn.socket.write(bytes, (err) => {
+          if (err) {
+            reject(err);
+          } else {
+            resolve();
+          }
+        });
+      });
+    }
+    this.counters.sent++;
+  }
+
+  private connect(destination: SipEndpoint): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host: destination.address, port: destination.port });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error(`connect to ${destination.address}:${destination.port} timed out`));
+      }, this.options.connectTimeoutMs ?? 5000);
+      socket.once('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(this.adopt(socket));
+      });
+    });
+  }
+
+  private closeUdp(): Promise<void> {
+    const udp = this.udp;
+    this.udp = undefined;
+    return new Promise((resolve) => {
+      if (udp === undefined) {
+        resolve();
+        return;
+      }
+      udp.close(() => {
+        resolve();
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const conn of this.connections.values()) {
+      conn.socket.destroy();
+    }
+    this.connections.clear();
+    await this.closeUdp();
+    const server = this.server;
+    this.server = undefined;
+    if (server !== undefined) {
+      await new Promise<void>((resolve) => server.close(() => {
+        resolve();
+      }));
+    }
+  }
+}

@@ -1,0 +1,58 @@
+/**
+ * The SIP transport port (RFC 3261 §18): UDP and TCP on one host:port, delivering parsed messages with
+ * their source, and sending messages to a destination. Adapter: `adapters/sip-transport`.
+ */
+import type { ParseFailure } from '../errors/result.js';
+import type { SipEndpoint, SipMessage } from '../protocol/sip/sip-message.types.js';
+
+export type { SipEndpoint, SipMessage };
+
+/** A parsed inbound message and where it came from. */
+export interface SipInbound {
+  readonly message: SipMessage;
+  /** The raw bytes as received (one datagram, or one framed stream message). */
+  readonly bytes: Uint8Array;
+  readonly source: SipEndpoint;
+}
+
+/** Inbound bytes that could not be parsed or framed. */
+export interface SipMalformed {
+  readonly bytes: Uint8Array;
+  readonly source: SipEndpoint;
+  readonly error: ParseFailure;
+  /** What the transport did about it: answered with a status, dropped, or closed the TCP connection. */
+  readonly action: 'answered' | 'dropped' | 'closed-connection';
+  readonly status?: number;
+}
+
+/** Counters kept by a transport. */
+export interface SipTransportStats {
+  readonly received: number;
+  readonly sent: number;
+  readonly malformed: number;
+  readonly openConnections: number;
+}
+
+/** The listening address actually bound (port 0 resolves to a real port). */
+export interface SipListenAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** A SIP transport: UDP and TCP on the same port. */
+export interface SipTransport {
+  /** Binds UDP and TCP; resolves with the bound address. */
+  listen(): Promise<SipListenAddress>;
+  /**
+   * Sends a message. TCP reuses the connection the peer opened to us when there is one (RFC 3261 §18.2.2),
+   * else connects. Rejects on failure (the caller feeds a transport-error to the transaction layer).
+   */
+  send(message: SipMessage, destination: SipEndpoint): Promise<void>;
+  /** Registers the handler of parsed inbound messages. */
+  onMessage(handler: (inbound: SipInbound) => void): void;
+  /** Registers the handler of malformed input (counted, never thrown). */
+  onMalformed(handler: (malformed: SipMalformed) => void): void;
+  stats(): SipTransportStats;
+  /** Closes the sockets and every TCP connection. */
+  close(): Promise<void>;
+}
