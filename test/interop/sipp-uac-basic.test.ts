@@ -109,7 +109,7 @@ before(async () => {
 });
 
 after(async () => {
-  if (child !== undefined && child.exitCode === null) {
+  if (child?.exitCode === null) {
     child.kill('SIGKILL');
   }
   driver.close();
