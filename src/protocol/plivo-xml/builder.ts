@@ -24,7 +24,7 @@ import {
   streamSpec,
   waitSpec,
 } from './spec/index.js';
-import type { AttributeSpec, AttributeValues, BuilderAttributes, ElementSpec } from './spec/types.js';
+import type { AttributeSpec, BuilderAttributes, ElementSpec } from './spec/types.js';
 
 /** Attributes of `<Stream>` (wire names; booleans may be given as booleans or "true"/"false"). */
 export type StreamAttributes = BuilderAttributes<typeof streamSpec>;
@@ -130,11 +130,13 @@ export class PlivoXmlElement {
     if (spec.rules === undefined) {
       return;
     }
-    const withDefaults: Record<string, boolean | number | string | undefined> = {};
+    const values = new Map<string, boolean | number | string>();
     for (const [name, attr] of Object.entries(spec.attributes)) {
-      withDefaults[name] = attr.default;
+      const value = Object.hasOwn(given, name) ? given[name] : attr.default;
+      if (value !== undefined) {
+        values.set(name, value);
+      }
     }
-    const values: AttributeValues = { ...withDefaults, ...given };
     for (const issue of spec.rules(values)) {
       if (issue.severity === 'error') {
         refuse(spec, issue.code as XmlCode, issue.detail);

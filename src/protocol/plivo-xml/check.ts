@@ -52,6 +52,8 @@ function refuse(code: XmlCode, detail: string): ValueCheck {
   return { ok: false, problem: { code, detail } };
 }
 
+const TRUE: ValueCheck = { ok: true, value: true };
+const FALSE: ValueCheck = { ok: true, value: false };
 const INTEGER = /^[+-]?[0-9]+$/;
 
 function checkInteger(name: string, spec: IntegerAttributeSpec, raw: string): ValueCheck {
@@ -70,6 +72,10 @@ function checkInteger(name: string, spec: IntegerAttributeSpec, raw: string): Va
 }
 
 function checkEnum(name: string, spec: EnumAttributeSpec, raw: string): ValueCheck {
+  // Fast path: the value is written exactly as listed (the usual case).
+  if (spec.values.includes(raw)) {
+    return { ok: true, value: raw };
+  }
   let text = raw.trim();
   if (spec.compactSemicolons === true) {
     text = text.replace(/\s*;\s*/g, ';');
@@ -110,6 +116,9 @@ function checkUrl(name: string, schemes: readonly string[], raw: string): ValueC
 export function checkValue(name: string, spec: AttributeSpec, raw: string): ValueCheck {
   switch (spec.type) {
     case 'boolean': {
+      if (raw === 'true' || raw === 'false') {
+        return raw === 'true' ? TRUE : FALSE;
+      }
       const text = raw.trim().toLowerCase();
       if (text === 'true' || text === 'false') {
         return { ok: true, value: text === 'true' };

@@ -18,7 +18,7 @@ import {
   SSML_ELEMENTS,
   UNSUPPORTED_ELEMENTS,
 } from './spec/index.js';
-import type { AttributeValues, ElementSpec } from './spec/types.js';
+import type { AttributeSpec, ElementSpec } from './spec/types.js';
 import { SourceMap } from './source-map.js';
 import type { PlivoXmlDocument, PlivoXmlResult, ResponseNode, XmlIssue } from './types.js';
 
@@ -28,6 +28,21 @@ const MAX_DEPTH = 32;
 const MAX_ERRORS = 100;
 
 type Mode = 'element' | 'ssml' | 'skip';
+
+/** Attribute specs as a map and an entry list, built once (Object.entries per element was costly). */
+interface CompiledSpec {
+  readonly byName: ReadonlyMap<string, AttributeSpec>;
+  readonly entries: readonly (readonly [string, AttributeSpec])[];
+}
+
+const COMPILED: ReadonlyMap<ElementSpec, CompiledSpec> = new Map(
+  [...ELEMENT_SPEC_BY_NAME.values()].map((spec) => {
+    const entries = Object.entries(spec.attributes);
+    return [spec, { byName: new Map(entries), entries }];
+  }),
+);
+
+const EMPTY: CompiledSpec = { byName: new Map(), entries: [] };
 
 interface Frame {
   readonly name: string;
@@ -88,12 +103,8 @@ class DocumentParser {
     p.on('cdata', (text) => {
       this.#onText(text);
     });
-    const moveOn = (): void => {
-      this.#lastEnd = p.position;
-    };
-    p.on('comment', moveOn);
-    p.on('processinginstruction', moveOn);
-    p.on('xmldecl', moveOn);
+    // No comment/processinginstruction/xmldecl handlers: every handler saxes stores adds a property
+    // to the parser, and past six V8 drops it into slow dictionary mode (parsing took 10x longer).
     try {
       p.write(this.#source).close();
     } catch (err) {
@@ -287,8 +298,13 @@ class DocumentParser {
   }
 
   #checkAttributes(frame: Frame, spec: ElementSpec, given: Readonly<Record<string, string>>): void {
-    for (const [name, raw] of Object.entries(given)) {
-      const attr = Object.hasOwn(spec.attributes, name) ? spec.attributes[name] : undefined;
+    const compiled = COMPILED.get(spec) ?? EMPTY;
+    // saxes keeps attributes in a null-prototype (dictionary) object; Object.keys is the fast way in.
+    const names = Object.keys(given);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i] ?? '';
+      const raw = given[name] ?? '';
+      const attr = compiled.byName.get(name);
       if (attr === undefined) {
         const at = this.#attributeOffset(frame, name);
         this.#report('warning', 'ERR_XML_UNKNOWN_ATTRIBUTE', `<${spec.name}> has no attribute ${quote(name)}; ignored`, at, frame.path, name);
@@ -306,14 +322,13 @@ class DocumentParser {
       }
       frame.values.set(name, checked.value);
     }
-    for (const [name, attr] of Object.entries(spec.attributes)) {
-      if (!frame.values.has(name) && attr.default !== undefined && !Object.hasOwn(given, name)) {
+    for (const [name, attr] of compiled.entries) {
+      if (attr.default !== undefined && !frame.values.has(name) && !Object.hasOwn(given, name)) {
         frame.values.set(name, attr.default);
       }
     }
     if (spec.rules !== undefined) {
-      const values: AttributeValues = Object.fromEntries(frame.values);
-      for (const issue of spec.rules(values)) {
+      for (const issue of spec.rules(frame.values)) {
         if (Object.hasOwn(given, issue.attribute) || issue.severity === 'error') {
           const at = this.#attributeOffset(frame, issue.attribute);
           this.#report(issue.severity, issue.code as XmlCode, issue.detail, at, frame.path, issue.attribute);
@@ -344,13 +359,24 @@ class DocumentParser {
     }
   }
 
+  /** The first character of content at or after `from`, skipping whitespace, comments and PIs. */
   #firstNonSpace(from: number): number {
     const src = this.#source;
     let i = from;
-    while (i < src.length && /\s/.test(src.charAt(i))) {
-      i++;
+    for (;;) {
+      while (i < src.length && /\s/.test(src.charAt(i))) {
+        i++;
+      }
+      const close = src.startsWith('<!--', i) ? '-->' : src.startsWith('<?', i) ? '?>' : undefined;
+      if (close === undefined) {
+        return i;
+      }
+      const end = src.indexOf(close, i);
+      if (end === -1) {
+        return i;
+      }
+      i = end + close.length;
     }
-    return i;
   }
 
   #onClose(): void {
@@ -393,7 +419,7 @@ class DocumentParser {
         node['ssml'] = this.#source.slice(frame.tagEnd, Math.max(frame.tagEnd, closeStart));
       }
     }
-    for (const [name, attr] of Object.entries(spec.attributes)) {
+    for (const [name, attr] of (COMPILED.get(spec) ?? EMPTY).entries) {
       const value = frame.values.get(name);
       if (value !== undefined) {
         node[attr.field ?? name] = value;

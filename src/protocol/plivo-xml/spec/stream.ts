@@ -12,8 +12,8 @@ export const EXTRA_HEADERS_MAX_BYTES = 512;
 
 function streamRules(values: AttributeValues): readonly RuleIssue[] {
   const issues: RuleIssue[] = [];
-  const track = values['audioTrack'];
-  if (values['bidirectional'] === true && typeof track === 'string' && track !== 'inbound') {
+  const track = values.get('audioTrack');
+  if (values.get('bidirectional') === true && typeof track === 'string' && track !== 'inbound') {
     issues.push({
       severity: 'error',
       code: 'ERR_XML_STREAM_BIDIRECTIONAL_TRACK',
@@ -22,7 +22,7 @@ function streamRules(values: AttributeValues): readonly RuleIssue[] {
     });
   }
   // Reported only when noiseCancellationLevel is written (rule warnings apply to given attributes).
-  if (values['noiseCancellation'] !== true) {
+  if (values.get('noiseCancellation') !== true) {
     issues.push({
       severity: 'warning',
       code: 'ERR_XML_ATTRIBUTE_IGNORED',
@@ -48,7 +48,7 @@ export const streamSpec = {
     value: {
       type: 'url',
       schemes: ['ws', 'wss'],
-      doc: 'The WebSocket URL, as the element text; surrounding whitespace is ignored and &amp; must be escaped.',
+      doc: 'The WebSocket URL, as the element text; surrounding whitespace is ignored; write `&` as `&amp;`.',
     },
   },
   attributes: {

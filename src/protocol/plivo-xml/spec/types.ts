@@ -84,7 +84,7 @@ export interface RuleIssue {
 }
 
 /** Typed attribute values by attribute name, after defaults are applied. */
-export type AttributeValues = Readonly<Record<string, boolean | number | string | undefined>>;
+export type AttributeValues = ReadonlyMap<string, boolean | number | string>;
 
 /** One element. */
 export interface ElementSpec {

@@ -2,7 +2,7 @@ import type { AttributeValues, ElementSpec, RuleIssue } from './types.js';
 
 function waitRules(values: AttributeValues): readonly RuleIssue[] {
   // Reported only when minSilence is written (rule warnings apply to given attributes).
-  if (values['silence'] !== true) {
+  if (values.get('silence') !== true) {
     return [
       {
         severity: 'warning',
