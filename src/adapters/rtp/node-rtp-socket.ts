@@ -1,0 +1,309 @@
+/**
+ * `RtpSocket` over node:dgram: an RTP socket on an even port and an RTCP socket on the next one, with
+ * an explicitly sized receive buffer (docs: spec/dependencies.md §4, "the floor cost of forwarding":
+ * the kernel default of ~208 KB dropped 26 % of packets in bursts) and symmetric RTP (RFC 4961).
+ * RTCP multiplexed on the RTP port (RFC 5761) is recognised and delivered too.
+ */
+import dgram from 'node:dgram';
+
+import { ServerError } from '../../errors/server-error.js';
+import type {
+  RtpAddress,
+  RtpSocket,
+  RtpSocketFactory,
+  RtpSocketOpenOptions,
+  RtpSocketStats,
+} from '../../ports/rtp-socket.js';
+import { looksLikeRtcp, parseRtpPacket, type RtpPacket } from '../../protocol/rtp/packet.js';
+import { parseRtcpCompound, type RtcpPacket } from '../../protocol/rtp/rtcp.js';
+import type { RtpPortAllocator } from './rtp-port-allocator.js';
+
+export interface NodeRtpSocketFactoryOptions {
+  readonly allocator: RtpPortAllocator;
+  /** Default bind address. Default `0.0.0.0`. */
+  readonly bindAddress?: string;
+  /** Requested UDP receive buffer per socket, in bytes. Default 1 MiB. */
+  readonly recvBufferBytes?: number;
+  /** How many port pairs to try when binding fails (in use by another process). Default 16. */
+  readonly bindAttempts?: number;
+}
+
+/**
+ * Sends are copied into MTU-sized buffers that return to a free list when node:dgram reports the send
+ * complete (dgram sends asynchronously, after at least one tick). Steady state allocates nothing; a
+ * burst allocates up to this many extra buffers, beyond which copies are left to the garbage collector.
+ */
+const MAX_FREE_BUFFERS = 64;
+const MTU = 1500;
+
+function bindSocket(type: 'udp4' | 'udp6', address: string, port: number): Promise<dgram.Socket> {
+  return new Promise((resolve, reject) => {
+    const s = dgram.createSocket({ type, reuseAddr: false });
+    const onError = (err: Error): void => {
+      s.close();
+      reject(err);
+    };
+    s.once('error', onError);
+    s.bind({ address, port, exclusive: true }, () => {
+      s.off('error', onError);
+      resolve(s);
+    });
+  });
+}
+
+function closeSocket(s: dgram.Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      s.close(() => {
+        resolve();
+      });
+    } catch {
+      resolve(); // already closed
+    }
+  });
+}
+
+function sameAddress(a: RtpAddress | undefined, rinfo: dgram.RemoteInfo): boolean {
+  return a?.port === rinfo.port && a.address === rinfo.address;
+}
+
+class NodeRtpSocket implements RtpSocket {
+  readonly localAddress: string;
+  readonly rtpPort: number;
+  readonly rtcpPort: number;
+  readonly recvBufferBytes: number;
+  readonly #rtp: dgram.Socket;
+  readonly #rtcp: dgram.Socket;
+  readonly #latching: boolean;
+  readonly #release: () => void;
+  readonly #stats: RtpSocketStats = {
+    rtpReceived: 0, rtcpReceived: 0, malformed: 0, lastMalformedCode: undefined, otherSource: 0,
+    rtpSent: 0, rtcpSent: 0, sendFailed: 0, listenerErrors: 0,
+  };
+  readonly #free: Uint8Array[] = [];
+  #sdpRtp: RtpAddress | undefined;
+  #sdpRtcp: RtpAddress | undefined;
+  #latchedRtp: RtpAddress | undefined;
+  #latchedRtcp: RtpAddress | undefined;
+  #rtcpMux = false;
+  #closed: Promise<void> | undefined;
+  #onRtp: (packet: RtpPacket) => void = () => undefined;
+  #onRtcp: (packets: readonly RtcpPacket[]) => void = () => undefined;
+
+  constructor(rtp: dgram.Socket, rtcp: dgram.Socket, latching: boolean, recvBufferBytes: number, release: () => void) {
+    this.#rtp = rtp;
+    this.#rtcp = rtcp;
+    this.#latching = latching;
+    this.#release = release;
+    this.recvBufferBytes = recvBufferBytes;
+    const local = rtp.address();
+    this.localAddress = local.address;
+    this.rtpPort = local.port;
+    this.rtcpPort = rtcp.address().port;
+    rtp.on('message', (msg, rinfo) => {
+      this.#onRtpDatagram(msg, rinfo);
+    });
+    rtcp.on('message', (msg, rinfo) => {
+      this.#onRtcpDatagram(msg, rinfo, false);
+    });
+    // A UDP socket reports ICMP port-unreachable and similar as 'error'; RTP carries on regardless.
+    rtp.on('error', () => undefined);
+    rtcp.on('error', () => undefined);
+  }
+
+  get remote(): RtpAddress | undefined {
+    return this.#latchedRtp ?? this.#sdpRtp;
+  }
+
+  get latched(): boolean {
+    return this.#latchedRtp !== undefined;
+  }
+
+  get stats(): Readonly<RtpSocketStats> {
+    return { ...this.#stats };
+  }
+
+  setRemote(rtp: RtpAddress, rtcp?: RtpAddress): void {
+    this.#sdpRtp = { address: rtp.address, port: rtp.port };
+    this.#sdpRtcp = rtcp ?? { address: rtp.address, port: rtp.port + 1 };
+  }
+
+  unlatch(): void {
+    this.#latchedRtp = undefined;
+    this.#latchedRtcp = undefined;
+  }
+
+  onRtp(listener: (packet: RtpPacket) => void): void {
+    this.#onRtp = listener;
+  }
+
+  onRtcp(listener: (packets: readonly RtcpPacket[]) => void): void {
+    this.#onRtcp = listener;
+  }
+
+  #onRtpDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
+    if (looksLikeRtcp(msg)) {
+      this.#onRtcpDatagram(msg, rinfo, true);
+      return;
+    }
+    const accepted = this.#latchedRtp ?? (this.#latching ? undefined : this.#sdpRtp);
+    if (accepted !== undefined && !sameAddress(accepted, rinfo)) {
+      this.#stats.otherSource++;
+      return;
+    }
+    const parsed = parseRtpPacket(msg);
+    if (!parsed.ok) {
+      this.#stats.malformed++;
+      this.#stats.lastMalformedCode = parsed.error.code;
+      return;
+    }
+    if (accepted === undefined) {
+      this.#latchedRtp = { address: rinfo.address, port: rinfo.port };
+    }
+    this.#stats.rtpReceived++;
+    try {
+      this.#onRtp(parsed.value);
+    } catch {
+      this.#stats.listenerErrors++;
+    }
+  }
+
+  #onRtcpDatagram(msg: Buffer, rinfo: dgram.RemoteInfo, muxed: boolean): void {
+    // The source is checked before parsing: a flood from elsewhere costs a comparison, not a parse.
+    let accepted: boolean;
+    if (muxed) {
+      const latched = this.#latchedRtp ?? (this.#latching ? undefined : this.#sdpRtp);
+      accepted = latched === undefined || sameAddress(latched, rinfo);
+    } else {
+      const host = this.#latchedRtp?.address ?? (this.#latching ? undefined : this.#sdpRtcp?.address);
+      accepted = this.#latchedRtcp === undefined ? host === undefined || host === rinfo.address : sameAddress(this.#latchedRtcp, rinfo);
+    }
+    if (!accepted) {
+      this.#stats.otherSource++;
+      return;
+    }
+    const parsed = parseRtcpCompound(msg);
+    if (!parsed.ok) {
+      this.#stats.malformed++;
+      this.#stats.lastMalformedCode = parsed.error.code;
+      return;
+    }
+    if (muxed) {
+      this.#rtcpMux = true;
+    } else {
+      this.#latchedRtcp ??= { address: rinfo.address, port: rinfo.port };
+    }
+    this.#stats.rtcpReceived++;
+    try {
+      this.#onRtcp(parsed.value);
+    } catch {
+      this.#stats.listenerErrors++;
+    }
+  }
+
+  #send(socket: dgram.Socket, bytes: Uint8Array, to: RtpAddress | undefined): boolean {
+    if (to === undefined || this.#closed !== undefined || bytes.length > MTU) {
+      this.#stats.sendFailed++;
+      return false;
+    }
+    const slot = this.#free.pop() ?? new Uint8Array(MTU);
+    slot.set(bytes);
+    socket.send(slot, 0, bytes.length, to.port, to.address, (err) => {
+      if (this.#free.length < MAX_FREE_BUFFERS) {
+        this.#free.push(slot);
+      }
+      if (err) {
+        this.#stats.sendFailed++;
+      }
+    });
+    return true;
+  }
+
+  sendRtp(bytes: Uint8Array): boolean {
+    const ok = this.#send(this.#rtp, bytes, this.remote);
+    if (ok) {
+      this.#stats.rtpSent++;
+    }
+    return ok;
+  }
+
+  sendRtcp(bytes: Uint8Array): boolean {
+    const latched = this.#latchedRtp;
+    let to: RtpAddress | undefined;
+    let socket = this.#rtcp;
+    if (this.#rtcpMux) {
+      to = this.remote;
+      socket = this.#rtp;
+    } else {
+      to = this.#latchedRtcp ?? (latched === undefined ? this.#sdpRtcp : { address: latched.address, port: latched.port + 1 });
+    }
+    const ok = this.#send(socket, bytes, to);
+    if (ok) {
+      this.#stats.rtcpSent++;
+    }
+    return ok;
+  }
+
+  close(): Promise<void> {
+    this.#closed ??= Promise.all([closeSocket(this.#rtp), closeSocket(this.#rtcp)]).then(() => {
+      this.#release();
+    });
+    return this.#closed;
+  }
+}
+
+function applyRecvBuffer(s: dgram.Socket, bytes: number): number {
+  try {
+    s.setRecvBufferSize(bytes);
+  } catch {
+    // The OS refused the size; keep what it granted by default and report it below.
+  }
+  try {
+    return s.getRecvBufferSize();
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Opens `RtpSocket`s on ports from an `RtpPortAllocator`. A pair already bound by another process is
+ * skipped (up to `bindAttempts` pairs); the allocator's port is released when the socket closes.
+ */
+export class NodeRtpSocketFactory implements RtpSocketFactory {
+  readonly #opts: NodeRtpSocketFactoryOptions;
+
+  constructor(opts: NodeRtpSocketFactoryOptions) {
+    this.#opts = opts;
+  }
+
+  async open(options: RtpSocketOpenOptions = {}): Promise<RtpSocket> {
+    const { allocator } = this.#opts;
+    const address = options.bindAddress ?? this.#opts.bindAddress ?? '0.0.0.0';
+    const type = address.includes(':') ? 'udp6' : 'udp4';
+    const attempts = Math.min(this.#opts.bindAttempts ?? 16, allocator.capacity);
+    let lastError: unknown;
+    for (let i = 0; i < attempts; i++) {
+      const port = allocator.allocate(); // throws ERR_RTP_PORTS_EXHAUSTED
+      let rtp: dgram.Socket | undefined;
+      try {
+        rtp = await bindSocket(type, address, port);
+        const rtcp = await bindSocket(type, address, port + 1);
+        const requested = this.#opts.recvBufferBytes ?? 1024 * 1024;
+        const granted = applyRecvBuffer(rtp, requested);
+        applyRecvBuffer(rtcp, Math.min(requested, 256 * 1024));
+        return new NodeRtpSocket(rtp, rtcp, options.latching ?? true, granted, () => {
+          allocator.release(port);
+        });
+      } catch (err) {
+        lastError = err;
+        if (rtp !== undefined) {
+          await closeSocket(rtp);
+        }
+        allocator.release(port);
+      }
+    }
+    throw new ServerError('ERR_RTP_BIND_FAILED', `no RTP port pair could be bound on ${address} after ${attempts} attempts`, {
+      cause: lastError,
+    });
+  }
+}

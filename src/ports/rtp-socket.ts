@@ -1,0 +1,89 @@
+/**
+ * One call leg's RTP/RTCP transport as the engine sees it: a pair of UDP ports (RTP even, RTCP = RTP+1,
+ * RFC 3550 §11) with symmetric RTP (RFC 4961): the first valid RTP packet's source is latched and used
+ * as the send target, packets from other sources are dropped and counted. Datagrams are parsed before
+ * delivery; malformed ones are counted, never thrown. Sending is driven by the engine's shared media
+ * clock (one call per 20 ms tick); the socket owns no timers.
+ * Adapter: `adapters/rtp/node-rtp-socket.ts`.
+ */
+import type { RtpPacket } from '../protocol/rtp/packet.js';
+import type { RtcpPacket } from '../protocol/rtp/rtcp.js';
+
+/** A UDP transport address. */
+export interface RtpAddress {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Counters of one socket pair (datagrams). */
+export interface RtpSocketStats {
+  /** RTP packets delivered to the listener. */
+  rtpReceived: number;
+  /** RTCP compounds delivered to the listener (on the RTCP port, or multiplexed on the RTP port). */
+  rtcpReceived: number;
+  /** Datagrams that were neither valid RTP nor valid RTCP (dropped). */
+  malformed: number;
+  /** Code of the last malformed datagram (ERR_RTP_* / ERR_RTCP_*), for diagnostics. */
+  lastMalformedCode: string | undefined;
+  /** Valid-looking datagrams from a source other than the latched (or SDP) one (dropped). */
+  otherSource: number;
+  rtpSent: number;
+  rtcpSent: number;
+  /** Sends that failed, or were skipped because no remote address is known yet. */
+  sendFailed: number;
+  /** Exceptions thrown by our own listeners (isolated, never reach the socket). */
+  listenerErrors: number;
+}
+
+export interface RtpSocket {
+  /** Address the sockets are bound to. */
+  readonly localAddress: string;
+  /** Even RTP port. */
+  readonly rtpPort: number;
+  /** RTCP port, `rtpPort + 1`. */
+  readonly rtcpPort: number;
+  /** UDP receive buffer the kernel actually granted for the RTP socket, in bytes (may differ from the request). */
+  readonly recvBufferBytes: number;
+  /** Where RTP is sent: the latched source, else the SDP address, else undefined. */
+  readonly remote: RtpAddress | undefined;
+  /** True once a valid RTP packet fixed the remote source. */
+  readonly latched: boolean;
+  /** A snapshot of the counters. */
+  readonly stats: Readonly<RtpSocketStats>;
+  /**
+   * Sets the address from the remote SDP (`c=` and `m=` port; RTCP from `a=rtcp` or port+1). Used as
+   * the send target until a packet is latched, and as the only accepted source when latching is off.
+   */
+  setRemote(rtp: RtpAddress, rtcp?: RtpAddress): void;
+  /** Forgets the latched source (e.g. after a re-INVITE); the next valid RTP packet latches again. */
+  unlatch(): void;
+  /** The listener for parsed RTP packets from the accepted source (replaces any previous one). */
+  onRtp(listener: (packet: RtpPacket) => void): void;
+  /** The listener for parsed RTCP compounds from the accepted source (replaces any previous one). */
+  onRtcp(listener: (packets: readonly RtcpPacket[]) => void): void;
+  /**
+   * Sends one RTP datagram to `remote`. The bytes are copied, so the caller may reuse its buffer at
+   * once. Returns false when no remote is known or the socket is closed (counted in `sendFailed`).
+   */
+  sendRtp(bytes: Uint8Array): boolean;
+  /** Sends one RTCP compound to the remote RTCP address (or the RTP address when RTCP is multiplexed). */
+  sendRtcp(bytes: Uint8Array): boolean;
+  /** Closes both sockets and releases the port pair. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface RtpSocketOpenOptions {
+  /** Local address to bind, e.g. `127.0.0.1` or `0.0.0.0` (the factory's default when absent). */
+  readonly bindAddress?: string;
+  /** Latch on the first valid RTP packet's source (symmetric RTP). Default true. */
+  readonly latching?: boolean;
+}
+
+/** Opens RTP socket pairs on ports from the configured range. */
+export interface RtpSocketFactory {
+  /**
+   * Binds a new RTP/RTCP pair. Rejects with a `ServerError` `ERR_RTP_PORTS_EXHAUSTED` when the range is
+   * used up, or `ERR_RTP_BIND_FAILED` when no free pair could be bound.
+   */
+  open(options?: RtpSocketOpenOptions): Promise<RtpSocket>;
+}
