@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the default test suite with node:test (TypeScript through tsx).
 // Usage: node scripts/run-tests.mjs [file-or-folder ...]
-// With no arguments it runs every *.test.ts under src/ and test/ (test/bench is not a test).
+// With no arguments it runs every *.test.ts under src/, test/ and examples/ (test/bench is not a test).
 // The interop tests need real peers (sipp, baresip, espeak-ng, sox); scripts/ensure-system-deps.sh
 // installs them with apt-get when missing and fails loudly when it cannot.
 import { spawnSync } from 'node:child_process';
@@ -26,7 +26,7 @@ function collect(dir, out) {
 }
 
 const args = process.argv.slice(2);
-const targets = args.length > 0 ? args : ['src', 'test'];
+const targets = args.length > 0 ? args : ['src', 'test', 'examples'];
 const files = [];
 for (const target of targets) {
   const path = join(root, target);

@@ -300,7 +300,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#appError('ERR_STREAM_BINARY_FRAME', 'binary frames are not part of the protocol; ignored');
       return;
     }
-    const parsed = parseAppMessage(data, this.format, { maxMessageBytes: this.#settings.maxMessageBytes });
+    const parsed = parseAppMessage(data, this.format, {
+      maxMessageBytes: this.#settings.maxMessageBytes,
+      l16LittleEndian: this.#settings.l16LittleEndian,
+    });
     if (!parsed.ok) {
       this.#appError(parsed.error.code, parsed.error.detail);
       return;
@@ -328,7 +331,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
           this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'checkpoint on a stream that is not bidirectional');
           return;
         }
-        this.#queue.checkpoint(msg.name);
+        {
+          const res = this.#queue.checkpoint(msg.name);
+          if (!res.ok) {
+            this.#appError(res.code, res.detail);
+            return;
+          }
+        }
         this.emit('event', 'checkpoint', { name: msg.name });
         return;
       case 'clearAudio':
