@@ -1,0 +1,249 @@
+/**
+ * A `MediaLeg` over RTP: G.711 (PCMU/PCMA, RFC 3551) audio through a jitter buffer, RFC 4733 DTMF both
+ * ways, and basic RTCP (SR/RR + SDES every ~5 s, BYE on hangup; RFC 3550 §6). Everything runs on the
+ * shared media clock: the engine calls `readInbound` and `writeOutbound` once per 20 ms tick; the leg
+ * owns no timer. Signalling is not its business: the SIP layer passes `onHangupRequested` (send BYE) and
+ * calls `remoteHangup` when the far end hangs up.
+ *
+ * Concealment (the jitter buffer reports which ticks have no frame): the first missing frame repeats
+ * the last decoded frame at half amplitude (-6 dB); further missing frames are silence and make
+ * `readInbound` return false.
+ */
+import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Random } from '../../ports/random.js';
+import type { RtpSocket } from '../../ports/rtp-socket.js';
+import { DtmfReceiver, DtmfSender, type DtmfSenderOptions } from '../../protocol/dtmf/rfc4733.js';
+import { JitterBuffer, type JitterBufferCounters, type JitterBufferOptions } from '../../protocol/rtp/jitter-buffer.js';
+import { type RtpPacket, writeRtpPacket } from '../../protocol/rtp/packet.js';
+import { RtpReceiveStats } from '../../protocol/rtp/receive-stats.js';
+import { buildRtcpReport } from '../../protocol/rtp/rtcp-report.js';
+import type { RtcpPacket } from '../../protocol/rtp/rtcp.js';
+import { RtpSender } from '../../protocol/rtp/rtp-sender.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { FRAME_SAMPLES, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+
+export interface RtpMediaLegOptions {
+  readonly socket: RtpSocket;
+  /** `monotonicMs` times packet arrivals and ticks; `epochMs` stamps sender reports. */
+  readonly clock: Clock;
+  /** Draws the SSRC and initial sequence number and timestamp. */
+  readonly random: Random;
+  /** The negotiated codec. */
+  readonly codec: 'PCMU' | 'PCMA';
+  /** Audio payload type. Default 0 for PCMU, 8 for PCMA (RFC 3551 §6). */
+  readonly payloadType?: number;
+  /** Negotiated `telephone-event/8000` payload type (often 101), or undefined when not offered. */
+  readonly telephoneEventPayloadType?: number | undefined;
+  /** RTCP CNAME (RFC 3550 §6.5.1), e.g. `streamfork@<call-uuid>`. */
+  readonly cname: string;
+  readonly jitterBuffer?: JitterBufferOptions;
+  readonly dtmf?: DtmfSenderOptions;
+  /** Ticks between RTCP reports. Default 250 (5 s). */
+  readonly rtcpIntervalTicks?: number;
+  /** Called once when our side hangs up: the SIP layer sends BYE. */
+  readonly onHangupRequested?: (cause: string) => void;
+}
+
+/** Counters of the leg, for logs and metrics. */
+export interface RtpMediaLegStats {
+  readonly jitter: Readonly<JitterBufferCounters>;
+  /** Packets with a payload type that is neither audio nor telephone-event. */
+  readonly unknownPayloadType: number;
+  readonly packetsSent: number;
+  readonly cumulativeLost: number;
+  readonly jitterMs: number;
+}
+
+export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
+  readonly #opts: RtpMediaLegOptions;
+  readonly #socket: RtpSocket;
+  readonly #audioPt: number;
+  readonly #eventPt: number | undefined;
+  readonly #decode: (bytes: Uint8Array, out: Int16Array) => void;
+  readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
+  readonly #jitter: JitterBuffer;
+  readonly #sender: RtpSender;
+  readonly #dtmfOut: DtmfSender;
+  readonly #dtmfIn = new DtmfReceiver();
+  readonly #rtcpInterval: number;
+  readonly #encoded = new Uint8Array(FRAME_SAMPLES);
+  readonly #packet = new Uint8Array(12 + FRAME_SAMPLES);
+  readonly #lastPcm = new Int16Array(FRAME_SAMPLES);
+  #haveLastPcm = false;
+  #concealRun = 0;
+  #remoteSsrc: number | undefined;
+  #stats: RtpReceiveStats | undefined;
+  #unknownPt = 0;
+  #ticks = 0;
+  #sentSinceReport = false;
+  #sentPrevInterval = false;
+  #ended = false;
+
+  constructor(opts: RtpMediaLegOptions) {
+    super();
+    this.#opts = opts;
+    this.#socket = opts.socket;
+    this.#audioPt = opts.payloadType ?? (opts.codec === 'PCMU' ? 0 : 8);
+    this.#eventPt = opts.telephoneEventPayloadType;
+    this.#decode = opts.codec === 'PCMU' ? mulawDecode : alawDecode;
+    this.#encode = opts.codec === 'PCMU' ? mulawEncode : alawEncode;
+    this.#jitter = new JitterBuffer(opts.jitterBuffer);
+    this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
+    this.#dtmfOut = new DtmfSender(opts.dtmf);
+    this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
+    this.#socket.onRtp((p) => {
+      this.#onRtp(p);
+    });
+    this.#socket.onRtcp((packets) => {
+      this.#onRtcp(packets);
+    });
+  }
+
+  /** Our SSRC. */
+  get ssrc(): number {
+    return this.#sender.ssrc;
+  }
+
+  get stats(): RtpMediaLegStats {
+    return {
+      jitter: this.#jitter.counters,
+      unknownPayloadType: this.#unknownPt,
+      packetsSent: this.#sender.packetsSent,
+      cumulativeLost: this.#stats?.cumulativeLost ?? 0,
+      jitterMs: this.#stats?.jitterMs ?? 0,
+    };
+  }
+
+  #onRtp(p: RtpPacket): void {
+    if (this.#ended) {
+      return;
+    }
+    const now = this.#opts.clock.monotonicMs();
+    if (p.ssrc !== this.#remoteSsrc) {
+      this.#remoteSsrc = p.ssrc;
+      this.#stats = new RtpReceiveStats(p.ssrc);
+      this.#dtmfIn.reset();
+    }
+    this.#stats?.onPacket(p.sequenceNumber, p.timestamp, now);
+    if (p.payloadType === this.#audioPt) {
+      this.#jitter.push(p, now);
+    } else if (p.payloadType === this.#eventPt) {
+      for (const d of this.#dtmfIn.handle({ type: 'packet', timestamp: p.timestamp, payload: p.payload }, now)) {
+        this.emit('dtmf', d.digit);
+      }
+    } else {
+      this.#unknownPt++;
+    }
+  }
+
+  #onRtcp(packets: readonly RtcpPacket[]): void {
+    const now = this.#opts.clock.monotonicMs();
+    for (const p of packets) {
+      if (p.type === 'sr' && p.ssrc === this.#remoteSsrc) {
+        this.#stats?.onSenderReport(p.ntpSeconds, p.ntpFraction, now);
+      }
+    }
+  }
+
+  readInbound(out: Int16Array): boolean {
+    const now = this.#opts.clock.monotonicMs();
+    for (const d of this.#dtmfIn.handle({ type: 'tick' }, now)) {
+      this.emit('dtmf', d.digit);
+    }
+    const frame = this.#ended ? null : this.#jitter.pop(now).payload;
+    if (frame !== null) {
+      out.fill(0);
+      this.#decode(frame.length > FRAME_SAMPLES ? frame.subarray(0, FRAME_SAMPLES) : frame, out);
+      this.#lastPcm.set(out.subarray(0, FRAME_SAMPLES));
+      this.#haveLastPcm = true;
+      this.#concealRun = 0;
+      return true;
+    }
+    if (this.#haveLastPcm && this.#concealRun === 0) {
+      this.#concealRun++;
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        out[i] = (this.#lastPcm[i] ?? 0) >> 1;
+      }
+      return true;
+    }
+    this.#concealRun++;
+    out.fill(0);
+    return false;
+  }
+
+  writeOutbound(frame: Int16Array): void {
+    if (this.#ended) {
+      return;
+    }
+    const sender = this.#sender;
+    const dtmf = this.#eventPt === undefined ? null : this.#dtmfOut.tick(sender.timestamp);
+    if (dtmf !== null && this.#eventPt !== undefined) {
+      const h = sender.header(this.#eventPt, dtmf.marker, dtmf.payload.length, dtmf.timestamp);
+      const n = writeRtpPacket(this.#packet, h, dtmf.payload);
+      this.#socket.sendRtp(this.#packet.subarray(0, n));
+    } else {
+      this.#encode(frame.subarray(0, FRAME_SAMPLES), this.#encoded);
+      const n = sender.writeAudio(this.#packet, this.#encoded);
+      this.#socket.sendRtp(this.#packet.subarray(0, n));
+    }
+    sender.advance();
+    this.#sentSinceReport = true;
+    if (++this.#ticks % this.#rtcpInterval === 0) {
+      this.#socket.sendRtcp(this.#report(undefined));
+    }
+  }
+
+  #report(byeReason: string | undefined): Uint8Array {
+    // RFC 3550 §6.4: an SR when we sent RTP since the last report or the one before it
+    const sending = this.#sentSinceReport || this.#sentPrevInterval;
+    this.#sentPrevInterval = this.#sentSinceReport;
+    this.#sentSinceReport = false;
+    return buildRtcpReport({
+      ssrc: this.#sender.ssrc,
+      cname: this.#opts.cname,
+      nowMs: this.#opts.clock.monotonicMs(),
+      sender: sending
+        ? {
+            epochMs: this.#opts.clock.epochMs(),
+            rtpTimestamp: this.#sender.timestamp,
+            packetCount: this.#sender.packetsSent,
+            octetCount: this.#sender.octetsSent,
+          }
+        : undefined,
+      received: this.#stats,
+      byeReason,
+    });
+  }
+
+  /** Queues RFC 4733 digits; ignored when the peer did not negotiate telephone-event. */
+  sendDtmf(digits: string): void {
+    if (this.#eventPt !== undefined) {
+      this.#dtmfOut.enqueue(digits);
+    }
+  }
+
+  /** Ends the leg from our side: RTCP BYE, socket closed, `onHangupRequested`. Idempotent. */
+  hangup(cause: string): void {
+    if (this.#end()) {
+      this.#opts.onHangupRequested?.(cause);
+    }
+  }
+
+  /** The SIP layer reports that the far end hung up (BYE, CANCEL, transport failure). Emits `hangup` once. */
+  remoteHangup(hangup: LegHangup): void {
+    if (this.#end()) {
+      this.emit('hangup', hangup);
+    }
+  }
+
+  #end(): boolean {
+    if (this.#ended) {
+      return false;
+    }
+    this.#ended = true;
+    this.#socket.sendRtcp(this.#report(''));
+    void this.#socket.close();
+    return true;
+  }
+}
