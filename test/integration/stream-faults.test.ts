@@ -353,7 +353,6 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
 
     await t.test(
       'the drop says why (1009 / ERR_STREAM_MESSAGE_TOO_LARGE)',
-      { todo: 'engine bug: ws-connector.ts swallows the post-handshake ws error, so the DroppedStream Error reads "WebSocket closed with code 1006" and appErrors/lastAppError are not updated' },
       () => {
         assert.match(`${faulty.error ?? ''} ${faulty.stats.lastAppError ?? ''}`, /1009|MESSAGE_TOO_LARGE|too big|Max payload/i);
       },

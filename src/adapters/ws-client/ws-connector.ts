@@ -8,6 +8,8 @@ import type { WsConnection, WsConnectOptions, WsConnector } from '../../ports/ws
 
 class NodeWsConnection implements WsConnection {
   readonly #ws: WebSocket;
+  /** The last socket error (e.g. "Max payload size exceeded"), reported with the close. */
+  lastError = '';
 
   constructor(ws: WebSocket) {
     this.#ws = ws;
@@ -49,7 +51,8 @@ class NodeWsConnection implements WsConnection {
 
   onClose(listener: (code: number, reason: string) => void): void {
     this.#ws.on('close', (code, reason) => {
-      listener(code, reason.toString('utf8'));
+      const text = reason.toString('utf8');
+      listener(code, text === '' ? this.lastError : text);
     });
   }
 }
@@ -87,9 +90,12 @@ export class NodeWsConnector implements WsConnector {
       };
       const onOpen = (): void => {
         ws.removeListener('error', onError);
-        // Errors after the handshake surface as a close (code 1006); keep a listener so none is unhandled.
-        ws.on('error', () => undefined);
-        resolve(new NodeWsConnection(ws));
+        const connection = new NodeWsConnection(ws);
+        // Errors after the handshake surface as a close; keep the reason so the stream can report it.
+        ws.on('error', (err) => {
+          connection.lastError = err.message;
+        });
+        resolve(connection);
       };
       ws.once('error', onError);
       ws.once('open', onOpen);

@@ -283,6 +283,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     if (this.closed) {
       return;
     }
+    if (/max payload/i.test(reason)) {
+      this.#appError('ERR_STREAM_MESSAGE_TOO_LARGE', `the app sent a message over the transport limit (${reason})`);
+    }
     if (NORMAL_CLOSE_CODES.has(code)) {
       this.#finish({ status: 'completed', reason: 'Closed by app' }, 'StopStream');
     } else {
