@@ -29,6 +29,8 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>> | undefined;
   /** Highest-precedence values, e.g. from command-line flags. */
   readonly overrides?: DeepPartial<Config> | undefined;
+  /** Lowest-precedence values, below the file (embedded defaults decided at run time, e.g. a generated token). */
+  readonly defaults?: DeepPartial<Config> | undefined;
 }
 
 /** The outcome of loading: a frozen config, or every problem found (one line each). */
@@ -129,7 +131,7 @@ function crossKeyErrors(config: Config): string[] {
 export function loadConfig(options: LoadConfigOptions = {}): LoadConfigResult {
   const env = options.env ?? process.env;
   const errors: string[] = [];
-  let merged: unknown = {};
+  let merged: unknown = merge({}, options.defaults ?? {});
 
   const file = options.file ?? env['STREAMFORK_CONFIG'];
   if (file !== undefined && file !== '') {

@@ -248,11 +248,12 @@ const Stream = Type.Object(
       description: 'Largest WebSocket message accepted from an app.',
       unit: 'bytes',
     }),
-    signWebSocketUrlAs: Type.Union([Type.Literal('service-url'), Type.Literal('http')], {
-      default: 'http',
+    signWebSocketUrlAs: Type.Union([Type.Literal('scheme-mapped'), Type.Literal('plain-http')], {
+      default: 'scheme-mapped',
       description:
-        'URL signed for the upgrade: `http` maps ws→http, wss→https (D8); `service-url` signs it verbatim.',
+        'URL signed on the WebSocket upgrade (D8): `scheme-mapped` signs the service URL with ws→http and wss→https; `plain-http` always signs http:// (for apps behind a TLS-terminating proxy).',
     }),
+
   },
   closed,
 );

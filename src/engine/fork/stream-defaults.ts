@@ -14,6 +14,6 @@ export function defaultStreamSettings(accountId: string, authToken: string): Str
     bufferSeconds: 40,
     maxMessageBytes: 16 * 1024 * 1024,
     maxPlayoutQueueMs: 120_000,
-    signWebSocketUrlAs: 'service-url',
+    signWebSocketUrlAs: 'scheme-mapped',
   };
 }

@@ -245,7 +245,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   #upgradeHeaders(): Record<string, string> {
     const url =
-      this.#settings.signWebSocketUrlAs === 'http'
+      this.#settings.signWebSocketUrlAs === 'plain-http'
         ? wsSigningUrl(this.spec.serviceUrl).replace(/^https:/, 'http:')
         : wsSigningUrl(this.spec.serviceUrl);
     return signatureHeaders({

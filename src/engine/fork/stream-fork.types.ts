@@ -39,7 +39,7 @@ export interface StreamSettings {
   /** Most audio a bidirectional stream may have queued for playback. */
   readonly maxPlayoutQueueMs: number;
   /** D8: sign the upgrade over the service URL (ws→http, wss→https) or always over plain http. */
-  readonly signWebSocketUrlAs: 'service-url' | 'http';
+  readonly signWebSocketUrlAs: 'scheme-mapped' | 'plain-http';
 }
 
 export type StreamStatus = 'initiated' | 'in-progress' | 'completed' | 'failed';
