@@ -1,0 +1,184 @@
+/**
+ * Issue 3 benchmark: all per-stream media work of the engine per 20 ms frame (leg read, mixing,
+ * playback decode, wire encode incl. 8→16 kHz resampling, `media` message build, back-pressure check),
+ * measured through `CallSession.tick` with an in-memory socket, side by side with a null forwarder
+ * (the same bytes base64-ed into a fixed JSON template and handed to the same socket). Sockets and the
+ * kernel are excluded on both sides: this is the CPU the engine adds.
+ */
+import { Engine } from '../../src/engine/engine.js';
+import { VirtualLeg } from '../../src/engine/call/virtual-leg.js';
+import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
+import type { StreamSpec } from '../../src/engine/fork/stream-fork.types.js';
+import { generateTone } from '../../src/media/analysis.js';
+import { mulawEncode } from '../../src/media/codecs/g711.js';
+import { nullLogger } from '../../src/ports/logger.js';
+import type { WsConnection, WsConnector } from '../../src/ports/ws-client.js';
+import type { ContentType } from '../../src/protocol/stream-ws/formats.js';
+
+class NullConnection implements WsConnection {
+  bytes = 0;
+  readonly bufferedAmount = 0;
+  #onMessage: ((d: string | Uint8Array, b: boolean) => void) | undefined;
+  send(text: string): void {
+    this.bytes += text.length;
+  }
+  close(): void {
+    /* Nothing to close. */
+  }
+  terminate(): void {
+    /* Nothing to drop. */
+  }
+  onMessage(l: (d: string | Uint8Array, b: boolean) => void): void {
+    this.#onMessage = l;
+  }
+  onClose(): void {
+    /* Never closes. */
+  }
+  deliver(text: string): void {
+    this.#onMessage?.(text, false);
+  }
+}
+
+interface Rig {
+  engine: Engine;
+  tick: (frame: number) => void;
+  connections: NullConnection[];
+}
+
+function rig(streams: number, spec: StreamSpec): Promise<Rig> {
+  const listeners: ((f: number) => void)[] = [];
+  const connections: NullConnection[] = [];
+  const ws: WsConnector = {
+    connect: () => {
+      const c = new NullConnection();
+      connections.push(c);
+      return Promise.resolve(c);
+    },
+  };
+  let t = 0;
+  const engine = new Engine(
+    {
+      ticker: { add: (l) => (listeners.push(l), () => undefined) },
+      ws,
+      http: { request: () => Promise.resolve({ ok: true, status: 200, contentType: '', body: '' }) },
+      clock: { monotonicMs: () => t, epochMs: () => 1_700_000_000_000 + t },
+      timers: { after: () => ({ cancel: () => undefined }) },
+      random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
+      logger: nullLogger,
+    },
+    { stream: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token'), maxStreamsPerCall: 8 },
+  );
+  const caller = generateTone(440, 8000, 10_000, 8000);
+  for (let i = 0; i < streams; i++) {
+    const call = engine.addCall(new VirtualLeg({ callerAudio: caller, loop: true }));
+    call.startStream(spec);
+  }
+  return new Promise((resolve) =>
+    setImmediate(() => {
+      resolve({
+        engine,
+        connections,
+        tick: (f) => {
+          t = f * 20;
+          for (const l of listeners) {
+            l(f);
+          }
+        },
+      });
+    }),
+  );
+}
+
+/** CPU µs per stream per frame over `frames` ticks of `streams` calls. */
+function measure(r: Rig, streams: number, frames: number, perFrame?: (f: number) => void): number {
+  for (let f = 0; f < 200; f++) {
+    perFrame?.(f);
+    r.tick(f);
+  }
+  const c0 = process.cpuUsage();
+  for (let f = 200; f < 200 + frames; f++) {
+    perFrame?.(f);
+    r.tick(f);
+  }
+  const cpu = process.cpuUsage(c0);
+  return (cpu.user + cpu.system) / (frames * streams);
+}
+
+function nullForwarder(streams: number, frames: number, frameBytes: number): number {
+  const payload = new Uint8Array(frameBytes);
+  const sink = new NullConnection();
+  const prefix = '{"event":"media","sequenceNumber":';
+  for (let f = 0; f < 200 + frames; f++) {
+    if (f === 200) {
+      sink.bytes = 0;
+    }
+  }
+  const c0 = process.cpuUsage();
+  for (let f = 0; f < frames; f++) {
+    for (let s = 0; s < streams; s++) {
+      const b64 = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64');
+      sink.send(prefix + String(f) + ',"media":{"payload":"' + b64 + '"}}');
+    }
+  }
+  const cpu = process.cpuUsage(c0);
+  return (cpu.user + cpu.system) / (frames * streams);
+}
+
+function spec(contentType: ContentType, bidirectional: boolean): StreamSpec {
+  return {
+    serviceUrl: 'ws://127.0.0.1:9/ws',
+    bidirectional,
+    audioTrack: 'inbound',
+    streamTimeoutSec: 86400,
+    statusCallbackMethod: 'POST',
+    contentType,
+    keepCallAlive: false,
+  };
+}
+
+export async function run(): Promise<string> {
+  const streams = 200;
+  const frames = 1500;
+  const rows: string[] = [];
+  const cases: [string, ContentType, boolean, number][] = [
+    ['inbound μ-law 8k', 'audio/x-mulaw;rate=8000', false, 160],
+    ['inbound L16 16k (resampled 8→16)', 'audio/x-l16;rate=16000', false, 640],
+    ['bidirectional μ-law 8k, app plays 20 ms per frame', 'audio/x-mulaw;rate=8000', true, 160],
+    ['bidirectional L16 16k, app plays 20 ms per frame', 'audio/x-l16;rate=16000', true, 640],
+  ];
+  for (const [name, ct, bidi, frameBytes] of cases) {
+    const r = await rig(streams, spec(ct, bidi));
+    let feed: ((f: number) => void) | undefined;
+    if (bidi) {
+      const pcm = generateTone(1000, 8000, 20, 8000);
+      const bytes = new Uint8Array(frameBytes);
+      if (frameBytes === 160) {
+        mulawEncode(pcm, bytes);
+      }
+      const msg = JSON.stringify({
+        event: 'playAudio',
+        media: { contentType: ct.split(';')[0], sampleRate: frameBytes === 640 ? 16000 : 8000, payload: Buffer.from(bytes).toString('base64') },
+      });
+      feed = () => {
+        for (const c of r.connections) {
+          c.deliver(msg);
+        }
+      };
+    }
+    const us = measure(r, streams, frames, feed);
+    const base = nullForwarder(streams, frames, frameBytes);
+    rows.push(
+      `| ${name} | ${us.toFixed(2)} µs | ${((us * 50) / 1e6 * 100).toFixed(4)} % | ${base.toFixed(2)} µs | ${(us / base).toFixed(1)}× |`,
+    );
+  }
+  return [
+    '## Engine: per-stream media work per 20 ms frame (`CallSession.tick`, in-memory socket)',
+    '',
+    `${streams} calls with one stream each, ${frames} frames, process CPU time (user+system) per stream per frame.`,
+    '',
+    '| case | engine CPU / stream / frame | % of one core per stream (50 frames/s) | null forwarder | ratio |',
+    '| --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
