@@ -1,0 +1,274 @@
+/**
+ * Inbound calls (UAS, RFC 3261 §13.3): an initial INVITE is authenticated when configured (401 digest
+ * challenge, RFC 3261 §22.4), gets an RTP socket and an SDP answer (488 with a Warning when nothing
+ * matches, RFC 3264 §6), and a 200 OK. The engine call starts when the ACK arrives, so a caller that
+ * never confirms never reaches the app; the no-ACK timeout (Timer L/H) sends BYE and releases the port.
+ * CANCEL before the 200 answers the INVITE 487 (RFC 3261 §9.2).
+ */
+import { DigestServer } from '../../protocol/sip/digest/digest-server.js';
+import { readAnswer, buildOffer } from '../../protocol/sdp/build-offer.js';
+import { negotiateAnswer } from '../../protocol/sdp/negotiate-answer.js';
+import type { NegotiatedAudio } from '../../protocol/sdp/sdp.types.js';
+import { buildResponse } from '../../protocol/sip/build-response.js';
+import { createUasDialog } from '../../protocol/sip/dialog/sip-dialog.js';
+import { getContentType, getFrom, getHeader, getListValues, getTo } from '../../protocol/sip/headers.js';
+import { bodyText } from '../../protocol/sip/message-edit.js';
+import type { NameAddr } from '../../protocol/sip/name-addr.js';
+import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
+import type { RtpSocket } from '../../ports/rtp-socket.js';
+import type { CallSession } from '../../engine/call/call-session.js';
+import { ALLOWED_METHODS } from './causes.js';
+import { SipCall } from './sip-call.js';
+import type { SipContext } from './sip-context.js';
+
+/** What the application learns about an inbound call. */
+export interface InboundCallInfo {
+  callUuid: string;
+  /** The user part of the From URI (the caller's number or name), else the whole URI. */
+  from: string;
+  /** The user part of the To URI, else the whole URI. */
+  to: string;
+  sipCallId: string;
+  /** X-* headers of the INVITE, in order. */
+  sipHeaders: [string, string][];
+  source: { address: string; port: number };
+}
+
+/** Options of {@link InboundCalls}. */
+export interface InboundCallsOptions {
+  readonly auth: { readonly realm: string; readonly users: readonly { username: string; password: string }[] } | null;
+  readonly register: (call: SipCall) => void;
+  readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
+}
+
+interface Pending {
+  readonly request: SipRequest;
+  cancelled: boolean;
+  socket: RtpSocket | undefined;
+}
+
+function userOf(addr: NameAddr | undefined): string {
+  return addr?.sipUri?.user ?? addr?.uri ?? '';
+}
+
+/** The UAS side of call setup. */
+export class InboundCalls {
+  readonly #ctx: SipContext;
+  readonly #opts: InboundCallsOptions;
+  readonly #digest: DigestServer | undefined;
+  /** INVITE server transactions not yet answered 2xx, by transaction id. */
+  readonly #pending = new Map<string, Pending>();
+  /** Answered INVITEs waiting for their ACK, by transaction id. */
+  readonly #awaitingAck = new Map<string, SipCall>();
+
+  constructor(ctx: SipContext, opts: InboundCallsOptions) {
+    this.#ctx = ctx;
+    this.#opts = opts;
+    this.#digest =
+      opts.auth === null ? undefined : new DigestServer({ realm: opts.auth.realm, secret: ctx.token(16) });
+  }
+
+  /** INVITEs being set up (before their 200). */
+  get pending(): number {
+    return this.#pending.size;
+  }
+
+  /** An initial INVITE (no To-tag). */
+  onInvite(request: SipRequest, source: SipEndpoint, transactionId: string | undefined): void {
+    if (transactionId === undefined || this.#pending.has(transactionId)) {
+      return;
+    }
+    if (!this.#authorized(request)) {
+      return;
+    }
+    const require = getListValues(request, 'Require');
+    if (require.length > 0) {
+      this.#ctx.respond(request, 420, { headers: [{ name: 'Unsupported', value: require.join(', ') }] });
+      return;
+    }
+    const type = getContentType(request);
+    if (request.body.length > 0 && type !== 'application/sdp') {
+      this.#ctx.respond(request, 415, { headers: [{ name: 'Accept', value: 'application/sdp' }] });
+      return;
+    }
+    const pending: Pending = { request, cancelled: false, socket: undefined };
+    this.#pending.set(transactionId, pending);
+    void this.#answer(pending, source, transactionId);
+  }
+
+  #authorized(request: SipRequest): boolean {
+    const digest = this.#digest;
+    const users = this.#opts.auth?.users ?? [];
+    if (digest === undefined) {
+      return true;
+    }
+    const now = this.#ctx.engine.deps.clock.epochMs();
+    const header = getHeader(request, 'Authorization');
+    const challenge = (stale: boolean): void => {
+      this.#ctx.respond(request, 401, {
+        headers: [{ name: 'WWW-Authenticate', value: digest.challenge(now, this.#ctx.engine.deps.random.bytes(8), stale) }],
+      });
+    };
+    if (header === undefined) {
+      challenge(false);
+      return false;
+    }
+    const verified = digest.verify(header, request.method, (u) => users.find((x) => x.username === u)?.password, now);
+    if (verified.ok) {
+      return true;
+    }
+    if (verified.error.code === 'ERR_SIP_AUTH_STALE_NONCE') {
+      challenge(true);
+    } else {
+      this.#ctx.respond(request, 403, { reason: 'Forbidden (bad credentials)' });
+    }
+    return false;
+  }
+
+  async #answer(pending: Pending, source: SipEndpoint, transactionId: string): Promise<void> {
+    const { request } = pending;
+    const ctx = this.#ctx;
+    let socket: RtpSocket;
+    try {
+      socket = await ctx.rtp.open();
+    } catch (err) {
+      this.#pending.delete(transactionId);
+      ctx.logger.warn({ err }, 'no RTP port for an inbound call');
+      if (!pending.cancelled) {
+        ctx.respond(request, 503, { headers: [{ name: 'Retry-After', value: '5' }] });
+      }
+      return;
+    }
+    pending.socket = socket;
+    if (pending.cancelled) {
+      this.#pending.delete(transactionId);
+      void socket.close();
+      return;
+    }
+    const origin = { sessionId: String(ctx.engine.deps.random.int(2 ** 31)), sessionVersion: 1 };
+    let audio: NegotiatedAudio | undefined;
+    let localSdp: string;
+    if (request.body.length === 0) {
+      // Delayed offer (RFC 3261 §13.2.1): we offer in the 200, the answer comes in the ACK.
+      localSdp = buildOffer({ localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin });
+    } else {
+      const negotiated = negotiateAnswer(bodyText(request), { localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin });
+      if (!negotiated.ok) {
+        this.#pending.delete(transactionId);
+        void socket.close();
+        ctx.respond(request, negotiated.error.sipStatus, { headers: [{ name: 'Warning', value: negotiated.error.warning }] });
+        return;
+      }
+      audio = negotiated.value.audio;
+      localSdp = negotiated.value.answer;
+    }
+    const ok = buildResponse(request, 200, {
+      toTag: ctx.token(),
+      contact: ctx.contact(source.protocol),
+      headers: [{ name: 'Allow', value: ALLOWED_METHODS }],
+      body: localSdp,
+    });
+    const dialog = createUasDialog(request, ok);
+    this.#pending.delete(transactionId);
+    if (dialog === undefined) {
+      void socket.close();
+      ctx.respond(request, 400, { reason: 'Missing Contact or tags' });
+      return;
+    }
+    const callUuid = ctx.engine.deps.random.uuid();
+    const call = new SipCall({
+      ctx,
+      dialog,
+      protocol: source.protocol,
+      socket,
+      callUuid,
+      origin,
+      localSdp,
+      onClosed: () => {
+        this.#awaitingAck.delete(transactionId);
+      },
+    });
+    if (audio !== undefined) {
+      call.startMedia(audio);
+    }
+    call.onFirstAck = (ack) => {
+      this.#awaitingAck.delete(transactionId);
+      this.#start(call, request, source, ack);
+    };
+    this.#opts.register(call);
+    this.#awaitingAck.set(transactionId, call);
+    ctx.driver.input({ type: 'send-response', response: ok });
+  }
+
+  #start(call: SipCall, invite: SipRequest, source: SipEndpoint, ack: SipRequest): void {
+    if (call.leg === undefined) {
+      const read = readAnswer(bodyText(ack));
+      if (!read.ok) {
+        call.sendBye('INCOMPATIBLE_DESTINATION');
+        return;
+      }
+      call.startMedia(read.value);
+    }
+    const leg = call.leg;
+    if (leg === undefined || call.closed) {
+      return;
+    }
+    const session = this.#ctx.engine.addCall(leg, call.callUuid);
+    call.session = session;
+    const info: InboundCallInfo = {
+      callUuid: call.callUuid,
+      from: userOf(getFrom(invite)),
+      to: userOf(getTo(invite)),
+      sipCallId: call.dialog.callId,
+      sipHeaders: invite.headers.filter((h) => /^x-/i.test(h.name)).map((h) => [h.name, h.value]),
+      source: { address: source.address, port: source.port },
+    };
+    try {
+      this.#opts.onInboundCall(session, info);
+    } catch (err) {
+      this.#ctx.logger.error({ err, callUuid: call.callUuid }, 'onInboundCall threw; hanging up');
+      session.hangup('NORMAL_TEMPORARY_FAILURE', 'error');
+    }
+  }
+
+  /** CANCEL (RFC 3261 §9.2): 200 to the CANCEL, and 487 to the INVITE when it is still unanswered. */
+  onCancel(request: SipRequest, cancels: string | undefined): void {
+    const pending = cancels === undefined ? undefined : this.#pending.get(cancels);
+    if (cancels === undefined) {
+      this.#ctx.respond(request, 481);
+      return;
+    }
+    this.#ctx.respond(request, 200);
+    if (pending === undefined || pending.cancelled) {
+      return;
+    }
+    pending.cancelled = true;
+    this.#pending.delete(cancels);
+    this.#ctx.respond(pending.request, 487);
+    if (pending.socket !== undefined) {
+      void pending.socket.close();
+    }
+  }
+
+  /** The INVITE transaction gave up waiting for the ACK (or could not send): BYE (RFC 3261 §13.3.1.4). */
+  onInviteFailed(transactionId: string): void {
+    const call = this.#awaitingAck.get(transactionId);
+    this.#awaitingAck.delete(transactionId);
+    if (call !== undefined) {
+      call.onFirstAck = undefined;
+      call.hangup('RECOVERY_ON_TIMER_EXPIRE');
+    }
+  }
+
+  /** Refuses every INVITE still being set up (shutdown). */
+  refuseAll(): void {
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      pending.cancelled = true;
+      this.#ctx.respond(pending.request, 503);
+      if (pending.socket !== undefined) {
+        void pending.socket.close();
+      }
+    }
+  }
+}

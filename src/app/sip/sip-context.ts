@@ -1,0 +1,113 @@
+/**
+ * What every part of the SIP user agent shares: the transaction driver, our addresses (Via sent-by,
+ * Contact, SDP), random tags and branches, the RTP socket factory, and the routing of client
+ * transaction events back to whoever started the transaction.
+ */
+import type { SipTransactionDriver, SipTuEffect } from '../../adapters/sip-transport/sip-transaction-driver.js';
+import type { Engine } from '../../engine/engine.js';
+import type { Logger } from '../../ports/logger.js';
+import type { RtpSocketFactory } from '../../ports/rtp-socket.js';
+import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
+import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
+import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
+import { clientTransactionId } from '../../protocol/sip/transaction/transaction-key.js';
+
+/** Events of one client transaction, as the TU sees them. */
+export type ClientEvent = Extract<SipTuEffect, { type: 'response' | 'timeout' | 'transport-error' | 'terminated' }>;
+
+/** Counters shared by the parts of the user agent. */
+export interface SipCounters {
+  malformed: number;
+  rejected: number;
+}
+
+/** The shared plumbing of one SIP user agent. */
+export class SipContext {
+  readonly #clientOps = new Map<string, (event: ClientEvent) => void>();
+
+  constructor(
+    readonly engine: Engine,
+    readonly logger: Logger,
+    readonly driver: SipTransactionDriver,
+    readonly rtp: RtpSocketFactory,
+    /** The address written in Via, Contact and SDP: `publicAddress ?? host`. */
+    readonly advertisedHost: string,
+    /** The address written in SDP c= and o=. */
+    readonly mediaAddress: string,
+    readonly port: number,
+    readonly counters: SipCounters,
+  ) {}
+
+  /** `n` random bytes as hex (tags, branches, Call-IDs). */
+  token(bytes = 8): string {
+    return Buffer.from(this.engine.deps.random.bytes(bytes)).toString('hex');
+  }
+
+  /** A Via for a new request over `protocol` (RFC 3261 §18.1.1, rport per RFC 3581). */
+  via(protocol: SipTransportProtocol): LocalVia {
+    return { transport: protocol === 'tcp' ? 'TCP' : 'UDP', host: this.hostForUri(), port: this.port, branch: makeBranch(this.token()) };
+  }
+
+  /** Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` when the dialog runs over TCP. */
+  contact(protocol: SipTransportProtocol, user = 'streamfork'): string {
+    return `<sip:${user}@${this.hostForUri()}:${this.port}${protocol === 'tcp' ? ';transport=tcp' : ''}>`;
+  }
+
+  hostForUri(): string {
+    return this.advertisedHost.includes(':') ? `[${this.advertisedHost}]` : this.advertisedHost;
+  }
+
+  nowMs(): number {
+    return this.engine.deps.clock.monotonicMs();
+  }
+
+  /** Answers a server transaction (the request as the layer delivered it: Via stamped). */
+  respond(request: SipRequest, status: number, options: BuildResponseOptions = {}): void {
+    if (status >= 400 && status !== 401 && status !== 407 && status !== 487 && status !== 481) {
+      this.counters.rejected++;
+    }
+    this.driver.input({ type: 'send-response', response: buildResponse(request, status, options) });
+  }
+
+  /**
+   * Starts a client transaction; `onEvent` gets its responses, timeout, transport error and termination.
+   * An ACK is sent statelessly and gets no events.
+   */
+  send(request: SipRequest, destination: SipEndpoint, onEvent?: (event: ClientEvent) => void): void {
+    if (request.method === 'ACK') {
+      this.driver.input({ type: 'send-stateless', message: request, destination });
+      return;
+    }
+    const id = clientTransactionId(request);
+    if (id !== undefined && onEvent !== undefined) {
+      this.#clientOps.set(id, onEvent);
+    }
+    this.driver.input({ type: 'send-request', request, destination });
+  }
+
+  /** Routes a driver effect to the client transaction that owns it; false when none does. */
+  routeClientEvent(effect: SipTuEffect): boolean {
+    if (effect.type !== 'response' && effect.type !== 'timeout' && effect.type !== 'transport-error' && effect.type !== 'terminated') {
+      return false;
+    }
+    const id = effect.transactionId;
+    const op = id === undefined ? undefined : this.#clientOps.get(id);
+    if (op === undefined || id === undefined) {
+      return false;
+    }
+    if (effect.type === 'terminated') {
+      this.#clientOps.delete(id);
+    }
+    try {
+      op(effect);
+    } catch (err) {
+      this.logger.error({ err }, 'SIP client transaction handler threw');
+    }
+    return true;
+  }
+
+  /** Client transactions still routed (for stats and leak checks). */
+  get clientOps(): number {
+    return this.#clientOps.size;
+  }
+}

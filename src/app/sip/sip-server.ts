@@ -1,0 +1,293 @@
+/**
+ * The SIP user agent that turns SIP dialogs into engine calls: UDP and TCP on one port (RFC 3261 §18),
+ * the transaction layer on real timers, inbound calls (allow-list → optional digest → 100 → SDP answer →
+ * RTP socket + RtpMediaLeg → 200 → engine call at the ACK) and outbound calls (`dial`).
+ *
+ * Request routing: a request with a To-tag belongs to a dialog (481 when none matches, RFC 3261 §12.2.2);
+ * without one, INVITE starts a call, CANCEL cancels one, OPTIONS gets 200, BYE gets 481, methods we know
+ * but do not support get 405 and unknown ones 501, both with Allow (§8.2.1). Sources outside
+ * `allowFrom` get 403 for every request. Malformed messages are answered (or dropped) by the transport
+ * with `replyToMalformed` and counted.
+ *
+ * Lifecycle (docs/lifecycle.md style): `start()` binds; `stop(cause)` refuses new INVITEs, ends every
+ * call with BYE, waits (bounded) for the BYEs, then closes the sockets. Every path of a call releases its
+ * RTP socket and port: rejection, CANCEL, BYE either way, no-ACK timeout, dial failure.
+ */
+import { NodeRtpSocketFactory } from '../../adapters/rtp/node-rtp-socket.js';
+import { RtpPortAllocator } from '../../adapters/rtp/rtp-port-allocator.js';
+import { NodeSipTransport } from '../../adapters/sip-transport/node-sip-transport.js';
+import { SipTransactionDriver, type SipTuEffect } from '../../adapters/sip-transport/sip-transaction-driver.js';
+import type { CallSession } from '../../engine/call/call-session.js';
+import type { Engine } from '../../engine/engine.js';
+import type { Logger } from '../../ports/logger.js';
+import type { RtpSocketStats } from '../../ports/rtp-socket.js';
+import { getCallId, getMaxForwards, getTo } from '../../protocol/sip/headers.js';
+import { tagOf } from '../../protocol/sip/name-addr.js';
+import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
+import type { SipTimerConfig } from '../../protocol/sip/transaction/transaction.types.js';
+import { AllowList } from './allow-list.js';
+import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
+import { InboundCalls, type InboundCallInfo } from './inbound.js';
+import { OutboundDial, type DialOptions, type DialResult, type SipTrunk } from './outbound.js';
+import type { SipCall } from './sip-call.js';
+import { SipContext, type SipCounters } from './sip-context.js';
+
+export type { InboundCallInfo } from './inbound.js';
+export type { DialOptions, DialResult, SipTrunk } from './outbound.js';
+
+/** SIP settings (config `sip`). */
+export interface SipServerSipOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly transports: readonly ('udp' | 'tcp')[];
+  readonly publicAddress: string | null;
+  /** Source addresses/CIDRs allowed to send requests. */
+  readonly allowFrom: readonly string[];
+  readonly inboundAuth: { realm: string; users: { username: string; password: string }[] } | null;
+  readonly trunk: SipTrunk | null;
+  /** Transaction timer bases (T1/T2/T4); RFC 3261 defaults when absent. Tests shorten them. */
+  readonly timers?: Partial<SipTimerConfig>;
+}
+
+/** RTP settings (config `rtp`). */
+export interface SipServerRtpOptions {
+  readonly host: string;
+  readonly portMin: number;
+  readonly portMax: number;
+  /** Requested UDP receive buffer per RTP socket (dependencies.md §4: size it explicitly). */
+  readonly recvBufferBytes: number;
+}
+
+/** Options of {@link SipServer}. */
+export interface SipServerOptions {
+  readonly engine: Engine;
+  readonly logger: Logger;
+  readonly sip: SipServerSipOptions;
+  readonly rtp: SipServerRtpOptions;
+  /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
+  readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
+}
+
+/** Counters of {@link SipServer.stats}. */
+export interface SipServerStats {
+  /** Dialogs whose BYE has not completed (answered-but-unacknowledged calls included). */
+  liveDialogs: number;
+  rtpPortsInUse: number;
+  /** Live SIP transactions (they linger up to 64*T1 after completing, RFC 3261 §17). */
+  transactions: number;
+  /** Messages that failed to parse (answered 4xx/5xx or dropped by the transport). */
+  malformed: number;
+  /** Requests we refused with a final status >= 400 (not counting 401/407 challenges, 481, 487). */
+  rejected: number;
+}
+
+function isUnspecified(address: string): boolean {
+  return address === '0.0.0.0' || address === '::';
+}
+
+/** The SIP user agent. */
+export class SipServer {
+  readonly #opts: SipServerOptions;
+  readonly #transport: NodeSipTransport;
+  readonly #driver: SipTransactionDriver;
+  readonly #allocator: RtpPortAllocator;
+  readonly #allow: AllowList;
+  readonly #calls = new Map<string, SipCall>();
+  readonly #counters: SipCounters = { malformed: 0, rejected: 0 };
+  #ctx: SipContext | undefined;
+  #inbound: InboundCalls | undefined;
+  #stopping = false;
+
+  constructor(opts: SipServerOptions) {
+    this.#opts = opts;
+    this.#allow = new AllowList(opts.sip.allowFrom);
+    this.#transport = new NodeSipTransport({ host: opts.sip.host, port: opts.sip.port, tcp: opts.sip.transports.includes('tcp') });
+    this.#driver = new SipTransactionDriver(this.#transport, {
+      nowMs: () => opts.engine.deps.clock.monotonicMs(),
+      ...(opts.sip.timers === undefined ? {} : { timers: opts.sip.timers }),
+    });
+    this.#allocator = new RtpPortAllocator({ minPort: opts.rtp.portMin, maxPort: opts.rtp.portMax });
+    this.#transport.onMalformed((m) => {
+      this.#counters.malformed++;
+      opts.logger.debug({ code: m.error.code, action: m.action, source: `${m.source.address}:${m.source.port}` }, 'malformed SIP message');
+    });
+  }
+
+  /** Binds UDP (and TCP when configured) on `sip.host:sip.port`; port 0 picks one. */
+  async start(): Promise<{ udpPort: number; tcpPort: number }> {
+    const { sip, rtp, engine, logger } = this.#opts;
+    const bound = await this.#transport.listen();
+    const advertised = sip.publicAddress ?? sip.host;
+    const mediaAddress = sip.publicAddress ?? (isUnspecified(rtp.host) ? sip.host : rtp.host);
+    const factory = new NodeRtpSocketFactory({ allocator: this.#allocator, bindAddress: rtp.host, recvBufferBytes: rtp.recvBufferBytes });
+    const ctx = new SipContext(engine, logger.child({ component: 'sip' }), this.#driver, factory, advertised, mediaAddress, bound.port, this.#counters);
+    this.#ctx = ctx;
+    this.#inbound = new InboundCalls(ctx, {
+      auth: sip.inboundAuth,
+      register: (call) => {
+        this.#register(call);
+      },
+      onInboundCall: this.#opts.onInboundCall,
+    });
+    this.#driver.onEffect((e) => {
+      this.#onEffect(e);
+    });
+    return { udpPort: bound.port, tcpPort: sip.transports.includes('tcp') ? bound.port : 0 };
+  }
+
+  #register(call: SipCall): void {
+    const key = call.key;
+    this.#calls.set(key, call);
+    call.onClosed(() => {
+      if (this.#calls.get(key) === call) {
+        this.#calls.delete(key);
+      }
+    });
+  }
+
+  #onEffect(e: SipTuEffect): void {
+    const ctx = this.#ctx;
+    if (ctx === undefined || ctx.routeClientEvent(e)) {
+      return;
+    }
+    switch (e.type) {
+      case 'request': {
+        this.#onRequest(e.request, e.source, e.transactionId, e.cancels);
+        return;
+      }
+      case 'timeout':
+      case 'transport-error': {
+        if (e.request.method === 'INVITE') {
+          this.#inbound?.onInviteFailed(e.transactionId);
+        }
+        return;
+      }
+      case 'response':
+      case 'terminated':
+      case 'discarded': {
+        return;
+      }
+    }
+  }
+
+  #onRequest(request: SipRequest, source: SipEndpoint, transactionId: string | undefined, cancels: string | undefined): void {
+    const ctx = this.#ctx;
+    const inbound = this.#inbound;
+    if (ctx === undefined || inbound === undefined) {
+      return;
+    }
+    if (!this.#allow.allows(source.address)) {
+      if (request.method !== 'ACK') {
+        ctx.respond(request, 403, { reason: 'Forbidden (source not allowed)' });
+      }
+      return;
+    }
+    const toTag = (() => {
+      const to = getTo(request);
+      return to === undefined ? undefined : tagOf(to);
+    })();
+    if (toTag !== undefined) {
+      const call = this.#calls.get(`${getCallId(request) ?? ''};${toTag}`);
+      if (call !== undefined) {
+        call.onRequest(request);
+      } else if (request.method !== 'ACK') {
+        ctx.respond(request, 481);
+      }
+      return;
+    }
+    if (getMaxForwards(request) === 0 && request.method !== 'ACK' && request.method !== 'CANCEL') {
+      ctx.respond(request, 483);
+      return;
+    }
+    this.#onOutOfDialog(ctx, inbound, request, source, transactionId, cancels);
+  }
+
+  #onOutOfDialog(ctx: SipContext, inbound: InboundCalls, request: SipRequest, source: SipEndpoint, transactionId: string | undefined, cancels: string | undefined): void {
+    switch (request.method) {
+      case 'INVITE': {
+        if (this.#stopping) {
+          ctx.respond(request, 503, { headers: [{ name: 'Retry-After', value: '30' }] });
+        } else {
+          inbound.onInvite(request, source, transactionId);
+        }
+        return;
+      }
+      case 'CANCEL': {
+        inbound.onCancel(request, cancels);
+        return;
+      }
+      case 'ACK': {
+        return;
+      }
+      case 'OPTIONS': {
+        ctx.respond(request, 200, { headers: [{ name: 'Allow', value: ALLOWED_METHODS }, { name: 'Accept', value: 'application/sdp' }] });
+        return;
+      }
+      case 'BYE': {
+        ctx.respond(request, 481);
+        return;
+      }
+      default: {
+        ctx.respond(request, KNOWN_UNSUPPORTED.has(request.method) ? 405 : 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS }] });
+      }
+    }
+  }
+
+  /**
+   * Outbound call (REST Call create): INVITE via the trunk (digest 401/407 answered) or straight to a
+   * sip: URI; resolves when answered (200 + ACK) or failed.
+   */
+  async dial(opts: DialOptions): Promise<DialResult> {
+    const ctx = this.#ctx;
+    if (ctx === undefined || this.#stopping) {
+      return { ok: false, cause: 'NORMAL_TEMPORARY_FAILURE' };
+    }
+    return OutboundDial.dial(ctx, this.#opts.sip.trunk, (call) => {
+      this.#register(call);
+    }, opts);
+  }
+
+  /** Ends every live call with `cause` (BYE), stops accepting calls, closes sockets. */
+  async stop(cause = 'NORMAL_CLEARING'): Promise<void> {
+    if (this.#stopping) {
+      return;
+    }
+    this.#stopping = true;
+    this.#inbound?.refuseAll();
+    for (const call of [...this.#calls.values()]) {
+      call.hangup(cause);
+    }
+    await this.#waitFor(() => this.#calls.size === 0, 3000);
+    for (const call of [...this.#calls.values()]) {
+      call.close();
+    }
+    await this.#waitFor(() => this.#allocator.inUse === 0, 2000);
+    this.#driver.close();
+    await this.#transport.close();
+  }
+
+  async #waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+    const deadline = this.#opts.engine.deps.clock.monotonicMs() + timeoutMs;
+    while (!condition() && this.#opts.engine.deps.clock.monotonicMs() < deadline) {
+      await new Promise<void>((resolve) => {
+        this.#opts.engine.deps.timers.after(10, resolve);
+      });
+    }
+  }
+
+  stats(): SipServerStats {
+    return {
+      liveDialogs: this.#calls.size,
+      rtpPortsInUse: this.#allocator.inUse,
+      transactions: this.#driver.layer.size,
+      malformed: this.#counters.malformed,
+      rejected: this.#counters.rejected,
+    };
+  }
+
+  /** The RTP socket counters of a live call (tests: random bytes on the RTP port are counted, not fatal). */
+  rtpStatsForTesting(callUuid: string): { rtpPort: number; stats: Readonly<RtpSocketStats> } | undefined {
+    const call = [...this.#calls.values()].find((c) => c.callUuid === callUuid);
+    return call === undefined ? undefined : { rtpPort: call.socket.rtpPort, stats: call.socket.stats };
+  }
+}

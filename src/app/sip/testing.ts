@@ -1,0 +1,139 @@
+/**
+ * A full SIP stack for tests and tools: `composeRuntime` + `SipServer` on loopback (random ports), with a
+ * minimal `onInboundCall` that runs the call's XML from a given answer URL (as src/app/virtual-call.ts
+ * does for virtual calls). The production wiring (CallControl) lives elsewhere; this is only the hook.
+ *
+ * @example
+ * const stack = await startSipStack({ answerUrl: app.url('/answer') });
+ * // ... point sipp at 127.0.0.1:stack.port ...
+ * await stack.close();
+ */
+import { composeRuntime, type Runtime } from '../../compose.js';
+import type { CallSession } from '../../engine/call/call-session.js';
+import { defaultStreamSettings } from '../../engine/fork/stream-defaults.js';
+import type { StreamSettings } from '../../engine/fork/stream-fork.types.js';
+import { callParams } from '../../engine/interpreter/call-params.js';
+import { runCallFlow, type CallFlowEnd } from '../../engine/interpreter/interpreter.js';
+import { createElementRegistry } from '../../engine/interpreter/registry.js';
+import { nullLogger, type Logger } from '../../ports/logger.js';
+import { SipServer, type InboundCallInfo, type SipServerSipOptions, type SipTrunk } from './sip-server.js';
+
+/** Options of {@link startSipStack}. */
+export interface SipStackOptions {
+  /** Answer URL for inbound calls; without it inbound calls just stay up until the caller hangs up. */
+  readonly answerUrl?: string;
+  readonly answerMethod?: 'GET' | 'POST';
+  readonly stream?: StreamSettings;
+  readonly logger?: Logger;
+  readonly host?: string;
+  readonly transports?: readonly ('udp' | 'tcp')[];
+  readonly allowFrom?: readonly string[];
+  readonly inboundAuth?: SipServerSipOptions['inboundAuth'];
+  readonly trunk?: SipTrunk | null;
+  /** RTP port range; default a random 2,000-port window in 20000–31999. */
+  readonly rtpPortMin?: number;
+  readonly rtpPortMax?: number;
+  readonly recvBufferBytes?: number;
+  readonly timers?: SipServerSipOptions['timers'];
+  /** Extra observer of inbound calls (after the call flow started). */
+  readonly onInboundCall?: (call: CallSession, info: InboundCallInfo) => void;
+}
+
+/** One inbound call the stack answered. */
+export interface StackCall {
+  readonly call: CallSession;
+  readonly info: InboundCallInfo;
+  /** Settles when the call flow ended (never rejects); undefined without an answer URL. */
+  readonly flow: Promise<CallFlowEnd> | undefined;
+}
+
+/** A running stack. */
+export interface SipStack {
+  readonly runtime: Runtime;
+  readonly server: SipServer;
+  /** The SIP port (UDP, and TCP when enabled). */
+  readonly port: number;
+  readonly host: string;
+  /** Inbound calls in the order they started. */
+  readonly calls: StackCall[];
+  /** Stops the SIP server (BYE to every call) and the runtime. */
+  close(): Promise<void>;
+}
+
+/** Starts the stack on loopback. */
+export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStack> {
+  const host = opts.host ?? '127.0.0.1';
+  const logger = opts.logger ?? nullLogger;
+  const runtime = composeRuntime({ stream: opts.stream ?? defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'streamfork-test-token'), logger });
+  const { engine } = runtime;
+  const calls: StackCall[] = [];
+  // Below the Linux ephemeral range (32768+), so peers on OS-chosen ports never collide with ours.
+  const portMin = opts.rtpPortMin ?? 20000 + 2 * engine.deps.random.int(5000);
+  const server = new SipServer({
+    engine,
+    logger,
+    sip: {
+      host,
+      port: 0,
+      transports: opts.transports ?? ['udp', 'tcp'],
+      publicAddress: null,
+      allowFrom: opts.allowFrom ?? ['127.0.0.0/8', '::1/128'],
+      inboundAuth: opts.inboundAuth ?? null,
+      trunk: opts.trunk ?? null,
+      ...(opts.timers === undefined ? {} : { timers: opts.timers }),
+    },
+    rtp: { host, portMin, portMax: opts.rtpPortMax ?? portMin + 1999, recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024 },
+    onInboundCall: (call, info) => {
+      const flow = opts.answerUrl === undefined ? undefined : runFlow(runtime, call, info, opts.answerUrl, opts.answerMethod ?? 'POST');
+      calls.push({ call, info, flow });
+      opts.onInboundCall?.(call, info);
+    },
+  });
+  const { udpPort } = await server.start();
+  return {
+    runtime,
+    server,
+    port: udpPort,
+    host,
+    calls,
+    async close() {
+      await server.stop('NORMAL_CLEARING');
+      await runtime.close(1000);
+    },
+  };
+}
+
+/** Runs the call's XML like a Plivo inbound call: the call's parameters carry From, To and X- headers. */
+export function runFlow(runtime: Runtime, call: CallSession, info: InboundCallInfo, answerUrl: string, method: 'GET' | 'POST'): Promise<CallFlowEnd> {
+  const { engine } = runtime;
+  const { clock, random, timers } = engine.deps;
+  const abort = new AbortController();
+  call.on('ended', () => {
+    abort.abort();
+  });
+  const identity = {
+    callUuid: call.callUuid,
+    requestUuid: random.uuid(),
+    from: info.from,
+    to: info.to,
+    direction: 'inbound' as const,
+    accountId: engine.options.stream.accountId,
+    startedAtMs: clock.epochMs(),
+    sipHeaders: info.sipHeaders,
+  };
+  return runCallFlow(
+    {
+      call,
+      http: engine.deps.http,
+      random,
+      clock,
+      timers,
+      logger: engine.deps.logger.child({ callUuid: call.callUuid }),
+      authToken: engine.options.stream.authToken,
+      signal: abort.signal,
+      fetchTimeoutMs: 5000,
+      callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
+    },
+    { url: answerUrl, method, registry: createElementRegistry() },
+  );
+}
