@@ -8,10 +8,20 @@ export interface HttpRequest {
   readonly timeoutMs: number;
   /** Larger bodies are refused with `tooLarge` (the body is not buffered past this). */
   readonly maxBodyBytes: number;
+  /** `bytes`: the body comes back undecoded in `bytes` and `body` is '' (audio files for `<Play>`). Default `text`. */
+  readonly responseType?: 'text' | 'bytes';
 }
 
 export type HttpResponse =
-  | { readonly ok: true; readonly status: number; readonly contentType: string; readonly body: string }
+  | {
+      readonly ok: true;
+      readonly status: number;
+      readonly contentType: string;
+      /** The body as UTF-8 text ('' when `responseType` is `bytes`). */
+      readonly body: string;
+      /** The raw body, present when `responseType` is `bytes`. */
+      readonly bytes?: Uint8Array;
+    }
   | { readonly ok: false; readonly reason: 'timeout' | 'connect' | 'tooLarge' | 'other'; readonly detail: string };
 
 export interface HttpClient {

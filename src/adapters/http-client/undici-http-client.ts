@@ -44,12 +44,12 @@ export class UndiciHttpClient implements HttpClient {
         chunks.push(chunk);
       }
       const type = res.headers['content-type'];
-      return {
-        ok: true,
-        status: res.statusCode,
-        contentType: Array.isArray(type) ? (type[0] ?? '') : (type ?? ''),
-        body: Buffer.concat(chunks).toString('utf8'),
-      };
+      const contentType = Array.isArray(type) ? (type[0] ?? '') : (type ?? '');
+      const raw = Buffer.concat(chunks);
+      if (req.responseType === 'bytes') {
+        return { ok: true, status: res.statusCode, contentType, body: '', bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
+      }
+      return { ok: true, status: res.statusCode, contentType, body: raw.toString('utf8') };
     } catch (err) {
       return classify(err);
     }

@@ -1,10 +1,16 @@
 /**
- * The element handler registry. Elements whose handler is not built yet are reported on the call
- * record and skipped, so a document using them still runs the rest.
+ * The element handler registry. Prompt elements (`<Speak>`, `<Play>`, `<GetDigits>`) need the media
+ * ports; without them they are reported on the call record and skipped, so a document using them
+ * still runs the rest.
  */
 import type { ResponseChildNode } from '../../protocol/plivo-xml/types.js';
 import { runDtmf, runHangup, runRedirect, runStream, runWait } from './elements/basic.js';
+import { getDigitsHandler } from './elements/get-digits.js';
+import { playHandler } from './elements/play.js';
+import { speakHandler, type PromptMedia } from './elements/speak.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
+
+export type { PromptMedia } from './elements/speak.js';
 
 function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<ElementOutcome> {
   const detail = `<${node.element}> at ${node.path} is not supported by this server version; skipped`;
@@ -13,16 +19,20 @@ function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<Elem
   return Promise.resolve({ next: 'continue' });
 }
 
-export function createElementRegistry(overrides: Partial<ElementRegistry> = {}): ElementRegistry {
+/**
+ * The registry for a call. `media` (TTS and audio fetching) enables `<Speak>`, `<Play>` and
+ * `<GetDigits>`; `overrides` replace single handlers (tests).
+ */
+export function createElementRegistry(overrides: Partial<ElementRegistry> = {}, media?: PromptMedia): ElementRegistry {
   return {
     Stream: runStream,
     Wait: runWait,
     Hangup: runHangup,
     Redirect: runRedirect,
     DTMF: runDtmf,
-    Speak: unsupported,
-    Play: unsupported,
-    GetDigits: unsupported,
+    Speak: media === undefined ? unsupported : speakHandler(media),
+    Play: media === undefined ? unsupported : playHandler(media),
+    GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
     ...overrides,
   };
 }
