@@ -144,7 +144,7 @@ export async function startHarness(opts: { readonly tts?: Tts; readonly espeak?:
   const runtime = testRuntime(testSettings());
   const store = new MemoryCallStore();
   const espeak = opts.tts === undefined ? new EspeakTts(opts.espeak) : undefined;
-  const tts: Tts = opts.tts ?? (espeak as EspeakTts);
+  const tts: Tts = opts.tts ?? espeak!;
   const audio = new HttpAudioFetcher({ http: runtime.engine.deps.http, timeoutMs: 2000 });
   const control = new CallControl({
     engine: runtime.engine,
