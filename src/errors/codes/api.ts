@@ -1,4 +1,85 @@
 import type { CatalogSection } from '../catalog.types.js';
 
-/** Error codes of the api area (ERR_API_* unless noted). */
-export const apiCodes = {} as const satisfies CatalogSection;
+/**
+ * Error codes of the REST API (ERR_API_*). The API answers every error as `{"api_id","error"}` with
+ * the `httpStatus` given here (spec §8 "Errors", D13); `api/error-handler.ts` is the only place that
+ * maps a code to a response.
+ */
+export const apiCodes = {
+  ERR_API_MISSING_PARAM: {
+    message: 'A required request parameter is missing.',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+  ERR_API_INVALID_PARAM: {
+    message: 'A request parameter has the wrong type or an invalid value.',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+  ERR_API_MALFORMED_BODY: {
+    message: 'The request body could not be parsed (malformed JSON or form data).',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+  ERR_API_UNSUPPORTED_MEDIA_TYPE: {
+    message:
+      'The request body has a Content-Type the API does not accept (use application/json or application/x-www-form-urlencoded).',
+    category: 'invalid_request',
+    httpStatus: 415,
+  },
+  ERR_API_BODY_TOO_LARGE: {
+    message: 'The request body is larger than the configured limit (http.bodyLimitBytes).',
+    category: 'invalid_request',
+    httpStatus: 413,
+  },
+  ERR_API_UNAUTHENTICATED: {
+    message: 'HTTP Basic credentials are missing or do not match the configured auth_id and auth_token.',
+    category: 'authentication',
+    httpStatus: 401,
+  },
+  ERR_API_ACCOUNT_NOT_FOUND: {
+    message: 'The auth_id in the path is not the authenticated account.',
+    category: 'not_found',
+    httpStatus: 404,
+  },
+  ERR_API_NOT_FOUND: { message: 'No such API resource.', category: 'not_found', httpStatus: 404 },
+  ERR_API_METHOD_NOT_ALLOWED: {
+    message: 'The resource exists but does not accept this HTTP method.',
+    category: 'invalid_request',
+    httpStatus: 405,
+  },
+  ERR_API_CALL_NOT_FOUND: {
+    message: 'No call with this call_uuid is known, or the operation needs a live call and it has ended.',
+    category: 'not_found',
+    httpStatus: 404,
+  },
+  ERR_API_STREAM_NOT_FOUND: {
+    message: 'No stream with this stream_id exists on the call.',
+    category: 'not_found',
+    httpStatus: 404,
+  },
+  ERR_API_NO_ACTIVE_STREAM: {
+    message: 'The stream exists but is no longer active (spec §8: "No active stream found").',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+  ERR_API_STREAM_REFUSED: {
+    message:
+      'The call refused a new stream: an active stream already uses this service_url, or the call has its maximum of live streams.',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+  ERR_API_UNSUPPORTED: {
+    message: 'The request asks for a feature streamfork does not implement (e.g. a B-leg transfer).',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+  ERR_API_DIAL_FAILED: {
+    message: 'The outbound call could not be placed (bad destination, or no SIP trunk configured).',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
+} as const satisfies CatalogSection;
+
+/** A code of the api area. */
+export type ApiErrorCode = keyof typeof apiCodes;

@@ -1,0 +1,268 @@
+/**
+ * The Call resource (spec §9): create, get, list, hang up, transfer, send DTMF.
+ * Plivo reference: https://www.plivo.com/docs/voice/api/call/
+ */
+import type { CallSession } from '../../engine/call/call-session.js';
+import { toPlivoCall, toPlivoListMeta, toPlivoLiveCall } from '../../engine/records/plivo-objects.js';
+import { errorCatalog } from '../../errors/catalog.js';
+import { ServerError } from '../../errors/server-error.js';
+import type { DialRequest, DialResult } from '../api.types.js';
+import { invalidParam, missingParam } from '../error-handler.js';
+import {
+  CallCreateBody,
+  CallCreated,
+  CallGetQuery,
+  CallGetResponse,
+  CallListQuery,
+  CallListResponse,
+  CallTransferBody,
+  CallTransferred,
+  DigitsSent,
+  DtmfBody,
+  MAX_BULK_DESTINATIONS,
+} from '../schemas/call.js';
+import { AccountParams, CallParams, NoContent, errorResponses } from '../schemas/common.js';
+import { upperMethod } from '../stream-spec.js';
+import type { ApiApp, ResourcePlugin, RouteContext } from './context.js';
+import { rejectOtherMethods } from './method-guard.js';
+
+const tags = ['Call'];
+
+/** Cause recorded for a call hung up through the API (Plivo: "Normal Hangup", source "API Request"). */
+export const API_HANGUP_CAUSE = 'Normal Hangup';
+
+function liveCall(ctx: RouteContext, callUuid: string): CallSession {
+  const call = ctx.view.liveSession(callUuid);
+  if (call === undefined) {
+    throw new ServerError(
+      'ERR_API_CALL_NOT_FOUND',
+      ctx.view.call(callUuid) === undefined ? 'call not found' : 'call is not in progress',
+    );
+  }
+  return call;
+}
+
+/** The dial request for each destination of `to` (several joined by `<`). */
+export function dialRequests(body: CallCreateBody): DialRequest[] {
+  const destinations = body.to.split('<').map((d) => d.trim());
+  if (destinations.some((d) => d === '')) {
+    throw invalidParam('to', 'a number or SIP URI (several joined by "<", none empty)');
+  }
+  if (destinations.length > MAX_BULK_DESTINATIONS) {
+    throw invalidParam('to', `at most ${MAX_BULK_DESTINATIONS} destinations joined by "<"`);
+  }
+  const from = body.from.trim();
+  if (from === '') {
+    throw missingParam('from');
+  }
+  const optional = {
+    ...(body.hangup_url === undefined ? {} : { hangupUrl: body.hangup_url }),
+    ...(body.hangup_method === undefined ? {} : { hangupMethod: upperMethod(body.hangup_method) ?? 'POST' }),
+    ...(body.fallback_url === undefined ? {} : { fallbackUrl: body.fallback_url }),
+    ...(body.fallback_method === undefined
+      ? {}
+      : { fallbackMethod: upperMethod(body.fallback_method) ?? 'POST' }),
+    ...(body.time_limit === undefined ? {} : { timeLimitSec: body.time_limit }),
+    ...(body.ring_timeout === undefined ? {} : { ringTimeoutSec: body.ring_timeout }),
+  };
+  return destinations.map((to) => ({
+    from,
+    to,
+    answerUrl: body.answer_url,
+    answerMethod: upperMethod(body.answer_method) ?? 'POST',
+    ...optional,
+  }));
+}
+
+function dialError(result: Extract<DialResult, { ok: false }>): ServerError {
+  return errorCatalog.has(result.code)
+    ? new ServerError(result.code, result.message)
+    : new ServerError('ERR_API_DIAL_FAILED', result.message);
+}
+
+function registerCreate(app: ApiApp, ctx: RouteContext): void {
+  app.post(
+    '/Call/',
+    {
+      schema: {
+        summary: 'Make a call',
+        description:
+          'Places an outbound call per destination. Several destinations joined by "<" are dialled in order, one request each; ' +
+          'the first that fails stops the rest: 201 with the request UUIDs fired so far, or the error when none was fired.',
+        tags,
+        params: AccountParams,
+        body: CallCreateBody,
+        response: { 201: CallCreated, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const requests = dialRequests(request.body);
+      const fired: string[] = [];
+      for (const req of requests) {
+        const result = await ctx.deps.dial(req);
+        if (!result.ok) {
+          if (fired.length === 0) {
+            throw dialError(result);
+          }
+          ctx.deps.logger.warn(
+            { code: result.code, fired: fired.length },
+            'bulk call stopped at a failed destination',
+          );
+          break;
+        }
+        fired.push(result.requestUuid);
+      }
+      const single = requests.length === 1;
+      return reply.code(201).send({
+        api_id: request.apiId,
+        message: single ? 'call fired' : 'calls fired',
+        request_uuid: single ? (fired[0] ?? '') : fired,
+      });
+    },
+  );
+}
+
+function registerReads(app: ApiApp, ctx: RouteContext): void {
+  app.get(
+    '/Call/:call_uuid/',
+    {
+      schema: {
+        summary: 'Get a call',
+        description:
+          'The call detail record (live or ended; `error` says why a call failed). With ?status=live, the live-call shape, or 404 once the call has ended.',
+        tags,
+        params: CallParams,
+        querystring: CallGetQuery,
+        response: { 200: CallGetResponse, ...errorResponses() },
+      },
+    },
+    (request) => {
+      const record = ctx.view.call(request.params.call_uuid);
+      if (record === undefined) {
+        throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
+      }
+      if (request.query.status === 'live') {
+        if (!ctx.view.isLive(record)) {
+          throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call is not in progress');
+        }
+        return { api_id: request.apiId, ...toPlivoLiveCall(record) };
+      }
+      return {
+        api_id: request.apiId,
+        ...toPlivoCall(record, { authId: ctx.deps.authId, nowMs: ctx.view.nowMs() }),
+      };
+    },
+  );
+
+  app.get(
+    '/Call/',
+    {
+      schema: {
+        summary: 'List calls',
+        description:
+          'Completed calls, newest first, paged. With ?status=live, the UUIDs of live calls as `calls`.',
+        tags,
+        params: AccountParams,
+        querystring: CallListQuery,
+        response: { 200: CallListResponse, ...errorResponses() },
+      },
+    },
+    (request) => {
+      if (request.query.status === 'live') {
+        return { api_id: request.apiId, calls: ctx.view.liveCallUuids() };
+      }
+      const limit = request.query.limit ?? 20;
+      const offset = request.query.offset ?? 0;
+      const page = ctx.deps.store.listCalls({ status: 'completed', limit, offset });
+      const authId = ctx.deps.authId;
+      const nowMs = ctx.view.nowMs();
+      return {
+        api_id: request.apiId,
+        meta: toPlivoListMeta({ total: page.total, limit, offset, path: `/v1/Account/${authId}/Call/` }),
+        objects: page.items.map((c) => toPlivoCall(c, { authId, nowMs })),
+      };
+    },
+  );
+}
+
+function registerControl(app: ApiApp, ctx: RouteContext): void {
+  app.delete(
+    '/Call/:call_uuid/',
+    {
+      schema: {
+        summary: 'Hang up a call',
+        description: '204 when hung up; 404 when the call is unknown or has ended. Any body is ignored.',
+        tags,
+        params: CallParams,
+        response: { 204: NoContent, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      liveCall(ctx, request.params.call_uuid).hangup(API_HANGUP_CAUSE, 'api');
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post(
+    '/Call/:call_uuid/',
+    {
+      schema: {
+        summary: 'Transfer a call',
+        description:
+          'The A leg drops its current XML and runs the document at aleg_url. Only legs=aleg is supported.',
+        tags,
+        params: CallParams,
+        body: CallTransferBody,
+        response: { 202: CallTransferred, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      const { call_uuid: callUuid } = request.params;
+      if ((request.body.legs ?? 'aleg') !== 'aleg') {
+        throw new ServerError('ERR_API_UNSUPPORTED', 'only legs=aleg is supported');
+      }
+      const url = request.body.aleg_url;
+      if (url === undefined) {
+        throw missingParam('aleg_url');
+      }
+      liveCall(ctx, callUuid);
+      if (!ctx.deps.transfer(callUuid, url, upperMethod(request.body.aleg_method) ?? 'POST')) {
+        throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
+      }
+      return reply
+        .code(202)
+        .send({ api_id: request.apiId, message: 'call transferred', call_uuids: [callUuid] });
+    },
+  );
+
+  app.post(
+    '/Call/:call_uuid/DTMF/',
+    {
+      schema: {
+        summary: 'Send digits',
+        description: 'Plays DTMF digits to the caller (RFC 4733 on SIP legs). Only leg=aleg is supported.',
+        tags,
+        params: CallParams,
+        body: DtmfBody,
+        response: { 202: DigitsSent, ...errorResponses() },
+      },
+    },
+    async (request, reply) => {
+      if ((request.body.leg ?? 'aleg') !== 'aleg') {
+        throw new ServerError('ERR_API_UNSUPPORTED', 'only leg=aleg is supported');
+      }
+      liveCall(ctx, request.params.call_uuid).leg.sendDtmf(request.body.digits.toUpperCase());
+      return reply.code(202).send({ api_id: request.apiId, message: 'digits sent' });
+    },
+  );
+}
+
+export const callRoutes: ResourcePlugin = (app, ctx, done) => {
+  registerCreate(app, ctx);
+  registerReads(app, ctx);
+  registerControl(app, ctx);
+  rejectOtherMethods(app, '/Call/', ['GET', 'POST']);
+  rejectOtherMethods(app, '/Call/:call_uuid/', ['GET', 'POST', 'DELETE']);
+  rejectOtherMethods(app, '/Call/:call_uuid/DTMF/', ['POST']);
+  done();
+};

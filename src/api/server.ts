@@ -1,0 +1,172 @@
+/**
+ * The Plivo-compatible REST API (spec §8, §9, D13) on fastify: HTTP Basic auth, JSON and form
+ * bodies, one plugin per resource under `/v1/Account/{auth_id}/`, one error handler, and an OpenAPI
+ * document generated from the route schemas at GET /v1/openapi.json.
+ *
+ * Request handling order: route → onRequest (api_id, auth; nothing is read before auth passes) →
+ * body parsing (bodies on DELETE are ignored) → schema validation → handler.
+ */
+import { randomUUID } from 'node:crypto';
+
+import formbody from '@fastify/formbody';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+
+import type { Engine } from '../engine/engine.js';
+import { ServerError } from '../errors/server-error.js';
+import type { CallStore } from '../ports/call-store.js';
+import { nullLogger } from '../ports/logger.js';
+import type { ApiDeps } from './api.types.js';
+import { accountOfPath, authorize } from './auth.js';
+import { apiIdOf, makeErrorHandler, sendError } from './error-handler.js';
+import { type DocumentedRoute, buildOpenApiDocument, documentedRoutes } from './openapi.js';
+import { RecordsView } from './records-view.js';
+import { callRoutes } from './routes/calls.js';
+import type { ApiApp, RouteContext } from './routes/context.js';
+import { streamRoutes } from './routes/streams.js';
+import { EXPECTED_KEYWORD } from './schemas/common.js';
+
+export type { ApiDeps, DialRequest, DialResult, HttpMethod } from './api.types.js';
+
+/** Default request body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** `info.version` of the OpenAPI document. */
+export const API_DOC_VERSION = '1.0.0';
+
+/** Path of the generated OpenAPI document (no authentication). */
+export const OPENAPI_PATH = '/v1/openapi.json';
+
+const ACCOUNT_PREFIX = '/v1/Account/:auth_id';
+
+export interface ApiServerOptions {
+  readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer };
+}
+
+function serverOptions(deps: ApiDeps, opts: ApiServerOptions): FastifyServerOptions {
+  return {
+    logger: false,
+    bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
+    // D13: with and without the trailing slash.
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: {
+      customOptions: {
+        // `verbose` puts the failing schema on each error, so the handler can quote `x-expected`.
+        verbose: true,
+        keywords: [EXPECTED_KEYWORD],
+        // Form bodies and query strings are all text; booleans accept "true"/"false" (D13).
+        coerceTypes: true,
+        allErrors: false,
+      },
+    },
+    ...(opts.https === undefined ? {} : { https: { key: opts.https.key, cert: opts.https.cert } }),
+  };
+}
+
+/**
+ * Body parsers: JSON (fastify's own, with prototype-poisoning protection) and forms; anything else is
+ * 415. On DELETE every body is ignored, even malformed (plivo-python sends one; D13).
+ */
+function installParsers(app: FastifyInstance): void {
+  const json = app.getDefaultJsonParser('error', 'error');
+  // Drops fastify's text/plain parser too: text bodies are 415, not strings that fail validation.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (request.method === 'DELETE') {
+      done(null, undefined);
+      return;
+    }
+    void json(request, typeof body === 'string' ? body : body.toString('utf8'), done);
+  });
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (request, _body, done) => {
+    if (request.method === 'DELETE') {
+      done(null, undefined);
+      return;
+    }
+    done(
+      new ServerError(
+        'ERR_API_UNSUPPORTED_MEDIA_TYPE',
+        'unsupported Content-Type; send application/json or application/x-www-form-urlencoded',
+      ),
+    );
+  });
+}
+
+function checkAuth(request: FastifyRequest, deps: ApiDeps): void {
+  const account = accountOfPath(request.url);
+  if (account !== undefined) {
+    authorize(request.headers.authorization, account, deps);
+  }
+}
+
+/**
+ * Builds the API server (not listening). `opts.https` serves TLS, as Plivo's own API does; the plivo
+ * SDK interop test uses it with a certificate for api.plivo.com.
+ */
+export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): FastifyInstance {
+  // The instance is HTTP or HTTPS depending on `opts`; callers use only what both share.
+  const app = Fastify(serverOptions(deps, opts)) as unknown as FastifyInstance;
+  const mint = (): string => deps.engine.deps.random.uuid();
+  const routes: DocumentedRoute[] = [];
+
+  app.decorateRequest('apiId', '');
+  app.addHook('onRoute', (route) => {
+    routes.push(...documentedRoutes(route));
+  });
+  app.addHook('onRequest', (request, _reply, done) => {
+    request.apiId = mint();
+    try {
+      checkAuth(request, deps);
+    } catch (err) {
+      done(err as Error);
+      return;
+    }
+    done();
+  });
+  app.setErrorHandler(makeErrorHandler(deps.logger, mint));
+  app.setNotFoundHandler((request, reply) => {
+    // Unknown paths under an account are still authenticated first, so they reveal nothing.
+    checkAuth(request, deps);
+    return sendError(
+      reply,
+      new ServerError('ERR_API_NOT_FOUND', 'resource not found'),
+      apiIdOf(request, mint),
+    );
+  });
+  void app.register(formbody);
+  installParsers(app);
+
+  let document: unknown;
+  app.get(OPENAPI_PATH, () => (document ??= buildOpenApiDocument(routes, API_DOC_VERSION)));
+
+  const ctx: RouteContext = { deps, view: new RecordsView(deps.engine, deps.store) };
+  const typed = app as unknown as ApiApp;
+  void typed.register(callRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
+  void typed.register(streamRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
+  return app;
+}
+
+/**
+ * The OpenAPI document, rendered from the route table of a server built on inert dependencies (no
+ * handler runs; only the document route is asked). Used by scripts/gen-openapi.ts and its test.
+ */
+export async function renderOpenApi(): Promise<string> {
+  const unused = (): never => {
+    throw new TypeError('renderOpenApi: dependencies are not used');
+  };
+  const inert = {
+    engine: { deps: { random: { uuid: randomUUID } } } as unknown as Engine,
+    store: {} as CallStore,
+    logger: nullLogger,
+    authId: 'MAXXXXXXXXXXXXXXXXXX',
+    authToken: 'unused',
+    dial: unused,
+    transfer: unused,
+  } satisfies ApiDeps;
+  const app = buildApiServer(inert);
+  try {
+    const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
+    return `${JSON.stringify(JSON.parse(res.body), null, 2)}\n`;
+  } finally {
+    await app.close();
+  }
+}
