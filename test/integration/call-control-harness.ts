@@ -17,6 +17,7 @@ import type { LegHangup } from '../../src/engine/call/media-leg.types.js';
 import { VirtualLeg } from '../../src/engine/call/virtual-leg.js';
 import type { CallIdentity } from '../../src/engine/interpreter/call-params.js';
 import { rms } from '../../src/media/analysis.js';
+import type { CallStore } from '../../src/ports/call-store.js';
 import type { Tts } from '../../src/ports/tts.js';
 import type { RecordedRequest } from '../helpers/http-recorder.js';
 import { type LogEntry, TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, testRuntime, testSettings, within } from '../helpers/stream-call.js';
@@ -129,7 +130,7 @@ export interface PlaceCallOptions {
 
 export interface Harness {
   readonly runtime: Runtime & { readonly logs: LogEntry[] };
-  readonly store: MemoryCallStore;
+  readonly store: CallStore;
   readonly tts: Tts;
   /** The espeak-ng adapter, when the harness created it (no `tts` option). */
   readonly espeak: EspeakTts | undefined;
@@ -140,9 +141,17 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(opts: { readonly tts?: Tts; readonly espeak?: EspeakTtsOptions } = {}): Promise<Harness> {
+export interface HarnessOptions {
+  /** A TTS adapter to use instead of espeak-ng. */
+  readonly tts?: Tts;
+  readonly espeak?: EspeakTtsOptions;
+  /** The store to use. Default: a new MemoryCallStore. */
+  readonly store?: CallStore;
+}
+
+export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
   const runtime = testRuntime(testSettings());
-  const store = new MemoryCallStore();
+  const store = opts.store ?? new MemoryCallStore();
   const espeak = opts.tts === undefined ? new EspeakTts(opts.espeak) : undefined;
   const tts: Tts = opts.tts ?? espeak!;
   const audio = new HttpAudioFetcher({ http: runtime.engine.deps.http, timeoutMs: 2000 });
