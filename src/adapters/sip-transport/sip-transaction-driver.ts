@@ -66,15 +66,7 @@ export class SipTransactionDriver {
         return;
       }
       case 'timer': {
-        clearTimeout(this.timers.get(effect.id));
-        const id = effect.id;
-        this.timers.set(
-          id,
-          setTimeout(() => {
-            this.timers.delete(id);
-            this.input({ type: 'timer-fired', id });
-          }, Math.max(0, effect.atMs - this.now())),
-        );
+        this.arm(effect.id, effect.atMs);
         return;
       }
       case 'cancel-timer': {
@@ -92,6 +84,25 @@ export class SipTransactionDriver {
         return;
       }
     }
+  }
+
+  /**
+   * Node's timers run on a whole-millisecond loop clock, so a timer may fire up to ~1 ms before `atMs`
+   * on the fractional clock; the layer ignores early fires, so re-arm for the remainder instead.
+   */
+  private arm(id: string, atMs: number): void {
+    clearTimeout(this.timers.get(id));
+    this.timers.set(
+      id,
+      setTimeout(() => {
+        this.timers.delete(id);
+        if (this.now() < atMs) {
+          this.arm(id, atMs);
+        } else {
+          this.input({ type: 'timer-fired', id });
+        }
+      }, Math.max(0, atMs - this.now())),
+    );
   }
 
   /** Stops every timer; later inputs are ignored. */
