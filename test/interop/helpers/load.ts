@@ -56,8 +56,8 @@ export async function startCountingConsumer(): Promise<CountingConsumer> {
       for (const c of wss.clients) {
         c.terminate();
       }
-      await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => { wss.close(() => { resolve(); }); });
+      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
     },
   };
 }
