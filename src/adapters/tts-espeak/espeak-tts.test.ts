@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { rms } from '../../media/analysis.js';
+import { resampleTo8k } from '../../media/wav.js';
+import { resampleTo8kInSlices } from './chunked-resample.js';
 import { EspeakTts } from './espeak-tts.js';
 import { espeakVoiceFor } from './voices.js';
 
@@ -59,4 +61,18 @@ test('a missing binary: ERR_TTS_UNAVAILABLE with "install espeak-ng"; a timeout 
   const capped = await new EspeakTts({ maxOutputBytes: 1000 }).synthesize({ text: 'Too long for the cap.', voice: 'MAN', language: 'en-US' });
   assert.ok(!capped.ok);
   assert.equal(capped.code, 'ERR_TTS_FAILED');
+});
+
+test('resampling in slices is bit-identical to one pass, and yields between slices', async () => {
+  const samples = Int16Array.from({ length: 22050 * 5 + 123 }, (_v, i) => Math.round(9000 * Math.sin(i / 7) + 3000 * Math.sin(i / 3.1)));
+  const audio = { sampleRateHz: 22050, channels: 1, samples };
+  let pauses = 0;
+  const sliced = await resampleTo8kInSlices(audio, 1000, () => {
+    pauses++;
+    return Promise.resolve();
+  });
+  const whole = resampleTo8k(audio);
+  assert.equal(sliced.length, whole.length);
+  assert.deepEqual(sliced, whole);
+  assert.equal(pauses, 6);
 });

@@ -1,17 +1,19 @@
 /**
  * The embedded text-to-speech engine: espeak-ng run as a child process
  * (`espeak-ng --stdout --stdin -b 1 -v <voice>`, text on stdin so no text can be read as an option),
- * with a timeout and a cap on the WAV it writes; the WAV (22.05 kHz) is parsed and resampled to 8 kHz.
+ * with a timeout and a cap on the WAV it writes; the WAV (22.05 kHz) is parsed and resampled to 8 kHz
+ * in slices that yield to the event loop.
  * Results are cached by (text, espeak voice) in a bounded LRU, and concurrent requests for the same
  * text share one synthesis. Voice mapping: voices.ts.
  *
  * Install: `apt-get install espeak-ng` (scripts/ensure-system-deps.sh does it for the tests). Without
  * it every `<Speak>` fails with ERR_TTS_UNAVAILABLE and is skipped.
  */
-import { parseWav, resampleTo8k } from '../../media/wav.js';
+import { parseWav } from '../../media/wav.js';
 import { TtsErrorCodes, type Tts, type TtsRequest, type TtsResult } from '../../ports/tts.js';
 import { ByteLru } from '../audio-fetcher/byte-lru.js';
 import { runProcess } from '../audio-fetcher/run-process.js';
+import { resampleTo8kInSlices } from './chunked-resample.js';
 import { espeakVoiceFor } from './voices.js';
 
 export interface EspeakTtsOptions {
@@ -108,7 +110,8 @@ export class EspeakTts implements Tts {
       this.stats.failures++;
       return { ok: false, code: TtsErrorCodes.failed, detail: `espeak-ng wrote no usable WAV: ${wav.error.code}: ${wav.error.detail}` };
     }
-    const audio = resampleTo8k(wav.value);
+    // In slices: a long text must not stall the shared media clock (chunked-resample.ts).
+    const audio = await resampleTo8kInSlices(wav.value);
     this.#cache.set(key, audio);
     const ms = performance.now() - started;
     this.stats.syntheses++;
