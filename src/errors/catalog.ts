@@ -6,6 +6,7 @@ import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.type
 import { apiCodes } from './codes/api.js';
 import { generalCodes } from './codes/general.js';
 import { mediaCodes } from './codes/media.js';
+import { promptCodes } from './codes/prompt.js';
 import { rtpCodes } from './codes/rtp.js';
 import { sipCodes } from './codes/sip.js';
 import { storageCodes } from './codes/storage.js';
@@ -21,6 +22,7 @@ const sections: readonly CatalogSection[] = [
   rtpCodes,
   apiCodes,
   storageCodes,
+  promptCodes,
 ];
 
 function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry> {

@@ -1,0 +1,136 @@
+/**
+ * `streamfork serve`: SIP, RTP, the REST API and the engine in one process, on embedded defaults
+ * (loopback, SQLite under ./.data) unless configured (file, STREAMFORK_* environment, flags).
+ * SIGTERM/SIGINT stop new calls, end live ones with a cause, and flush records.
+ */
+import type { Command } from 'commander';
+
+import { loadConfig } from '../config/load.js';
+import type { Config, DeepPartial } from '../config/schema.js';
+import { readOrCreateAuthToken } from './auth-token.js';
+import { registerCommand, type CliContext } from './main.js';
+
+interface ServeOptions {
+  config?: string;
+  sipPort?: string;
+  httpPort?: string;
+  answerUrl?: string;
+  hangupUrl?: string;
+  dataDir?: string;
+  authId?: string;
+  authToken?: string;
+  logLevel?: string;
+}
+
+function overridesFrom(opts: ServeOptions): DeepPartial<Config> | string {
+  const out: Record<string, Record<string, unknown>> = {};
+  const set = (section: string, key: string, value: unknown): void => {
+    (out[section] ??= {})[key] = value;
+  };
+  for (const [flag, section, key] of [
+    ['sipPort', 'sip', 'port'],
+    ['httpPort', 'http', 'port'],
+  ] as const) {
+    const text = opts[flag];
+    if (text !== undefined) {
+      const n = Number(text);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) {
+        return `--${flag === 'sipPort' ? 'sip-port' : 'http-port'} must be a port number (0-65535), got ${text}`;
+      }
+      set(section, key, n);
+    }
+  }
+  if (opts.answerUrl !== undefined) {
+    set('answer', 'answerUrl', opts.answerUrl);
+  }
+  if (opts.hangupUrl !== undefined) {
+    set('answer', 'hangupUrl', opts.hangupUrl);
+  }
+  if (opts.dataDir !== undefined) {
+    set('storage', 'dataDir', opts.dataDir);
+  }
+  if (opts.authId !== undefined) {
+    set('auth', 'authId', opts.authId);
+  }
+  if (opts.authToken !== undefined) {
+    set('auth', 'authToken', opts.authToken);
+  }
+  if (opts.logLevel !== undefined) {
+    set('log', 'level', opts.logLevel);
+  }
+  return out;
+}
+
+const UNSET = '\u0000unset';
+
+/** Loads the config; when no token is configured anywhere, uses (or creates) <dataDir>/auth_token. */
+function resolveConfig(opts: ServeOptions, ctx: CliContext): Config | undefined {
+  const overrides = overridesFrom(opts);
+  if (typeof overrides === 'string') {
+    ctx.stderr.write(`streamfork serve: ${overrides}\n`);
+    return undefined;
+  }
+  const first = loadConfig({ file: opts.config, overrides, defaults: { auth: { authToken: UNSET } } });
+  if (!first.ok) {
+    ctx.stderr.write(`streamfork serve: invalid configuration:\n  ${first.errors.join('\n  ')}\n`);
+    return undefined;
+  }
+  if (first.config.auth.authToken !== UNSET) {
+    return first.config;
+  }
+  const { token, file, created } = readOrCreateAuthToken(first.config.storage.dataDir);
+  ctx.stderr.write(`streamfork serve: auth token ${created ? 'created in' : 'read from'} ${file}\n`);
+  const second = loadConfig({ file: opts.config, overrides, defaults: { auth: { authToken: token } } });
+  return second.ok ? second.config : undefined;
+}
+
+async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
+  const config = resolveConfig(opts, ctx);
+  if (config === undefined) {
+    ctx.exitCode = 2;
+    return;
+  }
+  // Loaded here so that other commands (call, xml validate) do not pay for SIP, fastify and SQLite.
+  const { startServer } = await import('../server.js');
+  const server = await startServer(config);
+  ctx.stderr.write(
+    `streamfork serve: SIP on ${config.sip.host}:${server.sipPort} (${config.sip.transports.join('+')}), ` +
+      `REST API on http${config.http.tls === null ? '' : 's'}://${config.http.host}:${server.httpPort}/v1/Account/${config.auth.authId}/, ` +
+      `records in ${config.storage.driver === 'sqlite' ? config.storage.dataDir : 'memory'}` +
+      (config.answer.answerUrl === null ? '; no answer URL configured: inbound calls are refused (set --answer-url)' : '') +
+      '\n',
+  );
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        ctx.stderr.write(`streamfork serve: ${signal} again; exiting now\n`);
+        process.exit(1);
+      }
+      stopping = true;
+      ctx.stderr.write(`streamfork serve: ${signal}: ending live calls and flushing records\n`);
+      void server.stop('Server Shutdown').then(resolve);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  ctx.stderr.write('streamfork serve: stopped\n');
+}
+
+registerCommand((program: Command, ctx: CliContext) => {
+  program
+    .command('serve')
+    .description('run the server: SIP + RTP + REST API + engine (embedded defaults: loopback, SQLite in ./.data)')
+    .option('--config <file.json>', 'JSON config file (see docs/config.md); STREAMFORK_* variables override it')
+    .option('--sip-port <port>', 'SIP port (UDP and TCP)')
+    .option('--http-port <port>', 'REST API port')
+    .option('--answer-url <url>', 'answer URL fetched for inbound calls')
+    .option('--hangup-url <url>', 'hangup URL notified when calls end')
+    .option('--data-dir <dir>', 'where records (SQLite) and the generated auth token live')
+    .option('--auth-id <id>', 'account auth ID')
+    .option('--auth-token <token>', 'account auth token (default: generated into <data-dir>/auth_token)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(async (opts: ServeOptions) => {
+      await serve(opts, ctx);
+    });
+});

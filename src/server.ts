@@ -1,0 +1,176 @@
+/**
+ * The full server's composition root: config → store → engine runtime → call control → SIP → REST API.
+ * The only place (with compose.ts) that creates adapters.
+ */
+import { readFileSync } from 'node:fs';
+
+import type { ApiDeps } from './api/api.types.js';
+import { buildApiServer } from './api/server.js';
+import { CallControl, type AnswerConfig } from './app/call-control.js';
+import { SipServer, type InboundCallInfo, type SipServerSipOptions } from './app/sip/sip-server.js';
+import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
+import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
+import { EspeakTts } from './adapters/tts-espeak/espeak-tts.js';
+import { HttpAudioFetcher } from './adapters/audio-fetcher/http-audio-fetcher.js';
+import { composeRuntime } from './compose.js';
+import type { Config } from './config/schema.js';
+import type { CallIdentity } from './engine/interpreter/call-params.js';
+import type { CallSession } from './engine/call/call-session.js';
+import type { CallStore } from './ports/call-store.js';
+import type { Logger } from './ports/logger.js';
+import type { Engine } from './engine/engine.js';
+import { streamSettingsFrom } from './server-settings.js';
+
+export interface StreamforkServer {
+  readonly sipPort: number;
+  readonly httpPort: number;
+  readonly store: CallStore;
+  /** Stops new calls, ends live ones with `cause`, waits for records and callbacks, closes everything. */
+  stop(cause?: string): Promise<void>;
+}
+
+function answerConfigOf(config: Config): AnswerConfig | undefined {
+  const a = config.answer;
+  if (a.answerUrl === null) {
+    return undefined;
+  }
+  return {
+    answerUrl: a.answerUrl,
+    answerMethod: a.answerMethod,
+    fallbackUrl: a.fallbackUrl,
+    fallbackMethod: a.fallbackMethod,
+    hangupUrl: a.hangupUrl,
+    hangupMethod: a.hangupMethod,
+    timeoutMs: a.timeoutMs,
+  };
+}
+
+function sipOptionsOf(config: Config): SipServerSipOptions {
+  const { inboundAuth, trunk } = config.sip;
+  return {
+    ...config.sip,
+    transports: [...config.sip.transports],
+    inboundAuth: inboundAuth === null ? null : { realm: inboundAuth.realm, users: inboundAuth.users.map((u) => ({ ...u })) },
+    // A trunk without credentials is dialled without digest auth (a challenge then fails the call).
+    trunk: trunk === null ? null : { ...trunk, username: trunk.username ?? '', password: trunk.password ?? '' },
+  };
+}
+
+/** The REST API's `dial`: answers at once with a request uuid; the call proceeds in the background. */
+function dialerOf(config: Config, engine: Engine, sip: SipServer, control: CallControl, logger: Logger): ApiDeps['dial'] {
+  return (req) => {
+    const requestUuid = engine.deps.random.uuid();
+    const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
+    void sip.dial({ to: req.to, from: req.from, ...timeout }).then((res) => {
+      if (!res.ok) {
+        logger.warn({ requestUuid, cause: res.cause, sipStatus: res.sipStatus }, 'outbound call failed');
+        return;
+      }
+      const identity: CallIdentity = {
+        callUuid: res.call.callUuid,
+        requestUuid,
+        from: req.from,
+        to: req.to,
+        direction: 'outbound',
+        accountId: config.auth.authId,
+        startedAtMs: engine.deps.clock.epochMs(),
+      };
+      control.run(res.call, identity, {
+        answerUrl: req.answerUrl,
+        answerMethod: req.answerMethod,
+        fallbackUrl: req.fallbackUrl ?? null,
+        fallbackMethod: req.fallbackMethod ?? 'POST',
+        hangupUrl: req.hangupUrl ?? null,
+        hangupMethod: req.hangupMethod ?? 'POST',
+        timeoutMs: config.answer.timeoutMs,
+      });
+    });
+    return Promise.resolve({ ok: true, requestUuid });
+  };
+}
+
+export async function startServer(config: Config): Promise<StreamforkServer> {
+  const store: CallStore =
+    config.storage.driver === 'sqlite' ? openSqliteCallStoreIn(config.storage.dataDir) : new MemoryCallStore();
+  const authToken = config.auth.authToken;
+  const runtime = composeRuntime({
+    stream: streamSettingsFrom(config, authToken),
+    log: { level: config.log.level, redact: config.log.redact },
+    maxStreamsPerCall: config.stream.maxStreamsPerCall,
+    callbackTimeoutMs: config.tuning.callbackTimeoutMs,
+  });
+  const { engine, logger } = runtime;
+  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), 'Server Restart');
+  if (recovered.calls > 0 || recovered.streams > 0) {
+    logger.warn(recovered, 'records of calls live at the last stop were marked as ended abnormally');
+  }
+  const control = new CallControl({
+    engine,
+    store,
+    tts: new EspeakTts({ command: config.tts.command, defaultVoice: config.tts.voice }),
+    audio: new HttpAudioFetcher({ http: engine.deps.http }),
+    logger,
+    accountId: config.auth.authId,
+    authToken,
+  });
+  const answer = answerConfigOf(config);
+  const identityOf = (call: CallSession, info: InboundCallInfo): CallIdentity => ({
+    callUuid: call.callUuid,
+    requestUuid: engine.deps.random.uuid(),
+    from: info.from,
+    to: info.to,
+    direction: 'inbound',
+    accountId: config.auth.authId,
+    startedAtMs: engine.deps.clock.epochMs(),
+    sipHeaders: info.sipHeaders,
+  });
+  const sip = new SipServer({
+    engine,
+    logger: logger.child({ component: 'sip' }),
+    sip: sipOptionsOf(config),
+    rtp: config.rtp,
+    onInboundCall: (call, info) => {
+      if (answer === undefined) {
+        call.errors.push('no answer URL configured');
+        call.hangup('Answer URL Missing', 'server');
+        return;
+      }
+      control.run(call, identityOf(call, info), answer);
+    },
+  });
+  const { udpPort } = await sip.start();
+
+  const tls = config.http.tls;
+  const api = buildApiServer(
+    {
+      engine,
+      store,
+      logger: logger.child({ component: 'api' }),
+      authId: config.auth.authId,
+      authToken,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+      dial: dialerOf(config, engine, sip, control, logger),
+      transfer: (callUuid, url, method) => control.transfer(callUuid, url, method),
+    },
+    tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
+  );
+  const address = await api.listen({ host: config.http.host, port: config.http.port });
+  const httpPort = Number(new URL(address).port);
+
+  let stopped: Promise<void> | undefined;
+  return {
+    sipPort: udpPort,
+    httpPort,
+    store,
+    stop(cause = 'Server Shutdown') {
+      stopped ??= (async () => {
+        await sip.stop(cause);
+        await Promise.race([control.idle(), new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref())]);
+        await api.close();
+        await runtime.close(config.tuning.shutdownGraceMs);
+        store.close();
+      })();
+      return stopped;
+    },
+  };
+}
