@@ -5,6 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 
 import type { Command } from 'commander';
 
+import { describeSipCall, runSipCall } from '../app/sip/sip-caller.js';
 import { runVirtualCall, type VirtualCallResult } from '../app/virtual-call.js';
 import { composeRuntime } from '../compose.js';
 import { defaultStreamSettings } from '../engine/fork/stream-defaults.js';
@@ -15,7 +16,8 @@ import { CallView } from './call-view.js';
 import { registerCommand, type CliContext } from './main.js';
 
 interface CallCommandOptions {
-  answerUrl: string;
+  answerUrl?: string;
+  sip?: string;
   answerMethod: string;
   play?: string;
   tone?: string;
@@ -70,10 +72,15 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
     ctx.stderr.write(`streamfork call: ${msg}\n`);
     ctx.exitCode = 2;
   };
-  if (!/^https?:\/\//.test(opts.answerUrl)) {
-    fail(`--answer-url must be an http(s) URL, got ${opts.answerUrl}`);
+  if (opts.sip !== undefined) {
+    await runSipCallCommand(opts, ctx, opts.sip);
     return;
   }
+  if (opts.answerUrl === undefined || !/^https?:\/\//.test(opts.answerUrl)) {
+    fail(`--answer-url must be an http(s) URL (or use --sip), got ${opts.answerUrl ?? 'nothing'}`);
+    return;
+  }
+  const answerUrl = opts.answerUrl;
   const method = opts.answerMethod.toUpperCase();
   if (method !== 'GET' && method !== 'POST') {
     fail(`--answer-method must be GET or POST, got ${opts.answerMethod}`);
@@ -102,7 +109,7 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
   let result: VirtualCallResult;
   try {
     result = await runVirtualCall(runtime, {
-      answerUrl: opts.answerUrl,
+      answerUrl,
       answerMethod: method,
       callerAudio: audio,
       ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
@@ -129,11 +136,54 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
   ctx.exitCode = result.flow.end === 'error' || failedStreams > 0 ? 1 : 0;
 }
 
+/** `--sip sip:user@host:port`: a real SIP/RTP call to a running streamfork (its answer URL applies). */
+async function runSipCallCommand(opts: CallCommandOptions, ctx: CliContext, target: string): Promise<void> {
+  if (!/^sips?:/i.test(target)) {
+    ctx.stderr.write(`streamfork call: --sip must be a sip: URI, got ${target}\n`);
+    ctx.exitCode = 2;
+    return;
+  }
+  const audio = await loadCallerAudio(opts);
+  const dtmf = parseDtmf(opts.dtmf);
+  const durationSec = opts.duration === undefined ? undefined : Number(opts.duration);
+  if (typeof audio === 'string' || typeof dtmf === 'string' || (durationSec !== undefined && !(durationSec > 0))) {
+    ctx.stderr.write(`streamfork call: ${typeof audio === 'string' ? audio : typeof dtmf === 'string' ? dtmf : `bad --duration ${opts.duration ?? ''}`}\n`);
+    ctx.exitCode = 2;
+    return;
+  }
+  const runtime = composeRuntime({ stream: defaultStreamSettings(opts.authId, opts.authToken), log: { level: opts.logLevel, toStderr: true } });
+  const view = new CallView(ctx.stdout, opts.json === true);
+  try {
+    const result = await runSipCall(runtime, {
+      target,
+      callerAudio: audio,
+      ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
+      dtmf,
+      onEvent: (e) => {
+        view.event(e);
+      },
+    });
+    if (opts.record !== undefined && result.ok) {
+      await writeFile(opts.record, serializeWav(result.heard, 8000));
+    }
+    if (opts.json === true) {
+      const { heard: _heard, ...rest } = result;
+      ctx.stdout.write(JSON.stringify({ type: 'summary', ...rest, heardMs: result.heard.length / 8, recordFile: opts.record }) + '\n');
+    } else {
+      ctx.stdout.write(describeSipCall(result, target, opts.record).join('\n') + '\n');
+    }
+    ctx.exitCode = result.ok ? 0 : 1;
+  } finally {
+    await runtime.close();
+  }
+}
+
 registerCommand((program: Command, ctx: CliContext) => {
   program
     .command('call')
     .description('run a virtual call against an answer URL (no telephony): your bot sees a real Plivo stream')
-    .requiredOption('--answer-url <url>', 'the answer URL that returns Plivo XML')
+    .option('--answer-url <url>', 'the answer URL that returns Plivo XML (required unless --sip)')
+    .option('--sip <uri>', 'call a running streamfork over real SIP/RTP instead, e.g. sip:bot@127.0.0.1:5060 (its answer URL applies)')
     .option('--answer-method <method>', 'GET or POST', 'POST')
     .option('--play <file.wav>', "the caller's audio (WAV: PCM16, 8-bit, mu-law or A-law; any common rate)")
     .option('--tone <hz>', 'a 5 s test tone instead of --play')
