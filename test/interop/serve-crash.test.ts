@@ -5,7 +5,6 @@
  * an integrity check. sipp places the calls.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,9 +15,9 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 
 import { startReferenceConsumer } from '../../src/testing/reference-consumer.js';
-import { children, freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';
+import { apiGet, freeTcpPort, startServe, waitUntil } from './helpers/serve.js';
+import { freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';
 
-const root = new URL('../..', import.meta.url).pathname;
 const AUTH_ID = 'MACRASHTEST000000000';
 const TOKEN = 'crash-test-token';
 const cleanups: (() => Promise<unknown> | undefined)[] = [];
@@ -29,64 +28,7 @@ after(async () => {
   }
 });
 
-async function freeTcpPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-interface Serve {
-  child: ChildProcess;
-  exited: Promise<number | null>;
-}
-
-function startServe(args: string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [join(root, 'bin/streamfork.js'), 'serve', ...args], { cwd: root });
-  children.add(child);
-  const exited = new Promise<number | null>((r) => {
-    child.on('exit', (code) => {
-      r(code);
-    });
-  });
-  let err = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      reject(new Error(`serve did not start: ${err}`));
-    }, 20_000);
-    child.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-      if (err.includes('REST API on')) {
-        clearTimeout(timer);
-        resolve({ child, exited });
-      }
-    });
-    child.on('exit', () => {
-      clearTimeout(timer);
-      reject(new Error(`serve exited early: ${err}`));
-    });
-  });
-}
-
-async function api(httpPort: number, path: string): Promise<Record<string, unknown>> {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/v1/Account/${AUTH_ID}/${path}`, {
-    headers: { authorization: 'Basic ' + Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64') },
-  });
-  assert.equal(res.status, 200, `GET ${path}`);
-  return (await res.json()) as Record<string, unknown>;
-}
-
-async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const api = (port: number, path: string): Promise<Record<string, unknown>> => apiGet(port, path, AUTH_ID, TOKEN);
 
 test('kill -9 with 20 live calls, then restart: finished records intact, live ones ended abnormally, integrity ok', { timeout: 120_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'streamfork-crash-'));
