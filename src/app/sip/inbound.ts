@@ -38,6 +38,8 @@ export interface InboundCallInfo {
 export interface InboundCallsOptions {
   readonly auth: { readonly realm: string; readonly users: readonly { username: string; password: string }[] } | null;
   readonly register: (call: SipCall) => void;
+  /** Ring this long (180 Ringing) before answering; 0 answers at once. */
+  readonly ringMs: number;
   readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
 }
 
@@ -128,6 +130,16 @@ export class InboundCalls {
   async #answer(pending: Pending, source: SipEndpoint, transactionId: string): Promise<void> {
     const { request } = pending;
     const ctx = this.#ctx;
+    const toTag = ctx.token();
+    if (this.#opts.ringMs > 0) {
+      ctx.respond(request, 180, { toTag, contact: ctx.contact(source.protocol) });
+      await new Promise<void>((resolve) => {
+        ctx.engine.deps.timers.after(this.#opts.ringMs, resolve);
+      });
+      if (pending.cancelled) {
+        return;
+      }
+    }
     let socket: RtpSocket;
     try {
       socket = await ctx.rtp.open();
@@ -163,7 +175,7 @@ export class InboundCalls {
       localSdp = negotiated.value.answer;
     }
     const ok = buildResponse(request, 200, {
-      toTag: ctx.token(),
+      toTag,
       contact: ctx.contact(source.protocol),
       headers: [{ name: 'Allow', value: ALLOWED_METHODS }],
       body: localSdp,

@@ -45,6 +45,8 @@ export interface SipServerSipOptions {
   readonly allowFrom: readonly string[];
   readonly inboundAuth: { realm: string; users: { username: string; password: string }[] } | null;
   readonly trunk: SipTrunk | null;
+  /** Send 180 Ringing and wait this long before answering inbound calls. Default 0 (answer at once). */
+  readonly ringMs?: number;
   /** Transaction timer bases (T1/T2/T4); RFC 3261 defaults when absent. Tests shorten them. */
   readonly timers?: Partial<SipTimerConfig>;
 }
@@ -124,6 +126,7 @@ export class SipServer {
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,
+      ringMs: sip.ringMs ?? 0,
       register: (call) => {
         this.#register(call);
       },

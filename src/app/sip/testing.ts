@@ -35,6 +35,7 @@ export interface SipStackOptions {
   readonly rtpPortMax?: number;
   readonly recvBufferBytes?: number;
   readonly timers?: SipServerSipOptions['timers'];
+  readonly ringMs?: number;
   /** Extra observer of inbound calls (after the call flow started). */
   readonly onInboundCall?: (call: CallSession, info: InboundCallInfo) => void;
 }
@@ -81,6 +82,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       inboundAuth: opts.inboundAuth ?? null,
       trunk: opts.trunk ?? null,
       ...(opts.timers === undefined ? {} : { timers: opts.timers }),
+      ...(opts.ringMs === undefined ? {} : { ringMs: opts.ringMs }),
     },
     rtp: { host, portMin, portMax: opts.rtpPortMax ?? portMin + 1999, recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024 },
     onInboundCall: (call, info) => {
