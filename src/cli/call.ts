@@ -7,7 +7,10 @@ import type { Command } from 'commander';
 
 import { describeSipCall, runSipCall } from '../app/sip/sip-caller.js';
 import { runVirtualCall, type VirtualCallResult } from '../app/virtual-call.js';
+import { HttpAudioFetcher } from '../adapters/audio-fetcher/http-audio-fetcher.js';
+import { EspeakTts } from '../adapters/tts-espeak/espeak-tts.js';
 import { composeRuntime } from '../compose.js';
+import { createElementRegistry } from '../engine/interpreter/registry.js';
 import { defaultStreamSettings } from '../engine/fork/stream-defaults.js';
 import type { VirtualLeg } from '../engine/call/virtual-leg.js';
 import { generateTone } from '../media/analysis.js';
@@ -114,6 +117,11 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
       callerAudio: audio,
       ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
       dtmf,
+      // <Speak> on espeak-ng and <Play>/<GetDigits>, as on a real call.
+      registry: createElementRegistry({}, {
+        tts: new EspeakTts(),
+        audio: new HttpAudioFetcher({ http: runtime.engine.deps.http }),
+      }),
       onEvent: (e) => {
         if (e.type === 'callStarted') {
           leg = [...runtime.engine.calls.values()][0]?.leg as VirtualLeg | undefined;
