@@ -93,14 +93,26 @@ export class Engine {
   }
 
   #tick(frameIndex: number): void {
+    // Two passes: every call's outbound audio first (RTP paced by the clock alone), then the streams.
     for (const call of this.#calls.values()) {
-      try {
-        call.tick(frameIndex);
-      } catch (err) {
-        // One broken call must never stop the clock for the others.
-        this.deps.logger.error({ err, callUuid: call.callUuid }, 'call tick failed; hanging up that call');
-        call.hangup('Internal Error', 'error');
-      }
+      this.#guard(call, () => {
+        call.tickMedia();
+      });
+    }
+    for (const call of this.#calls.values()) {
+      this.#guard(call, () => {
+        call.tickForks(frameIndex);
+      });
+    }
+  }
+
+  #guard(call: CallSession, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      // One broken call must never stop the clock for the others.
+      this.deps.logger.error({ err, callUuid: call.callUuid }, 'call tick failed; hanging up that call');
+      call.hangup('Internal Error', 'error');
     }
   }
 }

@@ -136,8 +136,18 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#end({ cause, source });
   }
 
-  /** One tick of the shared media clock. */
+  /** One tick of the shared media clock: the media phase, then the fork phase. */
   tick(frameIndex: number): void {
+    this.tickMedia();
+    this.tickForks(frameIndex);
+  }
+
+  /**
+   * Media phase of a tick: read the caller's frame, mix what the caller hears and send it. The engine
+   * runs this for every call before any fork phase, so outbound RTP leaves at the same point of every
+   * tick, unaffected by how much WebSocket work the other calls have.
+   */
+  tickMedia(): void {
     if (this.#status !== 'in-progress') {
       return;
     }
@@ -147,6 +157,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     this.#renderOutbound();
     this.leg.writeOutbound(this.#outbound);
+  }
+
+  /** Fork phase of a tick: both frames of this tick go to every stream. */
+  tickForks(frameIndex: number): void {
+    if (this.#status !== 'in-progress') {
+      return;
+    }
     for (const fork of this.#forks) {
       fork.onFrame(this.#inbound, this.#outbound, frameIndex);
     }
