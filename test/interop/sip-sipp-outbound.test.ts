@@ -16,7 +16,7 @@ import type { MediaLeg } from '../../src/engine/call/media-leg.types.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
 import { computeDigestResponse, parseDigestParams } from '../../src/protocol/sip/digest/digest-params.js';
 import { delay, until } from '../helpers/stream-call.js';
-import { fillScenario, freeUdpPort, HOST, killChildren, runTool, sippArgs, sippTotals } from './helpers/sipp.js';
+import { fillScenario, freeUdpPort, HOST, killChildren, runTool, sippArgs, sippTotals, waitForUdpListener } from './helpers/sipp.js';
 
 const USER = 'alice';
 const PASSWORD = 's3cret-pw';
@@ -45,7 +45,7 @@ test('dial through a trunk: 407 → digest Proxy-Authorization → 200/ACK, audi
   const logFile = join(dir, 'sipp-log.txt');
   const args = [...sippArgs('', trunkPort, await freeUdpPort(true), 30).slice(1), '-sf', scenario, '-m', '1', '-rtp_echo', '-trace_logs', '-log_file', logFile];
   const sipp = runTool('sipp', args, 40_000, dir);
-  await delay(300);
+  await waitForUdpListener(trunkPort, 10_000);
 
   let recorder: RecordingLeg | undefined;
   const dialed = await stack.server.dial({

@@ -23,8 +23,13 @@ export interface CountingConsumer {
   readonly open: () => number;
   /** Fewest messages any closed connection carried. */
   readonly minPerConnection: () => number;
+  /** Closed connections that carried fewer than `SHORT_STREAM_MESSAGES` messages. */
+  readonly shortConnections: () => number;
   close(): Promise<void>;
 }
+
+/** A 2 s call carries ~100 frames; a stream with fewer than this many messages counts as short. */
+export const SHORT_STREAM_MESSAGES = 20;
 
 export async function startCountingConsumer(): Promise<CountingConsumer> {
   const server: Server = createServer();
@@ -32,6 +37,7 @@ export async function startCountingConsumer(): Promise<CountingConsumer> {
   let connections = 0;
   let messages = 0;
   let minPer = Infinity;
+  let short = 0;
   wss.on('connection', (ws) => {
     connections++;
     let mine = 0;
@@ -41,6 +47,9 @@ export async function startCountingConsumer(): Promise<CountingConsumer> {
     });
     ws.on('close', () => {
       minPer = Math.min(minPer, mine);
+      if (mine < SHORT_STREAM_MESSAGES) {
+        short++;
+      }
     });
     ws.on('error', () => undefined);
   });
@@ -52,6 +61,7 @@ export async function startCountingConsumer(): Promise<CountingConsumer> {
     messages: () => messages,
     open: () => wss.clients.size,
     minPerConnection: () => minPer,
+    shortConnections: () => short,
     async close() {
       for (const c of wss.clients) {
         c.terminate();
@@ -77,6 +87,8 @@ export interface LoadResult {
   readonly wsMessages: number;
   readonly wsOpenAfter: number;
   readonly wsMinMessagesPerStream: number;
+  /** Streams that carried fewer than SHORT_STREAM_MESSAGES messages (their WebSocket connected late). */
+  readonly wsShortStreams: number;
   readonly answerFetches: number;
   readonly statsAfterCalls: SipServerStats;
   /** Seconds from sipp start to its exit. */
@@ -115,6 +127,7 @@ export async function runSipLoad(opts: LoadOptions): Promise<LoadResult> {
       wsMessages: consumer.messages(),
       wsOpenAfter: consumer.open(),
       wsMinMessagesPerStream: consumer.minPerConnection(),
+      wsShortStreams: consumer.shortConnections(),
       answerFetches: app.requestsTo('/answer').length,
       statsAfterCalls: server.stats(),
       elapsedSec,

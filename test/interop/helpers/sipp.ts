@@ -101,3 +101,20 @@ export function sippArgs(target: string, sipPort: number, mediaPort: number, tim
     '-nostdin', '-timeout', String(timeoutSec), '-timeout_error', '-recv_timeout', '10000', '-aa',
   ];
 }
+
+/**
+ * Resolves once some process has a UDP socket bound to `port` on loopback or any address, read from
+ * /proc/net/udp (binding the port ourselves to probe it could steal it from the peer being started).
+ */
+export async function waitForUdpListener(port: number, timeoutMs: number): Promise<void> {
+  const hex = port.toString(16).toUpperCase().padStart(4, '0');
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    const table = readFileSync('/proc/net/udp', 'utf8');
+    if (table.split('\n').some((line) => line.trim().split(/\s+/)[1]?.endsWith(`:${hex}`) === true)) {
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`nothing listened on UDP port ${port} within ${timeoutMs} ms`);
+}
