@@ -42,6 +42,7 @@ function answerConfigOf(config: Config): AnswerConfig | undefined {
     hangupUrl: a.hangupUrl,
     hangupMethod: a.hangupMethod,
     timeoutMs: a.timeoutMs,
+    attempts: a.attempts,
   };
 }
 
@@ -83,6 +84,7 @@ function dialerOf(config: Config, engine: Engine, sip: SipServer, control: CallC
         hangupUrl: req.hangupUrl ?? null,
         hangupMethod: req.hangupMethod ?? 'POST',
         timeoutMs: config.answer.timeoutMs,
+        attempts: config.answer.attempts,
       });
     });
     return Promise.resolve({ ok: true, requestUuid });

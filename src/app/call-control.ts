@@ -41,6 +41,8 @@ export interface AnswerConfig {
   readonly hangupMethod?: 'GET' | 'POST';
   /** Timeout of one answer/fallback/action request. */
   readonly timeoutMs: number;
+  /** Tries per URL on transport errors and 5xx before the fallback (default 3, as Plivo). */
+  readonly attempts?: number;
 }
 
 export interface CallControlDeps {
@@ -196,6 +198,7 @@ export class CallControl {
       method,
       fallbackUrl: fallbackUrl ?? undefined,
       ...(answer.fallbackMethod === undefined ? {} : { fallbackMethod: answer.fallbackMethod }),
+      ...(answer.attempts === undefined ? {} : { attempts: answer.attempts }),
       registry: this.#registry,
       onDocument: (docUrl, xml) => {
         this.#onDocument(live, docUrl, xml);

@@ -192,7 +192,9 @@ const Answer = Type.Object(
       description: 'Timeout of one answer/fallback/hangup URL request.',
       unit: 'ms',
     }),
-    attempts: int(1, 1, 10, { description: 'Attempts at answerUrl before falling back (1 = no retry).' }),
+    attempts: int(3, 1, 10, {
+      description: 'Attempts at answerUrl (first included) on transport errors and 5xx before fallbackUrl; Plivo makes 3.',
+    }),
     maxXmlBytes: int(102400, 1024, 1048576, {
       description: 'Largest answer XML document accepted (Plivo: 100 KB).',
       unit: 'bytes',

@@ -21,6 +21,8 @@ export interface RunCallFlowOptions {
   readonly fallbackUrl?: string | undefined;
   readonly fallbackMethod?: 'GET' | 'POST';
   readonly registry: ElementRegistry;
+  /** Tries per URL on transport errors and 5xx (default 3, as Plivo). */
+  readonly attempts?: number;
   /** Most documents fetched for one call (redirects and actions included). Default 100. */
   readonly maxDocuments?: number;
   /** Observer: each document fetched, and its validation result. */
@@ -73,6 +75,7 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       params: [...ctx.callParams(), ...target.extra],
       fallbackUrl: fallback,
       ...(opts.fallbackMethod === undefined ? {} : { fallbackMethod: opts.fallbackMethod }),
+      ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
       timeoutMs: ctx.fetchTimeoutMs,
     });
     fallback = undefined;
