@@ -1,0 +1,367 @@
+/**
+ * Load generator (its own process, driven over IPC by run-load.ts): a small SIP UAC on dgram that places
+ * calls with a PCMU SDP (INVITE / ACK / BYE), and one RTP socket per call that sends paced 20 ms μ-law
+ * frames of a 400 Hz tone, each stamped with its send time (common.ts), and receives what the server sends
+ * back: outbound RTP interval error, and `playAudio` → RTP latency from the consumer's stamps.
+ * In "raw" mode it sends the same RTP to given ports without SIP (for the null forwarder).
+ *
+ * Pacing: one timer ticks every 5 ms and serves a quarter of the calls per tick (call i in phase i % 4),
+ * so the packets of N calls are spread over the 20 ms instead of one burst.
+ */
+import dgram from 'node:dgram';
+
+import { MAGIC_APP, MAGIC_GEN, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
+
+interface Call {
+  readonly id: number;
+  readonly sock: dgram.Socket;
+  readonly pkt: Buffer;
+  localPort: number;
+  remotePort: number;
+  seq: number;
+  ts: number;
+  sending: boolean;
+  lastRxUs: number;
+  // SIP
+  readonly callId: string;
+  readonly fromTag: string;
+  toTag: string;
+  contact: string;
+  inviteUs: number;
+  okUs: number;
+  byeDone: (() => void) | undefined;
+}
+
+const TONE = toneFrame();
+const PHASES = 4;
+const TICK_US = 20_000 / PHASES;
+const calls: Call[] = [];
+const byCallId = new Map<string, Call>();
+let sip: dgram.Socket | undefined;
+let sipTarget = { host: '127.0.0.1', port: 5060 };
+let sipLocalPort = 0;
+let window: Window | undefined;
+
+// Stats over the current window.
+let txInWindow = 0;
+let rxStamped = 0;
+let rxFrames = 0;
+let playLate = 0;
+const LATE_MS = 100;
+let playLatency = new Samples();
+let intervalErr = new Samples();
+
+function resetStats(): void {
+  txInWindow = 0;
+  rxStamped = 0;
+  rxFrames = 0;
+  playLate = 0;
+  playLatency = new Samples();
+  intervalErr = new Samples();
+}
+
+async function newCall(id: number): Promise<Call> {
+  const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 18 });
+  const pkt = Buffer.alloc(12 + 160);
+  TONE.copy(pkt, 12);
+  pkt[0] = 0x80;
+  pkt[1] = 0; // PCMU
+  const ssrc = (0x10000000 + id * 7919) >>> 0;
+  pkt.writeUInt32BE(ssrc, 8);
+  const call: Call = {
+    id, sock, pkt, localPort: 0, remotePort: 0, seq: id * 13 & 0xffff, ts: id * 1000, sending: false, lastRxUs: 0,
+    callId: `load-${process.pid}-${id}@127.0.0.1`, fromTag: `t${id}`, toTag: '', contact: '', inviteUs: 0, okUs: 0, byeDone: undefined,
+  };
+  sock.on('message', (msg) => {
+    onRtp(call, msg);
+  });
+  sock.on('error', () => undefined);
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
+  call.localPort = sock.address().port;
+  calls.push(call);
+  return call;
+}
+
+function onRtp(call: Call, msg: Buffer): void {
+  const t = nowUs();
+  if (msg.length < 12 || (msg[1] ?? 0) >= 200) {
+    return; // RTCP
+  }
+  if (inWindow(window, t)) {
+    rxFrames++;
+    if (call.lastRxUs > 0) {
+      intervalErr.push(Math.abs(t - call.lastRxUs - 20_000) / 1000);
+    }
+  }
+  call.lastRxUs = t;
+  const stamp = readStamp(msg, 12, MAGIC_APP);
+  if (stamp >= 0 && inWindow(window, stamp)) {
+    rxStamped++;
+    const ms = (t - stamp) / 1000;
+    playLatency.push(ms);
+    if (ms > LATE_MS) {
+      playLate++;
+    }
+  }
+}
+
+function sendFrame(call: Call): void {
+  const p = call.pkt;
+  call.seq = (call.seq + 1) & 0xffff;
+  call.ts = (call.ts + 160) >>> 0;
+  p.writeUInt16BE(call.seq, 2);
+  p.writeUInt32BE(call.ts, 4);
+  const t = nowUs();
+  writeStamp(p, 12, MAGIC_GEN, t);
+  if (inWindow(window, t)) {
+    txInWindow++;
+  }
+  call.sock.send(p, call.remotePort, '127.0.0.1');
+}
+
+// The pacing loop.
+let tick = 0;
+let t0 = 0;
+let timer: NodeJS.Timeout | undefined;
+function runTicks(): void {
+  const now = nowUs();
+  while (t0 + tick * TICK_US <= now) {
+    const phase = tick % PHASES;
+    for (let i = phase; i < calls.length; i += PHASES) {
+      const c = calls[i];
+      if (c?.sending === true) {
+        sendFrame(c);
+      }
+    }
+    tick++;
+  }
+  timer = setTimeout(runTicks, Math.max(0, (t0 + tick * TICK_US - nowUs()) / 1000));
+}
+function startPacing(): void {
+  if (timer === undefined) {
+    t0 = nowUs();
+    tick = 0;
+    runTicks();
+  }
+}
+
+// --- SIP -------------------------------------------------------------------------------------------
+
+function sipSend(text: string): void {
+  sip?.send(Buffer.from(text), sipTarget.port, sipTarget.host);
+}
+
+function headersOf(msg: string): { first: string; h: Map<string, string>; body: string } {
+  const split = msg.indexOf('\r\n\r\n');
+  const head = split < 0 ? msg : msg.slice(0, split);
+  const body = split < 0 ? '' : msg.slice(split + 4);
+  const lines = head.split('\r\n');
+  const h = new Map<string, string>();
+  for (const line of lines.slice(1)) {
+    const c = line.indexOf(':');
+    if (c > 0) {
+      const name = line.slice(0, c).trim().toLowerCase();
+      const short: Record<string, string> = { i: 'call-id', f: 'from', t: 'to', m: 'contact', v: 'via', l: 'content-length' };
+      const key = short[name] ?? name;
+      if (!h.has(key)) {
+        h.set(key, line.slice(c + 1).trim());
+      }
+    }
+  }
+  return { first: lines[0] ?? '', h, body };
+}
+
+function invite(call: Call): void {
+  const sdp =
+    `v=0\r\no=load ${call.id} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +
+    `m=audio ${call.localPort} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
+  const target = `sip:load@${sipTarget.host}:${sipTarget.port}`;
+  call.inviteUs = nowUs();
+  sipSend(
+    `INVITE ${target} SIP/2.0\r\n` +
+      `Via: SIP/2.0/UDP 127.0.0.1:${sipLocalPort};branch=z9hG4bK-${call.id}-inv;rport\r\n` +
+      `From: <sip:+1555${String(call.id).padStart(7, '0')}@127.0.0.1>;tag=${call.fromTag}\r\n` +
+      `To: <${target}>\r\nCall-ID: ${call.callId}\r\nCSeq: 1 INVITE\r\n` +
+      `Contact: <sip:load@127.0.0.1:${sipLocalPort}>\r\nMax-Forwards: 70\r\n` +
+      `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`,
+  );
+}
+
+function inDialog(call: Call, method: string, cseq: number, branch: string): string {
+  const ruri = call.contact === '' ? `sip:load@${sipTarget.host}:${sipTarget.port}` : call.contact;
+  return (
+    `${method} ${ruri} SIP/2.0\r\n` +
+    `Via: SIP/2.0/UDP 127.0.0.1:${sipLocalPort};branch=z9hG4bK-${call.id}-${branch};rport\r\n` +
+    `From: <sip:+1555${String(call.id).padStart(7, '0')}@127.0.0.1>;tag=${call.fromTag}\r\n` +
+    `To: <sip:load@${sipTarget.host}:${sipTarget.port}>;tag=${call.toTag}\r\nCall-ID: ${call.callId}\r\n` +
+    `CSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`
+  );
+}
+
+const okWaiters = new Map<string, () => void>();
+
+function onSip(buf: Buffer): void {
+  const text = buf.toString('latin1');
+  const { first, h, body } = headersOf(text);
+  const call = byCallId.get(h.get('call-id') ?? '');
+  if (first.startsWith('SIP/2.0 ')) {
+    const status = Number(first.slice(8, 11));
+    const cseq = h.get('cseq') ?? '';
+    if (call === undefined) {
+      return;
+    }
+    if (cseq.endsWith('INVITE') && status >= 200) {
+      const tag = /;\s*tag=([^;>\s]+)/.exec(h.get('to') ?? '');
+      call.toTag = tag?.[1] ?? '';
+      const contact = /<([^>]+)>/.exec(h.get('contact') ?? '');
+      call.contact = contact?.[1] ?? call.contact;
+      if (status < 300) {
+        if (call.okUs === 0) {
+          call.okUs = nowUs();
+          const m = /m=audio (\d+)/.exec(body);
+          call.remotePort = Number(m?.[1] ?? 0);
+          call.sending = call.remotePort > 0;
+        }
+        sipSend(inDialog(call, 'ACK', 1, 'ack'));
+      } else {
+        // non-2xx: ACK in the INVITE transaction (same branch)
+        sipSend(inDialog(call, 'ACK', 1, 'inv'));
+      }
+      okWaiters.get(call.callId)?.();
+    } else if (cseq.endsWith('BYE') && status >= 200) {
+      call.byeDone?.();
+    }
+    return;
+  }
+  // A request from the server (BYE, OPTIONS, …): answer 200 with its own headers.
+  const resp =
+    `SIP/2.0 200 OK\r\nVia: ${h.get('via') ?? ''}\r\nFrom: ${h.get('from') ?? ''}\r\nTo: ${h.get('to') ?? ''}\r\n` +
+    `Call-ID: ${h.get('call-id') ?? ''}\r\nCSeq: ${h.get('cseq') ?? ''}\r\nContent-Length: 0\r\n\r\n`;
+  sipSend(resp);
+  if (call !== undefined && first.startsWith('BYE')) {
+    call.sending = false;
+    call.toTag = '';
+  }
+}
+
+async function place(n: number, cps: number, firstId: number): Promise<unknown> {
+  const started = nowUs();
+  const waits: Promise<void>[] = [];
+  for (let i = 0; i < n; i++) {
+    const due = started + (i * 1e6) / cps;
+    const wait = (due - nowUs()) / 1000;
+    if (wait > 0) {
+      await new Promise((r) => setTimeout(r, wait));
+    }
+    const call = await newCall(firstId + i);
+    byCallId.set(call.callId, call);
+    waits.push(
+      new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, 15_000);
+        okWaiters.set(call.callId, () => {
+          clearTimeout(t);
+          resolve();
+        });
+      }),
+    );
+    invite(call);
+    startPacing();
+  }
+  await Promise.all(waits);
+  const answered = calls.filter((c) => c.okUs > 0 && c.sending);
+  return {
+    ev: 'placed',
+    answered: answered.length,
+    failed: n - answered.length,
+    setup: answered.map((c) => ({ id: c.id, inviteUs: c.inviteUs, okUs: c.okUs })),
+  };
+}
+
+async function hangup(): Promise<void> {
+  const byes: Promise<void>[] = [];
+  for (const c of calls) {
+    c.sending = false;
+    if (c.toTag !== '' && c.okUs > 0) {
+      byes.push(
+        new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 3000);
+          c.byeDone = () => {
+            clearTimeout(t);
+            resolve();
+          };
+          sipSend(inDialog(c, 'BYE', 2, 'bye'));
+        }),
+      );
+    }
+  }
+  await Promise.all(byes);
+  for (const c of calls) {
+    c.sock.close();
+    byCallId.delete(c.callId);
+  }
+  calls.length = 0;
+  okWaiters.clear();
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    timer = undefined;
+  }
+}
+
+interface Command {
+  readonly cmd: string;
+  readonly [k: string]: unknown;
+}
+
+process.on('message', (m: Command) => {
+  void (async () => {
+    switch (m.cmd) {
+      case 'init': {
+        sipTarget = { host: '127.0.0.1', port: Number(m['sipPort']) };
+        sip = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 22 });
+        sip.on('message', onSip);
+        await new Promise<void>((r) => sip?.bind(0, '127.0.0.1', r));
+        sipLocalPort = sip.address().port;
+        reply({ ev: 'ready' });
+        break;
+      }
+      case 'place':
+        reply(await place(Number(m['n']), Number(m['cps']), Number(m['firstId'])));
+        break;
+      case 'raw': {
+        const targets = m['targets'] as { id: number; port: number }[];
+        for (const t of targets) {
+          const c = await newCall(t.id);
+          c.remotePort = t.port;
+          c.sending = true;
+        }
+        startPacing();
+        reply({ ev: 'raw-ready', ports: calls.map((c) => c.localPort) });
+        break;
+      }
+      case 'window':
+        window = { fromUs: Number(m['fromUs']), toUs: Number(m['toUs']) };
+        resetStats();
+        reply({ ev: 'window' });
+        break;
+      case 'collect':
+        reply({
+          ev: 'stats',
+          txInWindow,
+          rxStamped,
+          rxFrames,
+          playLate,
+          playLatency: playLatency.dist(),
+          intervalErr: intervalErr.dist(),
+          cpu: process.cpuUsage(),
+        });
+        break;
+      case 'hangup':
+        await hangup();
+        reply({ ev: 'down' });
+        break;
+      case 'exit':
+        process.exit(0);
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
