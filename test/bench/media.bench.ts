@@ -3,6 +3,8 @@
  * half-band resamplers (also as ms of CPU per stream-second), base64 and a plain copy as references,
  * the resamplers' measured image/alias rejection, and the lateness of the shared media clock driver
  * (plain setTimeout, as shipped, against a setImmediate spin for the last millisecond).
+ * The resampler section also times the pre-unrolling implementation ("before": one tap loop per output,
+ * copied below unchanged in substance) in the same run, interleaved with the shipped one.
  * Run: node --import tsx test/bench/run.ts media
  */
 import { performance } from 'node:perf_hooks';
@@ -11,7 +13,7 @@ import { MediaClockDriver } from '../../src/adapters/system-clock/media-clock-dr
 import { generateTone, tonePower } from '../../src/media/analysis.js';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../src/media/codecs/g711.js';
 import { l16Decode, l16Encode } from '../../src/media/codecs/l16.js';
-import { Downsampler2x, halfBandTaps, Upsampler2x } from '../../src/media/resample/half-band.js';
+import { Downsampler2x, HALF_BAND_PAIRS, halfBandTaps, Upsampler2x } from '../../src/media/resample/half-band.js';
 import { bench, formatRow, type BenchResult } from './bench-util.js';
 
 const FRAMES_PER_SECOND = 50;
@@ -81,21 +83,109 @@ function cpuNote(micros: number): string {
   return `CPU time: ${micros.toFixed(2)} µs/frame = ${((micros * FRAMES_PER_SECOND) / 1000).toFixed(3)} ms CPU per stream-second`;
 }
 
+/** Side taps as the resamplers use them (×2 for interpolation). */
+function baselineTaps(scale: number): Float64Array {
+  const h = halfBandTaps();
+  const half = 2 * HALF_BAND_PAIRS - 1;
+  return Float64Array.from({ length: HALF_BAND_PAIRS }, (_, j) => h[half + 2 * j + 1]! * scale);
+}
+
+function baselineToInt16(v: number): number {
+  const r = Math.round(v);
+  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
+}
+
+/** "Before": the interpolator as shipped before the unrolled kernels (20 ms frames only, no checks). */
+class BaselineUpsampler {
+  readonly #taps = baselineTaps(2);
+  readonly #hist = 2 * HALF_BAND_PAIRS - 1;
+  readonly #buf = new Float64Array(this.#hist + 640);
+
+  process(input: Int16Array, out: Int16Array): void {
+    const buf = this.#buf;
+    const hist = this.#hist;
+    const taps = this.#taps;
+    const count = input.length;
+    for (let i = 0; i < count; i++) {
+      buf[hist + i] = input[i]!;
+    }
+    for (let i = 0; i < count; i++) {
+      const centre = hist + i - HALF_BAND_PAIRS;
+      let acc = 0;
+      for (let j = 0; j < HALF_BAND_PAIRS; j++) {
+        acc += taps[j]! * (buf[centre - j]! + buf[centre + 1 + j]!);
+      }
+      out[2 * i] = buf[centre]!;
+      out[2 * i + 1] = baselineToInt16(acc);
+    }
+    buf.copyWithin(0, count, count + hist);
+  }
+}
+
+/** "Before": the decimator as shipped before the unrolled kernels (20 ms frames only, no checks). */
+class BaselineDownsampler {
+  readonly #taps = baselineTaps(1);
+  readonly #hist = 4 * HALF_BAND_PAIRS - 2;
+  readonly #buf = new Float64Array(this.#hist + 640);
+
+  process(input: Int16Array, out: Int16Array): void {
+    const buf = this.#buf;
+    const hist = this.#hist;
+    const taps = this.#taps;
+    const count = input.length;
+    for (let i = 0; i < count; i++) {
+      buf[hist + i] = input[i]!;
+    }
+    for (let i = 0; i < count; i += 2) {
+      const centre = hist + i + 2 - 2 * HALF_BAND_PAIRS;
+      let acc = 0.5 * buf[centre]!;
+      for (let j = 0; j < HALF_BAND_PAIRS; j++) {
+        const d = 2 * j + 1;
+        acc += taps[j]! * (buf[centre - d]! + buf[centre + d]!);
+      }
+      out[i >> 1] = baselineToInt16(acc);
+    }
+    buf.copyWithin(0, count, count + hist);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+}
+
 function resamplerRows(): string[] {
   const up = new Upsampler2x();
   const down = new Downsampler2x();
+  const upBefore = new BaselineUpsampler();
+  const downBefore = new BaselineDownsampler();
   const in8 = generateTone(440, 8000, 20, 12000);
   const in16 = generateTone(440, 16000, 20, 12000);
   const out16 = new Int16Array(320);
   const out8 = new Int16Array(160);
-  const r1 = bench('up 8→16 kHz, 160 → 320 samples', () => { up.process(in8, out16); });
-  const r2 = bench('down 16→8 kHz, 320 → 160 samples', () => { down.process(in16, out8); });
-  const c1 = cpuMicrosPerOp(() => { up.process(in8, out16); }, 200_000);
-  const c2 = cpuMicrosPerOp(() => { down.process(in16, out8); }, 200_000);
-  return [
-    formatRow(r1, `wall time: ${perStreamSecond(r1)}; ${cpuNote(c1)}`),
-    formatRow(r2, `wall time: ${perStreamSecond(r2)}; ${cpuNote(c2)}`),
+  const cases: [string, () => void][] = [
+    ['up 8→16 kHz, 160 → 320 samples (before: tap loop)', () => { upBefore.process(in8, out16); }],
+    ['up 8→16 kHz, 160 → 320 samples (after: unrolled)', () => { up.process(in8, out16); }],
+    ['down 16→8 kHz, 320 → 160 samples (before: tap loop)', () => { downBefore.process(in16, out8); }],
+    ['down 16→8 kHz, 320 → 160 samples (after: unrolled)', () => { down.process(in16, out8); }],
   ];
+  // CPU time: five interleaved rounds of 100,000 calls per case, median of the rounds, so that
+  // before and after see the same machine load.
+  const cpu = cases.map((): number[] => []);
+  for (let round = 0; round < 5; round++) {
+    cases.forEach(([, fn], i) => cpu[i]!.push(cpuMicrosPerOp(fn, 100_000)));
+  }
+  const cpuMedian = cpu.map(median);
+  const rows = cases.map(([name, fn], i) => {
+    const r = bench(name, fn);
+    const spread = `rounds ${Math.min(...cpu[i]!).toFixed(2)}–${Math.max(...cpu[i]!).toFixed(2)} µs`;
+    return formatRow(r, `wall time: ${perStreamSecond(r)}; ${cpuNote(cpuMedian[i]!)} (median; ${spread})`);
+  });
+  const speedUp = (before: number, after: number): string => (before / after).toFixed(2);
+  rows.push(
+    `| speed-up, CPU time (median before ÷ median after) | | | up ${speedUp(cpuMedian[0]!, cpuMedian[1]!)}×, down ${speedUp(cpuMedian[2]!, cpuMedian[3]!)}× |`,
+  );
+  return rows;
 }
 
 function framed(x: Int16Array, frame: number, ratio: 2 | 0.5): Int16Array {
