@@ -8,6 +8,7 @@
 import type { CallSession } from '../engine/call/call-session.js';
 import type { Engine } from '../engine/engine.js';
 import type { StreamFork } from '../engine/fork/stream-fork.js';
+import { streamRecordOf } from '../engine/records/stream-record.js';
 import {
   type CallRecord,
   type CallStore,
@@ -142,26 +143,16 @@ export class RecordsView {
 
   #describeStream(callUuid: string, fork: StreamFork): StreamRecord {
     const seen = this.#seen(fork);
-    const spec = fork.spec;
-    return {
-      streamId: fork.streamId,
-      callUuid,
-      serviceUrl: spec.serviceUrl,
-      bidirectional: spec.bidirectional,
-      audioTrack: spec.audioTrack,
-      streamTimeoutSec: spec.streamTimeoutSec,
-      statusCallbackUrl: spec.statusCallbackUrl ?? null,
-      statusCallbackMethod: spec.statusCallbackMethod,
-      contentType: spec.contentType,
-      extraHeaders: spec.extraHeaders ?? null,
+    return streamRecordOf(fork, callUuid, {
       status: fork.status,
       createdAt: seen.createdAt,
       startedAt: seen.startedAt,
       endedAt: fork.closed ? (seen.endedAt ?? this.nowMs()) : null,
       stopReason: seen.stopReason,
       error: seen.error,
-    };
+    });
   }
+
 
   #describeCall(session: CallSession): CallRecord {
     let firstSeen = this.#seenCalls.get(session);

@@ -32,6 +32,8 @@ export interface VirtualCallOptions {
   readonly registry?: ElementRegistry;
   readonly fetchTimeoutMs?: number;
   readonly onEvent?: (event: VirtualCallEvent) => void;
+  /** Called once the call exists, with the leg that plays the caller (level meters, key presses). */
+  readonly onLeg?: (leg: VirtualLeg) => void;
 }
 
 export interface CheckpointResult {
@@ -100,6 +102,7 @@ export async function runVirtualCall(runtime: Runtime, opts: VirtualCallOptions)
   const { clock, random, timers } = engine.deps;
   const leg = new VirtualLeg({ callerAudio: opts.callerAudio });
   const call = engine.addCall(leg);
+  opts.onLeg?.(leg);
   const started = clock.monotonicMs();
   const elapsed = (): number => Math.round(clock.monotonicMs() - started);
   const counts: Record<string, number> = {};

@@ -122,10 +122,10 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
         tts: new EspeakTts(),
         audio: new HttpAudioFetcher({ http: runtime.engine.deps.http }),
       }),
+      onLeg: (l) => {
+        leg = l;
+      },
       onEvent: (e) => {
-        if (e.type === 'callStarted') {
-          leg = [...runtime.engine.calls.values()][0]?.leg as VirtualLeg | undefined;
-        }
         if (e.streamId !== undefined) {
           streams = `stream ${e.streamId.slice(0, 8)} ${e.type}`;
         }

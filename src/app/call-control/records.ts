@@ -6,6 +6,7 @@ import type { LegHangup } from '../../engine/call/media-leg.types.js';
 import type { StreamFork } from '../../engine/fork/stream-fork.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
 import { elapsedSec, plivoTime } from '../../engine/records/plivo-objects.js';
+import { streamRecordOf } from '../../engine/records/stream-record.js';
 import type { CallRecord, JsonValue, StreamRecord } from '../../ports/call-store.js';
 import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
 
@@ -78,25 +79,14 @@ export function newCallRecord(
 
 /** The record of a stream that was just requested (status `initiated`). */
 export function newStreamRecord(fork: StreamFork, callUuid: string, nowMs: number): StreamRecord {
-  const spec = fork.spec;
-  return {
-    streamId: fork.streamId,
-    callUuid,
-    serviceUrl: spec.serviceUrl,
-    bidirectional: spec.bidirectional,
-    audioTrack: spec.audioTrack,
-    streamTimeoutSec: spec.streamTimeoutSec,
-    statusCallbackUrl: spec.statusCallbackUrl ?? null,
-    statusCallbackMethod: spec.statusCallbackMethod,
-    contentType: spec.contentType,
-    extraHeaders: spec.extraHeaders ?? null,
+  return streamRecordOf(fork, callUuid, {
     status: 'initiated',
     createdAt: nowMs,
     startedAt: null,
     endedAt: null,
     stopReason: null,
     error: null,
-  };
+  });
 }
 
 /** One D9 validation error, as stored in the call record's `error.validation.errors`. */

@@ -17,6 +17,13 @@ export interface OutboundSource {
   render(out: Int16Array): boolean;
 }
 
+/** Adds one 20 ms frame into the 32-bit mix (clipped later, once, after every source is in). */
+function accumulate(mix: Int32Array, frame: Int16Array): void {
+  for (let i = 0; i < FRAME_SAMPLES; i++) {
+    mix[i] = (mix[i] ?? 0) + (frame[i] ?? 0);
+  }
+}
+
 export type CallStatus = 'in-progress' | 'completed';
 
 export interface CallSessionEvents {
@@ -136,14 +143,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#end({ cause, source });
   }
 
-  /** One tick of the shared media clock: the media phase, then the fork phase. */
-  tick(frameIndex: number): void {
-    this.tickMedia();
-    this.tickForks(frameIndex);
-  }
-
   /**
-   * Media phase of a tick: read the caller's frame, mix what the caller hears and send it. The engine
+   * Media phase of a tick of the shared media clock: read the caller's frame, mix what the caller hears and send it. The engine
    * runs this for every call before any fork phase, so outbound RTP leaves at the same point of every
    * tick, unaffected by how much WebSocket work the other calls have.
    */
@@ -174,20 +175,16 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     const scratch = this.#scratch;
     let sources = 0;
     mix.fill(0);
-    const add = (): void => {
-      sources++;
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        mix[i] = (mix[i] ?? 0) + (scratch[i] ?? 0);
-      }
-    };
     for (const source of this.#sources) {
       if (source.render(scratch)) {
-        add();
+        sources++;
+        accumulate(mix, scratch);
       }
     }
     for (const fork of this.#forks) {
       if (fork.spec.bidirectional && fork.renderPlayback(scratch)) {
-        add();
+        sources++;
+        accumulate(mix, scratch);
       }
     }
     const out = this.#outbound;
