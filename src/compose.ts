@@ -17,6 +17,8 @@ export interface RuntimeOptions {
   readonly log?: PinoLoggerOptions;
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
+  /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 1. */
+  readonly clockPhases?: number;
 }
 
 export interface Runtime {
@@ -30,8 +32,9 @@ export interface Runtime {
 export function composeRuntime(opts: RuntimeOptions): Runtime {
   const logger = opts.logger ?? createPinoLogger(opts.log);
   const driver = new MediaClockDriver({
-    onError: (err, frameIndex) => {
-      logger.error({ err, frameIndex }, 'media clock listener threw');
+    phases: opts.clockPhases ?? 1,
+    onError: (err, frameIndex, phase) => {
+      logger.error({ err, frameIndex, phase }, 'media clock listener threw');
     },
   });
   const http = new UndiciHttpClient();

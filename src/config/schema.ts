@@ -300,7 +300,15 @@ const Log = Type.Object(
 
 const Tuning = Type.Object(
   {
-    jitterBufferMs: int(40, 0, 1000, { description: 'Depth of the inbound RTP jitter buffer.', unit: 'ms' }),
+    jitterBufferMs: int(40, 0, 1000, {
+      description:
+        'How long a missing inbound RTP packet may hold back the ones behind it before it is concealed; packets that arrive in order are forwarded at once.',
+      unit: 'ms',
+    }),
+    clockPhases: int(1, 1, 8, {
+      description:
+        'Sub-ticks per 20 ms frame over which calls are spread, so outbound RTP leaves evenly instead of in one burst per frame.',
+    }),
     maxPlayoutQueueMs: int(120000, 1000, 3600000, {
       description: 'Most playAudio audio queued per stream; beyond it playAudio is refused.',
       unit: 'ms',

@@ -5,7 +5,10 @@ import { FakeClock } from '../../../test/fakes/fake-clock.js';
 import { MediaClockDriver } from './media-clock-driver.js';
 import { systemClock, systemTimers } from './system-clock.js';
 
-function fakeDriver(clock: FakeClock, extra: { maxCatchUpFrames?: number; onError?: (e: unknown, i: number) => void } = {}): MediaClockDriver {
+function fakeDriver(
+  clock: FakeClock,
+  extra: { maxCatchUpFrames?: number; phases?: number; onError?: (e: unknown, i: number, p: number) => void } = {},
+): MediaClockDriver {
   return new MediaClockDriver({ clock, timers: clock, ...extra });
 }
 
@@ -150,6 +153,143 @@ test('explicit start() with no listeners runs, and a restart resets the schedule
   remove();
 });
 
+test('phases 1 is the default: one sub-tick per frame, always phase 0', () => {
+  const clock = new FakeClock();
+  const driver = fakeDriver(clock);
+  assert.equal(driver.phases, 1);
+  const seen: [number, number][] = [];
+  const remove = driver.add((i, p) => seen.push([i, p]));
+  clock.advance(40);
+  assert.deepEqual(seen, [[0, 0], [1, 0], [2, 0]]);
+  remove();
+});
+
+test('phases 4: each frame emits phases 0..3 at 0, 5, 10 and 15 ms, one timer, in listener order', () => {
+  const clock = new FakeClock(1000);
+  const driver = fakeDriver(clock, { phases: 4 });
+  assert.equal(driver.phases, 4);
+  const seen: [string, number, number, number][] = [];
+  const removeA = driver.add((i, p) => seen.push(['a', i, p, clock.monotonicMs()]));
+  const removeB = driver.add((i, p) => seen.push(['b', i, p, clock.monotonicMs()]));
+  clock.advance(39);
+  const expected: [string, number, number, number][] = [];
+  for (let f = 0; f < 2; f++) {
+    for (let p = 0; p < 4; p++) {
+      expected.push(['a', f, p, 1000 + f * 20 + p * 5], ['b', f, p, 1000 + f * 20 + p * 5]);
+    }
+  }
+  assert.deepEqual(seen, expected);
+  assert.equal(clock.pendingTimers, 1, 'one timer for everything');
+  removeA();
+  removeB();
+  assert.equal(driver.running, false);
+  assert.equal(clock.pendingTimers, 0);
+  assert.deepEqual(driver.stats(), { ticks: 8, lateP50Ms: 0, lateP99Ms: 0, lateMaxMs: 0, skippedFrames: 0 });
+});
+
+test('phases 3 with 20 ms frames: sub-ticks on the exact schedule, woken at whole milliseconds', () => {
+  const clock = new FakeClock();
+  const driver = fakeDriver(clock, { phases: 3 });
+  const seen: [number, number, number][] = [];
+  const remove = driver.add((i, p) => seen.push([i, p, clock.monotonicMs()]));
+  clock.advance(40);
+  // Due at 0, 6.67, 13.33, 20, 26.67, 33.33, 40: timers are armed for ceil(due - now).
+  assert.deepEqual(seen, [[0, 0, 0], [0, 1, 7], [0, 2, 14], [1, 0, 20], [1, 1, 27], [1, 2, 34], [2, 0, 40]]);
+  assert.equal(driver.stats().skippedFrames, 0);
+  remove();
+});
+
+test('phases 4: a late wake-up emits the missed sub-ticks back to back, in order, then keeps the schedule', () => {
+  const clock = new LateClock();
+  // The wake-up aimed at 25 (frame 1, phase 1) comes at 38: phases 1, 2 and 3 of frame 1 are due.
+  clock.lateAtMs.set(25, 13);
+  const driver = new MediaClockDriver({ clock, timers: clock, phases: 4 });
+  const seen: [number, number, number][] = [];
+  const remove = driver.add((i, p) => seen.push([i, p, clock.monotonicMs()]));
+  clock.advance(45);
+  assert.deepEqual(seen, [
+    [0, 0, 0], [0, 1, 5], [0, 2, 10], [0, 3, 15],
+    [1, 0, 20], [1, 1, 38], [1, 2, 38], [1, 3, 38],
+    [2, 0, 40], [2, 1, 45],
+  ]);
+  const stats = driver.stats();
+  assert.equal(stats.ticks, 10);
+  assert.equal(stats.skippedFrames, 0);
+  // Lateness per sub-tick: 13, 8 and 3 ms for the three caught up, 0 for the rest.
+  assert.equal(stats.lateMaxMs, 13);
+  assert.equal(stats.lateP50Ms, 0);
+  assert.equal(stats.lateP99Ms, 13);
+  remove();
+});
+
+test('phases 4: the catch-up cap counts frames; skipped sub-ticks are not emitted and whole skipped frames take no index', () => {
+  const clock = new LateClock();
+  // Cap 2 frames = 8 sub-ticks. The wake-up aimed at 45 (schedule frame 2, phase 1) comes at 120
+  // (schedule frame 6, phase 0): 16 sub-ticks due, the 8 oldest skipped (frame 2 phases 1-3, all of
+  // frame 3, frame 4 phase 0). Frame 3 takes no index, so schedule frames 4, 5, 6 are seen as 3, 4, 5.
+  clock.lateAtMs.set(45, 75);
+  const errors: [number, number][] = [];
+  const driver = new MediaClockDriver({
+    clock,
+    timers: clock,
+    phases: 4,
+    maxCatchUpFrames: 2,
+    onError: (_e, i, p) => errors.push([i, p]),
+  });
+  const seen: [number, number, number][] = [];
+  const remove = driver.add((i, p) => {
+    seen.push([i, p, clock.monotonicMs()]);
+    throw new Error('reported with its frame and phase');
+  });
+  clock.advance(125);
+  assert.deepEqual(seen, [
+    [0, 0, 0], [0, 1, 5], [0, 2, 10], [0, 3, 15],
+    [1, 0, 20], [1, 1, 25], [1, 2, 30], [1, 3, 35],
+    [2, 0, 40],
+    [3, 1, 120], [3, 2, 120], [3, 3, 120],
+    [4, 0, 120], [4, 1, 120], [4, 2, 120], [4, 3, 120],
+    [5, 0, 120],
+    [5, 1, 125],
+  ]);
+  assert.deepEqual(errors, seen.map(([i, p]) => [i, p]));
+  const stats = driver.stats();
+  assert.equal(stats.ticks, 18);
+  assert.equal(stats.skippedFrames, 8, 'skipped sub-ticks');
+  // Lateness of the 8 caught-up sub-ticks: 35, 30, …, 0 ms.
+  assert.equal(stats.lateMaxMs, 35);
+  remove();
+});
+
+test('phases 4: a listener added mid-frame starts at the next sub-tick; one stopping the driver ends it after that sub-tick', () => {
+  const clock = new FakeClock();
+  const driver = fakeDriver(clock, { phases: 4 });
+  const calls: string[] = [];
+  let removeB: () => void = () => undefined;
+  const removeA = driver.add((i, p) => {
+    calls.push(`a${i}.${p}`);
+    if (i === 0 && p === 1) {
+      removeB = driver.add((j, q) => calls.push(`b${j}.${q}`));
+    }
+    if (i === 1 && p === 1) {
+      driver.stop();
+    }
+  });
+  clock.advance(100);
+  assert.deepEqual(calls, ['a0.0', 'a0.1', 'a0.2', 'b0.2', 'a0.3', 'b0.3', 'a1.0', 'b1.0', 'a1.1', 'b1.1']);
+  assert.equal(clock.pendingTimers, 0);
+  removeA();
+  removeB();
+});
+
+test('phases is validated: an integer 1..8 with sub-ticks of at least 1 ms', () => {
+  for (const phases of [0, 9, 1.5, Number.NaN]) {
+    assert.throws(() => new MediaClockDriver({ phases }), TypeError, String(phases));
+  }
+  assert.throws(() => new MediaClockDriver({ frameMs: 4, phases: 8 }), TypeError);
+  assert.equal(new MediaClockDriver({ frameMs: 8, phases: 8 }).phases, 8);
+  assert.equal(new MediaClockDriver({ phases: 8 }).phases, 8);
+});
+
 test('systemClock is monotonic; systemTimers fire and cancel', async () => {
   const a = systemClock.monotonicMs();
   const b = systemClock.monotonicMs();
@@ -187,4 +327,32 @@ test('real time: about 50 ticks in 1 s, no drift beyond a frame', async () => {
   assert.ok(stats.ticks >= 48 && stats.ticks <= 52, `ticks ${stats.ticks}`);
   assert.ok(stats.lateP50Ms < 20, `median lateness ${stats.lateP50Ms} ms`);
   console.log(`  real driver: ${JSON.stringify(stats)}`);
+});
+
+test('real time with phases 4: about 200 sub-ticks in 1 s, phases in order, no drift beyond a sub-tick', async () => {
+  const driver = new MediaClockDriver({ phases: 4 });
+  const started = systemClock.monotonicMs();
+  const seen: number[] = [];
+  const remove = driver.add((i, p) => {
+    seen.push(i * 4 + p);
+  });
+  await new Promise<void>((resolve) => {
+    setTimeout(resolve, 1010);
+  });
+  const elapsedMs = systemClock.monotonicMs() - started;
+  remove();
+  assert.equal(driver.running, false);
+  const stats = driver.stats();
+  const expectedSlots = Math.floor(elapsedMs / 5) + 1;
+  assert.ok(Math.abs(stats.ticks + stats.skippedFrames - expectedSlots) <= 1, `${stats.ticks} sub-ticks, ${elapsedMs} ms`);
+  assert.equal(seen.length, stats.ticks);
+  assert.equal(seen[0], 0);
+  for (let k = 1; k < seen.length; k++) {
+    // Strictly increasing (frame, phase); consecutive unless sub-ticks were skipped.
+    const step = seen[k]! - seen[k - 1]!;
+    assert.ok(stats.skippedFrames > 0 ? step >= 1 : step === 1, `step ${step} at ${k}`);
+  }
+  assert.ok(stats.ticks >= 190 && stats.ticks <= 210, `sub-ticks ${stats.ticks}`);
+  assert.ok(stats.lateP50Ms < 5, `median lateness ${stats.lateP50Ms} ms`);
+  console.log(`  real driver, 4 phases: ${JSON.stringify(stats)}`);
 });

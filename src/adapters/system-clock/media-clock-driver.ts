@@ -1,23 +1,40 @@
 /**
- * The ONE timer that drives every call and every stream: each 20 ms it runs all per-frame listeners in
- * insertion order, on a schedule computed by the sans-I/O `MediaClock` from the monotonic clock.
+ * The ONE timer that drives every call and every stream: each 20 ms frame it runs all listeners in
+ * insertion order, `phases` times (sub-ticks at frame start + phase · frameMs / phases), on a schedule
+ * computed by the sans-I/O `MediaClock` from the monotonic clock. With `phases` 1 (the default) a
+ * sub-tick is a whole frame.
  *
- * Scheduling: a single `setTimeout` is re-armed after each wake-up for the next frame boundary
- * (`ceil(nextDue - now)` ms), so lateness never accumulates: frame i is always due at
- * `start + i·frameMs`. A wake-up that is early (libuv rounds to whole milliseconds) emits nothing and
- * re-arms; one that is late by several frames emits the missed frames back to back, up to
- * `maxCatchUpFrames`, and skips (counts) the rest. We do not busy-wait with `setImmediate` for the last
- * millisecond: the measured lateness of plain timers (docs/benchmarks/media.md) is about 1 ms, well
- * inside what the jitter buffers absorb, and spinning would cost CPU on every frame.
+ * Scheduling: a single `setTimeout` is re-armed after each wake-up for the next sub-tick boundary
+ * (`ceil(nextDue - now)` ms), so lateness never accumulates: sub-tick s is always due at
+ * `start + s·frameMs/phases`. A wake-up that is early (libuv rounds to whole milliseconds) emits nothing
+ * and re-arms; one that is late by several sub-ticks emits the missed ones back to back, in order, up to
+ * `maxCatchUpFrames · phases` of them, and skips (counts) the rest. We do not busy-wait with
+ * `setImmediate` for the last millisecond: the measured lateness of plain timers
+ * (docs/benchmarks/media.md) is about 1 ms, well inside what the jitter buffers absorb, and spinning
+ * would cost CPU on every sub-tick.
+ *
+ * Indexes: listeners get `(frameIndex, phase)`. Without skips they see (0,0), (0,1), …,
+ * (0,phases-1), (1,0), …. A skipped sub-tick is never emitted; `frameIndex` stays the same for every
+ * phase of one frame and never decreases, and emitted frames are numbered without gaps: a frame whose
+ * sub-ticks were all skipped takes no index (with phases 1 this is exactly "skipped frames take no
+ * index"), and a frame whose first phases were skipped keeps its index and is seen from a later phase
+ * on. `phase` always matches the sub-tick's position in time. Example, phases 4 and a cap of 2 frames:
+ * after (2,0) the loop stalls until schedule frame 6 phase 0 is due, so the 16 due sub-ticks are cut to
+ * the 8 newest and listeners see (3,1) (3,2) (3,3) (4,0) (4,1) (4,2) (4,3) (5,0) back to back: frame 2
+ * never gets phases 1..3, schedule frame 3 (all skipped) takes no index, and schedule frames 4, 5 and 6
+ * are seen as 3 (from phase 1 on), 4 and 5.
  *
  * Lifecycle: the driver starts lazily on the first `add()` and stops by itself when the last listener
  * is removed, so an idle driver holds no timer. `start()` may also be called explicitly; while it runs
  * with no listeners its timer is unref'd, so it never keeps the process alive on its own. Each start
- * restarts the schedule and the statistics.
+ * restarts the schedule (frame 0, phase 0 due at once) and the statistics.
+ *
+ * Per sub-tick the driver allocates nothing of its own (Node's `setTimeout` allocates its handle).
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- Typed-array reads in DSP loops are in
    bounds by loop construction; `!` costs nothing at run time where `?? 0` would add a check per sample. */
 import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
+import type { MediaTicker } from '../../ports/media-ticker.js';
 import { MediaClock } from '../../media/media-clock.js';
 import { systemClock } from './system-clock.js';
 
@@ -25,6 +42,11 @@ import { systemClock } from './system-clock.js';
 export interface MediaClockDriverOptions {
   /** Frame period in milliseconds. Default 20. */
   readonly frameMs?: number;
+  /**
+   * Sub-ticks per frame, an integer 1..8 with `frameMs / phases >= 1`: listeners run `phases` times per
+   * frame, evenly spaced. Default 1.
+   */
+  readonly phases?: number;
   /** Monotonic clock. Default `systemClock`. */
   readonly clock?: Clock;
   /**
@@ -32,28 +54,37 @@ export interface MediaClockDriverOptions {
    * cannot unref its timer. Default: Node timers.
    */
   readonly timers?: Timers;
-  /** Most frames emitted back to back after a late wake-up; older ones are skipped. Default 10 (200 ms). */
+  /**
+   * Most frames emitted back to back after a late wake-up (counted in frames: the cap is
+   * `maxCatchUpFrames · phases` sub-ticks); older sub-ticks are skipped. Default 10 (200 ms).
+   */
   readonly maxCatchUpFrames?: number;
   /** Called when a listener throws; the other listeners still run. Default: ignore. */
-  readonly onError?: (error: unknown, frameIndex: number) => void;
+  readonly onError?: (error: unknown, frameIndex: number, phase: number) => void;
 }
 
 /** Tick lateness statistics since the last start. */
 export interface MediaClockDriverStats {
-  /** Frames emitted (each one a round of all listeners). */
+  /** Sub-ticks emitted (each one a round of all listeners); frames when `phases` is 1. */
   readonly ticks: number;
-  /** Median lateness (actual − scheduled), ms, at 0.01 ms resolution. */
+  /** Median lateness (actual − scheduled) of the emitted sub-ticks, ms, at 0.01 ms resolution. */
   readonly lateP50Ms: number;
   /** 99th-percentile lateness, ms. */
   readonly lateP99Ms: number;
   /** Largest lateness, ms. */
   readonly lateMaxMs: number;
-  /** Frames skipped because a wake-up was more than `maxCatchUpFrames` late. */
+  /**
+   * Sub-ticks skipped because a wake-up was more than `maxCatchUpFrames` late; frames when `phases` is
+   * 1 (divide by `phases` for frame equivalents). `ticks + skippedFrames` is the number of sub-ticks
+   * the schedule has consumed.
+   */
   readonly skippedFrames: number;
 }
 
+type Listener = (frameIndex: number, phase: number) => void;
+
 interface Entry {
-  readonly fn: (frameIndex: number) => void;
+  readonly fn: Listener;
   active: boolean;
 }
 
@@ -61,46 +92,26 @@ interface Entry {
 const BUCKETS_PER_MS = 100;
 const BUCKET_MS = 1 / BUCKETS_PER_MS;
 const BUCKETS = 10_001;
+const MAX_PHASES = 8;
 
-interface ArmedTimer {
-  cancel(): void;
-  setKeepAlive(keepAlive: boolean): void;
-}
-
-function nodeTimer(delayMs: number, fn: () => void, keepAlive: boolean): ArmedTimer {
-  const handle = setTimeout(fn, delayMs);
-  if (!keepAlive) {
-    handle.unref();
-  }
-  return {
-    cancel: () => {
-      clearTimeout(handle);
-    },
-    setKeepAlive: (on) => {
-      if (on) {
-        handle.ref();
-      } else {
-        handle.unref();
-      }
-    },
-  };
-}
-
-function portTimer(timers: Timers, delayMs: number, fn: () => void): ArmedTimer {
-  const handle: TimerHandle = timers.after(delayMs, fn);
-  return { cancel: () => { handle.cancel(); }, setKeepAlive: () => undefined };
-}
-
-/** Drives per-frame listeners from one drift-free timer. */
-export class MediaClockDriver {
+/** Drives per-frame (per sub-tick) listeners from one drift-free timer. */
+export class MediaClockDriver implements MediaTicker {
   readonly #frameMs: number;
+  readonly #phases: number;
   readonly #clock: Clock;
   readonly #timers: Timers | undefined;
   readonly #maxCatchUp: number;
-  readonly #onError: ((error: unknown, frameIndex: number) => void) | undefined;
+  readonly #onError: ((error: unknown, frameIndex: number, phase: number) => void) | undefined;
+  /** Copy-on-write: a tick iterates the array it started with. */
   #entries: readonly Entry[] = [];
   #core: MediaClock | undefined;
-  #timer: ArmedTimer | undefined;
+  /** The armed timer: a Node handle (when no `timers` were given) or a port handle. */
+  #nodeTimer: ReturnType<typeof setTimeout> | undefined;
+  #portTimer: TimerHandle | undefined;
+  /** Created once, so arming a timer creates no closure. */
+  readonly #fire = (): void => {
+    this.#tick();
+  };
   /** Bumped on every start/stop so that a tick in progress notices it was stopped. */
   #generation = 0;
   #ticks = 0;
@@ -110,6 +121,7 @@ export class MediaClockDriver {
 
   constructor(opts: MediaClockDriverOptions = {}) {
     this.#frameMs = opts.frameMs ?? 20;
+    this.#phases = opts.phases ?? 1;
     this.#clock = opts.clock ?? systemClock;
     this.#timers = opts.timers;
     this.#maxCatchUp = opts.maxCatchUpFrames ?? 10;
@@ -117,6 +129,19 @@ export class MediaClockDriver {
     if (!(this.#frameMs > 0) || !(this.#maxCatchUp >= 1)) {
       throw new TypeError('MediaClockDriver: frameMs must be > 0 and maxCatchUpFrames >= 1');
     }
+    if (
+      !Number.isInteger(this.#phases) ||
+      this.#phases < 1 ||
+      this.#phases > MAX_PHASES ||
+      !(this.#frameMs / this.#phases >= 1)
+    ) {
+      throw new TypeError(`MediaClockDriver: phases must be an integer 1..${MAX_PHASES} with frameMs / phases >= 1 ms`);
+    }
+  }
+
+  /** Sub-ticks per frame. */
+  get phases(): number {
+    return this.#phases;
   }
 
   /** Whether the timer is running. */
@@ -130,18 +155,19 @@ export class MediaClockDriver {
   }
 
   /**
-   * Adds a per-frame listener, called with the frame index (0, 1, 2, … since the driver started;
-   * skipped frames take no index). Starts the driver if it is stopped. Returns an idempotent remover;
-   * removing the last listener stops the driver. A listener added during a tick first runs on the next
-   * tick; one removed during a tick is not called again, even later in the same tick.
+   * Adds a listener, called once per sub-tick with the frame index (0, 1, 2, … since the driver
+   * started; see the file comment for skipped sub-ticks) and the phase (0..phases-1, in order). Starts
+   * the driver if it is stopped. Returns an idempotent remover; removing the last listener stops the
+   * driver. A listener added during a sub-tick first runs on the next sub-tick (so its first call may
+   * have any phase); one removed during a sub-tick is not called again, even later in the same sub-tick.
    */
-  add(listener: (frameIndex: number) => void): () => void {
+  add(listener: Listener): () => void {
     const entry: Entry = { fn: listener, active: true };
     this.#entries = [...this.#entries, entry];
     if (this.#core === undefined) {
       this.start();
     } else if (this.#entries.length === 1) {
-      this.#timer?.setKeepAlive(true);
+      this.#nodeTimer?.ref();
     }
     return () => {
       if (!entry.active) {
@@ -155,7 +181,7 @@ export class MediaClockDriver {
     };
   }
 
-  /** Starts the schedule now (frame 0 is due immediately) and resets the statistics. Idempotent. */
+  /** Starts the schedule now (frame 0, phase 0 is due immediately) and resets the statistics. Idempotent. */
   start(): void {
     if (this.#core !== undefined) {
       return;
@@ -169,6 +195,7 @@ export class MediaClockDriver {
       frameMs: this.#frameMs,
       startMs: this.#clock.monotonicMs(),
       maxCatchUpFrames: this.#maxCatchUp,
+      phases: this.#phases,
     });
     this.#arm(0);
   }
@@ -176,8 +203,7 @@ export class MediaClockDriver {
   /** Cancels the timer. Listeners stay registered (a later `add()` or `start()` restarts). Idempotent. */
   stop(): void {
     this.#generation++;
-    this.#timer?.cancel();
-    this.#timer = undefined;
+    this.#cancelTimer();
     this.#core = undefined;
   }
 
@@ -192,49 +218,65 @@ export class MediaClockDriver {
     };
   }
 
+  #cancelTimer(): void {
+    if (this.#nodeTimer !== undefined) {
+      clearTimeout(this.#nodeTimer);
+      this.#nodeTimer = undefined;
+    }
+    this.#portTimer?.cancel();
+    this.#portTimer = undefined;
+  }
+
   #arm(delayMs: number): void {
-    const fire = (): void => {
-      this.#tick();
-    };
     const delay = Math.max(0, Math.ceil(delayMs));
-    this.#timer =
-      this.#timers === undefined
-        ? nodeTimer(delay, fire, this.#entries.length > 0)
-        : portTimer(this.#timers, delay, fire);
+    if (this.#timers === undefined) {
+      const handle = setTimeout(this.#fire, delay);
+      if (this.#entries.length === 0) {
+        handle.unref();
+      }
+      this.#nodeTimer = handle;
+    } else {
+      this.#portTimer = this.#timers.after(delay, this.#fire);
+    }
   }
 
   #tick(): void {
+    this.#nodeTimer = undefined;
+    this.#portTimer = undefined;
     const core = this.#core;
     if (core === undefined) {
       return;
     }
     const generation = this.#generation;
-    const advance = core.advance(this.#clock.monotonicMs());
-    this.#skipped += advance.skippedFrames;
-    const firstSlot = core.slotIndex - advance.framesDue;
-    const firstIndex = core.frameIndex - advance.framesDue;
-    for (let k = 0; k < advance.framesDue; k++) {
-      this.#record(this.#clock.monotonicMs() - core.dueTimeMs(firstSlot + k));
-      this.#emit(firstIndex + k);
+    const due = core.poll(this.#clock.monotonicMs());
+    this.#skipped = core.skippedTotal;
+    const firstSlot = core.slotIndex - due;
+    for (let k = 0; k < due; k++) {
+      const slot = firstSlot + k;
+      this.#record(this.#clock.monotonicMs() - core.dueTimeMs(slot));
+      this.#emit(core.frameIndexOf(slot), core.phaseOf(slot));
       if (generation !== this.#generation) {
         // A listener stopped (or restarted) the driver.
         return;
       }
     }
-    this.#arm(advance.nextDueMs - this.#clock.monotonicMs());
+    this.#arm(core.nextDueMs - this.#clock.monotonicMs());
   }
 
-  #emit(frameIndex: number): void {
+  #emit(frameIndex: number, phase: number): void {
     this.#ticks++;
-    for (const entry of this.#entries) {
+    // Indexed loop over the snapshot: no iterator object per sub-tick.
+    const entries = this.#entries;
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
       if (!entry.active) {
         continue;
       }
       try {
-        entry.fn(frameIndex);
+        entry.fn(frameIndex, phase);
       } catch (error) {
         try {
-          this.#onError?.(error, frameIndex);
+          this.#onError?.(error, frameIndex, phase);
         } catch {
           // The error hook itself failed; nothing more useful can be done with it here.
         }
