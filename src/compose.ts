@@ -17,7 +17,7 @@ export interface RuntimeOptions {
   readonly log?: PinoLoggerOptions;
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
-  /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 1. */
+  /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 4. */
   readonly clockPhases?: number;
 }
 
@@ -32,7 +32,7 @@ export interface Runtime {
 export function composeRuntime(opts: RuntimeOptions): Runtime {
   const logger = opts.logger ?? createPinoLogger(opts.log);
   const driver = new MediaClockDriver({
-    phases: opts.clockPhases ?? 1,
+    phases: opts.clockPhases ?? 4,
     onError: (err, frameIndex, phase) => {
       logger.error({ err, frameIndex, phase }, 'media clock listener threw');
     },

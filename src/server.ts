@@ -100,6 +100,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     log: { level: config.log.level, redact: config.log.redact },
     maxStreamsPerCall: config.stream.maxStreamsPerCall,
     callbackTimeoutMs: config.tuning.callbackTimeoutMs,
+    clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
   const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), 'Server Restart');
@@ -130,7 +131,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     engine,
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
-    rtp: config.rtp,
+    rtp: { ...config.rtp, reorderWaitMs: config.tuning.jitterBufferMs },
     onInboundCall: (call, info) => {
       if (answer === undefined) {
         call.errors.push('no answer URL configured');

@@ -305,7 +305,7 @@ const Tuning = Type.Object(
         'How long a missing inbound RTP packet may hold back the ones behind it before it is concealed; packets that arrive in order are forwarded at once.',
       unit: 'ms',
     }),
-    clockPhases: int(1, 1, 8, {
+    clockPhases: int(4, 1, 8, {
       description:
         'Sub-ticks per 20 ms frame over which calls are spread, so outbound RTP leaves evenly instead of in one burst per frame.',
     }),

@@ -1,6 +1,11 @@
 /**
- * The engine: the registry of live calls, ticked together by the one shared media clock.
+ * The engine: the registry of live calls, ticked by the one shared media clock.
  * It owns no I/O: every port is handed in by the composition root.
+ *
+ * Each call is ticked in one phase of the clock's frame (the ticker splits each 20 ms frame into
+ * `phases` sub-ticks): a new call joins the phase with the fewest calls, so each wake-up of the clock
+ * sends a `1/phases` share of the outbound RTP instead of one burst per frame. Every call is still
+ * ticked exactly once per frame, always in the same phase.
  */
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
@@ -36,11 +41,14 @@ export class Engine {
   readonly options: EngineOptions;
   readonly callbacks: CallbackDelivery;
   readonly #calls = new Map<string, CallSession>();
+  /** The calls ticked in each phase of the frame. */
+  readonly #phases: Set<CallSession>[];
   #removeTicker: (() => void) | undefined;
 
   constructor(deps: EngineDeps, options: EngineOptions) {
     this.deps = deps;
     this.options = options;
+    this.#phases = Array.from({ length: Math.max(1, deps.ticker.phases) }, () => new Set<CallSession>());
     this.callbacks = new CallbackDelivery({
       http: deps.http,
       timers: deps.timers,
@@ -79,32 +87,49 @@ export class Engine {
       newStreamId: () => this.deps.random.uuid(),
     });
     this.#calls.set(callUuid, call);
+    const phase = this.#quietestPhase();
+    phase.add(call);
     call.on('ended', () => {
       this.#calls.delete(callUuid);
+      phase.delete(call);
       if (this.#calls.size === 0) {
         this.#removeTicker?.();
         this.#removeTicker = undefined;
       }
     });
-    this.#removeTicker ??= this.deps.ticker.add((frameIndex) => {
-      this.#tick(frameIndex);
+    this.#removeTicker ??= this.deps.ticker.add((_frameIndex, phase) => {
+      this.#tick(phase);
     });
     return call;
   }
 
-  #tick(frameIndex: number): void {
-    // Two passes: every call's outbound audio first (RTP paced by the clock alone), then the streams.
+  #quietestPhase(): Set<CallSession> {
+    let best = this.#phases[0] ?? new Set<CallSession>();
+    for (const p of this.#phases) {
+      if (p.size < best.size) {
+        best = p;
+      }
+    }
+    return best;
+  }
+
+  #tick(phase: number): void {
+    const calls = this.#phases[phase];
+    if (calls === undefined) {
+      return;
+    }
+    // Two passes: the phase's outbound audio first (RTP paced by the clock alone), then the streams.
     // Plain loops, no closures: this runs every 20 ms for every call.
-    for (const call of this.#calls.values()) {
+    for (const call of calls) {
       try {
         call.tickMedia();
       } catch (err) {
         this.#tickFailed(call, err);
       }
     }
-    for (const call of this.#calls.values()) {
+    for (const call of calls) {
       try {
-        call.tickForks(frameIndex);
+        call.tickForks();
       } catch (err) {
         this.#tickFailed(call, err);
       }

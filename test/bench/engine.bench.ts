@@ -7,7 +7,7 @@
  */
 import { Engine } from '../../src/engine/engine.js';
 import { VirtualLeg } from '../../src/engine/call/virtual-leg.js';
-import type { MediaLeg } from '../../src/engine/call/media-leg.types.js';
+import type { InboundSink, MediaLeg } from '../../src/engine/call/media-leg.types.js';
 import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
 import type { StreamSpec } from '../../src/engine/fork/stream-fork.types.js';
 import { generateTone } from '../../src/media/analysis.js';
@@ -47,9 +47,12 @@ class NullConnection implements WsConnection {
  */
 class ConstantLeg implements MediaLeg {
   readonly #frame = generateTone(440, 8000, 20, 8000);
-  readInbound(out: Int16Array): boolean {
-    out.set(this.#frame);
-    return true;
+  #sink: InboundSink | undefined;
+  setInboundSink(sink: InboundSink): void {
+    this.#sink = sink;
+  }
+  tickInbound(): void {
+    this.#sink?.(this.#frame, true);
   }
   writeOutbound(): void {
     /* Dropped. */
@@ -75,7 +78,7 @@ interface Rig {
 }
 
 function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> {
-  const listeners: ((f: number) => void)[] = [];
+  const listeners: ((f: number, phase: number) => void)[] = [];
   const connections: NullConnection[] = [];
   const ws: WsConnector = {
     connect: () => {
@@ -87,7 +90,7 @@ function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> 
   let t = 0;
   const engine = new Engine(
     {
-      ticker: { add: (l) => (listeners.push(l), () => undefined) },
+      ticker: { phases: 1, add: (l) => (listeners.push(l), () => undefined) },
       ws,
       http: { request: () => Promise.resolve({ ok: true, status: 200, contentType: '', body: '' }) },
       clock: { monotonicMs: () => t, epochMs: () => 1_700_000_000_000 + t },
@@ -112,7 +115,7 @@ function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> 
         tick: (f) => {
           t = f * 20;
           for (const l of listeners) {
-            l(f);
+            l(f, 0);
           }
         },
       });

@@ -1,11 +1,11 @@
 /**
  * A `MediaLeg` decorator for the calling side of a test or CLI call: records every 20 ms frame the far
- * end sent (what the caller heard, with silence for gaps so the timeline holds), and plays a buffer of
+ * end sent (what the caller heard, with silence for gaps and pauses so the timeline holds), and plays a buffer of
  * caller audio out through the call (as an `OutboundSource` the CallSession mixes in). Pacing comes from
  * the shared media clock, one frame per tick.
  */
 import type { OutboundSource } from '../../engine/call/call-session.js';
-import { FRAME_SAMPLES, type MediaLeg, type MediaLegEvents } from '../../engine/call/media-leg.types.js';
+import { FRAME_SAMPLES, type InboundSink, type MediaLeg, type MediaLegEvents } from '../../engine/call/media-leg.types.js';
 
 /** Records what the far end sent; delegates everything else. */
 export class RecordingLeg implements MediaLeg {
@@ -18,13 +18,18 @@ export class RecordingLeg implements MediaLeg {
     this.#inner = inner;
   }
 
-  readInbound(out: Int16Array): boolean {
-    const got = this.#inner.readInbound(out);
-    this.#frames.push(out.slice(0, FRAME_SAMPLES));
-    if (got) {
-      this.audioFrames++;
-    }
-    return got;
+  setInboundSink(sink: InboundSink): void {
+    this.#inner.setInboundSink((frame, audio) => {
+      this.#frames.push(frame.slice(0, FRAME_SAMPLES));
+      if (audio) {
+        this.audioFrames++;
+      }
+      sink(frame, audio);
+    });
+  }
+
+  tickInbound(): void {
+    this.#inner.tickInbound();
   }
 
   writeOutbound(frame: Int16Array): void {

@@ -93,6 +93,7 @@ export class SipCall {
       payloadType: audio.codec.payloadType,
       telephoneEventPayloadType: audio.telephoneEvent?.payloadType,
       cname: `streamfork@${this.callUuid}`,
+      reorderWaitMs: this.ctx.reorderWaitMs,
       onHangupRequested: (cause) => {
         this.sendBye(cause);
       },

@@ -36,6 +36,8 @@ export class SipContext {
     readonly mediaAddress: string,
     readonly port: number,
     readonly counters: SipCounters,
+    /** Passed to every RTP leg: how long a missing inbound packet holds back the ones behind it. */
+    readonly reorderWaitMs: number,
   ) {}
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */

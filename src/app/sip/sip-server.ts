@@ -58,6 +58,8 @@ export interface SipServerRtpOptions {
   readonly portMax: number;
   /** Requested UDP receive buffer per RTP socket (dependencies.md §4: size it explicitly). */
   readonly recvBufferBytes: number;
+  /** Longest a missing inbound RTP packet holds back the ones behind it (`tuning.jitterBufferMs`). Default 40. */
+  readonly reorderWaitMs?: number;
 }
 
 /** Options of {@link SipServer}. */
@@ -122,7 +124,7 @@ export class SipServer {
     const advertised = sip.publicAddress ?? sip.host;
     const mediaAddress = sip.publicAddress ?? (isUnspecified(rtp.host) ? sip.host : rtp.host);
     const factory = new NodeRtpSocketFactory({ allocator: this.#allocator, bindAddress: rtp.host, recvBufferBytes: rtp.recvBufferBytes });
-    const ctx = new SipContext(engine, logger.child({ component: 'sip' }), this.#driver, factory, advertised, mediaAddress, bound.port, this.#counters);
+    const ctx = new SipContext(engine, logger.child({ component: 'sip' }), this.#driver, factory, advertised, mediaAddress, bound.port, this.#counters, this.#opts.rtp.reorderWaitMs ?? 40);
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,

@@ -1,8 +1,12 @@
 /**
  * A call in progress: one media leg, the streams forked from it, and the audio sources that feed the
- * caller (stream playback, XML `<Speak>`/`<Play>`). The engine ticks every call once per 20 ms frame
- * of the shared media clock: read the caller's frame, mix what the caller hears, send it, then fork
- * both to the streams.
+ * caller (stream playback, XML `<Speak>`/`<Play>`).
+ *
+ * - The caller's audio reaches the streams as soon as the leg hands it over (`#onInbound`, on RTP
+ *   arrival): no tick in between.
+ * - The engine ticks every call once per 20 ms frame of the shared media clock, in two passes:
+ *   `tickMedia` mixes what the caller hears and sends it; `tickForks` lets the leg hand over what is
+ *   due by time (concealment, silence), then forks what the caller heard to the streams.
  */
 import type { Logger } from '../../ports/logger.js';
 import { ServerError } from '../../errors/server-error.js';
@@ -50,14 +54,16 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #log: Logger;
   readonly #forks: StreamFork[] = [];
   readonly #sources = new Set<OutboundSource>();
-  readonly #inbound = new Int16Array(FRAME_SAMPLES);
   readonly #outbound = new Int16Array(FRAME_SAMPLES);
   readonly #scratch = new Int16Array(FRAME_SAMPLES);
   readonly #mix = new Int32Array(FRAME_SAMPLES);
   #status: CallStatus = 'in-progress';
   #hangup: LegHangup | undefined;
-  /** Frames in which the caller's leg had no audio (before the first packet, or unconcealed gaps). */
+  /** Frames of the caller's with no audio (before the first packet, silence, unconcealed gaps). */
   inboundGaps = 0;
+  /** Frames of the caller's handed over by the leg. */
+  inboundFrames = 0;
+  /** Media-clock ticks (frames sent to the caller). */
   frames = 0;
   /** Errors worth keeping on the call record (answer fetch failures, XML validation errors). */
   readonly errors: string[] = [];
@@ -71,6 +77,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.onListenerError = (err) => {
       this.#log.error({ err }, 'call event listener threw');
     };
+    opts.leg.setInboundSink((frame, audio) => {
+      this.#onInbound(frame, audio);
+    });
     opts.leg.on('dtmf', (digit) => {
       this.#onDtmf(digit);
     });
@@ -144,7 +153,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   /**
-   * Media phase of a tick of the shared media clock: read the caller's frame, mix what the caller hears and send it. The engine
+   * Media phase of a tick of the shared media clock: mix what the caller hears and send it. The engine
    * runs this for every call before any fork phase, so outbound RTP leaves at the same point of every
    * tick, unaffected by how much WebSocket work the other calls have.
    */
@@ -153,20 +162,31 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       return;
     }
     this.frames++;
-    if (!this.leg.readInbound(this.#inbound)) {
-      this.inboundGaps++;
-    }
     this.#renderOutbound();
     this.leg.writeOutbound(this.#outbound);
   }
 
-  /** Fork phase of a tick: both frames of this tick go to every stream. */
-  tickForks(frameIndex: number): void {
+  /** Fork phase of a tick: the caller's frames that are due by time, then what the caller heard. */
+  tickForks(): void {
     if (this.#status !== 'in-progress') {
       return;
     }
+    this.leg.tickInbound();
     for (const fork of this.#forks) {
-      fork.onFrame(this.#inbound, this.#outbound, frameIndex);
+      fork.onOutbound(this.#outbound);
+    }
+  }
+
+  #onInbound(frame: Int16Array, audio: boolean): void {
+    if (this.#status !== 'in-progress') {
+      return;
+    }
+    this.inboundFrames++;
+    if (!audio) {
+      this.inboundGaps++;
+    }
+    for (const fork of this.#forks) {
+      fork.onInbound(frame);
     }
   }
 

@@ -24,13 +24,24 @@ export interface MediaLegEvents {
   hangup: (hangup: LegHangup) => void;
 }
 
+/**
+ * Receives the caller's audio, one 20 ms frame (160 samples) at a time. `frame` is only valid during
+ * the call (the leg reuses it). `audio` is false for silence and for frames the leg could not conceal.
+ */
+export type InboundSink = (frame: Int16Array, audio: boolean) => void;
+
 export interface MediaLeg {
   /**
-   * Copies the caller's next 20 ms into `out` (160 samples). Returns false when the leg has no audio
-   * for this frame (nothing received yet, or a gap it could not conceal); `out` is then silence.
-   * Called once per tick of the shared media clock.
+   * Where the caller's audio goes. A leg hands over each frame as soon as it has it: an RTP leg on
+   * packet arrival (no jitter-buffer wait for audio that arrives in order), a virtual leg on the tick.
+   * Through gaps and silence the leg keeps frames coming at 50 per second (from `tickInbound`).
    */
-  readInbound(out: Int16Array): boolean;
+  setInboundSink(sink: InboundSink): void;
+  /**
+   * Once per tick of the shared media clock: hands over the frames that are due by time rather than by
+   * arrival (lost packets given up, silence, a virtual leg's audio) and runs DTMF timeouts.
+   */
+  tickInbound(): void;
   /** Sends 20 ms (160 samples) to the caller. Called once per tick of the shared media clock. */
   writeOutbound(frame: Int16Array): void;
   /** Plays DTMF digits to the caller (RFC 4733 on SIP legs). */

@@ -70,50 +70,78 @@ function setup(opts: { eventPt?: number } = {}) {
   const common = { clock, random, codec: 'PCMU' as const, telephoneEventPayloadType: opts.eventPt, cname: 'test' };
   const a = new RtpMediaLeg({ ...common, socket: sa, onHangupRequested: (c) => hangups.push(c) });
   const b = new RtpMediaLeg({ ...common, socket: sb });
-  const tick = (frameA: Int16Array, outB: Int16Array): boolean => {
+  /** What b handed over: the frame, whether it carried audio, and the tick it came in. */
+  const heard: { frame: Int16Array; audio: boolean; tick: number }[] = [];
+  let ticks = 0;
+  b.setInboundSink((frame, audio) => heard.push({ frame: frame.slice(), audio, tick: ticks }));
+  a.setInboundSink(() => undefined);
+  /** One media tick: a sends `frameA` (b receives it at once: the fake socket is synchronous). */
+  const tick = (frameA: Int16Array): void => {
     a.writeOutbound(frameA);
     b.writeOutbound(new Int16Array(FRAME_SAMPLES));
-    const got = b.readInbound(outB);
-    a.readInbound(new Int16Array(FRAME_SAMPLES));
+    b.tickInbound();
+    a.tickInbound();
     now += 20;
-    return got;
+    ticks++;
   };
-  return { a, b, sa, sb, tick, hangups };
+  return { a, b, sa, sb, tick, hangups, heard };
 }
 
 const tone = (k: number) => Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * FRAME_SAMPLES + i)) / 8000)));
 
-test('G.711 audio crosses two legs through the jitter buffer, 40 ms later', () => {
-  const { tick } = setup();
-  const out = new Int16Array(FRAME_SAMPLES);
-  const got: boolean[] = [];
+test('G.711 audio crosses two legs with no added delay: each frame is handed over as its packet arrives', () => {
+  const { tick, heard } = setup();
   let maxErr = 0;
   for (let k = 0; k < 20; k++) {
-    got.push(tick(tone(k), out));
-    if (k >= 2) {
-      const sent = tone(k - 2);
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
-        maxErr = Math.max(maxErr, Math.abs((out[i] ?? 0) - (sent[i] ?? 0)));
-      }
-    }
+    tick(tone(k));
   }
-  assert.deepEqual(got.slice(0, 3), [false, false, true]);
+  assert.equal(heard.length, 20);
+  heard.forEach((h, k) => {
+    assert.equal(h.tick, k, `frame ${k} was handed over in tick ${h.tick}`);
+    assert.equal(h.audio, true);
+    const sent = tone(k);
+    for (let i = 0; i < FRAME_SAMPLES; i++) {
+      maxErr = Math.max(maxErr, Math.abs((h.frame[i] ?? 0) - (sent[i] ?? 0)));
+    }
+  });
   assert.ok(maxErr < 260, `μ-law round trip error ${maxErr}`); // half a step of the top segment at 8000
 });
 
-test('a lost packet is concealed by the previous frame at -6 dB, then play-out resumes', () => {
-  const { tick, sa } = setup();
+test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms wait is over', () => {
+  const { tick, sa, heard } = setup();
   let n = 0;
   sa.drop = (p) => p.payloadType === 0 && n++ === 5;
-  const out = new Int16Array(FRAME_SAMPLES);
-  const frames: Int16Array[] = [];
   for (let k = 0; k < 10; k++) {
-    assert.equal(tick(tone(k), out), k >= 2);
-    frames.push(out.slice());
+    tick(tone(k));
   }
-  const prev = frames[6] ?? new Int16Array();
-  const concealed = frames[7] ?? new Int16Array();
-  assert.deepEqual(concealed, prev.map((v) => v >> 1));
+  assert.equal(heard.length, 10);
+  assert.ok(heard.every((h) => h.audio));
+  const prev = heard[4]?.frame ?? new Int16Array();
+  assert.deepEqual(heard[5]?.frame, prev.map((v) => v >> 1));
+  // Frame 6 arrived in tick 6 and waited for 5; both went out two ticks (40 ms) later, then 7 and 8.
+  assert.deepEqual(
+    heard.slice(5, 9).map((h) => h.tick),
+    [8, 8, 8, 8],
+  );
+});
+
+test('when the far end goes quiet, silence frames keep coming at one per tick', () => {
+  const { tick, heard, sa } = setup();
+  let k = 0;
+  sa.drop = (p) => p.payloadType === 0 && k >= 5;
+  for (; k < 15; k++) {
+    tick(tone(k));
+  }
+  // 5 audio frames (ticks 0-4); from 60 ms after the last one (tick 7) one frame per tick: the -6 dB
+  // repeat, then silence.
+  assert.deepEqual(
+    heard.map((h) => h.audio),
+    [true, true, true, true, true, true, false, false, false, false, false, false, false],
+  );
+  assert.deepEqual(
+    heard.slice(5).map((h) => h.tick),
+    [7, 8, 9, 10, 11, 12, 13, 14],
+  );
 });
 
 test('RFC 4733: digits sent by one leg are reported once each by the other', () => {
@@ -121,9 +149,8 @@ test('RFC 4733: digits sent by one leg are reported once each by the other', () 
   const digits: string[] = [];
   b.on('dtmf', (d) => digits.push(d));
   a.sendDtmf('12#');
-  const out = new Int16Array(FRAME_SAMPLES);
   for (let k = 0; k < 40; k++) {
-    tick(tone(k), out);
+    tick(tone(k));
   }
   assert.deepEqual(digits, ['1', '2', '#']);
   assert.equal(b.stats.unknownPayloadType, 0);
@@ -131,9 +158,8 @@ test('RFC 4733: digits sent by one leg are reported once each by the other', () 
 
 test('RFC 3550 §6: SR + SDES every 250 ticks; hangup sends BYE once and closes the socket', () => {
   const { a, b, sa, tick, hangups } = setup();
-  const out = new Int16Array(FRAME_SAMPLES);
   for (let k = 0; k < 250; k++) {
-    tick(tone(k), out);
+    tick(tone(k));
   }
   const report = sa.rtcpSent[0] ?? [];
   assert.deepEqual(

@@ -1,27 +1,32 @@
 /**
- * A `MediaLeg` over RTP: G.711 (PCMU/PCMA, RFC 3551) audio through a jitter buffer, RFC 4733 DTMF both
- * ways, and basic RTCP (SR/RR + SDES every ~5 s, BYE on hangup; RFC 3550 §6). Everything runs on the
- * shared media clock: the engine calls `readInbound` and `writeOutbound` once per 20 ms tick; the leg
- * owns no timer. Signalling is not its business: the SIP layer passes `onHangupRequested` (send BYE) and
- * calls `remoteHangup` when the far end hangs up.
+ * A `MediaLeg` over RTP: G.711 (PCMU/PCMA, RFC 3551) audio, RFC 4733 DTMF both ways, and basic RTCP
+ * (SR/RR + SDES every ~5 s, BYE on hangup; RFC 3550 §6). The leg owns no timer.
  *
- * Concealment (the jitter buffer reports which ticks have no frame): the first missing frame repeats
- * the last decoded frame at half amplitude (-6 dB); further missing frames are silence and make
- * `readInbound` return false.
+ * Inbound audio goes through a `ReorderBuffer`: a packet that arrives in order is decoded and handed to
+ * the sink at once, in the socket's receive callback, so a stream fork adds no buffering delay; only a
+ * gap waits (at most `reorderWaitMs`). `tickInbound`, once per tick of the shared media clock, hands
+ * over what is due by time: lost frames given up and silence while nothing arrives. Outbound audio is
+ * paced by the clock: the engine calls `writeOutbound` once per tick. Signalling is not the leg's
+ * business: the SIP layer passes `onHangupRequested` (send BYE) and calls `remoteHangup` when the far
+ * end hangs up.
+ *
+ * Concealment: the first frame without audio after audio (a lost packet, or the start of silence)
+ * repeats the last decoded frame at half amplitude (-6 dB); the ones after it are silence, handed over
+ * with `audio` false.
  */
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Random } from '../../ports/random.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import { DtmfReceiver, DtmfSender, type DtmfSenderOptions } from '../../protocol/dtmf/rfc4733.js';
-import { JitterBuffer, type JitterBufferCounters, type JitterBufferOptions } from '../../protocol/rtp/jitter-buffer.js';
+import { type ReleasedFrame, ReorderBuffer, type ReorderBufferCounters } from '../../protocol/rtp/reorder-buffer.js';
 import { type RtpPacket, writeRtpPacket } from '../../protocol/rtp/packet.js';
 import { RtpReceiveStats } from '../../protocol/rtp/receive-stats.js';
 import { buildRtcpReport } from '../../protocol/rtp/rtcp-report.js';
 import type { RtcpPacket } from '../../protocol/rtp/rtcp.js';
 import { RtpSender } from '../../protocol/rtp/rtp-sender.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { FRAME_SAMPLES, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+import { FRAME_SAMPLES, type InboundSink, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
 
 export interface RtpMediaLegOptions {
   readonly socket: RtpSocket;
@@ -37,7 +42,8 @@ export interface RtpMediaLegOptions {
   readonly telephoneEventPayloadType?: number | undefined;
   /** RTCP CNAME (RFC 3550 §6.5.1), e.g. `streamfork@<call-uuid>`. */
   readonly cname: string;
-  readonly jitterBuffer?: JitterBufferOptions;
+  /** Longest a missing inbound packet holds back the ones behind it. Default 40 ms. */
+  readonly reorderWaitMs?: number;
   readonly dtmf?: DtmfSenderOptions;
   /** Ticks between RTCP reports. Default 250 (5 s). */
   readonly rtcpIntervalTicks?: number;
@@ -47,7 +53,7 @@ export interface RtpMediaLegOptions {
 
 /** Counters of the leg, for logs and metrics. */
 export interface RtpMediaLegStats {
-  readonly jitter: Readonly<JitterBufferCounters>;
+  readonly inbound: Readonly<ReorderBufferCounters>;
   /** Packets with a payload type that is neither audio nor telephone-event. */
   readonly unknownPayloadType: number;
   readonly packetsSent: number;
@@ -62,7 +68,9 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   readonly #eventPt: number | undefined;
   readonly #decode: (bytes: Uint8Array, out: Int16Array) => void;
   readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
-  readonly #jitter: JitterBuffer;
+  readonly #reorder: ReorderBuffer;
+  readonly #pcm = new Int16Array(FRAME_SAMPLES);
+  #sink: InboundSink | undefined;
   readonly #sender: RtpSender;
   readonly #dtmfOut: DtmfSender;
   readonly #dtmfIn = new DtmfReceiver();
@@ -88,7 +96,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#eventPt = opts.telephoneEventPayloadType;
     this.#decode = opts.codec === 'PCMU' ? mulawDecode : alawDecode;
     this.#encode = opts.codec === 'PCMU' ? mulawEncode : alawEncode;
-    this.#jitter = new JitterBuffer(opts.jitterBuffer);
+    this.#reorder = new ReorderBuffer({ maxWaitMs: opts.reorderWaitMs ?? 40 });
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
@@ -107,7 +115,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
 
   get stats(): RtpMediaLegStats {
     return {
-      jitter: this.#jitter.counters,
+      inbound: this.#reorder.counters,
       unknownPayloadType: this.#unknownPt,
       packetsSent: this.#sender.packetsSent,
       cumulativeLost: this.#stats?.cumulativeLost ?? 0,
@@ -127,7 +135,8 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
     this.#stats?.onPacket(p.sequenceNumber, p.timestamp, now);
     if (p.payloadType === this.#audioPt) {
-      this.#jitter.push(p, now);
+      this.#reorder.push(p, now);
+      this.#drain(now);
     } else if (p.payloadType === this.#eventPt) {
       for (const d of this.#dtmfIn.handle({ type: 'packet', timestamp: p.timestamp, payload: p.payload }, now)) {
         this.emit('dtmf', d.digit);
@@ -146,16 +155,39 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
   }
 
-  readInbound(out: Int16Array): boolean {
+  setInboundSink(sink: InboundSink): void {
+    this.#sink = sink;
+  }
+
+  tickInbound(): void {
+    if (this.#ended) {
+      return;
+    }
     const now = this.#opts.clock.monotonicMs();
     for (const d of this.#dtmfIn.handle({ type: 'tick' }, now)) {
       this.emit('dtmf', d.digit);
     }
-    const frame = this.#ended ? null : this.#jitter.pop(now).payload;
+    this.#drain(now);
+  }
+
+  /** Hands every frame the reorder buffer releases now to the sink. */
+  #drain(now: number): void {
+    for (let r = this.#reorder.next(now); r !== undefined; r = this.#reorder.next(now)) {
+      const audio = this.#render(r);
+      this.#sink?.(this.#pcm, audio);
+    }
+  }
+
+  /** Decodes or conceals one released frame into `#pcm`; false when it carries no audio. */
+  #render(r: ReleasedFrame): boolean {
+    const out = this.#pcm;
+    const frame = r.payload;
     if (frame !== null) {
-      out.fill(0);
+      if (frame.length < FRAME_SAMPLES) {
+        out.fill(0);
+      }
       this.#decode(frame.length > FRAME_SAMPLES ? frame.subarray(0, FRAME_SAMPLES) : frame, out);
-      this.#lastPcm.set(out.subarray(0, FRAME_SAMPLES));
+      this.#lastPcm.set(out);
       this.#haveLastPcm = true;
       this.#concealRun = 0;
       return true;

@@ -3,7 +3,7 @@
  * generator) and what streamfork sends to the caller is recorded. The engine cannot tell it from a
  * SIP leg. Used by `streamfork call` and the component tests.
  */
-import { FRAME_SAMPLES, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+import { FRAME_SAMPLES, type InboundSink, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
 
 export interface VirtualLegOptions {
   /** 8 kHz mono caller audio. After it runs out the caller is silent (or it loops). */
@@ -18,6 +18,8 @@ export class VirtualLeg implements MediaLeg {
   #recorded = new Int16Array(FRAME_SAMPLES * 50 * 60);
   #recordedLength = 0;
   #hungUp: string | undefined;
+  #sink: InboundSink | undefined;
+  readonly #frame = new Int16Array(FRAME_SAMPLES);
   readonly #dtmfListeners = new Set<MediaLegEvents['dtmf']>();
   readonly #hangupListeners = new Set<MediaLegEvents['hangup']>();
   /** Digits streamfork played to the caller (`sendDTMF`, `<DTMF>`). */
@@ -41,7 +43,13 @@ export class VirtualLeg implements MediaLeg {
     return !this.#loop && this.#readPos >= this.#audio.length;
   }
 
-  readInbound(out: Int16Array): boolean {
+  setInboundSink(sink: InboundSink): void {
+    this.#sink = sink;
+  }
+
+  /** Hands over the caller's next 20 ms: the virtual caller speaks in step with the media clock. */
+  tickInbound(): void {
+    const out = this.#frame;
     let peak = 0;
     for (let i = 0; i < FRAME_SAMPLES; i++) {
       if (this.#readPos >= this.#audio.length && this.#loop && this.#audio.length > 0) {
@@ -53,7 +61,7 @@ export class VirtualLeg implements MediaLeg {
       peak = Math.max(peak, Math.abs(v));
     }
     this.lastInboundPeak = peak;
-    return true;
+    this.#sink?.(out, true);
   }
 
   writeOutbound(frame: Int16Array): void {

@@ -1,8 +1,9 @@
 /**
  * One `<Stream>`: forks a call's audio to the app's WebSocket and plays back what the app sends
- * (plivo-stream.md §1–§7, Decisions D2–D15). Driven by the call on every tick of the shared media
- * clock: `onFrame` sends `media`, `renderPlayback` feeds the caller. No timer per frame or per stream,
- * except the stream timeout and connect back-off.
+ * (plivo-stream.md §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
+ * clock, `onOutbound` sends the outbound track's `media` and `renderPlayback` feeds the caller; the
+ * inbound track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
+ * No timer per frame or per stream, except the stream timeout and connect back-off.
  */
 import { extraHeadersWire } from '../../protocol/stream-ws/extra-headers.js';
 import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
@@ -80,8 +81,12 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
   #timeout: TimerHandle | undefined;
+  readonly #sendsInbound: boolean;
+  readonly #sendsOutbound: boolean;
   #startEpochMs = 0;
-  #startFrame = -1;
+  #inboundFrames = 0;
+  #outboundFrames = 0;
+  #mediaSent = false;
   #stopRequested: string | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
 
@@ -98,6 +103,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     };
     this.format = mediaFormatOf(spec.contentType);
     this.#tracks = spec.audioTrack === 'both' ? ['inbound', 'outbound'] : [spec.audioTrack];
+    this.#sendsInbound = this.#tracks.includes('inbound');
+    this.#sendsOutbound = this.#tracks.includes('outbound');
     this.#writer = new StreamMessageWriter({
       callId: host.callUuid,
       streamId,
@@ -137,28 +144,32 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     void this.#connect();
   }
 
-  /**
-   * Called once per media tick with the caller's audio (inbound) and what was sent to the caller
-   * (outbound); sends one `media` message per forked track.
-   */
-  onFrame(inbound: Int16Array, outbound: Int16Array, frameIndex: number): void {
+  /** The caller's audio, a 20 ms frame as soon as the leg has it: one `media` message on the inbound track. */
+  onInbound(pcm: Int16Array): void {
+    if (this.#sendsInbound) {
+      this.#sendMedia('inbound', pcm);
+    }
+  }
+
+  /** What the caller heard in this tick of the media clock: one `media` message on the outbound track. */
+  onOutbound(pcm: Int16Array): void {
+    if (this.#sendsOutbound) {
+      this.#sendMedia('outbound', pcm);
+    }
+  }
+
+  /** D5: the timestamp is the stream's start plus the media time of the frame on its track. */
+  #sendMedia(track: Track, pcm: Int16Array): void {
     const ws = this.#ws;
     if (ws === undefined || this.#status !== 'in-progress') {
       return;
     }
-    if (this.#startFrame < 0) {
-      this.#startFrame = frameIndex;
-    }
-    const timestampMs = this.#startEpochMs + (frameIndex - this.#startFrame) * FRAME_MS;
-    let bytes = 0;
-    for (const track of this.#tracks) {
-      const pcm = track === 'inbound' ? inbound : outbound;
-      const text = this.#writer.media(track, timestampMs, this.#encoders[track].encode(pcm));
-      ws.send(text);
-      bytes += text.length;
-      this.stats.mediaMessagesSent++;
-    }
-    this.#checkBackpressure(ws, bytes);
+    const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
+    const text = this.#writer.media(track, this.#startEpochMs + frame * FRAME_MS, this.#encoders[track].encode(pcm));
+    ws.send(text);
+    this.#mediaSent = true;
+    this.stats.mediaMessagesSent++;
+    this.#checkBackpressure(ws, text.length * this.#tracks.length);
   }
 
   /**
@@ -186,7 +197,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   /** Forwards a DTMF digit received from the caller. */
   onDtmf(digit: string): void {
-    if (this.#status !== 'in-progress' || this.#startFrame < 0) {
+    if (this.#status !== 'in-progress' || !this.#mediaSent) {
       return;
     }
     const timestampMs = this.#deps.clock.epochMs();

@@ -1,0 +1,173 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { nullLogger } from '../ports/logger.js';
+import type { WsConnection } from '../ports/ws-client.js';
+import type { InboundSink, MediaLeg } from './call/media-leg.types.js';
+import { FRAME_SAMPLES } from './call/media-leg.types.js';
+import { Engine } from './engine.js';
+import { defaultStreamSettings } from './fork/stream-defaults.js';
+import type { StreamSpec } from './fork/stream-fork.types.js';
+
+/** A leg the test drives: `arrive` hands a frame over as an RTP leg does on packet arrival. */
+class ScriptedLeg implements MediaLeg {
+  written = 0;
+  tickedInbound = 0;
+  #sink: InboundSink | undefined;
+  readonly writtenInPhase: number[] = [];
+  constructor(private readonly phaseNow: () => number) {}
+  arrive(value: number): void {
+    this.#sink?.(new Int16Array(FRAME_SAMPLES).fill(value), true);
+  }
+  setInboundSink(sink: InboundSink): void {
+    this.#sink = sink;
+  }
+  tickInbound(): void {
+    this.tickedInbound++;
+  }
+  writeOutbound(): void {
+    this.written++;
+    this.writtenInPhase.push(this.phaseNow());
+  }
+  sendDtmf(): void {
+    /* none */
+  }
+  hangup(): void {
+    /* none */
+  }
+  on(): void {
+    /* none */
+  }
+  off(): void {
+    /* none */
+  }
+}
+
+class RecordingConnection implements WsConnection {
+  readonly sent: string[] = [];
+  readonly bufferedAmount = 0;
+  send(text: string): void {
+    this.sent.push(text);
+  }
+  close(): void {
+    /* open for the test */
+  }
+  terminate(): void {
+    /* open for the test */
+  }
+  onMessage(): void {
+    /* the app says nothing */
+  }
+  onClose(): void {
+    /* never closes */
+  }
+}
+
+function rig(phases: number) {
+  let listener: ((frameIndex: number, phase: number) => void) | undefined;
+  let phaseNow = -1;
+  const connections: RecordingConnection[] = [];
+  let now = 0;
+  const engine = new Engine(
+    {
+      ticker: {
+        phases,
+        add: (l) => {
+          listener = l;
+          return () => (listener = undefined);
+        },
+      },
+      ws: {
+        connect: () => {
+          const c = new RecordingConnection();
+          connections.push(c);
+          return Promise.resolve(c);
+        },
+      },
+      http: { request: () => Promise.resolve({ ok: true, status: 200, contentType: '', body: '' }) },
+      clock: { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now },
+      timers: { after: () => ({ cancel: () => undefined }) },
+      random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
+      logger: nullLogger,
+    },
+    { stream: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token') },
+  );
+  const frame = (f: number): void => {
+    now = f * 20;
+    for (let p = 0; p < phases; p++) {
+      phaseNow = p;
+      listener?.(f, p);
+    }
+  };
+  return { engine, frame, connections, leg: () => new ScriptedLeg(() => phaseNow) };
+}
+
+const spec = (audioTrack: StreamSpec['audioTrack']): StreamSpec => ({
+  serviceUrl: 'ws://127.0.0.1:1/app',
+  bidirectional: false,
+  audioTrack,
+  streamTimeoutSec: 86400,
+  statusCallbackMethod: 'POST',
+  contentType: 'audio/x-mulaw;rate=8000',
+  keepCallAlive: false,
+});
+
+test('phases: calls are spread evenly over the phases, and each is ticked once per frame, always in its phase', () => {
+  const { engine, frame, leg } = rig(4);
+  const legs = Array.from({ length: 10 }, () => leg());
+  for (const l of legs) {
+    engine.addCall(l);
+  }
+  for (let f = 0; f < 5; f++) {
+    frame(f);
+  }
+  const phaseOf = legs.map((l) => {
+    assert.equal(l.written, 5);
+    assert.equal(l.tickedInbound, 5);
+    assert.equal(new Set(l.writtenInPhase).size, 1, 'a call changed phase');
+    return l.writtenInPhase[0] ?? -1;
+  });
+  const perPhase = [0, 1, 2, 3].map((p) => phaseOf.filter((x) => x === p).length).sort();
+  assert.deepEqual(perPhase, [2, 2, 3, 3]);
+});
+
+test('phases: a call that ends leaves its phase, and the next call takes the place', () => {
+  const { engine, frame, leg } = rig(2);
+  const a = engine.addCall(leg());
+  const bLeg = leg();
+  engine.addCall(bLeg);
+  a.hangup('NORMAL_CLEARING');
+  const cLeg = leg();
+  engine.addCall(cLeg);
+  frame(0);
+  assert.notEqual(bLeg.writtenInPhase[0], cLeg.writtenInPhase[0]);
+});
+
+test("inbound audio goes to the stream when the leg hands it over, without waiting for a tick", async () => {
+  const { engine, frame, connections, leg } = rig(4);
+  const l = leg();
+  const call = engine.addCall(l);
+  call.startStream(spec('both'));
+  await new Promise((r) => setImmediate(r));
+  const ws = connections[0];
+  assert.ok(ws !== undefined);
+  assert.equal(ws.sent.length, 1); // start
+  l.arrive(1000);
+  assert.equal(ws.sent.length, 2, 'the inbound frame was not sent at once');
+  const media = JSON.parse(ws.sent[1] ?? '{}') as { media: { track: string; chunk: number; timestamp: string } };
+  assert.equal(media.media.track, 'inbound');
+  assert.equal(media.media.chunk, 1);
+  l.arrive(1000);
+  frame(0); // the outbound track goes out on the tick
+  const tracks = ws.sent.slice(1).map((t) => (JSON.parse(t) as { media: { track: string; timestamp: string } }).media);
+  assert.deepEqual(
+    tracks.map((m) => m.track),
+    ['inbound', 'inbound', 'outbound'],
+  );
+  // D5: per track, timestamps advance by 20 ms per frame from the stream's start.
+  const t0 = Number(tracks[0]?.timestamp);
+  assert.deepEqual(
+    tracks.map((m) => Number(m.timestamp) - t0),
+    [0, 20, 0],
+  );
+});
