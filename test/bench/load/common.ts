@@ -72,6 +72,11 @@ function linearToMulaw(sample: number): number {
   return ~(sign | (exponent << 4) | mantissa) & 0xff;
 }
 
+/** Added-latency thresholds (ms) whose exceedances are counted per step, in both directions. */
+export const OVER_MS = [2, 20, 60] as const;
+/** Frames over each threshold of OVER_MS, keyed by the threshold in ms ("2", "20", "60"). */
+export type OverCounts = Record<string, number>;
+
 /** Percentile summary of a sample set (values in ms). */
 export interface Dist {
   readonly n: number;

@@ -3,13 +3,14 @@
  * `<Stream>` traffic, counts `media` per stream, checks `sequenceNumber` gaps and, from the generator's
  * stamp in each payload, measures RTP-in → WebSocket-out latency. For bidirectional streams it plays each
  * received frame straight back (so at real time) as `playAudio` whose payload carries its own send-time
- * stamp, plus a `checkpoint` after every second (50 frames) of played audio.
+ * stamp, plus a `checkpoint` after every second (50 frames) of played audio. `collect` reports the window's
+ * counts, the latency percentiles and how many frames exceeded 2 / 20 / 60 ms; `open` just the open streams.
  */
 import type { AddressInfo } from 'node:net';
 
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
-import { MAGIC_APP, MAGIC_GEN, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
+import { MAGIC_APP, MAGIC_GEN, OVER_MS, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
 
 interface StreamState {
   streamId: string;
@@ -152,6 +153,9 @@ process.on('message', (m: Command) => {
       resetWindowStats();
       reply({ ev: 'window' });
       break;
+    case 'open':
+      reply({ ev: 'open', open });
+      break;
     case 'collect':
       reply({
         ev: 'stats',
@@ -165,6 +169,7 @@ process.on('message', (m: Command) => {
         checkpoints,
         playedStream,
         latency: latency.dist(),
+        overMs: Object.fromEntries(OVER_MS.map((ms) => [String(ms), latency.count(ms)])),
         starts,
         errors,
         cpu: process.cpuUsage(),

@@ -2,7 +2,8 @@
  * Load generator (its own process, driven over IPC by run-load.ts): a small SIP UAC on dgram that places
  * calls with a PCMU SDP (INVITE / ACK / BYE), and one RTP socket per call that sends paced 20 ms μ-law
  * frames of a 400 Hz tone, each stamped with its send time (common.ts), and receives what the server sends
- * back: outbound RTP interval error, and `playAudio` → RTP latency from the consumer's stamps.
+ * back: outbound RTP interval error, and `playAudio` → RTP latency from the consumer's stamps (late above the
+ * window's `lateMs`, and counts over 2 / 20 / 60 ms).
  * In "raw" mode it sends the same RTP to given ports without SIP (for the null forwarder).
  *
  * Pacing: one timer ticks every 5 ms and serves a quarter of the calls per tick (call i in phase i % 4),
@@ -10,7 +11,7 @@
  */
 import dgram from 'node:dgram';
 
-import { MAGIC_APP, MAGIC_GEN, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
+import { MAGIC_APP, MAGIC_GEN, OVER_MS, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
 
 interface Call {
   readonly id: number;
@@ -47,7 +48,7 @@ let txInWindow = 0;
 let rxStamped = 0;
 let rxFrames = 0;
 let playLate = 0;
-const LATE_MS = 100;
+let lateMs = 100;
 let playLatency = new Samples();
 let intervalErr = new Samples();
 
@@ -99,7 +100,7 @@ function onRtp(call: Call, msg: Buffer): void {
     rxStamped++;
     const ms = (t - stamp) / 1000;
     playLatency.push(ms);
-    if (ms > LATE_MS) {
+    if (ms > lateMs) {
       playLate++;
     }
   }
@@ -340,6 +341,7 @@ process.on('message', (m: Command) => {
       }
       case 'window':
         window = { fromUs: Number(m['fromUs']), toUs: Number(m['toUs']) };
+        lateMs = Number(m['lateMs'] ?? 100);
         resetStats();
         reply({ ev: 'window' });
         break;
@@ -351,6 +353,7 @@ process.on('message', (m: Command) => {
           rxFrames,
           playLate,
           playLatency: playLatency.dist(),
+          playOverMs: Object.fromEntries(OVER_MS.map((ms) => [String(ms), playLatency.count(ms)])),
           intervalErr: intervalErr.dist(),
           cpu: process.cpuUsage(),
         });
