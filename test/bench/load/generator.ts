@@ -278,19 +278,50 @@ async function place(n: number, cps: number, firstId: number): Promise<unknown> 
   };
 }
 
-async function hangup(): Promise<void> {
+/** BYE outcomes of the last hang-up: like a real UAC, a BYE is retransmitted (RFC 3261 Timer E) until answered. */
+interface ByeStats {
+  sent: number;
+  retransmits: number;
+  /** Answered only after at least one retransmission (the first copy was lost). */
+  answeredAfterRetransmit: number;
+  unanswered: number;
+}
+
+async function hangup(): Promise<ByeStats> {
   const byes: Promise<void>[] = [];
+  const stats: ByeStats = { sent: 0, retransmits: 0, answeredAfterRetransmit: 0, unanswered: 0 };
   for (const c of calls) {
     c.sending = false;
     if (c.toTag !== '' && c.okUs > 0) {
+      stats.sent++;
       byes.push(
         new Promise<void>((resolve) => {
-          const t = setTimeout(resolve, 3000);
+          const bye = inDialog(c, 'BYE', 2, 'bye');
+          let copies = 1;
+          let interval = 500;
+          let retry: NodeJS.Timeout | undefined;
+          const again = (): void => {
+            copies++;
+            stats.retransmits++;
+            sipSend(bye);
+            interval = Math.min(interval * 2, 4000);
+            retry = setTimeout(again, interval);
+          };
+          const giveUp = setTimeout(() => {
+            clearTimeout(retry);
+            stats.unanswered++;
+            resolve();
+          }, 32_000); // Timer F
           c.byeDone = () => {
-            clearTimeout(t);
+            clearTimeout(giveUp);
+            clearTimeout(retry);
+            if (copies > 1) {
+              stats.answeredAfterRetransmit++;
+            }
             resolve();
           };
-          sipSend(inDialog(c, 'BYE', 2, 'bye'));
+          sipSend(bye);
+          retry = setTimeout(again, interval);
         }),
       );
     }
@@ -306,6 +337,7 @@ async function hangup(): Promise<void> {
     clearTimeout(timer);
     timer = undefined;
   }
+  return stats;
 }
 
 interface Command {
@@ -359,8 +391,7 @@ process.on('message', (m: Command) => {
         });
         break;
       case 'hangup':
-        await hangup();
-        reply({ ev: 'down' });
+        reply({ ev: 'down', byes: await hangup() });
         break;
       case 'exit':
         process.exit(0);

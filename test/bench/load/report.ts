@@ -51,7 +51,11 @@ export interface StepResult {
   mode: 'inbound' | 'bidir';
   n: number;
   answered: number;
+  /** The generator's BYEs after the step: sent, retransmits, answeredAfterRetransmit, unanswered. */
+  byes?: Record<string, number>;
   cpuCores: number;
+  /** cpuCores split into user and kernel time, and the main thread's share. */
+  cpuSplit?: { user: number; sys: number; mainThread: number };
   cpuPctPerStream: number;
   /** VmRSS at the end of the window (no forced GC). */
   rssKb: number;
@@ -113,6 +117,8 @@ export function cleanOf(r: StepResult): boolean {
 export interface CapacityPoint {
   n: number;
   cpuCores: number;
+  /** cpuCores split into user and kernel time, and the main thread's share. */
+  cpuSplit?: { user: number; sys: number; mainThread: number };
   streamsPerCore: number | null;
 }
 
@@ -180,7 +186,9 @@ export function summary(r: StepResult): string {
       ? ` rss/stream(gc)=${r.rssKbPerStream ?? '-'} kB heap/stream=${r.heapUsedKbPerStream ?? '-'} kB`
       : ` rss/stream=${r.rssKbPerStream ?? '-'} kB`;
   return (
-    `${r.system.padEnd(10)} ${r.mode.padEnd(7)} N=${String(r.n).padStart(5)} up=${r.answered} cpu=${r.cpuCores.toFixed(3)} cores${rss}` +
+    `${r.system.padEnd(10)} ${r.mode.padEnd(7)} N=${String(r.n).padStart(5)} up=${r.answered} cpu=${r.cpuCores.toFixed(3)} cores` +
+    (r.cpuSplit === undefined ? '' : ` (usr ${r.cpuSplit.user} sys ${r.cpuSplit.sys} main ${r.cpuSplit.mainThread})`) +
+    `${rss}` +
     ` | rtp→ws lost=${r.rtpToWs.lost}/${r.rtpToWs.sent} late=${r.rtpToWs.late} >2/20/60ms=${over(r.rtpToWs.overMs)} ` +
     `p50/p99/p99.9=${r.rtpToWs.latencyMs.p50}/${r.rtpToWs.latencyMs.p99}/${r.rtpToWs.latencyMs.p999} ms` +
     (w === null

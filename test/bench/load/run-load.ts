@@ -146,14 +146,34 @@ function forkChild(file: string, cpu: string | null): Ipc {
   };
 }
 
-function procSample(pid: number): { cpuS: number; rssKb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+/** utime and stime of a /proc stat file, in seconds. */
+function statTimes(path: string): { user: number; sys: number } {
+  const stat = readFileSync(path, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // fields[0] is field 3 (state); utime is field 14, stime field 15.
-  const cpuS = (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
+  return { user: Number(fields[11]) / CLK_TCK, sys: Number(fields[12]) / CLK_TCK };
+}
+
+interface ProcSample {
+  cpuS: number;
+  userS: number;
+  sysS: number;
+  /** CPU of the main (event-loop) thread alone; the rest is V8's GC/compiler threads and libuv's pool. */
+  mainThreadS: number;
+  rssKb: number;
+}
+
+function procSample(pid: number): ProcSample {
+  const all = statTimes(`/proc/${pid}/stat`);
+  let main = { user: NaN, sys: NaN };
+  try {
+    main = statTimes(`/proc/${pid}/task/${pid}/stat`);
+  } catch {
+    // The process may have gone; the split is then unknown.
+  }
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return { cpuS, rssKb };
+  return { cpuS: all.user + all.sys, userS: all.user, sysS: all.sys, mainThreadS: main.user + main.sys, rssKb };
 }
 
 // --- answer URL -----------------------------------------------------------------------------------------
@@ -181,6 +201,8 @@ let contaminatedNext = false;
 
 interface Measured {
   cpuCores: number;
+  /** The same CPU split: user, kernel (system calls, and the loopback delivery done on its behalf), main thread. */
+  cpuSplit: { user: number; sys: number; mainThread: number };
   rss: number;
   g: GenStats;
   c: ConsumerStats;
@@ -219,6 +241,11 @@ async function measure(pid: number, gen: Ipc, app: Ipc, inspector: Inspector | n
   const gc = inspector === null ? null : await inspector.gcSample(pid);
   return {
     cpuCores: (b.cpuS - a.cpuS) / secs,
+    cpuSplit: {
+      user: round((b.userS - a.userS) / secs),
+      sys: round((b.sysS - a.sysS) / secs),
+      mainThread: round((b.mainThreadS - a.mainThreadS) / secs),
+    },
     rss: b.rssKb,
     g,
     c,
@@ -253,6 +280,7 @@ function result(
     n,
     answered,
     cpuCores: round(m.cpuCores),
+    cpuSplit: m.cpuSplit,
     cpuPctPerStream: round((100 * m.cpuCores) / n, 4),
     rssKb: m.rss,
     rssKbPerStream,
@@ -440,7 +468,11 @@ async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 
   if (m.c.errors.length > 0) {
     log(`consumer errors: ${m.c.errors.join('; ')}`);
   }
-  await gen.ask({ cmd: 'hangup' }, 'down');
+  const down = await gen.ask<{ byes: Record<string, number> }>({ cmd: 'hangup' }, 'down');
+  r.byes = down.byes;
+  if ((down.byes['retransmits'] ?? 0) > 0 || (down.byes['unanswered'] ?? 0) > 0) {
+    log(`${mode} N=${n}: BYEs ${JSON.stringify(down.byes)}`);
+  }
   await waitClosed(app, `${mode} N=${n}: streamfork streams closed`, r);
   log(summary(r) + ` | closed in ${r.closeWaitS ?? '>' + String(CLOSE_WAIT_MS / 1000)} s`);
   return r;
