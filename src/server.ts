@@ -131,7 +131,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     engine,
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
-    rtp: { ...config.rtp, reorderWaitMs: config.tuning.jitterBufferMs },
+    rtp: { ...config.rtp, reorderWaitMs: config.tuning.jitterBufferMs, mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000 },
     onInboundCall: (call, info) => {
       if (answer === undefined) {
         call.errors.push('no answer URL configured');

@@ -305,6 +305,11 @@ const Tuning = Type.Object(
         'How long a missing inbound RTP packet may hold back the ones behind it before it is concealed; packets that arrive in order are forwarded at once.',
       unit: 'ms',
     }),
+    mediaTimeoutSec: int(60, 0, 86400, {
+      description:
+        'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) when no RTP has arrived from the far end for this long, unless it holds the call; so a call whose BYE was lost does not stream forever. 0 turns it off.',
+      unit: 's',
+    }),
     clockPhases: int(4, 1, 8, {
       description:
         'Sub-ticks per 20 ms frame over which calls are spread, so outbound RTP leaves evenly instead of in one burst per frame.',

@@ -39,6 +39,15 @@ export interface SipCallInit {
 }
 
 /** One dialog and its media. */
+/**
+ * Whether the far end is expected to send RTP: only on a plain `sendrecv` session. On hold in either
+ * direction, `recvonly` or `inactive`, it may rightly go quiet (phones often send nothing with
+ * `sendonly`), so the media timeout is suspended.
+ */
+function expectsRtp(audio: NegotiatedAudio): boolean {
+  return audio.remoteDirection === 'sendrecv' && !audio.onHold;
+}
+
 export class SipCall {
   readonly ctx: SipContext;
   readonly callUuid: string;
@@ -94,10 +103,12 @@ export class SipCall {
       telephoneEventPayloadType: audio.telephoneEvent?.payloadType,
       cname: `streamfork@${this.callUuid}`,
       reorderWaitMs: this.ctx.reorderWaitMs,
+      mediaTimeoutMs: this.ctx.mediaTimeoutMs,
       onHangupRequested: (cause) => {
         this.sendBye(cause);
       },
     });
+    leg.setRemoteSending(expectsRtp(audio));
     this.leg = leg;
     return leg;
   }
@@ -243,6 +254,7 @@ export class SipCall {
     this.#localSdp = negotiated.value.answer;
     this.#applyRemote(negotiated.value.audio);
     this.audio = negotiated.value.audio;
+    this.leg?.setRemoteSending(expectsRtp(negotiated.value.audio));
     this.ctx.logger.info({ callUuid: this.callUuid, onHold: negotiated.value.audio.onHold }, 're-INVITE answered');
     this.ctx.respond(request, 200, { toTag: this.dialog.localTag, contact, body: negotiated.value.answer });
   }

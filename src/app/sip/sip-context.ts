@@ -38,6 +38,8 @@ export class SipContext {
     readonly counters: SipCounters,
     /** Passed to every RTP leg: how long a missing inbound packet holds back the ones behind it. */
     readonly reorderWaitMs: number,
+    /** Passed to every RTP leg: hang up after this long without RTP from a far end that should send (0: never). */
+    readonly mediaTimeoutMs: number,
   ) {}
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */

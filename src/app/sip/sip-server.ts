@@ -60,6 +60,8 @@ export interface SipServerRtpOptions {
   readonly recvBufferBytes: number;
   /** Longest a missing inbound RTP packet holds back the ones behind it (`tuning.jitterBufferMs`). Default 40. */
   readonly reorderWaitMs?: number;
+  /** Hang up a call after this long without RTP from a far end not on hold (`tuning.mediaTimeoutSec`). Default 0: never. */
+  readonly mediaTimeoutMs?: number;
 }
 
 /** Options of {@link SipServer}. */
@@ -124,7 +126,7 @@ export class SipServer {
     const advertised = sip.publicAddress ?? sip.host;
     const mediaAddress = sip.publicAddress ?? (isUnspecified(rtp.host) ? sip.host : rtp.host);
     const factory = new NodeRtpSocketFactory({ allocator: this.#allocator, bindAddress: rtp.host, recvBufferBytes: rtp.recvBufferBytes });
-    const ctx = new SipContext(engine, logger.child({ component: 'sip' }), this.#driver, factory, advertised, mediaAddress, bound.port, this.#counters, this.#opts.rtp.reorderWaitMs ?? 40);
+    const ctx = new SipContext(engine, logger.child({ component: 'sip' }), this.#driver, factory, advertised, mediaAddress, bound.port, this.#counters, this.#opts.rtp.reorderWaitMs ?? 40, this.#opts.rtp.mediaTimeoutMs ?? 0);
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,

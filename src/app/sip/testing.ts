@@ -34,6 +34,8 @@ export interface SipStackOptions {
   readonly rtpPortMin?: number;
   readonly rtpPortMax?: number;
   readonly recvBufferBytes?: number;
+  /** Hang up after this long without RTP (see `SipServerRtpOptions.mediaTimeoutMs`). Default 0: never. */
+  readonly mediaTimeoutMs?: number;
   readonly timers?: SipServerSipOptions['timers'];
   readonly ringMs?: number;
   /** Extra observer of inbound calls (after the call flow started). */
@@ -84,7 +86,13 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       ...(opts.timers === undefined ? {} : { timers: opts.timers }),
       ...(opts.ringMs === undefined ? {} : { ringMs: opts.ringMs }),
     },
-    rtp: { host, portMin, portMax: opts.rtpPortMax ?? portMin + 1999, recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024 },
+    rtp: {
+      host,
+      portMin,
+      portMax: opts.rtpPortMax ?? portMin + 1999,
+      recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024,
+      mediaTimeoutMs: opts.mediaTimeoutMs ?? 0,
+    },
     onInboundCall: (call, info) => {
       const flow = opts.answerUrl === undefined ? undefined : runFlow(runtime, call, info, opts.answerUrl, opts.answerMethod ?? 'POST');
       calls.push({ call, info, flow });

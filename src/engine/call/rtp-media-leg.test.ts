@@ -57,7 +57,7 @@ class FakeRtpSocket implements RtpSocket {
   }
 }
 
-function setup(opts: { eventPt?: number } = {}) {
+function setup(opts: { eventPt?: number; mediaTimeoutMs?: number } = {}) {
   let now = 0;
   const clock: Clock = { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now };
   let seed = 7;
@@ -69,7 +69,7 @@ function setup(opts: { eventPt?: number } = {}) {
   const hangups: string[] = [];
   const common = { clock, random, codec: 'PCMU' as const, telephoneEventPayloadType: opts.eventPt, cname: 'test' };
   const a = new RtpMediaLeg({ ...common, socket: sa, onHangupRequested: (c) => hangups.push(c) });
-  const b = new RtpMediaLeg({ ...common, socket: sb });
+  const b = new RtpMediaLeg({ ...common, socket: sb, mediaTimeoutMs: opts.mediaTimeoutMs, onHangupRequested: (c) => hangups.push(`b:${c}`) });
   /** What b handed over: the frame, whether it carried audio, and the tick it came in. */
   const heard: { frame: Int16Array; audio: boolean; tick: number }[] = [];
   let ticks = 0;
@@ -183,4 +183,33 @@ test('RFC 3550 §6: SR + SDES every 250 ticks; hangup sends BYE once and closes 
   b.remoteHangup({ cause: 'NORMAL_CLEARING', source: 'caller' });
   b.remoteHangup({ cause: 'NORMAL_CLEARING', source: 'caller' });
   assert.equal(remote.length, 1);
+});
+
+test('media timeout: no RTP for the timeout hangs up once (BYE requested, MEDIA_TIMEOUT); on hold it waits', () => {
+  const { b, sa, tick, hangups } = setup({ mediaTimeoutMs: 200 });
+  const ended: LegHangup[] = [];
+  b.on('hangup', (h) => ended.push(h));
+  for (let k = 0; k < 5; k++) {
+    tick(tone(k));
+  }
+  sa.drop = () => true; // the far end goes silent
+  b.setRemoteSending(false); // ... because it put the call on hold: no timeout
+  for (let k = 0; k < 30; k++) {
+    tick(tone(k));
+  }
+  assert.deepEqual(ended, []);
+  b.setRemoteSending(true); // resumed, but still silent: the timeout counts from the resume
+  for (let k = 0; k < 9; k++) {
+    tick(tone(k));
+  }
+  assert.deepEqual(ended, [], 'fired before 200 ms after the resume');
+  for (let k = 0; k < 3; k++) {
+    tick(tone(k));
+  }
+  assert.deepEqual(ended, [{ cause: 'MEDIA_TIMEOUT', source: 'error' }]);
+  assert.deepEqual(hangups, ['b:MEDIA_TIMEOUT']);
+  for (let k = 0; k < 20; k++) {
+    tick(tone(k));
+  }
+  assert.equal(ended.length, 1);
 });

@@ -44,6 +44,12 @@ export interface RtpMediaLegOptions {
   readonly cname: string;
   /** Longest a missing inbound packet holds back the ones behind it. Default 40 ms. */
   readonly reorderWaitMs?: number;
+  /**
+   * Hang up (cause `MEDIA_TIMEOUT`, BYE sent) when no RTP has arrived for this long while the far end
+   * is supposed to be sending (see `setRemoteSending`): a call whose BYE was lost must not stream
+   * forever. 0 or absent: never.
+   */
+  readonly mediaTimeoutMs?: number;
   readonly dtmf?: DtmfSenderOptions;
   /** Ticks between RTCP reports. Default 250 (5 s). */
   readonly rtcpIntervalTicks?: number;
@@ -87,6 +93,8 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   #sentSinceReport = false;
   #sentPrevInterval = false;
   #ended = false;
+  #lastRtpMs: number;
+  #remoteSending = true;
 
   constructor(opts: RtpMediaLegOptions) {
     super();
@@ -100,6 +108,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
+    this.#lastRtpMs = opts.clock.monotonicMs();
     this.#socket.onRtp((p) => {
       this.#onRtp(p);
     });
@@ -128,6 +137,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       return;
     }
     const now = this.#opts.clock.monotonicMs();
+    this.#lastRtpMs = now;
     if (p.ssrc !== this.#remoteSsrc) {
       this.#remoteSsrc = p.ssrc;
       this.#stats = new RtpReceiveStats(p.ssrc);
@@ -168,6 +178,30 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       this.emit('dtmf', d.digit);
     }
     this.#drain(now);
+    const timeout = this.#opts.mediaTimeoutMs ?? 0;
+    if (timeout > 0 && this.#remoteSending && now - this.#lastRtpMs >= timeout) {
+      this.#mediaTimedOut();
+    }
+  }
+
+  /**
+   * Whether the far end is supposed to send RTP now: false while it holds the call (SDP `recvonly` or
+   * `inactive`), when silence is expected and the media timeout must not fire. Turning it back on
+   * restarts the timeout.
+   */
+  setRemoteSending(sending: boolean): void {
+    if (sending && !this.#remoteSending) {
+      this.#lastRtpMs = this.#opts.clock.monotonicMs();
+    }
+    this.#remoteSending = sending;
+  }
+
+  #mediaTimedOut(): void {
+    const cause = 'MEDIA_TIMEOUT';
+    if (this.#end()) {
+      this.#opts.onHangupRequested?.(cause);
+      this.emit('hangup', { cause, source: 'error' });
+    }
   }
 
   /** Hands every frame the reorder buffer releases now to the sink. */
