@@ -29,9 +29,13 @@ class NodeWsConnection implements WsConnection {
     if (this.#ws.readyState === WebSocket.OPEN || this.#ws.readyState === WebSocket.CONNECTING) {
       this.#ws.close(code, reason);
       // A peer that never answers the close frame must not keep the socket open.
-      setTimeout(() => {
+      const kill = setTimeout(() => {
         this.#ws.terminate();
       }, 5000).unref();
+      // Cleared on close: pending, it would keep the socket (and through its listeners the whole call) for 5 s.
+      this.#ws.once('close', () => {
+        clearTimeout(kill);
+      });
     }
   }
 
