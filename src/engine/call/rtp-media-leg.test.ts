@@ -69,7 +69,12 @@ function setup(opts: { eventPt?: number; mediaTimeoutMs?: number } = {}) {
   const hangups: string[] = [];
   const common = { clock, random, codec: 'PCMU' as const, telephoneEventPayloadType: opts.eventPt, cname: 'test' };
   const a = new RtpMediaLeg({ ...common, socket: sa, onHangupRequested: (c) => hangups.push(c) });
-  const b = new RtpMediaLeg({ ...common, socket: sb, mediaTimeoutMs: opts.mediaTimeoutMs, onHangupRequested: (c) => hangups.push(`b:${c}`) });
+  const b = new RtpMediaLeg({
+    ...common,
+    socket: sb,
+    ...(opts.mediaTimeoutMs === undefined ? {} : { mediaTimeoutMs: opts.mediaTimeoutMs }),
+    onHangupRequested: (c) => hangups.push(`b:${c}`),
+  });
   /** What b handed over: the frame, whether it carried audio, and the tick it came in. */
   const heard: { frame: Int16Array; audio: boolean; tick: number }[] = [];
   let ticks = 0;
