@@ -130,22 +130,22 @@ test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms w
   );
 });
 
-test('when the far end goes quiet, silence frames keep coming at one per tick', () => {
+test('when the far end goes quiet, silence frames keep coming at one per tick after 200 ms', () => {
   const { tick, heard, sa } = setup();
   let k = 0;
   sa.drop = (p) => p.payloadType === 0 && k >= 5;
-  for (; k < 15; k++) {
+  for (; k < 25; k++) {
     tick(tone(k));
   }
-  // 5 audio frames (ticks 0-4); from 60 ms after the last one (tick 7) one frame per tick: the -6 dB
+  // 5 audio frames (ticks 0-4); from 200 ms after the last one (tick 14) one frame per tick: the -6 dB
   // repeat, then silence.
   assert.deepEqual(
     heard.map((h) => h.audio),
-    [true, true, true, true, true, true, false, false, false, false, false, false, false],
+    [true, true, true, true, true, true, ...new Array<boolean>(10).fill(false)],
   );
   assert.deepEqual(
     heard.slice(5).map((h) => h.tick),
-    [7, 8, 9, 10, 11, 12, 13, 14],
+    [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24],
   );
 });
 

@@ -98,15 +98,23 @@ test('duplicates: of a held frame, dropped as duplicate; of a released one, drop
   assert.deepEqual([rb.counters.late, rb.counters.duplicate], [1, 1]);
 });
 
-test('silence: nothing arriving yields one silence frame per 20 ms after 60 ms, until packets resume', () => {
+test('silence: nothing arriving yields one silence frame per 20 ms after 200 ms, until packets resume', () => {
   const rb = new ReorderBuffer();
   // Nothing at all from the start: silence keeps the fork's frames coming.
-  const before = drive(rb, [], 140);
-  assert.deepEqual(before, ['60:S', '80:S', '100:S', '120:S', '140:S']);
+  const before = drive(rb, [], 280);
+  assert.deepEqual(before, ['200:S', '220:S', '240:S', '260:S', '280:S']);
+});
+
+test('a packet late by less than the silence wait is not preceded by an inserted silence frame', () => {
+  const rb = new ReorderBuffer();
+  // Packet 2 is 150 ms late (a stalled sender or network), then everything catches up.
+  const log = drive(rb, [[3, 0], [23, 1], [193, 2], [194, 3], [195, 4], [196, 5], [197, 6], [198, 7], [203, 8]], 220);
+  assert.ok(!log.some((e) => e.endsWith(':S')), log.join(' '));
+  assert.equal(rb.counters.released, 9);
 });
 
 test('silence suppression: a talkspurt gap is filled with silence, and the next spurt goes out at once', () => {
-  const rb = new ReorderBuffer();
+  const rb = new ReorderBuffer({ silenceAfterMs: 60 });
   // Packets 0-2, then the sender stops (DTX, sequence numbers continue), then 3-4 at 203 ms.
   const log = drive(rb, [[3, 0], [23, 1], [43, 2], [203, 3], [223, 4]], 240);
   assert.deepEqual(log, ['3:0', '23:1', '43:2', '120:S', '140:S', '160:S', '180:S', '200:S', '203:3', '223:4']);
@@ -114,7 +122,7 @@ test('silence suppression: a talkspurt gap is filled with silence, and the next 
 });
 
 test('a stall with loss: frames already covered by silence are skipped, the rest go out without waiting', () => {
-  const rb = new ReorderBuffer();
+  const rb = new ReorderBuffer({ silenceAfterMs: 60 });
   // 1..7 lost in a 160 ms outage; 8 arrives at 163 ms.
   const log = drive(rb, [[3, 0], [163, 8], [183, 9]], 200);
   assert.deepEqual(log, ['3:0', '80:S', '100:S', '120:S', '140:S', '160:S', '163:L', '163:L', '163:8', '183:9']);

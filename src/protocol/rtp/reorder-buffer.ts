@@ -24,9 +24,11 @@
  * - Gap: when the next packet is missing but later ones are held, nothing is released until the
  *   missing one arrives or `maxWaitMs` has passed since the earliest held packet arrived. Then the
  *   missing frame is released as `lost` (the consumer conceals it) and play-out moves on.
- * - Silence: when nothing is held and nothing has been released for `frameMs + maxWaitMs`, a `silence`
+ * - Silence: when nothing is held and nothing has been released for `silenceAfterMs`, a `silence`
  *   frame is released, then one per `frameMs` until packets come back, so a stream fork keeps receiving
- *   50 frames a second through silence suppression, a stalled network or before the first packet. A
+ *   50 frames a second through silence suppression, a stalled network or before the first packet. The
+ *   wait is long (200 ms) on purpose: a packet that is merely late is not preceded by an inserted
+ *   silence frame, which would cut a gap into speech and put the stream's media time ahead for good. A
  *   packet that comes back is released as soon as it is not behind play-out, without waiting for a
  *   gap before it; the sequence numbers that silence frames already stood for are skipped rather than
  *   released as `lost`.
@@ -56,8 +58,10 @@ export interface ReorderPacket {
 export interface ReorderBufferOptions {
   /** Frame duration in milliseconds. Default 20. */
   readonly frameMs?: number;
-  /** Longest a missing packet holds back later ones, and the silence before filler frames. Default 40. */
+  /** Longest a missing packet holds back later ones. Default 40. */
   readonly maxWaitMs?: number;
+  /** Time without any packet after which silence frames start. Default 200; at least `frameMs`. */
+  readonly silenceAfterMs?: number;
   /** Most consecutive sequence numbers held. Default 50 (1 s). */
   readonly capacityFrames?: number;
   /** A jump of more than this many sequence numbers is a stream restart candidate. Default 100. */
@@ -112,6 +116,7 @@ interface MutableRelease {
 export class ReorderBuffer {
   readonly frameMs: number;
   readonly maxWaitMs: number;
+  readonly silenceAfterMs: number;
   readonly capacityFrames: number;
   readonly #maxLostBurst: number;
   readonly #resyncThreshold: number;
@@ -141,6 +146,7 @@ export class ReorderBuffer {
   constructor(opts: ReorderBufferOptions = {}) {
     this.frameMs = opts.frameMs ?? 20;
     this.maxWaitMs = opts.maxWaitMs ?? 40;
+    this.silenceAfterMs = Math.max(this.frameMs, opts.silenceAfterMs ?? 200);
     this.capacityFrames = Math.max(2, Math.floor(opts.capacityFrames ?? 50));
     this.#resyncThreshold = opts.resyncThresholdFrames ?? 100;
     if (!(this.frameMs > 0) || !(this.maxWaitMs >= 0)) {
@@ -240,8 +246,8 @@ export class ReorderBuffer {
       }
       return this.#resolveGap(next, nowMs);
     }
-    if (nowMs - (lastOut ?? nowMs) >= this.frameMs + this.maxWaitMs) {
-      this.#lastOutMs = nowMs - this.maxWaitMs; // the next silence frame one frame from now
+    if (nowMs - (lastOut ?? nowMs) >= this.silenceAfterMs) {
+      this.#lastOutMs = nowMs - this.silenceAfterMs + this.frameMs; // the next silence frame one frame from now
       this.#silenceRun++;
       this.#counters.silence++;
       this.#result.kind = 'silence';
