@@ -1,9 +1,14 @@
 /**
  * Consumer app (its own process, driven over IPC by run-load.ts): a `ws` server that receives Plivo
  * `<Stream>` traffic, counts `media` per stream, checks `sequenceNumber` gaps and, from the generator's
- * stamp in each payload, measures RTP-in → WebSocket-out latency. For bidirectional streams it plays each
- * received frame straight back (so at real time) as `playAudio` whose payload carries its own send-time
- * stamp, plus a `checkpoint` after every second (50 frames) of played audio. `collect` reports the window's
+ * stamp in each payload, measures RTP-in → WebSocket-out latency. For bidirectional streams it plays one
+ * frame back for each received frame, as `playAudio` whose payload carries its own send-time stamp, plus
+ * a `checkpoint` after every second (50 frames) of played audio. Two ways (`mode` command, `play`):
+ * - `paced` (default): like a bot streaming TTS at real time, frames owed are sent on the consumer's own
+ *   drift-free 20 ms schedule (a 5 ms timer, a quarter of the streams per tick).
+ * - `echo`: each frame is sent the moment its media message arrives. Arrival jitter then feeds
+ *   streamfork's playout queue, whose backlog (input rate = output rate) only ever grows: a reflecting
+ *   random walk, so playAudio → RTP latency depends on how long the step ran. `collect` reports the window's
  * counts, the latency percentiles and how many frames exceeded 2 / 20 / 60 ms; `open` just the open streams.
  */
 import type { AddressInfo } from 'node:net';
@@ -17,7 +22,17 @@ interface StreamState {
   gen: number;
   lastSeq: number;
   played: number;
+  /** Frames received and not yet played back (paced mode), at most MAX_OWED. */
+  owed: number;
+  readonly ws: WebSocket;
+  readonly group: number;
 }
+
+const MAX_OWED = 50;
+let owedDropped = 0;
+let play: 'paced' | 'echo' = 'paced';
+const live = new Set<StreamState>();
+let nextGroup = 0;
 
 const TONE = toneFrame();
 const playBuf = Buffer.from(TONE);
@@ -87,18 +102,12 @@ function onMessage(ws: WebSocket, st: StreamState, data: RawData): void {
         rxMedia++;
       }
       if (bidir) {
-        const now = nowUs();
-        writeStamp(playBuf, 0, MAGIC_APP, now);
-        ws.send(
-          `{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"${playBuf.toString('base64')}"}}`,
-        );
-        if (inWindow(window, now)) {
-          playSent++;
-        }
-        st.played++;
-        if (st.played % 50 === 0) {
-          ws.send(`{"event":"checkpoint","streamId":"${st.streamId}","name":"cp-${st.played / 50}"}`);
-          checkpoints++;
+        if (play === 'echo') {
+          playOne(ws, st);
+        } else if (st.owed < MAX_OWED) {
+          st.owed++;
+        } else {
+          owedDropped++;
         }
       }
       break;
@@ -111,10 +120,41 @@ function onMessage(ws: WebSocket, st: StreamState, data: RawData): void {
   }
 }
 
+function playOne(ws: WebSocket, st: StreamState): void {
+  const now = nowUs();
+  writeStamp(playBuf, 0, MAGIC_APP, now);
+  ws.send(`{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"${playBuf.toString('base64')}"}}`);
+  if (inWindow(window, now)) {
+    playSent++;
+  }
+  st.played++;
+  if (st.played % 50 === 0) {
+    ws.send(`{"event":"checkpoint","streamId":"${st.streamId}","name":"cp-${st.played / 50}"}`);
+    checkpoints++;
+  }
+}
+
+// Paced play-back: one drift-free 5 ms schedule; sub-tick k plays one owed frame of each stream in group k % 4.
+const PACE_START = nowUs();
+let paceTick = 0;
+function pace(): void {
+  const group = paceTick % 4;
+  for (const st of live) {
+    if (st.group === group && st.owed > 0) {
+      st.owed--;
+      playOne(st.ws, st);
+    }
+  }
+  paceTick++;
+  setTimeout(pace, Math.max(0, (PACE_START + paceTick * 5000 - nowUs()) / 1000));
+}
+pace();
+
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => {
   open++;
-  const st: StreamState = { streamId: '', gen: -1, lastSeq: 0, played: 0 };
+  const st: StreamState = { streamId: '', gen: -1, lastSeq: 0, played: 0, owed: 0, ws, group: nextGroup++ % 4 };
+  live.add(st);
   ws.on('message', (data) => {
     try {
       onMessage(ws, st, data);
@@ -125,6 +165,7 @@ wss.on('connection', (ws) => {
     }
   });
   ws.on('close', () => {
+    live.delete(st);
     open--;
     closed++;
   });
@@ -143,6 +184,7 @@ process.on('message', (m: Command) => {
   switch (m.cmd) {
     case 'mode':
       bidir = m['bidir'] === true;
+      play = m['play'] === 'echo' ? 'echo' : 'paced';
       lateMs = Number(m['lateMs'] ?? 100);
       starts = [];
       errors = [];
@@ -168,6 +210,7 @@ process.on('message', (m: Command) => {
         playSent,
         checkpoints,
         playedStream,
+        owedDropped,
         latency: latency.dist(),
         overMs: Object.fromEntries(OVER_MS.map((ms) => [String(ms), latency.count(ms)])),
         starts,

@@ -188,7 +188,7 @@ export function summary(r: StepResult): string {
   return (
     `${r.system.padEnd(10)} ${r.mode.padEnd(7)} N=${String(r.n).padStart(5)} up=${r.answered} cpu=${r.cpuCores.toFixed(3)} cores` +
     (r.cpuSplit === undefined ? '' : ` (usr ${r.cpuSplit.user} sys ${r.cpuSplit.sys} main ${r.cpuSplit.mainThread})`) +
-    `${rss}` +
+    rss +
     ` | rtp→ws lost=${r.rtpToWs.lost}/${r.rtpToWs.sent} late=${r.rtpToWs.late} >2/20/60ms=${over(r.rtpToWs.overMs)} ` +
     `p50/p99/p99.9=${r.rtpToWs.latencyMs.p50}/${r.rtpToWs.latencyMs.p99}/${r.rtpToWs.latencyMs.p999} ms` +
     (w === null

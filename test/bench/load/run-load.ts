@@ -14,6 +14,7 @@
  *          --late-ms 100  --close-wait-s 60  --out docs/benchmarks/load-results.json  --cpu-prof <dir>
  *          --no-null  --no-pin  --gc-rss  --keep-going (do not stop the ramp at the first unhealthy step)
  *          --capacity (accepted; the capacity summary is always printed and written)
+ *          --play paced|echo (bidirectional play-back: on the consumer's own 20 ms clock, or on arrival)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -58,6 +59,7 @@ const { values: opt } = parseArgs({
     'gc-rss': { type: 'boolean', default: false },
 
     'keep-going': { type: 'boolean', default: false },
+    play: { type: 'string', default: 'paced' },
     capacity: { type: 'boolean', default: false },
   },
 });
@@ -67,6 +69,8 @@ const BUDGET_MS = Number(opt['budget-s']) * 1000;
 const MEASURE_MS = Number(opt['measure-s']) * 1000;
 const CPS = Number(opt.cps);
 const LATE_MS = Number(opt['late-ms']);
+/** How the consumer plays back on bidirectional streams: `paced` (its own 20 ms clock) or `echo` (on arrival). */
+const PLAY = opt.play === 'echo' ? 'echo' : 'paced';
 const CLOSE_WAIT_MS = Number(opt['close-wait-s']) * 1000;
 /**
  * Forced-GC RSS readings (inspector attached, a memory-reducing GC before each reading) are opt-in: they
@@ -423,7 +427,7 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
 async function warmUp(sf: Server, gen: Ipc, app: Ipc): Promise<Baseline> {
   // Warm-up (not recorded): 20 bidirectional calls for 3 s, so JIT and first-use costs are out of step 1.
   streamMode = 'bidir';
-  await app.ask({ cmd: 'mode', bidir: true, lateMs: LATE_MS }, 'mode');
+  await app.ask({ cmd: 'mode', bidir: true, lateMs: LATE_MS, play: PLAY }, 'mode');
   await gen.ask({ cmd: 'place', n: 20, cps: CPS, firstId: nextId }, 'placed');
   nextId += 20;
   await sleep(3000);
@@ -436,7 +440,7 @@ async function warmUp(sf: Server, gen: Ipc, app: Ipc): Promise<Baseline> {
 }
 
 async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 'bidir', n: number, idle: Baseline): Promise<StepResult> {
-  await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS }, 'mode');
+  await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS, play: PLAY }, 'mode');
   const firstId = nextId;
   nextId += n;
   log(`${mode} N=${n}: placing ${n} calls at ${CPS}/s`);
@@ -479,7 +483,7 @@ async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 
 }
 
 async function nullStep(nul: Ipc, gen: Ipc, app: Ipc, mode: 'inbound' | 'bidir', n: number): Promise<StepResult> {
-  await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS }, 'mode');
+  await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS, play: PLAY }, 'mode');
   const nf = await nul.ask<{ targets: { id: number; port: number }[] }>({ cmd: 'start', n, wsUrl, firstId: nextId }, 'ready');
   nextId += n;
   await gen.ask({ cmd: 'raw', targets: nf.targets }, 'raw-ready');
@@ -538,7 +542,7 @@ async function main(): Promise<void> {
   const info = {
     options: {
       keepGoing: opt['keep-going'], steps: STEPS, modes: MODES, measureS: MEASURE_MS / 1000, cps: CPS, lateMs: LATE_MS,
-      cpuProf: opt['cpu-prof'] ?? null, pin: pin.pinned !== null, gcRss: GC_RSS, closeWaitS: CLOSE_WAIT_MS / 1000, noNull: opt['no-null'],
+      cpuProf: opt['cpu-prof'] ?? null, pin: pin.pinned !== null, gcRss: GC_RSS, closeWaitS: CLOSE_WAIT_MS / 1000, noNull: opt['no-null'], play: PLAY,
     },
     idleRssKb: idle.gc?.rssKb ?? idle.rawRssKb,
     coldRssKb: cold.rssKb,
