@@ -56,6 +56,8 @@ export interface StepResult {
   cpuCores: number;
   /** cpuCores split into user and kernel time, and the main thread's share. */
   cpuSplit?: { user: number; sys: number; mainThread: number };
+  /** UDP datagrams dropped host-wide for full receive buffers during the window (/proc/net/snmp RcvbufErrors). */
+  udpRcvbufDrops?: number;
   cpuPctPerStream: number;
   /** VmRSS at the end of the window (no forced GC). */
   rssKb: number;
@@ -119,6 +121,8 @@ export interface CapacityPoint {
   cpuCores: number;
   /** cpuCores split into user and kernel time, and the main thread's share. */
   cpuSplit?: { user: number; sys: number; mainThread: number };
+  /** UDP datagrams dropped host-wide for full receive buffers during the window (/proc/net/snmp RcvbufErrors). */
+  udpRcvbufDrops?: number;
   streamsPerCore: number | null;
 }
 
@@ -188,6 +192,7 @@ export function summary(r: StepResult): string {
   return (
     `${r.system.padEnd(10)} ${r.mode.padEnd(7)} N=${String(r.n).padStart(5)} up=${r.answered} cpu=${r.cpuCores.toFixed(3)} cores` +
     (r.cpuSplit === undefined ? '' : ` (usr ${r.cpuSplit.user} sys ${r.cpuSplit.sys} main ${r.cpuSplit.mainThread})`) +
+    (r.udpRcvbufDrops === undefined || r.udpRcvbufDrops === 0 ? '' : ` udp-drops=${r.udpRcvbufDrops}`) +
     rss +
     ` | rtp→ws lost=${r.rtpToWs.lost}/${r.rtpToWs.sent} late=${r.rtpToWs.late} >2/20/60ms=${over(r.rtpToWs.overMs)} ` +
     `p50/p99/p99.9=${r.rtpToWs.latencyMs.p50}/${r.rtpToWs.latencyMs.p99}/${r.rtpToWs.latencyMs.p999} ms` +

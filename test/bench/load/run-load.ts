@@ -14,10 +14,11 @@
  *          --late-ms 100  --close-wait-s 60  --out docs/benchmarks/load-results.json  --cpu-prof <dir>
  *          --no-null  --no-pin  --gc-rss  --keep-going (do not stop the ramp at the first unhealthy step)
  *          --capacity (accepted; the capacity summary is always printed and written)
+ *          --sf-log <file> (streamfork's log; default in the temp dir)
  *          --play paced|echo (bidirectional play-back: on the consumer's own 20 ms clock, or on arrival)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,7 @@ const { values: opt } = parseArgs({
 
     'keep-going': { type: 'boolean', default: false },
     play: { type: 'string', default: 'paced' },
+    'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-bench-load.log') },
     capacity: { type: 'boolean', default: false },
   },
 });
@@ -71,6 +73,7 @@ const CPS = Number(opt.cps);
 const LATE_MS = Number(opt['late-ms']);
 /** How the consumer plays back on bidirectional streams: `paced` (its own 20 ms clock) or `echo` (on arrival). */
 const PLAY = opt.play === 'echo' ? 'echo' : 'paced';
+const SF_LOG = opt['sf-log'];
 const CLOSE_WAIT_MS = Number(opt['close-wait-s']) * 1000;
 /**
  * Forced-GC RSS readings (inspector attached, a memory-reducing GC before each reading) are opt-in: they
@@ -158,6 +161,15 @@ function statTimes(path: string): { user: number; sys: number } {
   return { user: Number(fields[11]) / CLK_TCK, sys: Number(fields[12]) / CLK_TCK };
 }
 
+/** The host's count of UDP datagrams dropped for a full receive buffer (any process): /proc/net/snmp. */
+function udpRcvbufErrors(): number {
+  const lines = readFileSync('/proc/net/snmp', 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.startsWith('Udp: '));
+  const names = lines[i]?.split(' ') ?? [];
+  const values = lines[i + 1]?.split(' ') ?? [];
+  return Number(values[names.indexOf('RcvbufErrors')] ?? NaN);
+}
+
 interface ProcSample {
   cpuS: number;
   userS: number;
@@ -207,6 +219,8 @@ interface Measured {
   cpuCores: number;
   /** The same CPU split: user, kernel (system calls, and the loopback delivery done on its behalf), main thread. */
   cpuSplit: { user: number; sys: number; mainThread: number };
+  /** UDP datagrams the kernel dropped host-wide for full receive buffers during the window. */
+  udpDrops: number;
   rss: number;
   g: GenStats;
   c: ConsumerStats;
@@ -228,6 +242,7 @@ async function measure(pid: number, gen: Ipc, app: Ipc, inspector: Inspector | n
   await gen.ask({ cmd: 'window', fromUs, toUs, lateMs: LATE_MS }, 'window');
   await app.ask({ cmd: 'window', fromUs, toUs }, 'window');
   await sleep((fromUs - nowUs()) / 1000);
+  const dropsBefore = udpRcvbufErrors();
   const a = procSample(pid);
   const ga = procSample(gen.child.pid ?? 0);
   const ca = procSample(app.child.pid ?? 0);
@@ -237,6 +252,7 @@ async function measure(pid: number, gen: Ipc, app: Ipc, inspector: Inspector | n
   const gb = procSample(gen.child.pid ?? 0);
   const cb = procSample(app.child.pid ?? 0);
   const od = process.cpuUsage(oa);
+  const udpDrops = udpRcvbufErrors() - dropsBefore;
   const secs = MEASURE_MS / 1000;
   await sleep(1500); // frames stamped inside the window still in flight
   const g = await gen.ask<GenStats>({ cmd: 'collect' }, 'stats');
@@ -251,6 +267,7 @@ async function measure(pid: number, gen: Ipc, app: Ipc, inspector: Inspector | n
       mainThread: round((b.mainThreadS - a.mainThreadS) / secs),
     },
     rss: b.rssKb,
+    udpDrops,
     g,
     c,
     genCpu: (gb.cpuS - ga.cpuS) / secs,
@@ -285,6 +302,7 @@ function result(
     answered,
     cpuCores: round(m.cpuCores),
     cpuSplit: m.cpuSplit,
+    udpRcvbufDrops: m.udpDrops,
     cpuPctPerStream: round((100 * m.cpuCores) / n, 4),
     rssKb: m.rss,
     rssKbPerStream,
@@ -390,7 +408,11 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
       '--auth-id', 'MALOADBENCH000000000', '--auth-token', 'load-bench', '--log-level', 'warn'],
     true,
   );
-  const sf = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  // streamfork's own log (warn and above: dropped streams, errors) is kept for reading after the run.
+  const logFd = openSync(SF_LOG, 'w');
+  const sf = spawn(cmd, args, { cwd: root, stdio: ['ignore', logFd, 'pipe'] });
+  closeSync(logFd);
+  log(`streamfork log: ${SF_LOG}`);
   children.push(sf);
   let sfErr = '';
   let url: string | undefined;
@@ -398,7 +420,7 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
     const t = setTimeout(() => {
       reject(new Error(`streamfork not up within 60 s: ${sfErr}`));
     }, 60_000);
-    sf.stderr.on('data', (d: Buffer) => {
+    sf.stderr?.on('data', (d: Buffer) => {
       sfErr += d.toString();
       if (sfErr.length > 200_000) {
         sfErr = sfErr.slice(-100_000);
@@ -419,7 +441,7 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
       reject(new Error(`streamfork exited (${code ?? signal}): ${sfErr}`));
     });
   });
-  sf.stderr.resume();
+  sf.stderr?.resume();
   const inspector = url === undefined ? null : await Inspector.connect(url);
   return { proc: sf, pid: sf.pid ?? 0, inspector };
 }
