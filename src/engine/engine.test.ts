@@ -35,8 +35,16 @@ class ScriptedLeg implements MediaLeg {
   hangup(): void {
     /* none */
   }
-  on(): void {
-    /* none */
+  readonly #dtmf: ((digit: string) => void)[] = [];
+  press(digit: string): void {
+    for (const l of this.#dtmf) {
+      l(digit);
+    }
+  }
+  on(event: string, listener: (arg: never) => void): void {
+    if (event === 'dtmf') {
+      this.#dtmf.push(listener as (digit: string) => void);
+    }
   }
   off(): void {
     /* none */
@@ -170,4 +178,16 @@ test("inbound audio goes to the stream when the leg hands it over, without waiti
     tracks.map((m) => Number(m.timestamp) - t0),
     [0, 20, 0],
   );
+});
+
+test('a digit pressed before any audio arrived is still forwarded (after start)', async () => {
+  const { engine, connections, leg } = rig(4);
+  const l = leg();
+  engine.addCall(l).startStream(spec('inbound'));
+  await new Promise((r) => setImmediate(r));
+  const ws = connections[0];
+  assert.ok(ws !== undefined);
+  l.press('1');
+  const events = ws.sent.map((t) => (JSON.parse(t) as { event: string }).event);
+  assert.deepEqual(events, ['start', 'dtmf']);
 });

@@ -86,7 +86,6 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #startEpochMs = 0;
   #inboundFrames = 0;
   #outboundFrames = 0;
-  #mediaSent = false;
   #stopRequested: string | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
 
@@ -167,7 +166,6 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
     const text = this.#writer.media(track, this.#startEpochMs + frame * FRAME_MS, this.#encoders[track].encode(pcm));
     ws.send(text);
-    this.#mediaSent = true;
     this.stats.mediaMessagesSent++;
     this.#checkBackpressure(ws, text.length * this.#tracks.length);
   }
@@ -197,7 +195,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   /** Forwards a DTMF digit received from the caller. */
   onDtmf(digit: string): void {
-    if (this.#status !== 'in-progress' || !this.#mediaSent) {
+    if (this.#status !== 'in-progress') {
       return;
     }
     const timestampMs = this.#deps.clock.epochMs();

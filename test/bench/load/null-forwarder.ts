@@ -3,7 +3,9 @@
  * Per stream one UDP socket and one `ws` client; each RTP packet's payload is base64-ed into a fixed
  * `media` JSON template and sent. No SIP, no jitter buffer, no media clock, no processing. For
  * bidirectional steps each `playAudio` is parsed, its payload decoded and sent back at once as RTP
- * (no pacing, no queue).
+ * (no pacing, no queue). With `rtpOut` (inbound steps, `--null-rtp-out`), each received packet is also
+ * answered with one silent RTP packet, so the forwarder makes the same system calls per frame as a server
+ * that sends the caller an RTP stream: recvmsg, writev, sendmsg.
  */
 import dgram from 'node:dgram';
 
@@ -22,7 +24,7 @@ interface NullStream {
 let streams: NullStream[] = [];
 let stopped = false;
 
-async function open(id: number, wsUrl: string): Promise<{ stream: NullStream; port: number }> {
+async function open(id: number, wsUrl: string, rtpOut: boolean): Promise<{ stream: NullStream; port: number }> {
   const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 18 });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   const ws = new WebSocket(wsUrl, { perMessageDeflate: false });
@@ -42,15 +44,26 @@ async function open(id: number, wsUrl: string): Promise<{ stream: NullStream; po
   let chunk = 0;
   const head = `,"streamId":"${streamId}","media":{"track":"inbound","timestamp":"`;
   const tail = `,"extra_headers":"gen=${id}"}`;
+  const out = Buffer.alloc(12 + 160);
+  out[0] = 0x80;
+  out.writeUInt32BE(0x20000000 + id, 8);
+  const silence = Buffer.alloc(12 + 160, 0xff);
+  silence[0] = 0x80;
+  silence[1] = 0;
+  silence.writeUInt32BE(0x30000000 + id, 8);
   sock.on('message', (msg, rinfo) => {
     s.peerPort = rinfo.port;
     ws.send(
       `{"event":"media","sequenceNumber":${++seqNo}${head}${Date.now()}","chunk":${++chunk},"payload":"${msg.subarray(12).toString('base64')}"}${tail}`,
     );
+    if (rtpOut && !stopped) {
+      s.seq = (s.seq + 1) & 0xffff;
+      s.ts = (s.ts + 160) >>> 0;
+      silence.writeUInt16BE(s.seq, 2);
+      silence.writeUInt32BE(s.ts, 4);
+      sock.send(silence, rinfo.port, '127.0.0.1');
+    }
   });
-  const out = Buffer.alloc(12 + 160);
-  out[0] = 0x80;
-  out.writeUInt32BE(0x20000000 + id, 8);
   ws.on('message', (data) => {
     const m = JSON.parse((data as Buffer).toString()) as { event: string; media?: { payload: string } };
     if (m.event === 'playAudio' && s.peerPort > 0 && !stopped) {
@@ -81,7 +94,7 @@ process.on('message', (m: Command) => {
         const first = Number(m['firstId']);
         const targets: { id: number; port: number }[] = [];
         for (let i = 0; i < n; i++) {
-          const { stream, port } = await open(first + i, String(m['wsUrl']));
+          const { stream, port } = await open(first + i, String(m['wsUrl']), m['rtpOut'] === true);
           streams.push(stream);
           targets.push({ id: first + i, port });
         }

@@ -15,6 +15,7 @@
  *          --no-null  --no-pin  --gc-rss  --keep-going (do not stop the ramp at the first unhealthy step)
  *          --capacity (accepted; the capacity summary is always printed and written)
  *          --sf-log <file> (streamfork's log; default in the temp dir)
+ *          --null-rtp-out (inbound steps: the null forwarder also answers each packet with one RTP packet)
  *          --play paced|echo (bidirectional play-back: on the consumer's own 20 ms clock, or on arrival)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
@@ -61,6 +62,7 @@ const { values: opt } = parseArgs({
 
     'keep-going': { type: 'boolean', default: false },
     play: { type: 'string', default: 'paced' },
+    'null-rtp-out': { type: 'boolean', default: false },
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-bench-load.log') },
     capacity: { type: 'boolean', default: false },
   },
@@ -506,7 +508,8 @@ async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 
 
 async function nullStep(nul: Ipc, gen: Ipc, app: Ipc, mode: 'inbound' | 'bidir', n: number): Promise<StepResult> {
   await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS, play: PLAY }, 'mode');
-  const nf = await nul.ask<{ targets: { id: number; port: number }[] }>({ cmd: 'start', n, wsUrl, firstId: nextId }, 'ready');
+  const rtpOut = opt['null-rtp-out'] && mode === 'inbound';
+  const nf = await nul.ask<{ targets: { id: number; port: number }[] }>({ cmd: 'start', n, wsUrl, firstId: nextId, rtpOut }, 'ready');
   nextId += n;
   await gen.ask({ cmd: 'raw', targets: nf.targets }, 'raw-ready');
   await sleep(1500);
@@ -564,7 +567,7 @@ async function main(): Promise<void> {
   const info = {
     options: {
       keepGoing: opt['keep-going'], steps: STEPS, modes: MODES, measureS: MEASURE_MS / 1000, cps: CPS, lateMs: LATE_MS,
-      cpuProf: opt['cpu-prof'] ?? null, pin: pin.pinned !== null, gcRss: GC_RSS, closeWaitS: CLOSE_WAIT_MS / 1000, noNull: opt['no-null'], play: PLAY,
+      cpuProf: opt['cpu-prof'] ?? null, pin: pin.pinned !== null, gcRss: GC_RSS, closeWaitS: CLOSE_WAIT_MS / 1000, noNull: opt['no-null'], play: PLAY, nullRtpOut: opt['null-rtp-out'],
     },
     idleRssKb: idle.gc?.rssKb ?? idle.rawRssKb,
     coldRssKb: cold.rssKb,
