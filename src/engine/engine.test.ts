@@ -54,7 +54,11 @@ class ScriptedLeg implements MediaLeg {
 class RecordingConnection implements WsConnection {
   readonly sent: string[] = [];
   readonly bufferedAmount = 0;
+  broken = false;
   send(text: string): void {
+    if (this.broken) {
+      throw new Error('socket exploded');
+    }
     this.sent.push(text);
   }
   close(): void {
@@ -190,4 +194,24 @@ test('a digit pressed before any audio arrived is still forwarded (after start)'
   l.press('1');
   const events = ws.sent.map((t) => (JSON.parse(t) as { event: string }).event);
   assert.deepEqual(events, ['start', 'dtmf']);
+});
+
+test('a fork that throws while forwarding the caller\'s audio hangs that call up, and only that call', async () => {
+  const { engine, frame, connections, leg } = rig(4);
+  const bad = leg();
+  const good = leg();
+  const badCall = engine.addCall(bad);
+  const goodCall = engine.addCall(good);
+  badCall.startStream(spec('inbound'));
+  goodCall.startStream(spec('inbound'));
+  await new Promise((r) => setImmediate(r));
+  const [badWs, goodWs] = connections;
+  assert.ok(badWs !== undefined && goodWs !== undefined);
+  badWs.broken = true;
+  bad.arrive(1);
+  good.arrive(1);
+  frame(0);
+  assert.deepEqual(badCall.hangupInfo, { cause: 'Internal Error', source: 'error' });
+  assert.equal(goodCall.status, 'in-progress');
+  assert.equal(goodWs.sent.length, 2); // start, media
 });

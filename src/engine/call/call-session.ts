@@ -185,8 +185,14 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (!audio) {
       this.inboundGaps++;
     }
-    for (const fork of this.#forks) {
-      fork.onInbound(frame);
+    try {
+      for (const fork of this.#forks) {
+        fork.onInbound(frame);
+      }
+    } catch (err) {
+      // As for a failed tick (Engine): a broken call is logged and hung up, never left half-working.
+      this.#log.error({ err }, 'forking the caller\'s audio failed; hanging up the call');
+      this.hangup('Internal Error', 'error');
     }
   }
 
