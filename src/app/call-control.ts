@@ -10,9 +10,9 @@ import type { CallSession } from '../engine/call/call-session.js';
 import type { LegHangup } from '../engine/call/media-leg.types.js';
 import type { Engine } from '../engine/engine.js';
 import type { StreamFork } from '../engine/fork/stream-fork.js';
-import { callParams, type CallIdentity } from '../engine/interpreter/call-params.js';
+import { flowContext, type CallIdentity } from '../engine/interpreter/call-params.js';
 import { runCallFlow } from '../engine/interpreter/interpreter.js';
-import type { ElementContext, ElementRegistry } from '../engine/interpreter/interpreter.types.js';
+import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import type { CallPatch, CallStore, StreamPatch } from '../ports/call-store.js';
@@ -180,18 +180,12 @@ export class CallControl {
     live.flow = flow;
     const { engine, authToken } = this.#deps;
     const { call, identity, answer } = live;
-    const ctx: ElementContext = {
-      call,
-      http: engine.deps.http,
-      random: engine.deps.random,
-      clock: engine.deps.clock,
-      timers: engine.deps.timers,
+    const ctx = flowContext(engine.deps, call, identity, {
       logger: live.log,
       authToken,
       signal: flow.signal,
       fetchTimeoutMs: answer.timeoutMs,
-      callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
-    };
+    });
     const fallbackUrl = withFallback ? (answer.fallbackUrl ?? undefined) : undefined;
     const running = runCallFlow(ctx, {
       url,

@@ -5,7 +5,7 @@
 import type { Runtime } from '../compose.js';
 import { VirtualLeg } from '../engine/call/virtual-leg.js';
 import type { StreamFork } from '../engine/fork/stream-fork.js';
-import { callParams } from '../engine/interpreter/call-params.js';
+import { flowContext } from '../engine/interpreter/call-params.js';
 import { runCallFlow, type CallFlowEnd } from '../engine/interpreter/interpreter.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
@@ -148,21 +148,17 @@ export async function runVirtualCall(runtime: Runtime, opts: VirtualCallOptions)
     startedAtMs: clock.epochMs(),
   };
   emit({ t: 0, type: 'callStarted', detail: { callUuid: call.callUuid } });
-  const flow = await runCallFlow(
-    {
-      call,
-      http: engine.deps.http,
-      random,
-      clock,
-      timers,
-      logger: engine.deps.logger.child({ callUuid: call.callUuid }),
-      authToken: engine.options.stream.authToken,
-      signal: abort.signal,
-      fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
-      callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
-    },
-    { url: opts.answerUrl, method: opts.answerMethod ?? 'POST', registry: opts.registry ?? createElementRegistry() },
-  );
+  const ctx = flowContext(engine.deps, call, identity, {
+    logger: engine.deps.logger.child({ callUuid: call.callUuid }),
+    authToken: engine.options.stream.authToken,
+    signal: abort.signal,
+    fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,
+  });
+  const flow = await runCallFlow(ctx, {
+    url: opts.answerUrl,
+    method: opts.answerMethod ?? 'POST',
+    registry: opts.registry ?? createElementRegistry(),
+  });
   await ended;
   for (const h of handles) {
     h.cancel();

@@ -145,14 +145,17 @@ test('phases: calls are spread evenly over the phases, and each is ticked once p
 
 test('phases: a call that ends leaves its phase, and the next call takes the place', () => {
   const { engine, frame, leg } = rig(2);
-  const a = engine.addCall(leg());
+  const a = engine.addCall(leg()); // phase 0
   const bLeg = leg();
-  engine.addCall(bLeg);
+  engine.addCall(bLeg); // phase 1
+  const c = engine.addCall(leg()); // phase 0
   a.hangup('NORMAL_CLEARING');
-  const cLeg = leg();
-  engine.addCall(cLeg);
+  c.hangup('NORMAL_CLEARING');
+  // Phase 0 is empty now; were the ended calls still counted there, d would join b's phase.
+  const dLeg = leg();
+  engine.addCall(dLeg);
   frame(0);
-  assert.notEqual(bLeg.writtenInPhase[0], cLeg.writtenInPhase[0]);
+  assert.notEqual(dLeg.writtenInPhase[0], bLeg.writtenInPhase[0]);
 });
 
 test("inbound audio goes to the stream when the leg hands it over, without waiting for a tick", async () => {

@@ -12,7 +12,7 @@ import { composeRuntime, type Runtime } from '../../compose.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import { defaultStreamSettings } from '../../engine/fork/stream-defaults.js';
 import type { StreamSettings } from '../../engine/fork/stream-fork.types.js';
-import { callParams } from '../../engine/interpreter/call-params.js';
+import { flowContext } from '../../engine/interpreter/call-params.js';
 import { runCallFlow, type CallFlowEnd } from '../../engine/interpreter/interpreter.js';
 import { createElementRegistry } from '../../engine/interpreter/registry.js';
 import { nullLogger, type Logger } from '../../ports/logger.js';
@@ -116,7 +116,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
 /** Runs the call's XML like a Plivo inbound call: the call's parameters carry From, To and X- headers. */
 export function runFlow(runtime: Runtime, call: CallSession, info: InboundCallInfo, answerUrl: string, method: 'GET' | 'POST'): Promise<CallFlowEnd> {
   const { engine } = runtime;
-  const { clock, random, timers } = engine.deps;
+  const { clock, random } = engine.deps;
   const abort = new AbortController();
   call.on('ended', () => {
     abort.abort();
@@ -131,19 +131,11 @@ export function runFlow(runtime: Runtime, call: CallSession, info: InboundCallIn
     startedAtMs: clock.epochMs(),
     sipHeaders: info.sipHeaders,
   };
-  return runCallFlow(
-    {
-      call,
-      http: engine.deps.http,
-      random,
-      clock,
-      timers,
-      logger: engine.deps.logger.child({ callUuid: call.callUuid }),
-      authToken: engine.options.stream.authToken,
-      signal: abort.signal,
-      fetchTimeoutMs: 5000,
-      callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
-    },
-    { url: answerUrl, method, registry: createElementRegistry() },
-  );
+  const ctx = flowContext(engine.deps, call, identity, {
+    logger: engine.deps.logger.child({ callUuid: call.callUuid }),
+    authToken: engine.options.stream.authToken,
+    signal: abort.signal,
+    fetchTimeoutMs: 5000,
+  });
+  return runCallFlow(ctx, { url: answerUrl, method, registry: createElementRegistry() });
 }

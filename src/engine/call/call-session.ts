@@ -61,8 +61,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   #hangup: LegHangup | undefined;
   /** Frames of the caller's with no audio (before the first packet, silence, unconcealed gaps). */
   inboundGaps = 0;
-  /** Frames of the caller's handed over by the leg. */
-  inboundFrames = 0;
   /** Media-clock ticks (frames sent to the caller). */
   frames = 0;
   /** Errors worth keeping on the call record (answer fetch failures, XML validation errors). */
@@ -181,7 +179,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (this.#status !== 'in-progress') {
       return;
     }
-    this.inboundFrames++;
     if (!audio) {
       this.inboundGaps++;
     }

@@ -1,3 +1,8 @@
+import type { Logger } from '../../ports/logger.js';
+import type { CallSession } from '../call/call-session.js';
+import type { EngineDeps } from '../engine.js';
+import type { ElementContext } from './interpreter.types.js';
+
 /** The parameters Plivo sends with every request a call makes (plivo-stream.md §9). */
 export interface CallIdentity {
   readonly callUuid: string;
@@ -35,4 +40,32 @@ export function callParams(id: CallIdentity, callStatus: string): [string, strin
     params.push([`SIP-H-${name}`, value]);
   }
   return params;
+}
+
+/** What an `ElementContext` needs beyond the call: the engine's ports and the flow's own settings. */
+export interface FlowContextOptions {
+  readonly logger: Logger;
+  readonly authToken: string;
+  /** Aborts the flow (the call ended, or a transfer replaced it). */
+  readonly signal: AbortSignal;
+  readonly fetchTimeoutMs: number;
+}
+
+/**
+ * The context a call flow runs in: the engine's ports, and the call's Plivo parameters with its live
+ * status (§9). The one place that builds it, for call control, test stacks and virtual calls alike.
+ */
+export function flowContext(deps: EngineDeps, call: CallSession, identity: CallIdentity, opts: FlowContextOptions): ElementContext {
+  return {
+    call,
+    http: deps.http,
+    random: deps.random,
+    clock: deps.clock,
+    timers: deps.timers,
+    logger: opts.logger,
+    authToken: opts.authToken,
+    signal: opts.signal,
+    fetchTimeoutMs: opts.fetchTimeoutMs,
+    callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
+  };
 }

@@ -7,6 +7,7 @@
 import { MemoryCallStore } from '../../../src/adapters/memory-store/memory-call-store.js';
 import type { DialRequest, DialResult, HttpMethod } from '../../../src/api/api.types.js';
 import { buildApiServer, type ApiServerOptions } from '../../../src/api/server.js';
+import { newCallRecord } from '../../../src/app/call-control/records.js';
 import type { CallSession } from '../../../src/engine/call/call-session.js';
 import { VirtualLeg } from '../../../src/engine/call/virtual-leg.js';
 import type { CallRecord } from '../../../src/ports/call-store.js';
@@ -32,28 +33,10 @@ export interface LiveCall {
 
 export type ApiFixture = ReturnType<typeof apiFixture>;
 
+/** The record call control writes for an answered inbound call (`newCallRecord`), for a call the fixture made. */
 function liveRecord(callUuid: string, nowMs: number, from: string, to: string): CallRecord {
-  return {
-    callUuid,
-    direction: 'inbound',
-    from,
-    to,
-    status: 'in-progress',
-    answerUrl: 'http://127.0.0.1:9/answer',
-    requestUuid: null,
-    parentCallUuid: null,
-    startedAt: nowMs,
-    answeredAt: nowMs,
-    endedAt: null,
-    hangupCause: null,
-    hangupCauseCode: null,
-    hangupSource: null,
-    durationSec: null,
-    billDurationSec: null,
-    error: null,
-    sipCallId: null,
-    endedAbnormally: false,
-  };
+  const identity = { callUuid, requestUuid: callUuid, from, to, direction: 'inbound' as const, accountId: TEST_ACCOUNT_ID, startedAtMs: nowMs };
+  return newCallRecord(identity, 'http://127.0.0.1:9/answer', nowMs, null);
 }
 
 /** A runtime, a store and the API server (not listening unless the test calls `listen`). */
