@@ -4,14 +4,45 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 const ioModules = [
-  'node:dgram', 'node:net', 'node:tls', 'node:http', 'node:https', 'node:fs', 'node:fs/promises',
-  'node:child_process', 'node:worker_threads', 'node:timers', 'node:timers/promises',
-  'dgram', 'net', 'tls', 'http', 'https', 'fs', 'child_process',
-  'ws', 'undici', 'fastify', 'better-sqlite3', 'pino',
+  'node:dgram',
+  'node:net',
+  'node:tls',
+  'node:http',
+  'node:https',
+  'node:fs',
+  'node:fs/promises',
+  'node:child_process',
+  'node:worker_threads',
+  'node:timers',
+  'node:timers/promises',
+  'dgram',
+  'net',
+  'tls',
+  'http',
+  'https',
+  'fs',
+  'child_process',
+  'ws',
+  'undici',
+  'fastify',
+  'better-sqlite3',
+  'pino',
 ];
 
 export default tseslint.config(
-  { ignores: ['**/*.mjs', '**/*.js', 'dist/**', 'node_modules/**', 'coverage/**', 'bin/**', '.tmp/**', '.data/**', 'eslint.config.mjs'] },
+  {
+    ignores: [
+      '**/*.mjs',
+      '**/*.js',
+      'dist/**',
+      'node_modules/**',
+      'coverage/**',
+      'bin/**',
+      '.tmp/**',
+      '.data/**',
+      'eslint.config.mjs',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   ...tseslint.configs.stylisticTypeChecked,
@@ -23,7 +54,10 @@ export default tseslint.config(
     rules: {
       curly: ['error', 'all'],
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       // Bitwise and index-heavy DSP code reads better with plain loops and non-null checks done by hand.
       '@typescript-eslint/prefer-for-of': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -38,14 +72,24 @@ export default tseslint.config(
     files: ['src/protocol/**/*.ts', 'src/media/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: ioModules.map((name) => ({ name, message: 'protocol/ and media/ are sans-I/O; use an adapter.' })),
-        patterns: [
-          { group: ['**/engine/**', '**/adapters/**', '**/api/**', '**/config/**', '**/ports/**'], message: 'protocol/ and media/ depend only on each other and errors/.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({
+            name,
+            message: 'protocol/ and media/ are sans-I/O; use an adapter.',
+          })),
+          patterns: [
+            {
+              group: ['**/engine/**', '**/adapters/**', '**/api/**', '**/config/**', '**/ports/**'],
+              message: 'protocol/ and media/ depend only on each other and errors/.',
+            },
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'process', 'fetch'],
-      'no-restricted-properties': ['error',
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'Time is an input (nowMs).' },
         { object: 'Math', property: 'random', message: 'Randomness is a port.' },
       ],
@@ -56,11 +100,20 @@ export default tseslint.config(
     files: ['src/engine/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        paths: ioModules.map((name) => ({ name, message: 'engine/ reaches I/O only through ports.' })),
-        patterns: [{ group: ['**/adapters/**', '**/api/**', '**/config/load*'], message: 'engine/ depends on protocol, media, ports, errors.' }],
-      }],
-      'no-restricted-properties': ['error',
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: ioModules.map((name) => ({ name, message: 'engine/ reaches I/O only through ports.' })),
+          patterns: [
+            {
+              group: ['**/adapters/**', '**/api/**', '**/config/load*'],
+              message: 'engine/ depends on protocol, media, ports, errors.',
+            },
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
         { object: 'Date', property: 'now', message: 'Use the clock port.' },
         { object: 'Math', property: 'random', message: 'Use the random port.' },
       ],
@@ -72,7 +125,14 @@ export default tseslint.config(
       'max-lines-per-function': 'off',
       'max-lines': ['error', { max: 900, skipBlankLines: true, skipComments: true }],
       '@typescript-eslint/no-non-null-assertion': 'off',
-      '@typescript-eslint/no-floating-promises': ['error', { allowForKnownSafeCalls: [{ from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' }] }],
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['test', 'it', 'describe', 'suite'], package: 'node:test' },
+          ],
+        },
+      ],
     },
   },
 );

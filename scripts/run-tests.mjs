@@ -61,7 +61,14 @@ function runGroup(group, groupConcurrency) {
     }
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--test', `--test-concurrency=${groupConcurrency}`, '--test-reporter=spec', ...group],
+      [
+        '--import',
+        'tsx',
+        '--test',
+        `--test-concurrency=${groupConcurrency}`,
+        '--test-reporter=spec',
+        ...group,
+      ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
     );
     let tail = '';

@@ -39,7 +39,15 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
   });
   const http = new UndiciHttpClient();
   const engine = new Engine(
-    { ticker: driver, ws: new NodeWsConnector(), http, clock: systemClock, timers: systemTimers, random: nodeRandom, logger },
+    {
+      ticker: driver,
+      ws: new NodeWsConnector(),
+      http,
+      clock: systemClock,
+      timers: systemTimers,
+      random: nodeRandom,
+      logger,
+    },
     {
       stream: opts.stream,
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),

@@ -51,14 +51,24 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   return {
     ...config.sip,
     transports: [...config.sip.transports],
-    inboundAuth: inboundAuth === null ? null : { realm: inboundAuth.realm, users: inboundAuth.users.map((u) => ({ ...u })) },
+    inboundAuth:
+      inboundAuth === null
+        ? null
+        : { realm: inboundAuth.realm, users: inboundAuth.users.map((u) => ({ ...u })) },
     // A trunk without credentials is dialled without digest auth (a challenge then fails the call).
-    trunk: trunk === null ? null : { ...trunk, username: trunk.username ?? '', password: trunk.password ?? '' },
+    trunk:
+      trunk === null ? null : { ...trunk, username: trunk.username ?? '', password: trunk.password ?? '' },
   };
 }
 
 /** The REST API's `dial`: answers at once with a request uuid; the call proceeds in the background. */
-function dialerOf(config: Config, engine: Engine, sip: SipServer, control: CallControl, logger: Logger): ApiDeps['dial'] {
+function dialerOf(
+  config: Config,
+  engine: Engine,
+  sip: SipServer,
+  control: CallControl,
+  logger: Logger,
+): ApiDeps['dial'] {
   return (req) => {
     const requestUuid = engine.deps.random.uuid();
     const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
@@ -93,7 +103,9 @@ function dialerOf(config: Config, engine: Engine, sip: SipServer, control: CallC
 
 export async function startServer(config: Config): Promise<StreamforkServer> {
   const store: CallStore =
-    config.storage.driver === 'sqlite' ? openSqliteCallStoreIn(config.storage.dataDir) : new MemoryCallStore();
+    config.storage.driver === 'sqlite'
+      ? openSqliteCallStoreIn(config.storage.dataDir)
+      : new MemoryCallStore();
   const authToken = config.auth.authToken;
   const runtime = composeRuntime({
     stream: streamSettingsFrom(config, authToken),
@@ -131,7 +143,11 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     engine,
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
-    rtp: { ...config.rtp, reorderWaitMs: config.tuning.jitterBufferMs, mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000 },
+    rtp: {
+      ...config.rtp,
+      reorderWaitMs: config.tuning.jitterBufferMs,
+      mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
+    },
     onInboundCall: (call, info) => {
       if (answer === undefined) {
         call.errors.push('no answer URL configured');
@@ -168,7 +184,10 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     stop(cause = 'Server Shutdown') {
       stopped ??= (async () => {
         await sip.stop(cause);
-        await Promise.race([control.idle(), new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref())]);
+        await Promise.race([
+          control.idle(),
+          new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
+        ]);
         await api.close();
         await runtime.close(config.tuning.shutdownGraceMs);
         store.close();

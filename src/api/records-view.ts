@@ -153,7 +153,6 @@ export class RecordsView {
     });
   }
 
-
   #describeCall(session: CallSession): CallRecord {
     let firstSeen = this.#seenCalls.get(session);
     if (firstSeen === undefined) {

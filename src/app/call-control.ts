@@ -165,7 +165,7 @@ export class CallControl {
     this.#onEnded(live, hangup);
     await Promise.all(live.flows);
     // Streams still connecting end after the call; wait for their records.
-    for (let n = 0; n < live.streams.length; ) {
+    for (let n = 0; n < live.streams.length;) {
       const batch = live.streams.slice(n);
       n = live.streams.length;
       await Promise.all(batch);
@@ -199,7 +199,10 @@ export class CallControl {
       },
     }).then(
       (end) => {
-        live.log.info({ end: end.end, ...(end.end === 'error' ? { cause: end.cause } : {}) }, 'call flow finished');
+        live.log.info(
+          { end: end.end, ...(end.end === 'error' ? { cause: end.cause } : {}) },
+          'call flow finished',
+        );
       },
       (err: unknown) => {
         live.log.error({ err }, 'call flow threw; hanging up');
@@ -303,7 +306,10 @@ export class CallControl {
       billDurationSec,
       error: this.#errorJson(live),
     });
-    live.log.info({ cause: hangup.cause, source: hangup.source, durationSec, errors: live.call.errors.length }, 'call record completed');
+    live.log.info(
+      { cause: hangup.cause, source: hangup.source, durationSec, errors: live.call.errors.length },
+      'call record completed',
+    );
     const url = live.answer.hangupUrl;
     if (url !== undefined && url !== null && url !== '') {
       this.#deps.engine.callbacks.send(`hangup:${live.call.callUuid}`, {

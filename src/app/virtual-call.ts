@@ -75,7 +75,11 @@ interface StreamTrack {
   error: string | undefined;
 }
 
-function watchStream(fork: StreamFork, elapsed: () => number, emit: (e: VirtualCallEvent) => void): StreamTrack {
+function watchStream(
+  fork: StreamFork,
+  elapsed: () => number,
+  emit: (e: VirtualCallEvent) => void,
+): StreamTrack {
   const track: StreamTrack = { fork, checkpoints: [], endReason: undefined, error: undefined };
   fork.on('event', (type, detail) => {
     const t = elapsed();
@@ -113,7 +117,12 @@ export async function runVirtualCall(runtime: Runtime, opts: VirtualCallOptions)
   const tracks: StreamTrack[] = [];
   call.on('stream-started', (fork) => {
     tracks.push(watchStream(fork, elapsed, emit));
-    emit({ t: elapsed(), type: 'streamStarting', streamId: fork.streamId, detail: { url: fork.spec.serviceUrl } });
+    emit({
+      t: elapsed(),
+      type: 'streamStarting',
+      streamId: fork.streamId,
+      detail: { url: fork.spec.serviceUrl },
+    });
   });
   const ended = new Promise<void>((resolve) => {
     call.on('ended', () => {

@@ -74,13 +74,17 @@ export class CallView {
   summary(r: VirtualCallResult, recordFile: string | undefined): void {
     if (this.#json) {
       const { heard: _heard, leg: _leg, ...rest } = r;
-      this.#out.write(JSON.stringify({ type: 'summary', ...rest, heardMs: r.heard.length / 8, recordFile }) + '\n');
+      this.#out.write(
+        JSON.stringify({ type: 'summary', ...rest, heardMs: r.heard.length / 8, recordFile }) + '\n',
+      );
       return;
     }
     const lines = [
       '',
       `call ${r.callUuid}: ${(r.durationMs / 1000).toFixed(1)} s, hangup cause ${r.hangupCause} (${r.hangupSource})`,
-      `events: ${Object.entries(r.eventCounts).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+      `events: ${Object.entries(r.eventCounts)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
     ];
     for (const s of r.streams) {
       const acked = s.checkpoints.filter((c) => c.latencyMs !== undefined);

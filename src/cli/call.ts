@@ -108,7 +108,11 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
   let leg: VirtualLeg | undefined;
   let streams = '';
   const started = performance.now();
-  view.startLive(() => leg, started, () => streams);
+  view.startLive(
+    () => leg,
+    started,
+    () => streams,
+  );
   let result: VirtualCallResult;
   try {
     result = await runVirtualCall(runtime, {
@@ -118,10 +122,13 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
       ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
       dtmf,
       // <Speak> on espeak-ng and <Play>/<GetDigits>, as on a real call.
-      registry: createElementRegistry({}, {
-        tts: new EspeakTts(),
-        audio: new HttpAudioFetcher({ http: runtime.engine.deps.http }),
-      }),
+      registry: createElementRegistry(
+        {},
+        {
+          tts: new EspeakTts(),
+          audio: new HttpAudioFetcher({ http: runtime.engine.deps.http }),
+        },
+      ),
       onLeg: (l) => {
         leg = l;
       },
@@ -154,12 +161,21 @@ async function runSipCallCommand(opts: CallCommandOptions, ctx: CliContext, targ
   const audio = await loadCallerAudio(opts);
   const dtmf = parseDtmf(opts.dtmf);
   const durationSec = opts.duration === undefined ? undefined : Number(opts.duration);
-  if (typeof audio === 'string' || typeof dtmf === 'string' || (durationSec !== undefined && !(durationSec > 0))) {
-    ctx.stderr.write(`streamfork call: ${typeof audio === 'string' ? audio : typeof dtmf === 'string' ? dtmf : `bad --duration ${opts.duration ?? ''}`}\n`);
+  if (
+    typeof audio === 'string' ||
+    typeof dtmf === 'string' ||
+    (durationSec !== undefined && !(durationSec > 0))
+  ) {
+    ctx.stderr.write(
+      `streamfork call: ${typeof audio === 'string' ? audio : typeof dtmf === 'string' ? dtmf : `bad --duration ${opts.duration ?? ''}`}\n`,
+    );
     ctx.exitCode = 2;
     return;
   }
-  const runtime = composeRuntime({ stream: defaultStreamSettings(opts.authId, opts.authToken), log: { level: opts.logLevel, toStderr: true } });
+  const runtime = composeRuntime({
+    stream: defaultStreamSettings(opts.authId, opts.authToken),
+    log: { level: opts.logLevel, toStderr: true },
+  });
   const view = new CallView(ctx.stdout, opts.json === true);
   try {
     const result = await runSipCall(runtime, {
@@ -176,7 +192,14 @@ async function runSipCallCommand(opts: CallCommandOptions, ctx: CliContext, targ
     }
     if (opts.json === true) {
       const { heard: _heard, ...rest } = result;
-      ctx.stdout.write(JSON.stringify({ type: 'summary', ...rest, heardMs: result.heard.length / 8, recordFile: opts.record }) + '\n');
+      ctx.stdout.write(
+        JSON.stringify({
+          type: 'summary',
+          ...rest,
+          heardMs: result.heard.length / 8,
+          recordFile: opts.record,
+        }) + '\n',
+      );
     } else {
       ctx.stdout.write(describeSipCall(result, target, opts.record).join('\n') + '\n');
     }
@@ -191,7 +214,10 @@ registerCommand((program: Command, ctx: CliContext) => {
     .command('call')
     .description('run a virtual call against an answer URL (no telephony): your bot sees a real Plivo stream')
     .option('--answer-url <url>', 'the answer URL that returns Plivo XML (required unless --sip)')
-    .option('--sip <uri>', 'call a running streamfork over real SIP/RTP instead, e.g. sip:bot@127.0.0.1:5060 (its answer URL applies)')
+    .option(
+      '--sip <uri>',
+      'call a running streamfork over real SIP/RTP instead, e.g. sip:bot@127.0.0.1:5060 (its answer URL applies)',
+    )
     .option('--answer-method <method>', 'GET or POST', 'POST')
     .option('--play <file.wav>', "the caller's audio (WAV: PCM16, 8-bit, mu-law or A-law; any common rate)")
     .option('--tone <hz>', 'a 5 s test tone instead of --play')
@@ -200,7 +226,11 @@ registerCommand((program: Command, ctx: CliContext) => {
     .option('--dtmf <list>', 'key presses by the caller, e.g. "1@2.5,#@6" (digit@seconds)')
     .option('--json', 'print one JSON event per line, then a JSON summary')
     .option('--auth-id <id>', 'account id used in start messages and signatures', 'MAXXXXXXXXXXXXXXXXXX')
-    .option('--auth-token <token>', 'token used to sign requests (X-Plivo-Signature-V3)', 'streamfork-dev-token')
+    .option(
+      '--auth-token <token>',
+      'token used to sign requests (X-Plivo-Signature-V3)',
+      'streamfork-dev-token',
+    )
     .option('--log-level <level>', 'server log level (logs go to stderr)', 'silent')
     .action(async (opts: CallCommandOptions) => {
       await runCallCommand(opts, ctx);

@@ -97,7 +97,9 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
     `streamfork serve: SIP on ${config.sip.host}:${server.sipPort} (${config.sip.transports.join('+')}), ` +
       `REST API on http${config.http.tls === null ? '' : 's'}://${config.http.host}:${server.httpPort}/v1/Account/${config.auth.authId}/, ` +
       `records in ${config.storage.driver === 'sqlite' ? config.storage.dataDir : 'memory'}` +
-      (config.answer.answerUrl === null ? '; no answer URL configured: inbound calls are refused (set --answer-url)' : '') +
+      (config.answer.answerUrl === null
+        ? '; no answer URL configured: inbound calls are refused (set --answer-url)'
+        : '') +
       '\n',
   );
   await new Promise<void>((resolve) => {
@@ -120,8 +122,13 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
 registerCommand((program: Command, ctx: CliContext) => {
   program
     .command('serve')
-    .description('run the server: SIP + RTP + REST API + engine (embedded defaults: loopback, SQLite in ./.data)')
-    .option('--config <file.json>', 'JSON config file (see docs/config.md); STREAMFORK_* variables override it')
+    .description(
+      'run the server: SIP + RTP + REST API + engine (embedded defaults: loopback, SQLite in ./.data)',
+    )
+    .option(
+      '--config <file.json>',
+      'JSON config file (see docs/config.md); STREAMFORK_* variables override it',
+    )
     .option('--sip-port <port>', 'SIP port (UDP and TCP)')
     .option('--http-port <port>', 'REST API port')
     .option('--answer-url <url>', 'answer URL fetched for inbound calls')

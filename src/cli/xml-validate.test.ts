@@ -20,20 +20,20 @@ async function run(argv: string[]): Promise<{ status: number; out: string; err: 
   let err = '';
   const origOut = process.stdout.write.bind(process.stdout);
   const origErr = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  process.stdout.write = (chunk: string | Uint8Array, ...rest: never[]) => {
     if (typeof chunk !== 'string') {
       return origOut(chunk, ...rest);
     }
     out += chunk;
     return true;
-  });
-  process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+  };
+  process.stderr.write = (chunk: string | Uint8Array, ...rest: never[]) => {
     if (typeof chunk !== 'string') {
       return origErr(chunk, ...rest);
     }
     err += chunk;
     return true;
-  });
+  };
   try {
     const status = await main(argv);
     return { status, out, err };
@@ -50,14 +50,20 @@ function file(name: string, text: string): string {
 }
 
 test('xml validate: a valid document prints OK and exits 0', async () => {
-  const path = file('ok.xml', '<Response><Stream keepCallAlive="true">wss://app.example/ws</Stream></Response>');
+  const path = file(
+    'ok.xml',
+    '<Response><Stream keepCallAlive="true">wss://app.example/ws</Stream></Response>',
+  );
   const r = await run(['xml', 'validate', path]);
   assert.equal(r.status, 0);
   assert.equal(r.out, 'OK\n');
 });
 
 test('xml validate: warnings follow OK, exit 0 (D16 contentType="raw")', async () => {
-  const path = file('warn.xml', '<Response>\n  <Stream contentType="raw">wss://a.example/ws</Stream>\n</Response>');
+  const path = file(
+    'warn.xml',
+    '<Response>\n  <Stream contentType="raw">wss://a.example/ws</Stream>\n</Response>',
+  );
   const r = await run(['xml', 'validate', path]);
   assert.equal(r.status, 0);
   assert.equal(
@@ -67,7 +73,8 @@ test('xml validate: warnings follow OK, exit 0 (D16 contentType="raw")', async (
 });
 
 test('xml validate: each error is printed as line:col code message, exit 1 (D9)', async () => {
-  const text = '<Response>\n<Stream bidirectional="true" audioTrack="outbound">https://a.example/ws</Stream>\n</Response>';
+  const text =
+    '<Response>\n<Stream bidirectional="true" audioTrack="outbound">https://a.example/ws</Stream>\n</Response>';
   const r = await run(['xml', 'validate', file('bad.xml', text)]);
   assert.equal(r.status, 1);
   const lines = r.out.trimEnd().split('\n');

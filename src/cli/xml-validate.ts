@@ -34,7 +34,9 @@ async function validate(file: string, ctx: CliContext): Promise<void> {
   try {
     text = await readInput(file);
   } catch (err) {
-    ctx.stderr.write(`streamfork xml validate: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}\n`);
+    ctx.stderr.write(
+      `streamfork xml validate: cannot read ${file}: ${err instanceof Error ? err.message : String(err)}\n`,
+    );
     ctx.exitCode = 1;
     return;
   }

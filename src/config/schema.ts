@@ -193,7 +193,8 @@ const Answer = Type.Object(
       unit: 'ms',
     }),
     attempts: int(3, 1, 10, {
-      description: 'Attempts at answerUrl (first included) on transport errors and 5xx before fallbackUrl; Plivo makes 3.',
+      description:
+        'Attempts at answerUrl (first included) on transport errors and 5xx before fallbackUrl; Plivo makes 3.',
     }),
     maxXmlBytes: int(102400, 1024, 1048576, {
       description: 'Largest answer XML document accepted (Plivo: 100 KB).',
@@ -255,7 +256,6 @@ const Stream = Type.Object(
       description:
         'URL signed on the WebSocket upgrade (D8): `scheme-mapped` signs the service URL with ws→http and wss→https; `plain-http` always signs http:// (for apps behind a TLS-terminating proxy).',
     }),
-
   },
   closed,
 );

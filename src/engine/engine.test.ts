@@ -158,7 +158,7 @@ test('phases: a call that ends leaves its phase, and the next call takes the pla
   assert.notEqual(dLeg.writtenInPhase[0], bLeg.writtenInPhase[0]);
 });
 
-test("inbound audio goes to the stream when the leg hands it over, without waiting for a tick", async () => {
+test('inbound audio goes to the stream when the leg hands it over, without waiting for a tick', async () => {
   const { engine, frame, connections, leg } = rig(4);
   const l = leg();
   const call = engine.addCall(l);
@@ -169,12 +169,16 @@ test("inbound audio goes to the stream when the leg hands it over, without waiti
   assert.equal(ws.sent.length, 1); // start
   l.arrive(1000);
   assert.equal(ws.sent.length, 2, 'the inbound frame was not sent at once');
-  const media = JSON.parse(ws.sent[1] ?? '{}') as { media: { track: string; chunk: number; timestamp: string } };
+  const media = JSON.parse(ws.sent[1] ?? '{}') as {
+    media: { track: string; chunk: number; timestamp: string };
+  };
   assert.equal(media.media.track, 'inbound');
   assert.equal(media.media.chunk, 1);
   l.arrive(1000);
   frame(0); // the outbound track goes out on the tick
-  const tracks = ws.sent.slice(1).map((t) => (JSON.parse(t) as { media: { track: string; timestamp: string } }).media);
+  const tracks = ws.sent
+    .slice(1)
+    .map((t) => (JSON.parse(t) as { media: { track: string; timestamp: string } }).media);
   assert.deepEqual(
     tracks.map((m) => m.track),
     ['inbound', 'inbound', 'outbound'],
@@ -199,7 +203,7 @@ test('a digit pressed before any audio arrived is still forwarded (after start)'
   assert.deepEqual(events, ['start', 'dtmf']);
 });
 
-test('a fork that throws while forwarding the caller\'s audio hangs that call up, and only that call', async () => {
+test("a fork that throws while forwarding the caller's audio hangs that call up, and only that call", async () => {
   const { engine, frame, connections, leg } = rig(4);
   const bad = leg();
   const good = leg();

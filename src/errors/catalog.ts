@@ -40,7 +40,12 @@ function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry
 
 export const errorCatalog: ReadonlyMap<string, CatalogEntry> = merge(sections);
 
-const retryableCategories: ReadonlySet<ErrorCategory> = new Set(['rate_limit', 'connectivity', 'timeout', 'server']);
+const retryableCategories: ReadonlySet<ErrorCategory> = new Set([
+  'rate_limit',
+  'connectivity',
+  'timeout',
+  'server',
+]);
 
 export function isRetryableCategory(category: ErrorCategory): boolean {
   return retryableCategories.has(category);

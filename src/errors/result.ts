@@ -3,8 +3,7 @@
  * they return one of these (STYLE.md 5.5).
  */
 export type ParseResult<T, E extends ParseFailure = ParseFailure> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: E };
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: E };
 
 /** Why a parse failed: a catalogued code plus what a person needs to find the problem. */
 export interface ParseFailure {

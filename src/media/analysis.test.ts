@@ -30,7 +30,7 @@ test('rms: sine of amplitude A gives A/√2; empty gives 0', () => {
 test('tonePower (Goertzel): A²/2 at the tone, far less elsewhere, works off-bin', () => {
   const t = generateTone(1234.5, 8000, 1000, 8000);
   const p = tonePower(t, 8000, 1234.5);
-  assert.ok(Math.abs(p / (8000 * 8000 / 2) - 1) < 1e-3, `${p}`);
+  assert.ok(Math.abs(p / ((8000 * 8000) / 2) - 1) < 1e-3, `${p}`);
   assert.ok(tonePower(t, 8000, 2000) < p * 1e-5);
   assert.equal(tonePower(new Int16Array(0), 8000, 1000), 0);
 });
@@ -60,8 +60,14 @@ test('alignedCorrelation: negative lag (test early), exact copy gives 1', () => 
 test('alignedCorrelation: unrelated noise correlates near 0; constant input gives 0', () => {
   const r = alignedCorrelation(noise(8000, 4, 10000), noise(8000, 5, 10000), 400);
   assert.ok(Math.abs(r.correlation) < 0.1, `${r.correlation}`);
-  assert.deepEqual(alignedCorrelation(new Int16Array(100).fill(5), noise(100, 6, 10), 10), { correlation: 0, lagSamples: 0 });
-  assert.deepEqual(alignedCorrelation(new Int16Array(0), noise(100, 6, 10), 10), { correlation: 0, lagSamples: 0 });
+  assert.deepEqual(alignedCorrelation(new Int16Array(100).fill(5), noise(100, 6, 10), 10), {
+    correlation: 0,
+    lagSamples: 0,
+  });
+  assert.deepEqual(alignedCorrelation(new Int16Array(0), noise(100, 6, 10), 10), {
+    correlation: 0,
+    lagSamples: 0,
+  });
 });
 
 test('alignedCorrelation: 10 s at 8 kHz with maxLag 8000 is fast and exact', () => {

@@ -33,7 +33,7 @@ export function tonePower(x: Int16Array, sampleRateHz: number, freqHz: number): 
   let s1 = 0;
   let s2 = 0;
   for (let i = 0; i < n; i++) {
-    const s0 = (x[i]!) + coeff * s1 - s2;
+    const s0 = x[i]! + coeff * s1 - s2;
     s2 = s1;
     s1 = s0;
   }
@@ -47,7 +47,12 @@ export function tonePower(x: Int16Array, sampleRateHz: number, freqHz: number): 
  * A sine tone of `freqHz` at `sampleRateHz`, `durationMs` long (rounded to whole samples), with peak
  * `amplitude` (int16 units, clamped to ±32767), starting at phase 0.
  */
-export function generateTone(freqHz: number, sampleRateHz: number, durationMs: number, amplitude: number): Int16Array {
+export function generateTone(
+  freqHz: number,
+  sampleRateHz: number,
+  durationMs: number,
+  amplitude: number,
+): Int16Array {
   const n = Math.max(0, Math.round((sampleRateHz * durationMs) / 1000));
   const out = new Int16Array(n);
   const a = Math.min(32767, Math.abs(amplitude));
@@ -91,10 +96,10 @@ function fft(re: Float64Array, im: Float64Array, inverse: boolean): void {
         const bi = im[b]!;
         const xr = br * cr - bi * ci;
         const xi = br * ci + bi * cr;
-        re[b] = (re[a]!) - xr;
-        im[b] = (im[a]!) - xi;
-        re[a] = (re[a]!) + xr;
-        im[a] = (im[a]!) + xi;
+        re[b] = re[a]! - xr;
+        im[b] = im[a]! - xi;
+        re[a] = re[a]! + xr;
+        im[a] = im[a]! + xi;
         const nr = cr * wr - ci * wi;
         ci = cr * wi + ci * wr;
         cr = nr;
@@ -120,7 +125,7 @@ function crossCorrelation(reference: Int16Array, test: Int16Array, maxLag: numbe
   // conj(R) · T
   for (let k = 0; k < size; k++) {
     const ar = rRe[k]!;
-    const ai = -(rIm[k]!);
+    const ai = -rIm[k]!;
     const br = tRe[k]!;
     const bi = tIm[k]!;
     rRe[k] = ar * br - ai * bi;
@@ -129,7 +134,7 @@ function crossCorrelation(reference: Int16Array, test: Int16Array, maxLag: numbe
   fft(rRe, rIm, true);
   const out = new Float64Array(2 * maxLag + 1);
   for (let lag = -maxLag; lag <= maxLag; lag++) {
-    out[lag + maxLag] = (rRe[(lag + size) % size]!) / size;
+    out[lag + maxLag] = rRe[(lag + size) % size]! / size;
   }
   return out;
 }
@@ -139,8 +144,8 @@ function prefixSums(x: Int16Array): { sum: Float64Array; sumSq: Float64Array } {
   const sumSq = new Float64Array(x.length + 1);
   for (let i = 0; i < x.length; i++) {
     const v = x[i]!;
-    sum[i + 1] = (sum[i]!) + v;
-    sumSq[i + 1] = (sumSq[i]!) + v * v;
+    sum[i + 1] = sum[i]! + v;
+    sumSq[i + 1] = sumSq[i]! + v * v;
   }
   return { sum, sumSq };
 }
@@ -178,16 +183,16 @@ export function alignedCorrelation(
     if (n < minOverlap) {
       continue;
     }
-    const sr = (r.sum[i1]!) - (r.sum[i0]!);
-    const srr = (r.sumSq[i1]!) - (r.sumSq[i0]!);
-    const st = (t.sum[i1 + lag]!) - (t.sum[i0 + lag]!);
-    const stt = (t.sumSq[i1 + lag]!) - (t.sumSq[i0 + lag]!);
+    const sr = r.sum[i1]! - r.sum[i0]!;
+    const srr = r.sumSq[i1]! - r.sumSq[i0]!;
+    const st = t.sum[i1 + lag]! - t.sum[i0 + lag]!;
+    const stt = t.sumSq[i1 + lag]! - t.sumSq[i0 + lag]!;
     const varR = srr - (sr * sr) / n;
     const varT = stt - (st * st) / n;
     if (varR <= 0 || varT <= 0) {
       continue;
     }
-    const cov = (cross[lag + maxLag]!) - (sr * st) / n;
+    const cov = cross[lag + maxLag]! - (sr * st) / n;
     const corr = cov / Math.sqrt(varR * varT);
     if (corr > bestScore) {
       bestScore = corr;

@@ -42,7 +42,14 @@ function fmt(tag: number, channels: number, rate: number, bits: number): Chunk {
   const block = (channels * bits) / 8;
   return {
     id: 'fmt ',
-    body: Uint8Array.from([...u16(tag), ...u16(channels), ...u32(rate), ...u32(rate * block), ...u16(block), ...u16(bits)]),
+    body: Uint8Array.from([
+      ...u16(tag),
+      ...u16(channels),
+      ...u32(rate),
+      ...u32(rate * block),
+      ...u16(block),
+      ...u16(bits),
+    ]),
   };
 }
 
@@ -85,8 +92,14 @@ test('serializeWav → parseWav round-trips PCM16 mono exactly, canonical 44-byt
 });
 
 test('8-bit unsigned PCM, μ-law (tag 7) and A-law (tag 6) decode to int16', () => {
-  assert.deepEqual([...expectOk(riff([fmt(1, 1, 8000, 8), data([0x80, 0xff, 0x00])])).samples], [0, 32512, -32768]);
-  assert.deepEqual([...expectOk(riff([fmt(7, 1, 8000, 8), data([0xff, 0x80, 0x00])])).samples], [0, 32124, -32124]);
+  assert.deepEqual(
+    [...expectOk(riff([fmt(1, 1, 8000, 8), data([0x80, 0xff, 0x00])])).samples],
+    [0, 32512, -32768],
+  );
+  assert.deepEqual(
+    [...expectOk(riff([fmt(7, 1, 8000, 8), data([0xff, 0x80, 0x00])])).samples],
+    [0, 32124, -32124],
+  );
   assert.deepEqual([...expectOk(riff([fmt(6, 1, 8000, 8), data([0xd5, 0xaa])])).samples], [8, 32256]);
 });
 
@@ -104,14 +117,19 @@ test('24-bit, 32-bit and float32 PCM scale to int16', () => {
 });
 
 test('stereo is mixed down to mono by averaging', () => {
-  const audio = expectOk(riff([fmt(1, 2, 44100, 16), data([...u16(1000), ...u16(3000), ...u16(-2000 & 0xffff), ...u16(0)])]));
+  const audio = expectOk(
+    riff([fmt(1, 2, 44100, 16), data([...u16(1000), ...u16(3000), ...u16(-2000 & 0xffff), ...u16(0)])]),
+  );
   assert.equal(audio.channels, 2);
   assert.equal(audio.sampleRateHz, 44100);
   assert.deepEqual([...audio.samples], [2000, -1000]);
 });
 
 test('WAVE_FORMAT_EXTENSIBLE wrapping PCM16 and μ-law; unknown sub-format GUID is unsupported', () => {
-  assert.deepEqual([...expectOk(riff([extensibleFmt(1, 1, 48000, 16), data([...u16(7), ...u16(-7 & 0xffff)])])).samples], [7, -7]);
+  assert.deepEqual(
+    [...expectOk(riff([extensibleFmt(1, 1, 48000, 16), data([...u16(7), ...u16(-7 & 0xffff)])])).samples],
+    [7, -7],
+  );
   assert.deepEqual([...expectOk(riff([extensibleFmt(7, 1, 8000, 8), data([0xff])])).samples], [0]);
   const bad = extensibleFmt(1, 1, 8000, 16);
   const body = bad.body.slice();
@@ -120,7 +138,10 @@ test('WAVE_FORMAT_EXTENSIBLE wrapping PCM16 and μ-law; unknown sub-format GUID 
 });
 
 test('tolerant: LIST and odd-sized chunks skipped, data before fmt, oversize data and RIFF sizes clamped', () => {
-  const list: Chunk = { id: 'LIST', body: Uint8Array.from([...ascii('INFOISFT'), ...u32(3), 0x61, 0x62, 0x63]) };
+  const list: Chunk = {
+    id: 'LIST',
+    body: Uint8Array.from([...ascii('INFOISFT'), ...u32(3), 0x61, 0x62, 0x63]),
+  };
   const odd: Chunk = { id: 'junk', body: Uint8Array.of(1, 2, 3) };
   const pcm = data([...u16(5), ...u16(6)]);
   assert.deepEqual([...expectOk(riff([list, odd, fmt(1, 1, 8000, 16), pcm])).samples], [5, 6]);
@@ -129,7 +150,10 @@ test('tolerant: LIST and odd-sized chunks skipped, data before fmt, oversize dat
   const streaming = riff([fmt(1, 1, 8000, 16), { id: 'data', body: pcm.body, declaredSize: 0xffffffff }], 0);
   assert.deepEqual([...expectOk(streaming).samples], [5, 6]);
   // A trailing partial sample frame is dropped; a missing final pad byte is fine.
-  assert.deepEqual([...expectOk(riff([fmt(1, 1, 8000, 16), data([1, 0, 2, 0, 3])]).subarray(0, 49)).samples], [1, 2]);
+  assert.deepEqual(
+    [...expectOk(riff([fmt(1, 1, 8000, 16), data([1, 0, 2, 0, 3])]).subarray(0, 49)).samples],
+    [1, 2],
+  );
 });
 
 test('error codes: not RIFF, fmt missing/invalid, unsupported encoding, data missing', () => {
@@ -158,7 +182,11 @@ test('property: parseWav never throws and fails only with catalogued ERR_MEDIA_W
   // Random bytes, some starting with a plausible header.
   fc.assert(
     fc.property(fc.boolean(), fc.uint8Array({ maxLength: 200 }), (withHeader, tail) => {
-      check(withHeader ? Uint8Array.from([...ascii('RIFF'), ...u32(tail.length + 4), ...ascii('WAVE'), ...tail]) : tail);
+      check(
+        withHeader
+          ? Uint8Array.from([...ascii('RIFF'), ...u32(tail.length + 4), ...ascii('WAVE'), ...tail])
+          : tail,
+      );
     }),
     { numRuns: 1000, seed: 0x5eed },
   );
@@ -166,7 +194,11 @@ test('property: parseWav never throws and fails only with catalogued ERR_MEDIA_W
   const seeds = [
     serializeWav(generateTone(440, 8000, 5, 1000), 8000),
     riff([fmt(7, 1, 8000, 8), data([1, 2, 3])]),
-    riff([{ id: 'LIST', body: Uint8Array.of(1, 2, 3) }, extensibleFmt(1, 2, 16000, 16), data([1, 2, 3, 4, 5, 6, 7, 8])]),
+    riff([
+      { id: 'LIST', body: Uint8Array.of(1, 2, 3) },
+      extensibleFmt(1, 2, 16000, 16),
+      data([1, 2, 3, 4, 5, 6, 7, 8]),
+    ]),
     riff([fmt(3, 1, 8000, 32), data([0, 0, 0x80, 0x3f])]),
   ];
   fc.assert(
@@ -213,7 +245,11 @@ test('resampleTo8k: common rates to 8 kHz keep a 1 kHz tone and remove content a
 test('resampleTo8k: passband flat to 3.4 kHz from 48 kHz and 44.1 kHz', () => {
   for (const rate of [44100, 48000]) {
     for (const f of [300, 2000, 3400]) {
-      const out = resampleTo8k({ sampleRateHz: rate, channels: 1, samples: generateTone(f, rate, 500, 10000) });
+      const out = resampleTo8k({
+        sampleRateHz: rate,
+        channels: 1,
+        samples: generateTone(f, rate, 500, 10000),
+      });
       const gainDb = 10 * Math.log10(tonePower(out.subarray(400, 3600), 8000, f) / 5e7);
       assert.ok(Math.abs(gainDb) < 0.5, `${rate} Hz, ${f} Hz tone: ${gainDb.toFixed(3)} dB`);
     }

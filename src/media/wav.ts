@@ -57,7 +57,11 @@ function ascii(bytes: Uint8Array, at: number): string {
 
 function parseFmt(view: DataView, at: number, size: number): ParseResult<Format> {
   if (size < 16) {
-    return fail({ code: 'ERR_MEDIA_WAV_FMT_INVALID', detail: `fmt chunk is ${size} bytes; at least 16 needed`, offset: at });
+    return fail({
+      code: 'ERR_MEDIA_WAV_FMT_INVALID',
+      detail: `fmt chunk is ${size} bytes; at least 16 needed`,
+      offset: at,
+    });
   }
   let tag = view.getUint16(at, true);
   const channels = view.getUint16(at + 2, true);
@@ -65,12 +69,20 @@ function parseFmt(view: DataView, at: number, size: number): ParseResult<Format>
   const bitsPerSample = view.getUint16(at + 14, true);
   if (tag === FORMAT_EXTENSIBLE) {
     if (size < 40 || view.getUint16(at + 16, true) < 22) {
-      return fail({ code: 'ERR_MEDIA_WAV_FMT_INVALID', detail: 'WAVE_FORMAT_EXTENSIBLE fmt chunk is too short', offset: at });
+      return fail({
+        code: 'ERR_MEDIA_WAV_FMT_INVALID',
+        detail: 'WAVE_FORMAT_EXTENSIBLE fmt chunk is too short',
+        offset: at,
+      });
     }
     const guid = at + 24;
     for (let i = 0; i < GUID_TAIL.length; i++) {
       if (view.getUint8(guid + 2 + i) !== GUID_TAIL[i]) {
-        return fail({ code: 'ERR_MEDIA_WAV_UNSUPPORTED_ENCODING', detail: 'unknown WAVE_FORMAT_EXTENSIBLE sub-format GUID', offset: guid });
+        return fail({
+          code: 'ERR_MEDIA_WAV_UNSUPPORTED_ENCODING',
+          detail: 'unknown WAVE_FORMAT_EXTENSIBLE sub-format GUID',
+          offset: guid,
+        });
       }
     }
     tag = view.getUint16(guid, true);
@@ -112,7 +124,9 @@ function readSample(view: DataView, at: number, format: Format): number {
     case 16:
       return view.getInt16(at, true);
     case 24:
-      return ((view.getUint8(at + 2) << 24) | (view.getUint8(at + 1) << 16) | (view.getUint8(at) << 8)) / 65536;
+      return (
+        ((view.getUint8(at + 2) << 24) | (view.getUint8(at + 1) << 16) | (view.getUint8(at) << 8)) / 65536
+      );
     default:
       if (format.tag === FORMAT_IEEE_FLOAT) {
         const f = view.getFloat32(at, true);
@@ -146,7 +160,11 @@ function decodeData(view: DataView, at: number, size: number, format: Format): I
  */
 export function parseWav(bytes: Uint8Array): ParseResult<WavAudio> {
   if (bytes.length < 12 || ascii(bytes, 0) !== 'RIFF' || ascii(bytes, 8) !== 'WAVE') {
-    return fail({ code: 'ERR_MEDIA_WAV_NOT_RIFF', detail: 'expected "RIFF" <size> "WAVE" at the start', offset: 0 });
+    return fail({
+      code: 'ERR_MEDIA_WAV_NOT_RIFF',
+      detail: 'expected "RIFF" <size> "WAVE" at the start',
+      offset: 0,
+    });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // The RIFF size is ignored: streaming writers leave it at 0 or 0xFFFFFFFF, and chunks are walked to
@@ -177,11 +195,17 @@ export function parseWav(bytes: Uint8Array): ParseResult<WavAudio> {
     if (formatError !== undefined && !formatError.ok) {
       return formatError;
     }
-    return fail({ code: 'ERR_MEDIA_WAV_FMT_MISSING', detail: 'no complete "fmt " chunk before the end of the file' });
+    return fail({
+      code: 'ERR_MEDIA_WAV_FMT_MISSING',
+      detail: 'no complete "fmt " chunk before the end of the file',
+    });
   }
   const frameBytes = (format.bitsPerSample / 8) * format.channels;
   if (data === undefined || data.size < frameBytes) {
-    return fail({ code: 'ERR_MEDIA_WAV_DATA_MISSING', detail: 'no "data" chunk holding a whole sample frame' });
+    return fail({
+      code: 'ERR_MEDIA_WAV_DATA_MISSING',
+      detail: 'no "data" chunk holding a whole sample frame',
+    });
   }
   const samples = decodeData(view, data.at, data.size, format);
   return ok({ sampleRateHz: format.sampleRateHz, channels: format.channels, samples });

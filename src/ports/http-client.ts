@@ -22,7 +22,11 @@ export type HttpResponse =
       /** The raw body, present when `responseType` is `bytes`. */
       readonly bytes?: Uint8Array;
     }
-  | { readonly ok: false; readonly reason: 'timeout' | 'connect' | 'tooLarge' | 'other'; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'timeout' | 'connect' | 'tooLarge' | 'other';
+      readonly detail: string;
+    };
 
 export interface HttpClient {
   /** Never rejects: transport failures come back as `{ ok: false }`. */

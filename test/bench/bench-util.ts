@@ -12,7 +12,11 @@ export interface BenchResult {
   readonly batches: number;
 }
 
-export function bench(name: string, fn: () => void, opts: { minMs?: number; batch?: number } = {}): BenchResult {
+export function bench(
+  name: string,
+  fn: () => void,
+  opts: { minMs?: number; batch?: number } = {},
+): BenchResult {
   const batch = opts.batch ?? 1000;
   const minMs = opts.minMs ?? 1000;
   for (let i = 0; i < batch * 3; i++) {

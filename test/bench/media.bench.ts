@@ -13,7 +13,12 @@ import { MediaClockDriver } from '../../src/adapters/system-clock/media-clock-dr
 import { generateTone, tonePower } from '../../src/media/analysis.js';
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../src/media/codecs/g711.js';
 import { l16Decode, l16Encode } from '../../src/media/codecs/l16.js';
-import { Downsampler2x, HALF_BAND_PAIRS, halfBandTaps, Upsampler2x } from '../../src/media/resample/half-band.js';
+import {
+  Downsampler2x,
+  HALF_BAND_PAIRS,
+  halfBandTaps,
+  Upsampler2x,
+} from '../../src/media/resample/half-band.js';
 import { bench, formatRow, type BenchResult } from './bench-util.js';
 
 const FRAMES_PER_SECOND = 50;
@@ -41,21 +46,96 @@ function codecRows(): string[] {
   const b64_640 = buf640.toString('base64');
   let sink = 0;
   const results: [BenchResult, string][] = [
-    [bench('μ-law encode, 160 samples', () => { mulawEncode(pcm160, g711); }), ''],
-    [bench('μ-law decode, 160 B', () => { mulawDecode(g711, out160); }), ''],
-    [bench('A-law encode, 160 samples', () => { alawEncode(pcm160, g711); }), ''],
-    [bench('A-law decode, 160 B', () => { alawDecode(g711, out160); }), ''],
-    [bench('L16 LE encode, 160 samples (8 kHz)', () => { l16Encode(pcm160, bytes320, true); }), ''],
-    [bench('L16 LE decode, 320 B (8 kHz)', () => { l16Decode(bytes320, out160, true); }), ''],
-    [bench('L16 LE encode, 320 samples (16 kHz)', () => { l16Encode(pcm320, bytes640, true); }), ''],
-    [bench('L16 LE decode, 640 B (16 kHz)', () => { l16Decode(bytes640, out320, true); }), ''],
-    [bench('L16 BE encode, 320 samples (16 kHz)', () => { l16Encode(pcm320, bytes640, false); }), ''],
-    [bench('base64 encode, 160 B (Buffer)', () => { sink += buf160.toString('base64').length; }), 'reference'],
-    [bench('base64 encode, 640 B (Buffer)', () => { sink += buf640.toString('base64').length; }), 'reference'],
-    [bench('base64 decode, 216 chars → 160 B', () => { sink += Buffer.from(b64_160, 'base64').length; }), 'reference'],
-    [bench('base64 decode, 856 chars → 640 B', () => { sink += Buffer.from(b64_640, 'base64').length; }), 'reference'],
-    [bench('null baseline: copy 160 B', () => { copy160.set(g711); }), 'reference'],
-    [bench('null baseline: copy 640 B', () => { copy640.set(bytes640); }), 'reference'],
+    [
+      bench('μ-law encode, 160 samples', () => {
+        mulawEncode(pcm160, g711);
+      }),
+      '',
+    ],
+    [
+      bench('μ-law decode, 160 B', () => {
+        mulawDecode(g711, out160);
+      }),
+      '',
+    ],
+    [
+      bench('A-law encode, 160 samples', () => {
+        alawEncode(pcm160, g711);
+      }),
+      '',
+    ],
+    [
+      bench('A-law decode, 160 B', () => {
+        alawDecode(g711, out160);
+      }),
+      '',
+    ],
+    [
+      bench('L16 LE encode, 160 samples (8 kHz)', () => {
+        l16Encode(pcm160, bytes320, true);
+      }),
+      '',
+    ],
+    [
+      bench('L16 LE decode, 320 B (8 kHz)', () => {
+        l16Decode(bytes320, out160, true);
+      }),
+      '',
+    ],
+    [
+      bench('L16 LE encode, 320 samples (16 kHz)', () => {
+        l16Encode(pcm320, bytes640, true);
+      }),
+      '',
+    ],
+    [
+      bench('L16 LE decode, 640 B (16 kHz)', () => {
+        l16Decode(bytes640, out320, true);
+      }),
+      '',
+    ],
+    [
+      bench('L16 BE encode, 320 samples (16 kHz)', () => {
+        l16Encode(pcm320, bytes640, false);
+      }),
+      '',
+    ],
+    [
+      bench('base64 encode, 160 B (Buffer)', () => {
+        sink += buf160.toString('base64').length;
+      }),
+      'reference',
+    ],
+    [
+      bench('base64 encode, 640 B (Buffer)', () => {
+        sink += buf640.toString('base64').length;
+      }),
+      'reference',
+    ],
+    [
+      bench('base64 decode, 216 chars → 160 B', () => {
+        sink += Buffer.from(b64_160, 'base64').length;
+      }),
+      'reference',
+    ],
+    [
+      bench('base64 decode, 856 chars → 640 B', () => {
+        sink += Buffer.from(b64_640, 'base64').length;
+      }),
+      'reference',
+    ],
+    [
+      bench('null baseline: copy 160 B', () => {
+        copy160.set(g711);
+      }),
+      'reference',
+    ],
+    [
+      bench('null baseline: copy 640 B', () => {
+        copy640.set(bytes640);
+      }),
+      'reference',
+    ],
   ];
   if (sink < 0) {
     console.log(sink);
@@ -164,10 +244,30 @@ function resamplerRows(): string[] {
   const out16 = new Int16Array(320);
   const out8 = new Int16Array(160);
   const cases: [string, () => void][] = [
-    ['up 8→16 kHz, 160 → 320 samples (before: tap loop)', () => { upBefore.process(in8, out16); }],
-    ['up 8→16 kHz, 160 → 320 samples (after: unrolled)', () => { up.process(in8, out16); }],
-    ['down 16→8 kHz, 320 → 160 samples (before: tap loop)', () => { downBefore.process(in16, out8); }],
-    ['down 16→8 kHz, 320 → 160 samples (after: unrolled)', () => { down.process(in16, out8); }],
+    [
+      'up 8→16 kHz, 160 → 320 samples (before: tap loop)',
+      () => {
+        upBefore.process(in8, out16);
+      },
+    ],
+    [
+      'up 8→16 kHz, 160 → 320 samples (after: unrolled)',
+      () => {
+        up.process(in8, out16);
+      },
+    ],
+    [
+      'down 16→8 kHz, 320 → 160 samples (before: tap loop)',
+      () => {
+        downBefore.process(in16, out8);
+      },
+    ],
+    [
+      'down 16→8 kHz, 320 → 160 samples (after: unrolled)',
+      () => {
+        down.process(in16, out8);
+      },
+    ],
   ];
   // CPU time: five interleaved rounds of 100,000 calls per case, median of the rounds, so that
   // before and after see the same machine load.
@@ -205,7 +305,9 @@ function framed(x: Int16Array, frame: number, ratio: 2 | 0.5): Int16Array {
 }
 
 function db(signal: number, leak: number): string {
-  return leak === 0 ? '∞ (below one LSB: output exactly 0)' : `${(10 * Math.log10(signal / leak)).toFixed(1)} dB`;
+  return leak === 0
+    ? '∞ (below one LSB: output exactly 0)'
+    : `${(10 * Math.log10(signal / leak)).toFixed(1)} dB`;
 }
 
 function designResponseDb(freqHz: number): number {
@@ -243,7 +345,7 @@ function rejectionSection(): string {
     `| image rejection: 3 kHz tone up 8→16, 3 kHz vs 5 kHz image | ${db(tonePower(up, 16000, 3000), tonePower(up, 16000, 5000))} |`,
     `| image rejection: 3001 Hz tone up 8→16, vs 4999 Hz image (rounding noise not periodic) | ${db(tonePower(up3001, 16000, 3001), tonePower(up3001, 16000, 4999))} |`,
     `| alias rejection: 997 Hz + 6007 Hz down 16→8, 997 Hz vs 1993 Hz alias | ${db(tonePower(down, 8000, 997), tonePower(down, 8000, 1993))} |`,
-    `| alias rejection: 6 kHz tone alone down 16→8, at 2 kHz | ${db(16000 * 16000 / 2, tonePower(alone, 8000, 2000))} |`,
+    `| alias rejection: 6 kHz tone alone down 16→8, at 2 kHz | ${db((16000 * 16000) / 2, tonePower(alone, 8000, 2000))} |`,
     `| filter design (float): worst stopband gain 4.6–8 kHz | ${worstStop.toFixed(1)} dB |`,
     `| filter design (float): gain at 5 kHz / 6 kHz | ${designResponseDb(5000).toFixed(1)} dB / ${designResponseDb(6000).toFixed(1)} dB |`,
     `| filter design (float): worst passband deviation 0–3.4 kHz | ${worstPass.toExponential(1)} dB |`,

@@ -12,7 +12,14 @@ export function run(): Promise<string> {
   const payload = new Uint8Array(160).fill(0xff);
   // 1,024 distinct 20 ms PCMU packets (172 octets), consecutive sequence numbers across the wrap
   const packets = Array.from({ length: 1024 }, (_, i) =>
-    serializeRtpPacket({ marker: false, payloadType: 0, sequenceNumber: (65000 + i) & 0xffff, timestamp: i * 160, ssrc: 42, payload }),
+    serializeRtpPacket({
+      marker: false,
+      payloadType: 0,
+      sequenceNumber: (65000 + i) & 0xffff,
+      timestamp: i * 160,
+      ssrc: 42,
+      payload,
+    }),
   );
   let sink = 0;
   let i = 0;
@@ -25,7 +32,14 @@ export function run(): Promise<string> {
   let seq = 0;
   let now = 0;
   const seqPackets = Array.from({ length: 65536 }, (_, s) =>
-    serializeRtpPacket({ marker: false, payloadType: 0, sequenceNumber: s, timestamp: s * 160, ssrc: 42, payload }),
+    serializeRtpPacket({
+      marker: false,
+      payloadType: 0,
+      sequenceNumber: s,
+      timestamp: s * 160,
+      ssrc: 42,
+      payload,
+    }),
   );
   const parsePushPop = bench('parse + ReorderBuffer push + next (per packet)', () => {
     const r = parseRtpPacket(seqPackets[seq & 0xffff] ?? payload);
@@ -54,9 +68,26 @@ export function run(): Promise<string> {
   });
 
   const rtcp = serializeRtcpCompound([
-    { type: 'sr', ssrc: 1, ntpSeconds: 2, ntpFraction: 3, rtpTimestamp: 4, packetCount: 5, octetCount: 6, reports: [
-      { ssrc: 7, fractionLost: 0, cumulativeLost: 0, highestSequence: 9, jitter: 10, lastSr: 11, delaySinceLastSr: 12 },
-    ] },
+    {
+      type: 'sr',
+      ssrc: 1,
+      ntpSeconds: 2,
+      ntpFraction: 3,
+      rtpTimestamp: 4,
+      packetCount: 5,
+      octetCount: 6,
+      reports: [
+        {
+          ssrc: 7,
+          fractionLost: 0,
+          cumulativeLost: 0,
+          highestSequence: 9,
+          jitter: 10,
+          lastSr: 11,
+          delaySinceLastSr: 12,
+        },
+      ],
+    },
     { type: 'sdes', chunks: [{ source: 1, items: [{ itemType: 1, text: 'streamfork@0f1e2d3c' }] }] },
   ]);
   const rtcpParse = bench('parseRtcpCompound (SR + SDES, 76 B)', () => {

@@ -13,7 +13,9 @@ const files = readdirSync(dir)
   .sort();
 
 const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-console.log(`# streamfork benchmarks\n\nMachine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}\n`);
+console.log(
+  `# streamfork benchmarks\n\nMachine: ${cpu}, ${os.cpus().length} cores, Node ${process.version}\n`,
+);
 for (const file of files) {
   const mod = (await import(new URL(file, dir).href)) as { run: () => Promise<string> };
   console.log(await mod.run());

@@ -91,14 +91,21 @@ interface PacingRun extends Pacing {
 async function measurePacing(calls: number, withStreams: boolean): Promise<PacingRun> {
   const dir = mkdtempSync(join(tmpdir(), 'sf-bench-sip-'));
   const rtpPort = await freeUdpPort();
-  const measurer = spawn('python3', ['-c', MEASURER, String(rtpPort)], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const measurer = spawn('python3', ['-c', MEASURER, String(rtpPort)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const lines = createInterface({ input: measurer.stdout });
   const nextLine = (): Promise<string> => new Promise((resolve) => lines.once('line', resolve));
   await nextLine();
   const consumer = withStreams ? await startCountingConsumer() : undefined;
   const app = await startHttpRecorder();
   if (consumer !== undefined) {
-    app.serve('/answer', responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })));
+    app.serve(
+      '/answer',
+      responseXml(
+        streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true }),
+      ),
+    );
   }
   const stack = await startSipStack({
     ...(withStreams ? { answerUrl: app.url('/answer') } : {}),
@@ -108,8 +115,21 @@ async function measurePacing(calls: number, withStreams: boolean): Promise<Pacin
   });
   try {
     const holdMs = 15000;
-    const scenario = fillScenario('uac-rtp-sink.xml', dir, { RTP_PORT: String(rtpPort), HOLD_MS: String(holdMs) });
-    const args = [...sippArgs(`${HOST}:${stack.port}`, await freeUdpPort(), await freeUdpPort(true), 90), '-sf', scenario, '-m', String(calls), '-r', '100', '-l', String(calls)];
+    const scenario = fillScenario('uac-rtp-sink.xml', dir, {
+      RTP_PORT: String(rtpPort),
+      HOLD_MS: String(holdMs),
+    });
+    const args = [
+      ...sippArgs(`${HOST}:${stack.port}`, await freeUdpPort(), await freeUdpPort(true), 90),
+      '-sf',
+      scenario,
+      '-m',
+      String(calls),
+      '-r',
+      '100',
+      '-l',
+      String(calls),
+    ];
     const sipp = runTool('sipp', args, 120_000, dir);
     await until(() => stack.server.stats().liveDialogs >= calls, 30_000, `${calls} live calls`);
     await delay(1000);
@@ -123,7 +143,14 @@ async function measurePacing(calls: number, withStreams: boolean): Promise<Pacin
     measurer.stdin.write('stop\n');
     const pacing = JSON.parse(await result) as Pacing;
     await sipp;
-    return { ...pacing, cpuPerSec: (cpu.user + cpu.system) / 1e6 / 8, clockLateP50: clock.lateP50Ms, clockLateP99: clock.lateP99Ms, clockLateMax: clock.lateMaxMs, skipped: clock.skippedFrames };
+    return {
+      ...pacing,
+      cpuPerSec: (cpu.user + cpu.system) / 1e6 / 8,
+      clockLateP50: clock.lateP50Ms,
+      clockLateP99: clock.lateP99Ms,
+      clockLateMax: clock.lateMaxMs,
+      skipped: clock.skippedFrames,
+    };
   } finally {
     measurer.kill();
     killChildren();
@@ -145,7 +172,9 @@ export async function run(): Promise<string> {
   );
   for (const withStreams of [false, true]) {
     const p = await measurePacing(500, withStreams);
-    out.push(`| ${withStreams ? 'RTP + a WebSocket stream per call' : 'RTP only'} | ${p.n} | ${p.streams} | ${f(p.p50)} | ${f(p.p90)} | ${f(p.p99)} | ${f(p.p999)} | ${f(p.max)} | ${f(p.cpuPerSec)} | ${f(p.clockLateP50)} / ${f(p.clockLateP99)} / ${f(p.clockLateMax)} |`);
+    out.push(
+      `| ${withStreams ? 'RTP + a WebSocket stream per call' : 'RTP only'} | ${p.n} | ${p.streams} | ${f(p.p50)} | ${f(p.p90)} | ${f(p.p99)} | ${f(p.p999)} | ${f(p.max)} | ${f(p.cpuPerSec)} | ${f(p.clockLateP50)} / ${f(p.clockLateP99)} / ${f(p.clockLateMax)} |`,
+    );
   }
   out.push('', '### Load: sipp -sn uac -rtp_echo -m 1000 -r 50 -l 200 -d 2000, each call streaming', '');
   if (process.env['SIP_BENCH_SKIP_LOAD'] === '1') {

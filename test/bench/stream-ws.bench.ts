@@ -52,7 +52,11 @@ function mediaCases(format: MediaFormat, label: string): BenchResult[] {
   const head = `{"event":"media","sequenceNumber":42,"streamId":"${ids.streamId}","media":{"track":"inbound","timestamp":"1705312200000","chunk":41,"payload":"`;
   const tail = `"},"extra_headers":"${ids.extraHeaders}"}`;
   const nullTemplate = bench(`media ${label}: null baseline (base64 into a fixed template)`, () => {
-    sink += (head + Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') + tail).length;
+    sink += (
+      head +
+      Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('base64') +
+      tail
+    ).length;
   });
   const copy = new Uint8Array(format.frameBytes);
   const rawCopy = bench(`media ${label}: null baseline (raw byte copy)`, () => {
@@ -67,7 +71,12 @@ function mediaCases(format: MediaFormat, label: string): BenchResult[] {
       event: 'media',
       sequenceNumber: ++seq,
       streamId: ids.streamId,
-      media: { track: 'inbound', timestamp: String(ts), chunk: ++chunk, payload: Buffer.from(payload).toString('base64') },
+      media: {
+        track: 'inbound',
+        timestamp: String(ts),
+        chunk: ++chunk,
+        payload: Buffer.from(payload).toString('base64'),
+      },
       extra_headers: ids.extraHeaders,
     }).length;
   });
@@ -83,11 +92,18 @@ function playAudioMessage(format: MediaFormat, ms: number): string {
   return JSON.stringify({
     event: 'playAudio',
     streamId: ids.streamId,
-    media: { contentType: encoding, sampleRate: format.sampleRateHz, payload: Buffer.from(bytes).toString('base64') },
+    media: {
+      contentType: encoding,
+      sampleRate: format.sampleRateHz,
+      payload: Buffer.from(bytes).toString('base64'),
+    },
   });
 }
 
-function playAudioCases(format: MediaFormat, label: string): { short: BenchResult; long: BenchResult; pop: BenchResult } {
+function playAudioCases(
+  format: MediaFormat,
+  label: string,
+): { short: BenchResult; long: BenchResult; pop: BenchResult } {
   const queue = new PlayoutQueue(format);
   const out = new Uint8Array(format.frameBytes);
   const handle = (text: string): void => {
@@ -102,9 +118,13 @@ function playAudioCases(format: MediaFormat, label: string): { short: BenchResul
   const shortResult = bench(`playAudio ${label}: parse + enqueue 20 ms (${short.length} B message)`, () => {
     handle(short);
   });
-  const longResult = bench(`playAudio ${label}: parse + enqueue 1 s (${long.length} B message)`, () => {
-    handle(long);
-  }, { batch: 20 });
+  const longResult = bench(
+    `playAudio ${label}: parse + enqueue 1 s (${long.length} B message)`,
+    () => {
+      handle(long);
+    },
+    { batch: 20 },
+  );
   const audio = new Uint8Array(format.frameBytes * 50);
   const pop = bench(`playAudio ${label}: PlayoutQueue.nextFrame (one 20 ms frame)`, () => {
     if (!queue.nextFrame(out).played) {
@@ -118,7 +138,12 @@ function playAudioCases(format: MediaFormat, label: string): { short: BenchResul
 /** Runs the benchmark and returns its Markdown section. */
 export async function run(): Promise<string> {
   await Promise.resolve();
-  const lines: string[] = ['## stream-ws: per-frame cost', '', '| case | time/op | ops/s | % of one core per stream |', '|---|---|---|---|'];
+  const lines: string[] = [
+    '## stream-ws: per-frame cost',
+    '',
+    '| case | time/op | ops/s | % of one core per stream |',
+    '|---|---|---|---|',
+  ];
   const totals: string[] = [];
   for (const [ct, label] of [
     ['audio/x-mulaw;rate=8000', 'μ-law 8k, 160 B'],
@@ -137,9 +162,19 @@ export async function run(): Promise<string> {
     if (built !== undefined) {
       // A bidirectional stream: one inbound media message, one 20 ms playAudio and one popped frame per tick.
       const perTickNs = built.nsPerOp + short.nsPerOp + pop.nsPerOp;
-      totals.push(`- ${label}: media + playAudio(20 ms) + nextFrame = ${(perTickNs / 1000).toFixed(3)} µs per 20 ms tick = **${((perTickNs * FRAMES_PER_SEC) / 1e7).toFixed(4)} % of one core per stream** (target ≤ 0.05 %).`);
+      totals.push(
+        `- ${label}: media + playAudio(20 ms) + nextFrame = ${(perTickNs / 1000).toFixed(3)} µs per 20 ms tick = **${((perTickNs * FRAMES_PER_SEC) / 1e7).toFixed(4)} % of one core per stream** (target ≤ 0.05 %).`,
+      );
     }
   }
-  lines.push('', 'Per-stream total (bidirectional stream, app sending 20 ms chunks):', '', ...totals, '', `(sink ${sink % 10})`, '');
+  lines.push(
+    '',
+    'Per-stream total (bidirectional stream, app sending 20 ms chunks):',
+    '',
+    ...totals,
+    '',
+    `(sink ${sink % 10})`,
+    '',
+  );
   return lines.join('\n');
 }

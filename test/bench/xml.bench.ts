@@ -10,7 +10,10 @@ import { Response } from '../../src/protocol/plivo-xml/builder.js';
 import { parsePlivoXml } from '../../src/protocol/plivo-xml/parse.js';
 import { bench, formatRow } from './bench-util.js';
 
-const typical = readFileSync(new URL('../vectors/plivo-xml/good/typical-answer.xml', import.meta.url), 'utf8');
+const typical = readFileSync(
+  new URL('../vectors/plivo-xml/good/typical-answer.xml', import.meta.url),
+  'utf8',
+);
 const minimal = '<Response><Stream keepCallAlive="true">wss://app.example.com/ws</Stream></Response>';
 
 function build(): string {

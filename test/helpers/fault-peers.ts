@@ -7,7 +7,11 @@ import net, { type AddressInfo, type Server, type Socket, createServer } from 'n
 
 import { type WebSocket, WebSocketServer } from 'ws';
 
-function listen(server: { listen: Server['listen']; once: Server['once']; off: Server['off'] }): Promise<void> {
+function listen(server: {
+  listen: Server['listen'];
+  once: Server['once'];
+  off: Server['off'];
+}): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
@@ -22,9 +26,11 @@ export async function closedPortUrl(path = '/refused'): Promise<string> {
   const server = createServer();
   await listen(server);
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => {
-    resolve();
-  }));
+  await new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
   return `ws://127.0.0.1:${port}${path}`;
 }
 
@@ -49,9 +55,12 @@ export async function startDestroyingServer(path = '/destroyed'): Promise<Destro
     get connections() {
       return connections;
     },
-    close: () => new Promise<void>((resolve) => server.close(() => {
-      resolve();
-    })),
+    close: () =>
+      new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      ),
   };
 }
 

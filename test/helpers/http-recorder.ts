@@ -50,7 +50,11 @@ export interface HttpRecorder {
   /** Requests to one path (query ignored). */
   requestsTo(path: string): RecordedRequest[];
   /** Resolves with the first request (received or to come) that satisfies `predicate`; rejects after `timeoutMs`. */
-  waitFor(predicate: (r: RecordedRequest) => boolean, timeoutMs: number, what: string): Promise<RecordedRequest>;
+  waitFor(
+    predicate: (r: RecordedRequest) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<RecordedRequest>;
   close(): Promise<void>;
 }
 

@@ -4,7 +4,11 @@
  */
 import assert from 'node:assert/strict';
 
-import { runVirtualCall, type VirtualCallOptions, type VirtualCallResult } from '../../src/app/virtual-call.js';
+import {
+  runVirtualCall,
+  type VirtualCallOptions,
+  type VirtualCallResult,
+} from '../../src/app/virtual-call.js';
 import type { Runtime } from '../../src/compose.js';
 import type { StreamSettings } from '../../src/engine/fork/stream-fork.types.js';
 import type { ConsumerSession, ReferenceConsumer } from '../../src/testing/reference-consumer.js';
@@ -45,12 +49,19 @@ export class Scenario {
 }
 
 /** Runs a virtual call, rejecting if it has not ended `slackMs` after its scheduled hang-up. */
-export function runCall(runtime: Runtime, opts: VirtualCallOptions & { durationMs: number }, slackMs = 8000): Promise<VirtualCallResult> {
+export function runCall(
+  runtime: Runtime,
+  opts: VirtualCallOptions & { durationMs: number },
+  slackMs = 8000,
+): Promise<VirtualCallResult> {
   return within(runVirtualCall(runtime, opts), opts.durationMs + slackMs, 'the virtual call');
 }
 
 /** The `media` messages a session received on a track. */
-export function mediaOf(session: ConsumerSession, track?: 'inbound' | 'outbound'): { chunk: number; timestamp: string; payload: string; track: string }[] {
+export function mediaOf(
+  session: ConsumerSession,
+  track?: 'inbound' | 'outbound',
+): { chunk: number; timestamp: string; payload: string; track: string }[] {
   const out: { chunk: number; timestamp: string; payload: string; track: string }[] = [];
   for (const m of session.validMessages) {
     if (m.event === 'media' && (track === undefined || m.media.track === track)) {

@@ -76,6 +76,10 @@ export function signedUpgradeOf(headers: IncomingHttpHeaders, requestUrl: string
 }
 
 /** True when the official SDK accepts the request's X-Plivo-Signature-V3 for `authToken`. */
-export function plivoAccepts(req: SignedRequest, authToken: string, signature: string = req.signature): boolean {
+export function plivoAccepts(
+  req: SignedRequest,
+  authToken: string,
+  signature: string = req.signature,
+): boolean {
   return validateV3Signature(req.method, req.uri, req.nonce, authToken, signature, req.params);
 }

@@ -31,7 +31,10 @@ export interface LogEntry {
 }
 
 /** A Logger that keeps every entry (child bindings merged in). */
-export function captureLogger(entries: LogEntry[] = [], bindings: object = {}): Logger & { readonly entries: LogEntry[] } {
+export function captureLogger(
+  entries: LogEntry[] = [],
+  bindings: object = {},
+): Logger & { readonly entries: LogEntry[] } {
   const at =
     (level: LogEntry['level']) =>
     (fields: object, msg: string): void => {
@@ -48,20 +51,31 @@ export function captureLogger(entries: LogEntry[] = [], bindings: object = {}): 
 }
 
 /** A runtime on the real adapters (ws, undici, system clock, the media clock driver) with a capturing logger. */
-export function testRuntime(settings: StreamSettings = testSettings()): Runtime & { readonly logs: LogEntry[] } {
+export function testRuntime(
+  settings: StreamSettings = testSettings(),
+): Runtime & { readonly logs: LogEntry[] } {
   const logger = captureLogger();
   const runtime = composeRuntime({ stream: settings, logger, callbackTimeoutMs: 2000 });
   return Object.assign(runtime, { logs: logger.entries });
 }
 
-const XML_ESCAPES: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+const XML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&apos;',
+};
 
 function escapeXml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => XML_ESCAPES[c] ?? c);
 }
 
 /** `<Stream attr="…">url</Stream>`, attributes and body escaped. */
-export function streamElement(url: string, attrs: Readonly<Record<string, string | number | boolean>> = {}): string {
+export function streamElement(
+  url: string,
+  attrs: Readonly<Record<string, string | number | boolean>> = {},
+): string {
   const rendered = Object.entries(attrs)
     .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
     .join('');

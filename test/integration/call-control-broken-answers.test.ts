@@ -10,7 +10,14 @@ import { after, before, test } from 'node:test';
 import { toPlivoCall } from '../../src/engine/records/plivo-objects.js';
 import type { CallRecord } from '../../src/ports/call-store.js';
 import { streamElement } from '../helpers/stream-call.js';
-import { TEST_ACCOUNT_ID, startHarness, within, xml, type Harness, type PlaceCallOptions } from './call-control-harness.js';
+import {
+  TEST_ACCOUNT_ID,
+  startHarness,
+  within,
+  xml,
+  type Harness,
+  type PlaceCallOptions,
+} from './call-control-harness.js';
 
 let h: Harness;
 
@@ -34,7 +41,11 @@ async function runBroken(opts: PlaceCallOptions): Promise<{ record: CallRecord; 
   const shape = toPlivoCall(record, { authId: TEST_ACCOUNT_ID, nowMs: Date.now() });
   assert.equal(shape.hangup_cause_name, record.hangupCause);
   assert.deepEqual(shape.error, record.error);
-  const cb = await h.app.waitFor((r) => r.path === '/hangup' && r.param('CallUUID') === placed.call.callUuid, 3000, 'hangup_url');
+  const cb = await h.app.waitFor(
+    (r) => r.path === '/hangup' && r.param('CallUUID') === placed.call.callUuid,
+    3000,
+    'hangup_url',
+  );
   assert.equal(cb.param('HangupCause'), record.hangupCause);
   return { record, errorText: JSON.stringify(record.error) };
 }
@@ -60,7 +71,10 @@ test('answer that is not XML: cause "Invalid Answer XML" with line:column and co
   h.app.route('/text', { body: 'Hello! I am not XML.', contentType: 'text/plain' });
   const { record } = await runBroken({ answerPath: '/text' });
   assert.equal(record.hangupCause, 'Invalid Answer XML');
-  const error = record.error as { messages: string[]; validation: { url: string; errors: { line: number; column: number; code: string }[] } };
+  const error = record.error as {
+    messages: string[];
+    validation: { url: string; errors: { line: number; column: number; code: string }[] };
+  };
   assert.ok(error.validation.errors.length >= 1);
   const [first] = error.validation.errors;
   assert.ok(first !== undefined && first.line >= 1 && first.column >= 1);
@@ -78,7 +92,11 @@ test('invalid <Stream> attributes: the document is not run (D9); every error is 
   const before = h.espeak?.stats.misses ?? 0;
   const { record } = await runBroken({ answerPath: '/badstream' });
   assert.equal(record.hangupCause, 'Invalid Answer XML');
-  const error = record.error as { validation: { errors: { line: number; column: number; code: string; element: string; attribute: string | null }[] } };
+  const error = record.error as {
+    validation: {
+      errors: { line: number; column: number; code: string; element: string; attribute: string | null }[];
+    };
+  };
   const streamErrors = error.validation.errors.filter((e) => e.element === 'Response/Stream[1]');
   assert.ok(streamErrors.length >= 2, JSON.stringify(error.validation.errors));
   assert.ok(streamErrors.some((e) => e.attribute === 'streamTimeout'));
@@ -86,7 +104,9 @@ test('invalid <Stream> attributes: the document is not run (D9); every error is 
   assert.equal(h.espeak?.stats.misses ?? 0, before, 'no element of the invalid document ran');
   assert.equal(h.store.listStreams(record.callUuid, { limit: 10, offset: 0 }).total, 0);
   assert.ok(
-    h.runtime.logs.some((l) => l.fields['callUuid'] === record.callUuid && l.fields['cause'] === 'Invalid Answer XML'),
+    h.runtime.logs.some(
+      (l) => l.fields['callUuid'] === record.callUuid && l.fields['cause'] === 'Invalid Answer XML',
+    ),
     'the validation errors are logged',
   );
 });

@@ -10,7 +10,14 @@ import { after, before, test } from 'node:test';
 import { serializeWav } from '../../src/media/wav.js';
 import { generateTone } from '../../src/media/analysis.js';
 import { plivoAccepts, signedRequestOf } from '../helpers/signatures.js';
-import { TEST_AUTH_TOKEN, audibleMs, startHarness, within, xml, type Harness } from './call-control-harness.js';
+import {
+  TEST_AUTH_TOKEN,
+  audibleMs,
+  startHarness,
+  within,
+  xml,
+  type Harness,
+} from './call-control-harness.js';
 
 let h: Harness;
 
@@ -29,9 +36,12 @@ function actionRequests(tag: string): ReturnType<Harness['app']['requestsTo']> {
 }
 
 test('digits pressed during the <Speak> prompt count and stop it; numDigits ends input; the action XML runs', async () => {
-  const speech = 'Please enter your three digit code now. I will keep talking for quite a while so that you can interrupt me.';
+  const speech =
+    'Please enter your three digit code now. I will keep talking for quite a while so that you can interrupt me.';
   h.app.route('/gd1', {
-    body: xml(`<GetDigits action="${h.app.url('/action?t=1')}" numDigits="3" timeout="5"><Speak>${speech}</Speak></GetDigits>`),
+    body: xml(
+      `<GetDigits action="${h.app.url('/action?t=1')}" numDigits="3" timeout="5"><Speak>${speech}</Speak></GetDigits>`,
+    ),
   });
   const placed = h.place({
     answerPath: '/gd1',
@@ -50,12 +60,17 @@ test('digits pressed during the <Speak> prompt count and stop it; numDigits ends
   assert.equal(req.param('CallUUID'), placed.call.callUuid);
   assert.ok(plivoAccepts(signedRequestOf(req), TEST_AUTH_TOKEN));
   const heardMs = audibleMs(placed.leg.recorded());
-  assert.ok(heardMs > 0 && heardMs < 2000, `the prompt stopped at the first digit (heard ${heardMs} ms of it)`);
+  assert.ok(
+    heardMs > 0 && heardMs < 2000,
+    `the prompt stopped at the first digit (heard ${heardMs} ms of it)`,
+  );
 });
 
 test('finishOnKey ends input and is not part of Digits (GET action)', async () => {
   h.app.route('/gd2', {
-    body: xml(`<GetDigits action="${h.app.url('/action?t=2')}" method="GET" finishOnKey="#"><Wait length="1"/></GetDigits>`),
+    body: xml(
+      `<GetDigits action="${h.app.url('/action?t=2')}" method="GET" finishOnKey="#"><Wait length="1"/></GetDigits>`,
+    ),
   });
   const placed = h.place({
     answerPath: '/gd2',
@@ -75,7 +90,9 @@ test('finishOnKey ends input and is not part of Digits (GET action)', async () =
 
 test('digitTimeout after the last digit ends input', async () => {
   h.app.route('/gd3', {
-    body: xml(`<GetDigits action="${h.app.url('/action?t=3')}" digitTimeout="1" timeout="3"><Wait length="1"/></GetDigits>`),
+    body: xml(
+      `<GetDigits action="${h.app.url('/action?t=3')}" digitTimeout="1" timeout="3"><Wait length="1"/></GetDigits>`,
+    ),
   });
   const placed = h.place({ answerPath: '/gd3', dtmf: [{ digit: '7', atMs: 1200 }] });
   const started = Date.now();
@@ -97,7 +114,8 @@ test('no input after every attempt: the prompts run 1 + retries times, then the 
   assert.equal(hangup.cause, 'CALL_REJECTED', 'the element after <GetDigits> ran');
   assert.equal(actionRequests('4').length, 0, 'no action request without input');
   const attempts = h.runtime.logs.filter(
-    (l) => l.fields['callUuid'] === placed.call.callUuid && l.msg === '<GetDigits> attempt without valid input',
+    (l) =>
+      l.fields['callUuid'] === placed.call.callUuid && l.msg === '<GetDigits> attempt without valid input',
   );
   assert.equal(attempts.length, 2);
 });

@@ -20,7 +20,14 @@ import { rms } from '../../src/media/analysis.js';
 import type { CallStore } from '../../src/ports/call-store.js';
 import type { Tts } from '../../src/ports/tts.js';
 import type { RecordedRequest } from '../helpers/http-recorder.js';
-import { type LogEntry, TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, testRuntime, testSettings, within } from '../helpers/stream-call.js';
+import {
+  type LogEntry,
+  TEST_ACCOUNT_ID,
+  TEST_AUTH_TOKEN,
+  testRuntime,
+  testSettings,
+  within,
+} from '../helpers/stream-call.js';
 
 /** What the app answers on a path. `stall`: never answer (the request hangs until the server closes). */
 export interface AppRoute {
@@ -37,11 +44,20 @@ export interface AppServer {
   route(path: string, route: AppRoute | ((req: RecordedRequest) => AppRoute)): void;
   readonly requests: readonly RecordedRequest[];
   requestsTo(path: string): RecordedRequest[];
-  waitFor(predicate: (r: RecordedRequest) => boolean, timeoutMs: number, what: string): Promise<RecordedRequest>;
+  waitFor(
+    predicate: (r: RecordedRequest) => boolean,
+    timeoutMs: number,
+    what: string,
+  ): Promise<RecordedRequest>;
   close(): Promise<void>;
 }
 
-function record(method: string, url: string, headers: RecordedRequest['headers'], body: string): RecordedRequest {
+function record(
+  method: string,
+  url: string,
+  headers: RecordedRequest['headers'],
+  body: string,
+): RecordedRequest {
   const parsed = new URL(url, 'http://app.invalid');
   const query = [...parsed.searchParams.entries()];
   const params = method === 'POST' ? [...new URLSearchParams(body).entries()] : query;
@@ -67,12 +83,22 @@ export async function startAppServer(): Promise<AppServer> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const rec = record(req.method ?? 'GET', req.url ?? '/', req.headers, Buffer.concat(chunks).toString('utf8'));
+      const rec = record(
+        req.method ?? 'GET',
+        req.url ?? '/',
+        req.headers,
+        Buffer.concat(chunks).toString('utf8'),
+      );
       requests.push(rec);
       const entry = routes.get(rec.path);
-      const route = typeof entry === 'function' ? entry(rec) : (entry ?? { status: 404, body: 'not found', contentType: 'text/plain' });
+      const route =
+        typeof entry === 'function'
+          ? entry(rec)
+          : (entry ?? { status: 404, body: 'not found', contentType: 'text/plain' });
       if (route.stall !== true) {
-        res.writeHead(route.status ?? 200, { 'content-type': route.contentType ?? 'application/xml' }).end(route.body ?? '');
+        res
+          .writeHead(route.status ?? 200, { 'content-type': route.contentType ?? 'application/xml' })
+          .end(route.body ?? '');
       }
       const matched = waiters.filter((w) => w.predicate(rec));
       waiters = waiters.filter((w) => !matched.includes(w));
@@ -94,7 +120,11 @@ export async function startAppServer(): Promise<AppServer> {
       if (found !== undefined) {
         return Promise.resolve(found);
       }
-      return within(new Promise<RecordedRequest>((resolve) => waiters.push({ predicate, resolve })), timeoutMs, what);
+      return within(
+        new Promise<RecordedRequest>((resolve) => waiters.push({ predicate, resolve })),
+        timeoutMs,
+        what,
+      );
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -192,14 +222,18 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     };
     control.run(call, identity, answer);
     for (const press of p.dtmf ?? []) {
-      timers.push(setTimeout(() => {
-        leg.pressDigit(press.digit);
-      }, press.atMs));
+      timers.push(
+        setTimeout(() => {
+          leg.pressDigit(press.digit);
+        }, press.atMs),
+      );
     }
     if (p.callerHangupMs !== undefined) {
-      timers.push(setTimeout(() => {
-        leg.callerHangup('NORMAL_CLEARING');
-      }, p.callerHangupMs));
+      timers.push(
+        setTimeout(() => {
+          leg.callerHangup('NORMAL_CLEARING');
+        }, p.callerHangupMs),
+      );
     }
     return { call, leg, identity, ended };
   };

@@ -15,7 +15,10 @@ let h: Harness;
 before(async () => {
   h = await startHarness();
   // 500 ms of 440 Hz at 16 kHz: the fetcher resamples it to the call rate.
-  h.app.route('/tone.wav', { body: serializeWav(generateTone(440, 16000, 500, 8000), 16000), contentType: 'audio/wav' });
+  h.app.route('/tone.wav', {
+    body: serializeWav(generateTone(440, 16000, 500, 8000), 16000),
+    contentType: 'audio/wav',
+  });
 });
 
 after(async () => {
@@ -24,7 +27,9 @@ after(async () => {
 
 test('<Play loop="2"> of a 500 ms WAV is heard for 1 s; the second <Play> of the URL is served from the cache', async () => {
   const url = h.app.url('/tone.wav');
-  h.app.route('/play', { body: xml(`<Play loop="2">${url}</Play>`, '<Wait length="1"/>', `<Play>${url}</Play>`) });
+  h.app.route('/play', {
+    body: xml(`<Play loop="2">${url}</Play>`, '<Wait length="1"/>', `<Play>${url}</Play>`),
+  });
   const placed = h.place({ answerPath: '/play' });
   const hangup = await within(placed.ended, 10000, 'the call');
   assert.equal(hangup.cause, 'End Of XML Instructions');
@@ -39,7 +44,9 @@ test('<Play loop="2"> of a 500 ms WAV is heard for 1 s; the second <Play> of the
 });
 
 test('<Play> of a 404 URL: ERR_PLAY_FETCH_FAILED on the record, the element is skipped, the call goes on', async () => {
-  h.app.route('/play404', { body: xml(`<Play>${h.app.url('/missing.wav')}</Play>`, `<Play>${h.app.url('/tone.wav')}</Play>`) });
+  h.app.route('/play404', {
+    body: xml(`<Play>${h.app.url('/missing.wav')}</Play>`, `<Play>${h.app.url('/tone.wav')}</Play>`),
+  });
   const placed = h.place({ answerPath: '/play404' });
   const hangup = await within(placed.ended, 10000, 'the call');
   assert.equal(hangup.cause, 'End Of XML Instructions');

@@ -21,7 +21,14 @@ import type { CallStore, StreamPatch, StreamRecord } from '../../src/ports/call-
 import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
 import { closedPortUrl } from '../helpers/fault-peers.js';
 import { streamElement, until } from '../helpers/stream-call.js';
-import { TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, startHarness, within, xml, type Harness } from './call-control-harness.js';
+import {
+  TEST_ACCOUNT_ID,
+  TEST_AUTH_TOKEN,
+  startHarness,
+  within,
+  xml,
+  type Harness,
+} from './call-control-harness.js';
 
 let h: Harness;
 let consumer: ReferenceConsumer;
@@ -65,7 +72,10 @@ function specFor(url: string): ReturnType<typeof streamSpecOf> {
 test('XML stream: initiated → in-progress → completed ("Closed by app"); a failed connect: failed ("Connection error")', async () => {
   const refused = await closedPortUrl('/refused');
   h.app.route('/two', {
-    body: xml(streamElement(refused, { keepCallAlive: true }), streamElement(consumer.url, { keepCallAlive: true })),
+    body: xml(
+      streamElement(refused, { keepCallAlive: true }),
+      streamElement(consumer.url, { keepCallAlive: true }),
+    ),
   });
   const placed = h.place({ answerPath: '/two' });
   const session = await consumer.waitForSession(10000);
@@ -93,7 +103,11 @@ test('REST-style call.startStream is recorded; stopped by API, and one left runn
   await until(() => h.store.getCall(placed.call.callUuid) !== undefined, 2000, 'the call record');
   const first = placed.call.startStream(specFor(`${consumer.url}?n=1`));
   const second = placed.call.startStream(specFor(`${consumer.url}?n=2`));
-  await until(() => first.status === 'in-progress' && second.status === 'in-progress', 5000, 'both streams up');
+  await until(
+    () => first.status === 'in-progress' && second.status === 'in-progress',
+    5000,
+    'both streams up',
+  );
   assert.equal(h.store.getStream(placed.call.callUuid, first.streamId)?.status, 'in-progress');
   first.stop('API request');
   await first.ended;
@@ -122,7 +136,11 @@ test('transfer aborts the running XML without ending the call, then runs the new
   const [req] = h.app.requestsTo('/transferred');
   assert.equal(req?.method, 'GET');
   assert.equal(req.param('CallUUID'), placed.call.callUuid);
-  assert.equal(h.control.transfer(placed.call.callUuid, h.app.url('/transferred'), 'GET'), false, 'no transfer after the end');
+  assert.equal(
+    h.control.transfer(placed.call.callUuid, h.app.url('/transferred'), 'GET'),
+    false,
+    'no transfer after the end',
+  );
 });
 
 test('the same records on a temporary SQLite file', async () => {
@@ -145,15 +163,19 @@ test('the same records on a temporary SQLite file', async () => {
     const ended = new Promise((resolve) => {
       call.on('ended', resolve);
     });
-    control.run(call, {
-      callUuid: call.callUuid,
-      requestUuid: h.runtime.engine.deps.random.uuid(),
-      from: '+14155550100',
-      to: '+14155550199',
-      direction: 'outbound',
-      accountId: TEST_ACCOUNT_ID,
-      startedAtMs: Date.now(),
-    }, { answerUrl: h.app.url('/sqlite'), answerMethod: 'GET', timeoutMs: 2000 });
+    control.run(
+      call,
+      {
+        callUuid: call.callUuid,
+        requestUuid: h.runtime.engine.deps.random.uuid(),
+        from: '+14155550100',
+        to: '+14155550199',
+        direction: 'outbound',
+        accountId: TEST_ACCOUNT_ID,
+        startedAtMs: Date.now(),
+      },
+      { answerUrl: h.app.url('/sqlite'), answerMethod: 'GET', timeoutMs: 2000 },
+    );
     const session = await own.waitForSession(10000);
     await session.close(1000);
     await within(ended, 10000, 'the call');

@@ -8,7 +8,15 @@ import { after, before, test } from 'node:test';
 
 import { toPlivoCall } from '../../src/engine/records/plivo-objects.js';
 import { plivoAccepts, signedRequestOf } from '../helpers/signatures.js';
-import { TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, audibleMs, startHarness, within, xml, type Harness } from './call-control-harness.js';
+import {
+  TEST_ACCOUNT_ID,
+  TEST_AUTH_TOKEN,
+  audibleMs,
+  startHarness,
+  within,
+  xml,
+  type Harness,
+} from './call-control-harness.js';
 
 let h: Harness;
 
@@ -51,7 +59,10 @@ test('<Speak> with espeak-ng is heard, then End Of XML Instructions; record and 
   for (const name of ['StartTime', 'AnswerTime', 'EndTime', 'From', 'To', 'Direction', 'HangupSource']) {
     assert.ok((cb.param(name) ?? '') !== '', `hangup_url lacks ${name}`);
   }
-  assert.ok(plivoAccepts(signedRequestOf(cb), TEST_AUTH_TOKEN), 'the plivo SDK rejects the hangup_url signature');
+  assert.ok(
+    plivoAccepts(signedRequestOf(cb), TEST_AUTH_TOKEN),
+    'the plivo SDK rejects the hangup_url signature',
+  );
   const shape = toPlivoCall(rec, { authId: TEST_ACCOUNT_ID, nowMs: Date.now() });
   assert.equal(shape.hangup_cause_name, 'End Of XML Instructions');
   assert.equal(shape.call_status, 'completed');
@@ -62,7 +73,10 @@ test('espeak-ng results are cached by (text, voice, language)', async () => {
   assert.ok(tts !== undefined);
   const before = { ...tts.stats };
   h.app.route('/twice', {
-    body: xml('<Speak voice="MAN">Cache me if you can.</Speak>', '<Speak voice="MAN">Cache me if you can.</Speak>'),
+    body: xml(
+      '<Speak voice="MAN">Cache me if you can.</Speak>',
+      '<Speak voice="MAN">Cache me if you can.</Speak>',
+    ),
   });
   const placed = h.place({ answerPath: '/twice' });
   await within(placed.ended, 15000, 'the call');
@@ -85,7 +99,10 @@ test('a missing TTS engine gives ERR_TTS_UNAVAILABLE ("install espeak-ng"), the 
     await within(broken.control.idle(), 5000, 'records');
     const rec = broken.store.getCall(placed.call.callUuid);
     assert.match(JSON.stringify(rec?.error), /ERR_TTS_UNAVAILABLE/);
-    assert.ok(broken.runtime.logs.some((l) => l.fields['code'] === 'ERR_TTS_UNAVAILABLE'), 'the failure is logged');
+    assert.ok(
+      broken.runtime.logs.some((l) => l.fields['code'] === 'ERR_TTS_UNAVAILABLE'),
+      'the failure is logged',
+    );
   } finally {
     await broken.close();
   }

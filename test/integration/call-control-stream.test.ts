@@ -10,7 +10,14 @@ import { after, before, test } from 'node:test';
 import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
 import { plivoAccepts, signedRequestOf } from '../helpers/signatures.js';
 import { streamElement } from '../helpers/stream-call.js';
-import { TEST_AUTH_TOKEN, audibleMs, startHarness, within, xml, type Harness } from './call-control-harness.js';
+import {
+  TEST_AUTH_TOKEN,
+  audibleMs,
+  startHarness,
+  within,
+  xml,
+  type Harness,
+} from './call-control-harness.js';
 
 let h: Harness;
 let consumer: ReferenceConsumer;
@@ -58,7 +65,10 @@ test('<Speak>, <Stream keepCallAlive>, <Speak>: the second Speak is heard after 
   assert.equal(cb.param('HangupCause'), 'End Of XML Instructions');
   const duration = Number(cb.param('Duration'));
   assert.equal(duration, rec.durationSec);
-  assert.ok(Math.abs(duration - elapsedMs / 1000) <= 1.5, `Duration ${duration} s vs ${elapsedMs} ms measured`);
+  assert.ok(
+    Math.abs(duration - elapsedMs / 1000) <= 1.5,
+    `Duration ${duration} s vs ${elapsedMs} ms measured`,
+  );
   assert.ok(plivoAccepts(signedRequestOf(cb), TEST_AUTH_TOKEN), 'hangup_url signature');
 
   const streams = h.store.listStreams(placed.call.callUuid, { limit: 10, offset: 0 }).items;

@@ -43,7 +43,14 @@ async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Pro
 }
 
 function rtp(seq: number, ssrc: number): Uint8Array {
-  return serializeRtpPacket({ marker: seq === 0, payloadType: 0, sequenceNumber: seq, timestamp: seq * 160, ssrc, payload: new Uint8Array(160).fill(0xff) });
+  return serializeRtpPacket({
+    marker: seq === 0,
+    payloadType: 0,
+    sequenceNumber: seq,
+    timestamp: seq * 160,
+    ssrc,
+    payload: new Uint8Array(160).fill(0xff),
+  });
 }
 
 async function rawSocket(): Promise<dgram.Socket> {
@@ -139,7 +146,11 @@ async function flood(us: RtpSocket, n: number): Promise<dgram.Socket> {
   for (let i = 0; i < n; i++) {
     s.send(randomBytes(i % 301), us.rtpPort, HOST);
     if (i % 25 === 24 || i === n - 1) {
-      await waitFor(`datagram ${i + 1} accounted for: ${JSON.stringify(us.stats)}`, () => accounted(us) - start >= i + 1, 5000);
+      await waitFor(
+        `datagram ${i + 1} accounted for: ${JSON.stringify(us.stats)}`,
+        () => accounted(us) - start >= i + 1,
+        5000,
+      );
     }
   }
   return s;
@@ -193,7 +204,10 @@ test('allocator exhaustion is a clear error; closing frees a pair again', async 
   const f = new NodeRtpSocketFactory({ allocator: small, bindAddress: HOST });
   const s1 = await f.open();
   const s2 = await f.open();
-  await assert.rejects(f.open(), (e: unknown) => e instanceof ServerError && e.code === 'ERR_RTP_PORTS_EXHAUSTED');
+  await assert.rejects(
+    f.open(),
+    (e: unknown) => e instanceof ServerError && e.code === 'ERR_RTP_PORTS_EXHAUSTED',
+  );
   await s1.close();
   const s3 = await f.open();
   assert.equal(s3.rtpPort, s1.rtpPort);

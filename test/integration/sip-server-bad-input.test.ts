@@ -37,7 +37,10 @@ const replies: string[] = [];
 before(async () => {
   consumer = await startReferenceConsumer({ path: '/stream' });
   app = await startHttpRecorder();
-  app.serve('/answer', responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })));
+  app.serve(
+    '/answer',
+    responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })),
+  );
   callee = await startSipStack({ answerUrl: app.url('/answer') });
   caller = await startSipStack();
   probe = dgram.createSocket('udp4');
@@ -68,7 +71,8 @@ async function sendUdp(bytes: Buffer, name: string, waitMs: number): Promise<str
   const deadline = Date.now() + waitMs;
   // A final response to this vector: not 100 Trying, and not a retransmitted final response to an earlier
   // INVITE vector (Timer G keeps resending those until an ACK we do not send; they carry their own branch).
-  const mine = (r: string): boolean => !r.startsWith('SIP/2.0 100') && (!r.includes('branch=z9hG4bK-') || r.includes(`branch=z9hG4bK-${name};`));
+  const mine = (r: string): boolean =>
+    !r.startsWith('SIP/2.0 100') && (!r.includes('branch=z9hG4bK-') || r.includes(`branch=z9hG4bK-${name};`));
   while (Date.now() < deadline && !replies.some(mine)) {
     await delay(5);
   }
@@ -97,7 +101,11 @@ function statusOf(reply: string | undefined): number | 'drop' {
 }
 
 test('the malformed corpus against a live call: expected status or drop, no crash, the call unaffected', async () => {
-  const dialed = await caller.server.dial({ to: `sip:stream@${HOST}:${callee.port}`, from: 'bad-input-test', timeoutSec: 5 });
+  const dialed = await caller.server.dial({
+    to: `sip:stream@${HOST}:${callee.port}`,
+    from: 'bad-input-test',
+    timeoutSec: 5,
+  });
   assert.ok(dialed.ok, JSON.stringify(dialed));
   const callerCall: CallSession = dialed.call;
   callerCall.addSource(new BufferSource(generateTone(700, 8000, 60_000, 6000)));
@@ -106,7 +114,9 @@ test('the malformed corpus against a live call: expected status or drop, no cras
   const inboundCall = callee.calls[0]?.call;
   assert.ok(inboundCall);
 
-  const names = readdirSync(vectors).filter((f) => f.endsWith('.sip')).sort();
+  const names = readdirSync(vectors)
+    .filter((f) => f.endsWith('.sip'))
+    .sort();
   assert.ok(names.length >= 40, `${names.length} vectors`);
   const mismatches: string[] = [];
   const before = callee.server.stats();
@@ -115,7 +125,10 @@ test('the malformed corpus against a live call: expected status or drop, no cras
     const expect = JSON.parse(readFileSync(new URL(`${name}.json`, vectors), 'utf8')) as { expect: Expect };
     const bytes = prepare(readFileSync(new URL(file, vectors)), name, expect.expect);
     const wanted = expect.expect.answer;
-    const reply = bytes.length > 65000 ? await sendTcp(bytes, 500) : await sendUdp(bytes, name, wanted === 'drop' ? 150 : 1000);
+    const reply =
+      bytes.length > 65000
+        ? await sendTcp(bytes, 500)
+        : await sendUdp(bytes, name, wanted === 'drop' ? 150 : 1000);
     const got = statusOf(reply);
     if (got !== wanted) {
       mismatches.push(`${name}: expected ${wanted}, got ${got}`);
@@ -123,7 +136,10 @@ test('the malformed corpus against a live call: expected status or drop, no cras
   }
   assert.deepEqual(mismatches, []);
   const after = callee.server.stats();
-  assert.ok(after.malformed - before.malformed >= 50, `malformed counted: ${after.malformed - before.malformed}`);
+  assert.ok(
+    after.malformed - before.malformed >= 50,
+    `malformed counted: ${after.malformed - before.malformed}`,
+  );
 
   // Random bytes on the call's RTP port: dropped and counted, media unaffected.
   const rtp = callee.server.rtpStatsForTesting(inboundCall.callUuid);
@@ -131,7 +147,11 @@ test('the malformed corpus against a live call: expected status or drop, no cras
   const junk = dgram.createSocket('udp4');
   for (let i = 0; i < 200; i++) {
     const size = 1 + Math.floor(Math.random() * 300);
-    junk.send(Buffer.from(Array.from({ length: size }, () => Math.floor(Math.random() * 256))), rtp.rtpPort, HOST);
+    junk.send(
+      Buffer.from(Array.from({ length: size }, () => Math.floor(Math.random() * 256))),
+      rtp.rtpPort,
+      HOST,
+    );
   }
   await delay(300);
   junk.close();
@@ -149,6 +169,14 @@ test('the malformed corpus against a live call: expected status or drop, no cras
   assert.ok(share > 0.9, `the stream heard the tone throughout (700 Hz share ${share.toFixed(3)})`);
   assert.ok(inboundCall.inboundGaps < 60, `inbound gaps: ${inboundCall.inboundGaps}`);
   consumer.assertClean();
-  await until(() => callee.server.stats().liveDialogs === 0 && callee.server.stats().rtpPortsInUse === 0, 3000, 'callee released');
-  await until(() => caller.server.stats().liveDialogs === 0 && caller.server.stats().rtpPortsInUse === 0, 3000, 'caller released');
+  await until(
+    () => callee.server.stats().liveDialogs === 0 && callee.server.stats().rtpPortsInUse === 0,
+    3000,
+    'callee released',
+  );
+  await until(
+    () => caller.server.stats().liveDialogs === 0 && caller.server.stats().rtpPortsInUse === 0,
+    3000,
+    'caller released',
+  );
 });

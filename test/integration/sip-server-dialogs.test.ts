@@ -32,7 +32,10 @@ after(async () => {
   await open.close();
 });
 
-function request(method: string, opts: { callId?: string; branch?: string; body?: string; cseqMethod?: string; toTag?: string } = {}): string {
+function request(
+  method: string,
+  opts: { callId?: string; branch?: string; body?: string; cseqMethod?: string; toTag?: string } = {},
+): string {
   const body = opts.body ?? '';
   const lines = [
     `${method} sip:stream@${HOST} SIP/2.0`,
@@ -50,9 +53,22 @@ function request(method: string, opts: { callId?: string; branch?: string; body?
 }
 
 const sdp = (payloads: string): string =>
-  ['v=0', `o=- 1 1 IN IP4 ${HOST}`, 's=-', `c=IN IP4 ${HOST}`, 't=0 0', `m=audio 40000 RTP/AVP ${payloads}`, ''].join('\r\n');
+  [
+    'v=0',
+    `o=- 1 1 IN IP4 ${HOST}`,
+    's=-',
+    `c=IN IP4 ${HOST}`,
+    't=0 0',
+    `m=audio 40000 RTP/AVP ${payloads}`,
+    '',
+  ].join('\r\n');
 
-async function exchange(stack: SipStack, text: string, want: (r: string) => boolean, timeoutMs = 2000): Promise<string> {
+async function exchange(
+  stack: SipStack,
+  text: string,
+  want: (r: string) => boolean,
+  timeoutMs = 2000,
+): Promise<string> {
   inbox.length = 0;
   peer.send(Buffer.from(text, 'latin1'), stack.port, HOST);
   await until(() => inbox.some(want), timeoutMs, `a reply to ${text.split('\r\n')[0] ?? ''}`);
@@ -92,13 +108,25 @@ test('RFC 3261 §9.2: CANCEL while ringing gets 200 and the INVITE 487; no dialo
   try {
     const callId = `cancel-${Date.now()}@${HOST}`;
     const branch = 'z9hG4bK-cancel-1';
-    await exchange(ringing, request('INVITE', { callId, branch, body: sdp('0') }), (r) => r.startsWith("SIP/2.0 180"));
-    const ok = await exchange(ringing, request('CANCEL', { callId, branch }), (r) => r.startsWith("SIP/2.0 200") && r.includes('CSeq: 1 CANCEL'));
+    await exchange(ringing, request('INVITE', { callId, branch, body: sdp('0') }), (r) =>
+      r.startsWith('SIP/2.0 180'),
+    );
+    const ok = await exchange(
+      ringing,
+      request('CANCEL', { callId, branch }),
+      (r) => r.startsWith('SIP/2.0 200') && r.includes('CSeq: 1 CANCEL'),
+    );
     assert.ok(ok);
-    await until(() => inbox.some((r) => r.startsWith("SIP/2.0 487")), 2000, '487 for the INVITE');
+    await until(() => inbox.some((r) => r.startsWith('SIP/2.0 487')), 2000, '487 for the INVITE');
     await delay(1200);
-    assert.ok(!inbox.some((r) => r.startsWith("SIP/2.0 200") && r.includes('CSeq: 1 INVITE')), 'the INVITE was never answered 200');
-    assert.deepEqual([ringing.server.stats().rtpPortsInUse, ringing.server.stats().liveDialogs, ringing.calls.length], [0, 0, 0]);
+    assert.ok(
+      !inbox.some((r) => r.startsWith('SIP/2.0 200') && r.includes('CSeq: 1 INVITE')),
+      'the INVITE was never answered 200',
+    );
+    assert.deepEqual(
+      [ringing.server.stats().rtpPortsInUse, ringing.server.stats().liveDialogs, ringing.calls.length],
+      [0, 0, 0],
+    );
   } finally {
     await ringing.close();
   }
@@ -119,16 +147,27 @@ test('allow-list: a source outside sip.allowFrom gets 403 for every request', as
 });
 
 test('RFC 3261 §22.4: inbound digest auth: 401 challenge, the right credentials are let in, wrong ones get 403', async () => {
-  const guarded = await startSipStack({ inboundAuth: { realm: 'streamfork.test', users: [{ username: 'pbx', password: 'pbx-secret' }] } });
+  const guarded = await startSipStack({
+    inboundAuth: { realm: 'streamfork.test', users: [{ username: 'pbx', password: 'pbx-secret' }] },
+  });
   const trunk = (password: string): Parameters<typeof startSipStack>[0] => ({
-    trunk: { uri: `sip:${HOST}:${guarded.port}`, username: 'pbx', password, fromUser: null, fromDomain: null },
+    trunk: {
+      uri: `sip:${HOST}:${guarded.port}`,
+      username: 'pbx',
+      password,
+      fromUser: null,
+      fromDomain: null,
+    },
   });
   const good = await startSipStack(trunk('pbx-secret'));
   const bad = await startSipStack(trunk('wrong'));
   try {
     const challenge = await exchange(guarded, request('INVITE', { body: sdp('0') }), final);
     assert.equal(status(challenge), 401);
-    assert.match(challenge, /\r\nWWW-Authenticate: Digest realm="streamfork\.test", nonce="[^"]+", algorithm=MD5, qop="auth"\r\n/);
+    assert.match(
+      challenge,
+      /\r\nWWW-Authenticate: Digest realm="streamfork\.test", nonce="[^"]+", algorithm=MD5, qop="auth"\r\n/,
+    );
     const ok = await good.server.dial({ to: '1000', from: '2000', timeoutSec: 5 });
     assert.ok(ok.ok, JSON.stringify(ok));
     await until(() => guarded.calls.length === 1, 2000, 'the authenticated call reaching the engine');
@@ -136,8 +175,16 @@ test('RFC 3261 §22.4: inbound digest auth: 401 challenge, the right credentials
     const refused = await bad.server.dial({ to: '1000', from: '2000', timeoutSec: 5 });
     assert.deepEqual(refused, { ok: false, cause: 'CALL_REJECTED', sipStatus: 403 });
     await delay(100);
-    await until(() => guarded.server.stats().liveDialogs === 0 && guarded.server.stats().rtpPortsInUse === 0, 3000, 'guarded released');
-    await until(() => bad.server.stats().rtpPortsInUse === 0 && good.server.stats().rtpPortsInUse === 0, 3000, 'callers released');
+    await until(
+      () => guarded.server.stats().liveDialogs === 0 && guarded.server.stats().rtpPortsInUse === 0,
+      3000,
+      'guarded released',
+    );
+    await until(
+      () => bad.server.stats().rtpPortsInUse === 0 && good.server.stats().rtpPortsInUse === 0,
+      3000,
+      'callers released',
+    );
     assert.equal(guarded.calls.length, 1);
   } finally {
     await bad.close();

@@ -6,7 +6,10 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 
 import { NodeSipTransport } from '../../src/adapters/sip-transport/node-sip-transport.js';
-import { SipTransactionDriver, type SipTuEffect } from '../../src/adapters/sip-transport/sip-transaction-driver.js';
+import {
+  SipTransactionDriver,
+  type SipTuEffect,
+} from '../../src/adapters/sip-transport/sip-transaction-driver.js';
 import type { SipMalformed } from '../../src/ports/sip-transport.js';
 import { buildRequest, makeBranch } from '../../src/protocol/sip/build-request.js';
 import { buildResponse } from '../../src/protocol/sip/build-response.js';
@@ -51,7 +54,10 @@ describe('SIP transport on loopback (RFC 3261 §18)', () => {
         const status = e.request.method === 'OPTIONS' ? 200 : 501;
         uas.input({
           type: 'send-response',
-          response: buildResponse(e.request, status, { toTag: 'uas1', headers: [{ name: 'Allow', value: 'INVITE, ACK, BYE, CANCEL, OPTIONS' }] }),
+          response: buildResponse(e.request, status, {
+            toTag: 'uas1',
+            headers: [{ name: 'Allow', value: 'INVITE, ACK, BYE, CANCEL, OPTIONS' }],
+          }),
         });
       }
     });
@@ -75,24 +81,33 @@ describe('SIP transport on loopback (RFC 3261 §18)', () => {
       to: `<sip:ping@${HOST}:${uasPort}>`,
       callId: `opt-${counter}@${HOST}`,
       cseq: 1,
-      via: { transport: protocol === 'udp' ? 'UDP' : 'TCP', host: HOST, port: uacPort, branch: makeBranch(`int${counter}`) },
+      via: {
+        transport: protocol === 'udp' ? 'UDP' : 'TCP',
+        host: HOST,
+        port: uacPort,
+        branch: makeBranch(`int${counter}`),
+      },
     });
     const destination: SipEndpoint = { protocol, address: HOST, port: uasPort };
     const seen = uacEvents.length;
     uac.input({ type: 'send-request', request, destination });
-    return within(3000, `OPTIONS over ${protocol}`, new Promise<SipResponse>((resolve, reject) => {
-      const poll = setInterval(() => {
-        for (const e of uacEvents.slice(seen)) {
-          if (e.type === 'response' && e.response.status >= 200) {
-            clearInterval(poll);
-            resolve(e.response);
-          } else if (e.type === 'timeout' || e.type === 'transport-error') {
-            clearInterval(poll);
-            reject(new Error(e.type));
+    return within(
+      3000,
+      `OPTIONS over ${protocol}`,
+      new Promise<SipResponse>((resolve, reject) => {
+        const poll = setInterval(() => {
+          for (const e of uacEvents.slice(seen)) {
+            if (e.type === 'response' && e.response.status >= 200) {
+              clearInterval(poll);
+              resolve(e.response);
+            } else if (e.type === 'timeout' || e.type === 'transport-error') {
+              clearInterval(poll);
+              reject(new Error(e.type));
+            }
           }
-        }
-      }, 5);
-    }));
+        }, 5);
+      }),
+    );
   }
 
   test('RFC 3261 §11: OPTIONS over UDP gets 200 OK through both transaction layers', async () => {
@@ -124,18 +139,25 @@ describe('SIP transport on loopback (RFC 3261 §18)', () => {
         uasPort,
         HOST,
       );
-      await within(2000, '400 reply', new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (replies.length > 0 && malformed.length >= before + 2) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 5);
-      }));
+      await within(
+        2000,
+        '400 reply',
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if (replies.length > 0 && malformed.length >= before + 2) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 5);
+        }),
+      );
       const reply = parseSipMessage(new Uint8Array(replies[0]!));
       assert.ok(reply.ok);
       assert.equal(reply.value.kind === 'response' ? reply.value.status : 0, 400);
-      assert.deepEqual(malformed.slice(before).map((m) => m.action), ['dropped', 'answered']);
+      assert.deepEqual(
+        malformed.slice(before).map((m) => m.action),
+        ['dropped', 'answered'],
+      );
       assert.equal((await options('udp')).status, 200, 'the UDP socket still serves');
     } finally {
       raw.close();
@@ -144,35 +166,54 @@ describe('SIP transport on loopback (RFC 3261 §18)', () => {
 
   test('RFC 3261 §18.3: pipelined and split TCP writes are framed by Content-Length', async () => {
     const socket = net.connect(uasPort, HOST);
-    await within(2000, 'connect', new Promise<void>((resolve) => socket.once('connect', () => { resolve(); })));
+    await within(
+      2000,
+      'connect',
+      new Promise<void>((resolve) =>
+        socket.once('connect', () => {
+          resolve();
+        }),
+      ),
+    );
     try {
       let received = '';
       socket.on('data', (d) => (received += d.toString('latin1')));
       const msg = (n: number): Uint8Array =>
-        serializeSipMessage(buildRequest({
-          method: 'OPTIONS',
-          uri: `sip:x@${HOST}`,
-          from: '<sip:a@b>',
-          fromTag: `p${n}`,
-          to: '<sip:c@d>',
-          callId: `pipe-${n}@x`,
-          cseq: 1,
-          via: { transport: 'TCP', host: HOST, port: socket.localPort ?? 0, branch: makeBranch(`pipe${n}`) },
-        }));
+        serializeSipMessage(
+          buildRequest({
+            method: 'OPTIONS',
+            uri: `sip:x@${HOST}`,
+            from: '<sip:a@b>',
+            fromTag: `p${n}`,
+            to: '<sip:c@d>',
+            callId: `pipe-${n}@x`,
+            cseq: 1,
+            via: {
+              transport: 'TCP',
+              host: HOST,
+              port: socket.localPort ?? 0,
+              branch: makeBranch(`pipe${n}`),
+            },
+          }),
+        );
       const a = msg(1);
       const b = msg(2);
       const c = msg(3);
       socket.write(Buffer.concat([a, b, c.subarray(0, 20)]));
       await new Promise((r) => setTimeout(r, 50));
       socket.write(c.subarray(20));
-      await within(2000, 'three 200s', new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if ((received.match(/SIP\/2\.0 200 OK/g) ?? []).length === 3) {
-            clearInterval(poll);
-            resolve();
-          }
-        }, 5);
-      }));
+      await within(
+        2000,
+        'three 200s',
+        new Promise<void>((resolve) => {
+          const poll = setInterval(() => {
+            if ((received.match(/SIP\/2\.0 200 OK/g) ?? []).length === 3) {
+              clearInterval(poll);
+              resolve();
+            }
+          }, 5);
+        }),
+      );
     } finally {
       socket.destroy();
     }
@@ -180,8 +221,20 @@ describe('SIP transport on loopback (RFC 3261 §18)', () => {
 
   test('RFC 3261 §18.3: a TCP message without Content-Length closes that connection, not the listener', async () => {
     const socket = net.connect(uasPort, HOST);
-    await within(2000, 'connect', new Promise<void>((resolve) => socket.once('connect', () => { resolve(); })));
-    const closed = new Promise<void>((resolve) => socket.once('close', () => { resolve(); }));
+    await within(
+      2000,
+      'connect',
+      new Promise<void>((resolve) =>
+        socket.once('connect', () => {
+          resolve();
+        }),
+      ),
+    );
+    const closed = new Promise<void>((resolve) =>
+      socket.once('close', () => {
+        resolve();
+      }),
+    );
     socket.on('error', () => undefined);
     socket.resume();
     socket.write(`OPTIONS sip:x@${HOST} SIP/2.0\r\nVia: SIP/2.0/TCP ${HOST};branch=z9hG4bKnolen\r\n\r\n`);

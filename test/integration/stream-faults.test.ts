@@ -66,7 +66,11 @@ function streamOf(result: VirtualCallResult, serviceUrl: string): VirtualCallRes
  * The common shape: a background stream to a healthy consumer, the faulty stream (keepCallAlive) and
  * then a second healthy stream that only starts if the XML continues after the faulty one ended.
  */
-async function faultCall(faultyUrl: string, faultyAttrs: Record<string, string | boolean>, durationMs = 3500) {
+async function faultCall(
+  faultyUrl: string,
+  faultyAttrs: Record<string, string | boolean>,
+  durationMs = 3500,
+) {
   const app = await scenario.app();
   const healthy = scenario.own(await startReferenceConsumer({ path: '/healthy' }));
   const next = scenario.own(await startReferenceConsumer({ path: '/next' }));
@@ -74,14 +78,22 @@ async function faultCall(faultyUrl: string, faultyAttrs: Record<string, string |
     '/answer',
     responseXml(
       streamElement(healthy.url, { contentType: MULAW }),
-      streamElement(faultyUrl, { keepCallAlive: true, statusCallbackUrl: app.url('/status'), ...faultyAttrs }),
+      streamElement(faultyUrl, {
+        keepCallAlive: true,
+        statusCallbackUrl: app.url('/status'),
+        ...faultyAttrs,
+      }),
       streamElement(next.url, { keepCallAlive: true, contentType: MULAW }),
     ),
   );
   return { app, healthy, next, durationMs, callerAudio: callerTone(Math.min(durationMs, 4000)) };
 }
 
-async function assertNextElementRan(next: ReferenceConsumer, result: VirtualCallResult, label: string): Promise<void> {
+async function assertNextElementRan(
+  next: ReferenceConsumer,
+  result: VirtualCallResult,
+  label: string,
+): Promise<void> {
   const session = next.sessions[0];
   assert.ok(session, `${label}: the element after the faulty <Stream> ran (its app got a connection)`);
   const start = await session.waitForStart(100);
@@ -112,15 +124,24 @@ describe('stream faults: the app cannot be reached (D10)', () => {
     assert.equal(connectFailures.length, 3);
     // Back-off 50 ms then 100 ms between the attempts (settings), so the gaps grow.
     const gaps = connectFailures.slice(1).map((t, i) => t - (connectFailures[i] ?? 0));
-    assert.ok(gaps.every((g) => g >= 40), `gaps between attempts: ${gaps.join(', ')} ms`);
-    t.diagnostic(`attempts failed at ${connectFailures.join('/')} ms into the call; error "${faulty.error ?? ''}"`);
+    assert.ok(
+      gaps.every((g) => g >= 40),
+      `gaps between attempts: ${gaps.join(', ')} ms`,
+    );
+    t.diagnostic(
+      `attempts failed at ${connectFailures.join('/')} ms into the call; error "${faulty.error ?? ''}"`,
+    );
     assert.equal(faulty.status, 'failed');
     assert.equal(faulty.endReason, 'Connection error');
     assert.match(faulty.error ?? '', /ECONNREFUSED/);
     assert.equal(faulty.stats.mediaMessagesSent, 0);
 
     const cbs = await app.waitFor((r) => r.param('Event') === 'DroppedStream', 3000, 'DroppedStream');
-    assert.deepEqual(events(callbacksFor(app, refused)), ['DroppedStream'], 'no StartStream for a stream that never connected');
+    assert.deepEqual(
+      events(callbacksFor(app, refused)),
+      ['DroppedStream'],
+      'no StartStream for a stream that never connected',
+    );
     assert.equal(cbs.param('Reason'), 'Connection error');
     assert.match(cbs.param('Error') ?? '', /ECONNREFUSED/);
 
@@ -132,7 +153,9 @@ describe('stream faults: the app cannot be reached (D10)', () => {
   test('a TCP server that accepts and destroys: exactly 3 connections, then DroppedStream, and the XML continues', async () => {
     const runtime = scenario.runtime();
     const destroying = scenario.own(await startDestroyingServer('/destroyed'));
-    const { app, healthy, next, durationMs, callerAudio } = await faultCall(destroying.url, { contentType: MULAW });
+    const { app, healthy, next, durationMs, callerAudio } = await faultCall(destroying.url, {
+      contentType: MULAW,
+    });
     const result = await runCall(runtime, { answerUrl: app.url('/answer'), callerAudio, durationMs });
 
     assert.equal(destroying.connections, 3, 'the app saw exactly three connection attempts');
@@ -153,7 +176,9 @@ describe('stream faults: the app cannot be reached (D10)', () => {
   test('a server that never answers the upgrade: each attempt times out, 3 in total, then DroppedStream', async (t) => {
     const runtime = scenario.runtime({ connectTimeoutMs: 300 });
     const silent = scenario.own(await startSilentServer('/silent'));
-    const { app, healthy, next, durationMs, callerAudio } = await faultCall(silent.url, { contentType: MULAW });
+    const { app, healthy, next, durationMs, callerAudio } = await faultCall(silent.url, {
+      contentType: MULAW,
+    });
     const failures: number[] = [];
     const result = await runCall(runtime, {
       answerUrl: app.url('/answer'),
@@ -173,7 +198,10 @@ describe('stream faults: the app cannot be reached (D10)', () => {
     assert.match(faulty.error ?? '', /timed out/i);
     // Each attempt waits its 300 ms timeout; back-off 50 then 100 ms in between.
     const gaps = failures.slice(1).map((t, i) => t - (failures[i] ?? 0));
-    assert.ok(gaps.length === 2 && gaps[0]! >= 330 && gaps[1]! >= 380, `gaps between failed attempts: ${gaps.join(', ')} ms`);
+    assert.ok(
+      gaps.length === 2 && gaps[0]! >= 330 && gaps[1]! >= 380,
+      `gaps between failed attempts: ${gaps.join(', ')} ms`,
+    );
     const dropped = await app.waitFor((r) => r.param('Event') === 'DroppedStream', 3000, 'DroppedStream');
     assert.match(dropped.param('Error') ?? '', /timed out/i);
     t.diagnostic(`attempts failed at ${failures.join('/')} ms into the call; error "${faulty.error ?? ''}"`);
@@ -188,7 +216,9 @@ describe('stream faults: the app closes mid-stream', () => {
   test('a normal close (1000) ends the stream with StopStream and the XML continues', async () => {
     const runtime = scenario.runtime();
     const faultyApp = scenario.own(await startReferenceConsumer({ path: '/closing' }));
-    const { app, healthy, next, durationMs, callerAudio } = await faultCall(faultyApp.url, { contentType: L16_16K });
+    const { app, healthy, next, durationMs, callerAudio } = await faultCall(faultyApp.url, {
+      contentType: L16_16K,
+    });
     const call = runCall(runtime, { answerUrl: app.url('/answer'), callerAudio, durationMs });
     const session = await faultyApp.waitForSession(3000);
     await session.waitForStart(2000);
@@ -199,7 +229,11 @@ describe('stream faults: the app closes mid-stream', () => {
     const faulty = streamOf(result, faultyApp.url);
     assert.equal(faulty.status, 'completed');
     assert.equal(faulty.endReason, 'Closed by app');
-    await app.waitFor((r) => r.param('ServiceURL') === faultyApp.url && r.param('Event') === 'StopStream', 3000, 'StopStream');
+    await app.waitFor(
+      (r) => r.param('ServiceURL') === faultyApp.url && r.param('Event') === 'StopStream',
+      3000,
+      'StopStream',
+    );
     const cbs = callbacksFor(app, faultyApp.url);
     assert.deepEqual(events(cbs), ['StartStream', 'StopStream']);
     assert.equal(cbs[1]?.param('Reason'), 'Closed by app');
@@ -213,7 +247,10 @@ describe('stream faults: the app closes mid-stream', () => {
   test('an abrupt socket destroy ends the stream with DroppedStream and the XML continues', async () => {
     const runtime = scenario.runtime();
     const faultyApp = scenario.own(await startReferenceConsumer({ path: '/vanishing' }));
-    const { app, healthy, next, durationMs, callerAudio } = await faultCall(faultyApp.url, { contentType: MULAW, audioTrack: 'both' });
+    const { app, healthy, next, durationMs, callerAudio } = await faultCall(faultyApp.url, {
+      contentType: MULAW,
+      audioTrack: 'both',
+    });
     const call = runCall(runtime, { answerUrl: app.url('/answer'), callerAudio, durationMs });
     const session = await faultyApp.waitForSession(3000);
     await moreMedia(session, 25);
@@ -224,7 +261,11 @@ describe('stream faults: the app closes mid-stream', () => {
     assert.equal(faulty.status, 'failed');
     assert.equal(faulty.endReason, 'Connection error');
     assert.match(faulty.error ?? '', /1006/, 'closed without a close frame');
-    await app.waitFor((r) => r.param('ServiceURL') === faultyApp.url && r.param('Event') === 'DroppedStream', 3000, 'DroppedStream');
+    await app.waitFor(
+      (r) => r.param('ServiceURL') === faultyApp.url && r.param('Event') === 'DroppedStream',
+      3000,
+      'DroppedStream',
+    );
     const cbs = callbacksFor(app, faultyApp.url);
     assert.deepEqual(events(cbs), ['StartStream', 'DroppedStream']);
     const dropped = cbs[1]!;
@@ -268,7 +309,9 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
     const call = runCall(runtime, { answerUrl: app.url('/answer'), callerAudio, durationMs });
     const session = await faultyApp.waitForSession(3000);
     await session.waitForStart(2000);
-    const fork = [...runtime.engine.calls.values()][0]?.allStreams.find((f) => f.spec.serviceUrl === faultyApp.url);
+    const fork = [...runtime.engine.calls.values()][0]?.allStreams.find(
+      (f) => f.spec.serviceUrl === faultyApp.url,
+    );
     assert.ok(fork, 'the faulty stream is live');
 
     const muLawSecond = Buffer.alloc(8000, 0x2a).toString('base64');
@@ -276,18 +319,46 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
     const bad: BadMessage[] = [
       { name: 'non-JSON text', frame: 'this is { not json', code: 'ERR_STREAM_NOT_JSON' },
       { name: 'JSON without event', frame: '{"hello":"world"}', code: 'ERR_STREAM_BAD_MESSAGE' },
-      { name: 'an unknown event (ignored, spec §12)', frame: '{"event":"dance","streamId":"x"}', code: undefined },
-      { name: 'bad base64', frame: playAudio('audio/x-l16', 8000, '@@not*base64@@'), code: 'ERR_STREAM_BAD_BASE64' },
-      { name: 'an odd number of L16 bytes', frame: playAudio('audio/x-l16', 8000, Buffer.from([1, 2, 3]).toString('base64')), code: 'ERR_STREAM_PARTIAL_SAMPLE' },
-      { name: 'μ-law playAudio on an L16 stream', frame: playAudio('audio/x-mulaw', 8000, muLawSecond), code: 'ERR_STREAM_FORMAT_MISMATCH' },
-      { name: 'a wrong sample rate', frame: playAudio('audio/x-l16', '16000', Buffer.alloc(640).toString('base64')), code: 'ERR_STREAM_FORMAT_MISMATCH' },
-      { name: 'a binary frame', frame: new Uint8Array([0x7b, 0x7d, 0, 1, 2]), code: 'ERR_STREAM_BINARY_FRAME' },
+      {
+        name: 'an unknown event (ignored, spec §12)',
+        frame: '{"event":"dance","streamId":"x"}',
+        code: undefined,
+      },
+      {
+        name: 'bad base64',
+        frame: playAudio('audio/x-l16', 8000, '@@not*base64@@'),
+        code: 'ERR_STREAM_BAD_BASE64',
+      },
+      {
+        name: 'an odd number of L16 bytes',
+        frame: playAudio('audio/x-l16', 8000, Buffer.from([1, 2, 3]).toString('base64')),
+        code: 'ERR_STREAM_PARTIAL_SAMPLE',
+      },
+      {
+        name: 'μ-law playAudio on an L16 stream',
+        frame: playAudio('audio/x-mulaw', 8000, muLawSecond),
+        code: 'ERR_STREAM_FORMAT_MISMATCH',
+      },
+      {
+        name: 'a wrong sample rate',
+        frame: playAudio('audio/x-l16', '16000', Buffer.alloc(640).toString('base64')),
+        code: 'ERR_STREAM_FORMAT_MISMATCH',
+      },
+      {
+        name: 'a binary frame',
+        frame: new Uint8Array([0x7b, 0x7d, 0, 1, 2]),
+        code: 'ERR_STREAM_BINARY_FRAME',
+      },
       { name: 'a 10 MB message', frame: tenMegabytes, code: 'ERR_STREAM_MESSAGE_TOO_LARGE' },
     ];
     for (const message of bad) {
       const before: StreamStats = { ...fork.stats };
       session.sendRaw(message.frame);
-      await until(() => fork.stats.appMessages === before.appMessages + 1, 3000, `${message.name} to be received`);
+      await until(
+        () => fork.stats.appMessages === before.appMessages + 1,
+        3000,
+        `${message.name} to be received`,
+      );
       if (message.code === undefined) {
         assert.equal(fork.stats.appErrors, before.appErrors, `${message.name}: not an error`);
       } else {
@@ -312,7 +383,11 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
     const faulty = streamOf(result, faultyApp.url);
     assert.equal(faulty.endReason, 'Call hangup', 'the faulty stream lasted the whole call');
     assert.equal(faulty.stats.appErrors, bad.filter((b) => b.code !== undefined).length);
-    assert.equal(faulty.stats.playedFrames, 25, 'exactly the 0.5 s of valid audio played; the rejected μ-law second did not');
+    assert.equal(
+      faulty.stats.playedFrames,
+      25,
+      'exactly the 0.5 s of valid audio played; the rejected μ-law second did not',
+    );
     assert.equal(faulty.checkpoints[0]?.name, 'after-the-mess');
     const heard = result.heard;
     const loudFrames: number[] = [];
@@ -323,7 +398,11 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
     }
     assert.equal(loudFrames.length, 25, 'the caller heard 25 frames (0.5 s) of audio and silence otherwise');
     const first = loudFrames[0]!;
-    assert.deepEqual(loudFrames, Array.from({ length: 25 }, (_v, i) => first + i), 'in one piece');
+    assert.deepEqual(
+      loudFrames,
+      Array.from({ length: 25 }, (_v, i) => first + i),
+      'in one piece',
+    );
     const played = heard.subarray(first * 160, (first + 25) * 160);
     assert.ok(tonePower(played, 8000, 1000) / rms(played) ** 2 > 0.95, 'what was heard is the 1 kHz tone');
     faultyApp.assertClean();
@@ -334,7 +413,10 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
   test('a message beyond the transport cap (maxMessageBytes + 1 MiB) ends only that stream; the call goes on', async (t) => {
     const runtime = scenario.runtime({ maxMessageBytes: 1024 * 1024 });
     const faultyApp = scenario.own(await startReferenceConsumer({ path: '/huge' }));
-    const { app, healthy, next, durationMs, callerAudio } = await faultCall(faultyApp.url, { contentType: MULAW, bidirectional: true });
+    const { app, healthy, next, durationMs, callerAudio } = await faultCall(faultyApp.url, {
+      contentType: MULAW,
+      bidirectional: true,
+    });
     const call = runCall(runtime, { answerUrl: app.url('/answer'), callerAudio, durationMs });
     const session = await faultyApp.waitForSession(3000);
     await moreMedia(session, 10);
@@ -345,18 +427,24 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
     const faulty = streamOf(result, faultyApp.url);
     assert.equal(faulty.status, 'failed');
     assert.equal(faulty.endReason, 'Connection error');
-    await app.waitFor((r) => r.param('ServiceURL') === faultyApp.url && r.param('Event') === 'DroppedStream', 3000, 'DroppedStream');
+    await app.waitFor(
+      (r) => r.param('ServiceURL') === faultyApp.url && r.param('Event') === 'DroppedStream',
+      3000,
+      'DroppedStream',
+    );
     await assertNextElementRan(next, result, 'oversized frame');
     await assertHealthyStream(healthy, healthy.sessions[0]!, result, 'healthy stream');
     assertNoErrorLogs(runtime.logs);
-    t.diagnostic(`app saw close ${appSawClose}; stream error "${faulty.error ?? ''}"; appErrors ${faulty.stats.appErrors}`);
-
-    await t.test(
-      'the drop says why (1009 / ERR_STREAM_MESSAGE_TOO_LARGE)',
-      () => {
-        assert.match(`${faulty.error ?? ''} ${faulty.stats.lastAppError ?? ''}`, /1009|MESSAGE_TOO_LARGE|too big|Max payload/i);
-      },
+    t.diagnostic(
+      `app saw close ${appSawClose}; stream error "${faulty.error ?? ''}"; appErrors ${faulty.stats.appErrors}`,
     );
+
+    await t.test('the drop says why (1009 / ERR_STREAM_MESSAGE_TOO_LARGE)', () => {
+      assert.match(
+        `${faulty.error ?? ''} ${faulty.stats.lastAppError ?? ''}`,
+        /1009|MESSAGE_TOO_LARGE|too big|Max payload/i,
+      );
+    });
   });
 });
 
@@ -401,10 +489,23 @@ describe('stream faults: the app stops reading (D11)', () => {
     assert.equal(faulty.endReason, 'Slow consumer');
     assert.equal(faulty.stats.bufferUsagePercent, 100);
 
-    await app.waitFor((r) => r.param('ServiceURL') === stalled.url && r.param('Event') === 'DroppedStream', 3000, 'DroppedStream');
+    await app.waitFor(
+      (r) => r.param('ServiceURL') === stalled.url && r.param('Event') === 'DroppedStream',
+      3000,
+      'DroppedStream',
+    );
     const cbs = callbacksFor(app, stalled.url);
-    assert.deepEqual(events(cbs), ['StartStream', 'DegradedStream', 'DegradedStream', 'DegradedStream', 'DroppedStream']);
-    assert.deepEqual(cbs.slice(1, 4).map((r) => r.param('BufferUsage')), ['30', '60', '90']);
+    assert.deepEqual(events(cbs), [
+      'StartStream',
+      'DegradedStream',
+      'DegradedStream',
+      'DegradedStream',
+      'DroppedStream',
+    ]);
+    assert.deepEqual(
+      cbs.slice(1, 4).map((r) => r.param('BufferUsage')),
+      ['30', '60', '90'],
+    );
     const dropped = cbs[4]!;
     assert.equal(dropped.param('Reason'), 'Slow consumer');
     assert.match(dropped.param('Error') ?? '', /did not read 2 s of media/);
@@ -412,7 +513,10 @@ describe('stream faults: the app stops reading (D11)', () => {
     const at = cbs.slice(1).map((r) => Number(r.param('Timestamp')) - corkedAtMs);
     for (const [i, expected] of [600, 1200, 1800, 2000].entries()) {
       const t = at[i]!;
-      assert.ok(Math.abs(t - expected) < 400, `callback ${i + 1} at ${t} ms after the app stopped reading, expected ~${expected}`);
+      assert.ok(
+        Math.abs(t - expected) < 400,
+        `callback ${i + 1} at ${t} ms after the app stopped reading, expected ~${expected}`,
+      );
     }
 
     // Memory stays bounded: the engine never let more than its capacity plus one tick pile up.
@@ -421,17 +525,25 @@ describe('stream faults: the app stops reading (D11)', () => {
     assert.ok(probe.terminated, 'the engine dropped the connection (terminate)');
     const perTick = 2 * probe.maxFrameBytes;
     const capacity = perTick * 50 * bufferSeconds;
-    assert.ok(probe.maxBufferedSeen >= capacity * 0.95, `buffer filled: ${probe.maxBufferedSeen} of ${capacity}`);
+    assert.ok(
+      probe.maxBufferedSeen >= capacity * 0.95,
+      `buffer filled: ${probe.maxBufferedSeen} of ${capacity}`,
+    );
     assert.ok(
       probe.maxBufferedSeen <= capacity + perTick + 64,
       `buffered ${probe.maxBufferedSeen} bytes > capacity ${capacity} + one tick ${perTick}`,
     );
-    assert.ok(rssAfter - rssBefore < 64 * 1024 * 1024, `RSS grew by ${((rssAfter - rssBefore) / 1e6).toFixed(1)} MB`);
+    assert.ok(
+      rssAfter - rssBefore < 64 * 1024 * 1024,
+      `RSS grew by ${((rssAfter - rssBefore) / 1e6).toFixed(1)} MB`,
+    );
 
     await assertNextElementRan(next, result, 'slow consumer');
     await assertHealthyStream(healthy, healthy.sessions[0]!, result, 'healthy stream');
     assertNoErrorLogs(runtime.logs);
     // Reported figures (visible with --test-reporter=spec): capacity, peak and callback times.
-    t.diagnostic(`capacity ${capacity} B, peak buffered ${probe.maxBufferedSeen} B, callbacks at ${at.join('/')} ms after the stall`);
+    t.diagnostic(
+      `capacity ${capacity} B, peak buffered ${probe.maxBufferedSeen} B, callbacks at ${at.join('/')} ms after the stall`,
+    );
   });
 });

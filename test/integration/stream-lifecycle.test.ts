@@ -104,7 +104,11 @@ test('D4: extra_headers re-joined with ";" on start, media and dtmf; DTMF forwar
 test('D7: with sendStop the app gets {"event":"stop"} just before the close with 1000', async () => {
   const app = await consumer({ allowStop: true });
   const url = await serveXml(`<Response><Stream keepCallAlive="true">${app.url}</Stream></Response>`);
-  await runVirtualCall(runtime({ sendStop: true }), { answerUrl: url, callerAudio: caller, durationMs: 1000 });
+  await runVirtualCall(runtime({ sendStop: true }), {
+    answerUrl: url,
+    callerAudio: caller,
+    durationMs: 1000,
+  });
   const s = app.sessions[0];
   assert.ok(s);
   assert.equal(await s.closed, 1000);

@@ -8,7 +8,11 @@ import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 
 import { alignedCorrelation, generateTone, rms, tonePower } from '../../src/media/analysis.js';
-import { type ConsumerSession, type ReferenceConsumer, startReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import {
+  type ConsumerSession,
+  type ReferenceConsumer,
+  startReferenceConsumer,
+} from '../../src/testing/reference-consumer.js';
 import { Scenario, mediaOf, runCall } from '../helpers/scenario.js';
 import { callerTone, responseXml, streamElement } from '../helpers/stream-call.js';
 
@@ -31,12 +35,38 @@ interface StreamCase {
 }
 
 const CASES: readonly StreamCase[] = [
-  { name: 'mulaw-in', attrs: { contentType: 'audio/x-mulaw;rate=8000', audioTrack: 'inbound' }, tracks: ['inbound'], encoding: 'audio/x-mulaw', sampleRate: 8000, frameBytes: 160 },
-  { name: 'l16-8k-out', attrs: { contentType: 'audio/x-l16;rate=8000', audioTrack: 'outbound' }, tracks: ['outbound'], encoding: 'audio/x-l16', sampleRate: 8000, frameBytes: 320 },
-  { name: 'l16-16k-both', attrs: { contentType: 'audio/x-l16;rate=16000', audioTrack: 'both' }, tracks: ['inbound', 'outbound'], encoding: 'audio/x-l16', sampleRate: 16000, frameBytes: 640 },
+  {
+    name: 'mulaw-in',
+    attrs: { contentType: 'audio/x-mulaw;rate=8000', audioTrack: 'inbound' },
+    tracks: ['inbound'],
+    encoding: 'audio/x-mulaw',
+    sampleRate: 8000,
+    frameBytes: 160,
+  },
+  {
+    name: 'l16-8k-out',
+    attrs: { contentType: 'audio/x-l16;rate=8000', audioTrack: 'outbound' },
+    tracks: ['outbound'],
+    encoding: 'audio/x-l16',
+    sampleRate: 8000,
+    frameBytes: 320,
+  },
+  {
+    name: 'l16-16k-both',
+    attrs: { contentType: 'audio/x-l16;rate=16000', audioTrack: 'both' },
+    tracks: ['inbound', 'outbound'],
+    encoding: 'audio/x-l16',
+    sampleRate: 16000,
+    frameBytes: 640,
+  },
   {
     name: 'mulaw-bidi',
-    attrs: { contentType: 'audio/x-mulaw;rate=8000', audioTrack: 'inbound', bidirectional: true, keepCallAlive: true },
+    attrs: {
+      contentType: 'audio/x-mulaw;rate=8000',
+      audioTrack: 'inbound',
+      bidirectional: true,
+      keepCallAlive: true,
+    },
     tracks: ['inbound'],
     encoding: 'audio/x-mulaw',
     sampleRate: 8000,
@@ -92,19 +122,37 @@ function assertMediaShape(session: ConsumerSession, c: StreamCase): void {
   const start = session.start;
   assert.ok(start, `${c.name}: start`);
   assert.deepEqual(start.start.tracks, c.tracks, `${c.name}: tracks`);
-  assert.deepEqual(start.start.mediaFormat, { encoding: c.encoding, sampleRate: c.sampleRate }, `${c.name}: format`);
-  assert.deepEqual([...new Set(mediaOf(session).map((m) => m.track))].sort(), [...c.tracks].sort(), `${c.name}: media tracks`);
+  assert.deepEqual(
+    start.start.mediaFormat,
+    { encoding: c.encoding, sampleRate: c.sampleRate },
+    `${c.name}: format`,
+  );
+  assert.deepEqual(
+    [...new Set(mediaOf(session).map((m) => m.track))].sort(),
+    [...c.tracks].sort(),
+    `${c.name}: media tracks`,
+  );
   for (const track of c.tracks) {
     const media = mediaOf(session, track);
     assert.ok(media.length >= 100, `${c.name}/${track}: ${media.length} media frames`);
     const sizes = new Set(media.map((m) => Buffer.from(m.payload, 'base64').length));
     assert.deepEqual([...sizes], [c.frameBytes], `${c.name}/${track}: every payload is one 20 ms frame`);
     const chunks = media.map((m) => m.chunk);
-    assert.deepEqual(chunks, chunks.map((_v, i) => i + 1), `${c.name}/${track}: chunks 1..n`);
+    assert.deepEqual(
+      chunks,
+      chunks.map((_v, i) => i + 1),
+      `${c.name}/${track}: chunks 1..n`,
+    );
     const ts = media.map((m) => Number(m.timestamp));
     const steps = ts.slice(1).map((t, i) => t - ts[i]!);
-    assert.ok(steps.every((d) => d > 0), `${c.name}/${track}: timestamps strictly increasing`);
-    assert.ok(steps.every((d) => d === 20), `${c.name}/${track}: timestamps 20 ms apart (media clock, D5)`);
+    assert.ok(
+      steps.every((d) => d > 0),
+      `${c.name}/${track}: timestamps strictly increasing`,
+    );
+    assert.ok(
+      steps.every((d) => d === 20),
+      `${c.name}/${track}: timestamps 20 ms apart (media clock, D5)`,
+    );
   }
 }
 
@@ -153,15 +201,27 @@ test('four concurrent streams, each with its own format and track, are all clean
 
   // Inbound tracks carry the caller's audio.
   const inbound8k = sessions[0]!.inboundPcm;
-  assert.ok(alignedCorrelation(callerAudio, inbound8k, 8000).correlation > 0.99, 'μ-law inbound is the caller tone');
-  assert.ok(isTone(loudSegment(sessions[2]!.inboundPcm), 16000, CALLER_HZ), 'L16 16k inbound is the caller tone');
+  assert.ok(
+    alignedCorrelation(callerAudio, inbound8k, 8000).correlation > 0.99,
+    'μ-law inbound is the caller tone',
+  );
+  assert.ok(
+    isTone(loudSegment(sessions[2]!.inboundPcm), 16000, CALLER_HZ),
+    'L16 16k inbound is the caller tone',
+  );
 
   // The outbound tracks are what the caller heard: L16 8k bit-exact, L16 16k the same tone at the same level.
   const out8k = sessions[1]!.outboundPcm;
-  assert.ok(frameOffsetOf(heard, out8k) >= 0, 'the L16 8k outbound track is a frame-aligned, bit-exact copy of what the caller heard');
+  assert.ok(
+    frameOffsetOf(heard, out8k) >= 0,
+    'the L16 8k outbound track is a frame-aligned, bit-exact copy of what the caller heard',
+  );
   assert.deepEqual(loudSegment(out8k), heardTone, 'and it carries the whole tone');
   const out16kTone = loudSegment(sessions[2]!.outboundPcm);
-  assert.ok(Math.abs(out16kTone.length - 16000) <= 32, `L16 16k outbound: ${out16kTone.length} samples of tone (1 s)`);
+  assert.ok(
+    Math.abs(out16kTone.length - 16000) <= 32,
+    `L16 16k outbound: ${out16kTone.length} samples of tone (1 s)`,
+  );
   assert.ok(isTone(out16kTone, 16000, PLAYED_HZ), 'L16 16k outbound carries the 1 kHz tone');
   const levelDb = 20 * Math.log10(rms(out16kTone) / rms(heardTone));
   assert.ok(Math.abs(levelDb) < 1, `at the level heard (${levelDb.toFixed(2)} dB)`);

@@ -74,96 +74,114 @@ function frameTone(heard: Int16Array, frame: number, hz: number): number {
 }
 
 for (const contentType of ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', 'audio/x-l16;rate=16000']) {
-  test(`Plivo <Stream bidirectional> ${contentType}: playedStream only after the audio played; clearAudio cuts within one frame`, { timeout: 30_000 }, async () => {
-    const consumer = await startReferenceConsumer();
-    const answer = await serveXml(
-      () =>
-        `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="${contentType}">${consumer.url}</Stream></Response>`,
-    );
-    const runtime = composeRuntime({ stream: defaultStreamSettings('MA' + 'X'.repeat(18), 'token'), logger: nullLogger });
-    let clearFrame = -1;
-    let playedAtAck = -1;
-    let callFrames: () => number = () => 0;
-    const script = (async (): Promise<ConsumerSession> => {
-      const session = await consumer.waitForSession(5000);
-      await session.waitFor((m) => m.event === 'media', 5000);
-      // 1 s of 440 Hz, then a checkpoint: acknowledged only after 50 frames have played.
-      session.playAudio(wireTone(contentType, 440, 1000));
-      session.checkpoint('first-second');
-      await session.waitFor((m) => m.event === 'playedStream', 5000);
-      // 4 s of 440 Hz with a checkpoint at its end; cleared after ~0.5 s.
-      session.playAudio(wireTone(contentType, 440, 4000));
-      session.checkpoint('inside-cleared-audio');
-      await new Promise((r) => setTimeout(r, 500));
-      session.clearAudio();
-      await session.waitFor((m) => m.event === 'clearedAudio', 5000);
-      // A pause, then new audio: 1000 Hz only.
-      await new Promise((r) => setTimeout(r, 200));
-      session.playAudio(wireTone(contentType, 1000, 500));
-      session.checkpoint('after-clear');
-      await session.waitFor((m) => m.event === 'playedStream' && m['name'] === 'after-clear', 5000);
-      await session.close(1000);
-      return session;
-    })();
-    const result = await runVirtualCall(runtime, {
-      answerUrl: answer.url,
-      callerAudio: new Int16Array(8000 * 4),
-      durationMs: 8000,
-      onEvent: (e) => {
-        if (e.type === 'callStarted') {
-          const call = [...runtime.engine.calls.values()][0];
-          callFrames = () => call?.frames ?? 0;
-        }
-        if (e.type === 'playedStream' && e.detail?.['name'] === 'first-second') {
-          playedAtAck = callFrames();
-        }
-        if (e.type === 'clearedAudio') {
-          clearFrame = callFrames();
-        }
-      },
-    });
-    const session = await script;
-    await runtime.close();
-    await consumer.close();
-    answer.server.close();
+  test(
+    `Plivo <Stream bidirectional> ${contentType}: playedStream only after the audio played; clearAudio cuts within one frame`,
+    { timeout: 30_000 },
+    async () => {
+      const consumer = await startReferenceConsumer();
+      const answer = await serveXml(
+        () =>
+          `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="${contentType}">${consumer.url}</Stream></Response>`,
+      );
+      const runtime = composeRuntime({
+        stream: defaultStreamSettings('MA' + 'X'.repeat(18), 'token'),
+        logger: nullLogger,
+      });
+      let clearFrame = -1;
+      let playedAtAck = -1;
+      let callFrames: () => number = () => 0;
+      const script = (async (): Promise<ConsumerSession> => {
+        const session = await consumer.waitForSession(5000);
+        await session.waitFor((m) => m.event === 'media', 5000);
+        // 1 s of 440 Hz, then a checkpoint: acknowledged only after 50 frames have played.
+        session.playAudio(wireTone(contentType, 440, 1000));
+        session.checkpoint('first-second');
+        await session.waitFor((m) => m.event === 'playedStream', 5000);
+        // 4 s of 440 Hz with a checkpoint at its end; cleared after ~0.5 s.
+        session.playAudio(wireTone(contentType, 440, 4000));
+        session.checkpoint('inside-cleared-audio');
+        await new Promise((r) => setTimeout(r, 500));
+        session.clearAudio();
+        await session.waitFor((m) => m.event === 'clearedAudio', 5000);
+        // A pause, then new audio: 1000 Hz only.
+        await new Promise((r) => setTimeout(r, 200));
+        session.playAudio(wireTone(contentType, 1000, 500));
+        session.checkpoint('after-clear');
+        await session.waitFor((m) => m.event === 'playedStream' && m['name'] === 'after-clear', 5000);
+        await session.close(1000);
+        return session;
+      })();
+      const result = await runVirtualCall(runtime, {
+        answerUrl: answer.url,
+        callerAudio: new Int16Array(8000 * 4),
+        durationMs: 8000,
+        onEvent: (e) => {
+          if (e.type === 'callStarted') {
+            const call = [...runtime.engine.calls.values()][0];
+            callFrames = () => call?.frames ?? 0;
+          }
+          if (e.type === 'playedStream' && e.detail?.['name'] === 'first-second') {
+            playedAtAck = callFrames();
+          }
+          if (e.type === 'clearedAudio') {
+            clearFrame = callFrames();
+          }
+        },
+      });
+      const session = await script;
+      await runtime.close();
+      await consumer.close();
+      answer.server.close();
 
-    consumer.assertClean();
-    assert.deepEqual(session.playedCheckpoints, ['first-second', 'after-clear']);
-    const stream = result.streams[0];
-    assert.ok(stream);
-    assert.equal(stream.stats.appErrors, 0);
-    assert.equal(stream.stats.clears, 1);
+      consumer.assertClean();
+      assert.deepEqual(session.playedCheckpoints, ['first-second', 'after-clear']);
+      const stream = result.streams[0];
+      assert.ok(stream);
+      assert.equal(stream.stats.appErrors, 0);
+      assert.equal(stream.stats.clears, 1);
 
-    // The first checkpoint: its whole second of audio was in the heard signal before the ack.
-    const heard = result.heard;
-    const firstToneFrame = Array.from({ length: heard.length / FRAME }, (_, i) => i).find(
-      (i) => frameTone(heard, i, 440) > 60,
-    );
-    assert.ok(firstToneFrame !== undefined, 'the tone was heard');
-    assert.ok(playedAtAck - firstToneFrame >= 50, `acked after ${playedAtAck - firstToneFrame} frames of playback (need 50)`);
+      // The first checkpoint: its whole second of audio was in the heard signal before the ack.
+      const heard = result.heard;
+      const firstToneFrame = Array.from({ length: heard.length / FRAME }, (_, i) => i).find(
+        (i) => frameTone(heard, i, 440) > 60,
+      );
+      assert.ok(firstToneFrame !== undefined, 'the tone was heard');
+      assert.ok(
+        playedAtAck - firstToneFrame >= 50,
+        `acked after ${playedAtAck - firstToneFrame} frames of playback (need 50)`,
+      );
 
-    // Before the clear the 440 Hz tone plays; from the first frame after the clear, silence until the
-    // new audio; then never 440 Hz again (no pre-clear audio, no resampler history).
-    assert.ok(clearFrame > 0);
-    assert.ok(frameTone(heard, clearFrame - 1, 440) > 60, 'tone playing just before the clear');
-    const reference = frameTone(heard, clearFrame - 1, 440);
-    const frames = heard.length / FRAME;
-    let newStart = clearFrame;
-    while (newStart < frames && rms(heard.subarray(newStart * FRAME, (newStart + 1) * FRAME)) < 1) {
-      newStart++;
-    }
-    assert.ok(newStart - clearFrame >= 5, `silence right after the clear (${newStart - clearFrame} frames)`);
-    // The first frame of the new audio is exactly what a fresh decoder makes of it: no history leaked.
-    const expected = freshFirstFrame(contentType, wireTone(contentType, 1000, 500));
-    const first = heard.subarray(newStart * FRAME, (newStart + 1) * FRAME);
-    const worst = Math.max(...Array.from(first, (v, i) => Math.abs(v - (expected[i] ?? 0))));
-    assert.ok(worst <= 1, `first frame after the clear differs from a fresh decode by ${worst}`);
-    // Its onset is broadband; judge the 440 Hz content on the frames after it.
-    for (let f = newStart + 1; f < frames; f++) {
-      const level = frameTone(heard, f, 440);
-      assert.ok(level < reference - 60, `frame ${f - clearFrame} after the clear still has 440 Hz (${(level - reference).toFixed(1)} dB)`);
-    }
-    const after = Array.from({ length: heard.length / FRAME - clearFrame }, (_, i) => frameTone(heard, clearFrame + i, 1000));
-    assert.ok(Math.max(...after) > 60, 'the audio sent after the clear is heard');
-  });
+      // Before the clear the 440 Hz tone plays; from the first frame after the clear, silence until the
+      // new audio; then never 440 Hz again (no pre-clear audio, no resampler history).
+      assert.ok(clearFrame > 0);
+      assert.ok(frameTone(heard, clearFrame - 1, 440) > 60, 'tone playing just before the clear');
+      const reference = frameTone(heard, clearFrame - 1, 440);
+      const frames = heard.length / FRAME;
+      let newStart = clearFrame;
+      while (newStart < frames && rms(heard.subarray(newStart * FRAME, (newStart + 1) * FRAME)) < 1) {
+        newStart++;
+      }
+      assert.ok(
+        newStart - clearFrame >= 5,
+        `silence right after the clear (${newStart - clearFrame} frames)`,
+      );
+      // The first frame of the new audio is exactly what a fresh decoder makes of it: no history leaked.
+      const expected = freshFirstFrame(contentType, wireTone(contentType, 1000, 500));
+      const first = heard.subarray(newStart * FRAME, (newStart + 1) * FRAME);
+      const worst = Math.max(...Array.from(first, (v, i) => Math.abs(v - (expected[i] ?? 0))));
+      assert.ok(worst <= 1, `first frame after the clear differs from a fresh decode by ${worst}`);
+      // Its onset is broadband; judge the 440 Hz content on the frames after it.
+      for (let f = newStart + 1; f < frames; f++) {
+        const level = frameTone(heard, f, 440);
+        assert.ok(
+          level < reference - 60,
+          `frame ${f - clearFrame} after the clear still has 440 Hz (${(level - reference).toFixed(1)} dB)`,
+        );
+      }
+      const after = Array.from({ length: heard.length / FRAME - clearFrame }, (_, i) =>
+        frameTone(heard, clearFrame + i, 1000),
+      );
+      assert.ok(Math.max(...after) > 60, 'the audio sent after the clear is heard');
+    },
+  );
 }

@@ -11,7 +11,13 @@ import { startReferenceConsumer } from '../../src/testing/reference-consumer.js'
 import type { RecordedRequest } from '../helpers/http-recorder.js';
 import { Scenario, runCall } from '../helpers/scenario.js';
 import { plivoAccepts, type SignedRequest, signedRequestOf, signedUpgradeOf } from '../helpers/signatures.js';
-import { TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, callerTone, responseXml, streamElement } from '../helpers/stream-call.js';
+import {
+  TEST_ACCOUNT_ID,
+  TEST_AUTH_TOKEN,
+  callerTone,
+  responseXml,
+  streamElement,
+} from '../helpers/stream-call.js';
 
 const WRONG_TOKEN = `${TEST_AUTH_TOKEN.slice(0, -1)}X`;
 const MULAW = 'audio/x-mulaw;rate=8000';
@@ -24,9 +30,15 @@ afterEach(async () => {
 
 /** Verifies with the right token, with the Ma header, and fails with a wrong token. */
 function assertSigned(req: SignedRequest, label: string): void {
-  assert.ok(plivoAccepts(req, TEST_AUTH_TOKEN), `${label}: X-Plivo-Signature-V3 verifies (${req.method} ${req.uri})`);
+  assert.ok(
+    plivoAccepts(req, TEST_AUTH_TOKEN),
+    `${label}: X-Plivo-Signature-V3 verifies (${req.method} ${req.uri})`,
+  );
   assert.ok(req.maSignature !== undefined, `${label}: X-Plivo-Signature-Ma-V3 is sent`);
-  assert.ok(plivoAccepts(req, TEST_AUTH_TOKEN, req.maSignature), `${label}: X-Plivo-Signature-Ma-V3 verifies (main account)`);
+  assert.ok(
+    plivoAccepts(req, TEST_AUTH_TOKEN, req.maSignature),
+    `${label}: X-Plivo-Signature-Ma-V3 verifies (main account)`,
+  );
   assert.ok(!plivoAccepts(req, WRONG_TOKEN), `${label}: a wrong token does not verify`);
   assert.match(req.nonce, /^\d{20}$/, `${label}: 20-digit nonce`);
 }
@@ -59,7 +71,11 @@ describe('signatures: the WebSocket upgrade (D8)', () => {
         `<Stream keepCallAlive="true">\n      ${withQuery.replace(/&/g, '&amp;')}\n  </Stream>`,
       ),
     );
-    const call = runCall(runtime, { answerUrl: app.url('/answer'), callerAudio: callerTone(1500), durationMs: 1500 });
+    const call = runCall(runtime, {
+      answerUrl: app.url('/answer'),
+      callerAudio: callerTone(1500),
+      durationMs: 1500,
+    });
     const sessions = [await signing.waitForSession(3000), await signing.waitForSession(3000)];
     await call;
 
@@ -67,10 +83,17 @@ describe('signatures: the WebSocket upgrade (D8)', () => {
     signing.assertClean();
     const byUrl = new Map(sessions.map((s) => [s.requestUrl, s]));
     const queryPart = withQuery.slice(withQuery.indexOf('/ws'));
-    assert.deepEqual([...byUrl.keys()].sort(), ['/ws', queryPart].sort(), 'path and query unchanged on the wire');
+    assert.deepEqual(
+      [...byUrl.keys()].sort(),
+      ['/ws', queryPart].sort(),
+      'path and query unchanged on the wire',
+    );
     for (const [requestUrl, session] of byUrl) {
       const signed = signedUpgradeOf(session.upgradeHeaders, requestUrl);
-      assert.equal(signed.uri, requestUrl === '/ws' ? plain.replace('ws:', 'http:') : withQuery.replace('ws:', 'http:'));
+      assert.equal(
+        signed.uri,
+        requestUrl === '/ws' ? plain.replace('ws:', 'http:') : withQuery.replace('ws:', 'http:'),
+      );
       assertSigned(signed, `upgrade ${requestUrl}`);
       if (requestUrl !== '/ws') {
         assertTamperDetected(signed, 'session', `upgrade ${requestUrl}`);
@@ -98,10 +121,20 @@ describe('signatures: the answer URL (D8, §9)', () => {
       assert.equal(req.method, method);
       if (method === 'POST') {
         assert.match(String(req.headers['content-type']), /^application\/x-www-form-urlencoded/);
-        assert.deepEqual(req.query, [['app', 'demo'], ['lang', 'en US']], 'the answer URL keeps its own query');
+        assert.deepEqual(
+          req.query,
+          [
+            ['app', 'demo'],
+            ['lang', 'en US'],
+          ],
+          'the answer URL keeps its own query',
+        );
       } else {
         assert.equal(req.body, '');
-        assert.deepEqual(req.query.slice(0, 2), [['app', 'demo'], ['lang', 'en US']]);
+        assert.deepEqual(req.query.slice(0, 2), [
+          ['app', 'demo'],
+          ['lang', 'en US'],
+        ]);
       }
       assert.equal(req.param('CallUUID'), result.callUuid);
       assert.equal(req.param('From'), '+14155550100');
@@ -119,7 +152,14 @@ describe('signatures: the answer URL (D8, §9)', () => {
 /** The D12 parameters every stream callback carries. */
 function assertCommonParams(
   req: RecordedRequest,
-  expected: { event: string; streamId: string; callUuid: string; serviceUrl: string; method: 'GET' | 'POST'; callbackUrl: string },
+  expected: {
+    event: string;
+    streamId: string;
+    callUuid: string;
+    serviceUrl: string;
+    method: 'GET' | 'POST';
+    callbackUrl: string;
+  },
   window: { fromMs: number; toMs: number },
 ): void {
   const label = `${expected.method} ${expected.event}`;
@@ -161,12 +201,24 @@ describe('signatures: stream status callbacks (D12, §7)', () => {
     app.serve(
       '/answer',
       responseXml(
-        streamElement(postApp.url, { ...attrs, statusCallbackUrl: callbackUrl.POST, statusCallbackMethod: 'POST' }),
-        streamElement(getApp.url, { ...attrs, statusCallbackUrl: callbackUrl.GET, statusCallbackMethod: 'GET' }),
+        streamElement(postApp.url, {
+          ...attrs,
+          statusCallbackUrl: callbackUrl.POST,
+          statusCallbackMethod: 'POST',
+        }),
+        streamElement(getApp.url, {
+          ...attrs,
+          statusCallbackUrl: callbackUrl.GET,
+          statusCallbackMethod: 'GET',
+        }),
       ),
     );
     const fromMs = Date.now();
-    const call = runCall(runtime, { answerUrl: app.url('/answer'), callerAudio: callerTone(3000), durationMs: 6000 });
+    const call = runCall(runtime, {
+      answerUrl: app.url('/answer'),
+      callerAudio: callerTone(3000),
+      durationMs: 6000,
+    });
     const beep = new Uint8Array(Buffer.alloc(1600, 0x10)); // 200 ms of quiet μ-law
     const long = new Uint8Array(Buffer.alloc(16000, 0x20)); // 2 s, cleared before it plays out
     // The first <Stream> blocks the XML (keepCallAlive) until its app closes; then the second starts.
@@ -216,10 +268,25 @@ describe('signatures: stream status callbacks (D12, §7)', () => {
           assert.deepEqual(req.query, [], 'POST: parameters only in the body');
         } else {
           assert.equal(req.body, '');
-          assert.deepEqual(req.query.slice(0, 2), [['tag', 'get'], ['x', '1']], 'GET: the callback URL keeps its own query');
+          assert.deepEqual(
+            req.query.slice(0, 2),
+            [
+              ['tag', 'get'],
+              ['x', '1'],
+            ],
+            'GET: the callback URL keeps its own query',
+          );
         }
-        assert.equal(req.param('Name'), event === 'PlayedStream' ? 'greeting done' : undefined, `${event}: Name`);
-        assert.equal(req.param('Reason'), event === 'StopStream' ? 'Closed by app' : undefined, `${event}: Reason`);
+        assert.equal(
+          req.param('Name'),
+          event === 'PlayedStream' ? 'greeting done' : undefined,
+          `${event}: Name`,
+        );
+        assert.equal(
+          req.param('Reason'),
+          event === 'StopStream' ? 'Closed by app' : undefined,
+          `${event}: Reason`,
+        );
         const signed = signedRequestOf(req);
         assertSigned(signed, `${method} ${event}`);
         assertTamperDetected(signed, 'Event', `${method} ${event}`);

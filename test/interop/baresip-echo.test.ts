@@ -36,7 +36,13 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function baresipConfig(confDir: string, sipPort: number, rtpBase: number, speechWav: string, recDir: string): void {
+function baresipConfig(
+  confDir: string,
+  sipPort: number,
+  rtpBase: number,
+  speechWav: string,
+  recDir: string,
+): void {
   mkdirSync(confDir, { recursive: true });
   const lines = [
     'poll_method epoll',
@@ -70,7 +76,11 @@ function load(path: string): Int16Array {
 test('baresip → streamfork → echo bot → baresip: what baresip heard correlates with what it sent (>= 0.9)', async (t) => {
   const raw = join(dir, 'speech-raw.wav');
   const speech = join(dir, 'speech8k.wav');
-  execFileSync('espeak-ng', ['-w', raw, 'Hello from baresip. Testing the echo loop through streamfork, one two three four five.']);
+  execFileSync('espeak-ng', [
+    '-w',
+    raw,
+    'Hello from baresip. Testing the echo loop through streamfork, one two three four five.',
+  ]);
   execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', '-e', 'signed-integer', speech]);
   const recDir = join(dir, 'rec');
   mkdirSync(recDir);
@@ -78,7 +88,12 @@ test('baresip → streamfork → echo bot → baresip: what baresip heard correl
   const rtpBase = 40000 + 2 * Math.floor(Math.random() * 9000);
   baresipConfig(confDir, await freeUdpPort(), rtpBase, speech, recDir);
 
-  const run = await runTool('baresip', ['-f', confDir, '-e', `/dial sip:stream@${HOST}:${stack.port}`, '-t', '10'], 30_000, dir);
+  const run = await runTool(
+    'baresip',
+    ['-f', confDir, '-e', `/dial sip:stream@${HOST}:${stack.port}`, '-t', '10'],
+    30_000,
+    dir,
+  );
   assert.equal(run.code, 0, run.output.slice(-3000));
   assert.match(run.output, /Call established/, run.output.slice(-3000));
 
@@ -89,13 +104,19 @@ test('baresip → streamfork → echo bot → baresip: what baresip heard correl
   const sent = load(join(recDir, enc));
   const heard = load(join(recDir, dec));
   const { correlation, lagSamples } = alignedCorrelation(sent, heard, 16000);
-  t.diagnostic(`sent ${sent.length} samples, heard ${heard.length}; correlation ${correlation.toFixed(4)} at lag ${lagSamples / 8} ms`);
+  t.diagnostic(
+    `sent ${sent.length} samples, heard ${heard.length}; correlation ${correlation.toFixed(4)} at lag ${lagSamples / 8} ms`,
+  );
   assert.ok(correlation >= 0.9, `correlation ${correlation.toFixed(3)} at lag ${lagSamples}`);
   assert.ok(lagSamples > 0, 'the echo comes after the speech');
 
   const stats = bot.stats();
   assert.ok(stats.playAudioSent > 0 && stats.bytesEchoed > 0, 'the bot echoed with playAudio');
-  await until(() => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0, 5000, 'the dialog and RTP port released');
+  await until(
+    () => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0,
+    5000,
+    'the dialog and RTP port released',
+  );
   assert.equal(stack.calls.length, 1);
   assert.equal(stack.calls[0]?.call.hangupInfo?.source, 'caller', 'baresip hung up (BYE)');
 });

@@ -39,11 +39,26 @@ const streamAlone: Case[] = [
   { name: 'Stream: audioTrack=both', build: (r) => r.addStream(WS, { audioTrack: 'both' }) },
   { name: 'Stream: streamTimeout=120', build: (r) => r.addStream(WS, { streamTimeout: 120 }) },
   { name: 'Stream: statusCallbackUrl', build: (r) => r.addStream(WS, { statusCallbackUrl: CB }) },
-  { name: 'Stream: statusCallbackMethod=GET', build: (r) => r.addStream(WS, { statusCallbackMethod: 'GET' }) },
-  { name: 'Stream: statusCallbackMethod=POST', build: (r) => r.addStream(WS, { statusCallbackMethod: 'POST' }) },
-  { name: 'Stream: contentType L16 8k', build: (r) => r.addStream(WS, { contentType: 'audio/x-l16;rate=8000' }) },
-  { name: 'Stream: contentType L16 16k', build: (r) => r.addStream(WS, { contentType: 'audio/x-l16;rate=16000' }) },
-  { name: 'Stream: contentType mu-law', build: (r) => r.addStream(WS, { contentType: 'audio/x-mulaw;rate=8000' }) },
+  {
+    name: 'Stream: statusCallbackMethod=GET',
+    build: (r) => r.addStream(WS, { statusCallbackMethod: 'GET' }),
+  },
+  {
+    name: 'Stream: statusCallbackMethod=POST',
+    build: (r) => r.addStream(WS, { statusCallbackMethod: 'POST' }),
+  },
+  {
+    name: 'Stream: contentType L16 8k',
+    build: (r) => r.addStream(WS, { contentType: 'audio/x-l16;rate=8000' }),
+  },
+  {
+    name: 'Stream: contentType L16 16k',
+    build: (r) => r.addStream(WS, { contentType: 'audio/x-l16;rate=16000' }),
+  },
+  {
+    name: 'Stream: contentType mu-law',
+    build: (r) => r.addStream(WS, { contentType: 'audio/x-mulaw;rate=8000' }),
+  },
   { name: 'Stream: extraHeaders', build: (r) => r.addStream(WS, { extraHeaders: 'a=1,b=2' }) },
   { name: 'Stream: keepCallAlive=true', build: (r) => r.addStream(WS, { keepCallAlive: true }) },
   { name: 'Stream: keepCallAlive=false', build: (r) => r.addStream(WS, { keepCallAlive: false }) },
@@ -252,8 +267,14 @@ const escaping: Case[] = [
     name: 'escaping: & and < in an attribute URL',
     build: (r) => r.addStream(WS, { statusCallbackUrl: 'https://a.example/cb?a=1&b=<2>' }),
   },
-  { name: 'escaping: single quote in an attribute', build: (r) => r.addStream(WS, { extraHeaders: "name='x'" }) },
-  { name: 'escaping: TAB and LF in an attribute', build: (r) => r.addStream(WS, { extraHeaders: 'a=1,\tb=2\n' }) },
+  {
+    name: 'escaping: single quote in an attribute',
+    build: (r) => r.addStream(WS, { extraHeaders: "name='x'" }),
+  },
+  {
+    name: 'escaping: TAB and LF in an attribute',
+    build: (r) => r.addStream(WS, { extraHeaders: 'a=1,\tb=2\n' }),
+  },
   {
     // The SDK writes `"` back unescaped inside the attribute value: malformed XML. We refuse it.
     name: 'escaping: a double quote in an attribute is refused (the SDK emits malformed XML)',
@@ -265,14 +286,23 @@ const escaping: Case[] = [
 const otherElements: Case[] = [
   { name: 'empty Response', build: () => undefined },
   { name: 'Speak: text only', build: (r) => r.addSpeak('Hello') },
-  { name: 'Speak: voice, language, loop', build: (r) => r.addSpeak('Hola', { voice: 'MAN', language: 'es-ES', loop: 2 }) },
+  {
+    name: 'Speak: voice, language, loop',
+    build: (r) => r.addSpeak('Hola', { voice: 'MAN', language: 'es-ES', loop: 2 }),
+  },
   { name: 'Speak: a Polly voice', build: (r) => r.addSpeak('Hi', { voice: 'Polly.Joanna' }) },
   { name: 'Play: URL and loop', build: (r) => r.addPlay('https://cdn.example.com/a.mp3', { loop: 3 }) },
   { name: 'Wait: no attributes', build: (r) => r.addWait() },
-  { name: 'Wait: every attribute', build: (r) => r.addWait({ length: 10, silence: true, minSilence: 3000, beep: false }) },
+  {
+    name: 'Wait: every attribute',
+    build: (r) => r.addWait({ length: 10, silence: true, minSilence: 3000, beep: false }),
+  },
   { name: 'Hangup: no attributes', build: (r) => r.addHangup() },
   { name: 'Hangup: reason and schedule', build: (r) => r.addHangup({ reason: 'busy', schedule: 30 }) },
-  { name: 'Redirect: method GET', build: (r) => r.addRedirect('https://app.example.com/next', { method: 'GET' }) },
+  {
+    name: 'Redirect: method GET',
+    build: (r) => r.addRedirect('https://app.example.com/next', { method: 'GET' }),
+  },
   { name: 'DTMF: digits with waits, async=false', build: (r) => r.addDTMF('12w34W#', { async: false }) },
   {
     name: 'GetDigits: every attribute and nested Speak, Play, Wait',
@@ -310,7 +340,13 @@ const otherElements: Case[] = [
   },
 ];
 
-const cases: readonly Case[] = [...streamAlone, ...streamCombined, ...seedSamples, ...escaping, ...otherElements];
+const cases: readonly Case[] = [
+  ...streamAlone,
+  ...streamCombined,
+  ...seedSamples,
+  ...escaping,
+  ...otherElements,
+];
 
 test('the interop table has at least 40 cases', () => {
   assert.ok(cases.length >= 40, `${cases.length} cases`);
@@ -331,7 +367,10 @@ for (const c of cases) {
         (err: unknown) => err instanceof PlivoXmlBuilderError && err.code === refused.builder,
       );
       assert.ok(!parsed.ok, sdkXml);
-      assert.ok(parsed.errors.some((e) => e.code === refused.parser), JSON.stringify(parsed));
+      assert.ok(
+        parsed.errors.some((e) => e.code === refused.parser),
+        JSON.stringify(parsed),
+      );
       return;
     }
     const ours = new Response();
@@ -368,15 +407,24 @@ test('noiseCancellation alone defaults the level to 85', () => {
   const parsed = parsePlivoXml(r.toXML());
   assert.ok(parsed.ok);
   const stream = parsed.value.response.children[0];
-  assert.ok(stream?.element === 'Stream' && !stream.noiseCancellation && stream.noiseCancellationLevel === 85);
+  assert.ok(
+    stream?.element === 'Stream' && !stream.noiseCancellation && stream.noiseCancellationLevel === 85,
+  );
 });
 
 test('noiseCancellationLevel outside 60-100 is refused', () => {
-  assert.throws(() => new Response().addStream(WS, { noiseCancellation: true, noiseCancellationLevel: 101 }), {
-    code: 'ERR_XML_OUT_OF_RANGE',
-  });
-  const r = parsePlivoXml(`<Response><Stream noiseCancellation="true" noiseCancellationLevel="59">${WS}</Stream></Response>`);
-  assert.ok(!r.ok && r.error.code === 'ERR_XML_OUT_OF_RANGE' && r.error.attribute === 'noiseCancellationLevel');
+  assert.throws(
+    () => new Response().addStream(WS, { noiseCancellation: true, noiseCancellationLevel: 101 }),
+    {
+      code: 'ERR_XML_OUT_OF_RANGE',
+    },
+  );
+  const r = parsePlivoXml(
+    `<Response><Stream noiseCancellation="true" noiseCancellationLevel="59">${WS}</Stream></Response>`,
+  );
+  assert.ok(
+    !r.ok && r.error.code === 'ERR_XML_OUT_OF_RANGE' && r.error.attribute === 'noiseCancellationLevel',
+  );
 });
 
 test('the SDK writing bidirectional="False" (the .NET sample spelling) is accepted case-insensitively', () => {

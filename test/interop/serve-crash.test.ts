@@ -28,74 +28,140 @@ after(async () => {
   }
 });
 
-const api = (port: number, path: string): Promise<Record<string, unknown>> => apiGet(port, path, AUTH_ID, TOKEN);
+const api = (port: number, path: string): Promise<Record<string, unknown>> =>
+  apiGet(port, path, AUTH_ID, TOKEN);
 
-test('kill -9 with 20 live calls, then restart: finished records intact, live ones ended abnormally, integrity ok', { timeout: 120_000 }, async () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'streamfork-crash-'));
-  cleanups.push(() => {
-    rmSync(dataDir, { recursive: true, force: true });
-    return undefined;
-  });
-  const app = await startReferenceConsumer();
-  cleanups.push(() => app.close());
-  const answer: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/xml' }).end(`<Response><Stream keepCallAlive="true">${app.url}</Stream></Response>`);
-  });
-  await new Promise<void>((r) => answer.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => answer.close(r)));
-  const answerUrl = `http://127.0.0.1:${(answer.address() as AddressInfo).port}/answer`;
+test(
+  'kill -9 with 20 live calls, then restart: finished records intact, live ones ended abnormally, integrity ok',
+  { timeout: 120_000 },
+  async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'streamfork-crash-'));
+    cleanups.push(() => {
+      rmSync(dataDir, { recursive: true, force: true });
+      return undefined;
+    });
+    const app = await startReferenceConsumer();
+    cleanups.push(() => app.close());
+    const answer: Server = createServer((_req, res) => {
+      res
+        .writeHead(200, { 'content-type': 'application/xml' })
+        .end(`<Response><Stream keepCallAlive="true">${app.url}</Stream></Response>`);
+    });
+    await new Promise<void>((r) => answer.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => answer.close(r)));
+    const answerUrl = `http://127.0.0.1:${(answer.address() as AddressInfo).port}/answer`;
 
-  const sipPort = await freeUdpPort();
-  const httpPort = await freeTcpPort();
-  const args = ['--data-dir', dataDir, '--sip-port', String(sipPort), '--http-port', String(httpPort), '--answer-url', answerUrl,
-    '--auth-id', AUTH_ID, '--auth-token', TOKEN, '--log-level', 'warn'];
-  const first = await startServe(args);
-  const target = `127.0.0.1:${sipPort}`;
+    const sipPort = await freeUdpPort();
+    const httpPort = await freeTcpPort();
+    const args = [
+      '--data-dir',
+      dataDir,
+      '--sip-port',
+      String(sipPort),
+      '--http-port',
+      String(httpPort),
+      '--answer-url',
+      answerUrl,
+      '--auth-id',
+      AUTH_ID,
+      '--auth-token',
+      TOKEN,
+      '--log-level',
+      'warn',
+    ];
+    const first = await startServe(args);
+    const target = `127.0.0.1:${sipPort}`;
 
-  // Five calls that finish.
-  const done = await runTool('sipp', ['-sn', 'uac', ...sippArgs(target, await freeUdpPort(), await freeUdpPort(true), 30), '-m', '5', '-r', '5', '-d', '500'], 40_000);
-  assert.equal(done.code, 0, done.output.slice(0, 3000));
-  await waitUntil('5 completed call records', async () => ((await api(httpPort, 'Call/')) as { meta: { total_count: number } }).meta.total_count === 5, 10_000);
-  const finishedBefore = ((await api(httpPort, 'Call/?limit=20')) as { objects: Record<string, unknown>[] }).objects;
-  assert.equal(finishedBefore.length, 5);
+    // Five calls that finish.
+    const done = await runTool(
+      'sipp',
+      [
+        '-sn',
+        'uac',
+        ...sippArgs(target, await freeUdpPort(), await freeUdpPort(true), 30),
+        '-m',
+        '5',
+        '-r',
+        '5',
+        '-d',
+        '500',
+      ],
+      40_000,
+    );
+    assert.equal(done.code, 0, done.output.slice(0, 3000));
+    await waitUntil(
+      '5 completed call records',
+      async () =>
+        ((await api(httpPort, 'Call/')) as { meta: { total_count: number } }).meta.total_count === 5,
+      10_000,
+    );
+    const finishedBefore = ((await api(httpPort, 'Call/?limit=20')) as { objects: Record<string, unknown>[] })
+      .objects;
+    assert.equal(finishedBefore.length, 5);
 
-  // Twenty calls that stay up, each streaming to the app.
-  void runTool('sipp', ['-sn', 'uac', ...sippArgs(target, await freeUdpPort(), await freeUdpPort(true), 120), '-m', '20', '-r', '20', '-l', '20', '-d', '120000'], 130_000);
-  let live: string[] = [];
-  await waitUntil('20 live calls', async () => {
-    live = ((await api(httpPort, 'Call/?status=live')) as { calls: string[] }).calls;
-    return live.length === 20;
-  }, 30_000);
-  await waitUntil('20 streams connected', () => Promise.resolve(app.sessions.length >= 20), 15_000);
+    // Twenty calls that stay up, each streaming to the app.
+    void runTool(
+      'sipp',
+      [
+        '-sn',
+        'uac',
+        ...sippArgs(target, await freeUdpPort(), await freeUdpPort(true), 120),
+        '-m',
+        '20',
+        '-r',
+        '20',
+        '-l',
+        '20',
+        '-d',
+        '120000',
+      ],
+      130_000,
+    );
+    let live: string[] = [];
+    await waitUntil(
+      '20 live calls',
+      async () => {
+        live = ((await api(httpPort, 'Call/?status=live')) as { calls: string[] }).calls;
+        return live.length === 20;
+      },
+      30_000,
+    );
+    await waitUntil('20 streams connected', () => Promise.resolve(app.sessions.length >= 20), 15_000);
 
-  first.child.kill('SIGKILL');
-  assert.equal(await first.exited, null, 'killed by a signal');
-  killChildren();
+    first.child.kill('SIGKILL');
+    assert.equal(await first.exited, null, 'killed by a signal');
+    killChildren();
 
-  const second = await startServe(args);
-  const page = async (offset: number): Promise<Record<string, unknown>[]> =>
-    ((await api(httpPort, `Call/?limit=20&offset=${offset}`)) as { objects: Record<string, unknown>[] }).objects;
-  const all = [...(await page(0)), ...(await page(20))];
-  assert.equal(all.length, 25);
-  for (const before of finishedBefore) {
-    const now = all.find((c) => c['call_uuid'] === before['call_uuid']);
-    assert.deepEqual(now, before, 'a finished record is unchanged by the crash and restart');
-  }
-  for (const uuid of live) {
-    const call = await api(httpPort, `Call/${uuid}/`);
-    assert.equal(call['hangup_cause_name'], 'Server Restart', `live call ${uuid} marked as ended abnormally`);
-    assert.notEqual(call['end_time'], null);
-    const streams = (await api(httpPort, `Call/${uuid}/Stream/`)) as { objects: Record<string, unknown>[] };
-    assert.equal(streams.objects.length, 1);
-    assert.equal(streams.objects[0]?.['status'], 'failed');
-  }
-  second.child.kill('SIGTERM');
-  assert.equal(await second.exited, 0, 'SIGTERM stops the server cleanly');
+    const second = await startServe(args);
+    const page = async (offset: number): Promise<Record<string, unknown>[]> =>
+      ((await api(httpPort, `Call/?limit=20&offset=${offset}`)) as { objects: Record<string, unknown>[] })
+        .objects;
+    const all = [...(await page(0)), ...(await page(20))];
+    assert.equal(all.length, 25);
+    for (const before of finishedBefore) {
+      const now = all.find((c) => c['call_uuid'] === before['call_uuid']);
+      assert.deepEqual(now, before, 'a finished record is unchanged by the crash and restart');
+    }
+    for (const uuid of live) {
+      const call = await api(httpPort, `Call/${uuid}/`);
+      assert.equal(
+        call['hangup_cause_name'],
+        'Server Restart',
+        `live call ${uuid} marked as ended abnormally`,
+      );
+      assert.notEqual(call['end_time'], null);
+      const streams = (await api(httpPort, `Call/${uuid}/Stream/`)) as { objects: Record<string, unknown>[] };
+      assert.equal(streams.objects.length, 1);
+      assert.equal(streams.objects[0]?.['status'], 'failed');
+    }
+    second.child.kill('SIGTERM');
+    assert.equal(await second.exited, 0, 'SIGTERM stops the server cleanly');
 
-  const db = new Database(join(dataDir, 'streamfork.sqlite'), { readonly: true });
-  try {
-    assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
-  } finally {
-    db.close();
-  }
-});
+    const db = new Database(join(dataDir, 'streamfork.sqlite'), { readonly: true });
+    try {
+      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+    } finally {
+      db.close();
+    }
+  },
+);

@@ -40,7 +40,17 @@ test('streamfork call --sip against a running streamfork with the echo bot: hear
   const wav = parseWav(readFileSync(speechFile));
   assert.ok(wav.ok);
   const speech = resampleTo8k(wav.value);
-  const args = [join(root, 'bin/streamfork.js'), 'call', '--sip', `sip:echo@127.0.0.1:${stack.port}`, '--play', speechFile, '--record', heardFile, '--json'];
+  const args = [
+    join(root, 'bin/streamfork.js'),
+    'call',
+    '--sip',
+    `sip:echo@127.0.0.1:${stack.port}`,
+    '--play',
+    speechFile,
+    '--record',
+    heardFile,
+    '--json',
+  ];
   const child = spawn(process.execPath, args, { cwd: root });
   let out = '';
   let err = '';
@@ -57,7 +67,10 @@ test('streamfork call --sip against a running streamfork with the echo bot: hear
     });
   });
   assert.equal(code, 0, `${err}\n${out}`);
-  const events = out.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = out
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const summary = events.find((e) => e['type'] === 'summary');
   assert.ok(summary, out);
   assert.equal(summary['ok'], true);
@@ -66,5 +79,9 @@ test('streamfork call --sip against a running streamfork with the echo bot: hear
   const { correlation, lagSamples } = alignedCorrelation(speech, heard.value.samples, 16000);
   t.diagnostic(`correlation ${correlation.toFixed(4)} at lag ${lagSamples / 8} ms`);
   assert.ok(correlation >= 0.9, `correlation ${correlation.toFixed(3)} at lag ${lagSamples}`);
-  await until(() => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0, 3000, 'server released the call');
+  await until(
+    () => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0,
+    3000,
+    'server released the call',
+  );
 });

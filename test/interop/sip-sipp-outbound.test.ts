@@ -16,7 +16,16 @@ import type { MediaLeg } from '../../src/engine/call/media-leg.types.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
 import { computeDigestResponse, parseDigestParams } from '../../src/protocol/sip/digest/digest-params.js';
 import { delay, until } from '../helpers/stream-call.js';
-import { fillScenario, freeUdpPort, HOST, killChildren, runTool, sippArgs, sippTotals, waitForUdpListener } from './helpers/sipp.js';
+import {
+  fillScenario,
+  freeUdpPort,
+  HOST,
+  killChildren,
+  runTool,
+  sippArgs,
+  sippTotals,
+  waitForUdpListener,
+} from './helpers/sipp.js';
 
 const USER = 'alice';
 const PASSWORD = 's3cret-pw';
@@ -30,7 +39,13 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sf-sipp-out-'));
   trunkPort = await freeUdpPort();
   stack = await startSipStack({
-    trunk: { uri: `sip:${HOST}:${trunkPort}`, username: USER, password: PASSWORD, fromUser: '+15550009999', fromDomain: 'streamfork.test' },
+    trunk: {
+      uri: `sip:${HOST}:${trunkPort}`,
+      username: USER,
+      password: PASSWORD,
+      fromUser: '+15550009999',
+      fromDomain: 'streamfork.test',
+    },
   });
 });
 
@@ -43,7 +58,17 @@ after(async () => {
 test('dial through a trunk: 407 → digest Proxy-Authorization → 200/ACK, audio echoed by sipp, BYE releases everything', async (t) => {
   const scenario = fillScenario('uas-auth-407.xml', dir, { NONCE });
   const logFile = join(dir, 'sipp-log.txt');
-  const args = [...sippArgs('', trunkPort, await freeUdpPort(true), 30).slice(1), '-sf', scenario, '-m', '1', '-rtp_echo', '-trace_logs', '-log_file', logFile];
+  const args = [
+    ...sippArgs('', trunkPort, await freeUdpPort(true), 30).slice(1),
+    '-sf',
+    scenario,
+    '-m',
+    '1',
+    '-rtp_echo',
+    '-trace_logs',
+    '-log_file',
+    logFile,
+  ];
   const sipp = runTool('sipp', args, 40_000, dir);
   await waitForUdpListener(trunkPort, 10_000);
 
@@ -94,18 +119,28 @@ test('dial through a trunk: 407 → digest Proxy-Authorization → 200/ACK, audi
   const heard = recorder.recorded();
   const level = rms(heard);
   const toneDb = 10 * Math.log10(tonePower(heard, 8000, 1000) / (level * level));
-  t.diagnostic(`heard ${heard.length} samples (${recorder.audioFrames} audio frames), rms ${level.toFixed(0)}, 1 kHz share ${toneDb.toFixed(1)} dB`);
+  t.diagnostic(
+    `heard ${heard.length} samples (${recorder.audioFrames} audio frames), rms ${level.toFixed(0)}, 1 kHz share ${toneDb.toFixed(1)} dB`,
+  );
   assert.ok(recorder.audioFrames >= 50, `RTP came back (${recorder.audioFrames} frames)`);
   assert.ok(level > 1000 && toneDb > -3, 'what came back is our 1 kHz tone');
 
-  await until(() => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0, 5000, 'dialog and RTP port released');
+  await until(
+    () => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0,
+    5000,
+    'dialog and RTP port released',
+  );
   assert.equal(call.hangupInfo?.source, 'server');
 });
 
 test('dial to a sip: URI with nobody there fails within the ring timeout and releases the port', async () => {
   const port = await freeUdpPort();
   const started = Date.now();
-  const result = await stack.server.dial({ to: `sip:nobody@${HOST}:${port}`, from: 'streamfork', timeoutSec: 2 });
+  const result = await stack.server.dial({
+    to: `sip:nobody@${HOST}:${port}`,
+    from: 'streamfork',
+    timeoutSec: 2,
+  });
   assert.equal(result.ok, false);
   assert.ok(Date.now() - started < 4000);
   await until(() => stack.server.stats().rtpPortsInUse === 0, 3000, 'RTP port released');

@@ -13,7 +13,15 @@ import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
 import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
 import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { responseXml, streamElement, until, within } from '../helpers/stream-call.js';
-import { fillScenario, freeUdpPort, HOST, killChildren, runTool, sippArgs, sippTotals } from './helpers/sipp.js';
+import {
+  fillScenario,
+  freeUdpPort,
+  HOST,
+  killChildren,
+  runTool,
+  sippArgs,
+  sippTotals,
+} from './helpers/sipp.js';
 
 let dir: string;
 let app: HttpRecorder;
@@ -24,7 +32,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sf-sipp-reinvite-'));
   consumer = await startReferenceConsumer({ path: '/stream' });
   app = await startHttpRecorder();
-  app.serve('/answer', responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })));
+  app.serve(
+    '/answer',
+    responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })),
+  );
   stack = await startSipStack({ answerUrl: app.url('/answer') });
 });
 
@@ -38,7 +49,13 @@ after(async () => {
 
 test('re-INVITE sendonly → 200 recvonly (hold), sendrecv → 200 sendrecv (resume), same call, then BYE', async () => {
   const file = fillScenario('uac-hold-resume.xml', dir, {});
-  const args = [...sippArgs(`${HOST}:${stack.port}`, await freeUdpPort(), await freeUdpPort(true), 30), '-sf', file, '-m', '1'];
+  const args = [
+    ...sippArgs(`${HOST}:${stack.port}`, await freeUdpPort(), await freeUdpPort(true), 30),
+    '-sf',
+    file,
+    '-m',
+    '1',
+  ];
   const run = await runTool('sipp', args, 40_000, dir);
   assert.equal(run.code, 0, run.output.slice(-3000));
   assert.deepEqual(sippTotals(run.output), { successful: 1, failed: 0 });
@@ -47,5 +64,9 @@ test('re-INVITE sendonly → 200 recvonly (hold), sendrecv → 200 sendrecv (res
   await within(session.closed, 5000, 'the stream closing at BYE');
   consumer.assertClean();
   assert.equal(stack.calls[0]?.call.hangupInfo?.source, 'caller');
-  await until(() => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0, 3000, 'released');
+  await until(
+    () => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0,
+    3000,
+    'released',
+  );
 });

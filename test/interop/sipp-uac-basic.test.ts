@@ -10,7 +10,13 @@ import { after, before, test } from 'node:test';
 import { NodeSipTransport } from '../../src/adapters/sip-transport/node-sip-transport.js';
 import { SipTransactionDriver } from '../../src/adapters/sip-transport/sip-transaction-driver.js';
 import { buildResponse } from '../../src/protocol/sip/build-response.js';
-import { acceptRemoteCSeq, createUasDialog, dialogIdOf, matchesDialog, type SipDialog } from '../../src/protocol/sip/dialog/sip-dialog.js';
+import {
+  acceptRemoteCSeq,
+  createUasDialog,
+  dialogIdOf,
+  matchesDialog,
+  type SipDialog,
+} from '../../src/protocol/sip/dialog/sip-dialog.js';
 import { bodyText } from '../../src/protocol/sip/message-edit.js';
 import type { SipRequest } from '../../src/protocol/sip/sip-message.types.js';
 import { negotiateAnswer } from '../../src/protocol/sdp/negotiate-answer.js';
@@ -118,7 +124,25 @@ after(async () => {
 
 test('sipp -sn uac -m 5: five calls INVITE/200(SDP)/ACK/BYE/200 succeed against our UAS (RFC 3261 §13, §15; RFC 3264 §6)', async () => {
   const sippPort = await freeUdpPort();
-  const args = ['-sn', 'uac', '-m', '5', '-r', '5', '-nostdin', '-timeout', '25', '-timeout_error', '-recv_timeout', '8000', `${HOST}:${port}`, '-i', HOST, '-p', String(sippPort)];
+  const args = [
+    '-sn',
+    'uac',
+    '-m',
+    '5',
+    '-r',
+    '5',
+    '-nostdin',
+    '-timeout',
+    '25',
+    '-timeout_error',
+    '-recv_timeout',
+    '8000',
+    `${HOST}:${port}`,
+    '-i',
+    HOST,
+    '-p',
+    String(sippPort),
+  ];
   const proc = spawn('sipp', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   child = proc;
   let output = '';
@@ -142,7 +166,10 @@ test('sipp -sn uac -m 5: five calls INVITE/200(SDP)/ACK/BYE/200 succeed against 
   const successful = /Successful call\s*\|\s*\d+\s*\|\s*(\d+)/.exec(output);
   assert.ok(successful !== null, `no statistics in sipp output:\n${output.slice(-3000)}`);
   assert.equal(Number(successful[1]), 5, output.slice(-3000));
-  assert.deepEqual({ INVITE: counts.INVITE, ACK: counts.ACK, BYE: counts.BYE, answered: counts.answered }, { INVITE: 5, ACK: 5, BYE: 5, answered: 5 });
+  assert.deepEqual(
+    { INVITE: counts.INVITE, ACK: counts.ACK, BYE: counts.BYE, answered: counts.answered },
+    { INVITE: 5, ACK: 5, BYE: 5, answered: 5 },
+  );
   assert.equal(counts.malformed, 0);
   assert.equal(dialogs.size, 0, 'every dialog ended with BYE');
 });

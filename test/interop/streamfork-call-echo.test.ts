@@ -23,7 +23,11 @@ const speechFile = (): string => join(dir, 'caller.wav');
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'streamfork-call-'));
-  execFileSync('espeak-ng', ['-w', speechFile(), 'Hello from the caller. One, two, three. The quick brown fox jumps over the lazy dog.']);
+  execFileSync('espeak-ng', [
+    '-w',
+    speechFile(),
+    'Hello from the caller. One, two, three. The quick brown fox jumps over the lazy dog.',
+  ]);
   const wav = parseWav(readFileSync(speechFile()));
   assert.ok(wav.ok);
   speech = resampleTo8k(wav.value);
@@ -73,18 +77,24 @@ for (const contentType of ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', '
     );
     assert.equal(run.code, 0, run.stderr);
     const summary = run.events.find((e) => e['type'] === 'summary') as
-      | { streams: { status: string; contentType: string; stats: { appErrors: number } }[] }
-      | undefined;
+      { streams: { status: string; contentType: string; stats: { appErrors: number } }[] } | undefined;
     assert.ok(summary, 'the CLI prints a JSON summary');
     assert.equal(summary.streams.length, 1);
     assert.equal(summary.streams[0]?.contentType, contentType);
     assert.equal(summary.streams[0].stats.appErrors, 0);
 
-    const sent = run.events.filter((e) => e['type'] === 'checkpoint').map((e) => (e['detail'] as { name: string }).name);
-    const acked = run.events.filter((e) => e['type'] === 'playedStream').map((e) => (e['detail'] as { name: string }).name);
+    const sent = run.events
+      .filter((e) => e['type'] === 'checkpoint')
+      .map((e) => (e['detail'] as { name: string }).name);
+    const acked = run.events
+      .filter((e) => e['type'] === 'playedStream')
+      .map((e) => (e['detail'] as { name: string }).name);
     assert.ok(sent.length >= 3, `the bot sent checkpoints (${sent.length})`);
     assert.deepEqual(acked, sent.slice(0, acked.length), 'acknowledged in the order sent');
-    assert.ok(acked.length >= sent.length - 1, `all but possibly the last checkpoint acknowledged (${acked.length}/${sent.length})`);
+    assert.ok(
+      acked.length >= sent.length - 1,
+      `all but possibly the last checkpoint acknowledged (${acked.length}/${sent.length})`,
+    );
     const times = new Map<string, number>();
     for (const e of run.events) {
       const name = (e['detail'] as { name?: string } | undefined)?.name;
@@ -94,7 +104,10 @@ for (const contentType of ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', '
       if (e['type'] === 'checkpoint') {
         times.set(name, e['t'] as number);
       } else if (e['type'] === 'playedStream') {
-        assert.ok((e['t'] as number) >= (times.get(name) ?? Infinity), `${name} acknowledged after it was sent`);
+        assert.ok(
+          (e['t'] as number) >= (times.get(name) ?? Infinity),
+          `${name} acknowledged after it was sent`,
+        );
       }
     }
 

@@ -16,7 +16,15 @@ function fakeHttp(table: Record<string, HttpResponse>): HttpClient & { readonly 
     seen,
     request(req) {
       seen.push(req);
-      return Promise.resolve(table[req.url] ?? { ok: true, status: 404, contentType: 'text/plain', body: '', bytes: new Uint8Array(0) });
+      return Promise.resolve(
+        table[req.url] ?? {
+          ok: true,
+          status: 404,
+          contentType: 'text/plain',
+          body: '',
+          bytes: new Uint8Array(0),
+        },
+      );
     },
   };
 }
@@ -42,7 +50,9 @@ test('sniffAudio: RIFF/WAVE, ID3 and MPEG frame sync, content type and extension
 });
 
 test('WAV at 16 kHz is resampled to 8 kHz and cached by URL', async () => {
-  const http = fakeHttp({ 'http://x/a.wav': bytesResponse(serializeWav(new Int16Array(1600).fill(1000), 16000), 'audio/wav') });
+  const http = fakeHttp({
+    'http://x/a.wav': bytesResponse(serializeWav(new Int16Array(1600).fill(1000), 16000), 'audio/wav'),
+  });
   const fetcher = new HttpAudioFetcher({ http });
   const first = await fetcher.fetch('http://x/a.wav');
   assert.ok(first.ok);
@@ -55,7 +65,9 @@ test('WAV at 16 kHz is resampled to 8 kHz and cached by URL', async () => {
 });
 
 test('concurrent fetches of one URL share one download', async () => {
-  const http = fakeHttp({ 'http://x/b.wav': bytesResponse(serializeWav(new Int16Array(80), 8000), 'audio/wav') });
+  const http = fakeHttp({
+    'http://x/b.wav': bytesResponse(serializeWav(new Int16Array(80), 8000), 'audio/wav'),
+  });
   const fetcher = new HttpAudioFetcher({ http });
   const results = await Promise.all([fetcher.fetch('http://x/b.wav'), fetcher.fetch('http://x/b.wav')]);
   assert.ok(results.every((r) => r.ok));
@@ -67,7 +79,10 @@ test('failures: HTTP status, transport error, too large, not audio, bad WAV', as
     'http://x/down': { ok: false, reason: 'connect', detail: 'ECONNREFUSED' },
     'http://x/big': { ok: false, reason: 'tooLarge', detail: 'over' },
     'http://x/page': bytesResponse(new TextEncoder().encode('<html></html>'), 'text/html'),
-    'http://x/bad.wav': bytesResponse(new TextEncoder().encode('RIFF\u0000\u0000\u0000\u0000WAVEjunkjunk'), 'audio/wav'),
+    'http://x/bad.wav': bytesResponse(
+      new TextEncoder().encode('RIFF\u0000\u0000\u0000\u0000WAVEjunkjunk'),
+      'audio/wav',
+    ),
   });
   const fetcher = new HttpAudioFetcher({ http });
   const codes = await Promise.all(

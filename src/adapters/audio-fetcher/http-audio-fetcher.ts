@@ -118,7 +118,11 @@ export class HttpAudioFetcher implements AudioFetcher {
     });
     if (!res.ok) {
       if (res.reason === 'tooLarge') {
-        return { ok: false, code: AudioErrorCodes.tooLarge, detail: `${url}: file over ${this.#maxFileBytes} bytes` };
+        return {
+          ok: false,
+          code: AudioErrorCodes.tooLarge,
+          detail: `${url}: file over ${this.#maxFileBytes} bytes`,
+        };
       }
       return { ok: false, code: AudioErrorCodes.fetchFailed, detail: `${url}: ${res.reason}: ${res.detail}` };
     }
@@ -141,7 +145,20 @@ export class HttpAudioFetcher implements AudioFetcher {
   }
 
   async #decodeMp3(url: string, bytes: Uint8Array): Promise<AudioResult> {
-    const args = ['-hide_banner', '-loglevel', 'error', '-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '8000', 'pipe:1'];
+    const args = [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-i',
+      'pipe:0',
+      '-f',
+      's16le',
+      '-ac',
+      '1',
+      '-ar',
+      '8000',
+      'pipe:1',
+    ];
     const out = await runProcess(this.#ffmpeg, args, {
       stdin: bytes,
       timeoutMs: this.#decodeTimeoutMs,
@@ -155,7 +172,11 @@ export class HttpAudioFetcher implements AudioFetcher {
           detail: `${url}: MP3 needs ffmpeg on the server's PATH (apt-get install ffmpeg), and "${this.#ffmpeg}" was not found; use a WAV file`,
         };
       }
-      return { ok: false, code: AudioErrorCodes.decodeFailed, detail: `${url}: MP3 decode failed: ${out.detail}` };
+      return {
+        ok: false,
+        code: AudioErrorCodes.decodeFailed,
+        detail: `${url}: MP3 decode failed: ${out.detail}`,
+      };
     }
     const samples = new Int16Array(Math.floor(out.stdout.length / 2));
     for (let i = 0; i < samples.length; i++) {
@@ -169,7 +190,9 @@ function decodeWav(url: string, bytes: Uint8Array): AudioResult {
   const wav = parseWav(bytes);
   if (!wav.ok) {
     const code =
-      wav.error.code === 'ERR_MEDIA_WAV_UNSUPPORTED_ENCODING' ? AudioErrorCodes.unsupportedFormat : AudioErrorCodes.decodeFailed;
+      wav.error.code === 'ERR_MEDIA_WAV_UNSUPPORTED_ENCODING'
+        ? AudioErrorCodes.unsupportedFormat
+        : AudioErrorCodes.decodeFailed;
     return { ok: false, code, detail: `${url}: ${wav.error.code}: ${wav.error.detail}` };
   }
   return { ok: true, audio: resampleTo8k(wav.value), cached: false };

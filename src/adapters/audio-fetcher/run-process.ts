@@ -14,11 +14,19 @@ export interface RunProcessOptions {
 
 export type RunProcessResult =
   | { readonly ok: true; readonly stdout: Buffer; readonly stderr: string }
-  | { readonly ok: false; readonly reason: 'missing' | 'timeout' | 'tooLarge' | 'exit' | 'spawn'; readonly detail: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'missing' | 'timeout' | 'tooLarge' | 'exit' | 'spawn';
+      readonly detail: string;
+    };
 
 const MAX_STDERR_CHARS = 2000;
 
-export function runProcess(command: string, args: readonly string[], opts: RunProcessOptions): Promise<RunProcessResult> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  opts: RunProcessOptions,
+): Promise<RunProcessResult> {
   return new Promise((resolve) => {
     let settled = false;
     const finish = (res: RunProcessResult): void => {
@@ -34,7 +42,11 @@ export function runProcess(command: string, args: readonly string[], opts: RunPr
     let stderr = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      finish({ ok: false, reason: 'timeout', detail: `${command} did not finish within ${opts.timeoutMs} ms` });
+      finish({
+        ok: false,
+        reason: 'timeout',
+        detail: `${command} did not finish within ${opts.timeoutMs} ms`,
+      });
     }, opts.timeoutMs);
     child.on('error', (err: NodeJS.ErrnoException) => {
       const reason = err.code === 'ENOENT' || err.code === 'EACCES' ? 'missing' : 'spawn';
@@ -44,7 +56,11 @@ export function runProcess(command: string, args: readonly string[], opts: RunPr
       size += chunk.length;
       if (size > opts.maxStdoutBytes) {
         child.kill('SIGKILL');
-        finish({ ok: false, reason: 'tooLarge', detail: `${command} wrote more than ${opts.maxStdoutBytes} bytes` });
+        finish({
+          ok: false,
+          reason: 'tooLarge',
+          detail: `${command} wrote more than ${opts.maxStdoutBytes} bytes`,
+        });
         return;
       }
       chunks.push(chunk);
@@ -60,7 +76,11 @@ export function runProcess(command: string, args: readonly string[], opts: RunPr
         return;
       }
       const why = code === null ? `killed by ${signal ?? 'a signal'}` : `exit code ${code}`;
-      finish({ ok: false, reason: 'exit', detail: `${command} failed (${why})${stderr === '' ? '' : `: ${stderr.trim().slice(0, 500)}`}` });
+      finish({
+        ok: false,
+        reason: 'exit',
+        detail: `${command} failed (${why})${stderr === '' ? '' : `: ${stderr.trim().slice(0, 500)}`}`,
+      });
     });
     // A child that exits before reading its input makes stdin emit EPIPE; its exit status tells the story.
     child.stdin.on('error', () => undefined);

@@ -47,7 +47,13 @@ export class UndiciHttpClient implements HttpClient {
       const contentType = Array.isArray(type) ? (type[0] ?? '') : (type ?? '');
       const raw = Buffer.concat(chunks);
       if (req.responseType === 'bytes') {
-        return { ok: true, status: res.statusCode, contentType, body: '', bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength) };
+        return {
+          ok: true,
+          status: res.statusCode,
+          contentType,
+          body: '',
+          bytes: new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength),
+        };
       }
       return { ok: true, status: res.statusCode, contentType, body: raw.toString('utf8') };
     } catch (err) {
@@ -66,7 +72,12 @@ function classify(err: unknown): HttpResponse {
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e.code?.includes('TIMEOUT') ?? false)) {
     return { ok: false, reason: 'timeout', detail };
   }
-  if (e.code === 'ECONNREFUSED' || e.code === 'ENOTFOUND' || e.code === 'ECONNRESET' || e.code === 'EHOSTUNREACH') {
+  if (
+    e.code === 'ECONNREFUSED' ||
+    e.code === 'ENOTFOUND' ||
+    e.code === 'ECONNRESET' ||
+    e.code === 'EHOSTUNREACH'
+  ) {
     return { ok: false, reason: 'connect', detail };
   }
   return { ok: false, reason: 'other', detail };

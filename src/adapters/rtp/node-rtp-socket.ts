@@ -77,8 +77,15 @@ class NodeRtpSocket implements RtpSocket {
   readonly #latching: boolean;
   readonly #release: () => void;
   readonly #stats: RtpSocketStats = {
-    rtpReceived: 0, rtcpReceived: 0, malformed: 0, lastMalformedCode: undefined, otherSource: 0,
-    rtpSent: 0, rtcpSent: 0, sendFailed: 0, listenerErrors: 0,
+    rtpReceived: 0,
+    rtcpReceived: 0,
+    malformed: 0,
+    lastMalformedCode: undefined,
+    otherSource: 0,
+    rtpSent: 0,
+    rtcpSent: 0,
+    sendFailed: 0,
+    listenerErrors: 0,
   };
   readonly #free: Uint8Array[] = [];
   #sdpRtp: RtpAddress | undefined;
@@ -90,7 +97,13 @@ class NodeRtpSocket implements RtpSocket {
   #onRtp: (packet: RtpPacket) => void = () => undefined;
   #onRtcp: (packets: readonly RtcpPacket[]) => void = () => undefined;
 
-  constructor(rtp: dgram.Socket, rtcp: dgram.Socket, latching: boolean, recvBufferBytes: number, release: () => void) {
+  constructor(
+    rtp: dgram.Socket,
+    rtcp: dgram.Socket,
+    latching: boolean,
+    recvBufferBytes: number,
+    release: () => void,
+  ) {
     this.#rtp = rtp;
     this.#rtcp = rtcp;
     this.#latching = latching;
@@ -176,7 +189,10 @@ class NodeRtpSocket implements RtpSocket {
       accepted = latched === undefined || sameAddress(latched, rinfo);
     } else {
       const host = this.#latchedRtp?.address ?? (this.#latching ? undefined : this.#sdpRtcp?.address);
-      accepted = this.#latchedRtcp === undefined ? host === undefined || host === rinfo.address : sameAddress(this.#latchedRtcp, rinfo);
+      accepted =
+        this.#latchedRtcp === undefined
+          ? host === undefined || host === rinfo.address
+          : sameAddress(this.#latchedRtcp, rinfo);
     }
     if (!accepted) {
       this.#stats.otherSource++;
@@ -235,7 +251,9 @@ class NodeRtpSocket implements RtpSocket {
       to = this.remote;
       socket = this.#rtp;
     } else {
-      to = this.#latchedRtcp ?? (latched === undefined ? this.#sdpRtcp : { address: latched.address, port: latched.port + 1 });
+      to =
+        this.#latchedRtcp ??
+        (latched === undefined ? this.#sdpRtcp : { address: latched.address, port: latched.port + 1 });
     }
     const ok = this.#send(socket, bytes, to);
     if (ok) {
@@ -302,8 +320,12 @@ export class NodeRtpSocketFactory implements RtpSocketFactory {
         allocator.release(port);
       }
     }
-    throw new ServerError('ERR_RTP_BIND_FAILED', `no RTP port pair could be bound on ${address} after ${attempts} attempts`, {
-      cause: lastError,
-    });
+    throw new ServerError(
+      'ERR_RTP_BIND_FAILED',
+      `no RTP port pair could be bound on ${address} after ${attempts} attempts`,
+      {
+        cause: lastError,
+      },
+    );
   }
 }

@@ -22,8 +22,16 @@ export class RtpPortAllocator {
 
   constructor(range: RtpPortRange) {
     const min = range.minPort + (range.minPort % 2);
-    if (!Number.isInteger(range.minPort) || !Number.isInteger(range.maxPort) || min < 1024 || range.maxPort > 65535 || min + 1 > range.maxPort) {
-      throw new RangeError(`RTP port range ${range.minPort}-${range.maxPort} must hold at least one even/odd pair within 1024-65535`);
+    if (
+      !Number.isInteger(range.minPort) ||
+      !Number.isInteger(range.maxPort) ||
+      min < 1024 ||
+      range.maxPort > 65535 ||
+      min + 1 > range.maxPort
+    ) {
+      throw new RangeError(
+        `RTP port range ${range.minPort}-${range.maxPort} must hold at least one even/odd pair within 1024-65535`,
+      );
     }
     this.minPort = min;
     this.maxPort = range.maxPort;
@@ -49,7 +57,10 @@ export class RtpPortAllocator {
         return port;
       }
     }
-    throw new ServerError('ERR_RTP_PORTS_EXHAUSTED', `all ${this.capacity} RTP port pairs in ${this.minPort}-${this.maxPort} are in use`);
+    throw new ServerError(
+      'ERR_RTP_PORTS_EXHAUSTED',
+      `all ${this.capacity} RTP port pairs in ${this.minPort}-${this.maxPort} are in use`,
+    );
   }
 
   /** Returns a pair (by its RTP port) to the pool. Releasing a port not handed out is a no-op. */

@@ -111,7 +111,11 @@ export class NodeSipTransport implements SipTransport {
     const socket = dgram.createSocket(net.isIPv6(this.options.host) ? 'udp6' : 'udp4');
     this.udp = socket;
     socket.on('message', (msg, rinfo) => {
-      this.onBytes(new Uint8Array(msg), { protocol: 'udp', address: plainAddress(rinfo.address), port: rinfo.port });
+      this.onBytes(new Uint8Array(msg), {
+        protocol: 'udp',
+        address: plainAddress(rinfo.address),
+        port: rinfo.port,
+      });
     });
     return new Promise((resolve, reject) => {
       socket.once('error', reject);
@@ -144,7 +148,11 @@ export class NodeSipTransport implements SipTransport {
   }
 
   private adopt(socket: net.Socket): Connection {
-    const peer: SipEndpoint = { protocol: 'tcp', address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 };
+    const peer: SipEndpoint = {
+      protocol: 'tcp',
+      address: plainAddress(socket.remoteAddress ?? ''),
+      port: socket.remotePort ?? 0,
+    };
     const conn: Connection = { socket, peer, buffer: new Uint8Array(0) };
     const key = keyOf(peer.address, peer.port);
     this.connections.set(key, conn);
@@ -173,7 +181,10 @@ export class NodeSipTransport implements SipTransport {
     conn.buffer = new Uint8Array(frames.rest);
     const limit = this.options.maxBufferedBytes ?? 131072;
     const error: ParseFailure | undefined =
-      frames.error ?? (conn.buffer.length > limit ? { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `more than ${limit} bytes buffered` } : undefined);
+      frames.error ??
+      (conn.buffer.length > limit
+        ? { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `more than ${limit} bytes buffered` }
+        : undefined);
     if (error !== undefined) {
       // A stream that cannot be framed cannot be resynchronised: answer if possible, then close (§18.3).
       this.reportMalformed(conn.buffer.slice(0, 16384), conn.peer, error, true);
@@ -196,7 +207,12 @@ export class NodeSipTransport implements SipTransport {
     }
   }
 
-  private reportMalformed(bytes: Uint8Array, source: SipEndpoint, error: ParseFailure, closing: boolean): void {
+  private reportMalformed(
+    bytes: Uint8Array,
+    source: SipEndpoint,
+    error: ParseFailure,
+    closing: boolean,
+  ): void {
     this.counters.malformed++;
     const reply = this.options.answerMalformed === false ? undefined : replyToMalformed(bytes, error);
     if (reply?.action === 'respond') {
@@ -233,7 +249,9 @@ export class NodeSipTransport implements SipTransport {
         });
       });
     } else {
-      const conn = this.connections.get(keyOf(destination.address, destination.port)) ?? (await this.connect(destination));
+      const conn =
+        this.connections.get(keyOf(destination.address, destination.port)) ??
+        (await this.connect(destination));
       await new Promise<void>((resolve, reject) => {
         conn.socket.write(bytes, (err) => {
           if (err) {
@@ -288,9 +306,11 @@ export class NodeSipTransport implements SipTransport {
     const server = this.server;
     this.server = undefined;
     if (server !== undefined) {
-      await new Promise<void>((resolve) => server.close(() => {
-        resolve();
-      }));
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     }
   }
 }

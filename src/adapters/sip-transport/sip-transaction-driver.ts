@@ -94,14 +94,17 @@ export class SipTransactionDriver {
     clearTimeout(this.timers.get(id));
     this.timers.set(
       id,
-      setTimeout(() => {
-        this.timers.delete(id);
-        if (this.now() < atMs) {
-          this.arm(id, atMs);
-        } else {
-          this.input({ type: 'timer-fired', id });
-        }
-      }, Math.max(0, atMs - this.now())),
+      setTimeout(
+        () => {
+          this.timers.delete(id);
+          if (this.now() < atMs) {
+            this.arm(id, atMs);
+          } else {
+            this.input({ type: 'timer-fired', id });
+          }
+        },
+        Math.max(0, atMs - this.now()),
+      ),
     );
   }
 

@@ -7,7 +7,11 @@ import { systemClock, systemTimers } from './system-clock.js';
 
 function fakeDriver(
   clock: FakeClock,
-  extra: { maxCatchUpFrames?: number; phases?: number; onError?: (e: unknown, i: number, p: number) => void } = {},
+  extra: {
+    maxCatchUpFrames?: number;
+    phases?: number;
+    onError?: (e: unknown, i: number, p: number) => void;
+  } = {},
 ): MediaClockDriver {
   return new MediaClockDriver({ clock, timers: clock, ...extra });
 }
@@ -21,7 +25,14 @@ test('starts lazily on first add, ticks every 20 ms with consecutive indexes, st
   assert.equal(driver.running, true);
   assert.equal(seen.length, 0, 'listeners never run synchronously inside add()');
   clock.advance(100);
-  assert.deepEqual(seen, [[0, 1000], [1, 1020], [2, 1040], [3, 1060], [4, 1080], [5, 1100]]);
+  assert.deepEqual(seen, [
+    [0, 1000],
+    [1, 1020],
+    [2, 1040],
+    [3, 1060],
+    [4, 1080],
+    [5, 1100],
+  ]);
   assert.equal(clock.pendingTimers, 1, 'one timer for everything');
   remove();
   remove();
@@ -58,7 +69,11 @@ test('a throwing listener is isolated and reported to onError; others still run'
   });
   clock.advance(40);
   assert.equal(after, 3);
-  assert.deepEqual(errors, [[boom, 0], [boom, 1], [boom, 2]]);
+  assert.deepEqual(errors, [
+    [boom, 0],
+    [boom, 1],
+    [boom, 2],
+  ]);
   r1();
   r2();
 });
@@ -120,8 +135,14 @@ test('late wake-ups: catch-up frames up to the cap, then skips; lateness statist
   const seen: [number, number][] = [];
   const remove = driver.add((i) => seen.push([i, clock.monotonicMs()]));
   clock.advance(330);
-  assert.deepEqual(seen.map(([i]) => i), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
-  assert.deepEqual(seen.map(([, t]) => t), [0, 20, 40, 105, 105, 105, 320, 320, 320]);
+  assert.deepEqual(
+    seen.map(([i]) => i),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8],
+  );
+  assert.deepEqual(
+    seen.map(([, t]) => t),
+    [0, 20, 40, 105, 105, 105, 320, 320, 320],
+  );
   const stats = driver.stats();
   assert.equal(stats.ticks, 9);
   assert.equal(stats.skippedFrames, 8);
@@ -160,7 +181,11 @@ test('phases 1 is the default: one sub-tick per frame, always phase 0', () => {
   const seen: [number, number][] = [];
   const remove = driver.add((i, p) => seen.push([i, p]));
   clock.advance(40);
-  assert.deepEqual(seen, [[0, 0], [1, 0], [2, 0]]);
+  assert.deepEqual(seen, [
+    [0, 0],
+    [1, 0],
+    [2, 0],
+  ]);
   remove();
 });
 
@@ -194,7 +219,15 @@ test('phases 3 with 20 ms frames: sub-ticks on the exact schedule, woken at whol
   const remove = driver.add((i, p) => seen.push([i, p, clock.monotonicMs()]));
   clock.advance(40);
   // Due at 0, 6.67, 13.33, 20, 26.67, 33.33, 40: timers are armed for ceil(due - now).
-  assert.deepEqual(seen, [[0, 0, 0], [0, 1, 7], [0, 2, 14], [1, 0, 20], [1, 1, 27], [1, 2, 34], [2, 0, 40]]);
+  assert.deepEqual(seen, [
+    [0, 0, 0],
+    [0, 1, 7],
+    [0, 2, 14],
+    [1, 0, 20],
+    [1, 1, 27],
+    [1, 2, 34],
+    [2, 0, 40],
+  ]);
   assert.equal(driver.stats().skippedFrames, 0);
   remove();
 });
@@ -208,9 +241,16 @@ test('phases 4: a late wake-up emits the missed sub-ticks back to back, in order
   const remove = driver.add((i, p) => seen.push([i, p, clock.monotonicMs()]));
   clock.advance(45);
   assert.deepEqual(seen, [
-    [0, 0, 0], [0, 1, 5], [0, 2, 10], [0, 3, 15],
-    [1, 0, 20], [1, 1, 38], [1, 2, 38], [1, 3, 38],
-    [2, 0, 40], [2, 1, 45],
+    [0, 0, 0],
+    [0, 1, 5],
+    [0, 2, 10],
+    [0, 3, 15],
+    [1, 0, 20],
+    [1, 1, 38],
+    [1, 2, 38],
+    [1, 3, 38],
+    [2, 0, 40],
+    [2, 1, 45],
   ]);
   const stats = driver.stats();
   assert.equal(stats.ticks, 10);
@@ -243,15 +283,29 @@ test('phases 4: the catch-up cap counts frames; skipped sub-ticks are not emitte
   });
   clock.advance(125);
   assert.deepEqual(seen, [
-    [0, 0, 0], [0, 1, 5], [0, 2, 10], [0, 3, 15],
-    [1, 0, 20], [1, 1, 25], [1, 2, 30], [1, 3, 35],
+    [0, 0, 0],
+    [0, 1, 5],
+    [0, 2, 10],
+    [0, 3, 15],
+    [1, 0, 20],
+    [1, 1, 25],
+    [1, 2, 30],
+    [1, 3, 35],
     [2, 0, 40],
-    [3, 1, 120], [3, 2, 120], [3, 3, 120],
-    [4, 0, 120], [4, 1, 120], [4, 2, 120], [4, 3, 120],
+    [3, 1, 120],
+    [3, 2, 120],
+    [3, 3, 120],
+    [4, 0, 120],
+    [4, 1, 120],
+    [4, 2, 120],
+    [4, 3, 120],
     [5, 0, 120],
     [5, 1, 125],
   ]);
-  assert.deepEqual(errors, seen.map(([i, p]) => [i, p]));
+  assert.deepEqual(
+    errors,
+    seen.map(([i, p]) => [i, p]),
+  );
   const stats = driver.stats();
   assert.equal(stats.ticks, 18);
   assert.equal(stats.skippedFrames, 8, 'skipped sub-ticks');
@@ -296,9 +350,11 @@ test('systemClock is monotonic; systemTimers fire and cancel', async () => {
   assert.ok(b >= a);
   assert.ok(Math.abs(systemClock.epochMs() - Date.now()) < 1000);
   let fired = false;
-  systemTimers.after(1, () => {
-    fired = true;
-  }).cancel();
+  systemTimers
+    .after(1, () => {
+      fired = true;
+    })
+    .cancel();
   await new Promise<void>((resolve) => {
     systemTimers.after(5, resolve);
   });

@@ -135,7 +135,9 @@ export class MediaClockDriver implements MediaTicker {
       this.#phases > MAX_PHASES ||
       !(this.#frameMs / this.#phases >= 1)
     ) {
-      throw new TypeError(`MediaClockDriver: phases must be an integer 1..${MAX_PHASES} with frameMs / phases >= 1 ms`);
+      throw new TypeError(
+        `MediaClockDriver: phases must be an integer 1..${MAX_PHASES} with frameMs / phases >= 1 ms`,
+      );
     }
   }
 
@@ -290,7 +292,7 @@ export class MediaClockDriver implements MediaTicker {
       this.#lateMaxMs = late;
     }
     const bucket = Math.min(BUCKETS - 1, Math.round(late / BUCKET_MS));
-    this.#histogram[bucket] = (this.#histogram[bucket]!) + 1;
+    this.#histogram[bucket] = this.#histogram[bucket]! + 1;
   }
 
   #percentile(q: number): number {

@@ -34,7 +34,10 @@ test('espeak-ng synthesizes 8 kHz speech; the second request is a cache hit', as
   const tts = new EspeakTts();
   const first = await tts.synthesize({ text: 'Hello from streamfork.', voice: 'WOMAN', language: 'en-US' });
   assert.ok(first.ok, first.ok ? '' : first.detail);
-  assert.ok(first.audio.length > 8000 * 0.8 && first.audio.length < 8000 * 4, `${first.audio.length} samples`);
+  assert.ok(
+    first.audio.length > 8000 * 0.8 && first.audio.length < 8000 * 4,
+    `${first.audio.length} samples`,
+  );
   assert.ok(rms(first.audio) > 500);
   const second = await tts.synthesize({ text: 'Hello from streamfork.', voice: 'WOMAN', language: 'en-US' });
   assert.ok(second.ok && second.cached);
@@ -47,7 +50,11 @@ test('text that looks like an option is spoken, not parsed (it goes on stdin)', 
 });
 
 test('a missing binary: ERR_TTS_UNAVAILABLE with "install espeak-ng"; a timeout or failure: ERR_TTS_FAILED', async () => {
-  const missing = await new EspeakTts({ command: '/nonexistent/espeak-ng' }).synthesize({ text: 'x', voice: 'MAN', language: 'en-US' });
+  const missing = await new EspeakTts({ command: '/nonexistent/espeak-ng' }).synthesize({
+    text: 'x',
+    voice: 'MAN',
+    language: 'en-US',
+  });
   assert.ok(!missing.ok);
   assert.equal(missing.code, 'ERR_TTS_UNAVAILABLE');
   assert.match(missing.detail, /install espeak-ng/);
@@ -58,13 +65,19 @@ test('a missing binary: ERR_TTS_UNAVAILABLE with "install espeak-ng"; a timeout 
   });
   assert.ok(!slow.ok);
   assert.equal(slow.code, 'ERR_TTS_FAILED');
-  const capped = await new EspeakTts({ maxOutputBytes: 1000 }).synthesize({ text: 'Too long for the cap.', voice: 'MAN', language: 'en-US' });
+  const capped = await new EspeakTts({ maxOutputBytes: 1000 }).synthesize({
+    text: 'Too long for the cap.',
+    voice: 'MAN',
+    language: 'en-US',
+  });
   assert.ok(!capped.ok);
   assert.equal(capped.code, 'ERR_TTS_FAILED');
 });
 
 test('resampling in slices is bit-identical to one pass, and yields between slices', async () => {
-  const samples = Int16Array.from({ length: 22050 * 5 + 123 }, (_v, i) => Math.round(9000 * Math.sin(i / 7) + 3000 * Math.sin(i / 3.1)));
+  const samples = Int16Array.from({ length: 22050 * 5 + 123 }, (_v, i) =>
+    Math.round(9000 * Math.sin(i / 7) + 3000 * Math.sin(i / 3.1)),
+  );
   const audio = { sampleRateHz: 22050, channels: 1, samples };
   let pauses = 0;
   const sliced = await resampleTo8kInSlices(audio, 1000, () => {

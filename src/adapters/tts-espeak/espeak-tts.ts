@@ -42,7 +42,14 @@ export interface EspeakTtsStats {
 }
 
 export class EspeakTts implements Tts {
-  readonly stats: EspeakTtsStats = { hits: 0, misses: 0, syntheses: 0, failures: 0, totalSynthMs: 0, lastSynthMs: 0 };
+  readonly stats: EspeakTtsStats = {
+    hits: 0,
+    misses: 0,
+    syntheses: 0,
+    failures: 0,
+    totalSynthMs: 0,
+    lastSynthMs: 0,
+  };
   readonly #command: string;
   readonly #defaultVoice: string;
   readonly #timeoutMs: number;
@@ -108,7 +115,11 @@ export class EspeakTts implements Tts {
     const wav = parseWav(new Uint8Array(res.stdout.buffer, res.stdout.byteOffset, res.stdout.byteLength));
     if (!wav.ok) {
       this.stats.failures++;
-      return { ok: false, code: TtsErrorCodes.failed, detail: `espeak-ng wrote no usable WAV: ${wav.error.code}: ${wav.error.detail}` };
+      return {
+        ok: false,
+        code: TtsErrorCodes.failed,
+        detail: `espeak-ng wrote no usable WAV: ${wav.error.code}: ${wav.error.detail}`,
+      };
     }
     // In slices: a long text must not stall the shared media clock (chunked-resample.ts).
     const audio = await resampleTo8kInSlices(wav.value);

@@ -44,8 +44,26 @@ const LANGUAGE_ALIASES: Readonly<Record<string, string>> = {
 
 /** Amazon Polly voices that are male (the rest get the female variant). */
 const POLLY_MALE: ReadonlySet<string> = new Set([
-  'Brian', 'Cristiano', 'Enrique', 'Geraint', 'Giorgio', 'Hans', 'Jacek', 'Jan', 'Joey', 'Justin', 'Karl',
-  'Mathieu', 'Matthew', 'Maxim', 'Miguel', 'Russell', 'Takumi', 'Kevin', 'Stephen', 'Aditi-Male',
+  'Brian',
+  'Cristiano',
+  'Enrique',
+  'Geraint',
+  'Giorgio',
+  'Hans',
+  'Jacek',
+  'Jan',
+  'Joey',
+  'Justin',
+  'Karl',
+  'Mathieu',
+  'Matthew',
+  'Maxim',
+  'Miguel',
+  'Russell',
+  'Takumi',
+  'Kevin',
+  'Stephen',
+  'Aditi-Male',
 ]);
 
 const FEMALE_VARIANT = '+f3';

@@ -127,7 +127,9 @@ export function callErrorJson(
   }
   return {
     messages: [...messages],
-    ...(validation === undefined ? {} : { validation: { url: validation.url, errors: [...validation.errors] } }),
+    ...(validation === undefined
+      ? {}
+      : { validation: { url: validation.url, errors: [...validation.errors] } }),
   };
 }
 
@@ -139,7 +141,10 @@ export interface CallTimes {
 
 /** Whole seconds of the call and of its answered part (Plivo Duration / BillDuration). */
 export function durationsOf(t: CallTimes): { durationSec: number; billDurationSec: number } {
-  return { durationSec: elapsedSec(t.startedAtMs, t.endedAtMs), billDurationSec: elapsedSec(t.answeredAtMs, t.endedAtMs) };
+  return {
+    durationSec: elapsedSec(t.startedAtMs, t.endedAtMs),
+    billDurationSec: elapsedSec(t.answeredAtMs, t.endedAtMs),
+  };
 }
 
 /**

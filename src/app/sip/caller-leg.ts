@@ -5,7 +5,12 @@
  * the shared media clock, one frame per tick.
  */
 import type { OutboundSource } from '../../engine/call/call-session.js';
-import { FRAME_SAMPLES, type InboundSink, type MediaLeg, type MediaLegEvents } from '../../engine/call/media-leg.types.js';
+import {
+  FRAME_SAMPLES,
+  type InboundSink,
+  type MediaLeg,
+  type MediaLegEvents,
+} from '../../engine/call/media-leg.types.js';
 
 /** Records what the far end sent; delegates everything else. */
 export class RecordingLeg implements MediaLeg {

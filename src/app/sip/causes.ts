@@ -40,4 +40,14 @@ export function causeForStatus(status: number): string {
 export const ALLOWED_METHODS = 'INVITE, ACK, BYE, CANCEL, OPTIONS';
 
 /** Methods we know but do not support here: answered 405 (RFC 3261 §21.4.6); anything else is 501. */
-export const KNOWN_UNSUPPORTED = new Set(['REGISTER', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'INFO', 'UPDATE', 'PRACK', 'PUBLISH']);
+export const KNOWN_UNSUPPORTED = new Set([
+  'REGISTER',
+  'SUBSCRIBE',
+  'NOTIFY',
+  'REFER',
+  'MESSAGE',
+  'INFO',
+  'UPDATE',
+  'PRACK',
+  'PUBLISH',
+]);

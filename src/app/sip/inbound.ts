@@ -36,7 +36,10 @@ export interface InboundCallInfo {
 
 /** Options of {@link InboundCalls}. */
 export interface InboundCallsOptions {
-  readonly auth: { readonly realm: string; readonly users: readonly { username: string; password: string }[] } | null;
+  readonly auth: {
+    readonly realm: string;
+    readonly users: readonly { username: string; password: string }[];
+  } | null;
   readonly register: (call: SipCall) => void;
   /** Ring this long (180 Ringing) before answering; 0 answers at once. */
   readonly ringMs: number;
@@ -108,14 +111,24 @@ export class InboundCalls {
     const header = getHeader(request, 'Authorization');
     const challenge = (stale: boolean): void => {
       this.#ctx.respond(request, 401, {
-        headers: [{ name: 'WWW-Authenticate', value: digest.challenge(now, this.#ctx.engine.deps.random.bytes(8), stale) }],
+        headers: [
+          {
+            name: 'WWW-Authenticate',
+            value: digest.challenge(now, this.#ctx.engine.deps.random.bytes(8), stale),
+          },
+        ],
       });
     };
     if (header === undefined) {
       challenge(false);
       return false;
     }
-    const verified = digest.verify(header, request.method, (u) => users.find((x) => x.username === u)?.password, now);
+    const verified = digest.verify(
+      header,
+      request.method,
+      (u) => users.find((x) => x.username === u)?.password,
+      now,
+    );
     if (verified.ok) {
       return true;
     }
@@ -164,11 +177,17 @@ export class InboundCalls {
       // Delayed offer (RFC 3261 §13.2.1): we offer in the 200, the answer comes in the ACK.
       localSdp = buildOffer({ localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin });
     } else {
-      const negotiated = negotiateAnswer(bodyText(request), { localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin });
+      const negotiated = negotiateAnswer(bodyText(request), {
+        localAddress: ctx.mediaAddress,
+        localPort: socket.rtpPort,
+        origin,
+      });
       if (!negotiated.ok) {
         this.#pending.delete(transactionId);
         void socket.close();
-        ctx.respond(request, negotiated.error.sipStatus, { headers: [{ name: 'Warning', value: negotiated.error.warning }] });
+        ctx.respond(request, negotiated.error.sipStatus, {
+          headers: [{ name: 'Warning', value: negotiated.error.warning }],
+        });
         return;
       }
       audio = negotiated.value.audio;

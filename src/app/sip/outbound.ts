@@ -12,7 +12,12 @@ import { buildAckFor2xx, createUacDialog, nextHopUri } from '../../protocol/sip/
 import { DigestClient } from '../../protocol/sip/digest/digest-client.js';
 import { getHeader, getHeaderValues } from '../../protocol/sip/headers.js';
 import { bodyText } from '../../protocol/sip/message-edit.js';
-import type { SipEndpoint, SipHeader, SipRequest, SipResponse } from '../../protocol/sip/sip-message.types.js';
+import type {
+  SipEndpoint,
+  SipHeader,
+  SipRequest,
+  SipResponse,
+} from '../../protocol/sip/sip-message.types.js';
 import { parseSipUri } from '../../protocol/sip/sip-uri.js';
 import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
 import { causeForStatus } from './causes.js';
@@ -64,7 +69,9 @@ function resolveTarget(to: string, trunk: SipTrunk | null): Target | string {
     return { requestUri: isUri ? to : `sip:${to}@${trunkUri.value.host}${port}`, destination };
   }
   const destination = isUri ? uriEndpoint(to) : undefined;
-  return destination === undefined ? `"${to}" is not a sip: URI and no trunk is configured` : { requestUri: to, destination };
+  return destination === undefined
+    ? `"${to}" is not a sip: URI and no trunk is configured`
+    : { requestUri: to, destination };
 }
 
 function userOf(text: string): string {
@@ -109,7 +116,14 @@ export class OutboundDial {
   #resolve: (r: DialResult) => void = () => undefined;
   #timer: { cancel(): void } | undefined;
 
-  private constructor(ctx: SipContext, trunk: SipTrunk | null, register: (call: SipCall) => void, opts: DialOptions, target: Target, socket: RtpSocket) {
+  private constructor(
+    ctx: SipContext,
+    trunk: SipTrunk | null,
+    register: (call: SipCall) => void,
+    opts: DialOptions,
+    target: Target,
+    socket: RtpSocket,
+  ) {
     this.#ctx = ctx;
     this.#trunk = trunk;
     this.#register = register;
@@ -117,13 +131,22 @@ export class OutboundDial {
     this.#target = target;
     this.#socket = socket;
     this.#origin = { sessionId: String(ctx.engine.deps.random.int(2 ** 31)), sessionVersion: 1 };
-    this.#offer = buildOffer({ localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin: this.#origin });
+    this.#offer = buildOffer({
+      localAddress: ctx.mediaAddress,
+      localPort: socket.rtpPort,
+      origin: this.#origin,
+    });
     this.#callId = `${ctx.token(12)}@${ctx.advertisedHost}`;
     this.#fromTag = ctx.token();
   }
 
   /** Dials; never rejects. */
-  static async dial(ctx: SipContext, trunk: SipTrunk | null, register: (call: SipCall) => void, opts: DialOptions): Promise<DialResult> {
+  static async dial(
+    ctx: SipContext,
+    trunk: SipTrunk | null,
+    register: (call: SipCall) => void,
+    opts: DialOptions,
+  ): Promise<DialResult> {
     const target = resolveTarget(opts.to, trunk);
     if (typeof target === 'string') {
       ctx.logger.warn({ detail: target }, 'dial refused');
@@ -208,7 +231,9 @@ export class OutboundDial {
     if ((s === 401 || s === 407) && !this.#authTried && this.#trunk !== null && !this.#done) {
       this.#authTried = true;
       const trunk = this.#trunk;
-      const client = new DigestClient({ username: trunk.username, password: trunk.password }, () => this.#ctx.token(8));
+      const client = new DigestClient({ username: trunk.username, password: trunk.password }, () =>
+        this.#ctx.token(8),
+      );
       const invite = this.#invite;
       const header = invite === undefined ? undefined : client.authorize(invite, response);
       if (header?.ok === true) {

@@ -180,7 +180,12 @@ export class SipCall {
         return;
       }
       case 'OPTIONS': {
-        this.ctx.respond(request, 200, { headers: [{ name: 'Allow', value: ALLOWED_METHODS }, { name: 'Accept', value: 'application/sdp' }] });
+        this.ctx.respond(request, 200, {
+          headers: [
+            { name: 'Allow', value: ALLOWED_METHODS },
+            { name: 'Accept', value: 'application/sdp' },
+          ],
+        });
         return;
       }
       default: {
@@ -255,7 +260,10 @@ export class SipCall {
     this.#applyRemote(negotiated.value.audio);
     this.audio = negotiated.value.audio;
     this.leg?.setRemoteSending(expectsRtp(negotiated.value.audio));
-    this.ctx.logger.info({ callUuid: this.callUuid, onHold: negotiated.value.audio.onHold }, 're-INVITE answered');
+    this.ctx.logger.info(
+      { callUuid: this.callUuid, onHold: negotiated.value.audio.onHold },
+      're-INVITE answered',
+    );
     this.ctx.respond(request, 200, { toTag: this.dialog.localTag, contact, body: negotiated.value.answer });
   }
 

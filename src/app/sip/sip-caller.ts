@@ -58,7 +58,15 @@ export async function runSipCall(runtime: Runtime, opts: SipCallOptions): Promis
   const server = new SipServer({
     engine,
     logger: runtime.logger,
-    sip: { host, port: 0, transports: ['udp'], publicAddress: null, allowFrom: ['0.0.0.0/0', '::/0'], inboundAuth: null, trunk: null },
+    sip: {
+      host,
+      port: 0,
+      transports: ['udp'],
+      publicAddress: null,
+      allowFrom: ['0.0.0.0/0', '::/0'],
+      inboundAuth: null,
+      trunk: null,
+    },
     rtp: { host, portMin, portMax: portMin + 99, recvBufferBytes: 256 * 1024 },
     onInboundCall: (call) => {
       call.hangup('CALL_REJECTED', 'server');
@@ -75,8 +83,21 @@ export async function runSipCall(runtime: Runtime, opts: SipCallOptions): Promis
       wrapLeg: (leg) => (recorder = new RecordingLeg(leg)),
     });
     if (!dialed.ok) {
-      emit('callFailed', { cause: dialed.cause, ...(dialed.sipStatus === undefined ? {} : { sipStatus: dialed.sipStatus }) });
-      return { ok: false, callUuid: undefined, durationMs: elapsed(), hangupCause: dialed.cause, hangupSource: 'callee', sipStatus: dialed.sipStatus, heard: new Int16Array(0), audioFrames: 0, sentDtmf: [] };
+      emit('callFailed', {
+        cause: dialed.cause,
+        ...(dialed.sipStatus === undefined ? {} : { sipStatus: dialed.sipStatus }),
+      });
+      return {
+        ok: false,
+        callUuid: undefined,
+        durationMs: elapsed(),
+        hangupCause: dialed.cause,
+        hangupSource: 'callee',
+        sipStatus: dialed.sipStatus,
+        heard: new Int16Array(0),
+        audioFrames: 0,
+        sentDtmf: [],
+      };
     }
     const call = dialed.call;
     emit('callStarted', { callUuid: call.callUuid });

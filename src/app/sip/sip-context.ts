@@ -3,7 +3,10 @@
  * Contact, SDP), random tags and branches, the RTP socket factory, and the routing of client
  * transaction events back to whoever started the transaction.
  */
-import type { SipTransactionDriver, SipTuEffect } from '../../adapters/sip-transport/sip-transaction-driver.js';
+import type {
+  SipTransactionDriver,
+  SipTuEffect,
+} from '../../adapters/sip-transport/sip-transaction-driver.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RtpSocketFactory } from '../../ports/rtp-socket.js';
@@ -13,7 +16,10 @@ import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protoc
 import { clientTransactionId } from '../../protocol/sip/transaction/transaction-key.js';
 
 /** Events of one client transaction, as the TU sees them. */
-export type ClientEvent = Extract<SipTuEffect, { type: 'response' | 'timeout' | 'transport-error' | 'terminated' }>;
+export type ClientEvent = Extract<
+  SipTuEffect,
+  { type: 'response' | 'timeout' | 'transport-error' | 'terminated' }
+>;
 
 /** Counters shared by the parts of the user agent. */
 export interface SipCounters {
@@ -49,7 +55,12 @@ export class SipContext {
 
   /** A Via for a new request over `protocol` (RFC 3261 §18.1.1, rport per RFC 3581). */
   via(protocol: SipTransportProtocol): LocalVia {
-    return { transport: protocol === 'tcp' ? 'TCP' : 'UDP', host: this.hostForUri(), port: this.port, branch: makeBranch(this.token()) };
+    return {
+      transport: protocol === 'tcp' ? 'TCP' : 'UDP',
+      host: this.hostForUri(),
+      port: this.port,
+      branch: makeBranch(this.token()),
+    };
   }
 
   /** Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` when the dialog runs over TCP. */
@@ -91,7 +102,12 @@ export class SipContext {
 
   /** Routes a driver effect to the client transaction that owns it; false when none does. */
   routeClientEvent(effect: SipTuEffect): boolean {
-    if (effect.type !== 'response' && effect.type !== 'timeout' && effect.type !== 'transport-error' && effect.type !== 'terminated') {
+    if (
+      effect.type !== 'response' &&
+      effect.type !== 'timeout' &&
+      effect.type !== 'transport-error' &&
+      effect.type !== 'terminated'
+    ) {
       return false;
     }
     const id = effect.transactionId;

@@ -16,7 +16,10 @@
 import { NodeRtpSocketFactory } from '../../adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from '../../adapters/rtp/rtp-port-allocator.js';
 import { NodeSipTransport } from '../../adapters/sip-transport/node-sip-transport.js';
-import { SipTransactionDriver, type SipTuEffect } from '../../adapters/sip-transport/sip-transaction-driver.js';
+import {
+  SipTransactionDriver,
+  type SipTuEffect,
+} from '../../adapters/sip-transport/sip-transaction-driver.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Logger } from '../../ports/logger.js';
@@ -107,7 +110,11 @@ export class SipServer {
   constructor(opts: SipServerOptions) {
     this.#opts = opts;
     this.#allow = new AllowList(opts.sip.allowFrom);
-    this.#transport = new NodeSipTransport({ host: opts.sip.host, port: opts.sip.port, tcp: opts.sip.transports.includes('tcp') });
+    this.#transport = new NodeSipTransport({
+      host: opts.sip.host,
+      port: opts.sip.port,
+      tcp: opts.sip.transports.includes('tcp'),
+    });
     this.#driver = new SipTransactionDriver(this.#transport, {
       nowMs: () => opts.engine.deps.clock.monotonicMs(),
       ...(opts.sip.timers === undefined ? {} : { timers: opts.sip.timers }),
@@ -115,7 +122,10 @@ export class SipServer {
     this.#allocator = new RtpPortAllocator({ minPort: opts.rtp.portMin, maxPort: opts.rtp.portMax });
     this.#transport.onMalformed((m) => {
       this.#counters.malformed++;
-      opts.logger.debug({ code: m.error.code, action: m.action, source: `${m.source.address}:${m.source.port}` }, 'malformed SIP message');
+      opts.logger.debug(
+        { code: m.error.code, action: m.action, source: `${m.source.address}:${m.source.port}` },
+        'malformed SIP message',
+      );
     });
   }
 
@@ -125,8 +135,23 @@ export class SipServer {
     const bound = await this.#transport.listen();
     const advertised = sip.publicAddress ?? sip.host;
     const mediaAddress = sip.publicAddress ?? (isUnspecified(rtp.host) ? sip.host : rtp.host);
-    const factory = new NodeRtpSocketFactory({ allocator: this.#allocator, bindAddress: rtp.host, recvBufferBytes: rtp.recvBufferBytes });
-    const ctx = new SipContext(engine, logger.child({ component: 'sip' }), this.#driver, factory, advertised, mediaAddress, bound.port, this.#counters, this.#opts.rtp.reorderWaitMs ?? 40, this.#opts.rtp.mediaTimeoutMs ?? 0);
+    const factory = new NodeRtpSocketFactory({
+      allocator: this.#allocator,
+      bindAddress: rtp.host,
+      recvBufferBytes: rtp.recvBufferBytes,
+    });
+    const ctx = new SipContext(
+      engine,
+      logger.child({ component: 'sip' }),
+      this.#driver,
+      factory,
+      advertised,
+      mediaAddress,
+      bound.port,
+      this.#counters,
+      this.#opts.rtp.reorderWaitMs ?? 40,
+      this.#opts.rtp.mediaTimeoutMs ?? 0,
+    );
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,
@@ -177,7 +202,12 @@ export class SipServer {
     }
   }
 
-  #onRequest(request: SipRequest, source: SipEndpoint, transactionId: string | undefined, cancels: string | undefined): void {
+  #onRequest(
+    request: SipRequest,
+    source: SipEndpoint,
+    transactionId: string | undefined,
+    cancels: string | undefined,
+  ): void {
     const ctx = this.#ctx;
     const inbound = this.#inbound;
     if (ctx === undefined || inbound === undefined) {
@@ -209,7 +239,14 @@ export class SipServer {
     this.#onOutOfDialog(ctx, inbound, request, source, transactionId, cancels);
   }
 
-  #onOutOfDialog(ctx: SipContext, inbound: InboundCalls, request: SipRequest, source: SipEndpoint, transactionId: string | undefined, cancels: string | undefined): void {
+  #onOutOfDialog(
+    ctx: SipContext,
+    inbound: InboundCalls,
+    request: SipRequest,
+    source: SipEndpoint,
+    transactionId: string | undefined,
+    cancels: string | undefined,
+  ): void {
     switch (request.method) {
       case 'INVITE': {
         if (this.#stopping) {
@@ -227,7 +264,12 @@ export class SipServer {
         return;
       }
       case 'OPTIONS': {
-        ctx.respond(request, 200, { headers: [{ name: 'Allow', value: ALLOWED_METHODS }, { name: 'Accept', value: 'application/sdp' }] });
+        ctx.respond(request, 200, {
+          headers: [
+            { name: 'Allow', value: ALLOWED_METHODS },
+            { name: 'Accept', value: 'application/sdp' },
+          ],
+        });
         return;
       }
       case 'BYE': {
@@ -235,7 +277,9 @@ export class SipServer {
         return;
       }
       default: {
-        ctx.respond(request, KNOWN_UNSUPPORTED.has(request.method) ? 405 : 501, { headers: [{ name: 'Allow', value: ALLOWED_METHODS }] });
+        ctx.respond(request, KNOWN_UNSUPPORTED.has(request.method) ? 405 : 501, {
+          headers: [{ name: 'Allow', value: ALLOWED_METHODS }],
+        });
       }
     }
   }
@@ -249,9 +293,14 @@ export class SipServer {
     if (ctx === undefined || this.#stopping) {
       return { ok: false, cause: 'NORMAL_TEMPORARY_FAILURE' };
     }
-    return OutboundDial.dial(ctx, this.#opts.sip.trunk, (call) => {
-      this.#register(call);
-    }, opts);
+    return OutboundDial.dial(
+      ctx,
+      this.#opts.sip.trunk,
+      (call) => {
+        this.#register(call);
+      },
+      opts,
+    );
   }
 
   /** Ends every live call with `cause` (BYE), stops accepting calls, closes sockets. */

@@ -67,7 +67,10 @@ export interface SipStack {
 export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStack> {
   const host = opts.host ?? '127.0.0.1';
   const logger = opts.logger ?? nullLogger;
-  const runtime = composeRuntime({ stream: opts.stream ?? defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'streamfork-test-token'), logger });
+  const runtime = composeRuntime({
+    stream: opts.stream ?? defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'streamfork-test-token'),
+    logger,
+  });
   const { engine } = runtime;
   const calls: StackCall[] = [];
   // Below the Linux ephemeral range (32768+), so peers on OS-chosen ports never collide with ours.
@@ -94,7 +97,10 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       mediaTimeoutMs: opts.mediaTimeoutMs ?? 0,
     },
     onInboundCall: (call, info) => {
-      const flow = opts.answerUrl === undefined ? undefined : runFlow(runtime, call, info, opts.answerUrl, opts.answerMethod ?? 'POST');
+      const flow =
+        opts.answerUrl === undefined
+          ? undefined
+          : runFlow(runtime, call, info, opts.answerUrl, opts.answerMethod ?? 'POST');
       calls.push({ call, info, flow });
       opts.onInboundCall?.(call, info);
     },
@@ -114,7 +120,13 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
 }
 
 /** Runs the call's XML like a Plivo inbound call: the call's parameters carry From, To and X- headers. */
-export function runFlow(runtime: Runtime, call: CallSession, info: InboundCallInfo, answerUrl: string, method: 'GET' | 'POST'): Promise<CallFlowEnd> {
+export function runFlow(
+  runtime: Runtime,
+  call: CallSession,
+  info: InboundCallInfo,
+  answerUrl: string,
+  method: 'GET' | 'POST',
+): Promise<CallFlowEnd> {
   const { engine } = runtime;
   const { clock, random } = engine.deps;
   const abort = new AbortController();

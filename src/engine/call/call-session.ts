@@ -114,7 +114,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     const live = this.liveStreams;
     if (live.length >= this.#opts.maxStreams) {
-      throw new ServerError('ERR_STATE_INVALID', `a call may have at most ${this.#opts.maxStreams} live streams`);
+      throw new ServerError(
+        'ERR_STATE_INVALID',
+        `a call may have at most ${this.#opts.maxStreams} live streams`,
+      );
     }
     if (live.some((f) => f.spec.serviceUrl === spec.serviceUrl)) {
       throw new ServerError('ERR_STATE_INVALID', 'an active stream already exists at this service_url');
@@ -125,7 +128,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
         this.leg.sendDtmf(digits);
       },
     };
-    const fork = new StreamFork(host, this.#opts.newStreamId(), spec, this.#opts.streamSettings, this.#opts.forkDeps);
+    const fork = new StreamFork(
+      host,
+      this.#opts.newStreamId(),
+      spec,
+      this.#opts.streamSettings,
+      this.#opts.forkDeps,
+    );
     this.#forks.push(fork);
     this.emit('stream-started', fork);
     fork.start();
@@ -188,7 +197,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       }
     } catch (err) {
       // As for a failed tick (Engine): a broken call is logged and hung up, never left half-working.
-      this.#log.error({ err }, 'forking the caller\'s audio failed; hanging up the call');
+      this.#log.error({ err }, "forking the caller's audio failed; hanging up the call");
       this.hangup('Internal Error', 'error');
     }
   }

@@ -61,13 +61,23 @@ function setup(opts: { eventPt?: number; mediaTimeoutMs?: number } = {}) {
   let now = 0;
   const clock: Clock = { monotonicMs: () => now, epochMs: () => 1_700_000_000_000 + now };
   let seed = 7;
-  const random: Random = { uuid: () => 'x', bytes: (n) => new Uint8Array(n), int: (max) => (seed = (seed * 48271) % 0x7fffffff) % max };
+  const random: Random = {
+    uuid: () => 'x',
+    bytes: (n) => new Uint8Array(n),
+    int: (max) => (seed = (seed * 48271) % 0x7fffffff) % max,
+  };
   const sa = new FakeRtpSocket();
   const sb = new FakeRtpSocket();
   sa.peer = sb;
   sb.peer = sa;
   const hangups: string[] = [];
-  const common = { clock, random, codec: 'PCMU' as const, telephoneEventPayloadType: opts.eventPt, cname: 'test' };
+  const common = {
+    clock,
+    random,
+    codec: 'PCMU' as const,
+    telephoneEventPayloadType: opts.eventPt,
+    cname: 'test',
+  };
   const a = new RtpMediaLeg({ ...common, socket: sa, onHangupRequested: (c) => hangups.push(c) });
   const b = new RtpMediaLeg({
     ...common,
@@ -92,7 +102,10 @@ function setup(opts: { eventPt?: number; mediaTimeoutMs?: number } = {}) {
   return { a, b, sa, sb, tick, hangups, heard };
 }
 
-const tone = (k: number) => Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * FRAME_SAMPLES + i)) / 8000)));
+const tone = (k: number) =>
+  Int16Array.from({ length: FRAME_SAMPLES }, (_, i) =>
+    Math.round(8000 * Math.sin((2 * Math.PI * 440 * (k * FRAME_SAMPLES + i)) / 8000)),
+  );
 
 test('G.711 audio crosses two legs with no added delay: each frame is handed over as its packet arrives', () => {
   const { tick, heard } = setup();
@@ -122,7 +135,10 @@ test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms w
   assert.equal(heard.length, 10);
   assert.ok(heard.every((h) => h.audio));
   const prev = heard[4]?.frame ?? new Int16Array();
-  assert.deepEqual(heard[5]?.frame, prev.map((v) => v >> 1));
+  assert.deepEqual(
+    heard[5]?.frame,
+    prev.map((v) => v >> 1),
+  );
   // Frame 6 arrived in tick 6 and waited for 5; both went out two ticks (40 ms) later, then 7 and 8.
   assert.deepEqual(
     heard.slice(5, 9).map((h) => h.tick),

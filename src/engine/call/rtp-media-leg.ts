@@ -19,14 +19,24 @@ import type { Clock } from '../../ports/clock.js';
 import type { Random } from '../../ports/random.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import { DtmfReceiver, DtmfSender, type DtmfSenderOptions } from '../../protocol/dtmf/rfc4733.js';
-import { type ReleasedFrame, ReorderBuffer, type ReorderBufferCounters } from '../../protocol/rtp/reorder-buffer.js';
+import {
+  type ReleasedFrame,
+  ReorderBuffer,
+  type ReorderBufferCounters,
+} from '../../protocol/rtp/reorder-buffer.js';
 import { type RtpPacket, writeRtpPacket } from '../../protocol/rtp/packet.js';
 import { RtpReceiveStats } from '../../protocol/rtp/receive-stats.js';
 import { buildRtcpReport } from '../../protocol/rtp/rtcp-report.js';
 import type { RtcpPacket } from '../../protocol/rtp/rtcp.js';
 import { RtpSender } from '../../protocol/rtp/rtp-sender.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { FRAME_SAMPLES, type InboundSink, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+import {
+  FRAME_SAMPLES,
+  type InboundSink,
+  type LegHangup,
+  type MediaLeg,
+  type MediaLegEvents,
+} from './media-leg.types.js';
 
 export interface RtpMediaLegOptions {
   readonly socket: RtpSocket;
@@ -148,7 +158,10 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       this.#reorder.push(p, now);
       this.#drain(now);
     } else if (p.payloadType === this.#eventPt) {
-      for (const d of this.#dtmfIn.handle({ type: 'packet', timestamp: p.timestamp, payload: p.payload }, now)) {
+      for (const d of this.#dtmfIn.handle(
+        { type: 'packet', timestamp: p.timestamp, payload: p.payload },
+        now,
+      )) {
         this.emit('dtmf', d.digit);
       }
     } else {

@@ -3,7 +3,13 @@
  * generator) and what streamfork sends to the caller is recorded. The engine cannot tell it from a
  * SIP leg. Used by `streamfork call` and the component tests.
  */
-import { FRAME_SAMPLES, type InboundSink, type LegHangup, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+import {
+  FRAME_SAMPLES,
+  type InboundSink,
+  type LegHangup,
+  type MediaLeg,
+  type MediaLegEvents,
+} from './media-leg.types.js';
 
 export interface VirtualLegOptions {
   /** 8 kHz mono caller audio. After it runs out the caller is silent (or it loops). */

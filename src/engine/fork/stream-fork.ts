@@ -89,7 +89,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #stopRequested: string | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
 
-  constructor(host: StreamHost, streamId: string, spec: StreamSpec, settings: StreamSettings, deps: StreamForkDeps) {
+  constructor(
+    host: StreamHost,
+    streamId: string,
+    spec: StreamSpec,
+    settings: StreamSettings,
+    deps: StreamForkDeps,
+  ) {
     super();
     this.streamId = streamId;
     this.spec = spec;
@@ -164,7 +170,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
-    const text = this.#writer.media(track, this.#startEpochMs + frame * FRAME_MS, this.#encoders[track].encode(pcm));
+    const text = this.#writer.media(
+      track,
+      this.#startEpochMs + frame * FRAME_MS,
+      this.#encoders[track].encode(pcm),
+    );
     ws.send(text);
     this.stats.mediaMessagesSent++;
     this.#checkBackpressure(ws, text.length * this.#tracks.length);
@@ -293,7 +303,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     if (/max payload/i.test(reason)) {
-      this.#appError('ERR_STREAM_MESSAGE_TOO_LARGE', `the app sent a message over the transport limit (${reason})`);
+      this.#appError(
+        'ERR_STREAM_MESSAGE_TOO_LARGE',
+        `the app sent a message over the transport limit (${reason})`,
+      );
     }
     if (NORMAL_CLOSE_CODES.has(code)) {
       this.#finish({ status: 'completed', reason: 'Closed by app' }, 'StopStream');
@@ -434,7 +447,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#resolveEnded(end);
   }
 
-  #callback(event: StreamCallbackEvent, extra: { name?: string; reason?: string; error?: string; bufferUsagePercent?: number }): void {
+  #callback(
+    event: StreamCallbackEvent,
+    extra: { name?: string; reason?: string; error?: string; bufferUsagePercent?: number },
+  ): void {
     const url = this.spec.statusCallbackUrl;
     if (url === undefined || url === '') {
       return;

@@ -55,7 +55,12 @@ export interface FlowContextOptions {
  * The context a call flow runs in: the engine's ports, and the call's Plivo parameters with its live
  * status (§9). The one place that builds it, for call control, test stacks and virtual calls alike.
  */
-export function flowContext(deps: EngineDeps, call: CallSession, identity: CallIdentity, opts: FlowContextOptions): ElementContext {
+export function flowContext(
+  deps: EngineDeps,
+  call: CallSession,
+  identity: CallIdentity,
+  opts: FlowContextOptions,
+): ElementContext {
   return {
     call,
     http: deps.http,

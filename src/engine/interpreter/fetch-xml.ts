@@ -36,7 +36,11 @@ function paramRecord(params: FetchXmlOptions['params']): Record<string, string[]
   return out;
 }
 
-async function fetchOnce(opts: FetchXmlOptions, url: string, method: 'GET' | 'POST'): Promise<FetchXmlResult & { retry: boolean }> {
+async function fetchOnce(
+  opts: FetchXmlOptions,
+  url: string,
+  method: 'GET' | 'POST',
+): Promise<FetchXmlResult & { retry: boolean }> {
   const headers = signatureHeaders({
     method,
     url,
@@ -54,9 +58,19 @@ async function fetchOnce(opts: FetchXmlOptions, url: string, method: 'GET' | 'PO
   });
   if (!res.ok) {
     if (res.reason === 'tooLarge') {
-      return { ok: false, retry: false, cause: 'Invalid Answer XML', detail: `document over ${MAX_XML_BYTES} bytes` };
+      return {
+        ok: false,
+        retry: false,
+        cause: 'Invalid Answer XML',
+        detail: `document over ${MAX_XML_BYTES} bytes`,
+      };
     }
-    return { ok: false, retry: true, cause: 'Answer URL Unreachable', detail: `${url}: ${res.reason}: ${res.detail}` };
+    return {
+      ok: false,
+      retry: true,
+      cause: 'Answer URL Unreachable',
+      detail: `${url}: ${res.reason}: ${res.detail}`,
+    };
   }
   if (res.status >= 500) {
     return { ok: false, retry: true, cause: 'Answer URL Error', detail: `${url}: HTTP ${res.status}` };

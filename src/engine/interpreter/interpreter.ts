@@ -34,9 +34,16 @@ export type CallFlowEnd =
   | { readonly end: 'end-of-xml' }
   | { readonly end: 'error'; readonly cause: string; readonly detail: string };
 
-async function runElement(node: ResponseChildNode, ctx: ElementContext, registry: ElementRegistry): Promise<ElementOutcome> {
+async function runElement(
+  node: ResponseChildNode,
+  ctx: ElementContext,
+  registry: ElementRegistry,
+): Promise<ElementOutcome> {
   // The registry is keyed by element name; this cast is what the mapped type guarantees.
-  const handler = registry[node.element] as (n: ResponseChildNode, c: ElementContext) => Promise<ElementOutcome>;
+  const handler = registry[node.element] as (
+    n: ResponseChildNode,
+    c: ElementContext,
+  ) => Promise<ElementOutcome>;
   try {
     return await handler(node, ctx);
   } catch (err) {

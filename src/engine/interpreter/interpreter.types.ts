@@ -25,7 +25,12 @@ export interface ElementContext {
 /** What happens after an element ran. */
 export type ElementOutcome =
   | { readonly next: 'continue' }
-  | { readonly next: 'fetch'; readonly url: string; readonly method: 'GET' | 'POST'; readonly params?: readonly (readonly [string, string])[] }
+  | {
+      readonly next: 'fetch';
+      readonly url: string;
+      readonly method: 'GET' | 'POST';
+      readonly params?: readonly (readonly [string, string])[];
+    }
   | { readonly next: 'hangup' };
 
 export type ElementHandler<N extends ResponseChildNode = ResponseChildNode> = (

@@ -23,7 +23,10 @@ function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<Elem
  * The registry for a call. `media` (TTS and audio fetching) enables `<Speak>`, `<Play>` and
  * `<GetDigits>`; `overrides` replace single handlers (tests).
  */
-export function createElementRegistry(overrides: Partial<ElementRegistry> = {}, media?: PromptMedia): ElementRegistry {
+export function createElementRegistry(
+  overrides: Partial<ElementRegistry> = {},
+  media?: PromptMedia,
+): ElementRegistry {
   return {
     Stream: runStream,
     Wait: runWait,

@@ -11,7 +11,10 @@ export const promptCodes = {
     category: 'server',
   },
   ERR_PLAY_FETCH_FAILED: { message: 'The audio file URL could not be fetched.', category: 'connectivity' },
-  ERR_PLAY_TOO_LARGE: { message: 'The audio file is larger than the configured cap.', category: 'invalid_request' },
+  ERR_PLAY_TOO_LARGE: {
+    message: 'The audio file is larger than the configured cap.',
+    category: 'invalid_request',
+  },
   ERR_PLAY_UNSUPPORTED_FORMAT: {
     message: 'The audio file is in a format this server cannot decode (MP3 needs ffmpeg on the PATH).',
     category: 'invalid_request',

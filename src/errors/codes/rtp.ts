@@ -7,7 +7,8 @@ import type { CatalogSection } from '../catalog.types.js';
  */
 export const rtpCodes = {
   ERR_RTP_TOO_SHORT: {
-    message: 'The RTP packet is shorter than its fixed header, CSRC list or header extension (RFC 3550 §5.1).',
+    message:
+      'The RTP packet is shorter than its fixed header, CSRC list or header extension (RFC 3550 §5.1).',
     category: 'protocol',
   },
   ERR_RTP_BAD_VERSION: { message: 'The RTP version field is not 2 (RFC 3550 §5.1).', category: 'protocol' },
@@ -19,13 +20,17 @@ export const rtpCodes = {
     message: 'The RTCP packet is shorter than its header or its length field says (RFC 3550 §6.4).',
     category: 'protocol',
   },
-  ERR_RTCP_BAD_VERSION: { message: 'The RTCP version field is not 2 (RFC 3550 §6.4.1).', category: 'protocol' },
+  ERR_RTCP_BAD_VERSION: {
+    message: 'The RTCP version field is not 2 (RFC 3550 §6.4.1).',
+    category: 'protocol',
+  },
   ERR_RTCP_BAD_LENGTH: {
     message: 'An RTCP length or count field disagrees with the packet contents (RFC 3550 §6.4, A.2).',
     category: 'protocol',
   },
   ERR_RTCP_BAD_PADDING: {
-    message: 'RTCP padding is set on a packet that is not last in the compound, or its count is invalid (RFC 3550 A.2).',
+    message:
+      'RTCP padding is set on a packet that is not last in the compound, or its count is invalid (RFC 3550 A.2).',
     category: 'protocol',
   },
   ERR_RTP_EVENT_TOO_SHORT: {

@@ -17,7 +17,11 @@ export const sipCodes = {
     category: 'protocol',
     sipStatus: 413,
   },
-  ERR_SIP_BAD_ENCODING: { message: 'The SIP header section is not valid UTF-8.', category: 'protocol', sipStatus: 400 },
+  ERR_SIP_BAD_ENCODING: {
+    message: 'The SIP header section is not valid UTF-8.',
+    category: 'protocol',
+    sipStatus: 400,
+  },
   ERR_SIP_BAD_START_LINE: {
     message: 'The SIP start line is neither a Request-Line nor a Status-Line (RFC 3261 §7.1, §7.2).',
     category: 'protocol',
@@ -32,7 +36,11 @@ export const sipCodes = {
     message: 'The SIP status code is not a three-digit number from 100 to 699 (RFC 3261 §7.2).',
     category: 'protocol',
   },
-  ERR_SIP_BAD_URI: { message: 'A SIP URI is malformed (RFC 3261 §19.1, §25).', category: 'protocol', sipStatus: 400 },
+  ERR_SIP_BAD_URI: {
+    message: 'A SIP URI is malformed (RFC 3261 §19.1, §25).',
+    category: 'protocol',
+    sipStatus: 400,
+  },
   ERR_SIP_UNSUPPORTED_URI_SCHEME: {
     message: 'The Request-URI scheme is not supported (RFC 3261 §21.4.15).',
     category: 'protocol',
@@ -48,7 +56,11 @@ export const sipCodes = {
     category: 'protocol',
     sipStatus: 400,
   },
-  ERR_SIP_TOO_MANY_HEADERS: { message: 'The SIP message has too many header lines.', category: 'protocol', sipStatus: 400 },
+  ERR_SIP_TOO_MANY_HEADERS: {
+    message: 'The SIP message has too many header lines.',
+    category: 'protocol',
+    sipStatus: 400,
+  },
   ERR_SIP_BAD_CONTENT_LENGTH: {
     message: 'The Content-Length header is not a valid non-negative integer (RFC 3261 §20.14).',
     category: 'protocol',
@@ -74,7 +86,11 @@ export const sipCodes = {
     category: 'protocol',
     sipStatus: 400,
   },
-  ERR_SIP_BAD_VIA: { message: 'A Via header is malformed (RFC 3261 §20.42).', category: 'protocol', sipStatus: 400 },
+  ERR_SIP_BAD_VIA: {
+    message: 'A Via header is malformed (RFC 3261 §20.42).',
+    category: 'protocol',
+    sipStatus: 400,
+  },
   ERR_SIP_BAD_ADDRESS: {
     message: 'A From, To, Contact or Route header is not a valid name-addr or addr-spec (RFC 3261 §20.10).',
     category: 'protocol',

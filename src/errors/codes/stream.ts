@@ -12,7 +12,8 @@ export const streamCodes = {
     category: 'protocol',
   },
   ERR_STREAM_BAD_MESSAGE: {
-    message: 'A message from the app is not a JSON object with a string `event`, or a required field is missing or has the wrong type; it was ignored.',
+    message:
+      'A message from the app is not a JSON object with a string `event`, or a required field is missing or has the wrong type; it was ignored.',
     category: 'protocol',
   },
   ERR_STREAM_BINARY_FRAME: {
@@ -20,7 +21,8 @@ export const streamCodes = {
     category: 'protocol',
   },
   ERR_STREAM_MESSAGE_TOO_LARGE: {
-    message: 'A message from the app is larger than the configured maximum; it was refused without being parsed.',
+    message:
+      'A message from the app is larger than the configured maximum; it was refused without being parsed.',
     category: 'protocol',
     wsCloseCode: 1009,
   },
@@ -33,7 +35,8 @@ export const streamCodes = {
     category: 'protocol',
   },
   ERR_STREAM_FORMAT_MISMATCH: {
-    message: "A playAudio message declares an audio format other than the stream's negotiated contentType; it was refused rather than played as noise.",
+    message:
+      "A playAudio message declares an audio format other than the stream's negotiated contentType; it was refused rather than played as noise.",
     category: 'protocol',
   },
   ERR_STREAM_BAD_WAV: {
@@ -49,11 +52,13 @@ export const streamCodes = {
     category: 'protocol',
   },
   ERR_STREAM_NOT_BIDIRECTIONAL: {
-    message: 'The app sent playAudio, checkpoint or clearAudio on a stream that is not bidirectional; it was ignored.',
+    message:
+      'The app sent playAudio, checkpoint or clearAudio on a stream that is not bidirectional; it was ignored.',
     category: 'invalid_request',
   },
   ERR_STREAM_PLAYOUT_OVERFLOW: {
-    message: 'A playAudio message would push the playback queue past its limit; none of its audio was queued.',
+    message:
+      'A playAudio message would push the playback queue past its limit; none of its audio was queued.',
     category: 'rate_limit',
   },
   ERR_STREAM_TOO_MANY_CHECKPOINTS: {
@@ -61,7 +66,8 @@ export const streamCodes = {
     category: 'rate_limit',
   },
   ERR_STREAM_SLOW_CONSUMER: {
-    message: 'The app did not read its media fast enough and the send buffer filled up; the stream was dropped (D11).',
+    message:
+      'The app did not read its media fast enough and the send buffer filled up; the stream was dropped (D11).',
     category: 'connectivity',
     wsCloseCode: 1008,
   },

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { alawDecode, alawEncode, ALAW_DECODE_TABLE, mulawDecode, mulawEncode, MULAW_DECODE_TABLE } from './g711.js';
+import {
+  alawDecode,
+  alawEncode,
+  ALAW_DECODE_TABLE,
+  mulawDecode,
+  mulawEncode,
+  MULAW_DECODE_TABLE,
+} from './g711.js';
 
 // ITU-T G.711 decoder output values, written from the standard's formulas (not from the
 // implementation's shifts): μ-law codes are sent with all bits inverted; A-law with the even bits
@@ -47,9 +54,15 @@ test('ITU-T G.711 A-law: all 256 decoder outputs match the formula', () => {
 
 test('ITU-T G.711: anchor values (extremes and the codes for zero)', () => {
   // μ-law: 0x80 = +8031, 0x00 = -8031 (14-bit units); 0xFF = +0, 0x7F = -0.
-  assert.deepEqual([mulawFormula(0x80), mulawFormula(0x00), mulawFormula(0xff), mulawFormula(0x7f)], [32124, -32124, 0, 0]);
+  assert.deepEqual(
+    [mulawFormula(0x80), mulawFormula(0x00), mulawFormula(0xff), mulawFormula(0x7f)],
+    [32124, -32124, 0, 0],
+  );
   // A-law: 0xAA = +4032, 0x2A = -4032 (13-bit units); 0xD5 = +1, 0x55 = -1.
-  assert.deepEqual([alawFormula(0xaa), alawFormula(0x2a), alawFormula(0xd5), alawFormula(0x55)], [32256, -32256, 8, -8]);
+  assert.deepEqual(
+    [alawFormula(0xaa), alawFormula(0x2a), alawFormula(0xd5), alawFormula(0x55)],
+    [32256, -32256, 8, -8],
+  );
   const mu = new Uint8Array(4);
   mulawEncode(Int16Array.of(0, 32767, -32768, -1), mu);
   assert.deepEqual([...mu], [0xff, 0x80, 0x00, 0x7f]);

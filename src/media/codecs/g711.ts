@@ -109,7 +109,7 @@ export const ALAW_DECODE_TABLE: Readonly<Int16Array> = ALAW_DECODE;
 export function mulawEncode(pcm: Int16Array, out: Uint8Array): void {
   const n = pcm.length;
   for (let i = 0; i < n; i++) {
-    out[i] = MULAW_ENCODE[(pcm[i]!) & 0xffff]!;
+    out[i] = MULAW_ENCODE[pcm[i]! & 0xffff]!;
   }
 }
 
@@ -125,7 +125,7 @@ export function mulawDecode(bytes: Uint8Array, out: Int16Array): void {
 export function alawEncode(pcm: Int16Array, out: Uint8Array): void {
   const n = pcm.length;
   for (let i = 0; i < n; i++) {
-    out[i] = ALAW_ENCODE[(pcm[i]!) & 0xffff]!;
+    out[i] = ALAW_ENCODE[pcm[i]! & 0xffff]!;
   }
 }
 

@@ -36,11 +36,11 @@ export function l16Decode(bytes: Uint8Array, out: Int16Array, littleEndian: bool
   const n = bytes.length >> 1;
   if (littleEndian) {
     for (let i = 0, j = 0; i < n; i++, j += 2) {
-      out[i] = (bytes[j]!) | ((bytes[j + 1]!) << 8);
+      out[i] = bytes[j]! | (bytes[j + 1]! << 8);
     }
   } else {
     for (let i = 0, j = 0; i < n; i++, j += 2) {
-      out[i] = ((bytes[j]!) << 8) | (bytes[j + 1]!);
+      out[i] = (bytes[j]! << 8) | bytes[j + 1]!;
     }
   }
 }

@@ -246,7 +246,9 @@ test('reset(): no pre-reset audio leaks out; silence after reset is exact zeros'
 test('full-scale square waves clamp to int16 instead of wrapping', () => {
   const x = Int16Array.from({ length: 800 }, (_, i) => (Math.floor(i / 4) % 2 === 0 ? 32767 : -32768));
   const y = upsample(x);
-  const z = downsample(Int16Array.from({ length: 1600 }, (_, i) => (Math.floor(i / 8) % 2 === 0 ? 32767 : -32768)));
+  const z = downsample(
+    Int16Array.from({ length: 1600 }, (_, i) => (Math.floor(i / 8) % 2 === 0 ? 32767 : -32768)),
+  );
   // Ringing overshoots full scale; it must saturate at the rails, never wrap to the other sign.
   assert.equal(Math.max(...y), 32767);
   assert.equal(Math.min(...y), -32768);
@@ -278,10 +280,16 @@ test('fast kernels match the straightforward reference within ±1 LSB on random 
     const x16 = mix(randomInt16(2 * x8.length, 7, 8000), upsample(x8, 160, new ReferenceUpsampler()));
     for (const chunk of [1, 3, 4, 5, 160, 4003]) {
       const up = compare(upsample(x8, chunk), upsample(x8, chunk, new ReferenceUpsampler()));
-      assert.ok(up.maxDiff <= 1, `up, ${name}, chunk ${chunk}: max diff ${up.maxDiff} (${up.differing} samples)`);
+      assert.ok(
+        up.maxDiff <= 1,
+        `up, ${name}, chunk ${chunk}: max diff ${up.maxDiff} (${up.differing} samples)`,
+      );
       const down16 = 2 * chunk;
       const down = compare(downsample(x16, down16), downsample(x16, down16, new ReferenceDownsampler()));
-      assert.ok(down.maxDiff <= 1, `down, ${name}, chunk ${down16}: max diff ${down.maxDiff} (${down.differing} samples)`);
+      assert.ok(
+        down.maxDiff <= 1,
+        `down, ${name}, chunk ${down16}: max diff ${down.maxDiff} (${down.differing} samples)`,
+      );
     }
   }
 });

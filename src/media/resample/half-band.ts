@@ -74,7 +74,7 @@ export function halfBandTaps(pairs: number = HALF_BAND_PAIRS, beta: number = HAL
   // Scale the odd taps so they sum to exactly 1/2.
   for (let k = -half; k <= half; k += 2) {
     const i = k + half;
-    taps[i] = ((taps[i]!) * 0.5) / oddSum;
+    taps[i] = (taps[i]! * 0.5) / oddSum;
   }
   return taps;
 }
@@ -85,7 +85,7 @@ function sideTaps(scale: number): Float64Array {
   const half = 2 * HALF_BAND_PAIRS - 1;
   const side = new Float64Array(HALF_BAND_PAIRS);
   for (let j = 0; j < HALF_BAND_PAIRS; j++) {
-    side[j] = (taps[half + 2 * j + 1]!) * scale;
+    side[j] = taps[half + 2 * j + 1]! * scale;
   }
   return side;
 }
@@ -123,6 +123,8 @@ function upOne(b: Float64Array, c: number): number {
  * Interpolator output pairs for centres `first`, `first + 1`, …, four per pass, `quads` passes, into
  * `out` from `outFirst`. Window sample k is b[c - 21 + k].
  */
+// Hand-unrolled: one line per tap group keeps the two partial sums readable, so Prettier leaves it.
+// prettier-ignore
 function upFour(b: Float64Array, first: number, quads: number, out: Int16Array, outFirst: number): void {
   const t0 = UP_TAPS[0]!;
   const t1 = UP_TAPS[1]!;
@@ -251,6 +253,8 @@ function downOne(b: Float64Array, c: number): number {
  * Decimator outputs centred on `first`, `first + 2`, …, four per pass, `quads` passes, into `out` from
  * `outFirst`. Window sample k is b[c - 43 + 2k] (the odd-phase inputs around the four centres).
  */
+// Hand-unrolled: one line per tap group keeps the two partial sums readable, so Prettier leaves it.
+// prettier-ignore
 function downFour(b: Float64Array, first: number, quads: number, out: Int16Array, outFirst: number): void {
   const t0 = DOWN_TAPS[0]!;
   const t1 = DOWN_TAPS[1]!;
@@ -374,7 +378,9 @@ export class Upsampler2x {
   /** Interpolates `input` (8 kHz) into `out` (16 kHz); `out.length` must equal `2 * input.length`. */
   process(input: Int16Array, out: Int16Array): void {
     if (out.length !== 2 * input.length) {
-      throw new TypeError(`Upsampler2x: out.length ${out.length} must be 2 * input.length (${2 * input.length})`);
+      throw new TypeError(
+        `Upsampler2x: out.length ${out.length} must be 2 * input.length (${2 * input.length})`,
+      );
     }
     for (let start = 0; start < input.length; start += BLOCK) {
       this.#block(input, start, Math.min(BLOCK, input.length - start), out);

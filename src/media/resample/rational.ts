@@ -63,7 +63,7 @@ function buildKernel(fromHz: number, toHz: number, phases: number): Kernel {
       sum += v;
     }
     for (let i = 0; i < width; i++) {
-      table[p * width + i] = (table[p * width + i]!) / sum;
+      table[p * width + i] = table[p * width + i]! / sum;
     }
   }
   return { table, phases, width, halfWidth };
@@ -107,7 +107,7 @@ export function resampleOffline(samples: Int16Array, fromHz: number, toHz: numbe
     const iEnd = first + width > n ? n - first : width;
     let acc = 0;
     for (let i = iStart; i < iEnd; i++) {
-      acc += (table[row + i]!) * (samples[first + i]!);
+      acc += table[row + i]! * samples[first + i]!;
     }
     const r = Math.round(acc);
     out[o] = r > 32767 ? 32767 : r < -32768 ? -32768 : r;

@@ -36,7 +36,12 @@ function feed(rx: DtmfReceiver, packets: readonly Uint8Array[], startMs = 0): Dt
   packets.forEach((bytes, i) => {
     const p = parseRtpPacket(bytes);
     assert.ok(p.ok);
-    out.push(...rx.handle({ type: 'packet', timestamp: p.value.timestamp, payload: p.value.payload }, startMs + i * 20));
+    out.push(
+      ...rx.handle(
+        { type: 'packet', timestamp: p.value.timestamp, payload: p.value.payload },
+        startMs + i * 20,
+      ),
+    );
   });
   return out;
 }
@@ -46,9 +51,28 @@ function event(digitEvent: number, timestamp: number, n = 4): Uint8Array[] {
   const pkts: Uint8Array[] = [];
   for (let i = 0; i < n + 3; i++) {
     const end = i >= n;
-    const payload = serializeTelephoneEvent({ event: digitEvent, end, volume: 10, duration: Math.min(i + 1, n + 1) * 160 });
+    const payload = serializeTelephoneEvent({
+      event: digitEvent,
+      end,
+      volume: 10,
+      duration: Math.min(i + 1, n + 1) * 160,
+    });
     pkts.push(
-      Uint8Array.from([0x80, i === 0 ? 0xe5 : 0x65, 0, i, timestamp >>> 24, (timestamp >>> 16) & 255, (timestamp >>> 8) & 255, timestamp & 255, 0, 0, 0, 1, ...payload]),
+      Uint8Array.from([
+        0x80,
+        i === 0 ? 0xe5 : 0x65,
+        0,
+        i,
+        timestamp >>> 24,
+        (timestamp >>> 16) & 255,
+        (timestamp >>> 8) & 255,
+        timestamp & 255,
+        0,
+        0,
+        0,
+        1,
+        ...payload,
+      ]),
     );
   }
   return pkts;
@@ -60,7 +84,10 @@ test('RFC 4733 §2.3: parses the telephone-event payload of a sipp capture', () 
   assert.equal(p.value.payloadType, 101);
   const ev = parseTelephoneEvent(p.value.payload);
   assert.deepEqual(ev, { ok: true, value: { event: 1, end: true, volume: 10, duration: 2240 } });
-  assert.deepEqual(serializeTelephoneEvent({ event: 1, end: true, volume: 10, duration: 2240 }), p.value.payload);
+  assert.deepEqual(
+    serializeTelephoneEvent({ event: 1, end: true, volume: 10, duration: 2240 }),
+    p.value.payload,
+  );
   const short = parseTelephoneEvent(Uint8Array.from([1, 2, 3]));
   assert.equal(short.ok ? '' : short.error.code, 'ERR_RTP_EVENT_TOO_SHORT');
 });
@@ -105,7 +132,11 @@ test('RFC 4733: all end packets lost -> reported once after the timeout', () => 
     [['#', 'timeout']],
   );
   assert.deepEqual(rx.handle({ type: 'tick' }, 2000), []);
-  assert.deepEqual(feed(rx, event(11, 1000).slice(4), 600), [], 'late end packets of the reported event are ignored');
+  assert.deepEqual(
+    feed(rx, event(11, 1000).slice(4), 600),
+    [],
+    'late end packets of the reported event are ignored',
+  );
 });
 
 test('RFC 4733 §2.5.1.1: the same digit twice (different timestamps) yields two digits', () => {
@@ -119,7 +150,10 @@ test('RFC 4733 §2.5.1.1: the same digit twice (different timestamps) yields two
 
 test('non-DTMF events and malformed payloads are ignored and counted', () => {
   const rx = new DtmfReceiver();
-  assert.deepEqual(rx.handle({ type: 'packet', timestamp: 1, payload: Uint8Array.from([16, 0x80, 0, 160]) }, 0), []);
+  assert.deepEqual(
+    rx.handle({ type: 'packet', timestamp: 1, payload: Uint8Array.from([16, 0x80, 0, 160]) }, 0),
+    [],
+  );
   assert.deepEqual(rx.handle({ type: 'packet', timestamp: 2, payload: Uint8Array.from([1]) }, 0), []);
   assert.equal(rx.ignored, 2);
 });
@@ -136,12 +170,23 @@ test('RFC 4733 §2.5.1: one digit = marker start, continuations, three ends, sam
   const tx = new DtmfSender();
   assert.equal(tx.enqueue('9'), true);
   const out = play(tx, 11);
-  const events = out.map((p) => (p === null ? null : { m: p.marker, ts: p.timestamp, ev: parseTelephoneEvent(p.payload) }));
+  const events = out.map((p) =>
+    p === null ? null : { m: p.marker, ts: p.timestamp, ev: parseTelephoneEvent(p.payload) },
+  );
   assert.deepEqual(
-    events.map((e) => (e === null ? '-' : e.ev.ok ? `${e.m ? 'M' : ''}${e.ev.value.event}${e.ev.value.end ? 'E' : ''}:${e.ev.value.duration}` : '?')),
+    events.map((e) =>
+      e === null
+        ? '-'
+        : e.ev.ok
+          ? `${e.m ? 'M' : ''}${e.ev.value.event}${e.ev.value.end ? 'E' : ''}:${e.ev.value.duration}`
+          : '?',
+    ),
     ['M9:160', '9:320', '9:480', '9:640', '9E:800', '9E:800', '9E:800', '-', '-', '-', '-'],
   );
-  assert.ok(events.every((e) => e === null || e.ts === 0xfffffe00), 'one timestamp per event');
+  assert.ok(
+    events.every((e) => e === null || e.ts === 0xfffffe00),
+    'one timestamp per event',
+  );
   assert.equal(tx.busy, false);
 });
 
@@ -153,7 +198,11 @@ test('sender output fed to the receiver yields the digits once each, in order', 
   const ticks = play(tx, 8 * 10 + 5, 12345);
   ticks.forEach((p, i) => {
     if (p !== null) {
-      got.push(...rx.handle({ type: 'packet', timestamp: p.timestamp, payload: p.payload }, i * 20).map((d) => d.digit));
+      got.push(
+        ...rx
+          .handle({ type: 'packet', timestamp: p.timestamp, payload: p.payload }, i * 20)
+          .map((d) => d.digit),
+      );
     }
   });
   assert.equal(got.join(''), '1#1*ABD0');

@@ -47,7 +47,11 @@ export function dtmfEventOf(digit: string): number | undefined {
 /** Parses a telephone-event payload. Never throws; `ERR_RTP_EVENT_TOO_SHORT` under 4 octets. */
 export function parseTelephoneEvent(payload: Uint8Array): ParseResult<TelephoneEvent> {
   if (payload.length < TELEPHONE_EVENT_BYTES) {
-    return fail({ code: 'ERR_RTP_EVENT_TOO_SHORT', detail: `${payload.length} octets`, offset: payload.length });
+    return fail({
+      code: 'ERR_RTP_EVENT_TOO_SHORT',
+      detail: `${payload.length} octets`,
+      offset: payload.length,
+    });
   }
   const b1 = payload[1] ?? 0;
   return ok({
@@ -69,7 +73,14 @@ export function writeTelephoneEvent(out: Uint8Array, ev: TelephoneEvent, offset 
 
 /** Serializes a telephone-event payload. @throws RangeError on out-of-range fields. */
 export function serializeTelephoneEvent(ev: TelephoneEvent): Uint8Array {
-  if (ev.event < 0 || ev.event > 255 || ev.volume < 0 || ev.volume > 63 || ev.duration < 0 || ev.duration > 0xffff) {
+  if (
+    ev.event < 0 ||
+    ev.event > 255 ||
+    ev.volume < 0 ||
+    ev.volume > 63 ||
+    ev.duration < 0 ||
+    ev.duration > 0xffff
+  ) {
     throw new RangeError('telephone-event field out of range');
   }
   const out = new Uint8Array(TELEPHONE_EVENT_BYTES);
@@ -181,7 +192,13 @@ export class DtmfReceiver {
     if (this.#done.length > REMEMBERED) {
       this.#done.shift();
     }
-    return { type: 'digit', digit: DTMF_EVENTS[cur.event] ?? '?', event: cur.event, durationMs: cur.duration / this.#unitsPerMs, reason };
+    return {
+      type: 'digit',
+      digit: DTMF_EVENTS[cur.event] ?? '?',
+      event: cur.event,
+      durationMs: cur.duration / this.#unitsPerMs,
+      reason,
+    };
   }
 
   /** Forgets the current event and remembered timestamps (new SSRC). */
@@ -217,7 +234,8 @@ export interface DtmfSendPacket {
   readonly end: boolean;
 }
 
-type SendItem = { readonly kind: 'tone'; readonly event: number } | { readonly kind: 'pause'; readonly ticks: number };
+type SendItem =
+  { readonly kind: 'tone'; readonly event: number } | { readonly kind: 'pause'; readonly ticks: number };
 
 /**
  * Plays digits as telephone-events (RFC 4733 §2.5.1), one output per tick: for each digit, a start

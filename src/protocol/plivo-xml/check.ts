@@ -103,7 +103,10 @@ function checkUrl(name: string, schemes: readonly string[], raw: string): ValueC
   try {
     url = new URL(text);
   } catch {
-    return refuse('ERR_XML_BAD_URL', `${name} must be an absolute ${schemes.join('/')} URL, got ${quote(raw)}`);
+    return refuse(
+      'ERR_XML_BAD_URL',
+      `${name} must be an absolute ${schemes.join('/')} URL, got ${quote(raw)}`,
+    );
   }
   const scheme = url.protocol.slice(0, -1);
   if (!schemes.includes(scheme)) {
@@ -136,10 +139,16 @@ export function checkValue(name: string, spec: AttributeSpec, raw: string): Valu
     }
     case 'string': {
       if (spec.maxBytes !== undefined && utf8Length(raw) > spec.maxBytes) {
-        return refuse('ERR_XML_TOO_LONG', `${name} must be at most ${spec.maxBytes} bytes, got ${utf8Length(raw)}`);
+        return refuse(
+          'ERR_XML_TOO_LONG',
+          `${name} must be at most ${spec.maxBytes} bytes, got ${utf8Length(raw)}`,
+        );
       }
       if (spec.pattern !== undefined && !spec.pattern.test(raw)) {
-        return refuse('ERR_XML_BAD_VALUE', `${name} must be ${spec.patternDoc ?? String(spec.pattern)}, got ${quote(raw)}`);
+        return refuse(
+          'ERR_XML_BAD_VALUE',
+          `${name} must be ${spec.patternDoc ?? String(spec.pattern)}, got ${quote(raw)}`,
+        );
       }
       return { ok: true, value: raw };
     }

@@ -67,7 +67,10 @@ function allowed(attr: AttributeSpec): string {
       return `absolute ${attr.schemes.join('/')} URL`;
     }
     case 'string': {
-      const parts = [attr.patternDoc, attr.maxBytes === undefined ? undefined : `at most ${attr.maxBytes} bytes`];
+      const parts = [
+        attr.patternDoc,
+        attr.maxBytes === undefined ? undefined : `at most ${attr.maxBytes} bytes`,
+      ];
       return parts.filter((p) => p !== undefined).join('; ') || 'any text';
     }
   }

@@ -35,9 +35,46 @@ function assertWellBehaved(input: string): void {
 
 const xmlish = fc.string({
   unit: fc.constantFrom(
-    '<', '>', '/', '=', '"', "'", '&', ';', ' ', '\n', '\r', '\t', '!', '?', '[', ']', '-', '#', 'x', '1',
-    'Response', 'Stream', 'Speak', 'GetDigits', 'Wait', '&amp;', '&lt;', '&#65;', '<!--', '-->', '<![CDATA[',
-    ']]>', '<!DOCTYPE', '<?xml ', '?>', 'wss://a.example/ws', 'bidirectional="true"', '\u0000', '\uD800', 'é',
+    '<',
+    '>',
+    '/',
+    '=',
+    '"',
+    "'",
+    '&',
+    ';',
+    ' ',
+    '\n',
+    '\r',
+    '\t',
+    '!',
+    '?',
+    '[',
+    ']',
+    '-',
+    '#',
+    'x',
+    '1',
+    'Response',
+    'Stream',
+    'Speak',
+    'GetDigits',
+    'Wait',
+    '&amp;',
+    '&lt;',
+    '&#65;',
+    '<!--',
+    '-->',
+    '<![CDATA[',
+    ']]>',
+    '<!DOCTYPE',
+    '<?xml ',
+    '?>',
+    'wss://a.example/ws',
+    'bidirectional="true"',
+    '\u0000',
+    '\uD800',
+    'é',
   ),
   maxLength: 60,
 });
@@ -79,8 +116,16 @@ function validDocuments(): string[] {
 const mutation = fc.oneof(
   fc.record({ kind: fc.constant('delete' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 12 }) }),
   fc.record({ kind: fc.constant('insert' as const), at: fc.nat(), text: xmlish }),
-  fc.record({ kind: fc.constant('duplicate' as const), at: fc.nat(), length: fc.integer({ min: 1, max: 40 }) }),
-  fc.record({ kind: fc.constant('replace' as const), at: fc.nat(), text: fc.string({ unit: 'binary', maxLength: 3 }) }),
+  fc.record({
+    kind: fc.constant('duplicate' as const),
+    at: fc.nat(),
+    length: fc.integer({ min: 1, max: 40 }),
+  }),
+  fc.record({
+    kind: fc.constant('replace' as const),
+    at: fc.nat(),
+    text: fc.string({ unit: 'binary', maxLength: 3 }),
+  }),
 );
 
 type Mutation = typeof mutation extends fc.Arbitrary<infer M> ? M : never;
@@ -117,9 +162,13 @@ test('property: mutated valid documents never throw (4,000 runs)', () => {
     assert.ok(parsePlivoXml(doc).ok, doc);
   }
   fc.assert(
-    fc.property(fc.constantFrom(...docs), fc.array(mutation, { minLength: 1, maxLength: 4 }), (doc, steps) => {
-      assertWellBehaved(mutate(doc, steps));
-    }),
+    fc.property(
+      fc.constantFrom(...docs),
+      fc.array(mutation, { minLength: 1, maxLength: 4 }),
+      (doc, steps) => {
+        assertWellBehaved(mutate(doc, steps));
+      },
+    ),
     { numRuns: 4000 },
   );
 });
@@ -132,18 +181,66 @@ interface Tree {
 }
 
 const names = fc.constantFrom(
-  'Response', 'Stream', 'Speak', 'Play', 'Wait', 'Hangup', 'Redirect', 'GetDigits', 'DTMF', 'Dial', 'break', 's', 'Foo',
+  'Response',
+  'Stream',
+  'Speak',
+  'Play',
+  'Wait',
+  'Hangup',
+  'Redirect',
+  'GetDigits',
+  'DTMF',
+  'Dial',
+  'break',
+  's',
+  'Foo',
 );
 const attrNames = fc.constantFrom(
-  'bidirectional', 'audioTrack', 'streamTimeout', 'statusCallbackUrl', 'statusCallbackMethod', 'contentType',
-  'extraHeaders', 'keepCallAlive', 'noiseCancellation', 'noiseCancellationLevel', 'loop', 'length', 'voice',
-  'method', 'reason', 'numDigits', 'finishOnKey', 'async', 'unknownThing', '__proto__', 'constructor',
+  'bidirectional',
+  'audioTrack',
+  'streamTimeout',
+  'statusCallbackUrl',
+  'statusCallbackMethod',
+  'contentType',
+  'extraHeaders',
+  'keepCallAlive',
+  'noiseCancellation',
+  'noiseCancellationLevel',
+  'loop',
+  'length',
+  'voice',
+  'method',
+  'reason',
+  'numDigits',
+  'finishOnKey',
+  'async',
+  'unknownThing',
+  '__proto__',
+  'constructor',
 );
 const attrValues = fc.oneof(
-  fc.constantFrom('true', 'FALSE', 'inbound', 'both', '120', '-1', '0', '85', 'raw', 'GET', 'busy', '#', 'https://a.example/x', 'wss://a'),
+  fc.constantFrom(
+    'true',
+    'FALSE',
+    'inbound',
+    'both',
+    '120',
+    '-1',
+    '0',
+    '85',
+    'raw',
+    'GET',
+    'busy',
+    '#',
+    'https://a.example/x',
+    'wss://a',
+  ),
   fc.string({ maxLength: 8 }),
 );
-const texts = fc.oneof(fc.constantFrom('', 'wss://a.example/ws', 'https://a.example/a.mp3', '12#', 'Hello'), fc.string({ maxLength: 10 }));
+const texts = fc.oneof(
+  fc.constantFrom('', 'wss://a.example/ws', 'https://a.example/a.mp3', '12#', 'Hello'),
+  fc.string({ maxLength: 10 }),
+);
 
 function treeOf(depth: number): fc.Arbitrary<Tree> {
   return fc.record({

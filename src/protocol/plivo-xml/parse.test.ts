@@ -43,7 +43,9 @@ test('Plivo <Stream> §2.1: the body is trimmed and XML-unescaped', () => {
 
 test('Plivo <Stream> §2.3: booleans are case-insensitive; methods too', () => {
   const node = only(
-    parsePlivoXml(`<Response><Stream bidirectional="True" keepCallAlive=" FALSE " statusCallbackMethod="get">${WS}</Stream></Response>`),
+    parsePlivoXml(
+      `<Response><Stream bidirectional="True" keepCallAlive=" FALSE " statusCallbackMethod="get">${WS}</Stream></Response>`,
+    ),
   );
   assert.ok(node.element === 'Stream');
   assert.equal(node.bidirectional, true);
@@ -53,7 +55,9 @@ test('Plivo <Stream> §2.3: booleans are case-insensitive; methods too', () => {
 
 test('D9: bidirectional="true" with audioTrack other than inbound is an error at audioTrack', () => {
   for (const track of ['outbound', 'both']) {
-    const r = parsePlivoXml(`<Response><Stream bidirectional="true" audioTrack="${track}">${WS}</Stream></Response>`);
+    const r = parsePlivoXml(
+      `<Response><Stream bidirectional="true" audioTrack="${track}">${WS}</Stream></Response>`,
+    );
     assert.ok(!r.ok);
     assert.equal(r.error.code, 'ERR_XML_STREAM_BIDIRECTIONAL_TRACK');
     assert.equal(r.error.attribute, 'audioTrack');
@@ -84,7 +88,13 @@ test('D9: every error is reported, in document order, not just the first', () =>
   assert.ok(!r.ok);
   assert.deepEqual(
     r.errors.map((e) => `${e.line}:${e.column} ${e.path}`),
-    ['2:9 Response/Stream[1]', '2:27 Response/Stream[1]', '2:43 Response/Stream[1]', '3:7 Response/Wait[1]', '4:1 Response/Nope[1]'],
+    [
+      '2:9 Response/Stream[1]',
+      '2:27 Response/Stream[1]',
+      '2:43 Response/Stream[1]',
+      '3:7 Response/Wait[1]',
+      '4:1 Response/Nope[1]',
+    ],
   );
 });
 
@@ -100,7 +110,9 @@ test('D16: contentType="raw" is read as audio/x-l16;rate=8000 with a warning', (
 });
 
 test('Plivo <Stream> §2.3: whitespace around ";" in contentType is normalised', () => {
-  const node = only(parsePlivoXml(`<Response><Stream contentType="audio/x-mulaw ; rate=8000">${WS}</Stream></Response>`));
+  const node = only(
+    parsePlivoXml(`<Response><Stream contentType="audio/x-mulaw ; rate=8000">${WS}</Stream></Response>`),
+  );
   assert.ok(node.element === 'Stream');
   assert.equal(node.contentType, 'audio/x-mulaw;rate=8000');
 });

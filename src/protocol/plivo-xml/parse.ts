@@ -88,7 +88,12 @@ class DocumentParser {
     });
     p.on('doctype', () => {
       const at = this.#source.lastIndexOf('<!DOCTYPE', p.position);
-      this.#error('ERR_XML_DOCTYPE', 'DOCTYPE (and entity declarations) are not allowed', Math.max(at, 0), '');
+      this.#error(
+        'ERR_XML_DOCTYPE',
+        'DOCTYPE (and entity declarations) are not allowed',
+        Math.max(at, 0),
+        '',
+      );
       this.#lastEnd = p.position;
     });
     p.on('opentag', (tag) => {
@@ -147,7 +152,9 @@ class DocumentParser {
     }
     for (const m of src.matchAll(/&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_:][-A-Za-z0-9_.:]*;)/g)) {
       if (!skipped.some(([from, to]) => m.index >= from && m.index < to)) {
-        this.#errors.push(this.#makeIssue('error', 'ERR_XML_MALFORMED', 'unescaped "&" (write &amp;)', m.index, ''));
+        this.#errors.push(
+          this.#makeIssue('error', 'ERR_XML_MALFORMED', 'unescaped "&" (write &amp;)', m.index, ''),
+        );
         return;
       }
     }
@@ -180,7 +187,14 @@ class DocumentParser {
   }
 
   /** Semantic problems are only worth reporting while the document is still well-formed. */
-  #report(severity: 'error' | 'warning', code: XmlCode, detail: string, offset: number, path: string, attr?: string): void {
+  #report(
+    severity: 'error' | 'warning',
+    code: XmlCode,
+    detail: string,
+    offset: number,
+    path: string,
+    attr?: string,
+  ): void {
     if (this.#malformed) {
       return;
     }
@@ -254,7 +268,13 @@ class DocumentParser {
       if (name === 'Response') {
         return 'element';
       }
-      this.#report('error', 'ERR_XML_ROOT_NOT_RESPONSE', `the root element is <${name}>, not <Response>`, start, path);
+      this.#report(
+        'error',
+        'ERR_XML_ROOT_NOT_RESPONSE',
+        `the root element is <${name}>, not <Response>`,
+        start,
+        path,
+      );
       return 'skip';
     }
     if (parent.mode === 'skip') {
@@ -270,9 +290,21 @@ class DocumentParser {
     }
     if (spec !== undefined || (inSpeak && !UNSUPPORTED_ELEMENTS.has(name))) {
       const where = parent.mode === 'ssml' ? `SSML <${parent.name}>` : `<${parent.name}>`;
-      this.#report('error', 'ERR_XML_CHILD_NOT_ALLOWED', `<${name}> cannot be nested in ${where}`, start, path);
+      this.#report(
+        'error',
+        'ERR_XML_CHILD_NOT_ALLOWED',
+        `<${name}> cannot be nested in ${where}`,
+        start,
+        path,
+      );
     } else if (UNSUPPORTED_ELEMENTS.has(name)) {
-      this.#report('error', 'ERR_XML_UNSUPPORTED_ELEMENT', `<${name}> is not supported by this server`, start, path);
+      this.#report(
+        'error',
+        'ERR_XML_UNSUPPORTED_ELEMENT',
+        `<${name}> is not supported by this server`,
+        start,
+        path,
+      );
     } else {
       this.#report('error', 'ERR_XML_UNKNOWN_ELEMENT', `<${name}> is not a Plivo XML element`, start, path);
     }
@@ -289,7 +321,10 @@ class DocumentParser {
       while (j < frame.tagEnd && /\s/.test(src.charAt(j))) {
         j++;
       }
-      if ((before === 0x20 || before === 0x09 || before === 0x0a || before === 0x0d) && src.charAt(j) === '=') {
+      if (
+        (before === 0x20 || before === 0x09 || before === 0x0a || before === 0x0d) &&
+        src.charAt(j) === '='
+      ) {
         return i;
       }
       i = src.indexOf(name, i + 1);
@@ -307,7 +342,14 @@ class DocumentParser {
       const attr = compiled.byName.get(name);
       if (attr === undefined) {
         const at = this.#attributeOffset(frame, name);
-        this.#report('warning', 'ERR_XML_UNKNOWN_ATTRIBUTE', `<${spec.name}> has no attribute ${quote(name)}; ignored`, at, frame.path, name);
+        this.#report(
+          'warning',
+          'ERR_XML_UNKNOWN_ATTRIBUTE',
+          `<${spec.name}> has no attribute ${quote(name)}; ignored`,
+          at,
+          frame.path,
+          name,
+        );
         continue;
       }
       const checked = checkValue(name, attr, raw);
@@ -397,7 +439,11 @@ class DocumentParser {
   }
 
   #buildNode(frame: Frame, spec: ElementSpec, closeEnd: number): object {
-    const node: Record<string, unknown> = { element: frame.name, path: frame.path, position: this.#map.at(frame.start) };
+    const node: Record<string, unknown> = {
+      element: frame.name,
+      path: frame.path,
+      position: this.#map.at(frame.start),
+    };
     const body = spec.body;
     if (body !== undefined) {
       const raw = frame.text.trim();

@@ -51,7 +51,9 @@ export type WaitNode = NodeBase<'Wait'> & TypedAttributes<typeof waitSpec>;
 export type HangupNode = NodeBase<'Hangup'> & TypedAttributes<typeof hangupSpec>;
 
 /** `<Redirect>`: the next document's URL and the method. */
-export type RedirectNode = NodeBase<'Redirect'> & { readonly url: string } & TypedAttributes<typeof redirectSpec>;
+export type RedirectNode = NodeBase<'Redirect'> & { readonly url: string } & TypedAttributes<
+    typeof redirectSpec
+  >;
 
 /** `<DTMF>`: the digits to send and `async`. */
 export type DtmfNode = NodeBase<'DTMF'> & { readonly digits: string } & TypedAttributes<typeof dtmfSpec>;
@@ -66,14 +68,7 @@ export type GetDigitsNode = NodeBase<'GetDigits'> & {
 
 /** An element directly under `<Response>`. */
 export type ResponseChildNode =
-  | StreamNode
-  | SpeakNode
-  | PlayNode
-  | WaitNode
-  | HangupNode
-  | RedirectNode
-  | GetDigitsNode
-  | DtmfNode;
+  StreamNode | SpeakNode | PlayNode | WaitNode | HangupNode | RedirectNode | GetDigitsNode | DtmfNode;
 
 /** `<Response>`: the elements to run, in order. */
 export type ResponseNode = NodeBase<'Response'> & { readonly children: readonly ResponseChildNode[] };

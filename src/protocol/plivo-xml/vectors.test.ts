@@ -43,7 +43,9 @@ for (const name of vectors('bad')) {
 }
 
 for (const name of vectors('good')) {
-  const sidecar = JSON.parse(readFileSync(new URL(`good/${name}.json`, root), 'utf8')) as { warnings: string[] };
+  const sidecar = JSON.parse(readFileSync(new URL(`good/${name}.json`, root), 'utf8')) as {
+    warnings: string[];
+  };
   test(`good/${name} is accepted with warnings [${sidecar.warnings.join(', ')}]`, () => {
     const result = parsePlivoXml(readFileSync(new URL(`good/${name}.xml`, root), 'utf8'));
     assert.ok(result.ok, JSON.stringify(result));

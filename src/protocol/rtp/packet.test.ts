@@ -4,7 +4,13 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 
 import { errorCatalog } from '../../errors/catalog.js';
-import { looksLikeRtcp, parseRtpPacket, type RtpPacketInit, serializeRtpPacket, writeRtpPacket } from './packet.js';
+import {
+  looksLikeRtcp,
+  parseRtpPacket,
+  type RtpPacketInit,
+  serializeRtpPacket,
+  writeRtpPacket,
+} from './packet.js';
 import { RtpSender } from './rtp-sender.js';
 
 /**
@@ -14,26 +20,58 @@ import { RtpSender } from './rtp-sender.js';
 const PCMA_FROM_SIPP = Uint8Array.from([
   0x80, // V=2, P=0, X=0, CC=0
   0x88, // M=1 (talkspurt start), PT=8 (PCMA, RFC 3551 §6)
-  0xe6, 0xfd, // sequence number 59133
-  0x00, 0x00, 0x00, 0xf0, // timestamp 240 (ptime 30 in that capture)
-  0xde, 0xe0, 0xee, 0x8f, // SSRC 0xdee0ee8f
-  0xd5, 0xd5, 0xd5, 0xd5, // payload: A-law silence (0xD5)
+  0xe6,
+  0xfd, // sequence number 59133
+  0x00,
+  0x00,
+  0x00,
+  0xf0, // timestamp 240 (ptime 30 in that capture)
+  0xde,
+  0xe0,
+  0xee,
+  0x8f, // SSRC 0xdee0ee8f
+  0xd5,
+  0xd5,
+  0xd5,
+  0xd5, // payload: A-law silence (0xD5)
 ]);
 
 /** Synthetic, built by hand from RFC 3550 §5.1 and §5.3.1: every optional part present. */
 const FULL_FEATURED = Uint8Array.from([
   0xb2, // V=2, P=1, X=1, CC=2
   0x00, // M=0, PT=0 (PCMU)
-  0xff, 0xff, // sequence number 65535 (about to wrap)
-  0xff, 0xff, 0xff, 0x60, // timestamp 0xFFFFFF60
-  0x12, 0x34, 0x56, 0x78, // SSRC
-  0x00, 0x00, 0x00, 0x01, // CSRC 1
-  0xca, 0xfe, 0xba, 0xbe, // CSRC 2
-  0xbe, 0xde, // extension profile 0xBEDE (RFC 8285 one-byte headers)
-  0x00, 0x01, // extension length: 1 word
-  0x10, 0xaa, 0x00, 0x00, // extension data (id 1, len 1, value 0xAA, padding)
-  0xff, 0x7f, // payload: two μ-law octets
-  0x00, 0x00, 0x00, 0x04, // padding: 3 filler octets + count 4
+  0xff,
+  0xff, // sequence number 65535 (about to wrap)
+  0xff,
+  0xff,
+  0xff,
+  0x60, // timestamp 0xFFFFFF60
+  0x12,
+  0x34,
+  0x56,
+  0x78, // SSRC
+  0x00,
+  0x00,
+  0x00,
+  0x01, // CSRC 1
+  0xca,
+  0xfe,
+  0xba,
+  0xbe, // CSRC 2
+  0xbe,
+  0xde, // extension profile 0xBEDE (RFC 8285 one-byte headers)
+  0x00,
+  0x01, // extension length: 1 word
+  0x10,
+  0xaa,
+  0x00,
+  0x00, // extension data (id 1, len 1, value 0xAA, padding)
+  0xff,
+  0x7f, // payload: two μ-law octets
+  0x00,
+  0x00,
+  0x00,
+  0x04, // padding: 3 filler octets + count 4
 ]);
 
 test('RFC 3550 §5.1: parses a PCMA packet captured from sipp', () => {
@@ -76,9 +114,17 @@ const bad: readonly [string, number[], string][] = [
   ['version 0 (STUN-like)', [0x00, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42, 0, 0, 0, 0], 'ERR_RTP_BAD_VERSION'],
   ['CC=1 but no CSRC', [0x81, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1], 'ERR_RTP_TOO_SHORT'],
   ['X=1 but no extension header', [0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe], 'ERR_RTP_TOO_SHORT'],
-  ['extension length past the end', [0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 2, 0, 0, 0, 0], 'ERR_RTP_TOO_SHORT'],
+  [
+    'extension length past the end',
+    [0x90, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xbe, 0xde, 0, 2, 0, 0, 0, 0],
+    'ERR_RTP_TOO_SHORT',
+  ],
   ['padding count 0', [0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0x00], 'ERR_RTP_BAD_PADDING'],
-  ['padding count past the header', [0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0x03], 'ERR_RTP_BAD_PADDING'],
+  [
+    'padding count past the header',
+    [0xa0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, 0x03],
+    'ERR_RTP_BAD_PADDING',
+  ],
 ];
 
 for (const [name, bytes, code] of bad) {
@@ -101,7 +147,14 @@ test('RFC 5761 §4: RTCP on the RTP port is recognised by its packet type', () =
 });
 
 test('writeRtpPacket writes the same bytes as serializeRtpPacket without allocating', () => {
-  const header = { marker: true, payloadType: 0, sequenceNumber: 0x1234, timestamp: 0xdeadbeef, ssrc: 7, csrcs: [9] };
+  const header = {
+    marker: true,
+    payloadType: 0,
+    sequenceNumber: 0x1234,
+    timestamp: 0xdeadbeef,
+    ssrc: 7,
+    csrcs: [9],
+  };
   const payload = Uint8Array.from({ length: 160 }, (_, i) => i);
   const out = new Uint8Array(1500);
   const n = writeRtpPacket(out, header, payload, 10);
@@ -136,7 +189,13 @@ test('RFC 3550 §5.1: RtpSender draws SSRC, sequence and timestamp at random, 16
   assert.equal(s.packetsSent, 3);
   assert.equal(s.octetsSent, 480);
   const h = s.header(101, true, 4);
-  assert.deepEqual(h, { marker: true, payloadType: 101, sequenceNumber: 1, timestamp: 0x1d0 + 160, ssrc: 0xabcdef01 });
+  assert.deepEqual(h, {
+    marker: true,
+    payloadType: 101,
+    sequenceNumber: 1,
+    timestamp: 0x1d0 + 160,
+    ssrc: 0xabcdef01,
+  });
 });
 
 const catalogued = (code: string) => code.startsWith('ERR_RTP_') && errorCatalog.has(code);
@@ -170,7 +229,10 @@ const packetArb: fc.Arbitrary<RtpPacketInit> = fc.record({
   csrcs: fc.array(fc.integer({ min: 0, max: 0xffffffff }), { maxLength: 15 }),
   payload: fc.uint8Array({ maxLength: 200 }),
   extension: fc.option(
-    fc.record({ profile: fc.integer({ min: 0, max: 0xffff }), data: fc.uint8Array({ maxLength: 12 }).map((d) => d.slice(0, d.length & ~3)) }),
+    fc.record({
+      profile: fc.integer({ min: 0, max: 0xffff }),
+      data: fc.uint8Array({ maxLength: 12 }).map((d) => d.slice(0, d.length & ~3)),
+    }),
     { nil: undefined },
   ),
   paddingLength: fc.integer({ min: 0, max: 255 }),
@@ -185,7 +247,15 @@ test('property: parse(serialize(p)) == p and serialize(parse(x)) == x (5,000 pac
       const v = r.value;
       assert.deepEqual(
         [v.marker, v.payloadType, v.sequenceNumber, v.timestamp, v.ssrc, [...v.csrcs], v.paddingLength],
-        [p.marker, p.payloadType, p.sequenceNumber, p.timestamp, p.ssrc, [...(p.csrcs ?? [])], p.paddingLength],
+        [
+          p.marker,
+          p.payloadType,
+          p.sequenceNumber,
+          p.timestamp,
+          p.ssrc,
+          [...(p.csrcs ?? [])],
+          p.paddingLength,
+        ],
       );
       assert.deepEqual(v.payload, p.payload);
       assert.deepEqual(v.extension?.profile, p.extension?.profile);

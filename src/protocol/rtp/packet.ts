@@ -73,7 +73,9 @@ export interface RtpPacketInit extends RtpHeader {
 const NO_CSRCS: readonly number[] = Object.freeze([]);
 
 function readU32(b: Uint8Array, i: number): number {
-  return ((b[i] ?? 0) * 0x1000000 + (((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0))) >>> 0;
+  return (
+    ((b[i] ?? 0) * 0x1000000 + (((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0))) >>> 0
+  );
 }
 
 function writeU32(b: Uint8Array, i: number, v: number): void {
@@ -101,7 +103,11 @@ export function looksLikeRtcp(bytes: Uint8Array): boolean {
 export function parseRtpPacket(bytes: Uint8Array): ParseResult<RtpPacket> {
   const length = bytes.length;
   if (length < RTP_HEADER_BYTES) {
-    return fail({ code: 'ERR_RTP_TOO_SHORT', detail: `${length} octets, the fixed header needs 12`, offset: length });
+    return fail({
+      code: 'ERR_RTP_TOO_SHORT',
+      detail: `${length} octets, the fixed header needs 12`,
+      offset: length,
+    });
   }
   const b0 = bytes[0] ?? 0;
   const b1 = bytes[1] ?? 0;
@@ -111,7 +117,11 @@ export function parseRtpPacket(bytes: Uint8Array): ParseResult<RtpPacket> {
   const csrcCount = b0 & 0x0f;
   let offset = RTP_HEADER_BYTES + 4 * csrcCount;
   if (offset > length) {
-    return fail({ code: 'ERR_RTP_TOO_SHORT', detail: `CSRC count ${csrcCount} runs past the end`, offset: length });
+    return fail({
+      code: 'ERR_RTP_TOO_SHORT',
+      detail: `CSRC count ${csrcCount} runs past the end`,
+      offset: length,
+    });
   }
   let csrcs = NO_CSRCS;
   if (csrcCount > 0) {
@@ -130,7 +140,11 @@ export function parseRtpPacket(bytes: Uint8Array): ParseResult<RtpPacket> {
     const words = ((bytes[offset + 2] ?? 0) << 8) | (bytes[offset + 3] ?? 0);
     const end = offset + 4 + 4 * words;
     if (end > length) {
-      return fail({ code: 'ERR_RTP_TOO_SHORT', detail: `header extension of ${words} words runs past the end`, offset });
+      return fail({
+        code: 'ERR_RTP_TOO_SHORT',
+        detail: `header extension of ${words} words runs past the end`,
+        offset,
+      });
     }
     extension = { profile, data: bytes.subarray(offset + 4, end) };
     offset = end;
@@ -139,7 +153,11 @@ export function parseRtpPacket(bytes: Uint8Array): ParseResult<RtpPacket> {
   if ((b0 & 0x20) !== 0) {
     paddingLength = bytes[length - 1] ?? 0;
     if (paddingLength === 0 || offset + paddingLength > length) {
-      return fail({ code: 'ERR_RTP_BAD_PADDING', detail: `padding count ${paddingLength}`, offset: length - 1 });
+      return fail({
+        code: 'ERR_RTP_BAD_PADDING',
+        detail: `padding count ${paddingLength}`,
+        offset: length - 1,
+      });
     }
   }
   return ok({

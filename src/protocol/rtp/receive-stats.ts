@@ -151,7 +151,9 @@ export class RtpReceiveStats {
     this.#receivedPrior = this.#received;
     const lostInterval = expectedInterval - receivedInterval;
     const fractionLost =
-      expectedInterval === 0 || lostInterval <= 0 ? 0 : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
+      expectedInterval === 0 || lostInterval <= 0
+        ? 0
+        : Math.min(255, Math.floor((lostInterval * 256) / expectedInterval));
     const lsrAt = this.#lastSrArrivalMs;
     return {
       ssrc: this.ssrc,
@@ -160,7 +162,8 @@ export class RtpReceiveStats {
       highestSequence: this.extendedHighestSequence,
       jitter: Math.floor(this.#jitter) >>> 0,
       lastSr: lsrAt === undefined ? 0 : this.#lastSr,
-      delaySinceLastSr: lsrAt === undefined ? 0 : Math.max(0, Math.round(((nowMs - lsrAt) * 65536) / 1000)) >>> 0,
+      delaySinceLastSr:
+        lsrAt === undefined ? 0 : Math.max(0, Math.round(((nowMs - lsrAt) * 65536) / 1000)) >>> 0,
     };
   }
 }

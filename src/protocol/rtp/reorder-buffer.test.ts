@@ -29,7 +29,9 @@ function drive(rb: ReorderBuffer, arrivals: readonly Arrival[], untilMs: number,
   const log: string[] = [];
   const drain = (t: number): void => {
     for (let r = rb.next(t); r !== undefined; r = rb.next(t)) {
-      log.push(`${t}:${r.kind === 'audio' && r.payload !== null ? idOf(r.payload) : r.kind === 'lost' ? 'L' : 'S'}`);
+      log.push(
+        `${t}:${r.kind === 'audio' && r.payload !== null ? idOf(r.payload) : r.kind === 'lost' ? 'L' : 'S'}`,
+      );
     }
   };
   const sorted = [...arrivals].sort((a, b) => a[0] - b[0]);
@@ -47,7 +49,8 @@ function drive(rb: ReorderBuffer, arrivals: readonly Arrival[], untilMs: number,
 }
 
 /** Packet i arrives at 20·i + offset ms. */
-const steady = (n: number, offset = 3): Arrival[] => Array.from({ length: n }, (_, i) => [20 * i + offset, i] as const);
+const steady = (n: number, offset = 3): Arrival[] =>
+  Array.from({ length: n }, (_, i) => [20 * i + offset, i] as const);
 
 test('in order: each packet is released the moment it arrives, no added delay', () => {
   const rb = new ReorderBuffer();
@@ -59,14 +62,33 @@ test('in order: each packet is released the moment it arrives, no added delay', 
 test('jitter: a late-but-in-order packet is released on arrival, with no silence inserted', () => {
   const rb = new ReorderBuffer();
   // Packet 2 is 35 ms late, packet 3 right behind it.
-  const log = drive(rb, [[3, 0], [23, 1], [78, 2], [79, 3], [83, 4]], 100);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 1],
+      [78, 2],
+      [79, 3],
+      [83, 4],
+    ],
+    100,
+  );
   assert.deepEqual(log, ['3:0', '23:1', '78:2', '79:3', '83:4']);
   assert.equal(rb.counters.silence, 0);
 });
 
 test('reorder: a swapped pair waits only for the missing packet, then both go out in order', () => {
   const rb = new ReorderBuffer();
-  const log = drive(rb, [[3, 0], [23, 2], [27, 1], [63, 3]], 80);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 2],
+      [27, 1],
+      [63, 3],
+    ],
+    80,
+  );
   assert.deepEqual(log, ['3:0', '27:1', '27:2', '63:3']);
   assert.equal(rb.counters.late, 0);
   assert.equal(rb.counters.lost, 0);
@@ -74,7 +96,17 @@ test('reorder: a swapped pair waits only for the missing packet, then both go ou
 
 test('loss: a missing frame holds later ones back for at most 40 ms, then is released as lost', () => {
   const rb = new ReorderBuffer();
-  const log = drive(rb, [[3, 0], [23, 1], [63, 3], [83, 4], [103, 5]], 120);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 1],
+      [63, 3],
+      [83, 4],
+      [103, 5],
+    ],
+    120,
+  );
   // 3 arrives at 63 and waits for 2; at 103, 40 ms later, 2 is given up.
   assert.deepEqual(log, ['3:0', '23:1', '103:L', '103:3', '103:4', '103:5']);
   assert.equal(rb.counters.lost, 1);
@@ -82,7 +114,18 @@ test('loss: a missing frame holds later ones back for at most 40 ms, then is rel
 
 test('a packet arriving after its frame was given up is late and dropped', () => {
   const rb = new ReorderBuffer();
-  const log = drive(rb, [[3, 0], [23, 2], [43, 3], [63, 4], [70, 1], [83, 5]], 100);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 2],
+      [43, 3],
+      [63, 4],
+      [70, 1],
+      [83, 5],
+    ],
+    100,
+  );
   assert.deepEqual(log, ['3:0', '63:L', '63:2', '63:3', '63:4', '83:5']);
   assert.equal(rb.counters.late, 1);
 });
@@ -108,7 +151,21 @@ test('silence: nothing arriving yields one silence frame per 20 ms after 200 ms,
 test('a packet late by less than the silence wait is not preceded by an inserted silence frame', () => {
   const rb = new ReorderBuffer();
   // Packet 2 is 150 ms late (a stalled sender or network), then everything catches up.
-  const log = drive(rb, [[3, 0], [23, 1], [193, 2], [194, 3], [195, 4], [196, 5], [197, 6], [198, 7], [203, 8]], 220);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 1],
+      [193, 2],
+      [194, 3],
+      [195, 4],
+      [196, 5],
+      [197, 6],
+      [198, 7],
+      [203, 8],
+    ],
+    220,
+  );
   assert.ok(!log.some((e) => e.endsWith(':S')), log.join(' '));
   assert.equal(rb.counters.released, 9);
 });
@@ -116,23 +173,73 @@ test('a packet late by less than the silence wait is not preceded by an inserted
 test('silence suppression: a talkspurt gap is filled with silence, and the next spurt goes out at once', () => {
   const rb = new ReorderBuffer({ silenceAfterMs: 60 });
   // Packets 0-2, then the sender stops (DTX, sequence numbers continue), then 3-4 at 203 ms.
-  const log = drive(rb, [[3, 0], [23, 1], [43, 2], [203, 3], [223, 4]], 240);
-  assert.deepEqual(log, ['3:0', '23:1', '43:2', '120:S', '140:S', '160:S', '180:S', '200:S', '203:3', '223:4']);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 1],
+      [43, 2],
+      [203, 3],
+      [223, 4],
+    ],
+    240,
+  );
+  assert.deepEqual(log, [
+    '3:0',
+    '23:1',
+    '43:2',
+    '120:S',
+    '140:S',
+    '160:S',
+    '180:S',
+    '200:S',
+    '203:3',
+    '223:4',
+  ]);
   assert.equal(rb.counters.skipped, 0);
 });
 
 test('a stall with loss: frames already covered by silence are skipped, the rest go out without waiting', () => {
   const rb = new ReorderBuffer({ silenceAfterMs: 60 });
   // 1..7 lost in a 160 ms outage; 8 arrives at 163 ms.
-  const log = drive(rb, [[3, 0], [163, 8], [183, 9]], 200);
-  assert.deepEqual(log, ['3:0', '80:S', '100:S', '120:S', '140:S', '160:S', '163:L', '163:L', '163:8', '183:9']);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [163, 8],
+      [183, 9],
+    ],
+    200,
+  );
+  assert.deepEqual(log, [
+    '3:0',
+    '80:S',
+    '100:S',
+    '120:S',
+    '140:S',
+    '160:S',
+    '163:L',
+    '163:L',
+    '163:8',
+    '183:9',
+  ]);
   assert.equal(rb.counters.skipped, 5);
   assert.equal(rb.counters.lost, 2);
 });
 
 test('a sequence jump without time passing releases at most three lost frames, never a burst', () => {
   const rb = new ReorderBuffer();
-  const log = drive(rb, [[3, 0], [23, 1], [43, 60], [63, 61], [83, 62]], 100);
+  const log = drive(
+    rb,
+    [
+      [3, 0],
+      [23, 1],
+      [43, 60],
+      [63, 61],
+      [83, 62],
+    ],
+    100,
+  );
   assert.deepEqual(log, ['3:0', '23:1', '83:L', '83:L', '83:L', '83:60', '83:61', '83:62']);
   assert.equal(rb.counters.lost, 3);
   // 58 missing: 9 + 1 + 1 skipped to keep 60, 61, 62 inside the 50-frame window, 44 when the gap was given up.
@@ -187,7 +294,9 @@ test('a packet beyond the capacity window moves play-out forward (overflow)', ()
 test('property: any arrival order releases every frame at most once, in increasing sequence order', () => {
   fc.assert(
     fc.property(
-      fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 30 })), { maxLength: 60 }),
+      fc.array(fc.tuple(fc.integer({ min: 0, max: 400 }), fc.integer({ min: 0, max: 30 })), {
+        maxLength: 60,
+      }),
       (arrivals) => {
         const rb = new ReorderBuffer();
         const seen: number[] = [];
@@ -215,7 +324,10 @@ test('property: any arrival order releases every frame at most once, in increasi
         }
         assert.equal(new Set(seen).size, seen.length, 'a frame released twice');
         for (let k = 1; k < releasedSeq.length; k++) {
-          assert.ok((releasedSeq[k] ?? 0) > (releasedSeq[k - 1] ?? 0), `out of order: ${releasedSeq.join(',')}`);
+          assert.ok(
+            (releasedSeq[k] ?? 0) > (releasedSeq[k - 1] ?? 0),
+            `out of order: ${releasedSeq.join(',')}`,
+          );
         }
         // Everything that arrived is released, still held, or counted as dropped (no strays here:
         // indexes stay within the resync threshold and the capacity window).

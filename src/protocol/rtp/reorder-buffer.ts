@@ -126,8 +126,17 @@ export class ReorderBuffer {
   readonly #slotArrivedMs: Float64Array;
   readonly #result: MutableRelease = { kind: 'audio', payload: null, sequenceNumber: 0 };
   readonly #counters: ReorderBufferCounters = {
-    received: 0, released: 0, late: 0, duplicate: 0, lost: 0, skipped: 0, silence: 0, overflow: 0, discarded: 0,
-    stray: 0, resync: 0,
+    received: 0,
+    released: 0,
+    late: 0,
+    duplicate: 0,
+    lost: 0,
+    skipped: 0,
+    silence: 0,
+    overflow: 0,
+    discarded: 0,
+    stray: 0,
+    resync: 0,
   };
   #held = 0;
   #ssrc: number | undefined;

@@ -4,7 +4,13 @@
  * when the leg closes (§6.6). The caller schedules it (every ~5 s on the media tick, §6.2 minimum).
  */
 import type { RtpReceiveStats } from './receive-stats.js';
-import { ntpFromEpochMs, type RtcpPacket, type RtcpReportBlock, SdesItemType, serializeRtcpCompound } from './rtcp.js';
+import {
+  ntpFromEpochMs,
+  type RtcpPacket,
+  type RtcpReportBlock,
+  SdesItemType,
+  serializeRtcpCompound,
+} from './rtcp.js';
 
 export interface RtcpReportInput {
   /** Our SSRC (the RtpSender's). */
@@ -31,7 +37,8 @@ export interface RtcpReportInput {
 
 /** Serializes the compound report described by `input`. */
 export function buildRtcpReport(input: RtcpReportInput): Uint8Array {
-  const reports: RtcpReportBlock[] = input.received === undefined ? [] : [input.received.reportBlock(input.nowMs)];
+  const reports: RtcpReportBlock[] =
+    input.received === undefined ? [] : [input.received.reportBlock(input.nowMs)];
   const packets: RtcpPacket[] = [];
   if (input.sender === undefined) {
     packets.push({ type: 'rr', ssrc: input.ssrc, reports });
@@ -48,9 +55,16 @@ export function buildRtcpReport(input: RtcpReportInput): Uint8Array {
       reports,
     });
   }
-  packets.push({ type: 'sdes', chunks: [{ source: input.ssrc, items: [{ itemType: SdesItemType.CNAME, text: input.cname }] }] });
+  packets.push({
+    type: 'sdes',
+    chunks: [{ source: input.ssrc, items: [{ itemType: SdesItemType.CNAME, text: input.cname }] }],
+  });
   if (input.byeReason !== undefined) {
-    packets.push(input.byeReason === '' ? { type: 'bye', sources: [input.ssrc] } : { type: 'bye', sources: [input.ssrc], reason: input.byeReason });
+    packets.push(
+      input.byeReason === ''
+        ? { type: 'bye', sources: [input.ssrc] }
+        : { type: 'bye', sources: [input.ssrc], reason: input.byeReason },
+    );
   }
   return serializeRtcpCompound(packets);
 }

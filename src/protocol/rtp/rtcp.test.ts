@@ -21,35 +21,89 @@ const SR_SDES_BYE = Uint8Array.from([
   // --- SR (28 + 24 octets = 13 words -> length 12)
   0x81, // V=2, P=0, RC=1
   0xc8, // PT=200 (SR)
-  0x00, 0x0c, // length 12 (13 words - 1)
-  0x11, 0x22, 0x33, 0x44, // SSRC of sender
-  0xe8, 0x3a, 0x6a, 0x80, // NTP seconds 0xE83A6A80
-  0x80, 0x00, 0x00, 0x00, // NTP fraction 0.5 s
-  0x00, 0x00, 0x1f, 0x40, // RTP timestamp 8000
-  0x00, 0x00, 0x00, 0x32, // sender's packet count 50
-  0x00, 0x00, 0x1f, 0x40, // sender's octet count 8000
-  0x55, 0x66, 0x77, 0x88, // report block: SSRC_1
+  0x00,
+  0x0c, // length 12 (13 words - 1)
+  0x11,
+  0x22,
+  0x33,
+  0x44, // SSRC of sender
+  0xe8,
+  0x3a,
+  0x6a,
+  0x80, // NTP seconds 0xE83A6A80
+  0x80,
+  0x00,
+  0x00,
+  0x00, // NTP fraction 0.5 s
+  0x00,
+  0x00,
+  0x1f,
+  0x40, // RTP timestamp 8000
+  0x00,
+  0x00,
+  0x00,
+  0x32, // sender's packet count 50
+  0x00,
+  0x00,
+  0x1f,
+  0x40, // sender's octet count 8000
+  0x55,
+  0x66,
+  0x77,
+  0x88, // report block: SSRC_1
   0x40, // fraction lost 64/256 = 25 %
-  0xff, 0xff, 0xfe, // cumulative lost -2 (signed 24-bit: duplicates)
-  0x00, 0x01, 0x00, 0x05, // extended highest sequence: 1 cycle, seq 5
-  0x00, 0x00, 0x00, 0x50, // interarrival jitter 80 (10 ms at 8 kHz)
-  0x6a, 0x80, 0x80, 0x00, // LSR: middle 32 bits of the NTP time above
-  0x00, 0x01, 0x80, 0x00, // DLSR 1.5 s (0x18000 / 65536)
+  0xff,
+  0xff,
+  0xfe, // cumulative lost -2 (signed 24-bit: duplicates)
+  0x00,
+  0x01,
+  0x00,
+  0x05, // extended highest sequence: 1 cycle, seq 5
+  0x00,
+  0x00,
+  0x00,
+  0x50, // interarrival jitter 80 (10 ms at 8 kHz)
+  0x6a,
+  0x80,
+  0x80,
+  0x00, // LSR: middle 32 bits of the NTP time above
+  0x00,
+  0x01,
+  0x80,
+  0x00, // DLSR 1.5 s (0x18000 / 65536)
   // --- SDES (4 + 12 octets -> length 3)
   0x81, // V=2, P=0, SC=1
   0xca, // PT=202 (SDES)
-  0x00, 0x03, // length 3
-  0x11, 0x22, 0x33, 0x44, // chunk 1 SSRC
-  0x01, 0x05, // item CNAME, 5 octets
-  0x61, 0x40, 0x68, 0x6f, 0x73, // "a@hos"
+  0x00,
+  0x03, // length 3
+  0x11,
+  0x22,
+  0x33,
+  0x44, // chunk 1 SSRC
+  0x01,
+  0x05, // item CNAME, 5 octets
+  0x61,
+  0x40,
+  0x68,
+  0x6f,
+  0x73, // "a@hos"
   0x00, // null item ends the chunk (already on a word boundary after it)
   // --- BYE (4 + 4 + 8 octets -> length 3)
   0x81, // V=2, P=0, SC=1
   0xcb, // PT=203 (BYE)
-  0x00, 0x03, // length 3
-  0x11, 0x22, 0x33, 0x44, // SSRC leaving
+  0x00,
+  0x03, // length 3
+  0x11,
+  0x22,
+  0x33,
+  0x44, // SSRC leaving
   0x06, // reason length 6
-  0x68, 0x61, 0x6e, 0x67, 0x75, 0x70, // "hangup"
+  0x68,
+  0x61,
+  0x6e,
+  0x67,
+  0x75,
+  0x70, // "hangup"
   0x00, // padding to the word boundary
 ]);
 
@@ -93,8 +147,12 @@ test('RFC 3550 §6.1: serializes the same compound byte for byte', () => {
 const EMPTY_RR = Uint8Array.from([
   0x80, // V=2, P=0, RC=0
   0xc9, // PT=201 (RR)
-  0x00, 0x01, // length 1
-  0xde, 0xad, 0xbe, 0xef, // SSRC of packet sender
+  0x00,
+  0x01, // length 1
+  0xde,
+  0xad,
+  0xbe,
+  0xef, // SSRC of packet sender
 ]);
 
 test('RFC 3550 §6.4.2: RR without report blocks; APP kept opaque', () => {
@@ -172,7 +230,10 @@ const blockArb: fc.Arbitrary<RtcpReportBlock> = fc.record({
   lastSr: u32,
   delaySinceLastSr: u32,
 });
-const text = fc.string({ maxLength: 40, unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz@.-0123456789 '.split('')) });
+const text = fc.string({
+  maxLength: 40,
+  unit: fc.constantFrom(...'abcdefghijklmnopqrstuvwxyz@.-0123456789 '.split('')),
+});
 const packetArb: fc.Arbitrary<RtcpPacket> = fc.oneof(
   fc.record({
     type: fc.constant('sr' as const),
@@ -188,7 +249,10 @@ const packetArb: fc.Arbitrary<RtcpPacket> = fc.oneof(
   fc.record({
     type: fc.constant('sdes' as const),
     chunks: fc.array(
-      fc.record({ source: u32, items: fc.array(fc.record({ itemType: fc.integer({ min: 1, max: 7 }), text }), { maxLength: 3 }) }),
+      fc.record({
+        source: u32,
+        items: fc.array(fc.record({ itemType: fc.integer({ min: 1, max: 7 }), text }), { maxLength: 3 }),
+      }),
       { maxLength: 3 },
     ),
   }),

@@ -35,7 +35,17 @@ import { fail, ok, type ParseFailure, type ParseResult } from '../../errors/resu
 /** RTCP packet types (RFC 3550 §12.1). */
 export const RtcpPacketType = { SR: 200, RR: 201, SDES: 202, BYE: 203, APP: 204 } as const;
 /** SDES item types (RFC 3550 §6.5). */
-export const SdesItemType = { END: 0, CNAME: 1, NAME: 2, EMAIL: 3, PHONE: 4, LOC: 5, TOOL: 6, NOTE: 7, PRIV: 8 } as const;
+export const SdesItemType = {
+  END: 0,
+  CNAME: 1,
+  NAME: 2,
+  EMAIL: 3,
+  PHONE: 4,
+  LOC: 5,
+  TOOL: 6,
+  NOTE: 7,
+  PRIV: 8,
+} as const;
 
 /** One reception report block (RFC 3550 §6.4.1). */
 export interface RtcpReportBlock {
@@ -113,7 +123,9 @@ const utf8Decoder = new TextDecoder('utf-8');
 const utf8Encoder = new TextEncoder();
 
 function u32(b: Uint8Array, i: number): number {
-  return ((b[i] ?? 0) * 0x1000000 + (((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0))) >>> 0;
+  return (
+    ((b[i] ?? 0) * 0x1000000 + (((b[i + 1] ?? 0) << 16) | ((b[i + 2] ?? 0) << 8) | (b[i + 3] ?? 0))) >>> 0
+  );
 }
 
 function putU32(b: Uint8Array, i: number, v: number): void {
@@ -125,7 +137,11 @@ function putU32(b: Uint8Array, i: number, v: number): void {
 
 type Body<T> = ParseResult<T>;
 
-function bad(code: string, detail: string, offset: number): { readonly ok: false; readonly error: ParseFailure } {
+function bad(
+  code: string,
+  detail: string,
+  offset: number,
+): { readonly ok: false; readonly error: ParseFailure } {
   return fail({ code, detail, offset });
 }
 
@@ -323,7 +339,9 @@ function writeReportBlocks(out: Uint8Array, at: number, reports: readonly RtcpRe
 }
 
 function serializeSdes(p: RtcpSdes): Uint8Array {
-  const encoded = p.chunks.map((c) => c.items.map((it) => ({ type: it.itemType, bytes: encodeText(it.text, 'an SDES item') })));
+  const encoded = p.chunks.map((c) =>
+    c.items.map((it) => ({ type: it.itemType, bytes: encodeText(it.text, 'an SDES item') })),
+  );
   const chunkLen = encoded.map((items) => pad4(4 + items.reduce((n, it) => n + 2 + it.bytes.length, 0) + 1));
   const out = new Uint8Array(4 + chunkLen.reduce((a, n) => a + n, 0));
   header(out, checkCount(p.chunks.length, 'SDES chunks'), RtcpPacketType.SDES);
@@ -371,7 +389,9 @@ export function serializeRtcpPacket(p: RtcpPacket): Uint8Array {
       return serializeSdes(p);
     case 'bye': {
       const reason = p.reason === undefined ? undefined : encodeText(p.reason, 'a BYE reason');
-      const out = new Uint8Array(4 + 4 * p.sources.length + (reason === undefined ? 0 : pad4(1 + reason.length)));
+      const out = new Uint8Array(
+        4 + 4 * p.sources.length + (reason === undefined ? 0 : pad4(1 + reason.length)),
+      );
       header(out, checkCount(p.sources.length, 'BYE sources'), RtcpPacketType.BYE);
       p.sources.forEach((s, i) => {
         putU32(out, 4 + 4 * i, s);

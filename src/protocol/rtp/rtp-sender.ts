@@ -55,7 +55,13 @@ export class RtpSender {
     this.ssrc = opts.random.int(0x100000000) >>> 0;
     this.#sequence = opts.random.int(0x10000) & 0xffff;
     this.#timestamp = opts.random.int(0x100000000) >>> 0;
-    this.#scratch = { marker: false, payloadType: this.payloadType, sequenceNumber: 0, timestamp: 0, ssrc: this.ssrc };
+    this.#scratch = {
+      marker: false,
+      payloadType: this.payloadType,
+      sequenceNumber: 0,
+      timestamp: 0,
+      ssrc: this.ssrc,
+    };
   }
 
   /** RTP timestamp of the current tick (the sampling instant of its first sample). */
@@ -82,8 +88,19 @@ export class RtpSender {
    * Takes the next sequence number for a packet of `payloadType` at `timestamp` (default: this tick's)
    * and returns its header. Does not advance the tick.
    */
-  header(payloadType: number, marker: boolean, payloadLength: number, timestamp = this.#timestamp): RtpHeader {
-    const h: RtpHeader = { marker, payloadType, sequenceNumber: this.#sequence, timestamp: timestamp >>> 0, ssrc: this.ssrc };
+  header(
+    payloadType: number,
+    marker: boolean,
+    payloadLength: number,
+    timestamp = this.#timestamp,
+  ): RtpHeader {
+    const h: RtpHeader = {
+      marker,
+      payloadType,
+      sequenceNumber: this.#sequence,
+      timestamp: timestamp >>> 0,
+      ssrc: this.ssrc,
+    };
     this.#sequence = (this.#sequence + 1) & 0xffff;
     this.#packetsSent++;
     this.#octetsSent += payloadLength;

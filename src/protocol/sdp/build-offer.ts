@@ -42,7 +42,10 @@ export function buildOffer(options: BuildOfferOptions): string {
  * Reads the answer to an offer made with {@link buildOffer} (RFC 3264 §7): the first audio stream with a
  * non-zero port, and its first codec that we offered. `ERR_SDP_BAD_ANSWER` when nothing matches.
  */
-export function readAnswer(answer: string, offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction'> = {}): ParseResult<NegotiatedAudio> {
+export function readAnswer(
+  answer: string,
+  offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction'> = {},
+): ParseResult<NegotiatedAudio> {
   const parsed = parseSdp(answer);
   if (!parsed.ok) {
     return parsed;

@@ -9,7 +9,11 @@ import { negotiateAnswer, type NegotiateAnswerOptions } from './negotiate-answer
 
 const dir = new URL('../../../test/vectors/sip/sdp/', import.meta.url);
 const offer = (name: string): string => readFileSync(new URL(`${name}.sdp`, dir), 'utf8');
-const local: NegotiateAnswerOptions = { localAddress: '127.0.0.1', localPort: 40000, origin: { sessionId: '42', sessionVersion: 1 } };
+const local: NegotiateAnswerOptions = {
+  localAddress: '127.0.0.1',
+  localPort: 40000,
+  origin: { sessionId: '42', sessionVersion: 1 },
+};
 
 test('RFC 3264 §6.1: the sipp -sn uac PCMU offer is answered with PCMU, ptime 20, sendrecv', () => {
   const r = negotiateAnswer(offer('sipp-uac-offer'), local);
@@ -43,7 +47,11 @@ test("RFC 3264 §6.1: the offer's order wins by default; our order wins with pre
   const byOffer = negotiateAnswer(offer('baresip-pcma-first-offer'), local);
   assert.ok(byOffer.ok);
   assert.equal(byOffer.value.audio.codec.name, 'PCMA');
-  const byUs = negotiateAnswer(offer('baresip-pcma-first-offer'), { ...local, preferOfferOrder: false, codecs: ['PCMU', 'PCMA'] });
+  const byUs = negotiateAnswer(offer('baresip-pcma-first-offer'), {
+    ...local,
+    preferOfferOrder: false,
+    codecs: ['PCMU', 'PCMA'],
+  });
   assert.ok(byUs.ok);
   assert.equal(byUs.value.audio.codec.name, 'PCMU');
   const onlyPcma = negotiateAnswer(offer('sipp-uac-offer'), { ...local, codecs: ['PCMA'] });
@@ -81,25 +89,45 @@ test('RFC 3264 §6: the video m-line is rejected with port 0 and the audio one a
 test('RFC 3264 §8: on a re-INVITE the session version increments only when the answer changes', () => {
   const first = negotiateAnswer(offer('sipp-uac-offer'), local);
   assert.ok(first.ok);
-  const same = negotiateAnswer(offer('sipp-uac-offer'), { ...local, origin: first.value.origin, previousAnswer: first.value.answer });
+  const same = negotiateAnswer(offer('sipp-uac-offer'), {
+    ...local,
+    origin: first.value.origin,
+    previousAnswer: first.value.answer,
+  });
   assert.ok(same.ok);
   assert.equal(same.value.origin.sessionVersion, 1);
   assert.equal(same.value.answer, first.value.answer);
-  const hold = negotiateAnswer(offer('hold-sendonly-offer'), { ...local, origin: first.value.origin, previousAnswer: first.value.answer });
+  const hold = negotiateAnswer(offer('hold-sendonly-offer'), {
+    ...local,
+    origin: first.value.origin,
+    previousAnswer: first.value.answer,
+  });
   assert.ok(hold.ok);
   assert.equal(hold.value.origin.sessionVersion, 2);
   assert.match(hold.value.answer, /^o=streamfork 42 2 IN IP4 127\.0\.0\.1\r$/m);
 });
 
 test('RFC 3264 §6 / RFC 3261 §20.43: offers with nothing we support give 488 with a Warning; junk gives 400', () => {
-  const video = negotiateAnswer('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n', local);
+  const video = negotiateAnswer(
+    'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=video 5000 RTP/AVP 96\r\n',
+    local,
+  );
   assert.ok(!video.ok);
   assert.equal(video.error.code, 'ERR_SDP_NOT_ACCEPTABLE');
   assert.match(video.error.warning, /^304 /);
-  const srtp = negotiateAnswer('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 5000 RTP/SAVP 0\r\n', local);
+  const srtp = negotiateAnswer(
+    'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 5000 RTP/SAVP 0\r\n',
+    local,
+  );
   assert.ok(!srtp.ok);
   assert.match(srtp.error.warning, /^302 /);
-  for (const junk of ['', 'hello', 'v=1\r\n', 'v=0\r\nm=audio x y z\r\n', 'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5000 RTP/AVP 0\r\n']) {
+  for (const junk of [
+    '',
+    'hello',
+    'v=1\r\n',
+    'v=0\r\nm=audio x y z\r\n',
+    'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\nm=audio 5000 RTP/AVP 0\r\n',
+  ]) {
     const r = negotiateAnswer(junk, local);
     assert.ok(!r.ok, junk);
     assert.ok([400, 488].includes(r.error.sipStatus), junk);
@@ -107,7 +135,11 @@ test('RFC 3264 §6 / RFC 3261 §20.43: offers with nothing we support give 488 w
 });
 
 test('RFC 3264 §5 / §7: our offer has PCMU, PCMA and telephone-event 101; readAnswer picks the answered codec', () => {
-  const ours = buildOffer({ localAddress: '127.0.0.1', localPort: 41000, origin: { sessionId: '7', sessionVersion: 1 } });
+  const ours = buildOffer({
+    localAddress: '127.0.0.1',
+    localPort: 41000,
+    origin: { sessionId: '7', sessionVersion: 1 },
+  });
   assert.match(ours, /m=audio 41000 RTP\/AVP 0 8 101\r\n/);
   assert.match(ours, /a=fmtp:101 0-16\r\n/);
   assert.match(ours, /a=ptime:20\r\n/);
@@ -120,8 +152,12 @@ test('RFC 3264 §5 / §7: our offer has PCMU, PCMA and telephone-event 101; read
   assert.equal(read.value.remoteAddress, '127.0.0.2');
   assert.equal(read.value.remotePort, 42000);
   assert.deepEqual(read.value.telephoneEvent, { payloadType: 101, events: '0-16' });
-  const g729 = readAnswer('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 5000 RTP/AVP 18\r\n');
+  const g729 = readAnswer(
+    'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 5000 RTP/AVP 18\r\n',
+  );
   assert.equal(g729.ok ? '' : g729.error.code, 'ERR_SDP_BAD_ANSWER');
-  const rejected = readAnswer('v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n');
+  const rejected = readAnswer(
+    'v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\nm=audio 0 RTP/AVP 0\r\n',
+  );
   assert.equal(rejected.ok ? '' : rejected.error.code, 'ERR_SDP_BAD_ANSWER');
 });

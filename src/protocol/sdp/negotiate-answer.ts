@@ -54,17 +54,33 @@ export interface NegotiatedAnswer {
 
 const supportedProtocols = new Set(['RTP/AVP', 'RTP/AVPF']);
 
-function refuse(code: string, status: 400 | 488, warnCode: number, text: string, agent: string, detail: string): ParseResult<never, SdpFailure> {
+function refuse(
+  code: string,
+  status: 400 | 488,
+  warnCode: number,
+  text: string,
+  agent: string,
+  detail: string,
+): ParseResult<never, SdpFailure> {
   return fail({ code, detail, sipStatus: status, warning: `${warnCode} ${agent} "${text}"` });
 }
 
-function pickCodec(media: MediaDescription, ours: readonly G711Codec[], offerOrder: boolean): NegotiatedCodec | undefined {
+function pickCodec(
+  media: MediaDescription,
+  ours: readonly G711Codec[],
+  offerOrder: boolean,
+): NegotiatedCodec | undefined {
   const usable = offeredFormats(media).filter(
-    (f): f is typeof f & { name: G711Codec } => (f.name === 'PCMU' || f.name === 'PCMA') && f.clockRateHz === 8000 && ours.includes(f.name),
+    (f): f is typeof f & { name: G711Codec } =>
+      (f.name === 'PCMU' || f.name === 'PCMA') && f.clockRateHz === 8000 && ours.includes(f.name),
   );
-  const ranked = offerOrder ? usable : [...usable].sort((a, b) => ours.indexOf(a.name) - ours.indexOf(b.name));
+  const ranked = offerOrder
+    ? usable
+    : [...usable].sort((a, b) => ours.indexOf(a.name) - ours.indexOf(b.name));
   const first = ranked[0];
-  return first === undefined ? undefined : { name: first.name, payloadType: first.payloadType, clockRateHz: 8000 };
+  return first === undefined
+    ? undefined
+    : { name: first.name, payloadType: first.payloadType, clockRateHz: 8000 };
 }
 
 function isCandidate(media: MediaDescription): boolean {
@@ -74,19 +90,43 @@ function isCandidate(media: MediaDescription): boolean {
 function classifyFailure(sdp: SessionDescription, agent: string): ParseResult<never, SdpFailure> {
   const audio = sdp.media.filter((m) => m.type === 'audio' && m.port > 0);
   if (audio.length === 0) {
-    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 304, 'Media type not available', agent, 'no active audio stream offered');
+    return refuse(
+      'ERR_SDP_NOT_ACCEPTABLE',
+      488,
+      304,
+      'Media type not available',
+      agent,
+      'no active audio stream offered',
+    );
   }
   if (!audio.some((m) => supportedProtocols.has(m.protocol))) {
-    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 302, 'Incompatible transport protocol', agent, `only ${audio[0]?.protocol ?? '?'} offered`);
+    return refuse(
+      'ERR_SDP_NOT_ACCEPTABLE',
+      488,
+      302,
+      'Incompatible transport protocol',
+      agent,
+      `only ${audio[0]?.protocol ?? '?'} offered`,
+    );
   }
-  return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 305, 'Incompatible media format', agent, 'no PCMU or PCMA offered');
+  return refuse(
+    'ERR_SDP_NOT_ACCEPTABLE',
+    488,
+    305,
+    'Incompatible media format',
+    agent,
+    'no PCMU or PCMA offered',
+  );
 }
 
 /**
  * Answers a remote SDP offer (RFC 3264 §6.1). On failure the result carries 488 (or 400 for malformed SDP)
  * and a Warning text (RFC 3261 §20.43 codes 302/304/305/399).
  */
-export function negotiateAnswer(offer: string, options: NegotiateAnswerOptions): ParseResult<NegotiatedAnswer, SdpFailure> {
+export function negotiateAnswer(
+  offer: string,
+  options: NegotiateAnswerOptions,
+): ParseResult<NegotiatedAnswer, SdpFailure> {
   const agent = options.warnAgent ?? 'streamfork';
   const parsed = parseSdp(offer);
   if (!parsed.ok) {

@@ -23,7 +23,10 @@ export interface OfferedFormat {
 export function payloadTokens(media: MediaDescription): string[] {
   const raw: unknown = media.payloads;
   const text = typeof raw === 'number' ? raw.toString() : typeof raw === 'string' ? raw : '';
-  return text.trim().split(/\s+/).filter((t) => t !== '');
+  return text
+    .trim()
+    .split(/\s+/)
+    .filter((t) => t !== '');
 }
 
 /** The payload types of an m= line in offer order, resolved through rtpmap or the static table. */

@@ -24,7 +24,11 @@ export interface AudioSdpSpec {
 }
 
 function audioMedia(spec: AudioSdpSpec): MediaDescription {
-  const rtp: MediaAttributes['rtp'] = spec.codecs.map((c) => ({ payload: c.payloadType, codec: c.name, rate: 8000 }));
+  const rtp: MediaAttributes['rtp'] = spec.codecs.map((c) => ({
+    payload: c.payloadType,
+    codec: c.name,
+    rate: 8000,
+  }));
   const fmtp: MediaAttributes['fmtp'] = [];
   const pts = spec.codecs.map((c) => c.payloadType);
   if (spec.telephoneEvent !== undefined) {

@@ -86,7 +86,9 @@ function codeUnitOrder(a: string, b: string): number {
 
 /** Sorted keys, each with its sorted values. */
 function sortedEntries(map: ReadonlyMap<string, readonly string[]>): [string, string[]][] {
-  return [...map.keys()].sort(codeUnitOrder).map((key) => [key, [...(map.get(key) ?? [])].sort(codeUnitOrder)]);
+  return [...map.keys()]
+    .sort(codeUnitOrder)
+    .map((key) => [key, [...(map.get(key) ?? [])].sort(codeUnitOrder)]);
 }
 
 function queryString(map: ReadonlyMap<string, readonly string[]>): string {
@@ -172,6 +174,7 @@ export function signatureHeaders(opts: SignatureHeadersOptions): Record<string, 
   return {
     'X-Plivo-Signature-V3': signature,
     'X-Plivo-Signature-V3-Nonce': opts.nonce,
-    'X-Plivo-Signature-Ma-V3': main === undefined || main === opts.authToken ? signature : signV3({ ...opts, authToken: main }),
+    'X-Plivo-Signature-Ma-V3':
+      main === undefined || main === opts.authToken ? signature : signV3({ ...opts, authToken: main }),
   };
 }

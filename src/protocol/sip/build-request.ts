@@ -64,6 +64,14 @@ export function buildRequest(options: BuildRequestOptions): SipRequest {
     headers.push({ name: 'Contact', value: options.contact });
   }
   headers.push(...(options.headers ?? []));
-  const request: SipRequest = { kind: 'request', method: options.method, uri: options.uri, headers, body: new Uint8Array(0) };
-  return options.body === undefined ? request : withBody(request, options.body, options.contentType ?? 'application/sdp');
+  const request: SipRequest = {
+    kind: 'request',
+    method: options.method,
+    uri: options.uri,
+    headers,
+    body: new Uint8Array(0),
+  };
+  return options.body === undefined
+    ? request
+    : withBody(request, options.body, options.contentType ?? 'application/sdp');
 }

@@ -34,21 +34,29 @@ function toWithTag(to: string, tag: string | undefined): string {
 }
 
 /** Builds a response to `request` (RFC 3261 §8.2.6). The request's Via is copied as stamped on receipt. */
-export function buildResponse(request: SipRequest, status: number, options: BuildResponseOptions = {}): SipResponse {
+export function buildResponse(
+  request: SipRequest,
+  status: number,
+  options: BuildResponseOptions = {},
+): SipResponse {
   const headers: SipHeader[] = [];
   for (const h of request.headers) {
     if (h.name === 'Via') {
       headers.push(h);
     }
   }
-  const copyRecordRoute = status > 100 && status < 300 && (request.method === 'INVITE' || request.method === 'SUBSCRIBE');
+  const copyRecordRoute =
+    status > 100 && status < 300 && (request.method === 'INVITE' || request.method === 'SUBSCRIBE');
   if (copyRecordRoute) {
     for (const value of getHeaderValues(request, 'Record-Route')) {
       headers.push({ name: 'Record-Route', value });
     }
   }
   headers.push({ name: 'From', value: getHeader(request, 'From') ?? '' });
-  headers.push({ name: 'To', value: toWithTag(getHeader(request, 'To') ?? '', status === 100 ? undefined : options.toTag) });
+  headers.push({
+    name: 'To',
+    value: toWithTag(getHeader(request, 'To') ?? '', status === 100 ? undefined : options.toTag),
+  });
   headers.push({ name: 'Call-ID', value: getHeader(request, 'Call-ID') ?? '' });
   headers.push({ name: 'CSeq', value: getHeader(request, 'CSeq') ?? '' });
   if (options.contact !== undefined) {
@@ -62,5 +70,7 @@ export function buildResponse(request: SipRequest, status: number, options: Buil
     headers,
     body: new Uint8Array(0),
   };
-  return options.body === undefined ? response : withBody(response, options.body, options.contentType ?? 'application/sdp');
+  return options.body === undefined
+    ? response
+    : withBody(response, options.body, options.contentType ?? 'application/sdp');
 }

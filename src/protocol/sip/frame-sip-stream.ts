@@ -56,7 +56,11 @@ export function frameSipStream(buffer: Uint8Array, options: FrameSipStreamOption
     const end = findHeaderEnd(buffer, pos);
     if (end === undefined) {
       if (buffer.length - pos > max) {
-        return { messages, rest: buffer.subarray(pos), error: { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `headers exceed ${max} bytes` } };
+        return {
+          messages,
+          rest: buffer.subarray(pos),
+          error: { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `headers exceed ${max} bytes` },
+        };
       }
       return { messages, rest: buffer.subarray(pos) };
     }
@@ -70,7 +74,11 @@ export function frameSipStream(buffer: Uint8Array, options: FrameSipStreamOption
     }
     const total = end.bodyStart - pos + cl;
     if (total > max) {
-      return { messages, rest: buffer.subarray(pos), error: { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `message of ${total} bytes exceeds ${max}` } };
+      return {
+        messages,
+        rest: buffer.subarray(pos),
+        error: { code: 'ERR_SIP_MESSAGE_TOO_LARGE', detail: `message of ${total} bytes exceeds ${max}` },
+      };
     }
     if (end.bodyStart + cl > buffer.length) {
       return { messages, rest: buffer.subarray(pos) };

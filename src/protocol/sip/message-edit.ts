@@ -40,7 +40,11 @@ export function replaceFirstHeader<T extends SipMessage>(msg: T, name: string, v
 }
 
 /** Returns `msg` with a body and Content-Type (or no body when `body` is undefined). */
-export function withBody<T extends SipMessage>(msg: T, body: string | Uint8Array | undefined, contentType?: string): T {
+export function withBody<T extends SipMessage>(
+  msg: T,
+  body: string | Uint8Array | undefined,
+  contentType?: string,
+): T {
   if (body === undefined) {
     return setHeader({ ...msg, body: new Uint8Array(0) }, 'Content-Type', undefined);
   }

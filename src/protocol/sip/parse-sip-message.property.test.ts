@@ -75,7 +75,10 @@ test('property: parseSipMessage never throws on 6,000 mutations of a valid INVIT
 });
 
 const token = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9.\-_]{0,11}$/);
-const host = fc.oneof(fc.constantFrom('example.com', '192.0.2.1', '[2001:db8::1]', 'a.b.c'), fc.stringMatching(/^[a-z0-9]{1,10}$/).map((t) => `${t}.test`));
+const host = fc.oneof(
+  fc.constantFrom('example.com', '192.0.2.1', '[2001:db8::1]', 'a.b.c'),
+  fc.stringMatching(/^[a-z0-9]{1,10}$/).map((t) => `${t}.test`),
+);
 const headerValue = fc.stringMatching(/^[!-~]([ -~]{0,30}[!-~])?$/);
 
 const canonical: fc.Arbitrary<SipMessage> = fc
@@ -89,7 +92,10 @@ const canonical: fc.Arbitrary<SipMessage> = fc
     tag: token,
     callId: token,
     seq: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
-    extra: fc.array(fc.tuple(fc.constantFrom('Subject', 'User-Agent', 'X-Custom', 'Allow', 'Supported'), headerValue), { maxLength: 4 }),
+    extra: fc.array(
+      fc.tuple(fc.constantFrom('Subject', 'User-Agent', 'X-Custom', 'Allow', 'Supported'), headerValue),
+      { maxLength: 4 },
+    ),
     body: fc.uint8Array({ maxLength: 200 }),
   })
   .map((r) => {

@@ -38,8 +38,16 @@ function load(folder: 'good' | 'bad'): { name: string; bytes: Uint8Array; expect
     .filter((f) => f.endsWith('.sip'))
     .sort()
     .map((f) => {
-      const side = JSON.parse(readFileSync(new URL(f.replace(/\.sip$/, '.json'), dir), 'utf8')) as { expect: Expect; source: string };
-      return { name: f, bytes: new Uint8Array(readFileSync(new URL(f, dir))), expect: side.expect, source: side.source };
+      const side = JSON.parse(readFileSync(new URL(f.replace(/\.sip$/, '.json'), dir), 'utf8')) as {
+        expect: Expect;
+        source: string;
+      };
+      return {
+        name: f,
+        bytes: new Uint8Array(readFileSync(new URL(f, dir))),
+        expect: side.expect,
+        source: side.source,
+      };
     });
 }
 

@@ -30,7 +30,10 @@ const DEFAULT_MAX_HEADERS = 256;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Finds the empty line ending the header section: `{ headerEnd, bodyStart }` or undefined. */
-export function findHeaderEnd(bytes: Uint8Array, from: number): { headerEnd: number; bodyStart: number } | undefined {
+export function findHeaderEnd(
+  bytes: Uint8Array,
+  from: number,
+): { headerEnd: number; bodyStart: number } | undefined {
   for (let i = from; i < bytes.length - 1; i++) {
     if (bytes[i] !== 0x0a) {
       continue;
@@ -56,8 +59,7 @@ export function skipLeadingLineBreaks(bytes: Uint8Array, from: number): number {
 }
 
 type StartLine =
-  | { kind: 'request'; method: string; uri: string }
-  | { kind: 'response'; status: number; reason: string };
+  { kind: 'request'; method: string; uri: string } | { kind: 'response'; status: number; reason: string };
 
 function parseStartLine(line: string): ParseResult<StartLine> {
   if (/^SIP\//i.test(line)) {
@@ -77,7 +79,10 @@ function parseStartLine(line: string): ParseResult<StartLine> {
   }
   const parts = line.split(' ');
   if (parts.length !== 3) {
-    return fail({ code: 'ERR_SIP_BAD_START_LINE', detail: 'Request-Line must be Method SP Request-URI SP SIP-Version' });
+    return fail({
+      code: 'ERR_SIP_BAD_START_LINE',
+      detail: 'Request-Line must be Method SP Request-URI SP SIP-Version',
+    });
   }
   const [method = '', uri = '', version = ''] = parts;
   if (!isToken(method)) {
@@ -162,7 +167,12 @@ function contentLengthOf(headers: readonly SipHeader[]): ParseResult<number | un
   return ok(length);
 }
 
-function sliceBody(bytes: Uint8Array, bodyStart: number, contentLength: number | undefined, maxBody: number): ParseResult<Uint8Array> {
+function sliceBody(
+  bytes: Uint8Array,
+  bodyStart: number,
+  contentLength: number | undefined,
+  maxBody: number,
+): ParseResult<Uint8Array> {
   const available = bytes.length - bodyStart;
   // Without Content-Length a datagram's body runs to its end (RFC 3261 §18.3).
   const length = contentLength ?? available;
@@ -196,7 +206,11 @@ export function parseSipMessage(bytes: Uint8Array, options: ParseSipOptions = {}
   }
   const end = findHeaderEnd(bytes, start);
   if (end === undefined) {
-    return fail({ code: 'ERR_SIP_HEADERS_INCOMPLETE', detail: 'no empty line after the headers', offset: bytes.length });
+    return fail({
+      code: 'ERR_SIP_HEADERS_INCOMPLETE',
+      detail: 'no empty line after the headers',
+      offset: bytes.length,
+    });
   }
   let text: string;
   try {
@@ -223,8 +237,20 @@ export function parseSipMessage(bytes: Uint8Array, options: ParseSipOptions = {}
   }
   const message: SipMessage =
     startLine.value.kind === 'request'
-      ? { kind: 'request', method: startLine.value.method, uri: startLine.value.uri, headers: headers.value, body: body.value }
-      : { kind: 'response', status: startLine.value.status, reason: startLine.value.reason, headers: headers.value, body: body.value };
+      ? {
+          kind: 'request',
+          method: startLine.value.method,
+          uri: startLine.value.uri,
+          headers: headers.value,
+          body: body.value,
+        }
+      : {
+          kind: 'response',
+          status: startLine.value.status,
+          reason: startLine.value.reason,
+          headers: headers.value,
+          body: body.value,
+        };
   if (options.skipMandatoryHeaders !== true) {
     const valid = validateSipHeaders(message);
     if (!valid.ok) {

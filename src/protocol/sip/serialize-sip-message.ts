@@ -8,7 +8,9 @@ const encoder = new TextEncoder();
 
 /** The start line of a message (RFC 3261 §7.1, §7.2). */
 export function startLineOf(msg: SipMessage): string {
-  return msg.kind === 'request' ? `${msg.method} ${msg.uri} ${SIP_VERSION}` : `${SIP_VERSION} ${msg.status} ${msg.reason}`;
+  return msg.kind === 'request'
+    ? `${msg.method} ${msg.uri} ${SIP_VERSION}`
+    : `${SIP_VERSION} ${msg.status} ${msg.reason}`;
 }
 
 /** Serializes a message to wire bytes with CRLF line ends and a correct Content-Length. */

@@ -29,7 +29,17 @@ test('RFC 3261 §19.1.1: sip/sips URIs with user, password, port, params and hea
 });
 
 test('RFC 3261 §25.1: malformed URIs are ERR_SIP_BAD_URI', () => {
-  for (const text of ['sip:', 'sip:@host', 'sip:a@', 'sip:a@[::1', 'sip:a@host:99999', 'sip:a@host:x', 'http://x', 'sip:a b@c', 'sip:a@host;=x']) {
+  for (const text of [
+    'sip:',
+    'sip:@host',
+    'sip:a@',
+    'sip:a@[::1',
+    'sip:a@host:99999',
+    'sip:a@host:x',
+    'http://x',
+    'sip:a b@c',
+    'sip:a@host;=x',
+  ]) {
     const r = parseSipUri(text);
     assert.equal(r.ok ? 'ok' : r.error.code, 'ERR_SIP_BAD_URI', text);
   }
@@ -41,7 +51,10 @@ test('RFC 3261 §20.10: name-addr and addr-spec forms; in addr-spec the params b
   assert.equal(a.value.displayName, 'Bob "B"');
   assert.equal(a.value.uri, 'sip:bob@example.com;transport=udp');
   assert.equal(tagOf(a.value), 'xyz');
-  assert.equal(serializeNameAddr(a.value), '"Bob \\"B\\"" <sip:bob@example.com;transport=udp>;tag=xyz;expires=60');
+  assert.equal(
+    serializeNameAddr(a.value),
+    '"Bob \\"B\\"" <sip:bob@example.com;transport=udp>;tag=xyz;expires=60',
+  );
   const b = parseNameAddr('sip:bob@example.com;tag=abc');
   assert.ok(b.ok);
   assert.equal(b.value.uri, 'sip:bob@example.com');
@@ -58,15 +71,25 @@ test('RFC 3261 §20.42 / RFC 3581: Via with IPv6, received and rport; stamping f
   assert.equal(v.value.host, '[2001:db8::9]');
   assert.equal(viaRport(v.value), true);
   const stamped = stampVia(v.value, '2001:db8::10', 40000);
-  assert.equal(serializeVia(stamped), 'SIP/2.0/UDP [2001:db8::9]:5080;branch=z9hG4bKx;rport=40000;received=2001:db8::10');
+  assert.equal(
+    serializeVia(stamped),
+    'SIP/2.0/UDP [2001:db8::9]:5080;branch=z9hG4bKx;rport=40000;received=2001:db8::10',
+  );
   const same = parseVia('SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKy');
   assert.ok(same.ok);
-  assert.equal(serializeVia(stampVia(same.value, '127.0.0.1', 5060)), 'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKy');
+  assert.equal(
+    serializeVia(stampVia(same.value, '127.0.0.1', 5060)),
+    'SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bKy',
+  );
 });
 
 test('RFC 3263 §4 (no DNS): uriEndpoint reads maddr, port defaults and the transport parameter', () => {
   assert.deepEqual(uriEndpoint('sip:a@192.0.2.1'), { protocol: 'udp', address: '192.0.2.1', port: 5060 });
   assert.deepEqual(uriEndpoint('sips:a@[::1]'), { protocol: 'udp', address: '::1', port: 5061 });
-  assert.deepEqual(uriEndpoint('sip:a@h:5070;transport=TCP;maddr=10.1.1.1'), { protocol: 'tcp', address: '10.1.1.1', port: 5070 });
+  assert.deepEqual(uriEndpoint('sip:a@h:5070;transport=TCP;maddr=10.1.1.1'), {
+    protocol: 'tcp',
+    address: '10.1.1.1',
+    port: 5070,
+  });
   assert.equal(uriEndpoint('tel:+1'), undefined);
 });

@@ -6,14 +6,22 @@ import type { SipEndpoint, SipTransportProtocol } from './sip-message.types.js';
 import { parseSipUri, uriParam } from './sip-uri.js';
 
 /** The endpoint of a sip:/sips: URI, or undefined when it is not one. */
-export function uriEndpoint(uri: string, defaultProtocol: SipTransportProtocol = 'udp'): SipEndpoint | undefined {
+export function uriEndpoint(
+  uri: string,
+  defaultProtocol: SipTransportProtocol = 'udp',
+): SipEndpoint | undefined {
   const parsed = parseSipUri(uri);
   if (!parsed.ok) {
     return undefined;
   }
   const u = parsed.value;
   const transport = uriParam(u, 'transport')?.toLowerCase();
-  const protocol: SipTransportProtocol = transport === 'tcp' ? 'tcp' : transport === 'udp' ? 'udp' : defaultProtocol;
+  const protocol: SipTransportProtocol =
+    transport === 'tcp' ? 'tcp' : transport === 'udp' ? 'udp' : defaultProtocol;
   const host = uriParam(u, 'maddr') ?? u.host;
-  return { protocol, address: host.replace(/^\[|\]$/g, ''), port: u.port ?? (u.scheme === 'sips' ? 5061 : 5060) };
+  return {
+    protocol,
+    address: host.replace(/^\[|\]$/g, ''),
+    port: u.port ?? (u.scheme === 'sips' ? 5061 : 5060),
+  };
 }

@@ -60,7 +60,10 @@ export function validateSipHeaders(msg: SipMessage): ParseResult<true> {
     return fail({ code: 'ERR_SIP_BAD_CSEQ', detail: 'CSeq is not "number method"' });
   }
   if (msg.kind === 'request' && cseq.method !== msg.method) {
-    return fail({ code: 'ERR_SIP_BAD_CSEQ', detail: `CSeq method ${cseq.method} differs from ${msg.method}` });
+    return fail({
+      code: 'ERR_SIP_BAD_CSEQ',
+      detail: `CSeq method ${cseq.method} differs from ${msg.method}`,
+    });
   }
   const callId = getHeaderValues(msg, 'Call-ID')[0] ?? '';
   if (!/^[!-~]+$/.test(callId)) {

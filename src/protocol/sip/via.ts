@@ -21,7 +21,10 @@ export const BRANCH_MAGIC_COOKIE = 'z9hG4bK';
 export function parseVia(text: string): ParseResult<Via> {
   const m = /^\s*SIP\s*\/\s*2\.0\s*\/\s*([A-Za-z0-9\-.!%*_+`'~]+)\s+([^;\s]+)\s*(.*)$/i.exec(text);
   if (m === null) {
-    return fail({ code: 'ERR_SIP_BAD_VIA', detail: `malformed sent-protocol or sent-by: ${text.slice(0, 60)}` });
+    return fail({
+      code: 'ERR_SIP_BAD_VIA',
+      detail: `malformed sent-protocol or sent-by: ${text.slice(0, 60)}`,
+    });
   }
   const [, transport = '', sentBy = '', paramText = ''] = m;
   const hp = splitHostPort(sentBy);

@@ -25,7 +25,11 @@ function okValue(text: string | Uint8Array, format = mulaw): AppMessage {
   return r.value;
 }
 
-function errCode(text: string | Uint8Array, format = mulaw, opts?: Parameters<typeof parseAppMessage>[2]): string {
+function errCode(
+  text: string | Uint8Array,
+  format = mulaw,
+  opts?: Parameters<typeof parseAppMessage>[2],
+): string {
   const r = parseAppMessage(text, format, opts);
   assert.ok(!r.ok, 'expected a failure');
   assert.ok(errorCatalog.has(r.error.code), r.error.code);
@@ -33,7 +37,14 @@ function errCode(text: string | Uint8Array, format = mulaw, opts?: Parameters<ty
 }
 
 /** A minimal WAV file (PCM or mu-law) around `data`. */
-function wav(opts: { tag: number; bits: number; channels?: number; rate: number; data: Uint8Array; extraChunk?: boolean }): Uint8Array {
+function wav(opts: {
+  tag: number;
+  bits: number;
+  channels?: number;
+  rate: number;
+  data: Uint8Array;
+  extraChunk?: boolean;
+}): Uint8Array {
   const extra = opts.extraChunk === true ? 8 + 3 + 1 : 0;
   const out = new Uint8Array(44 + extra + opts.data.length);
   const v = new DataView(out.buffer);
@@ -82,12 +93,19 @@ test('Plivo stream §5.1/D14: playAudio in every accepted spelling yields the ra
   ];
   for (const media of spellings) {
     for (const extra of [{}, { streamId: 'anything' }, { unknownField: [1, 2] }]) {
-      assert.deepEqual(okValue(play(media, extra)), { event: 'playAudio', audio: Uint8Array.from(audio) }, JSON.stringify(media));
+      assert.deepEqual(
+        okValue(play(media, extra)),
+        { event: 'playAudio', audio: Uint8Array.from(audio) },
+        JSON.stringify(media),
+      );
     }
   }
   // L16: any length that is a whole number of samples, including less and more than a frame.
   for (const n of [0, 2, 318, 320, 322, 32000]) {
-    const msg = okValue(play({ contentType: 'audio/x-l16', sampleRate: 16000, payload: b64(new Uint8Array(n)) }), l16w);
+    const msg = okValue(
+      play({ contentType: 'audio/x-l16', sampleRate: 16000, payload: b64(new Uint8Array(n)) }),
+      l16w,
+    );
     assert.equal(msg.event === 'playAudio' ? msg.audio.length : -1, n);
   }
   // A Uint8Array frame (UTF-8 bytes) parses the same.
@@ -109,7 +127,11 @@ test('D14: playAudio in another format than the negotiated one is refused, never
     [{ contentType: 'raw', sampleRate: 16000, payload }, 'audio/x-l16;rate=8000'],
   ];
   for (const [media, ct] of mismatches) {
-    assert.equal(errCode(play(media), mediaFormatOf(ct)), 'ERR_STREAM_FORMAT_MISMATCH', JSON.stringify(media));
+    assert.equal(
+      errCode(play(media), mediaFormatOf(ct)),
+      'ERR_STREAM_FORMAT_MISMATCH',
+      JSON.stringify(media),
+    );
   }
 });
 
@@ -119,12 +141,33 @@ test('D14: odd byte counts for L16 are ERR_STREAM_PARTIAL_SAMPLE; mu-law takes a
 });
 
 test('strict base64: characters outside the alphabet, URL-safe characters and bad padding are refused', () => {
-  const bad = ['AAA*', 'AA AA', 'AAAA\n', 'AB-_', 'A===', 'AA=A', '=AAA', 'AAAAA', 'AAA==', 'AA=', 'AAAA====', 'Zm9v!', 'QR=='];
+  const bad = [
+    'AAA*',
+    'AA AA',
+    'AAAA\n',
+    'AB-_',
+    'A===',
+    'AA=A',
+    '=AAA',
+    'AAAAA',
+    'AAA==',
+    'AA=',
+    'AAAA====',
+    'Zm9v!',
+    'QR==',
+  ];
   for (const payload of bad) {
     assert.equal(errCode(play({ payload })), 'ERR_STREAM_BAD_BASE64', payload);
   }
   // Padded, unpadded (whole bytes) and empty payloads are fine.
-  for (const [payload, bytes] of [['AAAA', 3], ['AA==', 1], ['AAA=', 2], ['AA', 1], ['AAA', 2], ['', 0]] as const) {
+  for (const [payload, bytes] of [
+    ['AAAA', 3],
+    ['AA==', 1],
+    ['AAA=', 2],
+    ['AA', 1],
+    ['AAA', 2],
+    ['', 0],
+  ] as const) {
     const msg = okValue(play({ payload }));
     assert.equal(msg.event === 'playAudio' ? msg.audio.length : -1, bytes, payload);
   }
@@ -152,14 +195,22 @@ test('message size limit: refused before parsing (strings and bytes)', () => {
 });
 
 test('Plivo stream §5.2-§5.5: checkpoint, clearAudio, sendDTMF and stop, with or without streamId', () => {
-  assert.deepEqual(okValue('{"event":"checkpoint","streamId":"x","name":"customer greeting audio"}'), { event: 'checkpoint', name: 'customer greeting audio' });
+  assert.deepEqual(okValue('{"event":"checkpoint","streamId":"x","name":"customer greeting audio"}'), {
+    event: 'checkpoint',
+    name: 'customer greeting audio',
+  });
   assert.equal(errCode('{"event":"checkpoint"}'), 'ERR_STREAM_BAD_CHECKPOINT');
   assert.equal(errCode('{"event":"checkpoint","name":""}'), 'ERR_STREAM_BAD_CHECKPOINT');
   assert.equal(errCode('{"event":"checkpoint","name":7}'), 'ERR_STREAM_BAD_CHECKPOINT');
   assert.deepEqual(okValue('{"event":"clearAudio"}'), { event: 'clearAudio' });
-  assert.deepEqual(okValue('{"event":"clearAudio","streamId":"20170ada-f610-433b-8758-c02a2aab3662"}'), { event: 'clearAudio' });
+  assert.deepEqual(okValue('{"event":"clearAudio","streamId":"20170ada-f610-433b-8758-c02a2aab3662"}'), {
+    event: 'clearAudio',
+  });
   assert.deepEqual(okValue('{"event":"sendDTMF","dtmf":"1234#"}'), { event: 'sendDTMF', digits: '1234#' });
-  assert.deepEqual(okValue('{"event":"sendDTMF","dtmf":"*0abcdD","streamId":"s"}'), { event: 'sendDTMF', digits: '*0ABCDD' });
+  assert.deepEqual(okValue('{"event":"sendDTMF","dtmf":"*0abcdD","streamId":"s"}'), {
+    event: 'sendDTMF',
+    digits: '*0ABCDD',
+  });
   for (const dtmf of ['', '12e', ' 1', 12, null, 'ABCDEFG']) {
     assert.equal(errCode(JSON.stringify({ event: 'sendDTMF', dtmf })), 'ERR_STREAM_BAD_DTMF', String(dtmf));
   }
@@ -178,17 +229,28 @@ test('unknown events are ignored with a short reason', () => {
 test('legacy wav: header stripped when the WAV is the negotiated format; mismatches and junk refused', () => {
   const pcm = Uint8Array.from([1, 0, 2, 0, 3, 0, 4, 0]);
   const file = wav({ tag: 1, bits: 16, rate: 8000, data: pcm, extraChunk: true });
-  assert.deepEqual(okValue(play({ contentType: 'wav', payload: b64(file) }), l16), { event: 'playAudio', audio: pcm });
+  assert.deepEqual(okValue(play({ contentType: 'wav', payload: b64(file) }), l16), {
+    event: 'playAudio',
+    audio: pcm,
+  });
   // Big-endian L16 streams (D6 setting) get the samples swapped.
-  const be = parseAppMessage(play({ contentType: 'wav', payload: b64(file) }), l16, { l16LittleEndian: false });
+  const be = parseAppMessage(play({ contentType: 'wav', payload: b64(file) }), l16, {
+    l16LittleEndian: false,
+  });
   assert.ok(be.ok && be.value.event === 'playAudio');
   assert.deepEqual(be.value.audio, Uint8Array.from([0, 1, 0, 2, 0, 3, 0, 4]));
   const mu = wav({ tag: 7, bits: 8, rate: 8000, data: Uint8Array.from([0xff, 0x7f, 0x00]) });
-  assert.deepEqual(okValue(play({ contentType: 'wav', sampleRate: 8000, payload: b64(mu) }), mulaw), { event: 'playAudio', audio: Uint8Array.from([0xff, 0x7f, 0x00]) });
+  assert.deepEqual(okValue(play({ contentType: 'wav', sampleRate: 8000, payload: b64(mu) }), mulaw), {
+    event: 'playAudio',
+    audio: Uint8Array.from([0xff, 0x7f, 0x00]),
+  });
   // A streamed WAV whose data size is 0xFFFFFFFF takes what is there.
   const streamed = wav({ tag: 1, bits: 16, rate: 16000, data: pcm });
   new DataView(streamed.buffer).setUint32(40, 0xffffffff, true);
-  assert.deepEqual(okValue(play({ contentType: 'wav', payload: b64(streamed) }), l16w), { event: 'playAudio', audio: pcm });
+  assert.deepEqual(okValue(play({ contentType: 'wav', payload: b64(streamed) }), l16w), {
+    event: 'playAudio',
+    audio: pcm,
+  });
 
   const mismatch: [Uint8Array, ContentType][] = [
     [wav({ tag: 1, bits: 16, rate: 16000, data: pcm }), 'audio/x-l16;rate=8000'],
@@ -198,18 +260,37 @@ test('legacy wav: header stripped when the WAV is the negotiated format; mismatc
     [wav({ tag: 7, bits: 8, rate: 8000, data: pcm }), 'audio/x-l16;rate=8000'],
   ];
   for (const [bytes, ct] of mismatch) {
-    assert.equal(errCode(play({ contentType: 'wav', payload: b64(bytes) }), mediaFormatOf(ct)), 'ERR_STREAM_FORMAT_MISMATCH');
+    assert.equal(
+      errCode(play({ contentType: 'wav', payload: b64(bytes) }), mediaFormatOf(ct)),
+      'ERR_STREAM_FORMAT_MISMATCH',
+    );
   }
   assert.equal(errCode(play({ contentType: 'wav', payload: b64(pcm) }), l16), 'ERR_STREAM_BAD_WAV');
-  assert.equal(errCode(play({ contentType: 'wav', payload: b64(file.subarray(0, 36)) }), l16), 'ERR_STREAM_BAD_WAV');
+  assert.equal(
+    errCode(play({ contentType: 'wav', payload: b64(file.subarray(0, 36)) }), l16),
+    'ERR_STREAM_BAD_WAV',
+  );
   const oddData = wav({ tag: 1, bits: 16, rate: 8000, data: Uint8Array.from([1, 2, 3]) });
-  assert.equal(errCode(play({ contentType: 'wav', payload: b64(oddData) }), l16), 'ERR_STREAM_PARTIAL_SAMPLE');
+  assert.equal(
+    errCode(play({ contentType: 'wav', payload: b64(oddData) }), l16),
+    'ERR_STREAM_PARTIAL_SAMPLE',
+  );
 });
 
 test('property: parseAppMessage never throws and fails only with catalogued ERR_STREAM_ codes (10,000 inputs)', () => {
   const formats = [mulaw, l16, l16w];
-  const field = fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.boolean(), fc.constantFrom('8000', '16000', 'audio/x-l16', 'audio/x-mulaw;rate=8000', 'raw', 'wav'));
-  const payload = fc.oneof(fc.base64String(), fc.string(), fc.uint8Array({ maxLength: 700 }).map((b) => Buffer.from(b).toString('base64')));
+  const field = fc.oneof(
+    fc.string(),
+    fc.integer(),
+    fc.constant(null),
+    fc.boolean(),
+    fc.constantFrom('8000', '16000', 'audio/x-l16', 'audio/x-mulaw;rate=8000', 'raw', 'wav'),
+  );
+  const payload = fc.oneof(
+    fc.base64String(),
+    fc.string(),
+    fc.uint8Array({ maxLength: 700 }).map((b) => Buffer.from(b).toString('base64')),
+  );
   const structured = fc
     .record(
       {
@@ -217,22 +298,36 @@ test('property: parseAppMessage never throws and fails only with catalogued ERR_
         streamId: fc.string(),
         name: fc.oneof(fc.string(), fc.integer()),
         dtmf: fc.oneof(fc.stringMatching(/^[0-9a-dA-D*#]{0,5}$/), fc.string(), fc.integer()),
-        media: fc.oneof(fc.record({ contentType: field, sampleRate: field, payload }, { requiredKeys: [] }), fc.anything()),
+        media: fc.oneof(
+          fc.record({ contentType: field, sampleRate: field, payload }, { requiredKeys: [] }),
+          fc.anything(),
+        ),
       },
       { requiredKeys: [] },
     )
     .map((o) => JSON.stringify(o));
-  const input = fc.oneof(structured, fc.json(), fc.string(), fc.uint8Array({ maxLength: 200 }), fc.string({ unit: 'binary' }));
+  const input = fc.oneof(
+    structured,
+    fc.json(),
+    fc.string(),
+    fc.uint8Array({ maxLength: 200 }),
+    fc.string({ unit: 'binary' }),
+  );
   fc.assert(
-    fc.property(input, fc.constantFrom(...formats), fc.constantFrom(100, 600, undefined), (data, format, maxMessageBytes) => {
-      const r = parseAppMessage(data, format, maxMessageBytes === undefined ? {} : { maxMessageBytes });
-      if (!r.ok) {
-        assert.ok(r.error.code.startsWith('ERR_STREAM_') && errorCatalog.has(r.error.code), r.error.code);
-        assert.ok(r.error.detail.length > 0 && r.error.detail.length < 300);
-      } else if (r.value.event === 'playAudio') {
-        assert.equal(r.value.audio.length % format.bytesPerSample, 0);
-      }
-    }),
+    fc.property(
+      input,
+      fc.constantFrom(...formats),
+      fc.constantFrom(100, 600, undefined),
+      (data, format, maxMessageBytes) => {
+        const r = parseAppMessage(data, format, maxMessageBytes === undefined ? {} : { maxMessageBytes });
+        if (!r.ok) {
+          assert.ok(r.error.code.startsWith('ERR_STREAM_') && errorCatalog.has(r.error.code), r.error.code);
+          assert.ok(r.error.detail.length > 0 && r.error.detail.length < 300);
+        } else if (r.value.event === 'playAudio') {
+          assert.equal(r.value.audio.length % format.bytesPerSample, 0);
+        }
+      },
+    ),
     { numRuns: 10_000 },
   );
 });

@@ -131,7 +131,10 @@ function parseSendDtmf(dtmf: unknown, maxDigits: number): ParseResult<AppMessage
     return failure('ERR_STREAM_BAD_DTMF', 'sendDTMF "dtmf" must be a string of 0-9, A-D, * and #');
   }
   if (dtmf.length > maxDigits) {
-    return failure('ERR_STREAM_BAD_DTMF', `sendDTMF has ${dtmf.length} digits; at most ${maxDigits} are accepted`);
+    return failure(
+      'ERR_STREAM_BAD_DTMF',
+      `sendDTMF has ${dtmf.length} digits; at most ${maxDigits} are accepted`,
+    );
   }
   return ok({ event: 'sendDTMF', digits: dtmf.toUpperCase() });
 }
@@ -151,7 +154,10 @@ function readSampleRate(value: unknown): number | undefined {
 }
 
 /** Checks the declared contentType/sampleRate against the stream. Returns whether the payload is a WAV file. */
-function checkDeclaredFormat(media: Record<string, unknown>, format: MediaFormat): Failure | { wav: boolean } {
+function checkDeclaredFormat(
+  media: Record<string, unknown>,
+  format: MediaFormat,
+): Failure | { wav: boolean } {
   const contentType = media['contentType'];
   if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') {
     return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.contentType" must be a string');
@@ -160,23 +166,35 @@ function checkDeclaredFormat(media: Record<string, unknown>, format: MediaFormat
   if (sampleRate !== undefined && sampleRate !== format.sampleRateHz) {
     const raw = media['sampleRate'];
     const shown = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : typeof raw;
-    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio sampleRate ${clip(shown)} differs from the stream's ${format.sampleRateHz}`);
+    return failure(
+      'ERR_STREAM_FORMAT_MISMATCH',
+      `playAudio sampleRate ${clip(shown)} differs from the stream's ${format.sampleRateHz}`,
+    );
   }
   if (typeof contentType !== 'string' || contentType.trim() === '') {
     return { wav: false };
   }
   const declared = parseMediaType(contentType);
   if (declared === undefined) {
-    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio contentType "${clip(contentType)}" is not ${format.encoding}`);
+    return failure(
+      'ERR_STREAM_FORMAT_MISMATCH',
+      `playAudio contentType "${clip(contentType)}" is not ${format.encoding}`,
+    );
   }
   if (declared.rateHz !== undefined && declared.rateHz !== format.sampleRateHz) {
-    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`);
+    return failure(
+      'ERR_STREAM_FORMAT_MISMATCH',
+      `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`,
+    );
   }
   if (declared.kind === 'raw' || declared.kind === 'wav') {
     return { wav: declared.kind === 'wav' };
   }
   if (declared.kind !== format.encoding) {
-    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`);
+    return failure(
+      'ERR_STREAM_FORMAT_MISMATCH',
+      `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`,
+    );
   }
   return { wav: false };
 }
@@ -192,7 +210,10 @@ function unwrapWav(bytes: Uint8Array, format: MediaFormat, littleEndian: boolean
   const encoding = isL16 ? 'audio/x-l16' : isMulaw ? 'audio/x-mulaw' : undefined;
   if (encoding !== format.encoding || wav.channels !== 1 || wav.sampleRateHz !== format.sampleRateHz) {
     const described = `format ${wav.formatTag}, ${wav.bitsPerSample} bit, ${wav.channels} ch, ${wav.sampleRateHz} Hz`;
-    return failure('ERR_STREAM_FORMAT_MISMATCH', `playAudio WAV (${described}) is not mono ${format.contentType}`);
+    return failure(
+      'ERR_STREAM_FORMAT_MISMATCH',
+      `playAudio WAV (${described}) is not mono ${format.contentType}`,
+    );
   }
   if (isL16 && !littleEndian) {
     // The WAV file is little-endian; this stream's L16 is big-endian (D6 setting). Swap in place.
@@ -206,7 +227,11 @@ function unwrapWav(bytes: Uint8Array, format: MediaFormat, littleEndian: boolean
   return wav.data;
 }
 
-function parsePlayAudio(media: unknown, format: MediaFormat, opts: ParseAppMessageOptions): ParseResult<AppMessage> {
+function parsePlayAudio(
+  media: unknown,
+  format: MediaFormat,
+  opts: ParseAppMessageOptions,
+): ParseResult<AppMessage> {
   if (!isRecord(media)) {
     return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio has no "media" object');
   }
@@ -230,7 +255,10 @@ function parsePlayAudio(media: unknown, format: MediaFormat, opts: ParseAppMessa
     audio = unwrapped;
   }
   if (audio.length % format.bytesPerSample !== 0) {
-    return failure('ERR_STREAM_PARTIAL_SAMPLE', `payload of ${audio.length} bytes is not a whole number of ${format.bytesPerSample}-byte samples`);
+    return failure(
+      'ERR_STREAM_PARTIAL_SAMPLE',
+      `payload of ${audio.length} bytes is not a whole number of ${format.bytesPerSample}-byte samples`,
+    );
   }
   return ok({ event: 'playAudio', audio });
 }

@@ -23,16 +23,19 @@ test('property: any bytes round-trip, padded or with the padding stripped', () =
 test('property: text is accepted only when it is canonical base64 of the standard alphabet', () => {
   const char = fc.constantFrom(...'AQgw+/=-_ \n*é'.split(''), 'A', 'Z', 'a', 'z', '0', '9');
   fc.assert(
-    fc.property(fc.array(char, { maxLength: 16 }).map((a) => a.join('')), (text) => {
-      const r = decodeBase64Strict(text);
-      if (typeof r !== 'string') {
-        const padded = text.length % 4 === 0 ? text : text + '='.repeat(4 - (text.length % 4));
-        assert.match(padded, canonical);
-        assert.equal(Buffer.from(r).toString('base64'), padded);
-      } else {
-        assert.ok(r.length > 0);
-      }
-    }),
+    fc.property(
+      fc.array(char, { maxLength: 16 }).map((a) => a.join('')),
+      (text) => {
+        const r = decodeBase64Strict(text);
+        if (typeof r !== 'string') {
+          const padded = text.length % 4 === 0 ? text : text + '='.repeat(4 - (text.length % 4));
+          assert.match(padded, canonical);
+          assert.equal(Buffer.from(r).toString('base64'), padded);
+        } else {
+          assert.ok(r.length > 0);
+        }
+      },
+    ),
     { numRuns: 5000 },
   );
 });

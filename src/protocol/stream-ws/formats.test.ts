@@ -54,7 +54,10 @@ test('D4: extra_headers re-joined with ";" in order, or verbatim', () => {
   assert.equal(extraHeadersWire('', 'verbatim'), '');
   assert.equal(extraHeadersWire('test1=12,test2=123', 'semicolon'), 'test1=12;test2=123');
   assert.equal(extraHeadersWire('b=2, a=1 ,,c=3', 'semicolon'), 'b=2;a=1;c=3');
-  assert.equal(extraHeadersWire('from=+14155550100,to=+14155550101', 'semicolon'), 'from=+14155550100;to=+14155550101');
+  assert.equal(
+    extraHeadersWire('from=+14155550100,to=+14155550101', 'semicolon'),
+    'from=+14155550100;to=+14155550101',
+  );
   assert.equal(extraHeadersWire('userId=12345;sessionId=abc', 'semicolon'), 'userId=12345;sessionId=abc');
   assert.equal(extraHeadersWire('test1=12,test2=123', 'verbatim'), 'test1=12,test2=123');
 });

@@ -4,7 +4,11 @@
  */
 
 /** The `contentType` values a stream may negotiate, spelled as on the wire. */
-export const ContentTypes = ['audio/x-l16;rate=8000', 'audio/x-l16;rate=16000', 'audio/x-mulaw;rate=8000'] as const;
+export const ContentTypes = [
+  'audio/x-l16;rate=8000',
+  'audio/x-l16;rate=16000',
+  'audio/x-mulaw;rate=8000',
+] as const;
 
 /** One of {@link ContentTypes}. */
 export type ContentType = (typeof ContentTypes)[number];

@@ -14,7 +14,10 @@ function ramp(n: number, start = 0): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => ((start + i) % 251) + 1);
 }
 
-function drain(q: PlayoutQueue, frameBytes: number): { bytes: number[]; frames: number; checkpoints: string[][] } {
+function drain(
+  q: PlayoutQueue,
+  frameBytes: number,
+): { bytes: number[]; frames: number; checkpoints: string[][] } {
   const out = new Uint8Array(frameBytes);
   const bytes: number[] = [];
   const checkpoints: string[][] = [];
@@ -153,82 +156,87 @@ test('property: bytes out = bytes in padded to frames, checkpoints FIFO, never a
     { weight: 1, arbitrary: fc.constant({ kind: 'clear' as const }) },
   );
   fc.assert(
-    fc.property(fc.constantFrom(...ContentTypes), fc.integer({ min: 20, max: 1000 }), fc.array(op, { maxLength: 80 }), (ct, maxQueuedMs, ops) => {
-      const format = mediaFormatOf(ct);
-      const fb = format.frameBytes;
-      const q = new PlayoutQueue(format, { maxQueuedMs });
-      const out = new Uint8Array(fb);
-      // Model: the expected byte stream (with padding) still to play, and checkpoints at byte offsets.
-      let expected: number[] = [];
-      let marks: { name: string; at: number }[] = [];
-      let played = 0;
-      let counter = 0;
-      let nextName = 0;
-      const acked: string[] = [];
-      const expectedAcks: string[] = [];
-      const padModel = (): void => {
-        const rem = expected.length % fb;
-        if (rem !== 0) {
-          expected.push(...new Array<number>(fb - rem).fill(0));
-        }
-      };
-      for (const o of ops) {
-        switch (o.kind) {
-          case 'enqueue': {
-            const n = o.bytes - (o.bytes % format.bytesPerSample);
-            const data = Uint8Array.from({ length: n }, () => (counter++ % 255) + 1);
-            const fits = Math.ceil((expected.length + n) / fb) <= Math.floor(maxQueuedMs / 20);
-            const r = q.enqueue(data);
-            assert.equal(r.ok, fits || n === 0);
-            if (r.ok) {
-              expected.push(...data);
-            }
-            break;
+    fc.property(
+      fc.constantFrom(...ContentTypes),
+      fc.integer({ min: 20, max: 1000 }),
+      fc.array(op, { maxLength: 80 }),
+      (ct, maxQueuedMs, ops) => {
+        const format = mediaFormatOf(ct);
+        const fb = format.frameBytes;
+        const q = new PlayoutQueue(format, { maxQueuedMs });
+        const out = new Uint8Array(fb);
+        // Model: the expected byte stream (with padding) still to play, and checkpoints at byte offsets.
+        let expected: number[] = [];
+        let marks: { name: string; at: number }[] = [];
+        let played = 0;
+        let counter = 0;
+        let nextName = 0;
+        const acked: string[] = [];
+        const expectedAcks: string[] = [];
+        const padModel = (): void => {
+          const rem = expected.length % fb;
+          if (rem !== 0) {
+            expected.push(...new Array<number>(fb - rem).fill(0));
           }
-          case 'checkpoint': {
-            const name = `c${nextName++}`;
-            q.checkpoint(name);
-            padModel();
-            marks.push({ name, at: expected.length });
-            break;
-          }
-          case 'frame': {
-            const r = q.nextFrame(out);
-            if (expected.length === 0) {
-              assert.equal(r.played, false);
-            } else {
-              assert.equal(r.played, true);
-              if (expected.length < fb) {
-                padModel();
+        };
+        for (const o of ops) {
+          switch (o.kind) {
+            case 'enqueue': {
+              const n = o.bytes - (o.bytes % format.bytesPerSample);
+              const data = Uint8Array.from({ length: n }, () => (counter++ % 255) + 1);
+              const fits = Math.ceil((expected.length + n) / fb) <= Math.floor(maxQueuedMs / 20);
+              const r = q.enqueue(data);
+              assert.equal(r.ok, fits || n === 0);
+              if (r.ok) {
+                expected.push(...data);
               }
-              assert.deepEqual([...out], expected.slice(0, fb));
-              expected = expected.slice(fb);
-              played += fb;
-              marks = marks.map((m) => ({ ...m, at: m.at - fb }));
+              break;
             }
-            const due = marks.filter((m) => m.at <= 0);
-            marks = marks.filter((m) => m.at > 0);
-            expectedAcks.push(...due.map((m) => m.name));
-            acked.push(...r.checkpoints);
-            break;
+            case 'checkpoint': {
+              const name = `c${nextName++}`;
+              q.checkpoint(name);
+              padModel();
+              marks.push({ name, at: expected.length });
+              break;
+            }
+            case 'frame': {
+              const r = q.nextFrame(out);
+              if (expected.length === 0) {
+                assert.equal(r.played, false);
+              } else {
+                assert.equal(r.played, true);
+                if (expected.length < fb) {
+                  padModel();
+                }
+                assert.deepEqual([...out], expected.slice(0, fb));
+                expected = expected.slice(fb);
+                played += fb;
+                marks = marks.map((m) => ({ ...m, at: m.at - fb }));
+              }
+              const due = marks.filter((m) => m.at <= 0);
+              marks = marks.filter((m) => m.at > 0);
+              expectedAcks.push(...due.map((m) => m.name));
+              acked.push(...r.checkpoints);
+              break;
+            }
+            case 'clear': {
+              const r = q.clear();
+              const dropped = marks.filter((m) => m.at > 0).map((m) => m.name);
+              assert.deepEqual(r.droppedCheckpoints, dropped);
+              assert.equal(r.droppedMs, expected.length / (fb / 20));
+              marks = marks.filter((m) => m.at <= 0);
+              expected = [];
+              break;
+            }
           }
-          case 'clear': {
-            const r = q.clear();
-            const dropped = marks.filter((m) => m.at > 0).map((m) => m.name);
-            assert.deepEqual(r.droppedCheckpoints, dropped);
-            assert.equal(r.droppedMs, expected.length / (fb / 20));
-            marks = marks.filter((m) => m.at <= 0);
-            expected = [];
-            break;
-          }
+          assert.equal(q.queuedBytes, expected.length);
+          assert.ok(q.queuedMs <= maxQueuedMs);
+          assert.ok(Math.ceil(q.queuedBytes / fb) * 20 <= maxQueuedMs);
+          assert.deepEqual(acked, expectedAcks);
         }
-        assert.equal(q.queuedBytes, expected.length);
-        assert.ok(q.queuedMs <= maxQueuedMs);
-        assert.ok(Math.ceil(q.queuedBytes / fb) * 20 <= maxQueuedMs);
-        assert.deepEqual(acked, expectedAcks);
-      }
-      assert.equal(played % fb, 0);
-    }),
+        assert.equal(played % fb, 0);
+      },
+    ),
     { numRuns: 5000 },
   );
 });

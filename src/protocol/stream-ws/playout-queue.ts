@@ -105,7 +105,10 @@ export class PlayoutQueue {
   enqueue(audio: Uint8Array): { ok: true } | QueueRefusal {
     const len = audio.length;
     if (len % this.#bytesPerSample !== 0) {
-      return refusal('ERR_STREAM_PARTIAL_SAMPLE', `${len} bytes is not a whole number of ${this.#bytesPerSample}-byte samples`);
+      return refusal(
+        'ERR_STREAM_PARTIAL_SAMPLE',
+        `${len} bytes is not a whole number of ${this.#bytesPerSample}-byte samples`,
+      );
     }
     if (len === 0) {
       return ACCEPTED;
@@ -115,7 +118,10 @@ export class PlayoutQueue {
     const framesAfter = this.#count + Math.ceil(total / fb);
     if (framesAfter > this.#maxFrames) {
       const ms = (this.queuedBytes + len) / this.#bytesPerMs;
-      return refusal('ERR_STREAM_PLAYOUT_OVERFLOW', `queuing ${len / this.#bytesPerMs} ms would hold ${ms} ms; the limit is ${this.#maxFrames * FRAME_MS} ms`);
+      return refusal(
+        'ERR_STREAM_PLAYOUT_OVERFLOW',
+        `queuing ${len / this.#bytesPerMs} ms would hold ${ms} ms; the limit is ${this.#maxFrames * FRAME_MS} ms`,
+      );
     }
     if (this.#count === 0 && this.#partial === 0 && this.#slots.length > SHRINK_ABOVE_SLOTS) {
       this.#allocate(INITIAL_SLOTS);
@@ -143,7 +149,10 @@ export class PlayoutQueue {
    */
   checkpoint(name: string): { ok: true } | QueueRefusal {
     if (this.pendingCheckpoints >= this.#maxCheckpoints) {
-      return refusal('ERR_STREAM_TOO_MANY_CHECKPOINTS', `${this.pendingCheckpoints} checkpoints are already outstanding`);
+      return refusal(
+        'ERR_STREAM_TOO_MANY_CHECKPOINTS',
+        `${this.pendingCheckpoints} checkpoints are already outstanding`,
+      );
     }
     if (this.#partial > 0) {
       const slot = this.#slots[(this.#head + this.#count) % this.#slots.length];

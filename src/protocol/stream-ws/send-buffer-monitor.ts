@@ -5,7 +5,10 @@
  */
 
 /** What the caller should do after {@link SendBufferMonitor.update}. */
-export type SendBufferEffect = { readonly type: 'ok' } | { readonly type: 'degraded'; readonly percent: 30 | 60 | 90 } | { readonly type: 'overflow' };
+export type SendBufferEffect =
+  | { readonly type: 'ok' }
+  | { readonly type: 'degraded'; readonly percent: 30 | 60 | 90 }
+  | { readonly type: 'overflow' };
 
 /** Options of {@link SendBufferMonitor}. */
 export interface SendBufferMonitorOptions {

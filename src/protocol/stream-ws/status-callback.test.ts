@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { formEncode, signingParamsOf, streamCallbackParams, type StreamCallbackInfo } from './status-callback.js';
+import {
+  formEncode,
+  signingParamsOf,
+  streamCallbackParams,
+  type StreamCallbackInfo,
+} from './status-callback.js';
 
 const info: StreamCallbackInfo = {
   streamId: '20170ada-f610-433b-8758-c02a2aab3662',
@@ -44,12 +49,36 @@ const attributes = [
 ];
 
 test('D12: each event carries the common fields, its own extras and the attributes in camelCase', () => {
-  assert.deepEqual(streamCallbackParams('StartStream', info), [['Event', 'StartStream'], ...common, ...attributes]);
-  assert.deepEqual(streamCallbackParams('PlayedStream', info), [['Event', 'PlayedStream'], ...common, ['Name', 'greeting'], ...attributes]);
-  assert.deepEqual(streamCallbackParams('ClearedAudio', info), [['Event', 'ClearedAudio'], ...common, ...attributes]);
-  assert.deepEqual(streamCallbackParams('DegradedStream', info), [['Event', 'DegradedStream'], ...common, ['BufferUsage', '60'], ...attributes]);
+  assert.deepEqual(streamCallbackParams('StartStream', info), [
+    ['Event', 'StartStream'],
+    ...common,
+    ...attributes,
+  ]);
+  assert.deepEqual(streamCallbackParams('PlayedStream', info), [
+    ['Event', 'PlayedStream'],
+    ...common,
+    ['Name', 'greeting'],
+    ...attributes,
+  ]);
+  assert.deepEqual(streamCallbackParams('ClearedAudio', info), [
+    ['Event', 'ClearedAudio'],
+    ...common,
+    ...attributes,
+  ]);
+  assert.deepEqual(streamCallbackParams('DegradedStream', info), [
+    ['Event', 'DegradedStream'],
+    ...common,
+    ['BufferUsage', '60'],
+    ...attributes,
+  ]);
   for (const event of ['StopStream', 'DroppedStream'] as const) {
-    assert.deepEqual(streamCallbackParams(event, info), [['Event', event], ...common, ['Reason', 'Connection error'], ['Error', 'ECONNREFUSED'], ...attributes]);
+    assert.deepEqual(streamCallbackParams(event, info), [
+      ['Event', event],
+      ...common,
+      ['Reason', 'Connection error'],
+      ['Error', 'ECONNREFUSED'],
+      ...attributes,
+    ]);
   }
 });
 
@@ -57,7 +86,14 @@ test('D12: unset optional attributes are left out; datetime-utc timestamps on re
   const rest: StreamCallbackInfo = {
     ...info,
     timestampStyle: 'datetime-utc',
-    attributes: { bidirectional: false, audioTrack: 'both', streamTimeoutSec: 60, statusCallbackUrl: undefined, statusCallbackMethod: 'GET', contentType: 'audio/x-l16;rate=8000' },
+    attributes: {
+      bidirectional: false,
+      audioTrack: 'both',
+      streamTimeoutSec: 60,
+      statusCallbackUrl: undefined,
+      statusCallbackMethod: 'GET',
+      contentType: 'audio/x-l16;rate=8000',
+    },
   };
   const pairs = streamCallbackParams('StopStream', { ...rest, error: undefined });
   assert.deepEqual(pairs.slice(5), [
@@ -76,5 +112,12 @@ test('form encoding and signing params of the pairs', () => {
   const form = formEncode(pairs);
   assert.deepEqual([...new URLSearchParams(form)], pairs);
   assert.ok(form.includes('ServiceURL=wss%3A%2F%2Fapp.example.com%2Fws%3Fx%3D1'));
-  assert.deepEqual(signingParamsOf([['a', '1'], ['b', '2'], ['a', '3']]), { a: ['1', '3'], b: ['2'] });
+  assert.deepEqual(
+    signingParamsOf([
+      ['a', '1'],
+      ['b', '2'],
+      ['a', '3'],
+    ]),
+    { a: ['1', '3'], b: ['2'] },
+  );
 });

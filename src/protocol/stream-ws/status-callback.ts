@@ -5,7 +5,8 @@
  */
 
 /** The events of D12. */
-export type StreamCallbackEvent = 'StartStream' | 'PlayedStream' | 'ClearedAudio' | 'DegradedStream' | 'DroppedStream' | 'StopStream';
+export type StreamCallbackEvent =
+  'StartStream' | 'PlayedStream' | 'ClearedAudio' | 'DegradedStream' | 'DroppedStream' | 'StopStream';
 
 /** The stream's `<Stream>`/REST attributes, echoed back in camelCase. */
 export interface StreamCallbackAttributes {
@@ -58,7 +59,10 @@ function formatTimestamp(ms: number, style: StreamCallbackInfo['timestampStyle']
  * DroppedStream), `BufferUsage` (DegradedStream), then the stream's attributes in camelCase
  * (`statusCallbackUrl`, `extraHeaders` and `keepCallAlive` only when set).
  */
-export function streamCallbackParams(event: StreamCallbackEvent, info: StreamCallbackInfo): [string, string][] {
+export function streamCallbackParams(
+  event: StreamCallbackEvent,
+  info: StreamCallbackInfo,
+): [string, string][] {
   const out: [string, string][] = [
     ['Event', event],
     ['StreamID', info.streamId],
@@ -82,7 +86,11 @@ export function streamCallbackParams(event: StreamCallbackEvent, info: StreamCal
     out.push(['BufferUsage', String(info.bufferUsagePercent)]);
   }
   const a = info.attributes;
-  out.push(['bidirectional', String(a.bidirectional)], ['audioTrack', a.audioTrack], ['streamTimeout', String(a.streamTimeoutSec)]);
+  out.push(
+    ['bidirectional', String(a.bidirectional)],
+    ['audioTrack', a.audioTrack],
+    ['streamTimeout', String(a.streamTimeoutSec)],
+  );
   if (a.statusCallbackUrl !== undefined) {
     out.push(['statusCallbackUrl', a.statusCallbackUrl]);
   }

@@ -43,11 +43,23 @@ test('Plivo stream §4.2/D5: media has top-level streamId, string timestamp, per
     event: 'media',
     sequenceNumber: 2,
     streamId: ids.streamId,
-    media: { track: 'inbound', timestamp: '1705312200000', chunk: 1, payload: Buffer.from(frame).toString('base64') },
+    media: {
+      track: 'inbound',
+      timestamp: '1705312200000',
+      chunk: 1,
+      payload: Buffer.from(frame).toString('base64'),
+    },
     extra_headers: '',
   });
   assert.deepEqual([b['sequenceNumber'], (b['media'] as Record<string, unknown>)['chunk']], [3, 1]);
-  assert.deepEqual([c['sequenceNumber'], (c['media'] as Record<string, unknown>)['chunk'], (c['media'] as Record<string, unknown>)['timestamp']], [4, 2, '1705312200020']);
+  assert.deepEqual(
+    [
+      c['sequenceNumber'],
+      (c['media'] as Record<string, unknown>)['chunk'],
+      (c['media'] as Record<string, unknown>)['timestamp'],
+    ],
+    [4, 2, '1705312200020'],
+  );
   assert.equal(w.nextChunk('inbound'), 3);
 });
 
@@ -75,7 +87,11 @@ test('Plivo stream §4.3-§4.6: dtmf, playedStream, clearedAudio and stop, seque
     streamId: ids.streamId,
     name: 'customer greeting audio',
   });
-  assert.deepEqual(JSON.parse(w.clearedAudio()), { event: 'clearedAudio', sequenceNumber: 4, streamId: ids.streamId });
+  assert.deepEqual(JSON.parse(w.clearedAudio()), {
+    event: 'clearedAudio',
+    sequenceNumber: 4,
+    streamId: ids.streamId,
+  });
   assert.deepEqual(JSON.parse(w.stop('Call hangup')), {
     event: 'stop',
     sequenceNumber: 5,
@@ -86,7 +102,11 @@ test('Plivo stream §4.3-§4.6: dtmf, playedStream, clearedAudio and stop, seque
 });
 
 // Strings that need escaping in JSON: quotes, backslashes, control characters, lone surrogates, U+2028.
-const nasty = fc.oneof(fc.string(), fc.string({ unit: 'binary' }), fc.constantFrom('"', '\\', '\n\u0000', '\ud800', '</script>', '\u2028'));
+const nasty = fc.oneof(
+  fc.string(),
+  fc.string({ unit: 'binary' }),
+  fc.constantFrom('"', '\\', '\n\u0000', '\ud800', '</script>', '\u2028'),
+);
 
 test('property: every message JSON.parse-deep-equals the object it stands for (5,000 inputs)', () => {
   fc.assert(
@@ -95,8 +115,18 @@ test('property: every message JSON.parse-deep-equals the object it stands for (5
       fc.constantFrom(...ContentTypes),
       fc.array(
         fc.oneof(
-          fc.record({ kind: fc.constant('media' as const), track: fc.constantFrom<Track>('inbound', 'outbound'), ts: fc.integer({ min: 0, max: 4e12 }), bytes: fc.uint8Array({ maxLength: 700 }), offset: fc.nat(16) }),
-          fc.record({ kind: fc.constant('dtmf' as const), digit: nasty, ts: fc.integer({ min: 0, max: 4e12 }) }),
+          fc.record({
+            kind: fc.constant('media' as const),
+            track: fc.constantFrom<Track>('inbound', 'outbound'),
+            ts: fc.integer({ min: 0, max: 4e12 }),
+            bytes: fc.uint8Array({ maxLength: 700 }),
+            offset: fc.nat(16),
+          }),
+          fc.record({
+            kind: fc.constant('dtmf' as const),
+            digit: nasty,
+            ts: fc.integer({ min: 0, max: 4e12 }),
+          }),
           fc.record({ kind: fc.constant('played' as const), name: nasty }),
           fc.record({ kind: fc.constant('cleared' as const) }),
           fc.record({ kind: fc.constant('stop' as const), reason: nasty }),
@@ -110,7 +140,13 @@ test('property: every message JSON.parse-deep-equals the object it stands for (5
         assert.deepEqual(JSON.parse(w.start(tracks, format)), {
           event: 'start',
           sequenceNumber: 1,
-          start: { callId: opts.callId, streamId: opts.streamId, accountId: opts.accountId, tracks, mediaFormat: { encoding: format.encoding, sampleRate: format.sampleRateHz } },
+          start: {
+            callId: opts.callId,
+            streamId: opts.streamId,
+            accountId: opts.accountId,
+            tracks,
+            mediaFormat: { encoding: format.encoding, sampleRate: format.sampleRateHz },
+          },
           extra_headers: opts.extraHeaders,
         });
         const chunks = { inbound: 0, outbound: 0 };
@@ -126,13 +162,30 @@ test('property: every message JSON.parse-deep-equals the object it stands for (5
               backing.set(op.bytes, op.offset);
               text = w.media(op.track, op.ts, backing.subarray(op.offset, op.offset + op.bytes.length));
               chunks[op.track]++;
-              const media = { track: op.track, timestamp: String(op.ts), chunk: chunks[op.track], payload: Buffer.from(op.bytes).toString('base64') };
-              expected = { event: 'media', sequenceNumber: seq, streamId: sid, media, extra_headers: opts.extraHeaders };
+              const media = {
+                track: op.track,
+                timestamp: String(op.ts),
+                chunk: chunks[op.track],
+                payload: Buffer.from(op.bytes).toString('base64'),
+              };
+              expected = {
+                event: 'media',
+                sequenceNumber: seq,
+                streamId: sid,
+                media,
+                extra_headers: opts.extraHeaders,
+              };
               break;
             }
             case 'dtmf':
               text = w.dtmf('inbound', op.digit, op.ts);
-              expected = { event: 'dtmf', sequenceNumber: seq, streamId: sid, dtmf: { track: 'inbound', digit: op.digit, timestamp: String(op.ts) }, extra_headers: opts.extraHeaders };
+              expected = {
+                event: 'dtmf',
+                sequenceNumber: seq,
+                streamId: sid,
+                dtmf: { track: 'inbound', digit: op.digit, timestamp: String(op.ts) },
+                extra_headers: opts.extraHeaders,
+              };
               break;
             case 'played':
               text = w.playedStream(op.name);
@@ -144,7 +197,12 @@ test('property: every message JSON.parse-deep-equals the object it stands for (5
               break;
             case 'stop':
               text = w.stop(op.reason);
-              expected = { event: 'stop', sequenceNumber: seq, streamId: sid, stop: { callId: opts.callId, streamId: sid, tracks, reason: op.reason } };
+              expected = {
+                event: 'stop',
+                sequenceNumber: seq,
+                streamId: sid,
+                stop: { callId: opts.callId, streamId: sid, tracks, reason: op.reason },
+              };
               break;
           }
           assert.deepEqual(JSON.parse(text), expected);

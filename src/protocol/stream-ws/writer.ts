@@ -126,7 +126,11 @@ export class StreamMessageWriter {
  * The UTF-8 size of one `media` message of this stream's format for a track, with a 13-digit timestamp
  * and a 7-digit chunk counter: what sizing the D11 send buffer needs. Does not consume a sequence number.
  */
-export function mediaMessageBytes(opts: StreamMessageWriterOptions, format: MediaFormat, track: Track = 'inbound'): number {
+export function mediaMessageBytes(
+  opts: StreamMessageWriterOptions,
+  format: MediaFormat,
+  track: Track = 'inbound',
+): number {
   const probe = new StreamMessageWriter(opts);
   const text = probe.media(track, 1_700_000_000_000, new Uint8Array(format.frameBytes));
   // The probe used sequence number 1 and chunk 1; a long-running stream has up to 9 digits more.

@@ -88,9 +88,16 @@ export interface Dist {
 
 export function dist(values: ArrayLike<number>): Dist {
   const a = Float64Array.from(values).sort();
-  const at = (q: number): number => (a.length === 0 ? NaN : (a[Math.min(a.length - 1, Math.floor(q * a.length))] ?? NaN));
+  const at = (q: number): number =>
+    a.length === 0 ? NaN : (a[Math.min(a.length - 1, Math.floor(q * a.length))] ?? NaN);
   const r = (x: number): number => Math.round(x * 1000) / 1000;
-  return { n: a.length, p50: r(at(0.5)), p99: r(at(0.99)), p999: r(at(0.999)), max: r(a.length === 0 ? NaN : (a[a.length - 1] ?? NaN)) };
+  return {
+    n: a.length,
+    p50: r(at(0.5)),
+    p99: r(at(0.99)),
+    p999: r(at(0.999)),
+    max: r(a.length === 0 ? NaN : (a[a.length - 1] ?? NaN)),
+  };
 }
 
 /** A growable sample buffer without per-sample allocation. */

@@ -15,7 +15,19 @@ import type { AddressInfo } from 'node:net';
 
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 
-import { MAGIC_APP, MAGIC_GEN, OVER_MS, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
+import {
+  MAGIC_APP,
+  MAGIC_GEN,
+  OVER_MS,
+  Samples,
+  inWindow,
+  nowUs,
+  readStamp,
+  reply,
+  toneFrame,
+  writeStamp,
+  type Window,
+} from './common.js';
 
 interface StreamState {
   streamId: string;
@@ -123,7 +135,9 @@ function onMessage(ws: WebSocket, st: StreamState, data: RawData): void {
 function playOne(ws: WebSocket, st: StreamState): void {
   const now = nowUs();
   writeStamp(playBuf, 0, MAGIC_APP, now);
-  ws.send(`{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"${playBuf.toString('base64')}"}}`);
+  ws.send(
+    `{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"${playBuf.toString('base64')}"}}`,
+  );
   if (inWindow(window, now)) {
     playSent++;
   }
@@ -153,7 +167,15 @@ pace();
 const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
 wss.on('connection', (ws) => {
   open++;
-  const st: StreamState = { streamId: '', gen: -1, lastSeq: 0, played: 0, owed: 0, ws, group: nextGroup++ % 4 };
+  const st: StreamState = {
+    streamId: '',
+    gen: -1,
+    lastSeq: 0,
+    played: 0,
+    owed: 0,
+    ws,
+    group: nextGroup++ % 4,
+  };
   live.add(st);
   ws.on('message', (data) => {
     try {

@@ -11,7 +11,19 @@
  */
 import dgram from 'node:dgram';
 
-import { MAGIC_APP, MAGIC_GEN, OVER_MS, Samples, inWindow, nowUs, readStamp, reply, toneFrame, writeStamp, type Window } from './common.js';
+import {
+  MAGIC_APP,
+  MAGIC_GEN,
+  OVER_MS,
+  Samples,
+  inWindow,
+  nowUs,
+  readStamp,
+  reply,
+  toneFrame,
+  writeStamp,
+  type Window,
+} from './common.js';
 
 interface Call {
   readonly id: number;
@@ -70,8 +82,22 @@ async function newCall(id: number): Promise<Call> {
   const ssrc = (0x10000000 + id * 7919) >>> 0;
   pkt.writeUInt32BE(ssrc, 8);
   const call: Call = {
-    id, sock, pkt, localPort: 0, remotePort: 0, seq: id * 13 & 0xffff, ts: id * 1000, sending: false, lastRxUs: 0,
-    callId: `load-${process.pid}-${id}@127.0.0.1`, fromTag: `t${id}`, toTag: '', contact: '', inviteUs: 0, okUs: 0, byeDone: undefined,
+    id,
+    sock,
+    pkt,
+    localPort: 0,
+    remotePort: 0,
+    seq: (id * 13) & 0xffff,
+    ts: id * 1000,
+    sending: false,
+    lastRxUs: 0,
+    callId: `load-${process.pid}-${id}@127.0.0.1`,
+    fromTag: `t${id}`,
+    toTag: '',
+    contact: '',
+    inviteUs: 0,
+    okUs: 0,
+    byeDone: undefined,
   };
   sock.on('message', (msg) => {
     onRtp(call, msg);
@@ -162,7 +188,14 @@ function headersOf(msg: string): { first: string; h: Map<string, string>; body: 
     const c = line.indexOf(':');
     if (c > 0) {
       const name = line.slice(0, c).trim().toLowerCase();
-      const short: Record<string, string> = { i: 'call-id', f: 'from', t: 'to', m: 'contact', v: 'via', l: 'content-length' };
+      const short: Record<string, string> = {
+        i: 'call-id',
+        f: 'from',
+        t: 'to',
+        m: 'contact',
+        v: 'via',
+        l: 'content-length',
+      };
       const key = short[name] ?? name;
       if (!h.has(key)) {
         h.set(key, line.slice(c + 1).trim());

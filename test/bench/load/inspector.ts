@@ -40,7 +40,11 @@ export class Inspector {
   private constructor(ws: WebSocket) {
     this.#ws = ws;
     ws.on('message', (data) => {
-      const m = JSON.parse((data as Buffer).toString()) as { id?: number; result?: unknown; error?: { message: string } };
+      const m = JSON.parse((data as Buffer).toString()) as {
+        id?: number;
+        result?: unknown;
+        error?: { message: string };
+      };
       const p = m.id === undefined ? undefined : this.#pending.get(m.id);
       if (p !== undefined && m.id !== undefined) {
         this.#pending.delete(m.id);
@@ -117,9 +121,11 @@ export class Inspector {
     if (this.#ws.readyState === WebSocket.CLOSED) {
       return;
     }
-    const closed = new Promise<void>((r) => this.#ws.once('close', () => {
-      r();
-    }));
+    const closed = new Promise<void>((r) =>
+      this.#ws.once('close', () => {
+        r();
+      }),
+    );
     this.#ws.close();
     await Promise.race([closed, new Promise((r) => setTimeout(r, 2000))]);
   }

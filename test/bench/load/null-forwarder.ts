@@ -24,7 +24,11 @@ interface NullStream {
 let streams: NullStream[] = [];
 let stopped = false;
 
-async function open(id: number, wsUrl: string, rtpOut: boolean): Promise<{ stream: NullStream; port: number }> {
+async function open(
+  id: number,
+  wsUrl: string,
+  rtpOut: boolean,
+): Promise<{ stream: NullStream; port: number }> {
   const sock = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 18 });
   await new Promise<void>((r) => sock.bind(0, '127.0.0.1', r));
   const ws = new WebSocket(wsUrl, { perMessageDeflate: false });

@@ -87,7 +87,11 @@ export const hasSetpriv = has('setpriv');
  * The command and arguments that run `node <nodeArgs…>` on `cpu` (null: unpinned), with a parent-death
  * SIGKILL when `pdeathsig` and setpriv is present. Every wrapper execs, so the spawned pid is node's.
  */
-export function nodeCommand(cpu: string | null, nodeArgs: readonly string[], pdeathsig: boolean): { cmd: string; args: string[] } {
+export function nodeCommand(
+  cpu: string | null,
+  nodeArgs: readonly string[],
+  pdeathsig: boolean,
+): { cmd: string; args: string[] } {
   const argv = [process.execPath, ...nodeArgs];
   const pinned = cpu === null ? argv : ['taskset', '-c', cpu, ...argv];
   const full = pdeathsig && hasSetpriv ? ['setpriv', '--pdeathsig', 'SIGKILL', '--', ...pinned] : pinned;
@@ -96,7 +100,10 @@ export function nodeCommand(cpu: string | null, nodeArgs: readonly string[], pde
 }
 
 /** `fork` options that start a child on `cpu` (through taskset), or plain node when unpinned. */
-export function forkVia(cpu: string | null, execArgv: readonly string[]): { execPath: string; execArgv: string[] } {
+export function forkVia(
+  cpu: string | null,
+  execArgv: readonly string[],
+): { execPath: string; execArgv: string[] } {
   return cpu === null
     ? { execPath: process.execPath, execArgv: [...execArgv] }
     : { execPath: 'taskset', execArgv: ['-c', cpu, process.execPath, ...execArgv] };
@@ -128,5 +135,10 @@ export function checkPid(pid: number, cpu: string | null): PinCheck {
     affinity.add('?');
   }
   const list = [...affinity];
-  return { pid, isNode, affinity: list, ok: isNode && (cpu === null || (list.length === 1 && list[0] === cpu)) };
+  return {
+    pid,
+    isNode,
+    affinity: list,
+    ok: isNode && (cpu === null || (list.length === 1 && list[0] === cpu)),
+  };
 }

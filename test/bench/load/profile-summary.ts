@@ -42,13 +42,18 @@ for (const [id, us] of selfUs) {
   const where = n.callFrame.url === '' ? '' : `${basename(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
   const key = `${n.callFrame.functionName === '' ? '(anonymous)' : n.callFrame.functionName} ${where}`.trim();
   fnTotals.set(key, (fnTotals.get(key) ?? 0) + us);
-  const f = n.callFrame.url === '' ? n.callFrame.functionName : n.callFrame.url.replace(/^.*node_modules\//, 'node_modules/').replace(/^file:\/\/.*\/src\//, 'src/');
+  const f =
+    n.callFrame.url === ''
+      ? n.callFrame.functionName
+      : n.callFrame.url.replace(/^.*node_modules\//, 'node_modules/').replace(/^file:\/\/.*\/src\//, 'src/');
   fileTotals.set(f, (fileTotals.get(f) ?? 0) + us);
 }
 const show = (title: string, m: Map<string, number>): void => {
   process.stdout.write(`\n${title} (of ${(total / 1e6).toFixed(1)} s sampled)\n`);
   for (const [k, us] of [...m].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}\n`);
+    process.stdout.write(
+      `${((100 * us) / total).toFixed(1).padStart(5)} %  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}\n`,
+    );
   }
 };
 show('self time by function', fnTotals);

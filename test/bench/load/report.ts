@@ -137,19 +137,34 @@ export interface Capacity {
 }
 
 function point(r: StepResult): CapacityPoint {
-  return { n: r.n, cpuCores: r.cpuCores, streamsPerCore: r.cpuCores > 0 ? Math.round(r.n / r.cpuCores) : null };
+  return {
+    n: r.n,
+    cpuCores: r.cpuCores,
+    streamsPerCore: r.cpuCores > 0 ? Math.round(r.n / r.cpuCores) : null,
+  };
 }
 
-function highestClean(results: StepResult[], system: StepResult['system'], mode: StepResult['mode']): StepResult | undefined {
-  return results.filter((r) => r.system === system && r.mode === mode && r.clean).sort((a, b) => b.n - a.n)[0];
+function highestClean(
+  results: StepResult[],
+  system: StepResult['system'],
+  mode: StepResult['mode'],
+): StepResult | undefined {
+  return results
+    .filter((r) => r.system === system && r.mode === mode && r.clean)
+    .sort((a, b) => b.n - a.n)[0];
 }
 
 export function capacityOf(results: StepResult[], modes: readonly StepResult['mode'][]): Capacity[] {
   return modes.map((mode) => {
     const sf = highestClean(results, 'streamfork', mode);
     const nul = highestClean(results, 'null', mode);
-    const sameNull = sf === undefined ? undefined : results.find((x) => x.system === 'null' && x.mode === mode && x.n === sf.n);
-    const unclean = results.filter((r) => r.system === 'streamfork' && r.mode === mode && !r.clean).sort((a, b) => a.n - b.n)[0];
+    const sameNull =
+      sf === undefined
+        ? undefined
+        : results.find((x) => x.system === 'null' && x.mode === mode && x.n === sf.n);
+    const unclean = results
+      .filter((r) => r.system === 'streamfork' && r.mode === mode && !r.clean)
+      .sort((a, b) => a.n - b.n)[0];
     return {
       mode,
       streamfork:
@@ -157,7 +172,10 @@ export function capacityOf(results: StepResult[], modes: readonly StepResult['mo
           ? null
           : {
               ...point(sf),
-              cpuRatioToNull: sameNull === undefined || sameNull.cpuCores === 0 ? null : round(sf.cpuCores / sameNull.cpuCores, 2),
+              cpuRatioToNull:
+                sameNull === undefined || sameNull.cpuCores === 0
+                  ? null
+                  : round(sf.cpuCores / sameNull.cpuCores, 2),
               contaminated: sf.contaminated,
             },
       null: nul === undefined ? null : point(nul),
@@ -176,7 +194,10 @@ export function capacityLines(caps: Capacity[]): string[] {
         : `streamfork highest clean N=${s.n} at ${s.cpuCores} cores => ${s.streamsPerCore ?? '-'} streams/core` +
           ` (cpu ÷ null ${s.cpuRatioToNull ?? '-'}${s.contaminated ? ', contaminated' : ''})`;
     const first = c.firstUncleanN === null ? '' : `; first unclean N=${c.firstUncleanN}`;
-    const nul = c.null === null ? '' : `; null forwarder clean up to N=${c.null.n} (${c.null.streamsPerCore ?? '-'} streams/core)`;
+    const nul =
+      c.null === null
+        ? ''
+        : `; null forwarder clean up to N=${c.null.n} (${c.null.streamsPerCore ?? '-'} streams/core)`;
     return head + sf + first + nul;
   });
 }
@@ -191,7 +212,9 @@ export function summary(r: StepResult): string {
       : ` rss/stream=${r.rssKbPerStream ?? '-'} kB`;
   return (
     `${r.system.padEnd(10)} ${r.mode.padEnd(7)} N=${String(r.n).padStart(5)} up=${r.answered} cpu=${r.cpuCores.toFixed(3)} cores` +
-    (r.cpuSplit === undefined ? '' : ` (usr ${r.cpuSplit.user} sys ${r.cpuSplit.sys} main ${r.cpuSplit.mainThread})`) +
+    (r.cpuSplit === undefined
+      ? ''
+      : ` (usr ${r.cpuSplit.user} sys ${r.cpuSplit.sys} main ${r.cpuSplit.mainThread})`) +
     (r.udpRcvbufDrops === undefined || r.udpRcvbufDrops === 0 ? '' : ` udp-drops=${r.udpRcvbufDrops}`) +
     rss +
     ` | rtp→ws lost=${r.rtpToWs.lost}/${r.rtpToWs.sent} late=${r.rtpToWs.late} >2/20/60ms=${over(r.rtpToWs.overMs)} ` +
@@ -200,8 +223,12 @@ export function summary(r: StepResult): string {
       ? ''
       : ` | ws→rtp lost=${w.lost}/${w.sent} late=${w.late} >2/20/60ms=${over(w.overMs)} ` +
         `p50/p99/p99.9=${w.latencyMs.p50}/${w.latencyMs.p99}/${w.latencyMs.p999} ms`) +
-    (r.outIntervalErrMs === null ? '' : ` | interval err p50/p99=${r.outIntervalErrMs.p50}/${r.outIntervalErrMs.p99} ms`) +
-    (r.setup === null ? '' : ` | ok→start p99=${r.setup.okToStartMs.p99} ms (missing ${r.setup.missingStarts})`) +
+    (r.outIntervalErrMs === null
+      ? ''
+      : ` | interval err p50/p99=${r.outIntervalErrMs.p50}/${r.outIntervalErrMs.p99} ms`) +
+    (r.setup === null
+      ? ''
+      : ` | ok→start p99=${r.setup.okToStartMs.p99} ms (missing ${r.setup.missingStarts})`) +
     ` | gen ${r.generatorCpuCores} app ${r.consumerCpuCores} orch ${r.orchestratorCpuCores} cores` +
     `${r.clean ? ' | clean' : ''}${r.contaminated ? ' | CONTAMINATED' : ''}`
   );
@@ -224,13 +251,22 @@ export interface RunInfo {
   readonly endIdleHeapUsedKb?: number | null;
 }
 
-export function writeOut(path: string, results: StepResult[], modes: readonly StepResult['mode'][], info: RunInfo): void {
+export function writeOut(
+  path: string,
+  results: StepResult[],
+  modes: readonly StepResult['mode'][],
+  info: RunInfo,
+): void {
   const cpu = cpus()[0]?.model ?? 'unknown';
   const ratios = results
     .filter((r) => r.system === 'streamfork')
     .map((r) => {
       const nr = results.find((x) => x.system === 'null' && x.mode === r.mode && x.n === r.n);
-      return { mode: r.mode, n: r.n, cpuRatio: nr === undefined || nr.cpuCores === 0 ? null : round(r.cpuCores / nr.cpuCores, 2) };
+      return {
+        mode: r.mode,
+        n: r.n,
+        cpuRatio: nr === undefined || nr.cpuCores === 0 ? null : round(r.cpuCores / nr.cpuCores, 2),
+      };
     });
   writeFileSync(
     path,

@@ -124,7 +124,10 @@ interface Ipc {
 }
 
 function forkChild(file: string, cpu: string | null): Ipc {
-  const child = fork(join(here, file), [], { ...forkVia(cpu, ['--import', 'tsx']), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(join(here, file), [], {
+    ...forkVia(cpu, ['--import', 'tsx']),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   children.push(child);
   const waiters: { ev: string; resolve: (m: Record<string, unknown>) => void }[] = [];
   child.on('message', (m: Record<string, unknown>) => {
@@ -191,7 +194,13 @@ function procSample(pid: number): ProcSample {
   }
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
-  return { cpuS: all.user + all.sys, userS: all.user, sysS: all.sys, mainThreadS: main.user + main.sys, rssKb };
+  return {
+    cpuS: all.user + all.sys,
+    userS: all.user,
+    sysS: all.sys,
+    mainThreadS: main.user + main.sys,
+    rssKb,
+  };
 }
 
 // --- answer URL -----------------------------------------------------------------------------------------
@@ -201,7 +210,7 @@ function answer(req: IncomingMessage, res: ServerResponse): void {
   let body = '';
   req.on('data', (d: Buffer) => (body += d.toString()));
   req.on('end', () => {
-    const params = new URLSearchParams(req.method === 'GET' ? (req.url ?? '').split('?')[1] ?? '' : body);
+    const params = new URLSearchParams(req.method === 'GET' ? ((req.url ?? '').split('?')[1] ?? '') : body);
     const from = (params.get('From') ?? '').replace(/\D/g, '');
     const id = Number(from.slice(-7));
     res.writeHead(200, { 'content-type': 'application/xml' });
@@ -337,7 +346,8 @@ function result(
     rssMethod: afterGc !== null ? 'gc' : idle === null ? null : 'raw',
     rssKbAfterGc: m.gc?.rssKb ?? null,
     heapUsedKb: m.gc?.heapUsedKb ?? null,
-    heapUsedKbPerStream: afterGc === null ? null : round((afterGc.step.heapUsedKb - afterGc.idle.heapUsedKb) / n, 2),
+    heapUsedKbPerStream:
+      afterGc === null ? null : round((afterGc.step.heapUsedKb - afterGc.idle.heapUsedKb) / n, 2),
     orchestratorCpuCores: round(m.orchCpu),
     loadCpuCores: round(m.genCpu + m.appCpu + m.orchCpu),
     clean: false,
@@ -384,7 +394,9 @@ async function waitClosed(app: Ipc, what: string, r: StepResult | null): Promise
   }
   if (!ok) {
     contaminatedNext = true;
-    log(`${what}: ${open} streams still open after ${CLOSE_WAIT_MS / 1000} s; the next step is marked contaminated`);
+    log(
+      `${what}: ${open} streams still open after ${CLOSE_WAIT_MS / 1000} s; the next step is marked contaminated`,
+    );
   }
 }
 
@@ -398,16 +410,37 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
   const sipPort = 15060 + (process.pid % 1000) * 2;
   const httpPort = 18080 + (process.pid % 1000);
   const configFile = join(dir, 'config.json');
-  writeFileSync(configFile, JSON.stringify({ rtp: { portMin: 20000, portMax: 29999 }, sip: { transports: ['udp'] } }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({ rtp: { portMin: 20000, portMax: 29999 }, sip: { transports: ['udp'] } }),
+  );
   const nodeFlags = [
     ...(opt['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opt['cpu-prof']}`]),
     ...(GC_RSS ? ['--inspect=127.0.0.1:0'] : []),
   ];
   const { cmd, args } = nodeCommand(
     SERVER_CPU,
-    [...nodeFlags, join(root, 'bin/streamfork.js'), 'serve', '--config', configFile, '--data-dir', join(dir, 'data'),
-      '--sip-port', String(sipPort), '--http-port', String(httpPort), '--answer-url', answerUrl,
-      '--auth-id', 'MALOADBENCH000000000', '--auth-token', 'load-bench', '--log-level', 'warn'],
+    [
+      ...nodeFlags,
+      join(root, 'bin/streamfork.js'),
+      'serve',
+      '--config',
+      configFile,
+      '--data-dir',
+      join(dir, 'data'),
+      '--sip-port',
+      String(sipPort),
+      '--http-port',
+      String(httpPort),
+      '--answer-url',
+      answerUrl,
+      '--auth-id',
+      'MALOADBENCH000000000',
+      '--auth-token',
+      'load-bench',
+      '--log-level',
+      'warn',
+    ],
     true,
   );
   // streamfork's own log (warn and above: dropped streams, errors) is kept for reading after the run.
@@ -463,7 +496,14 @@ async function warmUp(sf: Server, gen: Ipc, app: Ipc): Promise<Baseline> {
   return { rawRssKb, gc };
 }
 
-async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 'bidir', n: number, idle: Baseline): Promise<StepResult> {
+async function streamforkStep(
+  sf: Server,
+  gen: Ipc,
+  app: Ipc,
+  mode: 'inbound' | 'bidir',
+  n: number,
+  idle: Baseline,
+): Promise<StepResult> {
   await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS, play: PLAY }, 'mode');
   const firstId = nextId;
   nextId += n;
@@ -473,10 +513,14 @@ async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 
     'placed',
   );
   let starts: { gen: number; us: number }[] = [];
-  await waitFor('starts', async () => {
-    starts = (await app.ask<ConsumerStats>({ cmd: 'collect' }, 'stats')).starts;
-    return starts.length >= placed.answered;
-  }, 15_000);
+  await waitFor(
+    'starts',
+    async () => {
+      starts = (await app.ask<ConsumerStats>({ cmd: 'collect' }, 'stats')).starts;
+      return starts.length >= placed.answered;
+    },
+    15_000,
+  );
   const startUs = new Map(starts.map((s) => [s.gen, s.us]));
   const okToStart: number[] = [];
   for (const s of placed.setup) {
@@ -506,10 +550,19 @@ async function streamforkStep(sf: Server, gen: Ipc, app: Ipc, mode: 'inbound' | 
   return r;
 }
 
-async function nullStep(nul: Ipc, gen: Ipc, app: Ipc, mode: 'inbound' | 'bidir', n: number): Promise<StepResult> {
+async function nullStep(
+  nul: Ipc,
+  gen: Ipc,
+  app: Ipc,
+  mode: 'inbound' | 'bidir',
+  n: number,
+): Promise<StepResult> {
   await app.ask({ cmd: 'mode', bidir: mode === 'bidir', lateMs: LATE_MS, play: PLAY }, 'mode');
   const rtpOut = opt['null-rtp-out'] && mode === 'inbound';
-  const nf = await nul.ask<{ targets: { id: number; port: number }[] }>({ cmd: 'start', n, wsUrl, firstId: nextId, rtpOut }, 'ready');
+  const nf = await nul.ask<{ targets: { id: number; port: number }[] }>(
+    { cmd: 'start', n, wsUrl, firstId: nextId, rtpOut },
+    'ready',
+  );
   nextId += n;
   await gen.ask({ cmd: 'raw', targets: nf.targets }, 'raw-ready');
   await sleep(1500);
@@ -532,7 +585,11 @@ function checkPins(sf: Server, gen: Ipc, app: Ipc, nul: Ipc): Record<string, Pin
   };
   for (const [name, c] of Object.entries(checks)) {
     const line = `${name} pid ${c.pid}: ${c.isNode ? 'node' : 'NOT node'}, CPUs allowed ${c.affinity.join(' | ')}`;
-    log(c.ok ? line : `WARNING ${line} (expected ${name === 'streamfork' || name === 'nullForwarder' ? SERVER_CPU : LOAD_CPU})`);
+    log(
+      c.ok
+        ? line
+        : `WARNING ${line} (expected ${name === 'streamfork' || name === 'nullForwarder' ? SERVER_CPU : LOAD_CPU})`,
+    );
   }
   return checks;
 }
@@ -562,12 +619,25 @@ async function main(): Promise<void> {
   const pinCheck = checkPins(sf, gen, app, nul);
   log(
     `streamfork pid ${sf.pid} up; RSS cold ${cold.rssKb} kB, idle after warm-up ${idle.rawRssKb} kB` +
-      (idle.gc === null ? ' (no forced GC)' : `, after forced GC ${idle.gc.rssKb} kB (heap used ${idle.gc.heapUsedKb} kB, GC ${idle.gc.gcMs} ms)`),
+      (idle.gc === null
+        ? ' (no forced GC)'
+        : `, after forced GC ${idle.gc.rssKb} kB (heap used ${idle.gc.heapUsedKb} kB, GC ${idle.gc.gcMs} ms)`),
   );
   const info = {
     options: {
-      keepGoing: opt['keep-going'], steps: STEPS, modes: MODES, measureS: MEASURE_MS / 1000, cps: CPS, lateMs: LATE_MS,
-      cpuProf: opt['cpu-prof'] ?? null, pin: pin.pinned !== null, gcRss: GC_RSS, closeWaitS: CLOSE_WAIT_MS / 1000, noNull: opt['no-null'], play: PLAY, nullRtpOut: opt['null-rtp-out'],
+      keepGoing: opt['keep-going'],
+      steps: STEPS,
+      modes: MODES,
+      measureS: MEASURE_MS / 1000,
+      cps: CPS,
+      lateMs: LATE_MS,
+      cpuProf: opt['cpu-prof'] ?? null,
+      pin: pin.pinned !== null,
+      gcRss: GC_RSS,
+      closeWaitS: CLOSE_WAIT_MS / 1000,
+      noNull: opt['no-null'],
+      play: PLAY,
+      nullRtpOut: opt['null-rtp-out'],
     },
     idleRssKb: idle.gc?.rssKb ?? idle.rawRssKb,
     coldRssKb: cold.rssKb,
@@ -604,8 +674,14 @@ async function main(): Promise<void> {
   // Idle again after the ramp: what the steps left behind (retained per-call state would show here).
   await sleep(1000);
   const endGc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.pid);
-  const end = { endIdleRssKbNoGc: procSample(sf.pid).rssKb, endIdleRssKb: endGc?.rssKb ?? null, endIdleHeapUsedKb: endGc?.heapUsedKb ?? null };
-  log(`streamfork idle after the ramp: RSS ${end.endIdleRssKb ?? end.endIdleRssKbNoGc} kB, heap used ${end.endIdleHeapUsedKb ?? '-'} kB`);
+  const end = {
+    endIdleRssKbNoGc: procSample(sf.pid).rssKb,
+    endIdleRssKb: endGc?.rssKb ?? null,
+    endIdleHeapUsedKb: endGc?.heapUsedKb ?? null,
+  };
+  log(
+    `streamfork idle after the ramp: RSS ${end.endIdleRssKb ?? end.endIdleRssKbNoGc} kB, heap used ${end.endIdleHeapUsedKb ?? '-'} kB`,
+  );
   writeOut(opt.out, results, MODES, { ...info, ...end });
   for (const r of results) {
     process.stdout.write(summary(r) + '\n');

@@ -66,8 +66,16 @@ export async function startCountingConsumer(): Promise<CountingConsumer> {
       for (const c of wss.clients) {
         c.terminate();
       }
-      await new Promise<void>((resolve) => { wss.close(() => { resolve(); }); });
-      await new Promise<void>((resolve) => server.close(() => { resolve(); }));
+      await new Promise<void>((resolve) => {
+        wss.close(() => {
+          resolve();
+        });
+      });
+      await new Promise<void>((resolve) =>
+        server.close(() => {
+          resolve();
+        }),
+      );
     },
   };
 }
@@ -100,15 +108,34 @@ export interface LoadResult {
 export async function runSipLoad(opts: LoadOptions): Promise<LoadResult> {
   const consumer = await startCountingConsumer();
   const app = await startHttpRecorder();
-  app.serve('/answer', responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })));
+  app.serve(
+    '/answer',
+    responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })),
+  );
   let stack: SipStack | undefined;
   try {
     // T1 = 100 ms keeps completed transactions (64*T1) from lingering past the test's budget.
-    stack = await startSipStack({ answerUrl: app.url('/answer'), timers: { t1Ms: 100 }, rtpPortMin: 20000, rtpPortMax: 31999, recvBufferBytes: 256 * 1024 });
+    stack = await startSipStack({
+      answerUrl: app.url('/answer'),
+      timers: { t1Ms: 100 },
+      rtpPortMin: 20000,
+      rtpPortMax: 31999,
+      recvBufferBytes: 256 * 1024,
+    });
     const timeoutSec = Math.ceil(opts.calls / opts.rate + opts.holdMs / 1000) + 60;
     const args = [
       ...sippArgs(`${HOST}:${stack.port}`, await freeUdpPort(), await freeUdpPort(true), timeoutSec),
-      '-sn', 'uac', '-rtp_echo', '-m', String(opts.calls), '-r', String(opts.rate), '-l', String(opts.limit), '-d', String(opts.holdMs),
+      '-sn',
+      'uac',
+      '-rtp_echo',
+      '-m',
+      String(opts.calls),
+      '-r',
+      String(opts.rate),
+      '-l',
+      String(opts.limit),
+      '-d',
+      String(opts.holdMs),
     ];
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
@@ -116,8 +143,14 @@ export async function runSipLoad(opts: LoadOptions): Promise<LoadResult> {
     const elapsedSec = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
     const server = stack.server;
-    await until(() => server.stats().liveDialogs === 0 && server.stats().rtpPortsInUse === 0, 10_000, 'dialogs and ports released').catch(() => undefined);
-    await until(() => server.stats().transactions === 0, 20_000, 'transactions drained').catch(() => undefined);
+    await until(
+      () => server.stats().liveDialogs === 0 && server.stats().rtpPortsInUse === 0,
+      10_000,
+      'dialogs and ports released',
+    ).catch(() => undefined);
+    await until(() => server.stats().transactions === 0, 20_000, 'transactions drained').catch(
+      () => undefined,
+    );
     await until(() => consumer.open() === 0, 5000, 'stream sockets closed').catch(() => undefined);
     return {
       sipp: sippTotals(run.output),

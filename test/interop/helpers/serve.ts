@@ -59,7 +59,12 @@ export function startServe(args: readonly string[]): Promise<Serve> {
 }
 
 /** GET on the REST API (`path` relative to /v1/Account/{auth_id}/); asserts 200 and returns the JSON. */
-export async function apiGet(httpPort: number, path: string, authId = AUTH_ID, token = TOKEN): Promise<Record<string, unknown>> {
+export async function apiGet(
+  httpPort: number,
+  path: string,
+  authId = AUTH_ID,
+  token = TOKEN,
+): Promise<Record<string, unknown>> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/v1/Account/${authId}/${path}`, {
     headers: { authorization: 'Basic ' + Buffer.from(`${authId}:${token}`).toString('base64') },
   });
@@ -67,7 +72,11 @@ export async function apiGet(httpPort: number, path: string, authId = AUTH_ID, t
   return (await res.json()) as Record<string, unknown>;
 }
 
-export async function waitUntil(what: string, fn: () => Promise<boolean> | boolean, timeoutMs: number): Promise<void> {
+export async function waitUntil(
+  what: string,
+  fn: () => Promise<boolean> | boolean,
+  timeoutMs: number,
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await fn()) {

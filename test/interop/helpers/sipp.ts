@@ -60,7 +60,12 @@ export interface ToolRun {
 }
 
 /** Runs a program with a hard timeout (SIGKILL), collecting stdout and stderr. */
-export function runTool(cmd: string, args: readonly string[], timeoutMs: number, cwd?: string): Promise<ToolRun> {
+export function runTool(
+  cmd: string,
+  args: readonly string[],
+  timeoutMs: number,
+  cwd?: string,
+): Promise<ToolRun> {
   const proc = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], ...(cwd === undefined ? {} : { cwd }) });
   children.add(proc);
   let output = '';
@@ -97,8 +102,22 @@ export function sippTotals(output: string): { successful: number; failed: number
 /** Common sipp arguments: loopback, our port, no stdin, global and per-message timeouts. */
 export function sippArgs(target: string, sipPort: number, mediaPort: number, timeoutSec: number): string[] {
   return [
-    target, '-i', HOST, '-p', String(sipPort), '-mi', HOST, '-mp', String(mediaPort),
-    '-nostdin', '-timeout', String(timeoutSec), '-timeout_error', '-recv_timeout', '10000', '-aa',
+    target,
+    '-i',
+    HOST,
+    '-p',
+    String(sipPort),
+    '-mi',
+    HOST,
+    '-mp',
+    String(mediaPort),
+    '-nostdin',
+    '-timeout',
+    String(timeoutSec),
+    '-timeout_error',
+    '-recv_timeout',
+    '10000',
+    '-aa',
   ];
 }
 

@@ -35,7 +35,15 @@ export type ApiFixture = ReturnType<typeof apiFixture>;
 
 /** The record call control writes for an answered inbound call (`newCallRecord`), for a call the fixture made. */
 function liveRecord(callUuid: string, nowMs: number, from: string, to: string): CallRecord {
-  const identity = { callUuid, requestUuid: callUuid, from, to, direction: 'inbound' as const, accountId: TEST_ACCOUNT_ID, startedAtMs: nowMs };
+  const identity = {
+    callUuid,
+    requestUuid: callUuid,
+    from,
+    to,
+    direction: 'inbound' as const,
+    accountId: TEST_ACCOUNT_ID,
+    startedAtMs: nowMs,
+  };
   return newCallRecord(identity, 'http://127.0.0.1:9/answer', nowMs, null);
 }
 

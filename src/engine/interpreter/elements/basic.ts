@@ -1,7 +1,13 @@
 /**
  * Handlers for `<Stream>`, `<Wait>`, `<Hangup>`, `<Redirect>` and `<DTMF>`.
  */
-import type { DtmfNode, HangupNode, RedirectNode, StreamNode, WaitNode } from '../../../protocol/plivo-xml/types.js';
+import type {
+  DtmfNode,
+  HangupNode,
+  RedirectNode,
+  StreamNode,
+  WaitNode,
+} from '../../../protocol/plivo-xml/types.js';
 import { ServerError } from '../../../errors/server-error.js';
 import type { StreamSpec } from '../../fork/stream-fork.types.js';
 import type { ElementContext, ElementOutcome } from '../interpreter.types.js';
@@ -31,7 +37,10 @@ export async function runStream(node: StreamNode, ctx: ElementContext): Promise<
     fork = ctx.call.startStream(streamSpecOf(node));
   } catch (err) {
     const detail = err instanceof ServerError ? err.message : String(err);
-    ctx.logger.warn({ path: node.path, detail }, '<Stream> could not start; continuing with the next element');
+    ctx.logger.warn(
+      { path: node.path, detail },
+      '<Stream> could not start; continuing with the next element',
+    );
     return CONTINUE;
   }
   if (node.keepCallAlive) {

@@ -94,7 +94,12 @@ export class DigitCollector {
   }
 }
 
-async function runPrompt(node: GetDigitsChildNode, ctx: ElementContext, media: PromptMedia, signal: AbortSignal): Promise<void> {
+async function runPrompt(
+  node: GetDigitsChildNode,
+  ctx: ElementContext,
+  media: PromptMedia,
+  signal: AbortSignal,
+): Promise<void> {
   switch (node.element) {
     case 'Speak': {
       await speak(node, ctx, media, signal);
@@ -112,7 +117,12 @@ async function runPrompt(node: GetDigitsChildNode, ctx: ElementContext, media: P
 }
 
 /** Runs the prompts until they end, the first digit arrives (barge-in) or the flow aborts. */
-async function runPrompts(node: GetDigitsNode, ctx: ElementContext, media: PromptMedia, digits: DigitCollector): Promise<void> {
+async function runPrompts(
+  node: GetDigitsNode,
+  ctx: ElementContext,
+  media: PromptMedia,
+  digits: DigitCollector,
+): Promise<void> {
   const prompts = new AbortController();
   const stop = (): void => {
     prompts.abort();
@@ -135,7 +145,10 @@ async function runPrompts(node: GetDigitsNode, ctx: ElementContext, media: Promp
   }
 }
 
-type Attempt = { readonly kind: 'digits'; readonly digits: string } | { readonly kind: 'none' } | { readonly kind: 'invalid'; readonly key: string };
+type Attempt =
+  | { readonly kind: 'digits'; readonly digits: string }
+  | { readonly kind: 'none' }
+  | { readonly kind: 'invalid'; readonly key: string };
 
 /** Collects one attempt's input after (and during) the prompts. */
 async function collect(node: GetDigitsNode, ctx: ElementContext, digits: DigitCollector): Promise<Attempt> {
@@ -159,7 +172,11 @@ async function collect(node: GetDigitsNode, ctx: ElementContext, digits: DigitCo
 }
 
 /** Runs attempts until valid input or 1 + retries attempts; returns the digits or undefined. */
-async function gather(node: GetDigitsNode, ctx: ElementContext, media: PromptMedia): Promise<string | undefined> {
+async function gather(
+  node: GetDigitsNode,
+  ctx: ElementContext,
+  media: PromptMedia,
+): Promise<string | undefined> {
   const digits = new DigitCollector(ctx.call);
   try {
     for (let attempt = 0; attempt <= node.retries && !ctx.signal.aborted; attempt++) {
@@ -169,7 +186,10 @@ async function gather(node: GetDigitsNode, ctx: ElementContext, media: PromptMed
       if (result.kind === 'digits') {
         return result.digits;
       }
-      ctx.logger.info({ path: node.path, attempt: attempt + 1, result: result.kind }, '<GetDigits> attempt without valid input');
+      ctx.logger.info(
+        { path: node.path, attempt: attempt + 1, result: result.kind },
+        '<GetDigits> attempt without valid input',
+      );
       if (result.kind === 'invalid' && node.invalidDigitsSound !== undefined) {
         await playUrl(node.invalidDigitsSound, 1, node.path, ctx, media, ctx.signal);
       }
@@ -193,7 +213,10 @@ function notifyAction(ctx: ElementContext, url: string, method: 'GET' | 'POST', 
     timeoutMs: ctx.fetchTimeoutMs,
   }).then((res) => {
     if (!res.ok) {
-      ctx.logger.warn({ url, cause: res.cause, detail: res.detail }, '<GetDigits> action notification failed');
+      ctx.logger.warn(
+        { url, cause: res.cause, detail: res.detail },
+        '<GetDigits> action notification failed',
+      );
     }
   });
 }
@@ -208,7 +231,10 @@ export function getDigitsHandler(media: PromptMedia): ElementHandler<GetDigitsNo
       ctx.logger.info({ path: node.path }, '<GetDigits> got no input; continuing with the next element');
       return CONTINUE;
     }
-    ctx.logger.info({ path: node.path, count: digits.length, ...(node.log ? { pii: { digits } } : {}) }, '<GetDigits> collected digits');
+    ctx.logger.info(
+      { path: node.path, count: digits.length, ...(node.log ? { pii: { digits } } : {}) },
+      '<GetDigits> collected digits',
+    );
     if (node.action === undefined) {
       return CONTINUE;
     }

@@ -30,7 +30,12 @@ export async function playUrl(
   await playToCaller(ctx.call, res.audio, loop, signal);
 }
 
-export function play(node: PlayNode, ctx: ElementContext, media: PromptMedia, signal: AbortSignal): Promise<void> {
+export function play(
+  node: PlayNode,
+  ctx: ElementContext,
+  media: PromptMedia,
+  signal: AbortSignal,
+): Promise<void> {
   return playUrl(node.url, node.loop, node.path, ctx, media, signal);
 }
 

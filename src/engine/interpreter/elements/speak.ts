@@ -26,12 +26,20 @@ export function reportPromptError(ctx: ElementContext, path: string, code: strin
 }
 
 /** Speaks one `<Speak>` until done or `signal` aborts. Never rejects. */
-export async function speak(node: SpeakNode, ctx: ElementContext, media: PromptMedia, signal: AbortSignal): Promise<void> {
+export async function speak(
+  node: SpeakNode,
+  ctx: ElementContext,
+  media: PromptMedia,
+  signal: AbortSignal,
+): Promise<void> {
   if (node.text.trim() === '') {
     return;
   }
   const startedMs = ctx.clock.monotonicMs();
-  const res = await media.tts.synthesize({ text: node.text, voice: node.voice, language: node.language }, signal);
+  const res = await media.tts.synthesize(
+    { text: node.text, voice: node.voice, language: node.language },
+    signal,
+  );
   if (signal.aborted) {
     return;
   }
@@ -40,7 +48,12 @@ export async function speak(node: SpeakNode, ctx: ElementContext, media: PromptM
     return;
   }
   ctx.logger.debug(
-    { path: node.path, cached: res.cached, ttsMs: Math.round(ctx.clock.monotonicMs() - startedMs), samples: res.audio.length },
+    {
+      path: node.path,
+      cached: res.cached,
+      ttsMs: Math.round(ctx.clock.monotonicMs() - startedMs),
+      samples: res.audio.length,
+    },
     '<Speak> synthesized',
   );
   await playToCaller(ctx.call, res.audio, node.loop, signal);

@@ -10,7 +10,11 @@ export const redirectSpec = {
   body: {
     field: 'url',
     required: true,
-    value: { type: 'url', schemes: ['http', 'https'], doc: 'Where to fetch the next document, as the element text.' },
+    value: {
+      type: 'url',
+      schemes: ['http', 'https'],
+      doc: 'Where to fetch the next document, as the element text.',
+    },
   },
   attributes: {
     method: {

@@ -59,11 +59,7 @@ export interface StringAttributeSpec extends AttributeSpecBase {
 
 /** One attribute declaration. */
 export type AttributeSpec =
-  | BooleanAttributeSpec
-  | IntegerAttributeSpec
-  | EnumAttributeSpec
-  | UrlAttributeSpec
-  | StringAttributeSpec;
+  BooleanAttributeSpec | IntegerAttributeSpec | EnumAttributeSpec | UrlAttributeSpec | StringAttributeSpec;
 
 /** The element's text content, when it has one (a URL, text to speak, digits). */
 export interface BodySpec {

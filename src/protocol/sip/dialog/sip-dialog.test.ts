@@ -94,13 +94,20 @@ Content-Length: 0
   assert.equal(getHeader(ack, 'CSeq'), '5 ACK');
   assert.equal(viaBranch(getTopVia(ack)!), 'z9hG4bKnew1');
   assert.equal(ack.uri, 'sip:bob@192.0.2.51:5070');
-  const reinvite = buildInDialogRequest(d, 'INVITE', { via, body: 'v=0\r\n', contentType: 'application/sdp' });
+  const reinvite = buildInDialogRequest(d, 'INVITE', {
+    via,
+    body: 'v=0\r\n',
+    contentType: 'application/sdp',
+  });
   assert.equal(getHeader(reinvite.request, 'CSeq'), '6 INVITE');
   assert.equal(getHeader(reinvite.request, 'Content-Type'), 'application/sdp');
 });
 
 test('RFC 3261 §12.2.1.1: with a strict router first, it becomes the Request-URI and the remote target goes last', () => {
-  const d = { ...createUasDialog(invite, buildResponse(invite, 200, { toTag: 'b2' }))!, routeSet: ['<sip:strict.example.com>', '<sip:p2.example.com;lr>'] };
+  const d = {
+    ...createUasDialog(invite, buildResponse(invite, 200, { toTag: 'b2' }))!,
+    routeSet: ['<sip:strict.example.com>', '<sip:p2.example.com;lr>'],
+  };
   const r = dialogRouting(d);
   assert.equal(r.uri, 'sip:strict.example.com');
   assert.deepEqual(r.route, ['<sip:p2.example.com;lr>', '<sip:alice@192.0.2.9:5060>']);

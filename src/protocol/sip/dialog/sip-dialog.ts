@@ -9,7 +9,6 @@ import { getCSeq, getCallId, getContacts, getFrom, getHeader, getRecordRoutes, g
 import { serializeNameAddr, tagOf, type NameAddr } from '../name-addr.js';
 import type { SipHeader, SipRequest, SipResponse } from '../sip-message.types.js';
 
-
 /** Dialog states (§12.1): early after a 1xx with To-tag, confirmed after a 2xx. */
 export type SipDialogState = 'early' | 'confirmed' | 'terminated';
 
@@ -59,7 +58,15 @@ export function createUasDialog(request: SipRequest, response: SipResponse): Sip
   const cseq = getCSeq(request);
   const localTag = to === undefined ? undefined : tagOf(to);
   const remoteTag = from === undefined ? undefined : tagOf(from);
-  if (from === undefined || to === undefined || callId === undefined || contact === undefined || cseq === undefined || localTag === undefined || remoteTag === undefined) {
+  if (
+    from === undefined ||
+    to === undefined ||
+    callId === undefined ||
+    contact === undefined ||
+    cseq === undefined ||
+    localTag === undefined ||
+    remoteTag === undefined
+  ) {
     return undefined;
   }
   return {
@@ -87,7 +94,14 @@ export function createUacDialog(request: SipRequest, response: SipResponse): Sip
   const cseq = getCSeq(request);
   const localTag = from === undefined ? undefined : tagOf(from);
   const remoteTag = to === undefined ? undefined : tagOf(to);
-  if (from === undefined || to === undefined || callId === undefined || cseq === undefined || localTag === undefined || remoteTag === undefined) {
+  if (
+    from === undefined ||
+    to === undefined ||
+    callId === undefined ||
+    cseq === undefined ||
+    localTag === undefined ||
+    remoteTag === undefined
+  ) {
     return undefined;
   }
   return {
@@ -115,7 +129,10 @@ export function confirmDialog(d: SipDialog, response: SipResponse): SipDialog {
  * Checks an in-dialog request's CSeq (§12.2.2): lower than the last one is out of order (answer 500);
  * otherwise the remote sequence advances. ACK and CANCEL reuse the INVITE's number and are not checked.
  */
-export function acceptRemoteCSeq(d: SipDialog, request: SipRequest): { ok: true; dialog: SipDialog } | { ok: false; status: 500 } {
+export function acceptRemoteCSeq(
+  d: SipDialog,
+  request: SipRequest,
+): { ok: true; dialog: SipDialog } | { ok: false; status: 500 } {
   const cseq = getCSeq(request);
   if (cseq === undefined) {
     return { ok: false, status: 500 };
@@ -174,7 +191,11 @@ export interface InDialogRequestOptions {
  * Builds an in-dialog request (§12.2.1.1): BYE, re-INVITE, INFO, … CSeq increments for every method but ACK
  * and CANCEL. Returns the request and the dialog with its new local sequence.
  */
-export function buildInDialogRequest(d: SipDialog, method: string, options: InDialogRequestOptions): { dialog: SipDialog; request: SipRequest } {
+export function buildInDialogRequest(
+  d: SipDialog,
+  method: string,
+  options: InDialogRequestOptions,
+): { dialog: SipDialog; request: SipRequest } {
   const reuse = method === 'ACK' || method === 'CANCEL';
   const seq = options.cseq ?? (reuse ? d.localSeq : d.localSeq + 1);
   const routing = dialogRouting(d);
@@ -208,4 +229,3 @@ export function nextHopUri(request: SipRequest): string {
   const m = route === undefined ? null : /<([^>]*)>/.exec(route);
   return m?.[1] ?? request.uri;
 }
-

@@ -6,7 +6,12 @@
 import { fail, ok, type ParseResult } from '../../../errors/result.js';
 import { getHeader } from '../headers.js';
 import type { SipHeader, SipRequest, SipResponse } from '../sip-message.types.js';
-import { computeDigestResponse, digestAlgorithm, parseDigestParams, serializeDigestParams } from './digest-params.js';
+import {
+  computeDigestResponse,
+  digestAlgorithm,
+  parseDigestParams,
+  serializeDigestParams,
+} from './digest-params.js';
 
 /** Credentials for one realm. */
 export interface DigestCredentials {
@@ -36,9 +41,15 @@ export class DigestClient {
       return fail({ code: 'ERR_SIP_AUTH_BAD_CHALLENGE', detail: 'challenge lacks Digest realm or nonce' });
     }
     const algorithm = digestAlgorithm(p.get('algorithm'));
-    const qops = p.get('qop')?.split(',').map((q) => q.trim().toLowerCase());
+    const qops = p
+      .get('qop')
+      ?.split(',')
+      .map((q) => q.trim().toLowerCase());
     if (algorithm === undefined || (qops !== undefined && !qops.includes('auth'))) {
-      return fail({ code: 'ERR_SIP_AUTH_UNSUPPORTED', detail: `algorithm ${p.get('algorithm') ?? ''} qop ${p.get('qop') ?? ''}` });
+      return fail({
+        code: 'ERR_SIP_AUTH_UNSUPPORTED',
+        detail: `algorithm ${p.get('algorithm') ?? ''} qop ${p.get('qop') ?? ''}`,
+      });
     }
     const count = (this.counts.get(nonce) ?? 0) + 1;
     this.counts.set(nonce, count);
@@ -87,6 +98,8 @@ export class DigestClient {
       return fail({ code: 'ERR_SIP_AUTH_BAD_CHALLENGE', detail: `no challenge in ${response.status}` });
     }
     const value = this.answer(challenge, request.method, request.uri);
-    return value.ok ? ok({ name: proxy ? 'Proxy-Authorization' : 'Authorization', value: value.value }) : value;
+    return value.ok
+      ? ok({ name: proxy ? 'Proxy-Authorization' : 'Authorization', value: value.value })
+      : value;
   }
 }

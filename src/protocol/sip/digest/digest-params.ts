@@ -34,7 +34,10 @@ export function parseDigestParams(value: string): DigestParams | undefined {
 const unquotedNames = new Set(['algorithm', 'nc', 'qop', 'stale']);
 
 /** Serializes digest parameters; values are quoted except algorithm, nc, stale and qop in credentials. */
-export function serializeDigestParams(params: readonly (readonly [string, string])[], quoteQop: boolean): string {
+export function serializeDigestParams(
+  params: readonly (readonly [string, string])[],
+  quoteQop: boolean,
+): string {
   const parts = params.map(([name, value]) => {
     const bare = unquotedNames.has(name) && !(name === 'qop' && quoteQop);
     return bare ? `${name}=${value}` : `${name}="${value.replace(/(["\\])/g, '\\$1')}"`;
@@ -48,12 +51,19 @@ export type DigestAlgorithm = 'MD5' | 'MD5-sess' | 'SHA-256' | 'SHA-256-sess';
 /** The algorithm named by a challenge (default MD5), or undefined when unsupported. */
 export function digestAlgorithm(name: string | undefined): DigestAlgorithm | undefined {
   const n = (name ?? 'MD5').toUpperCase();
-  const known: Record<string, DigestAlgorithm> = { MD5: 'MD5', 'MD5-SESS': 'MD5-sess', 'SHA-256': 'SHA-256', 'SHA-256-SESS': 'SHA-256-sess' };
+  const known: Record<string, DigestAlgorithm> = {
+    MD5: 'MD5',
+    'MD5-SESS': 'MD5-sess',
+    'SHA-256': 'SHA-256',
+    'SHA-256-SESS': 'SHA-256-sess',
+  };
   return known[n];
 }
 
 function h(algorithm: DigestAlgorithm, text: string): string {
-  return createHash(algorithm.startsWith('SHA-256') ? 'sha256' : 'md5').update(text, 'utf8').digest('hex');
+  return createHash(algorithm.startsWith('SHA-256') ? 'sha256' : 'md5')
+    .update(text, 'utf8')
+    .digest('hex');
 }
 
 /** Inputs of the request-digest computation (RFC 2617 §3.2.2.1). */

@@ -7,7 +7,12 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { fail, ok, type ParseResult } from '../../../errors/result.js';
-import { computeDigestResponse, digestAlgorithm, parseDigestParams, serializeDigestParams } from './digest-params.js';
+import {
+  computeDigestResponse,
+  digestAlgorithm,
+  parseDigestParams,
+  serializeDigestParams,
+} from './digest-params.js';
 
 /** Options of {@link DigestServer}. */
 export interface DigestServerOptions {
@@ -81,14 +86,28 @@ export class DigestServer {
    * Verifies an `Authorization` / `Proxy-Authorization` value for a request (RFC 2617 §3.2.2).
    * `passwordOf` returns the user's password, or undefined for an unknown user.
    */
-  verify(header: string, method: string, passwordOf: (username: string) => string | undefined, nowMs: number): ParseResult<DigestIdentity> {
+  verify(
+    header: string,
+    method: string,
+    passwordOf: (username: string) => string | undefined,
+    nowMs: number,
+  ): ParseResult<DigestIdentity> {
     const p = parseDigestParams(header);
     const username = p?.get('username');
     const nonce = p?.get('nonce');
     const uri = p?.get('uri');
     const response = p?.get('response');
-    if (p === undefined || username === undefined || nonce === undefined || uri === undefined || response === undefined) {
-      return fail({ code: 'ERR_SIP_AUTH_BAD_CHALLENGE', detail: 'credentials lack username, nonce, uri or response' });
+    if (
+      p === undefined ||
+      username === undefined ||
+      nonce === undefined ||
+      uri === undefined ||
+      response === undefined
+    ) {
+      return fail({
+        code: 'ERR_SIP_AUTH_BAD_CHALLENGE',
+        detail: 'credentials lack username, nonce, uri or response',
+      });
     }
     const algorithm = digestAlgorithm(p.get('algorithm'));
     if (algorithm === undefined || (p.get('qop') !== undefined && p.get('qop') !== 'auth')) {
@@ -100,7 +119,10 @@ export class DigestServer {
     const age = this.nonceAge(nonce, nowMs);
     const password = passwordOf(username);
     if (age === undefined || password === undefined) {
-      return fail({ code: 'ERR_SIP_AUTH_FAILED', detail: age === undefined ? 'nonce not issued here' : 'unknown user' });
+      return fail({
+        code: 'ERR_SIP_AUTH_FAILED',
+        detail: age === undefined ? 'nonce not issued here' : 'unknown user',
+      });
     }
     const nc = p.get('nc');
     const cnonce = p.get('cnonce');

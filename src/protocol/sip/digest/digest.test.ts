@@ -47,7 +47,15 @@ test('RFC 2617 §3.2.2.1 / RFC 2069: without qop the digest is KD(H(A1), nonce:H
   assert.equal(p.has('nc'), false);
   assert.equal(
     p.get('response'),
-    computeDigestResponse({ algorithm: 'MD5', username: 'alice', realm: 'sip.example', password: 'secret', nonce: 'abc', method: 'REGISTER', uri: 'sip:sip.example' }),
+    computeDigestResponse({
+      algorithm: 'MD5',
+      username: 'alice',
+      realm: 'sip.example',
+      password: 'secret',
+      nonce: 'abc',
+      method: 'REGISTER',
+      uri: 'sip:sip.example',
+    }),
   );
 });
 
@@ -71,9 +79,14 @@ test('RFC 3261 §22.2 / §22.4: a 401 challenge from DigestServer is answered by
   const server = new DigestServer({ realm: 'streamfork', secret: 'k3y', nonceTtlMs: 60000 });
   const random = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
   const challenge = server.challenge(1000, random);
-  const hdr = 'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\n';
-  const request = parse(`REGISTER sip:streamfork SIP/2.0\r\n${hdr}CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n`) as SipRequest;
-  const r401 = parse(`SIP/2.0 401 Unauthorized\r\n${hdr}CSeq: 1 REGISTER\r\nWWW-Authenticate: ${challenge}\r\nContent-Length: 0\r\n\r\n`) as SipResponse;
+  const hdr =
+    'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\n';
+  const request = parse(
+    `REGISTER sip:streamfork SIP/2.0\r\n${hdr}CSeq: 1 REGISTER\r\nContent-Length: 0\r\n\r\n`,
+  ) as SipRequest;
+  const r401 = parse(
+    `SIP/2.0 401 Unauthorized\r\n${hdr}CSeq: 1 REGISTER\r\nWWW-Authenticate: ${challenge}\r\nContent-Length: 0\r\n\r\n`,
+  ) as SipResponse;
   const client = new DigestClient({ username: 'alice', password: 'pw' }, () => 'c0ffee');
   const header = client.authorize(request, r401);
   assert.ok(header.ok);
@@ -93,9 +106,12 @@ test('RFC 3261 §22.2 / §22.4: a 401 challenge from DigestServer is answered by
 
 test('RFC 3261 §22.3: a 407 is answered with Proxy-Authorization', () => {
   const client = new DigestClient({ username: 'a', password: 'b' }, () => 'cn');
-  const hdr = 'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n';
+  const hdr =
+    'Via: SIP/2.0/UDP h;branch=z9hG4bK1\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\n';
   const request = parse(`INVITE sip:c@d SIP/2.0\r\n${hdr}Content-Length: 0\r\n\r\n`) as SipRequest;
-  const r407 = parse(`SIP/2.0 407 Proxy Authentication Required\r\n${hdr}Proxy-Authenticate: Digest realm="p", nonce="n1", qop="auth"\r\nContent-Length: 0\r\n\r\n`) as SipResponse;
+  const r407 = parse(
+    `SIP/2.0 407 Proxy Authentication Required\r\n${hdr}Proxy-Authenticate: Digest realm="p", nonce="n1", qop="auth"\r\nContent-Length: 0\r\n\r\n`,
+  ) as SipResponse;
   const header = client.authorize(request, r407);
   assert.ok(header.ok);
   assert.equal(header.value.name, 'Proxy-Authorization');

@@ -6,7 +6,12 @@
  */
 import type { SipRequest, SipResponse } from '../sip-message.types.js';
 import { buildNon2xxAck } from './build-ack.js';
-import { TransactionMachine, type SipTimerConfig, type TransactionInput, type TransactionOutput } from './transaction.types.js';
+import {
+  TransactionMachine,
+  type SipTimerConfig,
+  type TransactionInput,
+  type TransactionOutput,
+} from './transaction.types.js';
 
 /** States of Figure 5 plus RFC 6026 `accepted`. */
 export type InviteClientState = 'calling' | 'proceeding' | 'accepted' | 'completed' | 'terminated';
@@ -72,7 +77,10 @@ export class InviteClientTransaction extends TransactionMachine<InviteClientStat
       this.out.push({ type: 'timeout', reason: 'no-response' });
       this.state = 'terminated';
       this.terminate();
-    } else if ((timer === 'D' && this.state === 'completed') || (timer === 'M' && this.state === 'accepted')) {
+    } else if (
+      (timer === 'D' && this.state === 'completed') ||
+      (timer === 'M' && this.state === 'accepted')
+    ) {
       this.state = 'terminated';
       this.terminate();
     }

@@ -10,7 +10,12 @@
  */
 import { buildResponse } from '../build-response.js';
 import type { SipRequest, SipResponse } from '../sip-message.types.js';
-import { TransactionMachine, type SipTimerConfig, type TransactionInput, type TransactionOutput } from './transaction.types.js';
+import {
+  TransactionMachine,
+  type SipTimerConfig,
+  type TransactionInput,
+  type TransactionOutput,
+} from './transaction.types.js';
 
 /** States of Figure 7 plus RFC 6026 `accepted`. */
 export type InviteServerState = 'proceeding' | 'accepted' | 'completed' | 'confirmed' | 'terminated';

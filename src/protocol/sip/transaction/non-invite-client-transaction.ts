@@ -3,7 +3,12 @@
  * T2 once a provisional arrived), Timer F (64·T1) times out, Timer K (T4 on UDP) absorbs retransmissions.
  */
 import type { SipRequest, SipResponse } from '../sip-message.types.js';
-import { TransactionMachine, type SipTimerConfig, type TransactionInput, type TransactionOutput } from './transaction.types.js';
+import {
+  TransactionMachine,
+  type SipTimerConfig,
+  type TransactionInput,
+  type TransactionOutput,
+} from './transaction.types.js';
 
 /** States of Figure 6. */
 export type NonInviteClientState = 'trying' | 'proceeding' | 'completed' | 'terminated';
@@ -60,7 +65,8 @@ export class NonInviteClientTransaction extends TransactionMachine<NonInviteClie
     const active = this.state === 'trying' || this.state === 'proceeding';
     if (timer === 'E' && active) {
       this.send(this.request);
-      this.intervalMs = this.state === 'trying' ? Math.min(2 * this.intervalMs, this.timers.t2Ms) : this.timers.t2Ms;
+      this.intervalMs =
+        this.state === 'trying' ? Math.min(2 * this.intervalMs, this.timers.t2Ms) : this.timers.t2Ms;
       this.arm('E', nowMs + this.intervalMs);
     } else if (timer === 'F' && active) {
       this.out.push({ type: 'timeout', reason: 'no-response' });

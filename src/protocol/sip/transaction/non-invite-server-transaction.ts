@@ -4,7 +4,12 @@
  * Completed state alive to absorb them.
  */
 import type { SipRequest, SipResponse } from '../sip-message.types.js';
-import { TransactionMachine, type SipTimerConfig, type TransactionInput, type TransactionOutput } from './transaction.types.js';
+import {
+  TransactionMachine,
+  type SipTimerConfig,
+  type TransactionInput,
+  type TransactionOutput,
+} from './transaction.types.js';
 
 /** States of Figure 8. */
 export type NonInviteServerState = 'trying' | 'proceeding' | 'completed' | 'terminated';

@@ -6,7 +6,11 @@ import { getHeader, getTopVia } from '../headers.js';
 import { parseSipMessage } from '../parse-sip-message.js';
 import type { SipEndpoint, SipMessage, SipRequest } from '../sip-message.types.js';
 import { viaReceived, viaRport } from '../via.js';
-import { SipTransactionLayer, type SipTransactionEffect, type SipTransactionInput } from './sip-transaction-layer.js';
+import {
+  SipTransactionLayer,
+  type SipTransactionEffect,
+  type SipTransactionInput,
+} from './sip-transaction-layer.js';
 
 const peerUdp: SipEndpoint = { protocol: 'udp', address: '192.0.2.20', port: 5070 };
 const peerTcp: SipEndpoint = { protocol: 'tcp', address: '192.0.2.20', port: 40123 };
@@ -68,7 +72,9 @@ class Harness {
   }
 
   of<T extends SipTransactionEffect['type']>(type: T): Extract<SipTransactionEffect, { type: T }>[] {
-    return this.log.map((l) => l.effect).filter((e): e is Extract<SipTransactionEffect, { type: T }> => e.type === type);
+    return this.log
+      .map((l) => l.effect)
+      .filter((e): e is Extract<SipTransactionEffect, { type: T }> => e.type === type);
   }
 }
 
@@ -116,7 +122,10 @@ describe('INVITE client transaction (RFC 3261 §17.1.1)', () => {
     h.advanceTo(6000);
     h.input({ type: 'receive', message: busy, source: peerUdp });
     assert.equal(h.sends(isReq('ACK')).length, 2);
-    assert.deepEqual(h.of('response').map((r) => r.response.status), [180, 486]);
+    assert.deepEqual(
+      h.of('response').map((r) => r.response.status),
+      [180, 486],
+    );
     h.advanceTo(5000 + 32000);
     assert.equal(h.layer.size, 0);
   });
@@ -160,14 +169,21 @@ describe('non-INVITE client transaction (RFC 3261 §17.1.2)', () => {
     const ok = buildResponse(opt, 200, { toTag: 'x' });
     h.input({ type: 'receive', message: ok, source: peerUdp });
     h.input({ type: 'receive', message: ok, source: peerUdp });
-    assert.deepEqual(h.of('response').map((r) => r.response.status), [100, 200]);
+    assert.deepEqual(
+      h.of('response').map((r) => r.response.status),
+      [100, 200],
+    );
     h.advanceTo(9000 + 5000);
     assert.equal(h.layer.size, 0);
   });
 
   test('RFC 3261 §17.1.4: a transport error ends the transaction and is reported to the TU', () => {
     const h = new Harness();
-    const effects = h.input({ type: 'send-request', request: request('OPTIONS', 'z9hG4bKb3'), destination: peerUdp });
+    const effects = h.input({
+      type: 'send-request',
+      request: request('OPTIONS', 'z9hG4bKb3'),
+      destination: peerUdp,
+    });
     const send = effects.find((e) => e.type === 'send');
     assert.ok(send?.type === 'send' && send.transactionId !== undefined);
     h.input({ type: 'transport-error', transactionId: send.transactionId });
@@ -193,7 +209,10 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
     const h = new Harness();
     const invite = request('INVITE', 'z9hG4bKc2');
     h.input({ type: 'receive', message: invite, source: peerUdp });
-    h.input({ type: 'send-response', response: buildResponse(h.of('request')[0]!.request, 486, { toTag: 'tt' }) });
+    h.input({
+      type: 'send-response',
+      response: buildResponse(h.of('request')[0]!.request, 486, { toTag: 'tt' }),
+    });
     h.advanceTo(8000);
     assert.deepEqual(h.sends(isStatus(486)), [0, 500, 1500, 3500, 7500]);
     const ack = request('ACK', 'z9hG4bKc2', 'UDP', ';tag=tt');
@@ -207,7 +226,10 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
   test('RFC 3261 §17.2.1: without an ACK, Timer H ends the transaction at 64*T1 and reports no-ack', () => {
     const h = new Harness();
     h.input({ type: 'receive', message: request('INVITE', 'z9hG4bKc3'), source: peerUdp });
-    h.input({ type: 'send-response', response: buildResponse(h.of('request')[0]!.request, 603, { toTag: 'tt' }) });
+    h.input({
+      type: 'send-response',
+      response: buildResponse(h.of('request')[0]!.request, 603, { toTag: 'tt' }),
+    });
     h.advanceTo(40000);
     assert.equal(h.of('timeout')[0]?.reason, 'no-ack');
     assert.equal(h.log.find((l) => l.effect.type === 'timeout')?.atMs, 32000);
@@ -236,12 +258,18 @@ describe('INVITE server transaction (RFC 3261 §17.2.1)', () => {
   test('RFC 3261 §17.2.1 over TCP: no retransmission of responses and Timer I is zero', () => {
     const h = new Harness();
     h.input({ type: 'receive', message: request('INVITE', 'z9hG4bKc5', 'TCP'), source: peerTcp });
-    h.input({ type: 'send-response', response: buildResponse(h.of('request')[0]!.request, 486, { toTag: 'tt' }) });
+    h.input({
+      type: 'send-response',
+      response: buildResponse(h.of('request')[0]!.request, 486, { toTag: 'tt' }),
+    });
     h.advanceTo(3000);
     assert.equal(h.sends(isStatus(486)).length, 1);
     h.input({ type: 'receive', message: request('ACK', 'z9hG4bKc5', 'TCP', ';tag=tt'), source: peerTcp });
     assert.equal(h.layer.size, 0);
-    assert.deepEqual(h.of('send').map((s) => s.destination), [peerTcp, peerTcp]);
+    assert.deepEqual(
+      h.of('send').map((s) => s.destination),
+      [peerTcp, peerTcp],
+    );
   });
 
   test('RFC 3261 §9.2: a CANCEL creates its own transaction and names the INVITE transaction it targets', () => {
@@ -262,7 +290,10 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     h.input({ type: 'receive', message: opt, source: peerUdp });
     h.input({ type: 'receive', message: opt, source: peerUdp });
     assert.equal(h.sends().length, 0, 'Trying absorbs without a response');
-    h.input({ type: 'send-response', response: buildResponse(h.of('request')[0]!.request, 200, { toTag: 'x' }) });
+    h.input({
+      type: 'send-response',
+      response: buildResponse(h.of('request')[0]!.request, 200, { toTag: 'x' }),
+    });
     h.advanceTo(10000);
     h.input({ type: 'receive', message: opt, source: peerUdp });
     assert.deepEqual(h.sends(isStatus(200)), [0, 10000]);
@@ -295,7 +326,10 @@ describe('non-INVITE server transaction (RFC 3261 §17.2.2)', () => {
     const opt = request('OPTIONS', 'z9hG4bKd2');
     h.input({ type: 'send-request', request: opt, destination: peerUdp });
     const resp = buildResponse(opt, 200);
-    const twoVias = { ...resp, headers: [{ name: 'Via', value: 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKzz' }, ...resp.headers] };
+    const twoVias = {
+      ...resp,
+      headers: [{ name: 'Via', value: 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKzz' }, ...resp.headers],
+    };
     h.input({ type: 'receive', message: twoVias, source: peerUdp });
     assert.equal(h.of('discarded').length, 1);
     assert.equal(h.of('response').length, 0);

@@ -44,7 +44,12 @@ export type SipTransactionInput =
 
 /** Effects of the transaction layer. */
 export type SipTransactionEffect =
-  | { readonly type: 'send'; readonly message: SipMessage; readonly destination: SipEndpoint; readonly transactionId?: string }
+  | {
+      readonly type: 'send';
+      readonly message: SipMessage;
+      readonly destination: SipEndpoint;
+      readonly transactionId?: string;
+    }
   /** Arm (or re-arm) timer `id` to fire at `atMs`; feed `{type:'timer-fired', id}` back then. */
   | { readonly type: 'timer'; readonly id: string; readonly atMs: number }
   | { readonly type: 'cancel-timer'; readonly id: string }
@@ -58,8 +63,18 @@ export type SipTransactionEffect =
       readonly cancels?: string;
     }
   /** A response for the TU; `transactionId` is absent for a stray response (e.g. a late 2xx retransmission). */
-  | { readonly type: 'response'; readonly response: SipResponse; readonly transactionId?: string; readonly request?: SipRequest }
-  | { readonly type: 'timeout'; readonly transactionId: string; readonly request: SipRequest; readonly reason: 'no-response' | 'no-ack' }
+  | {
+      readonly type: 'response';
+      readonly response: SipResponse;
+      readonly transactionId?: string;
+      readonly request?: SipRequest;
+    }
+  | {
+      readonly type: 'timeout';
+      readonly transactionId: string;
+      readonly request: SipRequest;
+      readonly reason: 'no-response' | 'no-ack';
+    }
   | { readonly type: 'transport-error'; readonly transactionId: string; readonly request: SipRequest }
   | { readonly type: 'terminated'; readonly transactionId: string }
   /** A message the layer dropped, and why (for logs and counters). */
@@ -129,7 +144,11 @@ export class SipTransactionLayer {
         if (entry?.role === 'server') {
           this.feed(entry, { type: 'response', response: input.response }, nowMs, effects);
         } else {
-          effects.push({ type: 'discarded', message: input.response, reason: 'no server transaction for this response' });
+          effects.push({
+            type: 'discarded',
+            message: input.response,
+            reason: 'no server transaction for this response',
+          });
         }
         break;
       }
@@ -152,7 +171,12 @@ export class SipTransactionLayer {
     return effects;
   }
 
-  private receiveRequest(request: SipRequest, source: SipEndpoint, nowMs: number, effects: SipTransactionEffect[]): void {
+  private receiveRequest(
+    request: SipRequest,
+    source: SipEndpoint,
+    nowMs: number,
+    effects: SipTransactionEffect[],
+  ): void {
     const id = serverTransactionId(request);
     if (id === undefined) {
       effects.push({ type: 'discarded', message: request, reason: 'request without Via or CSeq' });
@@ -177,7 +201,13 @@ export class SipTransactionLayer {
     this.startServer(id, request, source, nowMs, effects);
   }
 
-  private startServer(id: string, request: SipRequest, source: SipEndpoint, nowMs: number, effects: SipTransactionEffect[]): void {
+  private startServer(
+    id: string,
+    request: SipRequest,
+    source: SipEndpoint,
+    nowMs: number,
+    effects: SipTransactionEffect[],
+  ): void {
     const unreliable = source.protocol === 'udp';
     const destination = responseDestination(request, source);
     const ackKey = request.method === 'INVITE' ? dialogAckKey(request) : undefined;
@@ -185,9 +215,18 @@ export class SipTransactionLayer {
       request.method === 'INVITE'
         ? new InviteServerTransaction(request, this.timers, unreliable)
         : new NonInviteServerTransaction(request, this.timers, unreliable);
-    const entry: Entry = { id, machine, role: 'server', request, destination, source, ...(ackKey === undefined ? {} : { ackKey }) };
+    const entry: Entry = {
+      id,
+      machine,
+      role: 'server',
+      request,
+      destination,
+      source,
+      ...(ackKey === undefined ? {} : { ackKey }),
+    };
     this.entries.set(id, entry);
-    const outputs = machine instanceof InviteServerTransaction ? machine.start(this.sendTrying) : machine.start();
+    const outputs =
+      machine instanceof InviteServerTransaction ? machine.start(this.sendTrying) : machine.start();
     let cancels: string | undefined;
     if (request.method === 'CANCEL') {
       const inviteId = id.replace(/\|CANCEL$/, '|INVITE');
@@ -211,14 +250,23 @@ export class SipTransactionLayer {
     effects.push({ type: 'response', response });
   }
 
-  private startClient(request: SipRequest, destination: SipEndpoint, nowMs: number, effects: SipTransactionEffect[]): void {
+  private startClient(
+    request: SipRequest,
+    destination: SipEndpoint,
+    nowMs: number,
+    effects: SipTransactionEffect[],
+  ): void {
     if (request.method === 'ACK') {
       effects.push({ type: 'send', message: request, destination });
       return;
     }
     const id = clientTransactionId(request);
     if (id === undefined || this.entries.has(id)) {
-      effects.push({ type: 'discarded', message: request, reason: id === undefined ? 'request without branch or CSeq' : 'duplicate branch' });
+      effects.push({
+        type: 'discarded',
+        message: request,
+        reason: id === undefined ? 'request without branch or CSeq' : 'duplicate branch',
+      });
       return;
     }
     const unreliable = destination.protocol === 'udp';
@@ -247,12 +295,23 @@ export class SipTransactionLayer {
     this.translate(entry, entry.machine.handle(input, nowMs), nowMs, effects);
   }
 
-  private translate(entry: Entry, outputs: readonly TransactionOutput[], _nowMs: number, effects: SipTransactionEffect[], cancels?: string): void {
+  private translate(
+    entry: Entry,
+    outputs: readonly TransactionOutput[],
+    _nowMs: number,
+    effects: SipTransactionEffect[],
+    cancels?: string,
+  ): void {
     const id = entry.id;
     for (const o of outputs) {
       switch (o.type) {
         case 'send': {
-          effects.push({ type: 'send', message: o.message, destination: entry.destination, transactionId: id });
+          effects.push({
+            type: 'send',
+            message: o.message,
+            destination: entry.destination,
+            transactionId: id,
+          });
           break;
         }
         case 'arm': {

@@ -6,7 +6,15 @@ import { getCSeq, getCallId, getFrom, getHeaderValues, getTopVia } from '../head
 import { splitHeaderList } from '../header-params.js';
 import { tagOf } from '../name-addr.js';
 import type { SipEndpoint, SipMessage, SipRequest } from '../sip-message.types.js';
-import { BRANCH_MAGIC_COOKIE, serializeVia, stampVia, viaBranch, viaReceived, viaRport, viaSentBy } from '../via.js';
+import {
+  BRANCH_MAGIC_COOKIE,
+  serializeVia,
+  stampVia,
+  viaBranch,
+  viaReceived,
+  viaRport,
+  viaSentBy,
+} from '../via.js';
 
 /** Client transaction id: top Via branch + CSeq method (§17.1.3). ACK never has its own client transaction. */
 export function clientTransactionId(msg: SipMessage): string | undefined {
