@@ -71,16 +71,27 @@ function runGroup(group, groupConcurrency) {
       ],
       { cwd: root, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NODE_NO_WARNINGS: '1' } },
     );
-    let tail = '';
+    // node:test prints "ℹ pass N" / "ℹ fail N" before its list of failures, which can be long: the
+    // counts are taken line by line as they stream past, not from the end of the output.
+    const counts = { pass: 0, fail: 0 };
+    let partial = '';
+    const countLine = (line) => {
+      const m = /^\u2139 (pass|fail) (\d+)$/.exec(line);
+      if (m) {
+        counts[m[1]] = Number(m[2]);
+      }
+    };
+    // Decoded as a stream, so a character split between chunks arrives whole.
+    child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
-      tail = (tail + chunk.toString()).slice(-4000);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      lines.forEach(countLine);
     });
     child.on('close', (code) => {
-      const count = (name) => {
-        const all = [...tail.matchAll(new RegExp(`^\u2139 ${name} (\\d+)$`, 'gm'))];
-        return all.length === 0 ? 0 : Number(all[all.length - 1][1]);
-      };
+      countLine(partial);
+      const count = (name) => counts[name];
       resolve({ code: code ?? 1, pass: count('pass'), fail: count('fail') });
     });
   });

@@ -25,7 +25,10 @@ class ScriptedLeg implements MediaLeg {
   tickInbound(): void {
     this.tickedInbound++;
   }
-  writeOutbound(): void {
+  /** A copy of the last frame the caller was sent. */
+  readonly heard = new Int16Array(FRAME_SAMPLES);
+  writeOutbound(pcm: Int16Array): void {
+    this.heard.set(pcm);
     this.written++;
     this.writtenInPhase.push(this.phaseNow());
   }
@@ -221,4 +224,50 @@ test("a fork that throws while forwarding the caller's audio hangs that call up,
   assert.deepEqual(badCall.hangupInfo, { cause: 'Internal Error', source: 'error' });
   assert.equal(goodCall.status, 'in-progress');
   assert.equal(goodWs.sent.length, 2); // start, media
+});
+
+test('what the caller hears: one source as it is, several summed and clipped, none as silence', () => {
+  const { engine, frame, leg } = rig(1);
+  const l = leg();
+  const call = engine.addCall(l);
+  const ramp = Int16Array.from({ length: FRAME_SAMPLES }, (_, i) => i * 200 - 16000);
+  const source = (fill: (out: Int16Array) => boolean) => ({ render: fill });
+  const rampSource = source((out) => (out.set(ramp), true));
+  const loud = source((out) => (out.fill(20000), true));
+  const quietNegative = source((out) => (out.fill(-30000), true));
+  let idle = true;
+  const sometimes = source((out) => (idle ? false : (out.fill(7), true)));
+
+  frame(0);
+  assert.deepEqual(l.heard, new Int16Array(FRAME_SAMPLES), 'no source: silence');
+  call.addSource(rampSource);
+  call.addSource(sometimes);
+  frame(1);
+  assert.deepEqual(l.heard, ramp, 'one source that renders: exactly its samples');
+  idle = false;
+  frame(2);
+  assert.deepEqual(
+    l.heard,
+    ramp.map((v) => v + 7),
+    'two sources: summed',
+  );
+  call.addSource(loud);
+  frame(3);
+  assert.deepEqual(
+    l.heard,
+    ramp.map((v) => Math.min(32767, v + 7 + 20000)),
+    'three sources: summed in 32 bits, clipped once',
+  );
+  call.removeSource(rampSource);
+  call.removeSource(sometimes);
+  call.addSource(quietNegative);
+  call.addSource(source((out) => (out.fill(-30000), true)));
+  frame(4);
+  assert.deepEqual(l.heard, new Int16Array(FRAME_SAMPLES).fill(-32768), 'clipped at the bottom too');
+  call.removeSource(loud);
+  frame(5);
+  assert.deepEqual(l.heard, new Int16Array(FRAME_SAMPLES).fill(-32768), '-60000 clips');
+  call.removeSource(quietNegative);
+  frame(6);
+  assert.deepEqual(l.heard, new Int16Array(FRAME_SAMPLES).fill(-30000), 'back to one source: no stale mix');
 });

@@ -203,31 +203,48 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   #renderOutbound(): void {
-    const mix = this.#mix;
     const scratch = this.#scratch;
     let sources = 0;
-    mix.fill(0);
     for (const source of this.#sources) {
       if (source.render(scratch)) {
-        sources++;
-        accumulate(mix, scratch);
+        sources = this.#mixIn(scratch, sources);
       }
     }
     for (const fork of this.#forks) {
       if (fork.spec.bidirectional && fork.renderPlayback(scratch)) {
-        sources++;
-        accumulate(mix, scratch);
+        sources = this.#mixIn(scratch, sources);
       }
     }
     const out = this.#outbound;
     if (sources === 0) {
       out.fill(0);
-      return;
+    } else if (sources > 1) {
+      const mix = this.#mix;
+      for (let i = 0; i < FRAME_SAMPLES; i++) {
+        const v = mix[i] ?? 0;
+        out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
     }
-    for (let i = 0; i < FRAME_SAMPLES; i++) {
-      const v = mix[i] ?? 0;
-      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+  }
+
+  /**
+   * Adds one rendered frame to what the caller hears. The usual single source is copied to the output
+   * as it is (nothing to mix or clip); a second one starts the 32-bit mix, clipped once at the end.
+   */
+  #mixIn(frame: Int16Array, sources: number): number {
+    if (sources === 0) {
+      this.#outbound.set(frame);
+    } else {
+      const mix = this.#mix;
+      if (sources === 1) {
+        const out = this.#outbound;
+        for (let i = 0; i < FRAME_SAMPLES; i++) {
+          mix[i] = out[i] ?? 0;
+        }
+      }
+      accumulate(mix, frame);
     }
+    return sources + 1;
   }
 
   #onDtmf(digit: string): void {

@@ -7,7 +7,12 @@
  */
 import { extraHeadersWire } from '../../protocol/stream-ws/extra-headers.js';
 import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
-import { parseAppMessage, type AppMessage } from '../../protocol/stream-ws/app-message.js';
+import {
+  parseAppMessage,
+  type AppMessage,
+  type ParseAppMessageOptions,
+} from '../../protocol/stream-ws/app-message.js';
+import { PlayAudioScanner } from '../../protocol/stream-ws/play-audio-scan.js';
 import { PlayoutQueue } from '../../protocol/stream-ws/playout-queue.js';
 import { SendBufferMonitor } from '../../protocol/stream-ws/send-buffer-monitor.js';
 import { streamCallbackParams, type StreamCallbackEvent } from '../../protocol/stream-ws/status-callback.js';
@@ -77,6 +82,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #decoder: WireDecoder;
   readonly #queue: PlayoutQueue | undefined;
   readonly #frame: Uint8Array;
+  /** How the app's messages are parsed: built once, with this stream's `playAudio` scanner. */
+  readonly #parseOptions: ParseAppMessageOptions;
   #status: StreamStatus = 'initiated';
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
@@ -122,6 +129,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     };
     this.#decoder = new WireDecoder(this.format, settings.l16LittleEndian);
     this.#frame = new Uint8Array(this.format.frameBytes);
+    this.#parseOptions = {
+      maxMessageBytes: settings.maxMessageBytes,
+      l16LittleEndian: settings.l16LittleEndian,
+      ...(spec.bidirectional ? { scanner: new PlayAudioScanner() } : {}),
+    };
     if (spec.bidirectional) {
       this.#queue = new PlayoutQueue(this.format, { maxQueuedMs: settings.maxPlayoutQueueMs });
     }
@@ -325,10 +337,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#appError('ERR_STREAM_BINARY_FRAME', 'binary frames are not part of the protocol; ignored');
       return;
     }
-    const parsed = parseAppMessage(data, this.format, {
-      maxMessageBytes: this.#settings.maxMessageBytes,
-      l16LittleEndian: this.#settings.l16LittleEndian,
-    });
+    const parsed = parseAppMessage(data, this.format, this.#parseOptions);
     if (!parsed.ok) {
       this.#appError(parsed.error.code, parsed.error.detail);
       return;

@@ -9,6 +9,17 @@ import { Downsampler2x, Upsampler2x } from '../../media/resample/half-band.js';
 import type { MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { FRAME_SAMPLES } from '../call/media-leg.types.js';
 
+/**
+ * Whether int16 typed arrays on this host are little-endian, as Plivo's L16 is (D6). Then L16 wire
+ * bytes and call audio share one layout, and a frame converts with a byte copy instead of a loop.
+ */
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** The bytes of `pcm`, as a view on the same memory. */
+function bytesOf(pcm: Int16Array): Uint8Array {
+  return new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
+}
+
 /** Call audio → wire bytes (what `media` messages carry). */
 export class WireEncoder {
   readonly #format: MediaFormat;
@@ -17,14 +28,19 @@ export class WireEncoder {
   readonly #up: Upsampler2x | undefined;
   readonly #wide: Int16Array | undefined;
 
+  /** L16 in host byte order: `#out` and `#wide` are one buffer, so the upsampler writes the wire bytes. */
+  readonly #native: boolean;
+
   constructor(format: MediaFormat, littleEndian: boolean) {
     this.#format = format;
     this.#littleEndian = littleEndian;
-    this.#out = new Uint8Array(format.frameBytes);
+    this.#native = format.encoding === 'audio/x-l16' && littleEndian === HOST_LITTLE_ENDIAN;
     if (format.sampleRateHz === 16000) {
       this.#up = new Upsampler2x();
       this.#wide = new Int16Array(FRAME_SAMPLES * 2);
     }
+    this.#out =
+      this.#native && this.#wide !== undefined ? bytesOf(this.#wide) : new Uint8Array(format.frameBytes);
   }
 
   /** Encodes one 160-sample frame; the returned view is reused by the next call. */
@@ -33,7 +49,9 @@ export class WireEncoder {
       mulawEncode(pcm, this.#out);
     } else if (this.#up !== undefined && this.#wide !== undefined) {
       this.#up.process(pcm, this.#wide);
-      l16Encode(this.#wide, this.#out, this.#littleEndian);
+      if (!this.#native) {
+        l16Encode(this.#wide, this.#out, this.#littleEndian);
+      }
     } else {
       l16Encode(pcm, this.#out, this.#littleEndian);
     }
@@ -47,13 +65,18 @@ export class WireDecoder {
   readonly #littleEndian: boolean;
   readonly #down: Downsampler2x | undefined;
   readonly #wide: Int16Array | undefined;
+  /** L16 in host byte order: frames are byte-copied into `#wideBytes` (the bytes of `#wide`). */
+  readonly #native: boolean;
+  readonly #wideBytes: Uint8Array | undefined;
 
   constructor(format: MediaFormat, littleEndian: boolean) {
     this.#format = format;
     this.#littleEndian = littleEndian;
+    this.#native = format.encoding === 'audio/x-l16' && littleEndian === HOST_LITTLE_ENDIAN;
     if (format.sampleRateHz === 16000) {
       this.#down = new Downsampler2x();
       this.#wide = new Int16Array(FRAME_SAMPLES * 2);
+      this.#wideBytes = bytesOf(this.#wide);
     }
   }
 
@@ -61,8 +84,12 @@ export class WireDecoder {
   decode(frame: Uint8Array, out: Int16Array): void {
     if (this.#format.encoding === 'audio/x-mulaw') {
       mulawDecode(frame, out);
-    } else if (this.#down !== undefined && this.#wide !== undefined) {
-      l16Decode(frame, this.#wide, this.#littleEndian);
+    } else if (this.#down !== undefined && this.#wide !== undefined && this.#wideBytes !== undefined) {
+      if (this.#native && frame.length === this.#wideBytes.length) {
+        this.#wideBytes.set(frame);
+      } else {
+        l16Decode(frame, this.#wide, this.#littleEndian);
+      }
       this.#down.process(this.#wide, out);
     } else {
       l16Decode(frame, out, this.#littleEndian);

@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { errorCatalog } from '../../errors/catalog.js';
 import { parseAppMessage, type AppMessage } from './app-message.js';
 import { mediaFormatOf, type ContentType } from './formats.js';
+import { PlayAudioScanner, scanPlayAudio } from './play-audio-scan.js';
 
 const mulaw = mediaFormatOf('audio/x-mulaw;rate=8000');
 const l16 = mediaFormatOf('audio/x-l16;rate=8000');
@@ -330,4 +331,154 @@ test('property: parseAppMessage never throws and fails only with catalogued ERR_
     ),
     { numRuns: 10_000 },
   );
+});
+
+test('property: the playAudio fast path (bytes, with and without a scanner memo) gives exactly the general parser result', () => {
+  const formats = [mulaw, l16, l16w];
+  const rare = <T>(often: fc.Arbitrary<T>, seldom: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+    fc.oneof({ arbitrary: often, weight: 6 }, { arbitrary: seldom, weight: 1 });
+  const absent = fc.constant(undefined);
+  const ws = fc.constantFrom('', '', '', ' ', '\n', '\t ', '\r\n');
+  const payload = fc.oneof(
+    fc.uint8Array({ maxLength: 700 }).map((b) => JSON.stringify(b64(b))),
+    fc.uint8Array({ maxLength: 40 }).map((b) => JSON.stringify(b64(b).replace(/=+$/, ''))),
+    fc
+      .tuple(
+        fc.uint8Array({ minLength: 3, maxLength: 40 }),
+        fc.constantFrom('-', '_', ' ', '\\n', '\\"', '\\u0041', 'é', '!'),
+      )
+      .map(([b, bad]) => {
+        const text = b64(b);
+        return `"${text.slice(0, 2)}${bad}${text.slice(2)}"`;
+      }),
+    fc.constantFrom('""', '"QUI="', '"QUJ="', '"A"', '12', 'null', '"QUJD"', '"QR=="'),
+  );
+  const contentType = fc.constantFrom(
+    '"audio/x-l16"',
+    '"audio/x-mulaw"',
+    '"audio/x-l16;rate=16000"',
+    '"audio/x-l16;rate=8000"',
+    '"audio/x-mulaw;rate=8000"',
+    '" Audio/X-L16 ; rate=16000 "',
+    '"raw"',
+    '"wav"',
+    '""',
+    '"bogus"',
+  );
+  const contentTypeOrOdd = rare(contentType, fc.constantFrom('"audio\\/x-l16"', 'null', '7'));
+  const sampleRate = rare(
+    fc.constantFrom('16000', '8000', '"16000"', '" 8000 "', '0', '"x"'),
+    fc.constantFrom('016000', '16000.0', '1.6e4', '-8000', 'null', 'true', '1234567890'),
+  );
+  const member = (key: string, value: string, w: readonly string[]): string =>
+    `${w[0]}"${key}"${w[1]}:${w[2]}${value}${w[3]}`;
+  const object = (members: string[], w: string): string => `{${members.join(',')}${w}}`;
+  const mediaMembers = fc.record({
+    payload: rare(payload, absent),
+    contentType: rare(contentTypeOrOdd, absent),
+    sampleRate: rare(sampleRate, absent),
+    extra: rare(absent, fc.constantFrom('"x":1', '"payload":"QUJD"', '"contentType":"audio/x-l16"')),
+  });
+  const message = fc
+    .tuple(
+      mediaMembers,
+      fc.array(ws, { minLength: 40, maxLength: 40 }),
+      rare(fc.constant('"playAudio"'), fc.constantFrom('"playaudio"', '"checkpoint"', '"play\\u0041udio"')),
+      rare(fc.constantFrom(undefined, '"MZ-1"', '"abc"'), fc.constant('7')),
+      rare(absent, fc.constantFrom('"event":"playAudio"', '"media":{}', '"other":[1]')),
+      fc.boolean(),
+      rare(fc.constantFrom('', ' ', '\n'), fc.constantFrom('x', '}')),
+    )
+    .map(([m, w, event, streamId, extraTop, reverse, trailing]) => {
+      const inner: string[] = [];
+      let i = 0;
+      for (const [k, v] of Object.entries(m)) {
+        if (v === undefined) {
+          continue;
+        }
+        inner.push(k === 'extra' ? `${w[i++]}${v}` : member(k, v, w.slice(i, (i += 4))));
+      }
+      const top = [
+        member('event', event, w.slice(20, 24)),
+        member('media', object(reverse ? inner.reverse() : inner, w[24] ?? ''), w.slice(25, 29)),
+      ];
+      if (streamId !== undefined) {
+        top.splice(reverse ? 0 : 2, 0, member('streamId', streamId, w.slice(29, 33)));
+      }
+      if (extraTop !== undefined) {
+        top.push(extraTop);
+      }
+      return `${w[33]}${object(top, w[34] ?? '')}${trailing}`;
+    });
+  const shared = new PlayAudioScanner();
+  let fast = 0;
+  let total = 0;
+  fc.assert(
+    fc.property(
+      fc.array(message, { minLength: 1, maxLength: 6 }),
+      fc.constantFrom(...formats),
+      (texts, format) => {
+        const own = new PlayAudioScanner();
+        for (const text of [...texts, ...texts]) {
+          const general = parseAppMessage(text, format);
+          const bytes = Buffer.from(text, 'utf8');
+          total++;
+          if (scanPlayAudio(bytes) !== undefined) {
+            fast++;
+          }
+          for (const opts of [{}, { scanner: own }, { scanner: shared }]) {
+            assert.deepEqual(parseAppMessage(bytes, format, opts), general, text);
+          }
+        }
+      },
+    ),
+    { numRuns: 3000 },
+  );
+  // The generator must reach the fast path often, or the comparison proves little.
+  assert.ok(total > 0 && fast > total / 4, `fast path taken for ${fast} of ${total} frames`);
+  console.log(`  fast path taken for ${fast} of ${total} frames`);
+});
+
+test('playAudio fast path: a stream scanner answers frames of the same shape from memory, and re-scans a new shape', () => {
+  const scanner = new PlayAudioScanner();
+  const opts = { scanner };
+  const frame = (payload: Uint8Array, extra: Record<string, unknown> = {}): Buffer =>
+    Buffer.from(play({ contentType: 'audio/x-mulaw', sampleRate: 8000, payload: b64(payload) }, extra));
+  for (let i = 0; i < 5; i++) {
+    const r = parseAppMessage(frame(Uint8Array.from([i, 1, 2])), mulaw, opts);
+    assert.deepEqual(r, { ok: true, value: { event: 'playAudio', audio: Uint8Array.from([i, 1, 2]) } });
+  }
+  assert.deepEqual([scanner.scanned, scanner.remembered], [1, 4]);
+  // Same prefix and suffix, but what lies between is not a payload: the memory must not accept it.
+  const forged = Buffer.from(
+    `{"event":"playAudio","media":{"contentType":"audio/x-mulaw","sampleRate":8000,"payload":"AAAA","payload":"QUJD"}}`,
+  );
+  const general = parseAppMessage(forged.toString(), mulaw);
+  assert.deepEqual(general, {
+    ok: true,
+    value: { event: 'playAudio', audio: Uint8Array.from([65, 66, 67]) },
+  });
+  assert.deepEqual(parseAppMessage(forged, mulaw, opts), general);
+  assert.deepEqual([scanner.scanned, scanner.remembered], [1, 5]);
+  const withId = parseAppMessage(frame(Uint8Array.from([9]), { streamId: 's1' }), mulaw, opts);
+  assert.deepEqual(withId, { ok: true, value: { event: 'playAudio', audio: Uint8Array.from([9]) } });
+  assert.equal(scanner.scanned, 2);
+});
+
+test('playAudio fast path: the memory needs the same bytes after the payload too, not only before it', () => {
+  const scanner = new PlayAudioScanner();
+  const opts = { scanner };
+  const head = '{"event":"playAudio","media":{"contentType":"audio/x-mulaw","payload":"';
+  // The first frame ends with a space before the braces; the second does not, so reading the second
+  // with the first one's tail length would cut its payload by a character that still leaves valid
+  // base64 ("AAECAwQ" → "AAECAw").
+  const first = Buffer.from(`${head}AAECAwQF" }}`);
+  const second = Buffer.from(`${head}AAECAwQ"}}`);
+  assert.deepEqual(parseAppMessage(first, mulaw, opts), parseAppMessage(first.toString(), mulaw));
+  const general = parseAppMessage(second.toString(), mulaw);
+  assert.deepEqual(general, {
+    ok: true,
+    value: { event: 'playAudio', audio: Uint8Array.from([0, 1, 2, 3, 4]) },
+  });
+  assert.deepEqual(parseAppMessage(second, mulaw, opts), general);
 });

@@ -9,8 +9,9 @@ import { Buffer } from 'node:buffer';
 
 import type { StreamErrorCode } from '../../errors/codes/stream.js';
 import { fail, ok, type ParseFailure, type ParseResult } from '../../errors/result.js';
-import { decodeBase64Strict } from './base64.js';
+import { decodeBase64Range, decodeBase64Strict } from './base64.js';
 import { parseMediaType, type MediaFormat } from './formats.js';
+import { asBuffer, scanPlayAudio, type PlayAudioScanner } from './play-audio-scan.js';
 import { readWav } from './wav.js';
 
 /** A message from the app, reduced to what the engine acts on. */
@@ -39,6 +40,12 @@ export interface ParseAppMessageOptions {
   readonly l16LittleEndian?: boolean;
   /** Longest `sendDTMF` digit string accepted. Default 128. */
   readonly maxDtmfDigits?: number;
+  /**
+   * The stream's `playAudio` scanner: it remembers the JSON around the last payload, so the next
+   * frame of the same shape is read with two byte comparisons. Without one, each frame is scanned
+   * in full (same results).
+   */
+  readonly scanner?: PlayAudioScanner;
 }
 
 /** Default of {@link ParseAppMessageOptions.maxMessageBytes}: 4 MiB. */
@@ -85,6 +92,12 @@ export function parseAppMessage(
   const size = typeof data === 'string' ? utf8Length(data, limit) : data.byteLength;
   if (size > limit) {
     return failure('ERR_STREAM_MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit}`);
+  }
+  if (typeof data !== 'string') {
+    const fast = parsePlayAudioFast(data, format, opts);
+    if (fast !== undefined) {
+      return fast;
+    }
   }
   let text: string;
   try {
@@ -155,16 +168,16 @@ function readSampleRate(value: unknown): number | undefined {
 
 /** Checks the declared contentType/sampleRate against the stream. Returns whether the payload is a WAV file. */
 function checkDeclaredFormat(
-  media: Record<string, unknown>,
+  contentType: unknown,
+  rawSampleRate: unknown,
   format: MediaFormat,
 ): Failure | { wav: boolean } {
-  const contentType = media['contentType'];
   if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') {
     return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.contentType" must be a string');
   }
-  const sampleRate = readSampleRate(media['sampleRate']);
+  const sampleRate = readSampleRate(rawSampleRate);
   if (sampleRate !== undefined && sampleRate !== format.sampleRateHz) {
-    const raw = media['sampleRate'];
+    const raw = rawSampleRate;
     const shown = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : typeof raw;
     return failure(
       'ERR_STREAM_FORMAT_MISMATCH',
@@ -239,15 +252,26 @@ function parsePlayAudio(
   if (typeof payload !== 'string') {
     return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.payload" must be a base64 string');
   }
-  const declared = checkDeclaredFormat(media, format);
+  const declared = checkDeclaredFormat(media['contentType'], media['sampleRate'], format);
   if ('ok' in declared) {
     return declared;
   }
-  let audio = decodeBase64Strict(payload);
+  const audio = decodeBase64Strict(payload);
   if (typeof audio === 'string') {
     return failure('ERR_STREAM_BAD_BASE64', audio);
   }
-  if (declared.wav) {
+  return playAudio(audio, declared.wav, format, opts);
+}
+
+/** The last steps of a `playAudio`, shared by both paths: a legacy WAV unwrapped, whole samples. */
+function playAudio(
+  decoded: Uint8Array,
+  wav: boolean,
+  format: MediaFormat,
+  opts: ParseAppMessageOptions,
+): ParseResult<AppMessage> {
+  let audio = decoded;
+  if (wav) {
     const unwrapped = unwrapWav(audio, format, opts.l16LittleEndian ?? true);
     if ('ok' in unwrapped) {
       return unwrapped;
@@ -261,4 +285,26 @@ function parsePlayAudio(
     );
   }
   return ok({ event: 'playAudio', audio });
+}
+
+/**
+ * The `playAudio` fast path (see play-audio-scan.ts): the same result as the general path for the
+ * common shape, read from the frame's bytes; `undefined` for anything else, including a payload that
+ * is not strict base64 (the general path then reports it).
+ */
+function parsePlayAudioFast(
+  data: Uint8Array,
+  format: MediaFormat,
+  opts: ParseAppMessageOptions,
+): ParseResult<AppMessage> | undefined {
+  const fields = opts.scanner === undefined ? scanPlayAudio(data) : opts.scanner.scan(data);
+  if (fields === undefined) {
+    return undefined;
+  }
+  const declared = checkDeclaredFormat(fields.contentType, fields.sampleRate, format);
+  if ('ok' in declared) {
+    return declared;
+  }
+  const audio = decodeBase64Range(asBuffer(data), fields.payloadStart, fields.payloadEnd);
+  return audio === undefined ? undefined : playAudio(audio, declared.wav, format, opts);
 }
