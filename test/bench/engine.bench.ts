@@ -35,8 +35,9 @@ class NullConnection implements WsConnection {
   onClose(): void {
     /* Never closes. */
   }
-  deliver(text: string): void {
-    this.#onMessage?.(text, false);
+  /** A text frame from the app, as bytes: that is how ws hands text frames over. */
+  deliver(frame: Uint8Array): void {
+    this.#onMessage?.(frame, false);
   }
 }
 
@@ -190,14 +191,16 @@ export async function run(): Promise<string> {
         if (frameBytes === 160) {
           mulawEncode(pcm, bytes);
         }
-        const msg = JSON.stringify({
-          event: 'playAudio',
-          media: {
-            contentType: ct.split(';')[0],
-            sampleRate: frameBytes === 640 ? 16000 : 8000,
-            payload: Buffer.from(bytes).toString('base64'),
-          },
-        });
+        const msg = Buffer.from(
+          JSON.stringify({
+            event: 'playAudio',
+            media: {
+              contentType: ct.split(';')[0],
+              sampleRate: frameBytes === 640 ? 16000 : 8000,
+              payload: Buffer.from(bytes).toString('base64'),
+            },
+          }),
+        );
         feed = () => {
           for (const c of r.connections) {
             c.deliver(msg);
