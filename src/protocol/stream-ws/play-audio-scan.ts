@@ -4,8 +4,9 @@
  *
  * The general parser decodes the frame as UTF-8, runs `JSON.parse` over the whole text (most of it the
  * base64 payload), then validates the payload by decoding and re-encoding it. This scanner walks only
- * the few dozen bytes of structure, finds the payload with a native byte search, and validates and
- * decodes it without building the message's text.
+ * the few dozen bytes of structure and finds the payload with a native byte search; the payload is
+ * then validated by its decoded length and decoded by Node (base64.ts, `decodeBase64Range`). The
+ * message's text is never built.
  *
  * It accepts one shape, and answers `undefined` for anything else so that the general parser runs and
  * gives its usual result or error (the two must agree on every input; a property test holds them to it):
@@ -66,7 +67,7 @@ function bytesOf(ascii: string): Uint8Array {
 /** Top-level and media keys the scanner knows. */
 type Key = 'event' | 'media' | 'streamId' | 'payload' | 'contentType' | 'sampleRate';
 
-/** The known keys by byte length (their first byte tells the two of length 5 apart). */
+/** The known keys by byte length. */
 const KEYS_BY_LENGTH: readonly (readonly Key[])[] = (() => {
   const table: Key[][] = [];
   for (const key of ['event', 'media', 'streamId', 'payload', 'contentType', 'sampleRate'] as const) {
