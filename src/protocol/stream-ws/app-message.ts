@@ -177,8 +177,10 @@ function checkDeclaredFormat(
   }
   const sampleRate = readSampleRate(rawSampleRate);
   if (sampleRate !== undefined && sampleRate !== format.sampleRateHz) {
-    const raw = rawSampleRate;
-    const shown = typeof raw === 'string' || typeof raw === 'number' ? String(raw) : typeof raw;
+    const shown =
+      typeof rawSampleRate === 'string' || typeof rawSampleRate === 'number'
+        ? String(rawSampleRate)
+        : typeof rawSampleRate;
     return failure(
       'ERR_STREAM_FORMAT_MISMATCH',
       `playAudio sampleRate ${clip(shown)} differs from the stream's ${format.sampleRateHz}`,
