@@ -7,17 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
 import { alignedCorrelation } from '../../src/media/analysis.js';
 import { parseWav } from '../../src/media/wav.js';
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
-import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
-import { responseXml, streamElement, until, within } from '../helpers/stream-call.js';
+import { until, within } from '../helpers/stream-call.js';
 import {
   fillScenario,
   freeUdpPort,
@@ -27,18 +23,16 @@ import {
   sippArgs,
   sippTotals,
 } from './helpers/sipp.js';
+import { startSippStreamRig, type SippStreamRig } from './helpers/sipp-stream-rig.js';
 
-let dir: string;
-let app: HttpRecorder;
-let consumer: ReferenceConsumer;
-let stack: SipStack;
+let rig: SippStreamRig;
 let speechWav: string;
 let speech: Int16Array;
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'sf-sipp-in-'));
-  const raw = join(dir, 'speech-raw.wav');
-  speechWav = join(dir, 'speech-ulaw.wav');
+  rig = await startSippStreamRig('sf-sipp-in-');
+  const raw = join(rig.dir, 'speech-raw.wav');
+  speechWav = join(rig.dir, 'speech-ulaw.wav');
   execFileSync('espeak-ng', [
     '-w',
     raw,
@@ -48,33 +42,23 @@ before(async () => {
   const wav = parseWav(readFileSync(speechWav));
   assert.ok(wav.ok, 'sox wrote a u-law WAV we can read');
   speech = wav.value.samples;
-  consumer = await startReferenceConsumer({ path: '/stream' });
-  app = await startHttpRecorder();
-  app.serve(
-    '/answer',
-    responseXml(streamElement(consumer.url, { contentType: 'audio/x-mulaw;rate=8000', keepCallAlive: true })),
-  );
-  stack = await startSipStack({ answerUrl: app.url('/answer') });
 });
 
 after(async () => {
   killChildren();
-  await stack.close();
-  await consumer.close();
-  await app.close();
-  rmSync(dir, { recursive: true, force: true });
+  await rig.close();
 });
 
 async function sippCall(scenario: string, caseName: string, media: string, holdMs: number): Promise<void> {
-  const file = fillScenario(scenario, dir, { CASE: caseName, MEDIA: media, HOLD_MS: String(holdMs) });
+  const file = fillScenario(scenario, rig.dir, { CASE: caseName, MEDIA: media, HOLD_MS: String(holdMs) });
   const args = [
-    ...sippArgs(`${HOST}:${stack.port}`, await freeUdpPort(), await freeUdpPort(true), 30),
+    ...sippArgs(`${HOST}:${rig.stack.port}`, await freeUdpPort(), await freeUdpPort(true), 30),
     '-sf',
     file,
     '-m',
     '1',
   ];
-  const run = await runTool('sipp', args, 40_000, dir);
+  const run = await runTool('sipp', args, 40_000, rig.dir);
   const totals = sippTotals(run.output);
   assert.equal(run.code, 0, `sipp exit ${run.code}:\n${run.output.slice(-3000)}`);
   assert.deepEqual(totals, { successful: 1, failed: 0 }, run.output.slice(-2000));
@@ -84,9 +68,9 @@ test('sipp rtp_stream (espeak-ng u-law) → RTP → WebSocket: the app hears the
   const holdMs = Math.round(speech.length / 8) + 1200;
   const media = `  <nop><action><exec rtp_stream="${speechWav},1,0"/></action></nop>`;
   await sippCall('uac-stream-audio.xml', 'speech', media, holdMs);
-  const session = await consumer.waitForSession(5000);
+  const session = await rig.consumer.waitForSession(5000);
   await within(session.closed, 5000, 'the stream closing after BYE');
-  consumer.assertClean();
+  rig.consumer.assertClean();
   assert.equal(session.start?.start.mediaFormat.encoding, 'audio/x-mulaw');
   const heard = session.inboundPcm;
   assert.ok(
@@ -96,15 +80,15 @@ test('sipp rtp_stream (espeak-ng u-law) → RTP → WebSocket: the app hears the
   const { correlation, lagSamples } = alignedCorrelation(speech, heard, 16000);
   t.diagnostic(`correlation ${correlation.toFixed(3)} at lag ${lagSamples}`);
   assert.ok(correlation >= 0.9, `correlation ${correlation.toFixed(3)} at lag ${lagSamples}`);
-  const call = stack.calls.at(-1);
+  const call = rig.stack.calls.at(-1);
   assert.ok(call);
   assert.equal(call.info.from, '+15550001111');
   assert.deepEqual(call.info.sipHeaders, [['X-Test-Case', 'speech']]);
-  const answer = app.requestsTo('/answer').at(-1);
+  const answer = rig.app.requestsTo('/answer').at(-1);
   assert.equal(answer?.param('SIP-H-X-Test-Case'), 'speech');
   assert.equal(answer.param('From'), '+15550001111');
   await until(
-    () => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0,
+    () => rig.stack.server.stats().liveDialogs === 0 && rig.stack.server.stats().rtpPortsInUse === 0,
     3000,
     'the dialog and port released',
   );
@@ -119,12 +103,12 @@ test('sipp play_pcap_audio RFC 2833 captures → dtmf messages with the right di
     )
     .join('\n');
   await sippCall('uac-stream-audio.xml', 'dtmf', media, 1500);
-  const session = await consumer.waitForSession(5000);
+  const session = await rig.consumer.waitForSession(5000);
   await within(session.closed, 5000, 'the stream closing after BYE');
-  consumer.assertClean();
+  rig.consumer.assertClean();
   assert.equal(session.dtmfDigits, '159#*0');
   await until(
-    () => stack.server.stats().liveDialogs === 0 && stack.server.stats().rtpPortsInUse === 0,
+    () => rig.stack.server.stats().liveDialogs === 0 && rig.stack.server.stats().rtpPortsInUse === 0,
     3000,
     'the dialog and port released',
   );

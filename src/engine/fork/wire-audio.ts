@@ -15,6 +15,11 @@ import { FRAME_SAMPLES } from '../call/media-leg.types.js';
  */
 const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
+/** Whether `format` is L16 in this host's byte order, so frames convert by byte copy. */
+function isNativeL16(format: MediaFormat, littleEndian: boolean): boolean {
+  return format.encoding === 'audio/x-l16' && littleEndian === HOST_LITTLE_ENDIAN;
+}
+
 /** The bytes of `pcm`, as a view on the same memory. */
 function bytesOf(pcm: Int16Array): Uint8Array {
   return new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength);
@@ -34,7 +39,7 @@ export class WireEncoder {
   constructor(format: MediaFormat, littleEndian: boolean) {
     this.#format = format;
     this.#littleEndian = littleEndian;
-    this.#native = format.encoding === 'audio/x-l16' && littleEndian === HOST_LITTLE_ENDIAN;
+    this.#native = isNativeL16(format, littleEndian);
     if (format.sampleRateHz === 16000) {
       this.#up = new Upsampler2x();
       this.#wide = new Int16Array(FRAME_SAMPLES * 2);
@@ -72,7 +77,7 @@ export class WireDecoder {
   constructor(format: MediaFormat, littleEndian: boolean) {
     this.#format = format;
     this.#littleEndian = littleEndian;
-    this.#native = format.encoding === 'audio/x-l16' && littleEndian === HOST_LITTLE_ENDIAN;
+    this.#native = isNativeL16(format, littleEndian);
     if (format.sampleRateHz === 16000) {
       this.#down = new Downsampler2x();
       this.#wide = new Int16Array(FRAME_SAMPLES * 2);

@@ -52,6 +52,9 @@ export interface ParseAppMessageOptions {
 export const DEFAULT_MAX_APP_MESSAGE_BYTES = 4 * 1024 * 1024;
 
 const CLEAR_AUDIO: AppMessage = Object.freeze({ event: 'clearAudio' });
+/** What `checkDeclaredFormat` finds, shared: it runs for every `playAudio`. */
+const PLAIN_AUDIO = Object.freeze({ wav: false });
+const WAV_AUDIO = Object.freeze({ wav: true });
 const STOP: AppMessage = Object.freeze({ event: 'stop' });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const dtmfDigits = /^[0-9A-Da-d*#]+$/;
@@ -187,7 +190,7 @@ function checkDeclaredFormat(
     );
   }
   if (typeof contentType !== 'string' || contentType.trim() === '') {
-    return { wav: false };
+    return PLAIN_AUDIO;
   }
   const declared = parseMediaType(contentType);
   if (declared === undefined) {
@@ -203,7 +206,7 @@ function checkDeclaredFormat(
     );
   }
   if (declared.kind === 'raw' || declared.kind === 'wav') {
-    return { wav: declared.kind === 'wav' };
+    return declared.kind === 'wav' ? WAV_AUDIO : PLAIN_AUDIO;
   }
   if (declared.kind !== format.encoding) {
     return failure(
@@ -211,7 +214,7 @@ function checkDeclaredFormat(
       `playAudio contentType "${clip(contentType)}" differs from the stream's ${format.contentType}`,
     );
   }
-  return { wav: false };
+  return PLAIN_AUDIO;
 }
 
 /** Strips and checks a legacy WAV payload: its own format must be the stream's. */
@@ -299,7 +302,8 @@ function parsePlayAudioFast(
   format: MediaFormat,
   opts: ParseAppMessageOptions,
 ): ParseResult<AppMessage> | undefined {
-  const fields = opts.scanner === undefined ? scanPlayAudio(data) : opts.scanner.scan(data);
+  const frame = asBuffer(data);
+  const fields = opts.scanner === undefined ? scanPlayAudio(frame) : opts.scanner.scan(frame);
   if (fields === undefined) {
     return undefined;
   }
@@ -307,6 +311,6 @@ function parsePlayAudioFast(
   if ('ok' in declared) {
     return declared;
   }
-  const audio = decodeBase64Range(asBuffer(data), fields.payloadStart, fields.payloadEnd);
+  const audio = decodeBase64Range(frame, fields.payloadStart, fields.payloadEnd);
   return audio === undefined ? undefined : playAudio(audio, declared.wav, format, opts);
 }

@@ -54,47 +54,52 @@ const COMMA = 0x2c;
 const OPEN = 0x7b;
 const CLOSE = 0x7d;
 
-const PLAY_AUDIO = bytesOf('playAudio');
+const PLAY_AUDIO = asciiBytes('playAudio');
 
-function bytesOf(ascii: string): Uint8Array {
-  const out = new Uint8Array(ascii.length);
-  for (let i = 0; i < ascii.length; i++) {
-    out[i] = ascii.charCodeAt(i);
+function asciiBytes(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) {
+    out[i] = text.charCodeAt(i);
   }
   return out;
 }
 
-/** Top-level and media keys the scanner knows. */
-type Key = 'event' | 'media' | 'streamId' | 'payload' | 'contentType' | 'sampleRate';
+/** The keys the scanner knows, one bit each (bit i for `KEY_NAMES[i]`); 0 stands for any other key. */
+const KEY_NAMES = ['event', 'media', 'streamId', 'payload', 'contentType', 'sampleRate'] as const;
+const EVENT = 1 << 0;
+const MEDIA = 1 << 1;
+const STREAM_ID = 1 << 2;
+const PAYLOAD = 1 << 3;
+const CONTENT_TYPE = 1 << 4;
+const SAMPLE_RATE = 1 << 5;
+const TOP_KEYS = EVENT | MEDIA | STREAM_ID;
+const MEDIA_KEYS = PAYLOAD | CONTENT_TYPE | SAMPLE_RATE;
+/** What a `playAudio` frame must have. */
+const REQUIRED = EVENT | MEDIA | PAYLOAD;
 
-/** The known keys by byte length. */
-const KEYS_BY_LENGTH: readonly (readonly Key[])[] = (() => {
-  const table: Key[][] = [];
-  for (const key of ['event', 'media', 'streamId', 'payload', 'contentType', 'sampleRate'] as const) {
-    (table[key.length] ??= []).push(key);
-  }
+/** Indices into `KEY_NAMES` by key length. */
+const KEYS_BY_LENGTH: readonly (readonly number[])[] = (() => {
+  const table: number[][] = [];
+  KEY_NAMES.forEach((name, i) => {
+    (table[name.length] ??= []).push(i);
+  });
   return table;
 })();
 
-function keyAt(b: Uint8Array, start: number, end: number): Key | undefined {
+/** The bit of the key in bytes `[start, end)` of `b`, 0 when it is not one the scanner knows. */
+function keyAt(b: Uint8Array, start: number, end: number): number {
   const len = end - start;
-  const candidates = KEYS_BY_LENGTH[len];
-  if (candidates === undefined) {
-    return undefined;
-  }
-  for (const key of candidates) {
-    let same = true;
-    for (let i = 0; i < len; i++) {
-      if (b[start + i] !== key.charCodeAt(i)) {
-        same = false;
-        break;
-      }
+  for (const i of KEYS_BY_LENGTH[len] ?? []) {
+    const name = KEY_NAMES[i]!;
+    let k = 0;
+    while (k < len && b[start + k] === name.charCodeAt(k)) {
+      k++;
     }
-    if (same) {
-      return key;
+    if (k === len) {
+      return 1 << i;
     }
   }
-  return undefined;
+  return 0;
 }
 
 /*
@@ -107,6 +112,8 @@ let pos = 0;
 let end = 0;
 /** Turns true on the first byte outside the accepted shape. */
 let fail = false;
+/** The key bits met so far in this frame (each key may appear once). */
+let seen = 0;
 
 /** `fail`, read through a call (the compiler would keep a narrowed value across the scanner's calls). */
 function failed(): boolean {
@@ -218,11 +225,11 @@ function sameBytes(start: number, stop: number, want: Uint8Array): boolean {
   return true;
 }
 
-/** After a key: its `:`. Returns which known key it was (`fail` on bad syntax). */
-function key(): Key | undefined {
+/** After a key: its `:`. Returns the key's bit (`fail` on bad syntax). */
+function key(): number {
   const start = shortString();
   if (failed()) {
-    return undefined;
+    return 0;
   }
   const k = keyAt(b, start, pos - 1);
   expect(COLON);
@@ -239,70 +246,55 @@ function more(): boolean {
   return next === COMMA;
 }
 
-function scanMedia(out: MutableFields): boolean {
-  let seenType = false;
-  let seenRate = false;
-  out.payloadStart = -1;
-  out.contentType = undefined;
-  out.sampleRate = undefined;
+/**
+ * Walks one non-empty object whose keys are all in `allowed`, each met once in the frame; `value`
+ * reads the value of each (and says whether it is acceptable). A plain function, not a closure, so a
+ * scan allocates nothing for it.
+ */
+function object(
+  allowed: number,
+  value: (key: number, out: MutableFields) => boolean,
+  out: MutableFields,
+): boolean {
   expect(OPEN);
   if (failed() || peek() === CLOSE) {
     return false;
   }
   do {
     const k = key();
-    if (failed()) {
+    if (failed() || (k & allowed) === 0 || (k & seen) !== 0) {
       return false;
     }
-    if (k === 'payload' && out.payloadStart === -1) {
-      out.payloadStart = longString();
-      out.payloadEnd = pos - 1;
-    } else if (k === 'contentType' && !seenType) {
-      seenType = true;
-      out.contentType = text(shortString());
-    } else if (k === 'sampleRate' && !seenRate) {
-      seenRate = true;
-      out.sampleRate = peek() === QUOTE ? text(shortString()) : integer();
-    } else {
+    seen |= k;
+    if (!value(k, out)) {
       return false;
     }
   } while (!failed() && more());
-  return !failed() && out.payloadStart !== -1;
+  return !failed();
 }
 
-function scanMessage(out: MutableFields): boolean {
-  let seenMedia = false;
-  let seenEvent = false;
-  let seenStreamId = false;
-  expect(OPEN);
-  if (failed() || peek() === CLOSE) {
-    return false;
+function mediaValue(k: number, out: MutableFields): boolean {
+  if (k === PAYLOAD) {
+    out.payloadStart = longString();
+    out.payloadEnd = pos - 1;
+  } else if (k === CONTENT_TYPE) {
+    out.contentType = text(shortString());
+  } else {
+    out.sampleRate = peek() === QUOTE ? text(shortString()) : integer();
   }
-  do {
-    const k = key();
-    if (failed()) {
-      return false;
-    }
-    if (k === 'event' && !seenEvent) {
-      seenEvent = true;
-      const start = shortString();
-      if (failed() || !sameBytes(start, pos - 1, PLAY_AUDIO)) {
-        return false;
-      }
-    } else if (k === 'media' && !seenMedia) {
-      seenMedia = true;
-      if (!scanMedia(out)) {
-        return false;
-      }
-    } else if (k === 'streamId' && !seenStreamId) {
-      seenStreamId = true;
-      shortString();
-    } else {
-      return false;
-    }
-  } while (!failed() && more());
-  peek();
-  return !failed() && seenEvent && seenMedia && pos === end;
+  return true;
+}
+
+function topValue(k: number, out: MutableFields): boolean {
+  if (k === EVENT) {
+    const start = shortString();
+    return !failed() && sameBytes(start, pos - 1, PLAY_AUDIO);
+  }
+  if (k === MEDIA) {
+    return object(MEDIA_KEYS, mediaValue, out);
+  }
+  shortString();
+  return true;
 }
 
 /** Scans all of `frame` into `out`; false when it is not the accepted shape. */
@@ -311,8 +303,15 @@ function scanFull(frame: Buffer, out: MutableFields): boolean {
   pos = 0;
   end = frame.length;
   fail = false;
+  seen = 0;
+  out.contentType = undefined;
+  out.sampleRate = undefined;
   try {
-    return scanMessage(out);
+    if (!object(TOP_KEYS, topValue, out)) {
+      return false;
+    }
+    peek();
+    return !failed() && (seen & REQUIRED) === REQUIRED && pos === end;
   } finally {
     b = EMPTY;
   }
