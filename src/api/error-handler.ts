@@ -1,7 +1,7 @@
 /**
  * The one place where errors become HTTP answers (STYLE.md 5.5 "mapping only at edges"): every
  * error, ours or fastify's, is turned into a catalogued code, answered with that code's HTTP status
- * and `{"api_id","error"}` (spec §8 "Errors", D13).
+ * and `{"api_id","error"}` (compatibility §8 "Errors", D13).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 

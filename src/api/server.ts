@@ -1,5 +1,5 @@
 /**
- * The Plivo-compatible REST API (spec §8, §9, D13) on fastify: HTTP Basic auth, JSON and form
+ * The Plivo-compatible REST API (compatibility §8, §9, D13) on fastify: HTTP Basic auth, JSON and form
  * bodies, one plugin per resource under `/v1/Account/{auth_id}/`, one error handler, and an OpenAPI
  * document generated from the route schemas at GET /v1/openapi.json.
  *

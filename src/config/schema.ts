@@ -351,7 +351,7 @@ export const ConfigSchema = Type.Object(
     stream: Type.Object(Stream.properties, {
       ...closed,
       default: {},
-      description: '<Stream> audio forking (spec Decisions D4–D11).',
+      description: '<Stream> audio forking (compatibility decisions D4–D11).',
     }),
     tts: Type.Object(Tts.properties, { ...closed, default: {}, description: 'Text to speech for <Speak>.' }),
     log: Type.Object(Log.properties, { ...closed, default: {}, description: 'Logging.' }),

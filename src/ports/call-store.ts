@@ -85,17 +85,17 @@ export type CallPatch = {
     CallRecord[K] | undefined;
 };
 
-/** Which side(s) of the call a stream forks (spec §2.2). */
+/** Which side(s) of the call a stream forks (compatibility §2.2). */
 export type AudioTrack = 'inbound' | 'outbound' | 'both';
 
-/** Stream statuses (spec §8 [REC]): `initiated` → `in-progress` → `completed` | `failed`. */
+/** Stream statuses (compatibility §8 [REC]): `initiated` → `in-progress` → `completed` | `failed`. */
 export const StreamStatuses = ['initiated', 'in-progress', 'completed', 'failed'] as const;
 export type StreamStatus = (typeof StreamStatuses)[number];
 
 /** Statuses of a stream that has not ended. */
 export const LiveStreamStatuses: readonly StreamStatus[] = ['initiated', 'in-progress'];
 
-/** One `<Stream>` or REST-started stream (spec §8, the Stream object). */
+/** One `<Stream>` or REST-started stream (compatibility §8, the Stream object). */
 export interface StreamRecord {
   /** RFC 4122 v4 UUID (D15); unique across calls. */
   readonly streamId: string;

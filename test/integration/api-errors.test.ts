@@ -1,6 +1,6 @@
 /**
  * Issue 5 acceptance: malformed REST requests, each answered with the documented status and
- * `{"api_id","error"}` (spec §8 "Errors", §9, D13). Driven through fastify `inject()`; the stream and
+ * `{"api_id","error"}` (compatibility §8 "Errors", §9, D13). Driven through fastify `inject()`; the stream and
  * call state the cases need (a live call with a live stream, an ended stream, a finished call) is real.
  */
 import assert from 'node:assert/strict';
@@ -45,7 +45,7 @@ const stream = (s: State): string => `/Call/${s.live}/Stream/`;
 const ws = 'ws://127.0.0.1:9/app';
 
 const cases: readonly Case[] = [
-  // Stream start parameters (spec §8 start table, §2.3).
+  // Stream start parameters (compatibility §8 start table, §2.3).
   {
     name: 'missing service_url',
     method: 'POST',
@@ -254,7 +254,7 @@ const cases: readonly Case[] = [
     status: 413,
     error: 'request body too large',
   },
-  // Authentication (spec §8: HTTP Basic auth_id:auth_token).
+  // Authentication (compatibility §8: HTTP Basic auth_id:auth_token).
   {
     name: 'no credentials',
     method: 'GET',
@@ -372,7 +372,7 @@ const cases: readonly Case[] = [
     status: 404,
     error: 'resource not found',
   },
-  // Calls (spec §9).
+  // Calls (compatibility §9).
   {
     name: 'hang up a finished call',
     method: 'DELETE',

@@ -1,5 +1,5 @@
 /**
- * The Call resource (spec §9): create, get, list, hang up, transfer, send DTMF.
+ * The Call resource (compatibility §9): create, get, list, hang up, transfer, send DTMF.
  * Plivo reference: https://www.plivo.com/docs/voice/api/call/
  */
 import type { CallSession } from '../../engine/call/call-session.js';

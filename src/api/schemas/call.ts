@@ -1,5 +1,5 @@
 /**
- * Call resource schemas (spec §9): create, get, list (completed, or live with `?status=live`),
+ * Call resource schemas (compatibility §9): create, get, list (completed, or live with `?status=live`),
  * hang up, transfer, send DTMF.
  */
 import { Type, type Static } from 'typebox';

@@ -148,7 +148,7 @@ export function durationsOf(t: CallTimes): { durationSec: number; billDurationSe
 }
 
 /**
- * The hangup_url parameters (spec §9): the call's parameters with `CallStatus=completed` and
+ * The hangup_url parameters (compatibility §9): the call's parameters with `CallStatus=completed` and
  * `Event=Hangup`, plus HangupCause, HangupCauseCode (when known), HangupSource, Duration, BillDuration,
  * StartTime, AnswerTime, EndTime (`YYYY-MM-DD HH:MM:SS+00:00`).
  */

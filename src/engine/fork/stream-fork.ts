@@ -1,6 +1,6 @@
 /**
  * One `<Stream>`: forks a call's audio to the app's WebSocket and plays back what the app sends
- * (plivo-stream.md §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
+ * (compatibility §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
  * clock, `onOutbound` sends the outbound track's `media` and `renderPlayback` feeds the caller; the
  * inbound track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
  * No timer per frame or per stream, except the stream timeout and connect back-off.

@@ -72,7 +72,7 @@ test('billing rounding: up to whole minutes, zero stays zero', () => {
   assert.equal(roundToBillingInterval(61), 120);
 });
 
-test('spec §8: an ended stream formats as the Stream object', () => {
+test('compatibility §8: an ended stream formats as the Stream object', () => {
   assert.deepEqual(toPlivoStream(stream, { authId: AUTH, nowMs: 0 }), {
     audio_track: 'both',
     bidirectional: false,
@@ -92,7 +92,7 @@ test('spec §8: an ended stream formats as the Stream object', () => {
   });
 });
 
-test('spec §8: start_time/end_time are null until set; a live stream bills up to now', () => {
+test('compatibility §8: start_time/end_time are null until set; a live stream bills up to now', () => {
   const initiated = toPlivoStream(
     { ...stream, status: 'initiated', startedAt: null, endedAt: null },
     { authId: AUTH, nowMs: 0 },

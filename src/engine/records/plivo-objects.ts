@@ -1,7 +1,7 @@
 /**
  * Records → Plivo REST JSON shapes (pure; no I/O, no clock: "now" is a parameter).
  *
- * - `toPlivoStream`: the Stream object of GET `/Call/{uuid}/Stream/[{id}/]` (spec §8).
+ * - `toPlivoStream`: the Stream object of GET `/Call/{uuid}/Stream/[{id}/]` (compatibility §8).
  * - `toPlivoCall`: the call detail record of GET `/Call/{uuid}/` for an ended call, plus our `error`.
  * - `toPlivoLiveCall`: GET `/Call/{uuid}/?status=live` for a call still up.
  * - `toPlivoListMeta`: the `meta` of list answers, with both `total_count` and `count` (D13).
@@ -72,7 +72,7 @@ export function streamResourceUri(authId: string, callUuid: string, streamId: st
   return `${callResourceUri(authId, callUuid)}Stream/${streamId}/`;
 }
 
-/** The Stream object of spec §8 (snake_case, as the SDK models read it). */
+/** The Stream object of compatibility §8 (snake_case, as the SDK models read it). */
 export interface PlivoStreamObject {
   readonly audio_track: string;
   readonly bidirectional: boolean;

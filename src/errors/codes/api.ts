@@ -2,7 +2,7 @@ import type { CatalogSection } from '../catalog.types.js';
 
 /**
  * Error codes of the REST API (ERR_API_*). The API answers every error as `{"api_id","error"}` with
- * the `httpStatus` given here (spec §8 "Errors", D13); `api/error-handler.ts` is the only place that
+ * the `httpStatus` given here (compatibility §8 "Errors", D13); `api/error-handler.ts` is the only place that
  * maps a code to a response.
  */
 export const apiCodes = {
@@ -59,7 +59,7 @@ export const apiCodes = {
     httpStatus: 404,
   },
   ERR_API_NO_ACTIVE_STREAM: {
-    message: 'The stream exists but is no longer active (spec §8: "No active stream found").',
+    message: 'The stream exists but is no longer active (compatibility §8: "No active stream found").',
     category: 'invalid_request',
     httpStatus: 400,
   },

@@ -17,7 +17,7 @@ function refusal(fn: () => unknown): { code: string; message: string } {
   assert.fail('expected the builder to refuse');
 }
 
-test('builder: addStream returns the Stream element, like the SDK (spec §11.1)', () => {
+test('builder: addStream returns the Stream element, like the SDK (compatibility §11.1)', () => {
   const r = new Response();
   const stream = r.addStream(WS, { keepCallAlive: true });
   assert.equal(stream.name, 'Stream');
