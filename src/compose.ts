@@ -17,6 +17,7 @@ export interface RuntimeOptions {
   readonly log?: PinoLoggerOptions;
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
+  readonly callbackAttempts?: number;
   /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 4. */
   readonly clockPhases?: number;
 }
@@ -52,6 +53,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       stream: opts.stream,
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),
       ...(opts.callbackTimeoutMs === undefined ? {} : { callbackTimeoutMs: opts.callbackTimeoutMs }),
+      ...(opts.callbackAttempts === undefined ? {} : { callbackAttempts: opts.callbackAttempts }),
     },
   );
   return {

@@ -112,6 +112,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     log: { level: config.log.level, redact: config.log.redact },
     maxStreamsPerCall: config.stream.maxStreamsPerCall,
     callbackTimeoutMs: config.tuning.callbackTimeoutMs,
+    callbackAttempts: config.tuning.callbackAttempts,
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;

@@ -465,7 +465,8 @@ describe('stream faults: the app stops reading (D11)', () => {
     // Linux loopback absorbs about 4 MB (send buffer autotuned to tcp_wmem max, plus the receive
     // window) before a writer's user-space buffer grows: 40 s of this 104 KB/s stream. Once the app
     // has paused its socket, cork the engine's side so every later frame stays in user space, which is
-    // exactly the state after the kernel buffers filled. The engine code is unchanged.
+    // exactly the state after the kernel buffers filled. The engine code is unchanged. The same path
+    // with real kernel buffers, shrunk in a network namespace: slow-consumer-netns.test.ts.
     let corkedAtMs = 0;
     stalled.onConnection = () => {
       for (const socket of capture.sockets) {

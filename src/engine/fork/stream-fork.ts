@@ -23,6 +23,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { WsConnection, WsConnector } from '../../ports/ws-client.js';
 import { makeNonce, type CallbackDelivery } from '../callbacks/callback-delivery.js';
+import { streamCallbackPolicy } from '../callbacks/stream-callback-policy.js';
 import { FRAME_MS } from '../call/media-leg.types.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type {
@@ -70,6 +71,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     lastAppError: undefined,
     connectAttempts: 0,
     bufferUsagePercent: 0,
+    callbacksDropped: 0,
+    callbacksCoalesced: 0,
   };
 
   readonly #host: StreamHost;
@@ -95,6 +98,14 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #outboundFrames = 0;
   #stopRequested: string | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
+  /** Counts this stream's status callbacks that the delivery dropped or merged (its `onDropped`). */
+  readonly #onCallbackDropped = (why: 'dropped' | 'coalesced'): void => {
+    if (why === 'dropped') {
+      this.stats.callbacksDropped++;
+    } else {
+      this.stats.callbacksCoalesced++;
+    }
+  };
 
   constructor(
     host: StreamHost,
@@ -473,6 +484,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       attributes: this.spec,
       ...extra,
     });
-    this.#deps.callbacks.send(this.streamId, { url, method: this.spec.statusCallbackMethod, params });
+    this.#deps.callbacks.send(
+      this.streamId,
+      { url, method: this.spec.statusCallbackMethod, params },
+      { ...streamCallbackPolicy(event), onDropped: this.#onCallbackDropped },
+    );
   }
 }
