@@ -153,6 +153,8 @@ export interface PlaceCallOptions {
   readonly answerMethod?: 'GET' | 'POST';
   readonly fallbackPath?: string;
   readonly hangupPath?: string;
+  /** A full hangup URL, used instead of the app's `hangupPath`. */
+  readonly hangupUrl?: string;
   readonly timeoutMs?: number;
   readonly callerAudio?: Int16Array;
   /** The caller presses these keys at these times (ms after the call starts). */
@@ -221,7 +223,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       answerUrl: p.answerUrl ?? app.url(p.answerPath),
       answerMethod: p.answerMethod ?? 'POST',
       fallbackUrl: p.fallbackPath === undefined ? null : app.url(p.fallbackPath),
-      hangupUrl: p.hangupPath === undefined ? null : app.url(p.hangupPath),
+      hangupUrl: p.hangupUrl ?? (p.hangupPath === undefined ? null : app.url(p.hangupPath)),
       hangupMethod: 'POST',
       timeoutMs: p.timeoutMs ?? 2000,
     };

@@ -31,8 +31,14 @@ const NAMES: Readonly<Record<string, string>> = {
   'mapped.test': '::ffff:127.0.0.2',
 };
 
-/** Resolves the `.test` names above; anything else is not found. */
+/** Resolves the `.test` names above (`mixed.test` to an allowed and a denied address); others: not found. */
 const testResolver: Resolver = (host) => {
+  if (host === 'mixed.test') {
+    return Promise.resolve([
+      { address: '127.0.0.3', family: 4 },
+      { address: '127.0.0.2', family: 4 },
+    ]);
+  }
   const address = NAMES[host];
   return address === undefined
     ? Promise.reject(Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' }))
@@ -153,7 +159,7 @@ describe('HTTP client', () => {
   test('a name that resolves to a denied address is refused; the allowed name connects to the address checked', async () => {
     const http = new UndiciHttpClient({ guard: guardFor(['127.0.0.2/32'], [], testResolver) });
     const before = denied.hits;
-    for (const name of ['denied.test', 'mapped.test']) {
+    for (const name of ['denied.test', 'mapped.test', 'mixed.test']) {
       const res = await http.request({
         method: 'POST',
         url: `http://${name}:${denied.port}/`,
@@ -338,6 +344,27 @@ describe('calls', () => {
     const { hangupCause } = await recordOf(placed.call.callUuid);
     assert.equal(hangupCause, 'End Of XML Instructions');
     assert.equal(h.app.requestsTo('/fallback').length, 1);
+    assert.equal(deniedHttp.hits, before);
+  });
+
+  test('a hangup URL on a denied host: the call completes, the callback is refused and logged, nothing sent', async () => {
+    h.app.route('/short', { body: xml('<Wait length="1"/>') });
+    const before = deniedHttp.hits;
+    const placed = h.place({
+      answerPath: '/short',
+      hangupUrl: `http://127.0.0.2:${deniedHttp.port}/hangup`,
+    });
+    await within(placed.ended, 10000, 'the call');
+    const { hangupCause } = await recordOf(placed.call.callUuid);
+    assert.equal(hangupCause, 'End Of XML Instructions');
+    await within(h.runtime.engine.callbacks.idle(), 10000, 'callbacks');
+    const failed = h.runtime.logs.find(
+      (l) =>
+        l.msg === 'callback delivery failed' &&
+        String(l.fields['url']).startsWith(`http://127.0.0.2:${deniedHttp.port}/hangup`),
+    );
+    assert.ok(failed !== undefined, 'the refused callback is logged');
+    assert.match(String(failed.fields['why']), /^denied: ERR_TARGET_DENIED: host "127\.0\.0\.2"/);
     assert.equal(deniedHttp.hits, before);
   });
 
