@@ -126,7 +126,8 @@ export class TargetGuard {
 
   /** A drop-in for `dns.lookup` in net/tls connect options. */
   readonly lookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
-    const family = options.family === 4 || options.family === 6 ? options.family : 0;
+    const asked = options.family;
+    const family = asked === 4 || asked === 'IPv4' ? 4 : asked === 6 || asked === 'IPv6' ? 6 : 0;
     this.#resolveChecked(hostname, family).then(
       (addresses) => {
         if (options.all === true) {
