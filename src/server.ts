@@ -19,7 +19,7 @@ import type { CallSession } from './engine/call/call-session.js';
 import type { CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
 import type { Engine } from './engine/engine.js';
-import { streamSettingsFrom } from './server-settings.js';
+import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
 
 export interface StreamforkServer {
   readonly sipPort: number;
@@ -74,7 +74,10 @@ function dialerOf(
     const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
     void sip.dial({ to: req.to, from: req.from, ...timeout }).then((res) => {
       if (!res.ok) {
-        logger.warn({ requestUuid, cause: res.cause, sipStatus: res.sipStatus }, 'outbound call failed');
+        logger.warn(
+          { requestUuid, cause: res.cause, sipStatus: res.sipStatus, detail: res.detail },
+          'outbound call failed',
+        );
         return;
       }
       const identity: CallIdentity = {
@@ -102,12 +105,14 @@ function dialerOf(
 }
 
 export async function startServer(config: Config): Promise<StreamforkServer> {
+  const targets = targetGuardFrom(config);
   const store: CallStore =
     config.storage.driver === 'sqlite'
       ? openSqliteCallStoreIn(config.storage.dataDir)
       : new MemoryCallStore();
   const authToken = config.auth.authToken;
   const runtime = composeRuntime({
+    targets,
     stream: streamSettingsFrom(config, authToken),
     log: { level: config.log.level, redact: config.log.redact },
     maxStreamsPerCall: config.stream.maxStreamsPerCall,
@@ -149,6 +154,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
       reorderWaitMs: config.tuning.jitterBufferMs,
       mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
     },
+    targets,
     onInboundCall: (call, info) => {
       if (answer === undefined) {
         call.errors.push('no answer URL configured');

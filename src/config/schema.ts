@@ -154,6 +154,16 @@ const Http = Type.Object(
       description: 'Largest REST request body accepted.',
       unit: 'bytes',
     }),
+    allowedTargets: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Outbound targets allowed despite a broader denied entry (CIDRs, addresses, `host.name`, `*.example.com`); the most specific entry wins (docs/security.md). Env form comma-separated.',
+    }),
+    deniedTargets: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Outbound targets refused for every URL and WebSocket fetched and SIP URI dialled without a trunk, on top of the built-in link-local/metadata/multicast denials; checked after DNS. Env form comma-separated.',
+    }),
   },
   closed,
 );
@@ -336,7 +346,11 @@ export const ConfigSchema = Type.Object(
   {
     sip: Type.Object(Sip.properties, { ...closed, default: {}, description: 'SIP listener and trunk.' }),
     rtp: Type.Object(Rtp.properties, { ...closed, default: {}, description: 'RTP media sockets.' }),
-    http: Type.Object(Http.properties, { ...closed, default: {}, description: 'REST API listener.' }),
+    http: Type.Object(Http.properties, {
+      ...closed,
+      default: {},
+      description: 'REST API listener and the outbound target policy.',
+    }),
     auth: Type.Object(Auth.properties, { ...closed, default: {}, description: 'Account credentials.' }),
     answer: Type.Object(Answer.properties, {
       ...closed,

@@ -3,6 +3,7 @@
  * or straight to a sip: URI, digest answers to one 401/407 challenge (RFC 3261 §22.2), ACK for the 2xx
  * (§13.2.2.4, re-sent for retransmitted 2xx), CANCEL when the ring timeout expires (§9.1).
  */
+import type { TargetGuard } from '../../adapters/net/target-guard.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { MediaLeg } from '../../engine/call/media-leg.types.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
@@ -48,8 +49,9 @@ export interface DialOptions {
   readonly headers?: readonly SipHeader[];
 }
 
-/** The result of a dial. */
-export type DialResult = { ok: true; call: CallSession } | { ok: false; cause: string; sipStatus?: number };
+/** The result of a dial. `detail`: what went wrong, when more is known than the cause says. */
+export type DialResult =
+  { ok: true; call: CallSession } | { ok: false; cause: string; sipStatus?: number; detail?: string };
 
 interface Target {
   readonly requestUri: string;
@@ -146,11 +148,23 @@ export class OutboundDial {
     trunk: SipTrunk | null,
     register: (call: SipCall) => void,
     opts: DialOptions,
+    guard: TargetGuard,
   ): Promise<DialResult> {
-    const target = resolveTarget(opts.to, trunk);
-    if (typeof target === 'string') {
-      ctx.logger.warn({ detail: target }, 'dial refused');
+    const resolved = resolveTarget(opts.to, trunk);
+    if (typeof resolved === 'string') {
+      ctx.logger.warn({ detail: resolved }, 'dial refused');
       return { ok: false, cause: 'INVALID_NUMBER_FORMAT' };
+    }
+    let target = resolved;
+    if (trunk === null) {
+      // A URI dialled without a trunk goes wherever it names: resolve it once, check it against the
+      // outbound target policy and send every request of the dialog to the address that was checked.
+      const checked = await guard.resolve(target.destination.address);
+      if (!checked.ok) {
+        ctx.logger.warn({ detail: checked.detail }, 'dial refused');
+        return { ok: false, cause: 'NETWORK_OUT_OF_ORDER', detail: checked.detail };
+      }
+      target = { ...target, destination: { ...target.destination, address: checked.address } };
     }
     let socket: RtpSocket;
     try {

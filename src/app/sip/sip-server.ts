@@ -13,6 +13,7 @@
  * call with BYE, waits (bounded) for the BYEs, then closes the sockets. Every path of a call releases its
  * RTP socket and port: rejection, CANCEL, BYE either way, no-ACK timeout, dial failure.
  */
+import { TargetGuard } from '../../adapters/net/target-guard.js';
 import { NodeRtpSocketFactory } from '../../adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from '../../adapters/rtp/rtp-port-allocator.js';
 import { NodeSipTransport } from '../../adapters/sip-transport/node-sip-transport.js';
@@ -75,6 +76,8 @@ export interface SipServerOptions {
   readonly rtp: SipServerRtpOptions;
   /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
   readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
+  /** The outbound target policy for sip: URIs dialled without a trunk. Default: the built-in denials. */
+  readonly targets?: TargetGuard;
 }
 
 /** Counters of {@link SipServer.stats}. */
@@ -97,6 +100,7 @@ function isUnspecified(address: string): boolean {
 /** The SIP user agent. */
 export class SipServer {
   readonly #opts: SipServerOptions;
+  readonly #targets: TargetGuard;
   readonly #transport: NodeSipTransport;
   readonly #driver: SipTransactionDriver;
   readonly #allocator: RtpPortAllocator;
@@ -109,6 +113,7 @@ export class SipServer {
 
   constructor(opts: SipServerOptions) {
     this.#opts = opts;
+    this.#targets = opts.targets ?? new TargetGuard();
     this.#allow = new AllowList(opts.sip.allowFrom);
     this.#transport = new NodeSipTransport({
       host: opts.sip.host,
@@ -300,6 +305,7 @@ export class SipServer {
         this.#register(call);
       },
       opts,
+      this.#targets,
     );
   }
 

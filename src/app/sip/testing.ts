@@ -8,6 +8,7 @@
  * // ... point sipp at 127.0.0.1:stack.port ...
  * await stack.close();
  */
+import type { TargetGuard } from '../../adapters/net/target-guard.js';
 import { composeRuntime, type Runtime } from '../../compose.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import { defaultStreamSettings } from '../../engine/fork/stream-defaults.js';
@@ -38,6 +39,8 @@ export interface SipStackOptions {
   readonly mediaTimeoutMs?: number;
   readonly timers?: SipServerSipOptions['timers'];
   readonly ringMs?: number;
+  /** The outbound target policy (HTTP, WebSocket and trunkless dials). Default: the built-in denials. */
+  readonly targets?: TargetGuard;
   /** Extra observer of inbound calls (after the call flow started). */
   readonly onInboundCall?: (call: CallSession, info: InboundCallInfo) => void;
 }
@@ -70,6 +73,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
   const runtime = composeRuntime({
     stream: opts.stream ?? defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'streamfork-test-token'),
     logger,
+    ...(opts.targets === undefined ? {} : { targets: opts.targets }),
   });
   const { engine } = runtime;
   const calls: StackCall[] = [];
@@ -96,6 +100,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024,
       mediaTimeoutMs: opts.mediaTimeoutMs ?? 0,
     },
+    ...(opts.targets === undefined ? {} : { targets: opts.targets }),
     onInboundCall: (call, info) => {
       const flow =
         opts.answerUrl === undefined

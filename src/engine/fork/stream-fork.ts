@@ -276,6 +276,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         lastError = err instanceof Error ? err.message : String(err);
         this.#log.warn({ attempt, error: lastError }, 'stream connect attempt failed');
         this.emit('event', 'connectFailed', { attempt, error: lastError });
+        if ((err as { code?: unknown } | null)?.code === 'ERR_TARGET_DENIED') {
+          // The outbound target policy refused the host: retrying gets the same answer.
+          break;
+        }
       }
       if (attempt < settings.connectAttempts) {
         await new Promise<void>((resolve) => this.#deps.timers.after(backoffMs, resolve));

@@ -65,6 +65,10 @@ async function fetchOnce(
         detail: `document over ${MAX_XML_BYTES} bytes`,
       };
     }
+    if (res.reason === 'denied') {
+      // The target policy refused the host: another try gets the same answer; the fallback may differ.
+      return { ok: false, retry: false, cause: 'Answer URL Unreachable', detail: res.detail };
+    }
     return {
       ok: false,
       retry: true,
