@@ -276,3 +276,17 @@ test('retries: a 503 then a 200 is one delivery after one back-off; a lane that 
     pendingLanes: 0,
   });
 });
+
+test('a URL the target policy refuses is not retried: one attempt, counted as failed', async () => {
+  const answer = (): HttpResponse => ({
+    ok: false,
+    reason: 'denied',
+    detail: 'ERR_TARGET_DENIED: 127.0.0.2',
+  });
+  const { http, delivery, drain } = rig(10, { backoffMs: 40, maxAttempts: 3 }, answer);
+  delivery.send('s', req('http://127.0.0.2/s', 'StartStream'));
+  await drain();
+  assert.equal(http.requests.length, 1);
+  assert.equal(delivery.stats.failed, 1);
+  assert.equal(delivery.stats.delivered, 0);
+});

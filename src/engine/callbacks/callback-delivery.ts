@@ -351,7 +351,8 @@ export class CallbackDelivery {
         return;
       }
       const why = res.ok ? `HTTP ${res.status}` : `${res.reason}: ${res.detail}`;
-      if (attempt === maxAttempts) {
+      // A refusal that cannot pass (the target policy denies the URL, the answer is too large) is final.
+      if (attempt === maxAttempts || !isRetryable(res)) {
         this.#failed++;
         l.failed++;
         this.#note(l, 'failed', { url: req.url, attempts: attempt, why });
