@@ -460,7 +460,62 @@ const cases: readonly Case[] = [
     path: () => '/Call/',
     body: () => ({ from: '1415', to: '1416<<1417', answer_url: 'http://x/a' }),
     status: 400,
-    error: `invalid 'to': expected a number or SIP URI (several joined by "<", none empty)`,
+    error: /^invalid 'to': destination 2 of 3 is empty; expected a number /,
+  },
+  // Issue 11 item 4: junk destinations are refused before anything is dialled.
+  {
+    name: 'create with a junk to',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: 'not a uri ;;; <>', answer_url: 'http://x/a' }),
+    status: 400,
+    error:
+      /^invalid 'to': destination 1 of 2 is not valid; expected a number \(country code and number, digits with an optional \+\) or a sip:\/sips: URI/,
+  },
+  {
+    name: 'create with one junk to',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: 'hello world', answer_url: 'http://x/a' }),
+    status: 400,
+    error: /^invalid 'to': the destination is not valid; expected a number /,
+  },
+  {
+    name: 'create with a bad SIP URI third in a bulk to (its password is not echoed)',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({
+      from: '+1415',
+      to: '14155550100<sip:bot@127.0.0.1:5080<sip:user:s3cret@bad host',
+      answer_url: 'http://x/a',
+    }),
+    status: 400,
+    error: /^invalid 'to': destination 3 of 3 is not valid; (?!.*s3cret)/,
+  },
+  {
+    name: 'create with a number of 16 digits',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: '+1234567890123456', answer_url: 'http://x/a' }),
+    status: 400,
+    error: /^invalid 'to': the destination is not valid/,
+  },
+  {
+    name: 'create with a junk from',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: 'caller; drop table', to: '1416', answer_url: 'http://x/a' }),
+    status: 400,
+    error:
+      "invalid 'from': expected a number (country code and number, digits with an optional +) or a sip:/sips: URI",
+  },
+  {
+    name: 'create with a bulk from',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415<1416', to: '1416', answer_url: 'http://x/a' }),
+    status: 400,
+    error: /^invalid 'from': expected a number /,
   },
   {
     name: 'create with 11 destinations',
@@ -616,4 +671,16 @@ test('every answer has its own api_id', async () => {
     ids.add((JSON.parse(res.body) as { api_id: string }).api_id);
   }
   assert.equal(ids.size, 5);
+});
+
+test('issue 11: a bulk to with a bad destination dials none of them', async () => {
+  const before = fx.dials.length;
+  const res = await fx.app.inject({
+    method: 'POST',
+    url: `${ACCOUNT_BASE}/Call/`,
+    headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+    payload: JSON.stringify({ from: '1415', to: '14155550100<not a uri ;;; <>', answer_url: 'http://x/a' }),
+  });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(fx.dials.length, before);
 });

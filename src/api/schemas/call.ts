@@ -12,13 +12,17 @@ export const MAX_BULK_DESTINATIONS = 10;
 export const CallCreateBody = Type.Object(
   {
     from: expecting(
-      Type.String({ minLength: 1, description: 'Caller ID (number or SIP URI). Required.' }),
+      Type.String({
+        minLength: 1,
+        description:
+          'Caller ID: a number (country code and number, digits with an optional +, at most 15) or a sip:/sips: URI. Required.',
+      }),
       'a caller ID',
     ),
     to: expecting(
       Type.String({
         minLength: 1,
-        description: `Destination number or SIP URI. Several (at most ${MAX_BULK_DESTINATIONS}) joined by "<" place one call each. Required.`,
+        description: `Destination: a number (country code and number, digits with an optional +, at most 15) or a sip:/sips: URI. Several (at most ${MAX_BULK_DESTINATIONS}) joined by "<" place one call each; a bad one answers 400 naming its position, and nothing is dialled. Required.`,
       }),
       'a number or SIP URI (several joined by "<")',
     ),
