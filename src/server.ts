@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-import type { ApiDeps } from './api/api.types.js';
 import { buildApiServer } from './api/server.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
+import { RestDialer } from './app/call-control/rest-dialer.js';
 import { SipServer, type InboundCallInfo, type SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
@@ -17,8 +17,6 @@ import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
 import type { CallStore } from './ports/call-store.js';
-import type { Logger } from './ports/logger.js';
-import type { Engine } from './engine/engine.js';
 import { streamSettingsFrom } from './server-settings.js';
 
 export interface StreamforkServer {
@@ -58,46 +56,6 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
     // A trunk without credentials is dialled without digest auth (a challenge then fails the call).
     trunk:
       trunk === null ? null : { ...trunk, username: trunk.username ?? '', password: trunk.password ?? '' },
-  };
-}
-
-/** The REST API's `dial`: answers at once with a request uuid; the call proceeds in the background. */
-function dialerOf(
-  config: Config,
-  engine: Engine,
-  sip: SipServer,
-  control: CallControl,
-  logger: Logger,
-): ApiDeps['dial'] {
-  return (req) => {
-    const requestUuid = engine.deps.random.uuid();
-    const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
-    void sip.dial({ to: req.to, from: req.from, ...timeout }).then((res) => {
-      if (!res.ok) {
-        logger.warn({ requestUuid, cause: res.cause, sipStatus: res.sipStatus }, 'outbound call failed');
-        return;
-      }
-      const identity: CallIdentity = {
-        callUuid: res.call.callUuid,
-        requestUuid,
-        from: req.from,
-        to: req.to,
-        direction: 'outbound',
-        accountId: config.auth.authId,
-        startedAtMs: engine.deps.clock.epochMs(),
-      };
-      control.run(res.call, identity, {
-        answerUrl: req.answerUrl,
-        answerMethod: req.answerMethod,
-        fallbackUrl: req.fallbackUrl ?? null,
-        fallbackMethod: req.fallbackMethod ?? 'POST',
-        hangupUrl: req.hangupUrl ?? null,
-        hangupMethod: req.hangupMethod ?? 'POST',
-        timeoutMs: config.answer.timeoutMs,
-        attempts: config.answer.attempts,
-      });
-    });
-    return Promise.resolve({ ok: true, requestUuid });
   };
 }
 
@@ -158,6 +116,16 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     },
   });
   const { udpPort } = await sip.start();
+  const dialer = new RestDialer({
+    engine,
+    store,
+    control,
+    logger,
+    accountId: config.auth.authId,
+    answerTimeoutMs: config.answer.timeoutMs,
+    answerAttempts: config.answer.attempts,
+    dial: (opts) => sip.dial(opts),
+  });
 
   const tls = config.http.tls;
   const api = buildApiServer(
@@ -168,7 +136,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
       authId: config.auth.authId,
       authToken,
       bodyLimitBytes: config.http.bodyLimitBytes,
-      dial: dialerOf(config, engine, sip, control, logger),
+      dial: (req) => dialer.dial(req),
       transfer: (callUuid, url, method) => control.transfer(callUuid, url, method),
     },
     tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
@@ -185,7 +153,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
       stopped ??= (async () => {
         await sip.stop(cause);
         await Promise.race([
-          control.idle(),
+          Promise.all([dialer.idle(), control.idle()]),
           new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
         ]);
         await api.close();
