@@ -16,8 +16,20 @@ import { composeRuntime } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
-import type { CallStore } from './ports/call-store.js';
+import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import { streamSettingsFrom } from './server-settings.js';
+
+/**
+ * How often the record store is told which calls are still live (`touchLiveCalls`): after a crash,
+ * a lost call's end time is its last refresh, so it is at most this late... or this early.
+ */
+export const LAST_SEEN_INTERVAL_MS = 5000;
+
+/** Knobs for tests; production uses the defaults. */
+export interface StartServerOptions {
+  /** Default {@link LAST_SEEN_INTERVAL_MS}. */
+  readonly lastSeenIntervalMs?: number;
+}
 
 export interface StreamforkServer {
   readonly sipPort: number;
@@ -59,7 +71,7 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   };
 }
 
-export async function startServer(config: Config): Promise<StreamforkServer> {
+export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const store: CallStore =
     config.storage.driver === 'sqlite'
       ? openSqliteCallStoreIn(config.storage.dataDir)
@@ -73,10 +85,22 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
-  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), 'Server Restart');
+  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
   if (recovered.calls > 0 || recovered.streams > 0) {
-    logger.warn(recovered, 'records of calls live at the last stop were marked as ended abnormally');
+    logger.warn(
+      recovered,
+      'records of calls live at the last stop were ended abnormally, at the time each was last seen',
+    );
   }
+  // Off the media path: one UPDATE of the live calls every few seconds.
+  const lastSeen = setInterval(() => {
+    try {
+      store.touchLiveCalls(engine.deps.clock.epochMs());
+    } catch (err) {
+      logger.warn({ err }, 'could not refresh the last-seen time of live calls');
+    }
+  }, opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS);
+  lastSeen.unref();
   const control = new CallControl({
     engine,
     store,
@@ -151,6 +175,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     store,
     stop(cause = 'Server Shutdown') {
       stopped ??= (async () => {
+        clearInterval(lastSeen);
         await sip.stop(cause);
         await Promise.race([
           Promise.all([dialer.idle(), control.idle()]),

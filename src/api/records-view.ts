@@ -182,6 +182,7 @@ export class RecordsView {
       error: session.errors.length === 0 ? null : [...session.errors],
       sipCallId: null,
       endedAbnormally: false,
+      lastSeenAt: null,
     };
   }
 }

@@ -67,6 +67,7 @@ export function newCallRecord(
     error: null,
     sipCallId,
     endedAbnormally: false,
+    lastSeenAt: null,
   };
 }
 

@@ -39,22 +39,32 @@ function causesInSource(): Map<string, string> {
   for (const file of sourceFiles(SRC)) {
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/(?:\.hangup|sendBye|#fail|callerHangup)\(([^)]*)\)/g)) {
-      literals(m[1] ?? '').forEach((c) => add(c, file));
+      for (const c of literals(m[1] ?? '')) {
+        add(c, file);
+      }
     }
     for (const m of text.matchAll(/\bcause(?::| =) ('[^'\n]+'(?: : '[^'\n]+')?)/g)) {
-      literals(m[1] ?? '').forEach((c) => add(c, file));
+      for (const c of literals(m[1] ?? '')) {
+        add(c, file);
+      }
     }
     for (const m of text.matchAll(/_CAUSES?\b[^=\n]*= (\{[^}]*\}|'[^'\n]+')/g)) {
-      literals(m[1] ?? '').forEach((c) => add(c, file));
+      for (const c of literals(m[1] ?? '')) {
+        add(c, file);
+      }
     }
     if (file.endsWith(join('app', 'sip', 'causes.ts'))) {
       for (const m of text.matchAll(/return (?:status >= 500 \? )?('[A-Z_]+')(?: : ('[A-Z_]+'))?/g)) {
-        literals(`${m[1] ?? ''} ${m[2] ?? ''}`).forEach((c) => add(c, file));
+        for (const c of literals(`${m[1] ?? ''} ${m[2] ?? ''}`)) {
+          add(c, file);
+        }
       }
     }
     if (file.endsWith(join('interpreter', 'interpreter.ts'))) {
       const block = /HangupCauses = \{([^}]*)\}/.exec(text)?.[1] ?? '';
-      literals(block).forEach((c) => add(c, file));
+      for (const c of literals(block)) {
+        add(c, file);
+      }
     }
   }
   return found;

@@ -13,6 +13,7 @@
  * unused slot in the category Plivo would file it under, so a client that groups codes by thousands
  * still reads it right.
  */
+import { SERVER_RESTART_CAUSE, SERVER_RESTART_CAUSE_CODE } from '../../ports/call-store.js';
 
 export interface HangupCauseEntry {
   /** The numeric code for `hangup_cause_code`. */
@@ -52,7 +53,10 @@ export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map
   ['NETWORK_OUT_OF_ORDER', plivo(5000, 'the SIP request could not be sent')],
   ['PROTOCOL_ERROR', plivo(5000, 'the far end broke the SIP protocol (a 2xx that makes no dialog)')],
   ['Internal Error', plivo(5010, 'streamfork failed while running the call')],
-  ['Server Restart', own(5040, 'the server stopped (crash, kill -9) while the call was live')],
+  [
+    SERVER_RESTART_CAUSE,
+    own(SERVER_RESTART_CAUSE_CODE, 'the server stopped (crash, kill -9) while the call was live'),
+  ],
   ['Server Shutdown', own(5050, 'the server was shut down while the call was live')],
   // Timeouts (6000s).
   ['Scheduled Hangup', plivo(6000, 'the call reached its time limit')],

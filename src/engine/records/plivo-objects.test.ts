@@ -55,6 +55,7 @@ const call: CallRecord = {
   error: null,
   sipCallId: 'abc@127.0.0.1',
   endedAbnormally: false,
+  lastSeenAt: null,
 };
 
 test('time formats: Plivo spellings in UTC, microseconds zero-padded', () => {
