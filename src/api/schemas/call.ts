@@ -110,6 +110,10 @@ const cdrProperties = {
   error: Type.Unknown({
     description: 'streamfork extension: why the call failed (XML validation errors, fetch failure), or null.',
   }),
+  ended_abnormally: Type.Boolean({
+    description:
+      'streamfork extension: true when the server stopped (crash, kill -9) while the call was live; end_time is then the last time the server saw the call alive (refreshed every 5 s), and hangup_cause_name is "Server Restart".',
+  }),
 };
 
 /** The call detail record as a list item. */

@@ -138,6 +138,7 @@ test('GET Call: an ended call formats as the call detail record with our error f
     total_amount: '0.00000',
     total_rate: '0.00000',
     error: validation,
+    ended_abnormally: false,
   });
 });
 
