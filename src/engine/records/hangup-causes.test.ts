@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { hangupCauseCatalog, hangupCauseCodeOf } from './hangup-causes.js';
+import { hangupCauseCatalog, hangupCauseCodeOf, renderHangupCausesDoc } from './hangup-causes.js';
 
 const SRC = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -106,4 +106,9 @@ test('our own codes stay inside their Plivo category and never reuse a Plivo cod
       assert.ok(!plivoCodes.has(e.code), `${cause}: own code ${e.code} is also a Plivo code`);
     }
   }
+});
+
+test('docs/hangup-causes.md matches the catalogue (run `npm run gen:docs` after changing it)', () => {
+  const committed = readFileSync(new URL('../../../docs/hangup-causes.md', import.meta.url), 'utf8');
+  assert.equal(committed, renderHangupCausesDoc());
 });

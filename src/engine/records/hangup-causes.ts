@@ -31,7 +31,7 @@ const own = (code: number, meaning: string): HangupCauseEntry => ({ code, own: t
 export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map([
   // Normal ends (4000s).
   ['Normal Hangup', plivo(4000, 'the call ended normally (REST hangup, a party hung up)')],
-  ['NORMAL_CLEARING', plivo(4000, 'a party hung up (BYE), or <Hangup/>')],
+  ['NORMAL_CLEARING', plivo(4000, 'a party hung up (BYE), or `<Hangup/>`')],
   ['End Of XML Instructions', plivo(4010, 'the XML ran out')],
   // Canceled before answer (1000s).
   ['ORIGINATOR_CANCEL', plivo(1000, 'the call was canceled before it was answered')],
@@ -39,10 +39,10 @@ export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map
   ['INVALID_NUMBER_FORMAT', plivo(2000, 'the destination cannot be dialled (no trunk for a number)')],
   // Rejections by the far end or the carrier (3000s).
   ['NO_ANSWER', plivo(3000, 'the destination did not answer (408/480, ring timeout after ringing)')],
-  ['USER_BUSY', plivo(3010, 'the destination is busy (486/600, or <Hangup reason="busy"/>)')],
+  ['USER_BUSY', plivo(3010, 'the destination is busy (486/600, or `<Hangup reason="busy"/>`)')],
   [
     'CALL_REJECTED',
-    plivo(3020, 'the destination rejected the call (403/603, or <Hangup reason="rejected"/>)'),
+    plivo(3020, 'the destination rejected the call (403/603, or `<Hangup reason="rejected"/>`)'),
   ],
   ['UNALLOCATED_NUMBER', plivo(3050, 'the destination does not exist (404/484)')],
   ['RECOVERY_ON_TIMER_EXPIRE', plivo(3070, 'a SIP transaction timed out (504, no response, no ACK)')],
@@ -75,4 +75,28 @@ export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map
 /** The code for `cause`, or null for a cause the catalogue does not know. */
 export function hangupCauseCodeOf(cause: string): number | null {
   return hangupCauseCatalog.get(cause)?.code ?? null;
+}
+
+/** Renders docs/hangup-causes.md from the catalogue (pure; `npm run gen:docs` writes it, a test checks it). */
+export function renderHangupCausesDoc(): string {
+  const lines = [
+    '# Hangup causes',
+    '',
+    'Generated from `src/engine/records/hangup-causes.ts` by `npm run gen:docs`; a test fails when this file is stale.',
+    '',
+    'Every cause a call record can carry (`hangup_cause_name` in GET Call, `HangupCause` on hangup_url) and the',
+    "code that goes with it (`hangup_cause_code`, `HangupCauseCode`). Codes are Plivo's",
+    '(https://www.plivo.com/docs/voice/troubleshooting/hangup-causes) except those marked *own*: Plivo documents',
+    'no code for these, so streamfork uses an unused code in the range Plivo would file them under.',
+    '',
+    '| cause | code | source of the code | meaning |',
+    '| --- | --- | --- | --- |',
+  ];
+  const rows = [...hangupCauseCatalog].sort(([a, x], [b, y]) => x.code - y.code || (a < b ? -1 : 1));
+  for (const [cause, e] of rows) {
+    lines.push(
+      `| \`${cause}\` | ${e.code} | ${e.own ? '*own*' : 'Plivo'} | ${e.meaning.replaceAll('|', '\\|')} |`,
+    );
+  }
+  return `${lines.join('\n')}\n`;
 }
