@@ -6,7 +6,11 @@ import { Type, type Static } from 'typebox';
 
 import { ListMeta, PageQuery, expecting, httpMethodParam, httpUrlParam, nullableString } from './common.js';
 
-/** Most destinations one Call create may join with `<`. */
+/**
+ * Most destinations one Call create may join with `<`. Plivo accepts up to 1000 unique ones and paces
+ * them; streamfork dials every destination at once (one INVITE and one RTP port pair each), so it keeps
+ * a bulk request small.
+ */
 export const MAX_BULK_DESTINATIONS = 10;
 
 export const CallCreateBody = Type.Object(
@@ -22,7 +26,7 @@ export const CallCreateBody = Type.Object(
     to: expecting(
       Type.String({
         minLength: 1,
-        description: `Destination: a number (country code and number, digits with an optional +, at most 15) or a sip:/sips: URI. Several (at most ${MAX_BULK_DESTINATIONS}) joined by "<" place one call each; a bad one answers 400 naming its position, and nothing is dialled. Required.`,
+        description: `Destination: a number (country code and number, digits with an optional +, at most 15) or a sip:/sips: URI. Several (at most ${MAX_BULK_DESTINATIONS}; Plivo allows 1000, but streamfork dials them all at once) joined by "<" place one call each; a bad one answers 400 naming its position, and nothing is dialled. Required.`,
       }),
       'a number or SIP URI (several joined by "<")',
     ),
