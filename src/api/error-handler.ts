@@ -132,6 +132,9 @@ function clientErrorOf(code: string | undefined): ServerError {
   if (code === 'HPE_HEADER_OVERFLOW') {
     return new ServerError('ERR_API_HEADERS_TOO_LARGE', 'request line and headers too large');
   }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new ServerError('ERR_API_REQUEST_TIMEOUT', 'request timed out');
+  }
   return new ServerError('ERR_API_BAD_REQUEST', 'malformed HTTP request');
 }
 
@@ -168,5 +171,6 @@ export function makeClientErrorHandler(mint: () => string) {
 
 const STATUS_TEXT: Readonly<Record<number, string>> = {
   400: 'Bad Request',
+  408: 'Request Timeout',
   431: 'Request Header Fields Too Large',
 };

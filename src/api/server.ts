@@ -11,7 +11,8 @@
  * ID, a bad Content-Type, a malformed or too-large body), so it learns nothing about the routes. With
  * valid credentials, another account's path is 404, and then the request's own faults are answered.
  * Paths outside `/v1/Account/` (the OpenAPI document, anything unknown) are not authenticated; unknown
- * ones are 404. What Node's HTTP parser refuses (headers over maxHeaderSize → 431, not HTTP → 400)
+ * ones are 404. The OpenAPI document is public by choice: it describes Plivo's published API, nothing
+ * about any account. What Node's HTTP parser refuses (headers over maxHeaderSize → 431, not HTTP → 400)
  * never reaches routing or auth. Every answer, fastify's own included, is `{"api_id","error"}` with
  * the code's catalogued status.
  */

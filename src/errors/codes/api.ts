@@ -53,6 +53,11 @@ export const apiCodes = {
     category: 'invalid_request',
     httpStatus: 431,
   },
+  ERR_API_REQUEST_TIMEOUT: {
+    message: 'The request did not arrive in full within the HTTP server request timeout.',
+    category: 'timeout',
+    httpStatus: 408,
+  },
   ERR_API_BAD_REQUEST: {
     message: 'The request is not valid HTTP (the server closes the connection after answering).',
     category: 'invalid_request',
