@@ -23,6 +23,10 @@ test('redactUrlsInText and redactUrlsDeep: URLs in text and objects; nothing els
     redactUrlsInText('GET http://h/a?k=v: HTTP 500 (see https://h/b?t=1).'),
     'GET http://h/a?k=[redacted]: HTTP 500 (see https://h/b?t=[redacted]).',
   );
+  assert.equal(
+    redactUrlsInText('bad trunk URI sip:trunk:pa55@gw.example:5060; to sip:bob@h and sip:h'),
+    'bad trunk URI sip:trunk:[redacted]@gw.example:5060; to sip:bob@h and sip:h',
+  );
   const plain = { a: 1, b: ['x', { c: 'http://h/p' }] };
   assert.equal(redactUrlsDeep(plain), plain, 'same object when nothing to redact');
   assert.deepEqual(redactUrlsDeep({ list: [{ href: '/p?q=1' }], n: null }), {

@@ -77,9 +77,16 @@ function redactQuery(query: string): string {
  */
 const URL_IN_TEXT = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s"'<>]*[^\s"'<>:;,.)]/g;
 
-/** `text` with every absolute URL in it passed through {@link redactUrl}. */
+/** The password of a `sip:user:password@host` URI (RFC 3261 §19.1.1 allows one, and advises against it). */
+const SIP_PASSWORD = /\b(sips?:[^\s:@;?<>"']+):[^\s@;?<>"']*@/gi;
+
+/**
+ * `text` with every absolute URL in it passed through {@link redactUrl}, and the password of any
+ * SIP URI replaced.
+ */
 export function redactUrlsInText(text: string): string {
-  return text.includes('://') ? text.replace(URL_IN_TEXT, redactUrl) : text;
+  const urls = text.includes('://') ? text.replace(URL_IN_TEXT, redactUrl) : text;
+  return /sips?:/i.test(urls) ? urls.replace(SIP_PASSWORD, `$1:${REDACTED}@`) : urls;
 }
 
 /** Keys whose string value is a URL even when relative (`url`, `answerUrl`, `href`, `location`…). */
