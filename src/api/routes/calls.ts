@@ -110,7 +110,9 @@ function registerCreate(app: ApiApp, ctx: RouteContext): void {
         summary: 'Make a call',
         description:
           'Places an outbound call per destination. Several destinations joined by "<" are dialled in order, one request each; ' +
-          'the first that fails stops the rest: 201 with the request UUIDs fired so far, or the error when none was fired.',
+          'the first that fails stops the rest: 201 with the request UUIDs fired so far, or the error when none was fired. ' +
+          'A bad `to` or `from` answers 400 (naming the position of the bad destination) before anything is dialled. ' +
+          'Each accepted call has a record at once (`queued`); one that fails later (no trunk, rejected, not answered) ends with its status, hangup cause and code, in Get and List.',
         tags,
         params: AccountParams,
         body: CallCreateBody,
