@@ -46,7 +46,7 @@ export const ApiErrorBody = Type.Object(
 
 /** The error answers a route can give, for the OpenAPI document and serialisation. */
 export function errorResponses(...statuses: readonly number[]): Record<number, TSchema> {
-  const all = [400, 401, 404, 405, 413, 415, 500, ...statuses];
+  const all = [400, 401, 404, 405, 413, 414, 415, 500, ...statuses];
   const out: Record<number, TSchema> = {};
   for (const status of [...new Set(all)].sort((a, b) => a - b)) {
     out[status] = ApiErrorBody;

@@ -55,6 +55,7 @@ const call: CallRecord = {
   error: null,
   sipCallId: 'abc@127.0.0.1',
   endedAbnormally: false,
+  lastSeenAt: null,
 };
 
 test('time formats: Plivo spellings in UTC, microseconds zero-padded', () => {
@@ -137,6 +138,7 @@ test('GET Call: an ended call formats as the call detail record with our error f
     total_amount: '0.00000',
     total_rate: '0.00000',
     error: validation,
+    ended_abnormally: false,
   });
 });
 

@@ -143,6 +143,11 @@ export interface PlivoCallObject {
   readonly total_rate: string;
   /** streamfork extension: why the call failed (XML validation errors, fetch failure), or null. */
   readonly error: JsonValue;
+  /**
+   * streamfork extension: true when the server stopped (crash, kill -9) while the call was live; its
+   * `end_time` is then the last time the server saw it alive, and its cause `Server Restart`.
+   */
+  readonly ended_abnormally: boolean;
 }
 
 /**
@@ -179,6 +184,7 @@ export function toPlivoCall(
     total_amount: ZERO_AMOUNT,
     total_rate: ZERO_AMOUNT,
     error: call.error,
+    ended_abnormally: call.endedAbnormally,
   };
 }
 

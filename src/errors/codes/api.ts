@@ -43,6 +43,26 @@ export const apiCodes = {
     httpStatus: 404,
   },
   ERR_API_NOT_FOUND: { message: 'No such API resource.', category: 'not_found', httpStatus: 404 },
+  ERR_API_URI_TOO_LONG: {
+    message: 'A path segment of the request URL (an ID) is longer than any resource the API has.',
+    category: 'invalid_request',
+    httpStatus: 414,
+  },
+  ERR_API_HEADERS_TOO_LARGE: {
+    message: 'The request line and headers are larger than the HTTP server accepts (Node.js maxHeaderSize).',
+    category: 'invalid_request',
+    httpStatus: 431,
+  },
+  ERR_API_REQUEST_TIMEOUT: {
+    message: 'The request did not arrive in full within the HTTP server request timeout.',
+    category: 'timeout',
+    httpStatus: 408,
+  },
+  ERR_API_BAD_REQUEST: {
+    message: 'The request is not valid HTTP (the server closes the connection after answering).',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
   ERR_API_METHOD_NOT_ALLOWED: {
     message: 'The resource exists but does not accept this HTTP method.',
     category: 'invalid_request',
