@@ -72,7 +72,8 @@ function dialerOf(
   return (req) => {
     const requestUuid = engine.deps.random.uuid();
     const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
-    void sip.dial({ to: req.to, from: req.from, ...timeout }).then((res) => {
+    const limit = req.timeLimitSec === undefined ? {} : { timeLimitSec: req.timeLimitSec };
+    void sip.dial({ to: req.to, from: req.from, ...timeout, ...limit }).then((res) => {
       if (!res.ok) {
         logger.warn({ requestUuid, cause: res.cause, sipStatus: res.sipStatus }, 'outbound call failed');
         return;
@@ -147,6 +148,8 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
       ...config.rtp,
       reorderWaitMs: config.tuning.jitterBufferMs,
       mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
+      holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
+      maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
     },
     onInboundCall: (call, info) => {
       if (answer === undefined) {
