@@ -45,10 +45,11 @@ test('D9: <Wait length="99999999"/> is refused with ERR_XML_OUT_OF_RANGE naming 
   assert.ok(!r.ok);
   assert.equal(r.errors.length, 1);
   const [e] = r.errors;
-  assert.equal(e?.code, 'ERR_XML_OUT_OF_RANGE');
-  assert.equal(e?.attribute, 'length');
-  assert.equal(e?.path, 'Response/Wait[1]');
-  assert.match(e?.detail ?? '', /length must be between 1 and 86400, got 99999999/);
+  assert.ok(e !== undefined);
+  assert.equal(e.code, 'ERR_XML_OUT_OF_RANGE');
+  assert.equal(e.attribute, 'length');
+  assert.equal(e.path, 'Response/Wait[1]');
+  assert.match(e.detail, /length must be between 1 and 86400, got 99999999/);
 });
 
 test('D9: each duration is accepted at its maximum and refused one above it', () => {
