@@ -12,6 +12,7 @@ import {
   intervalAfter422,
   readUacSession,
   uacSessionHeaders,
+  type SessionInterval,
 } from '../../protocol/sip/dialog/session-timer.js';
 import { buildAckFor2xx, createUacDialog, nextHopUri } from '../../protocol/sip/dialog/sip-dialog.js';
 import { DigestClient } from '../../protocol/sip/digest/digest-client.js';
@@ -103,7 +104,7 @@ function cancelFor(invite: SipRequest): SipRequest {
 }
 
 /** The RFC 4028 session interval a 2xx sets, as a SipCallInit field. */
-function sessionOf(response: SipResponse): { session?: ReturnType<typeof readUacSession> & object } {
+function sessionOf(response: SipResponse): { session?: SessionInterval } {
   const session = readUacSession(response);
   return session === undefined ? {} : { session };
 }

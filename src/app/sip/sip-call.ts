@@ -18,7 +18,6 @@ import {
   negotiateAsUas,
   readUacSession,
   uacSessionHeaders,
-  type Refresher,
   type SessionInterval,
 } from '../../protocol/sip/dialog/session-timer.js';
 import {
@@ -88,6 +87,8 @@ export class SipCall {
   readonly #timers: DialogTimers;
   #wake: TimerHandle | undefined;
   #initialSession: SessionInterval | undefined;
+  /** Our refresh re-INVITE is in flight: a re-INVITE from the far end meanwhile gets 491 (RFC 3261 §14.2). */
+  #refreshing = false;
 
   constructor(init: SipCallInit) {
     this.ctx = init.ctx;
@@ -173,10 +174,11 @@ export class SipCall {
     const invite = built.request;
     const destination = this.destination(invite);
     if (destination === undefined) {
-      this.#drive({ type: 'refresh-failed', fatal: true });
+      this.#drive({ type: 'refresh-failed', status: 'timeout' });
       return;
     }
     let answered = false;
+    this.#refreshing = true;
     this.ctx.send(invite, destination, (e) => {
       if (e.type === 'response') {
         if (e.response.status >= 200 && !answered) {
@@ -185,16 +187,18 @@ export class SipCall {
         }
       } else if ((e.type === 'timeout' || e.type === 'transport-error') && !answered) {
         answered = true;
-        this.#drive({ type: 'refresh-failed', fatal: true });
+        this.#refreshing = false;
+        this.#drive({ type: 'refresh-failed', status: 'timeout' });
       }
     });
   }
 
   #onRefreshAnswered(invite: SipRequest, response: SipResponse): void {
     const status = response.status;
+    this.#refreshing = false;
     if (status >= 300) {
-      // RFC 4028 §10: 408 or 481 means the dialog is gone; other failures leave it to expire.
-      this.#drive({ type: 'refresh-failed', fatal: status === 408 || status === 481 });
+      // RFC 4028 §10: 408 or 481 means the dialog is gone; other failures are retried until expiry.
+      this.#drive({ type: 'refresh-failed', status });
       return;
     }
     const ack = buildAckFor2xx(this.dialog, invite, this.ctx.via(this.protocol));
@@ -364,6 +368,10 @@ export class SipCall {
       return;
     }
     this.dialog = checked.dialog;
+    if (this.#refreshing) {
+      this.ctx.respond(request, 491, { headers: [{ name: 'Retry-After', value: '2' }] });
+      return;
+    }
     const contact = this.ctx.contact(this.protocol);
     // RFC 4028 §9: a re-INVITE is also a session refresh (or renegotiates the interval).
     const timer = negotiateAsUas(request, this.ctx.limits.session);
@@ -373,7 +381,7 @@ export class SipCall {
     }
     const sessionHeaders: SipHeader[] = [...timer.headers];
     const refreshed = (): void => {
-      this.#drive({ type: 'session', session: timer.session, weAre: 'uas' satisfies Refresher });
+      this.#drive({ type: 'session', session: timer.session, weAre: 'uas' });
     };
     if (request.body.length === 0) {
       // Offerless re-INVITE: offer what we have now; the answer comes in the ACK.

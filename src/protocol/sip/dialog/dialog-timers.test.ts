@@ -73,25 +73,70 @@ test('RFC 4028 §10: as refresher, refresh at half the interval; each success re
     second.map(([, e]) => e.type),
     ['refresh'],
   );
-  assert.deepEqual(t.input({ type: 'refresh-failed', fatal: true }, 1_802_000), [
-    { type: 'hangup', cause: 'RECOVERY_ON_TIMER_EXPIRE', detail: 'session refresh failed (RFC 4028 §10)' },
+  assert.deepEqual(t.input({ type: 'refresh-failed', status: 481 }, 1_802_000), [
+    {
+      type: 'hangup',
+      cause: 'RECOVERY_ON_TIMER_EXPIRE',
+      detail: 'session refresh failed (481, RFC 4028 §10)',
+    },
   ]);
 });
 
-test('RFC 4028 §10: a non-fatal refresh failure leaves the session to expire; we then hang up before expiry', () => {
+test('RFC 4028 §10: a refresh that times out or gets 408 ends the call at once', () => {
+  for (const status of ['timeout', 408] as const) {
+    const t = new DialogTimers({ timeLimitMs: 0, holdTimeoutMs: 0 });
+    t.input({ type: 'session', session: { intervalSec: 600, refresher: 'uac' }, weAre: 'uac' }, 0);
+    assert.deepEqual(
+      runUntil(t, 300_000).map(([, e]) => e.type),
+      ['refresh'],
+    );
+    const out = t.input({ type: 'refresh-failed', status }, 310_000);
+    assert.deepEqual(
+      out.map((e) => (e.type === 'hangup' ? e.cause : e.type)),
+      ['RECOVERY_ON_TIMER_EXPIRE'],
+    );
+  }
+});
+
+test('RFC 4028 §10: other refresh failures are retried (491 after 4 s, else a tenth of the interval); unrefreshed, we hang up before expiry', () => {
   const t = new DialogTimers({ timeLimitMs: 0, holdTimeoutMs: 0 });
   t.input({ type: 'session', session: { intervalSec: 90, refresher: 'uac' }, weAre: 'uac' }, 0);
   assert.deepEqual(
     runUntil(t, 45_000).map(([, e]) => e.type),
     ['refresh'],
   );
-  assert.deepEqual(t.input({ type: 'refresh-failed', fatal: false }, 46_000), []);
-  // 90 s interval: margin min(32, 30) = 30 s, so the BYE goes at 60 s; no second refresh is attempted.
+  assert.deepEqual(t.input({ type: 'refresh-failed', status: 491 }, 46_000), []);
+  assert.equal(t.nextWakeMs, 50_000, 'glare: retry 4 s later');
+  assert.deepEqual(
+    runUntil(t, 50_000).map(([at, e]) => [at, e.type]),
+    [[50_000, 'refresh']],
+  );
+  assert.deepEqual(t.input({ type: 'refresh-failed', status: 500 }, 51_000), []);
+  assert.equal(t.nextWakeMs, 60_000, '90 s interval: a 500 is retried after 9 s, but expiry comes first');
+  // 90 s interval: margin min(32, 30) = 30 s, so the BYE goes at 60 s.
   const seen = runUntil(t, 200_000);
   assert.deepEqual(
     seen.map(([at, e]) => [at, e.type === 'hangup' ? e.cause : e.type]),
     [[60_000, 'RECOVERY_ON_TIMER_EXPIRE']],
   );
+});
+
+test('RFC 4028 §10: a retried refresh that succeeds restarts the interval', () => {
+  const t = new DialogTimers({ timeLimitMs: 0, holdTimeoutMs: 0 });
+  const session = { intervalSec: 1800, refresher: 'uas' as const };
+  t.input({ type: 'session', session, weAre: 'uas' }, 0);
+  assert.deepEqual(
+    runUntil(t, 900_000).map(([, e]) => e.type),
+    ['refresh'],
+  );
+  t.input({ type: 'refresh-failed', status: 503 }, 901_000);
+  assert.equal(t.nextWakeMs, 901_000 + 180_000);
+  assert.deepEqual(
+    runUntil(t, 1_081_000).map(([, e]) => e.type),
+    ['refresh'],
+  );
+  t.input({ type: 'session', session, weAre: 'uas' }, 1_082_000);
+  assert.equal(t.nextWakeMs, 1_082_000 + 900_000);
 });
 
 test('RFC 4028 §10: when the far end refreshes, no refresh arrives → BYE at expiry minus min(32 s, interval/3); a refresh in time postpones it', () => {

@@ -37,8 +37,8 @@ export type DialogTimerInput =
    * answered 2xx); `session` undefined ends session timing.
    */
   | { readonly type: 'session'; readonly session: SessionInterval | undefined; readonly weAre: Refresher }
-  /** Our refresh failed: `fatal` for 408, 481 or a transaction timeout (RFC 4028 §10 → BYE). */
-  | { readonly type: 'refresh-failed'; readonly fatal: boolean }
+  /** Our refresh failed with this final status, or `timeout` (no answer, or it could not be sent). */
+  | { readonly type: 'refresh-failed'; readonly status: number | 'timeout' }
   /** Time passed (the caller's timer fired). */
   | { readonly type: 'wake' }
   /** The dialog ended: no more effects. */
@@ -56,8 +56,19 @@ interface SessionState {
   readonly weRefresh: boolean;
   /** When the interval last started (negotiation or a successful refresh). */
   readonly sinceMs: number;
-  /** We sent a refresh in this interval (in flight or failed): no other until one succeeds. */
+  /** Our refresh is in flight, or failed and waits for `retryAtMs`. */
   refreshSent: boolean;
+  /** When to try again after a failure that did not end the dialog. */
+  retryAtMs: number | undefined;
+}
+
+/**
+ * How long to wait before refreshing again after a failure that leaves the dialog up: 4 s after a 491
+ * (glare, RFC 3261 §14.1 asks for a few seconds), else a tenth of the interval (at least 4 s), so a
+ * peer that keeps refusing gets a few attempts before the expiry, not a flood.
+ */
+export function retryDelayMs(status: number, intervalMs: number): number {
+  return status === 491 ? 4000 : Math.max(4000, intervalMs / 10);
 }
 
 /** The margin RFC 4028 §10 leaves before expiry: the smaller of 32 s and a third of the interval. */
@@ -115,13 +126,19 @@ export class DialogTimers {
                 weRefresh: s.refresher === event.weAre,
                 sinceMs: nowMs,
                 refreshSent: false,
+                retryAtMs: undefined,
               };
         break;
       }
       case 'refresh-failed': {
-        if (event.fatal && this.#session !== undefined) {
-          return this.#end(SESSION_EXPIRED_CAUSE, 'session refresh failed (RFC 4028 §10)');
+        const s = this.#session;
+        if (s === undefined) {
+          break;
         }
+        if (event.status === 'timeout' || event.status === 408 || event.status === 481) {
+          return this.#end(SESSION_EXPIRED_CAUSE, `session refresh failed (${event.status}, RFC 4028 §10)`);
+        }
+        s.retryAtMs = nowMs + retryDelayMs(event.status, s.intervalMs);
         break;
       }
       case 'closed': {
@@ -150,8 +167,9 @@ export class DialogTimers {
     const s = this.#session;
     if (s !== undefined) {
       times.push(s.sinceMs + s.intervalMs - expiryMarginMs(s.intervalMs));
-      if (s.weRefresh && !s.refreshSent) {
-        times.push(s.sinceMs + s.intervalMs / 2);
+      const refreshAt = this.#refreshAtMs(s);
+      if (refreshAt !== undefined) {
+        times.push(refreshAt);
       }
     }
     return times.length === 0 ? undefined : Math.min(...times);
@@ -180,11 +198,24 @@ export class DialogTimers {
     if (nowMs >= s.sinceMs + s.intervalMs - expiryMarginMs(s.intervalMs)) {
       return this.#end(SESSION_EXPIRED_CAUSE, `session interval of ${s.intervalSec} s expired unrefreshed`);
     }
-    if (s.weRefresh && !s.refreshSent && nowMs >= s.sinceMs + s.intervalMs / 2) {
+    const refreshAt = this.#refreshAtMs(s);
+    if (refreshAt !== undefined && nowMs >= refreshAt) {
       s.refreshSent = true;
+      s.retryAtMs = undefined;
       return [{ type: 'refresh', intervalSec: s.intervalSec }];
     }
     return [];
+  }
+
+  /** When we send our next refresh: half the interval, or the retry time after a failure. */
+  #refreshAtMs(s: SessionState): number | undefined {
+    if (!s.weRefresh) {
+      return undefined;
+    }
+    if (!s.refreshSent) {
+      return s.sinceMs + s.intervalMs / 2;
+    }
+    return s.retryAtMs;
   }
 
   #end(cause: string, detail: string): DialogTimerEffect[] {
