@@ -327,7 +327,7 @@ const Tuning = Type.Object(
     }),
     maxCallDurationSec: int(14400, 1, 86400, {
       description:
-        "Longest an answered call may last before it is hung up (cause ALLOTTED_TIMEOUT, BYE sent): inbound calls, and REST calls created without `time_limit`. 14400 (4 h) is Plivo's time_limit default; 86400 is Plivo's hard cap.",
+        "Longest an answered call may last before it is hung up (cause Scheduled Hangup, BYE sent): inbound calls, and REST calls created without `time_limit`. 14400 (4 h) is Plivo's time_limit default; 86400 is Plivo's hard cap.",
       unit: 's',
     }),
     clockPhases: int(4, 1, 8, {

@@ -177,7 +177,7 @@ test('issue 11 item 2: a call held with c=0.0.0.0 is hung up after the hold time
   });
 });
 
-test('maximum call duration: an inbound call ends at tuning.maxCallDurationSec (4 h) with ALLOTTED_TIMEOUT', async () => {
+test('maximum call duration: an inbound call ends at tuning.maxCallDurationSec (4 h) with Scheduled Hangup', async () => {
   await withStack({ maxCallDurationMs: 4 * HOUR }, async (stack, clock) => {
     const { d } = await call(stack, []);
     const ended = endedCause(stack);
@@ -186,9 +186,9 @@ test('maximum call duration: an inbound call ends at tuning.maxCallDurationSec (
     assert.ok(!inbox.some(isBye(d)), 'no BYE before 4 h');
     clock.advance(1000);
     const bye = await waitFor(isBye(d), 'BYE at 4 h');
-    assert.match(bye, /\r\nReason: Q\.850;cause=16;text="ALLOTTED_TIMEOUT"/);
+    assert.match(bye, /\r\nReason: Q\.850;cause=16;text="Scheduled Hangup"/);
     send(stack, reply(bye, '200 OK'));
-    assert.deepEqual(await ended, { cause: 'ALLOTTED_TIMEOUT', source: 'server' });
+    assert.deepEqual(await ended, { cause: 'Scheduled Hangup', source: 'server' });
   });
 });
 
@@ -297,7 +297,7 @@ test('RFC 4028 §7.1 and Plivo time_limit: an outbound INVITE offers session tim
     assert.ok(!inbox.some((m) => m.startsWith('BYE ')), 'no BYE before time_limit');
     clock.advance(1000);
     const bye = await waitFor((m) => m.startsWith('BYE '), 'BYE at time_limit');
-    assert.match(bye, /ALLOTTED_TIMEOUT/);
+    assert.match(bye, /Scheduled Hangup/);
     send(stack, reply(bye, '200 OK'));
   });
 });

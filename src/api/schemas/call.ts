@@ -34,7 +34,7 @@ export const CallCreateBody = Type.Object(
           minimum: 1,
           maximum: 86400,
           description:
-            'Seconds after answer at which the call is hung up (cause ALLOTTED_TIMEOUT). Default tuning.maxCallDurationSec (14400); at most 86400.',
+            'Seconds after answer at which the call is hung up (cause Scheduled Hangup). Default tuning.maxCallDurationSec (14400); at most 86400.',
         }),
         'an integer from 1 to 86400 (seconds)',
       ),

@@ -26,7 +26,7 @@ function runUntil(
   return seen;
 }
 
-test('time limit: the call is hung up (ALLOTTED_TIMEOUT) exactly time_limit after answer, a 4 h limit included', () => {
+test('time limit: the call is hung up (Scheduled Hangup) exactly time_limit after answer, a 4 h limit included', () => {
   const t = new DialogTimers({ timeLimitMs: 4 * HOUR, holdTimeoutMs: 0 });
   assert.equal(t.nextWakeMs, undefined, 'nothing runs before the answer');
   assert.deepEqual(t.input({ type: 'answered' }, 1000), []);
@@ -35,7 +35,7 @@ test('time limit: the call is hung up (ALLOTTED_TIMEOUT) exactly time_limit afte
   const seen = runUntil(t, 5 * HOUR);
   assert.deepEqual(
     seen.map(([at, e]) => [at, e.type, e.type === 'hangup' ? e.cause : '']),
-    [[1000 + 4 * HOUR, 'hangup', 'ALLOTTED_TIMEOUT']],
+    [[1000 + 4 * HOUR, 'hangup', 'Scheduled Hangup']],
   );
   assert.equal(t.nextWakeMs, undefined);
   assert.ok(t.ended);

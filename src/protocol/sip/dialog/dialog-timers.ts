@@ -16,8 +16,8 @@ import type { Refresher, SessionInterval } from './session-timer.js';
 
 /** Hangup cause when the hold timeout expires (as FreeSWITCH reports its RTP hold timeout). */
 export const HOLD_TIMEOUT_CAUSE = 'MEDIA_TIMEOUT';
-/** Hangup cause when the call's maximum duration (`time_limit`) is reached (FreeSWITCH, Plivo framework). */
-export const TIME_LIMIT_CAUSE = 'ALLOTTED_TIMEOUT';
+/** Hangup cause when the call's maximum duration (`time_limit`) is reached: Plivo's name (code 6000). */
+export const TIME_LIMIT_CAUSE = 'Scheduled Hangup';
 /** Hangup cause when the session interval ran out, or a refresh failed (Q.850 102, recovery on timer expiry). */
 export const SESSION_EXPIRED_CAUSE = 'RECOVERY_ON_TIMER_EXPIRE';
 
