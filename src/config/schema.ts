@@ -322,7 +322,7 @@ const Tuning = Type.Object(
     }),
     holdTimeoutSec: int(3600, 0, 86400, {
       description:
-        'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) that the far end has held (a=inactive, sendonly, c=0.0.0.0) this long without resuming, since the media timeout does not run on hold. One hour outlasts real hold music yet frees the stream, WebSocket and RTP ports of a caller that vanished while holding. 0 turns it off.',
+        'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) that the far end has kept on hold (a=inactive, sendonly or recvonly, or c=0.0.0.0) this long without resuming, since the media timeout does not run on hold. One hour outlasts real hold music yet frees the stream, WebSocket and RTP ports of a caller that vanished while holding. 0 turns it off.',
       unit: 's',
     }),
     maxCallDurationSec: int(14400, 1, 86400, {

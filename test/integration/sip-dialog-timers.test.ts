@@ -242,6 +242,27 @@ test('RFC 4028 §10: as refresher we re-INVITE with our SDP at half the interval
   });
 });
 
+test('RFC 4028 §9: a caller without timer support gets our interval with refresher=uas; we keep refreshing though its 2xx cannot echo Session-Expires, and a 408 ends the call', async () => {
+  await withStack({ sessionExpiresSec: 90 }, async (stack, clock) => {
+    const { d, ok } = await call(stack, []);
+    assert.equal(header(ok, 'Session-Expires'), '90;refresher=uas');
+    assert.equal(header(ok, 'Require'), undefined);
+    clock.advance(45_000);
+    const first = await waitFor((m) => m.startsWith('INVITE ') && m.includes(d.callId), 'the first refresh');
+    send(stack, reply(first, '200 OK', [], sdp('sendrecv')));
+    await waitFor((m) => m.startsWith('ACK ') && m.includes(d.callId), 'the ACK');
+    clock.advance(45_000);
+    const second = await waitFor(
+      (m) => m.startsWith('INVITE ') && m.includes(d.callId),
+      'the second refresh',
+    );
+    send(stack, reply(second, '408 Request Timeout'));
+    const bye = await waitFor(isBye(d), 'BYE after the 408');
+    assert.match(bye, /RECOVERY_ON_TIMER_EXPIRE/);
+    send(stack, reply(bye, '200 OK'));
+  });
+});
+
 test('RFC 4028 §10: when the caller refreshes, its re-INVITE postpones expiry; without one we BYE at expiry minus 30 s', async () => {
   await withStack({}, async (stack, clock) => {
     const { d, ok } = await call(stack, ['Supported: timer', 'Session-Expires: 90']);

@@ -17,6 +17,7 @@ import { DialogTimers, type DialogTimerInput } from '../../protocol/sip/dialog/d
 import {
   negotiateAsUas,
   readUacSession,
+  supportsTimer,
   uacSessionHeaders,
   type SessionInterval,
 } from '../../protocol/sip/dialog/session-timer.js';
@@ -210,7 +211,14 @@ export class SipCall {
     if (read.ok) {
       this.#applyRemote(read.value);
     }
-    this.#drive({ type: 'session', session: readUacSession(response), weAre: 'uac' });
+    // A 2xx without Session-Expires turns the timer off (RFC 4028 §7.2) when the far end knows the
+    // extension; one that does not (no `timer` tag) cannot echo it, and we keep refreshing as before.
+    const current = this.#timers.session;
+    const kept =
+      current === undefined || supportsTimer(response)
+        ? undefined
+        : { intervalSec: current.intervalSec, refresher: 'uac' as const };
+    this.#drive({ type: 'session', session: readUacSession(response) ?? kept, weAre: 'uac' });
   }
 
   /** `Call-ID;local-tag`: the registry key (a request's To-tag is our local tag). */
@@ -343,6 +351,7 @@ export class SipCall {
     const read = readAnswer(bodyText(request));
     if (read.ok) {
       this.#applyRemote(read.value);
+      this.#holdChanged(read.value);
     }
   }
 
