@@ -22,10 +22,18 @@ let peer: dgram.Socket;
 let peerPort = 0;
 const inbox: string[] = [];
 let seq = 0;
+let closing = false;
 
 before(async () => {
   peer = dgram.createSocket('udp4');
-  peer.on('message', (m) => inbox.push(m.toString('latin1')));
+  peer.on('message', (m, rinfo) => {
+    const text = m.toString('latin1');
+    inbox.push(text);
+    // While a stack shuts down, answer its BYEs so that it need not wait them out.
+    if (closing && text.startsWith('BYE ')) {
+      peer.send(Buffer.from(reply(text, '200 OK'), 'latin1'), rinfo.port, rinfo.address);
+    }
+  });
   await new Promise<void>((resolve) => peer.bind(0, HOST, resolve));
   peerPort = peer.address().port;
 });
@@ -137,7 +145,9 @@ async function withStack(
   try {
     await body(stack, clock);
   } finally {
+    closing = true;
     await stack.close();
+    closing = false;
   }
 }
 
@@ -320,5 +330,22 @@ test('RFC 4028 §7.1 and Plivo time_limit: an outbound INVITE offers session tim
     const bye = await waitFor((m) => m.startsWith('BYE '), 'BYE at time_limit');
     assert.match(bye, /Scheduled Hangup/);
     send(stack, reply(bye, '200 OK'));
+  });
+});
+
+test('RFC 4028 §7.4: a 422 to our INVITE is retried once with the Min-SE it names', async () => {
+  await withStack({ sessionExpiresSec: 1800 }, async (stack) => {
+    inbox.length = 0;
+    const dialed = stack.server.dial({ to: `sip:callee@${HOST}:${peerPort}`, from: 'streamfork' });
+    const first = await waitFor((m) => m.startsWith('INVITE '), 'the first INVITE');
+    assert.equal(header(first, 'Session-Expires'), '1800');
+    send(stack, reply(first, '422 Session Interval Too Small', ['Min-SE: 3600']));
+    const second = await waitFor((m) => m.startsWith('INVITE '), 'the retried INVITE');
+    assert.equal(header(second, 'Session-Expires'), '3600');
+    assert.equal(header(second, 'Min-SE'), '90');
+    assert.notEqual(header(second, 'CSeq'), header(first, 'CSeq'));
+    send(stack, reply(second, '486 Busy Here'));
+    const result = await dialed;
+    assert.deepEqual(result, { ok: false, cause: 'USER_BUSY', sipStatus: 486 });
   });
 });
