@@ -113,7 +113,7 @@ const Sip = Type.Object(
     }),
     sessionExpiresSec: int(1800, 0, 86400, {
       description:
-        'RFC 4028 session interval we ask for (outbound) or insert when the caller asks for none (inbound); the refresher re-INVITEs at half of it, and a dialog left unrefreshed is ended with BYE (cause RECOVERY_ON_TIMER_EXPIRE). 1800 is the RFC default; 0 only honours intervals the far end asks for.',
+        'RFC 4028 session interval we ask for (outbound) or insert when the caller asks for none (inbound); the refresher re-INVITEs at half of it, and a dialog left unrefreshed is ended with BYE (cause RECOVERY_ON_TIMER_EXPIRE). 1800 is the value RFC 4028 recommends; a value below sip.minSessionExpiresSec is raised to it; 0 only honours intervals the far end asks for.',
       unit: 's',
     }),
     minSessionExpiresSec: int(90, 90, 86400, {
