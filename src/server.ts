@@ -17,6 +17,8 @@ import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
 import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
+import type { Logger } from './ports/logger.js';
+import type { Engine } from './engine/engine.js';
 import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
 
 /**
@@ -71,6 +73,29 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   };
 }
 
+/**
+ * Ends the records of calls a previous process left live (at the time each was last seen), then keeps
+ * the live calls' last-seen time fresh, off the media path: one UPDATE every `intervalMs`.
+ */
+function keepLastSeen(store: CallStore, engine: Engine, logger: Logger, intervalMs: number): NodeJS.Timeout {
+  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
+  if (recovered.calls > 0 || recovered.streams > 0) {
+    logger.warn(
+      recovered,
+      'records of calls live at the last stop were ended abnormally, at the time each was last seen',
+    );
+  }
+  const lastSeen = setInterval(() => {
+    try {
+      store.touchLiveCalls(engine.deps.clock.epochMs());
+    } catch (err) {
+      logger.warn({ err }, 'could not refresh the last-seen time of live calls');
+    }
+  }, intervalMs);
+  lastSeen.unref();
+  return lastSeen;
+}
+
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const targets = targetGuardFrom(config);
   const store: CallStore =
@@ -88,22 +113,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
-  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
-  if (recovered.calls > 0 || recovered.streams > 0) {
-    logger.warn(
-      recovered,
-      'records of calls live at the last stop were ended abnormally, at the time each was last seen',
-    );
-  }
-  // Off the media path: one UPDATE of the live calls every few seconds.
-  const lastSeen = setInterval(() => {
-    try {
-      store.touchLiveCalls(engine.deps.clock.epochMs());
-    } catch (err) {
-      logger.warn({ err }, 'could not refresh the last-seen time of live calls');
-    }
-  }, opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS);
-  lastSeen.unref();
+  const lastSeen = keepLastSeen(store, engine, logger, opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS);
   const control = new CallControl({
     engine,
     store,
@@ -132,6 +142,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       ...config.rtp,
       reorderWaitMs: config.tuning.jitterBufferMs,
       mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
+      holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
+      maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
     },
     targets,
     onInboundCall: (call, info) => {

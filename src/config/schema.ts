@@ -111,6 +111,16 @@ const Sip = Type.Object(
       default: null,
       description: 'Outbound SIP trunk for REST-created calls, or null to dial the `to` URI directly.',
     }),
+    sessionExpiresSec: int(1800, 0, 86400, {
+      description:
+        'RFC 4028 session interval we ask for (outbound) or insert when the caller asks for none (inbound); the refresher re-INVITEs at half of it, and a dialog left unrefreshed is ended with BYE (cause RECOVERY_ON_TIMER_EXPIRE). 1800 is the value RFC 4028 recommends; a value below sip.minSessionExpiresSec is raised to it; 0 only honours intervals the far end asks for.',
+      unit: 's',
+    }),
+    minSessionExpiresSec: int(90, 90, 86400, {
+      description:
+        'Smallest session interval accepted (our Min-SE); an INVITE asking for less gets 422 (RFC 4028 §9). 90 is the RFC floor.',
+      unit: 's',
+    }),
   },
   closed,
 );
@@ -318,6 +328,16 @@ const Tuning = Type.Object(
     mediaTimeoutSec: int(60, 0, 86400, {
       description:
         'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) when no RTP has arrived from the far end for this long, unless it holds the call; so a call whose BYE was lost does not stream forever. 0 turns it off.',
+      unit: 's',
+    }),
+    holdTimeoutSec: int(3600, 0, 86400, {
+      description:
+        'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) that the far end has kept on hold (a=inactive, sendonly or recvonly, or c=0.0.0.0) this long without resuming, since the media timeout does not run on hold. One hour outlasts real hold music yet frees the stream, WebSocket and RTP ports of a caller that vanished while holding. 0 turns it off.',
+      unit: 's',
+    }),
+    maxCallDurationSec: int(14400, 1, 86400, {
+      description:
+        "Longest an answered call may last before it is hung up (cause Scheduled Hangup, BYE sent): inbound calls, and REST calls created without `time_limit`. 14400 (4 h) is Plivo's time_limit default; 86400 is Plivo's hard cap.",
       unit: 's',
     }),
     clockPhases: int(4, 1, 8, {

@@ -534,7 +534,15 @@ const cases: readonly Case[] = [
     path: () => '/Call/',
     body: () => ({ from: '1415', to: '1416', answer_url: 'http://x/a', time_limit: 0 }),
     status: 400,
-    error: "invalid 'time_limit': expected a positive integer (seconds)",
+    error: "invalid 'time_limit': expected an integer from 1 to 86400 (seconds)",
+  },
+  {
+    name: 'create with time_limit above 24 h (issue 11 item 5)',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: '1416', answer_url: 'http://x/a', time_limit: 86401 }),
+    status: 400,
+    error: "invalid 'time_limit': expected an integer from 1 to 86400 (seconds)",
   },
   {
     name: 'create with an empty bulk destination',

@@ -40,9 +40,11 @@ export const CallCreateBody = Type.Object(
       expecting(
         Type.Integer({
           minimum: 1,
-          description: 'Seconds after answer at which the call is hung up. Default 14400.',
+          maximum: 86400,
+          description:
+            'Seconds after answer at which the call is hung up (cause Scheduled Hangup). Default tuning.maxCallDurationSec (14400); at most 86400.',
         }),
-        'a positive integer (seconds)',
+        'an integer from 1 to 86400 (seconds)',
       ),
     ),
     ring_timeout: Type.Optional(

@@ -29,6 +29,8 @@ export interface RestDialRequest {
   readonly fallbackUrl?: string;
   readonly fallbackMethod?: Method;
   readonly ringTimeoutSec?: number;
+  /** Plivo's `time_limit`, seconds after answer. */
+  readonly timeLimitSec?: number;
 }
 
 /** What the SIP layer's dial answers (structurally `app/sip/outbound.ts` DialResult). */
@@ -51,6 +53,8 @@ export interface RestDialerDeps {
     readonly from: string;
     readonly callUuid: string;
     readonly timeoutSec?: number;
+    /** Plivo's `time_limit`: the answered call is hung up this long after answer. */
+    readonly timeLimitSec?: number;
   }): Promise<SipDialResult>;
 }
 
@@ -126,7 +130,14 @@ export class RestDialer {
     const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
     let res: SipDialResult;
     try {
-      res = await this.#deps.dial({ to: req.to, from: req.from, callUuid: identity.callUuid, ...timeout });
+      const limit = req.timeLimitSec === undefined ? {} : { timeLimitSec: req.timeLimitSec };
+      res = await this.#deps.dial({
+        to: req.to,
+        from: req.from,
+        callUuid: identity.callUuid,
+        ...timeout,
+        ...limit,
+      });
     } catch (err) {
       this.#log.error({ err, requestUuid: identity.requestUuid }, 'dial threw');
       res = { ok: false, cause: 'Internal Error' };

@@ -61,7 +61,7 @@ const refusals: [string, () => unknown, string, string][] = [
     'streamTimeout must be positive',
     () => new Response().addStream(WS, { streamTimeout: -1 }),
     'ERR_XML_OUT_OF_RANGE',
-    'Invalid <Stream>: streamTimeout must be at least 1, got -1',
+    'Invalid <Stream>: streamTimeout must be between 1 and 86400, got -1',
   ],
   [
     'integers must be integers',

@@ -1,4 +1,4 @@
-import type { AttributeValues, ElementSpec, RuleIssue } from './types.js';
+import { MAX_DURATION_SEC, type AttributeValues, type ElementSpec, type RuleIssue } from './types.js';
 
 /** The three media formats a stream can carry, wire spelling (compatibility §2.2). */
 export const STREAM_CONTENT_TYPES = [
@@ -67,6 +67,7 @@ export const streamSpec = {
       type: 'integer',
       default: 86400,
       min: 1,
+      max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'streamTimeoutSec',
       doc: 'The stream stops this long after it starts; the rest of the call is not affected.',
