@@ -125,7 +125,7 @@ test('G.711 audio crosses two legs with no added delay: each frame is handed ove
   assert.ok(maxErr < 260, `μ-law round trip error ${maxErr}`); // half a step of the top segment at 8000
 });
 
-test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms wait is over', () => {
+test('a lost packet is concealed by the previous frame at -6 dB on its own tick; the next one is not held back', () => {
   const { tick, sa, heard } = setup();
   let n = 0;
   sa.drop = (p) => p.payloadType === 0 && n++ === 5;
@@ -139,30 +139,127 @@ test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms w
     heard[5]?.frame,
     prev.map((v) => v >> 1),
   );
-  // Frame 6 arrived in tick 6 and waited for 5; both went out two ticks (40 ms) later, then 7 and 8.
+  // One frame per tick: the clock needed frame 5 in tick 5 (a filler) and took 6 in tick 6, giving up on 5.
   assert.deepEqual(
-    heard.slice(5, 9).map((h) => h.tick),
-    [8, 8, 8, 8],
+    heard.map((h) => h.tick),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
   );
 });
 
-test('when the far end goes quiet, silence frames keep coming at one per tick after 200 ms', () => {
-  const { tick, heard, sa } = setup();
+test('when the far end goes quiet, the clock fills one frame per tick at once: the -6 dB repeat, then silence', () => {
+  const { tick, heard, sa, b } = setup();
   let k = 0;
   sa.drop = (p) => p.payloadType === 0 && k >= 5;
   for (; k < 25; k++) {
     tick(tone(k));
   }
-  // 5 audio frames (ticks 0-4); from 200 ms after the last one (tick 14) one frame per tick: the -6 dB
-  // repeat, then silence.
   assert.deepEqual(
     heard.map((h) => h.audio),
-    [true, true, true, true, true, true, ...new Array<boolean>(10).fill(false)],
+    [true, true, true, true, true, true, ...new Array<boolean>(19).fill(false)],
   );
   assert.deepEqual(
-    heard.slice(5).map((h) => h.tick),
-    [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24],
+    heard.map((h) => h.tick),
+    Array.from({ length: 25 }, (_, i) => i),
   );
+  assert.equal(b.stats.fillerFrames, 20);
+});
+
+test('RFC 4733: while the caller sends only events (no audio), frames keep coming one per tick; audio resumes at once', () => {
+  const { a, b, tick, heard } = setup({ eventPt: 101 });
+  const digits: string[] = [];
+  b.on('dtmf', (d) => digits.push(d));
+  for (let k = 0; k < 10; k++) {
+    tick(tone(k));
+  }
+  a.sendDtmf('5');
+  let k = 10;
+  for (; k < 40; k++) {
+    tick(tone(k));
+  }
+  assert.deepEqual(digits, ['5']);
+  assert.deepEqual(
+    heard.map((h) => h.tick),
+    Array.from({ length: 40 }, (_, i) => i),
+    'one frame per tick through the digit',
+  );
+  // Audio resumed after the digit's event packets, and each packet was handed over in its own tick
+  // (the events' sequence numbers are not waited for).
+  const fillers = heard.filter((h) => !h.audio).length;
+  assert.ok(fillers >= 5, `the event's media time is filled (${fillers} silent frames)`);
+  assert.ok(heard.at(-1)?.audio, 'audio again at the end');
+  assert.equal(b.stats.inbound.lost, 0);
+  assert.ok(
+    b.stats.inbound.marked >= 5,
+    `event packets took their sequence numbers (${b.stats.inbound.marked})`,
+  );
+});
+
+test('late packets: one that comes after its filler is still handed over, but never more than maxLeadFrames ahead', () => {
+  const { tick, sa, heard, b } = setup();
+  // Every fourth packet arrives just after b's tick instead of just before it; from frame 100 on,
+  // each packet is late by one more tick than the one before it, up to 10 ticks (the network slows).
+  const late: [due: number, p: RtpPacket][] = [];
+  let k = 0;
+  sa.drop = (p) => {
+    if (p.payloadType !== 0) {
+      return false;
+    }
+    if (k >= 100) {
+      late.push([k + Math.min(10, k - 99), p]);
+      return true;
+    }
+    if (k % 4 === 0) {
+      late.push([k, p]);
+      return true;
+    }
+    return false;
+  };
+  for (; k < 200; k++) {
+    tick(tone(k));
+    for (const [, p] of late.filter(([due]) => due === k)) {
+      sa.peer?.deliverRtp(p);
+    }
+  }
+  // The first late packet came after its filler and was handed over anyway (one frame ahead from
+  // then on); none of the other 24 late ones needed a filler.
+  assert.equal(b.stats.fillerFrames >= 1, true);
+  const firstHalf = heard.filter((h) => h.tick < 100);
+  assert.equal(firstHalf.filter((h) => !h.audio).length, 1, 'one filler in the first 100 ticks');
+  // Exact count: never behind the 200 ticks, never more than the lead (3) ahead; as the network
+  // slowed the clock filled in, and every packet was still handed over (late, never dropped).
+  assert.ok(heard.length >= 200 && heard.length <= 200 + 3, `${heard.length} frames for 200 ticks`);
+  const delivered = 200 - late.filter(([due]) => due >= 200).length;
+  assert.equal(heard.length - b.stats.fillerFrames, delivered, 'every packet that came was handed over');
+  assert.deepEqual([b.stats.overrunFrames, b.stats.inbound.late, b.stats.inbound.lost], [0, 0, 0]);
+});
+
+test('a burst after an outage is not handed over beyond the lead: the frame count stays with the clock', () => {
+  const { tick, sa, heard, b } = setup();
+  const queued: RtpPacket[] = [];
+  let outage = false;
+  sa.drop = (p) => {
+    if (outage && p.payloadType === 0) {
+      queued.push(p);
+      return true;
+    }
+    return false;
+  };
+  for (let k = 0; k < 10; k++) {
+    tick(tone(k));
+  }
+  outage = true; // 20 frames stuck in the network, then delivered at once
+  for (let k = 10; k < 30; k++) {
+    tick(tone(k));
+  }
+  outage = false;
+  for (const p of queued.splice(0)) {
+    sa.peer?.deliverRtp(p);
+  }
+  for (let k = 30; k < 50; k++) {
+    tick(tone(k));
+  }
+  assert.ok(heard.length >= 50 && heard.length <= 53, `${heard.length} frames for 50 ticks`);
+  assert.ok(b.stats.overrunFrames >= 17, `dropped ${b.stats.overrunFrames} frames of the stale burst`);
 });
 
 test('RFC 4733: digits sent by one leg are reported once each by the other', () => {
