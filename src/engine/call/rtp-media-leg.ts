@@ -12,13 +12,17 @@
  * hands over against the ticks of the media clock (one frame each). A tick that finds the count
  * behind hands over the next held frame (giving up a gap at once), or else a filler: the caller is
  * silent (silence suppression, comfort noise), sending RFC 4733 events, which replace audio (RFC 4733
- * §2.5), losing packets, or sending nothing at all. Audio that arrives in order is never delayed: it
- * goes out at once and may run ahead of the clock by `maxLeadFrames` (a packet arriving just before
- * its tick is one frame ahead; late packets that come after their filler add to it), and a frame
- * beyond that is dropped, so the count of frames never drifts from the clock's by more than that
- * lead: no holes, no extra frames, and a stream's media time (D5) stays with the call's. Packets
- * without audio still take their sequence number in the reorder buffer, so the first audio after a
- * DTMF event is not held back waiting for sequence numbers the events used.
+ * §2.5), losing packets, or sending nothing at all. The fill is immediate, so every 20 ms of the
+ * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's.
+ *
+ * Audio that arrives in order is never delayed: it goes out at once, ahead of the clock by up to
+ * `maxLeadFrames` (a packet arriving before its tick is one frame ahead; jitter can bring the next one
+ * early too). The first filler in a talkspurt stands for the packet that did not come, so that packet
+ * arriving late is dropped rather than added (no extra frame, no shift of the audio after it); a
+ * talkspurt's first packet (marker bit) is still taken, as the sender had only stopped. A burst
+ * beyond the lead (a stale queue after an outage) is dropped and counted. Packets without audio still
+ * take their sequence number in the reorder buffer, so the first audio after a DTMF event is not held
+ * back waiting for sequence numbers the events used.
  *
  * Concealment: the first filler after audio (a lost packet, or the start of silence) repeats the last
  * decoded frame at half amplitude (-6 dB); the ones after it are silence, handed over with `audio`
@@ -64,7 +68,7 @@ export interface RtpMediaLegOptions {
   /**
    * Most frames the caller's audio may run ahead of the media clock (see the module comment). Default
    * 1 + `reorderWaitMs` in frames (3): one for a packet that arrives before its tick, the rest for
-   * packets late by up to `reorderWaitMs` that arrive after a filler stood in for them.
+   * packets that jitter brings early, or that come back in order after a gap.
    */
   readonly maxLeadFrames?: number;
   /**
@@ -122,6 +126,8 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   #frames = 0;
   #fillers = 0;
   #overruns = 0;
+  /** The last packet carried audio (not an event or comfort noise): a talkspurt is going on. */
+  #talking = false;
   #remoteSsrc: number | undefined;
   #stats: RtpReceiveStats | undefined;
   #unknownPt = 0;
@@ -185,8 +191,10 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
     this.#stats?.onPacket(p.sequenceNumber, p.timestamp, now);
     if (p.payloadType === this.#audioPt) {
-      this.#reorder.push(p, now);
+      this.#reorder.push(p, now, true, p.marker);
+      this.#talking = true;
     } else {
+      this.#talking = false;
       // An event (or comfort noise, or anything else) replaces audio but takes a sequence number.
       this.#reorder.push(p, now, false);
       if (p.payloadType === this.#eventPt) {
@@ -232,6 +240,10 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       const r = this.#reorder.take(now);
       if (r === undefined) {
         this.#fillers++;
+        if (this.#talking && this.#concealRun === 0 && this.#haveLastPcm) {
+          // The first filler in a talkspurt stands for the next packet: if it comes now, it is late.
+          this.#reorder.skipNext();
+        }
       }
       this.#handOver(r?.payload ?? null);
     }

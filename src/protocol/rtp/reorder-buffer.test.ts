@@ -176,6 +176,32 @@ test('the buffer releases audio only: nothing arriving releases nothing (the clo
   assert.equal(rb.take(400), undefined);
 });
 
+test('skipNext: the frame the clock filled is given up, so its packet arriving now is late; a held one is kept', () => {
+  const rb = new ReorderBuffer();
+  rb.push(pkt(0), 0);
+  rb.next(0);
+  rb.skipNext(); // the clock filled frame 1
+  assert.equal(rb.push(pkt(1), 25), 'late');
+  assert.equal(rb.push(pkt(2), 30), 'stored');
+  rb.skipNext(); // 2 is held: nothing to give up
+  assert.equal(rb.next(30)?.sequenceNumber, 1002);
+  assert.deepEqual([rb.counters.lost, rb.counters.late], [1, 1]);
+});
+
+test('skipNext: a talkspurt start (marker bit) for the given-up number is taken back, not dropped', () => {
+  const rb = new ReorderBuffer();
+  rb.push(pkt(0), 0);
+  rb.next(0);
+  rb.skipNext(); // the sender stopped (silence suppression): the clock filled in
+  assert.equal(rb.push(pkt(1), 500, true, true), 'stored');
+  assert.equal(rb.next(500)?.sequenceNumber, 1001);
+  assert.equal(rb.counters.lost, 0);
+  // Once anything else came after the give-up, a marker packet for it is just late.
+  rb.skipNext();
+  rb.push(pkt(3), 520);
+  assert.equal(rb.push(pkt(2), 521, true, true), 'late');
+});
+
 test('packets without audio (RFC 4733 events) take their sequence numbers: the audio after them is not held', () => {
   const rb = new ReorderBuffer();
   // Audio 0-1, then five event packets (2-6) instead of audio, then audio again.
@@ -328,6 +354,8 @@ test('property: any arrival order, with or without audio, and any mix of next an
           const taken = takes[tick / 20] === true ? rb.take(tick) : undefined;
           if (taken !== undefined) {
             record(taken);
+          } else if (takes[tick / 20] === true) {
+            rb.skipNext(); // the clock filled in
           }
         }
         assert.equal(new Set(seen).size, seen.length, 'a frame released twice');

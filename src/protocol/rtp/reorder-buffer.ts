@@ -137,6 +137,8 @@ export class ReorderBuffer {
   #lastPushMs = -Infinity;
   /** Packets came back after a stall: the gap before them is not waited for. */
   #afterStall = false;
+  /** The sequence number `skipNext` gave up, while nothing has been released after it; -1 otherwise. */
+  #skipped = -1;
   #stray: { readonly expect: number; readonly packet: ReorderPacket; readonly audio: boolean } | undefined;
 
   constructor(opts: ReorderBufferOptions = {}) {
@@ -167,7 +169,7 @@ export class ReorderBuffer {
    * comfort noise): it takes its place in the sequence and is never released. Never throws; the
    * outcome says what happened to it.
    */
-  push(packet: ReorderPacket, nowMs: number, audio = true): ReorderPushOutcome {
+  push(packet: ReorderPacket, nowMs: number, audio = true, marker = false): ReorderPushOutcome {
     this.#counters.received++;
     const stalled = nowMs - this.#lastPushMs >= this.stallMs;
     this.#lastPushMs = nowMs;
@@ -189,13 +191,20 @@ export class ReorderBuffer {
         this.#restart(stray.packet, stray.audio ? stray.packet.payload : NO_AUDIO, nowMs, true);
         this.#stray = undefined;
         this.#counters.received--; // counted once, above
-        this.push(packet, nowMs, audio);
+        this.push(packet, nowMs, audio, marker);
         return 'resync';
       }
       this.#stray = { expect: (seq + 1) & 0xffff, packet, audio };
       this.#counters.stray++;
       return 'stray';
     }
+    if (ext === this.#skipped && marker && this.#nextSeq === ext + 1) {
+      // Given up by `skipNext`, but it starts a talkspurt (RFC 3551 §4.1): it was not late, the
+      // sender was silent. Take it back.
+      this.#nextSeq = ext;
+      this.#counters.lost--;
+    }
+    this.#skipped = -1;
     const next = this.#nextSeq ?? ext;
     if (ext < next) {
       this.#counters.late++;
@@ -236,6 +245,21 @@ export class ReorderBuffer {
     return this.#release(nowMs, true);
   }
 
+  /**
+   * The clock has put a filler in place of the next frame: give up its sequence number unless it is
+   * held, so that packet is late if it comes now (no extra frame). A talkspurt's first packet (RTP
+   * marker bit) for it is still taken, as it only means the sender had stopped.
+   */
+  skipNext(): void {
+    const next = this.#nextSeq;
+    if (next === undefined || this.#slotExt[next % this.capacityFrames] === next) {
+      return;
+    }
+    this.#nextSeq = next + 1;
+    this.#counters.lost++;
+    this.#skipped = next;
+  }
+
   #release(nowMs: number, force: boolean): ReleasedFrame | undefined {
     for (;;) {
       const next = this.#nextSeq;
@@ -248,6 +272,7 @@ export class ReorderBuffer {
         this.#take(slot);
         this.#nextSeq = next + 1;
         this.#afterStall = false;
+        this.#skipped = -1;
         if (payload === NO_AUDIO) {
           this.#counters.marked++;
           continue;
@@ -268,6 +293,7 @@ export class ReorderBuffer {
       }
       this.#counters.lost += firstHeld - next;
       this.#nextSeq = firstHeld;
+      this.#skipped = -1;
     }
   }
 
