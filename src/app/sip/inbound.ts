@@ -181,6 +181,7 @@ export class InboundCalls {
         localAddress: ctx.mediaAddress,
         localPort: socket.rtpPort,
         origin,
+        reachable: ctx.reachable(socket),
       });
       if (!negotiated.ok) {
         this.#pending.delete(transactionId);

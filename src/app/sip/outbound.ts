@@ -271,7 +271,7 @@ export class OutboundDial {
     this.#call = call;
     this.#register(call);
     this.#sendAck(call, invite);
-    const answer = readAnswer(bodyText(response));
+    const answer = readAnswer(bodyText(response), { reachable: this.#ctx.reachable(this.#socket) });
     if (this.#done || !answer.ok) {
       // Answered after we gave up, or with SDP we cannot use: confirm, then end it (RFC 3261 §15).
       call.sendBye(this.#done ? 'ORIGINATOR_CANCEL' : 'INCOMPATIBLE_DESTINATION');

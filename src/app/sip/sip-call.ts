@@ -107,6 +107,12 @@ export class SipCall {
       onHangupRequested: (cause) => {
         this.sendBye(cause);
       },
+      onSendFailed: (f) => {
+        this.ctx.logger.warn(
+          { callUuid: this.callUuid, kind: f.kind, code: f.code, to: `${f.to.address}:${f.to.port}` },
+          'RTP/RTCP send failed; ending the call',
+        );
+      },
     });
     leg.setRemoteSending(expectsRtp(audio));
     this.leg = leg;
@@ -206,7 +212,7 @@ export class SipCall {
     if (request.body.length === 0) {
       return;
     }
-    const read = readAnswer(bodyText(request));
+    const read = readAnswer(bodyText(request), { reachable: this.ctx.reachable(this.socket) });
     if (read.ok) {
       this.#applyRemote(read.value);
     }
@@ -246,6 +252,7 @@ export class SipCall {
       localPort: this.socket.rtpPort,
       origin: this.#origin,
       previousAnswer: this.#localSdp,
+      reachable: this.ctx.reachable(this.socket),
       ...(codec === undefined ? {} : { codecs: [codec] }),
     });
     if (!negotiated.ok) {
