@@ -106,3 +106,25 @@ test('issue 11 / RFC 3261 §14.2: a re-INVITE with m=audio 99999 gets 488 and th
   assert.equal(statusOf(await peer.bye(d, 3)), 200);
   await until(() => stack.server.stats().rtpPortsInUse === 0, 3000, 'port released');
 });
+
+test('issue 11 / RFC 3261 §8.2.2.1: tel: and http: Request-URIs get 416 Unsupported URI Scheme; no call is set up', async () => {
+  const callsBefore = stack.calls.length;
+  for (const uri of ['tel:+15551234567', 'http://example.com/stream', 'urn:service:sos']) {
+    const r = await peer.invite(audioSdp(`IN IP4 ${HOST}`, media.port), { requestUri: uri });
+    assert.equal(statusOf(r.response), 416, `${uri}: ${r.response}`);
+    assert.match(r.response, /^SIP\/2\.0 416 Unsupported URI Scheme\r\n/);
+  }
+  const options = await peer.send(
+    peer.request(
+      'OPTIONS',
+      { callId: `opt-${process.pid}@${HOST}`, fromTag: 'o1', cseq: 1 },
+      '',
+      'tel:+1555',
+    ),
+    (r) => /^SIP\/2\.0 \d/.test(r) && r.includes(' OPTIONS\r\n'),
+    'the OPTIONS answer',
+  );
+  assert.equal(statusOf(options), 416);
+  assert.equal(stack.calls.length, callsBefore);
+  assert.equal(stack.server.stats().rtpPortsInUse, 0);
+});
