@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
-import { audioSdp, headerOf, RawSipPeer, rtpCounter, statusOf } from '../helpers/raw-sip-peer.js';
+import { audioSdp, bodyOf, headerOf, RawSipPeer, rtpCounter, statusOf } from '../helpers/raw-sip-peer.js';
 import { until } from '../helpers/stream-call.js';
 
 const HOST = '127.0.0.1';
@@ -127,4 +127,41 @@ test('issue 11 / RFC 3261 §8.2.2.1: tel: and http: Request-URIs get 416 Unsuppo
   assert.equal(statusOf(options), 416);
   assert.equal(stack.calls.length, callsBefore);
   assert.equal(stack.server.stats().rtpPortsInUse, 0);
+});
+
+test('RFC 3261 §13.2.1 / RFC 3264 §4: delayed offer: our offer in the 200, the answer in the ACK, RTP to the answered address', async () => {
+  const call = await peer.invite('', { ackBody: () => audioSdp(`IN IP4 ${HOST}`, media.port) });
+  assert.equal(statusOf(call.response), 200);
+  assert.equal(headerOf(call.response, 'Content-Type'), 'application/sdp');
+  assert.match(bodyOf(call.response), /\r\nm=audio \d+ RTP\/AVP 0 8 101\r\n/);
+  const d = call.dialog;
+  assert.ok(d !== undefined);
+  await until(() => stack.calls.some((c) => c.info.sipCallId === d.callId), 3000, 'the call started');
+  const session = stack.calls.find((c) => c.info.sipCallId === d.callId)?.call;
+  const before = media.count();
+  await until(() => media.count() > before + 10, 3000, 'RTP to the address in the ACK');
+  assert.equal(session?.status, 'in-progress');
+  assert.equal(statusOf(await peer.bye(d, 2)), 200);
+  await until(() => stack.server.stats().rtpPortsInUse === 0, 3000, 'port released');
+});
+
+test('issue 11 / RFC 3264 §4: a delayed offer whose ACK has no usable answer gets BYE and an ended call with the cause', async () => {
+  for (const ackBody of ['', audioSdp(`IN IP4 ${HOST}`, 99999)]) {
+    const call = await peer.invite('', { ackBody: () => ackBody });
+    assert.equal(statusOf(call.response), 200);
+    const d = call.dialog;
+    assert.ok(d !== undefined);
+    const bye = await peer.answerBye(d.callId);
+    assert.match(headerOf(bye, 'Reason') ?? '', /INCOMPATIBLE_DESTINATION/);
+    const session = stack.calls.find((c) => c.info.sipCallId === d.callId)?.call;
+    assert.ok(session !== undefined, 'the call reached the engine, so it has a record');
+    assert.equal(session.status, 'completed');
+    assert.deepEqual(session.hangupInfo, { cause: 'INCOMPATIBLE_DESTINATION', source: 'error' });
+    assert.match(session.errors.join('\n'), /SDP answer in the ACK unusable: /);
+    await until(
+      () => stack.server.stats().rtpPortsInUse === 0 && stack.server.stats().liveDialogs === 0,
+      3000,
+      'port and dialog released',
+    );
+  }
 });
