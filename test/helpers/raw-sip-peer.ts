@@ -66,6 +66,28 @@ export class RawSipPeer {
     this.#socket.close();
   }
 
+  /** The peer's own UDP port (for dialling it). */
+  get port(): number {
+    return this.#port;
+  }
+
+  /** Answers `request` (as received) with `status`, a To-tag and an optional SDP body. */
+  reply(request: string, status: number, reason: string, body = ''): void {
+    const to = headerOf(request, 'To') ?? '';
+    const lines = [
+      `SIP/2.0 ${status} ${reason}`,
+      ...request.split('\r\n').filter((l) => /^Via:/i.test(l)),
+      `From: ${headerOf(request, 'From') ?? ''}`,
+      `To: ${to.includes(';tag=') ? to : `${to};tag=raw${this.#seq}`}`,
+      `Call-ID: ${headerOf(request, 'Call-ID') ?? ''}`,
+      `CSeq: ${headerOf(request, 'CSeq') ?? ''}`,
+      `Contact: <sip:raw@${HOST}:${this.#port}>`,
+      ...(body === '' ? [] : ['Content-Type: application/sdp']),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+    ];
+    this.sendText(`${lines.join('\r\n')}\r\n\r\n${body}`);
+  }
+
   request(
     method: string,
     d: { callId: string; fromTag: string; toTag?: string; cseq: number },

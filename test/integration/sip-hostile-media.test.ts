@@ -165,3 +165,24 @@ test('issue 11 / RFC 3264 §4: a delayed offer whose ACK has no usable answer ge
     );
   }
 });
+
+test('issue 11 / RFC 3264 §7: a 200 to our INVITE whose SDP says m=audio 99999 is confirmed, then ended with BYE', async () => {
+  const uas = await RawSipPeer.open(stack.port);
+  try {
+    const dialed = stack.server.dial({ to: `sip:callee@${HOST}:${uas.port}`, from: '2000', timeoutSec: 5 });
+    const invite = await uas.received((r) => r.startsWith('INVITE '), 'our INVITE');
+    uas.reply(invite, 200, 'OK', audioSdp(`IN IP4 ${HOST}`, 99999));
+    const result = await dialed;
+    assert.deepEqual(result, { ok: false, cause: 'INCOMPATIBLE_DESTINATION', sipStatus: 200 });
+    await uas.received((r) => r.startsWith('ACK '), 'the ACK for the 200');
+    const bye = await uas.received((r) => r.startsWith('BYE '), 'our BYE');
+    uas.reply(bye, 200, 'OK');
+    await until(
+      () => stack.server.stats().rtpPortsInUse === 0 && stack.server.stats().liveDialogs === 0,
+      3000,
+      'port and dialog released',
+    );
+  } finally {
+    uas.close();
+  }
+});
