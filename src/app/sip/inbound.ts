@@ -205,6 +205,14 @@ export class InboundCalls {
         reachable: ctx.reachable(socket),
       });
       if (!negotiated.ok) {
+        ctx.logger.info(
+          {
+            code: negotiated.error.code,
+            detail: negotiated.error.detail,
+            status: negotiated.error.sipStatus,
+          },
+          'INVITE offer refused',
+        );
         this.#pending.delete(transactionId);
         void socket.close();
         ctx.respond(request, negotiated.error.sipStatus, {

@@ -21,7 +21,7 @@ import {
 import { bodyText } from '../../protocol/sip/message-edit.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
 import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
-import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
+import { ALLOWED_METHODS, KNOWN_UNSUPPORTED, q850CauseFor } from './causes.js';
 import type { SipContext } from './sip-context.js';
 
 /** How a dialog came to be. */
@@ -144,7 +144,9 @@ export class SipCall {
     this.#byeSent = true;
     const built = buildInDialogRequest(this.dialog, 'BYE', {
       via: this.ctx.via(this.protocol),
-      headers: [{ name: 'Reason', value: `Q.850;cause=16;text="${cause.replace(/["\\]/g, '')}"` }],
+      headers: [
+        { name: 'Reason', value: `Q.850;cause=${q850CauseFor(cause)};text="${cause.replace(/["\\]/g, '')}"` },
+      ],
     });
     this.dialog = built.dialog;
     const destination = this.destination(built.request);
@@ -285,6 +287,10 @@ export class SipCall {
     } else {
       // Ends the leg without a BYE (already exchanged); the leg closes its socket.
       this.leg.remoteHangup({ cause: 'NORMAL_CLEARING', source: this.#remoteSource });
+    }
+    // The dialog is over, so the engine call is too, even if its leg had already ended on its own.
+    if (this.session?.status === 'in-progress') {
+      this.session.hangup('NORMAL_CLEARING', this.#remoteSource);
     }
     for (const handler of this.#closedHandlers.splice(0)) {
       handler(this);
