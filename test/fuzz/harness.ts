@@ -147,7 +147,13 @@ export function runFuzz<T>(
     const saved =
       example === undefined
         ? '(no counterexample)'
-        : saveFailure(opts.target, property, (opts.toBytes ?? defaultBytes)(example), opts.ext ?? 'bin', seed);
+        : saveFailure(
+            opts.target,
+            property,
+            (opts.toBytes ?? defaultBytes)(example),
+            opts.ext ?? 'bin',
+            seed,
+          );
     throw new Error(
       `${fc.defaultReportMessage(details) ?? 'property failed'}\nreplay: FUZZ_SEED=${FUZZ_SEED}; failing input saved to ${saved}`,
     );
@@ -171,15 +177,13 @@ export function havoc(
     byte: fc.integer({ min: 0, max: 255 }),
     pick: fc.nat(),
   });
-  return fc
-    .tuple(fc.nat(), fc.array(step, { minLength: 0, maxLength: maxSteps }))
-    .map(([which, steps]) => {
-      let b = Buffer.from(seeds[which % seeds.length] ?? new Uint8Array(0));
-      for (const s of steps) {
-        b = applyStep(b, s, seeds, words);
-      }
-      return new Uint8Array(b);
-    });
+  return fc.tuple(fc.nat(), fc.array(step, { minLength: 0, maxLength: maxSteps })).map(([which, steps]) => {
+    let b = Buffer.from(seeds[which % seeds.length] ?? new Uint8Array(0));
+    for (const s of steps) {
+      b = applyStep(b, s, seeds, words);
+    }
+    return new Uint8Array(b);
+  });
 }
 
 interface Step {

@@ -78,10 +78,16 @@ function checkDatagram(bytes: Uint8Array): void {
   }
   readAll(r.value);
   const again = parseSipMessage(serializeSipMessage(r.value));
-  assert.ok(again.ok, again.ok ? '' : `re-serialized message fails: ${again.error.code} ${again.error.detail}`);
+  assert.ok(
+    again.ok,
+    again.ok ? '' : `re-serialized message fails: ${again.error.code} ${again.error.detail}`,
+  );
   // The serializer writes one Content-Length that matches the body (a datagram may have had none).
   assert.deepEqual(withoutLength(again.value), withoutLength(r.value));
-  assert.equal(again.value.headers.find((h) => h.name === 'Content-Length')?.value, String(r.value.body.length));
+  assert.equal(
+    again.value.headers.find((h) => h.name === 'Content-Length')?.value,
+    String(r.value.body.length),
+  );
 }
 
 function withoutLength(m: SipMessage): SipMessage {
@@ -89,7 +95,10 @@ function withoutLength(m: SipMessage): SipMessage {
 }
 
 /** Feeds `stream` in the given chunk sizes, as the TCP adapter does; returns messages and the error code. */
-function frameInChunks(stream: Uint8Array, sizes: readonly number[]): { messages: Uint8Array[]; code?: string } {
+function frameInChunks(
+  stream: Uint8Array,
+  sizes: readonly number[],
+): { messages: Uint8Array[]; code?: string } {
   const messages: Uint8Array[] = [];
   let buffer: Uint8Array = new Uint8Array(0);
   let at = 0;
