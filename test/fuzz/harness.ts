@@ -120,6 +120,8 @@ export interface FuzzOptions<T> {
   readonly toBytes?: (input: T) => Uint8Array;
   /** File extension of a saved input. Default `bin`. */
   readonly ext?: string;
+  /** Save a failing input into the corpus. Default true; false for `todo` properties (known failures). */
+  readonly save?: boolean;
 }
 
 /**
@@ -145,8 +147,8 @@ export function runFuzz<T>(
   if (details.failed) {
     const example = details.counterexample?.[0];
     const saved =
-      example === undefined
-        ? '(no counterexample)'
+      example === undefined || opts.save === false
+        ? '(not saved)'
         : saveFailure(
             opts.target,
             property,
@@ -178,7 +180,7 @@ export function havoc(
     pick: fc.nat(),
   });
   return fc.tuple(fc.nat(), fc.array(step, { minLength: 0, maxLength: maxSteps })).map(([which, steps]) => {
-    let b = Buffer.from(seeds[which % seeds.length] ?? new Uint8Array(0));
+    let b: Buffer = Buffer.from(seeds[which % seeds.length] ?? new Uint8Array(0));
     for (const s of steps) {
       b = applyStep(b, s, seeds, words);
     }

@@ -16,12 +16,7 @@ import fc from 'fast-check';
 
 import { buildResponse } from '../../src/protocol/sip/build-response.js';
 import { parseSipMessage } from '../../src/protocol/sip/parse-sip-message.js';
-import type {
-  SipEndpoint,
-  SipMessage,
-  SipRequest,
-  SipResponse,
-} from '../../src/protocol/sip/sip-message.types.js';
+import type { SipMessage, SipRequest, SipResponse } from '../../src/protocol/sip/sip-message.types.js';
 import {
   SipTransactionLayer,
   type SipTransactionEffect,
@@ -81,8 +76,12 @@ class Rig {
         this.unanswered.delete(e.transactionId);
         return;
       }
-      default:
+      case 'response':
+      case 'timeout':
+      case 'transport-error':
+      case 'discarded': {
         return;
+      }
     }
   }
 
@@ -230,7 +229,7 @@ function play(rig: Rig, e: Event): void {
   switch (e.kind) {
     case 'receive': {
       if (e.message !== undefined) {
-        rig.input({ type: 'receive', message: e.message, source: e.source as SipEndpoint });
+        rig.input({ type: 'receive', message: e.message, source: e.source });
       }
       return;
     }
@@ -244,7 +243,7 @@ function play(rig: Rig, e: Event): void {
     }
     case 'send-request': {
       const request = outbound(e.method, e.branch, e.cseq);
-      rig.input({ type: 'send-request', request, destination: e.destination as SipEndpoint });
+      rig.input({ type: 'send-request', request, destination: e.destination });
       if (e.method !== 'ACK') {
         rig.clientRequests.set(`c|${e.branch}|${e.method}`, request);
       }
