@@ -66,7 +66,10 @@ export interface CorpusEntry {
   readonly sidecar: CorpusSidecar;
 }
 
-/** Every corpus entry of `target` (files other than `*.json` and `README.md`, each with a `.json` sidecar). */
+/**
+ * Every corpus entry of `target`: each file other than `*.json` and `README.md`, with its sidecar
+ * `<name>.json` beside it. Inputs that are themselves JSON (event scripts, frame lists) end in `.case`.
+ */
 export function corpus(target: string): CorpusEntry[] {
   const dir = new URL(`${target}/`, corpusRoot);
   if (!existsSync(dir)) {
@@ -156,8 +159,10 @@ export function runFuzz<T>(
             opts.ext ?? 'bin',
             seed,
           );
+    const cause =
+      details.errorInstance instanceof Error ? details.errorInstance.message : String(details.errorInstance);
     throw new Error(
-      `${fc.defaultReportMessage(details) ?? 'property failed'}\nreplay: FUZZ_SEED=${FUZZ_SEED}; failing input saved to ${saved}`,
+      `${fc.defaultReportMessage(details) ?? 'property failed'}\n${cause}\nreplay: FUZZ_SEED=${FUZZ_SEED}; failing input saved to ${saved}`,
     );
   }
   return details.numRuns;

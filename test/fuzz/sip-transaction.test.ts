@@ -324,7 +324,7 @@ test('fuzz: the transaction layer on 10,000 hostile event scripts: no throw, and
   runFuzz('hostile-scripts', script, checkScript, {
     target: TARGET,
     runs: 10_000,
-    ext: 'json',
+    ext: 'case',
     toBytes: (events) => Buffer.from(JSON.stringify(events.map(describe), null, 1)),
   });
 });
