@@ -139,13 +139,39 @@ export function runFuzz<T>(
   opts: FuzzOptions<T>,
 ): number {
   const numRuns = fuzzRuns(opts.runs);
-  const seed = (FUZZ_SEED ^ hash32(property)) | 0;
+  const seed = propertySeed(property);
   const details = fc.check(
     fc.property(arb, (input) => {
       check(input);
     }),
     { numRuns, seed },
   );
+  return report(property, details, seed, opts);
+}
+
+/** {@link runFuzz} for an asynchronous check (the REST API through `inject`). */
+export async function runFuzzAsync<T>(
+  property: string,
+  arb: fc.Arbitrary<T>,
+  check: (input: T) => Promise<void>,
+  opts: FuzzOptions<T>,
+): Promise<number> {
+  const numRuns = fuzzRuns(opts.runs);
+  const seed = propertySeed(property);
+  const details = await fc.check(fc.asyncProperty(arb, check), { numRuns, seed });
+  return report(property, details, seed, opts);
+}
+
+function propertySeed(property: string): number {
+  return (FUZZ_SEED ^ hash32(property)) | 0;
+}
+
+function report<T>(
+  property: string,
+  details: fc.RunDetails<[T]>,
+  seed: number,
+  opts: FuzzOptions<T>,
+): number {
   console.log(`  fuzz ${opts.target}: "${property}" ${details.numRuns} inputs, FUZZ_SEED=${FUZZ_SEED}`);
   if (details.failed) {
     const example = details.counterexample?.[0];
