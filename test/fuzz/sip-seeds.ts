@@ -33,6 +33,8 @@ export interface InviteParts {
   readonly cseq?: number;
   readonly toTag?: string;
   readonly via?: string;
+  /** Contact URI. Default `sip:alice@192.0.2.10:5060`. */
+  readonly contact?: string;
   readonly extra?: readonly string[];
 }
 
@@ -48,7 +50,7 @@ export function sipInvite(p: InviteParts = {}): string {
     'From: Alice <sip:alice@example.org>;tag=1928301774',
     `Call-ID: ${p.callId ?? 'a84b4c76e66710@pc33.example.org'}`,
     `CSeq: ${p.cseq ?? 314159} ${method}`,
-    'Contact: <sip:alice@192.0.2.10:5060>',
+    `Contact: <${p.contact ?? 'sip:alice@192.0.2.10:5060'}>`,
     ...(p.extra ?? []),
     ...(body === '' ? [] : ['Content-Type: application/sdp']),
     `Content-Length: ${Buffer.byteLength(body)}`,

@@ -37,6 +37,9 @@ class Rig {
   readonly unanswered = new Map<string, SipRequest>();
   readonly clientIds = new Set<string>();
   readonly clientRequests = new Map<string, SipRequest>();
+  /** INVITE server transactions answered 2xx: the To-tag of the answer, and whether the ACK or no-ack came. */
+  readonly accepted = new Map<string, { toTag: string; ended: boolean }>();
+  #answers = 0;
 
   input(input: SipTransactionInput): void {
     const effects = this.layer.handle(input, this.nowMs);
@@ -70,6 +73,25 @@ class Rig {
         if (e.transactionId !== undefined && e.request.method !== 'ACK') {
           this.unanswered.set(e.transactionId, e.request);
         }
+        if (e.transactionId !== undefined && e.request.method === 'ACK') {
+          // An ACK for a 2xx belongs to one dialog (RFC 3261 §13.2.2.4, §17.2.3): its To-tag is the 2xx's.
+          const a = this.accepted.get(e.transactionId);
+          if (a !== undefined) {
+            const to = e.request.headers.find((h) => h.name === 'To')?.value ?? '';
+            assert.ok(
+              to.endsWith(`;tag=${a.toTag}`),
+              `ACK with To "${to}" given to the transaction that answered tag ${a.toTag}`,
+            );
+            a.ended = true;
+          }
+        }
+        return;
+      }
+      case 'timeout': {
+        const a = this.accepted.get(e.transactionId);
+        if (a !== undefined && e.reason === 'no-ack') {
+          a.ended = true;
+        }
         return;
       }
       case 'terminated': {
@@ -77,7 +99,6 @@ class Rig {
         return;
       }
       case 'response':
-      case 'timeout':
       case 'transport-error':
       case 'discarded': {
         return;
@@ -113,7 +134,12 @@ class Rig {
     if (status >= 200) {
       this.unanswered.delete(id);
     }
-    this.input({ type: 'send-response', response: buildResponse(request, status, { toTag: 'uas1' }) });
+    // Two tags, so that ACKs of one dialog can be offered to the other's transaction.
+    const toTag = `uas${(this.#answers++ % 2) + 1}`;
+    if (request.method === 'INVITE' && status >= 200 && status < 300) {
+      this.accepted.set(id, { toTag, ended: false });
+    }
+    this.input({ type: 'send-response', response: buildResponse(request, status, { toTag }) });
   }
 }
 
@@ -164,7 +190,7 @@ const structuredRequest = fc
     branch: fc.constantFrom(...branches),
     callId: fc.constantFrom(...callIds),
     cseq: fc.integer({ min: 1, max: 3 }),
-    toTag: fc.option(fc.constantFrom('uas1', 'other'), { nil: undefined }),
+    toTag: fc.option(fc.constantFrom('uas1', 'uas2', 'other'), { nil: undefined }),
     uri: fc.constantFrom('sip:bob@example.com', 'tel:+14155550100', 'http://example.com/x'),
     withSdp: fc.boolean(),
   })
@@ -312,6 +338,13 @@ function checkScript(events: readonly Event[]): void {
     `transactions left: ${live.map((id) => `${id}=${rig.layer.stateOf(id) ?? '?'}`).join(', ')}`,
   );
   assert.deepEqual([...rig.timers.keys()], [], 'timers left armed');
+  for (const [id, a] of rig.accepted) {
+    // A transaction-ended 2xx'd INVITE was ACKed or reported no-ack; else the TU keeps its dialog forever.
+    assert.ok(
+      a.ended || rig.unanswered.has(id),
+      `2xx'd INVITE ${id} (tag ${a.toTag}) ended with neither ACK nor no-ack`,
+    );
+  }
   // The ACK-to-2xx bindings are private; peeking is the only way to prove they go with their transaction.
   const accepted = (rig.layer as unknown as { accepted: Map<string, string> }).accepted;
   assert.equal(accepted.size, 0, 'ACK bindings left');
