@@ -91,7 +91,12 @@ function checkDatagram(bytes: Uint8Array): void {
 }
 
 function withoutLength(m: SipMessage): SipMessage {
-  return { ...m, headers: m.headers.filter((h) => h.name !== 'Content-Length') };
+  // Bytes compared as bytes: a body parsed out of a Buffer is a Buffer.
+  return {
+    ...m,
+    headers: m.headers.filter((h) => h.name !== 'Content-Length'),
+    body: Uint8Array.from(m.body),
+  };
 }
 
 /** Feeds `stream` in the given chunk sizes, as the TCP adapter does; returns messages and the error code. */
