@@ -172,7 +172,11 @@ async function settle(what: string): Promise<void> {
   for (let waited = 0; !clear() && waited < 15_000; waited += 50) {
     await delay(50);
   }
-  assert.ok(clear(), `${what}, 15 s later: ${JSON.stringify(stack.server.stats())}`);
+  const running = stack.calls.filter((c) => c.call.status === 'in-progress').map((c) => c.info.sipCallId);
+  assert.ok(
+    clear(),
+    `${what}, 15 s later: ${JSON.stringify(stack.server.stats())}; calls still up: ${running.join(', ')}`,
+  );
 }
 
 test('fuzz: 400 hostile messages to a live SIP server over UDP: no uncaught error; no dialog, RTP port or transaction left', async () => {
