@@ -215,15 +215,15 @@ export class InboundCalls {
       callUuid,
       origin,
       localSdp,
-      onClosed: () => {
-        this.#awaitingAck.delete(transactionId);
+      onClosed: (closed) => {
+        this.#forget(transactionId, closed);
       },
     });
     if (audio !== undefined) {
       call.startMedia(audio);
     }
     call.onFirstAck = (ack) => {
-      this.#awaitingAck.delete(transactionId);
+      this.#forget(transactionId, call);
       this.#start(call, request, source, ack);
     };
     this.#opts.register(call);
@@ -282,6 +282,16 @@ export class InboundCalls {
   }
 
   /** The INVITE transaction gave up waiting for the ACK (or could not send): BYE (RFC 3261 §13.3.1.4). */
+  /**
+   * Drops `call`'s wait for its ACK. Keyed by transaction id, and a late copy of an INVITE (same branch,
+   * after its transaction ended) makes a new transaction with the same id: only the call's own entry goes.
+   */
+  #forget(transactionId: string, call: SipCall): void {
+    if (this.#awaitingAck.get(transactionId) === call) {
+      this.#awaitingAck.delete(transactionId);
+    }
+  }
+
   onInviteFailed(transactionId: string): void {
     const call = this.#awaitingAck.get(transactionId);
     this.#awaitingAck.delete(transactionId);
