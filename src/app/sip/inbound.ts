@@ -255,15 +255,15 @@ export class InboundCalls {
       origin,
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
-      onClosed: () => {
-        this.#awaitingAck.delete(transactionId);
+      onClosed: (closed) => {
+        this.#forget(transactionId, closed);
       },
     });
     if (audio !== undefined) {
       call.startMedia(audio);
     }
     call.onFirstAck = (ack) => {
-      this.#awaitingAck.delete(transactionId);
+      this.#forget(transactionId, call);
       this.#start(call, request, source, ack);
     };
     this.#opts.register(call);
@@ -334,6 +334,16 @@ export class InboundCalls {
     this.#ctx.respond(pending.request, 487);
     if (pending.socket !== undefined) {
       void pending.socket.close();
+    }
+  }
+
+  /**
+   * Drops `call`'s wait for its ACK. Keyed by transaction id, and a late copy of an INVITE (same branch,
+   * after its transaction ended) makes a new transaction with the same id: only the call's own entry goes.
+   */
+  #forget(transactionId: string, call: SipCall): void {
+    if (this.#awaitingAck.get(transactionId) === call) {
+      this.#awaitingAck.delete(transactionId);
     }
   }
 
