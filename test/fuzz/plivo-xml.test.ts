@@ -6,7 +6,7 @@
  * throws; a refusal lists catalogued ERR_XML_* errors with positions inside the document; and for a
  * generated element the parser reports on the attribute exactly what `checkValue` says of its value
  * (the documented code when refused, nothing when accepted). The duration maxima of issue 11 item 5
- * are written here too and report as todo until branch h11/timers is merged.
+ * are held here too.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -250,9 +250,6 @@ function checkDurationMaxima(): void {
 
 test(
   'issue 11 item 5: every XML duration has a maximum; <Wait length="99999999"/> is refused with ERR_XML_OUT_OF_RANGE',
-  {
-    todo: 'fixed on branch h11/timers',
-  },
   checkDurationMaxima,
 );
 

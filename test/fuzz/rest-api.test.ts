@@ -8,7 +8,7 @@
  * ERR_API_* code; never 5xx); every error is exactly `{"api_id","error"}` with a v4 UUID and a non-empty
  * message; and after the run, once the streams it started are stopped, no stream is left live, no call
  * was created or lost, and every dial went out with a non-empty destination. The REST `to` validation of
- * issue 11 item 4 is written here too and reports as todo until branch h11/api is merged.
+ * issue 11 item 4 is held here too.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -87,7 +87,7 @@ const routes = [
   '/Call/{call}/Stream/{stream}/',
 ];
 // 'long' (a path past fastify's 100-character parameter limit, answered 414 in fastify's own shape) is
-// issue 11 item 8, fixed on branch h11/api: it is fuzzed in the todo property below, not here.
+// issue 11 item 8: it is fuzzed in the framework-errors property below, not here.
 const ids = ['live', 'ended', 'unknown', 'garbage', 'empty', 'traversal'];
 const hostileStrings = [
   '',
@@ -241,7 +241,7 @@ const request: fc.Arbitrary<FuzzRequest> = fc
     shape: fc.oneof(nearValid, anyShape),
     call: fc.constantFrom(...ids, 'live', 'live'),
     stream: fc.constantFrom(...ids),
-    // A lone '%' (a malformed URL, answered in fastify's own shape) is issue 11 item 8: see the todo below.
+    // A lone '%' (a malformed URL, answered in fastify's own shape) is issue 11 item 8: see the framework-errors property below.
     pathNoise: fc.constantFrom(
       '',
       '',
@@ -390,22 +390,16 @@ test('fuzz: 10,000 hostile REST requests: documented status, {api_id, error} bod
   }
 });
 
-test(
-  'issue 11 item 8: framework errors (a 3,000-character id, a malformed URL) answer {api_id, error} with a documented status (1,000 requests)',
-  {
-    todo: 'fixed on branch h11/api',
-  },
-  async () => {
-    const framework = fc
-      .tuple(request, fc.boolean())
-      .map(([r, long]) => (long ? { ...r, call: 'long' } : { ...r, pathNoise: '%' }));
-    await runFuzzAsync('framework-errors', framework, checkRequest, {
-      target: TARGET,
-      runs: 1000,
-      save: false,
-    });
-  },
-);
+test('issue 11 item 8: framework errors (a 3,000-character id, a malformed URL) answer {api_id, error} with a documented status (1,000 requests)', async () => {
+  const framework = fc
+    .tuple(request, fc.boolean())
+    .map(([r, long]) => (long ? { ...r, call: 'long' } : { ...r, pathNoise: '%' }));
+  await runFuzzAsync('framework-errors', framework, checkRequest, {
+    target: TARGET,
+    runs: 1000,
+    save: false,
+  });
+});
 
 const junkTo = fc.oneof(
   fc.constantFrom(
@@ -428,32 +422,26 @@ const junkTo = fc.oneof(
     .filter((s) => /[ ;"{}]/.test(s)),
 );
 
-test(
-  'issue 11 item 4: POST /Call/ with a junk "to" is refused with 400 and no dial (1,000 values)',
-  {
-    todo: 'fixed on branch h11/api',
-  },
-  async () => {
-    await runFuzzAsync(
-      'junk-to',
-      junkTo,
-      async (to) => {
-        const dials = fx.dials.length;
-        const res = await fx.app.inject({
-          method: 'POST',
-          url: `${ACCOUNT_BASE}/Call/`,
-          headers: { authorization: basicAuth(), 'content-type': 'application/json' },
-          payload: JSON.stringify({ from: '14155550100', to, answer_url: 'http://127.0.0.1:9/a' }),
-        });
-        assert.equal(res.statusCode, 400, `${JSON.stringify(to)} → ${res.statusCode}`);
-        assert.equal(fx.dials.length, dials, 'dialled');
-        const json = JSON.parse(res.body) as { error: string };
-        assert.match(json.error, /'to'/);
-      },
-      { target: TARGET, runs: 1000, save: false },
-    );
-  },
-);
+test('issue 11 item 4: POST /Call/ with a junk "to" is refused with 400 and no dial (1,000 values)', async () => {
+  await runFuzzAsync(
+    'junk-to',
+    junkTo,
+    async (to) => {
+      const dials = fx.dials.length;
+      const res = await fx.app.inject({
+        method: 'POST',
+        url: `${ACCOUNT_BASE}/Call/`,
+        headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+        payload: JSON.stringify({ from: '14155550100', to, answer_url: 'http://127.0.0.1:9/a' }),
+      });
+      assert.equal(res.statusCode, 400, `${JSON.stringify(to)} → ${res.statusCode}`);
+      assert.equal(fx.dials.length, dials, 'dialled');
+      const json = JSON.parse(res.body) as { error: string };
+      assert.match(json.error, /'to'/);
+    },
+    { target: TARGET, runs: 1000, save: false },
+  );
+});
 
 for (const entry of corpus(TARGET)) {
   test(`corpus ${TARGET}/${entry.name}: ${entry.sidecar.note}`, async () => {
