@@ -8,22 +8,22 @@
  * // ... point sipp at 127.0.0.1:stack.port ...
  * await stack.close();
  */
-import type { TargetGuard } from '../../adapters/net/target-guard.js';
-import { composeRuntime, type Runtime } from '../../compose.js';
-import type { CallSession } from '../../engine/call/call-session.js';
-import { defaultStreamSettings } from '../../engine/fork/stream-defaults.js';
-import type { StreamSettings } from '../../engine/fork/stream-fork.types.js';
-import { flowContext } from '../../engine/interpreter/call-params.js';
-import { runCallFlow, type CallFlowEnd } from '../../engine/interpreter/interpreter.js';
-import { createElementRegistry } from '../../engine/interpreter/registry.js';
-import { nullLogger, type Logger } from '../../ports/logger.js';
+import type { TargetGuard } from '../../src/adapters/net/target-guard.js';
+import { composeRuntime, type Runtime } from '../../src/compose.js';
+import type { CallSession } from '../../src/engine/call/call-session.js';
+import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
+import type { StreamSettings } from '../../src/engine/fork/stream-fork.types.js';
+import { flowContext } from '../../src/engine/interpreter/call-params.js';
+import { runCallFlow, type CallFlowEnd } from '../../src/engine/interpreter/interpreter.js';
+import { createElementRegistry } from '../../src/engine/interpreter/registry.js';
+import { nullLogger, type Logger } from '../../src/ports/logger.js';
 import {
   SipServer,
   type InboundCallInfo,
   type SipServerOptions,
   type SipServerSipOptions,
   type SipTrunk,
-} from './sip-server.js';
+} from '../../src/app/sip/sip-server.js';
 
 /** Options of {@link startSipStack}. */
 export interface SipStackOptions {
