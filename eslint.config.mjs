@@ -120,6 +120,47 @@ export default tseslint.config(
     },
   },
   {
+    // The use cases combine the engine with ports; the composition root builds the adapters and passes
+    // them in. A type app/ needs from an adapter belongs in a port.
+    files: ['src/app/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/adapters/**'],
+              message: 'app/ gets adapters through ports; only compose.ts/server.ts build them.',
+            },
+            {
+              group: ['**/compose', '**/compose.js', '**/server', '**/server.js', '**/cli/**'],
+              message: 'app/ does not depend on the composition roots or the CLI.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Adapters implement ports; they know protocol, media and errors, never the engine or the use cases.
+    files: ['src/adapters/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/engine/**', '**/app/**', '**/api/**', '**/compose', '**/compose.js', '**/cli/**'],
+              message: 'adapters/ depend on ports, protocol, media, errors (and each other).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'examples/**/*.ts'],
     rules: {
       'max-lines-per-function': 'off',

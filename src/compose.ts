@@ -1,5 +1,8 @@
 /**
- * The composition root: the only place that creates adapters and hands them to the engine.
+ * The composition root: the only place (with server.ts, which builds the stores, TTS and the API on top)
+ * that creates adapters. `composeRuntime` builds the engine and its adapters; `composeSipServer` builds a
+ * SIP user agent's adapters (SIP transport, transaction driver, RTP port allocator and socket factory,
+ * target resolver) and hands them to `SipServer` through its ports.
  */
 import { type PinoLoggerOptions, createPinoLogger } from './adapters/pino-logger/pino-logger.js';
 import { UndiciHttpClient } from './adapters/http-client/undici-http-client.js';
@@ -7,7 +10,13 @@ import { MediaClockDriver } from './adapters/system-clock/media-clock-driver.js'
 import { systemClock, systemTimers } from './adapters/system-clock/system-clock.js';
 import { nodeRandom } from './adapters/node-random/node-random.js';
 import { NodeWsConnector } from './adapters/ws-client/ws-connector.js';
-import type { TargetGuard } from './adapters/net/target-guard.js';
+import { TargetGuard } from './adapters/net/target-guard.js';
+import { NodeRtpSocketFactory } from './adapters/rtp/node-rtp-socket.js';
+import { RtpPortAllocator } from './adapters/rtp/rtp-port-allocator.js';
+import { NodeSipTransport } from './adapters/sip-transport/node-sip-transport.js';
+import { SipTransactionDriver } from './adapters/sip-transport/sip-transaction-driver.js';
+import type { AppRuntime } from './app/runtime.js';
+import { SipServer, type SipServerSpec } from './app/sip/sip-server.js';
 import { Engine } from './engine/engine.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 import type { Logger } from './ports/logger.js';
@@ -25,7 +34,7 @@ export interface RuntimeOptions {
   readonly targets?: TargetGuard;
 }
 
-export interface Runtime {
+export interface Runtime extends AppRuntime {
   readonly engine: Engine;
   readonly driver: MediaClockDriver;
   readonly logger: Logger;
@@ -69,4 +78,43 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       await http.close();
     },
   };
+}
+
+/** {@link SipServerSpec} plus the outbound target policy of trunkless dials (default: the built-in denials). */
+export interface ComposeSipOptions extends SipServerSpec {
+  readonly targets?: TargetGuard;
+}
+
+/**
+ * Builds a SIP server on `runtime`'s engine with its adapters: the transport on `sip.host:sip.port`
+ * (TCP when `sip.transports` names it), the transaction driver on the engine's monotonic clock with
+ * `sip.timers`, and RTP sockets from a port allocator over `rtp.portMin..portMax`. Nothing is bound
+ * until `start()`; `stop()` closes the transport and the driver.
+ */
+export function composeSipServer(runtime: AppRuntime, opts: ComposeSipOptions): SipServer {
+  const { engine } = runtime;
+  const { sip, rtp } = opts;
+  const transport = new NodeSipTransport({
+    host: sip.host,
+    port: sip.port,
+    tcp: sip.transports.includes('tcp'),
+  });
+  const transactions = new SipTransactionDriver(transport, {
+    nowMs: () => engine.deps.clock.monotonicMs(),
+    ...(sip.timers === undefined ? {} : { timers: sip.timers }),
+  });
+  const rtpSockets = new NodeRtpSocketFactory({
+    allocator: new RtpPortAllocator({ minPort: rtp.portMin, maxPort: rtp.portMax }),
+    bindAddress: rtp.host,
+    recvBufferBytes: rtp.recvBufferBytes,
+  });
+  const { targets, ...spec } = opts;
+  return new SipServer({
+    ...spec,
+    engine,
+    transport,
+    transactions,
+    rtpSockets,
+    targets: targets ?? new TargetGuard(),
+  });
 }

@@ -7,12 +7,12 @@ import { readFileSync } from 'node:fs';
 import { buildApiServer } from './api/server.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer } from './app/call-control/rest-dialer.js';
-import { SipServer, type InboundCallInfo, type SipServerSipOptions } from './app/sip/sip-server.js';
+import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
 import { EspeakTts } from './adapters/tts-espeak/espeak-tts.js';
 import { HttpAudioFetcher } from './adapters/audio-fetcher/http-audio-fetcher.js';
-import { composeRuntime } from './compose.js';
+import { composeRuntime, composeSipServer } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
@@ -177,8 +177,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     startedAtMs: engine.deps.clock.epochMs(),
     sipHeaders: info.sipHeaders,
   });
-  const sip = new SipServer({
-    engine,
+  const sip = composeSipServer(runtime, {
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
     rtp: {

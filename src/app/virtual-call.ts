@@ -2,7 +2,7 @@
  * Runs one virtual call against an answer URL on a given runtime: the caller's audio comes from
  * memory, what the app plays back is recorded. Shared by `streamfork call` and the tests.
  */
-import type { Runtime } from '../compose.js';
+import type { AppRuntime } from './runtime.js';
 import { VirtualLeg } from '../engine/call/virtual-leg.js';
 import type { StreamFork } from '../engine/fork/stream-fork.js';
 import { flowContext } from '../engine/interpreter/call-params.js';
@@ -101,7 +101,10 @@ function watchStream(
   return track;
 }
 
-export async function runVirtualCall(runtime: Runtime, opts: VirtualCallOptions): Promise<VirtualCallResult> {
+export async function runVirtualCall(
+  runtime: AppRuntime,
+  opts: VirtualCallOptions,
+): Promise<VirtualCallResult> {
   const { engine } = runtime;
   const { clock, random, timers } = engine.deps;
   const leg = new VirtualLeg({ callerAudio: opts.callerAudio });

@@ -9,7 +9,7 @@ import { describeSipCall, runSipCall } from '../app/sip/sip-caller.js';
 import { runVirtualCall, type VirtualCallResult } from '../app/virtual-call.js';
 import { HttpAudioFetcher } from '../adapters/audio-fetcher/http-audio-fetcher.js';
 import { EspeakTts } from '../adapters/tts-espeak/espeak-tts.js';
-import { composeRuntime } from '../compose.js';
+import { composeRuntime, composeSipServer } from '../compose.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import { defaultStreamSettings } from '../engine/fork/stream-defaults.js';
 import type { VirtualLeg } from '../engine/call/virtual-leg.js';
@@ -178,7 +178,7 @@ async function runSipCallCommand(opts: CallCommandOptions, ctx: CliContext, targ
   });
   const view = new CallView(ctx.stdout, opts.json === true);
   try {
-    const result = await runSipCall(runtime, {
+    const result = await runSipCall(runtime, (spec) => composeSipServer(runtime, spec), {
       target,
       callerAudio: audio,
       ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),

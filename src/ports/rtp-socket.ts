@@ -109,4 +109,6 @@ export interface RtpSocketFactory {
    * used up, or `ERR_RTP_BIND_FAILED` when no free pair could be bound.
    */
   open(options?: RtpSocketOpenOptions): Promise<RtpSocket>;
+  /** Port pairs held by sockets opened here and not yet closed (a closed socket releases its pair). */
+  readonly portsInUse: number;
 }

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
-import { startSipStack } from '../../src/app/sip/testing.js';
+import { startSipStack } from '../helpers/sip-stack.js';
 import { startHttpRecorder } from '../helpers/http-recorder.js';
 import { delay, responseXml, streamElement, until } from '../helpers/stream-call.js';
 import { runSipLoad, startCountingConsumer } from '../interop/helpers/load.js';

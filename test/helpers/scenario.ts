@@ -11,7 +11,7 @@ import {
 } from '../../src/app/virtual-call.js';
 import type { Runtime } from '../../src/compose.js';
 import type { StreamSettings } from '../../src/engine/fork/stream-fork.types.js';
-import type { ConsumerSession, ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import type { ConsumerSession, ReferenceConsumer } from '../consumer/reference-consumer.js';
 import { type HttpRecorder, startHttpRecorder } from './http-recorder.js';
 import { type LogEntry, testRuntime, testSettings, within } from './stream-call.js';
 

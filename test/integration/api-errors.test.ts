@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
 import { until } from '../helpers/stream-call.js';
 import {
   ACCOUNT_BASE,

@@ -18,7 +18,7 @@ import { streamSpecOf } from '../../src/engine/interpreter/elements/basic.js';
 import { parsePlivoXml } from '../../src/protocol/plivo-xml/parse.js';
 import type { StreamNode } from '../../src/protocol/plivo-xml/types.js';
 import type { CallStore, StreamPatch, StreamRecord } from '../../src/ports/call-store.js';
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
 import { closedPortUrl } from '../helpers/fault-peers.js';
 import { streamElement, until } from '../helpers/stream-call.js';
 import {

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
 import { plivoAccepts, signedRequestOf } from '../helpers/signatures.js';
 import { streamElement } from '../helpers/stream-call.js';
 import {

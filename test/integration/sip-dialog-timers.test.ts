@@ -11,7 +11,7 @@ import dgram from 'node:dgram';
 import { after, before, test } from 'node:test';
 
 import type { LegHangup } from '../../src/engine/call/media-leg.types.js';
-import { startSipStack, type SipStack, type SipStackOptions } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack, type SipStackOptions } from '../helpers/sip-stack.js';
 import { FakeClock } from '../fakes/fake-clock.js';
 import { until } from '../helpers/stream-call.js';
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import { audioSdp, bodyOf, headerOf, RawSipPeer, rtpCounter, statusOf } from '../helpers/raw-sip-peer.js';
 import { until } from '../helpers/stream-call.js';
 

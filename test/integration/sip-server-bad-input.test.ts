@@ -12,10 +12,10 @@ import net from 'node:net';
 import { after, before, test } from 'node:test';
 
 import { BufferSource } from '../../src/app/sip/caller-leg.js';
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import type { CallSession } from '../../src/engine/call/call-session.js';
 import { generateTone, tonePower } from '../../src/media/analysis.js';
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
 import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { delay, responseXml, streamElement, until } from '../helpers/stream-call.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { after, before, test } from 'node:test';
 
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import { delay, until } from '../helpers/stream-call.js';
 
 const HOST = '127.0.0.1';

@@ -20,7 +20,7 @@ import { afterEach, test } from 'node:test';
 import type { HttpRecorder } from '../helpers/http-recorder.js';
 import { startStalledServer } from '../helpers/fault-peers.js';
 import { Scenario, assertHealthyStream, mediaOf, runCall } from '../helpers/scenario.js';
-import { startReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer } from '../consumer/reference-consumer.js';
 import { callerTone, probeConnections, responseXml, streamElement } from '../helpers/stream-call.js';
 
 const TCP_BUFFERS = '4096 4096 4096';

@@ -17,7 +17,7 @@ import { HttpAudioFetcher } from '../../src/adapters/audio-fetcher/http-audio-fe
 import { UndiciHttpClient, guardedAgent } from '../../src/adapters/http-client/undici-http-client.js';
 import { TargetGuard, type Resolver } from '../../src/adapters/net/target-guard.js';
 import { NodeWsConnector } from '../../src/adapters/ws-client/ws-connector.js';
-import { startSipStack } from '../../src/app/sip/testing.js';
+import { startSipStack } from '../helpers/sip-stack.js';
 import { loadConfig } from '../../src/config/load.js';
 import { errorCatalog } from '../../src/errors/catalog.js';
 import { parseTargetPolicy } from '../../src/protocol/net/target-policy.js';

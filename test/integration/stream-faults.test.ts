@@ -12,7 +12,7 @@ import { afterEach, describe, test } from 'node:test';
 import { rms, tonePower } from '../../src/media/analysis.js';
 import type { VirtualCallResult } from '../../src/app/virtual-call.js';
 import type { StreamStats } from '../../src/engine/fork/stream-fork.types.js';
-import { type ReferenceConsumer, startReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { type ReferenceConsumer, startReferenceConsumer } from '../consumer/reference-consumer.js';
 import {
   captureClientSockets,
   closedPortUrl,

@@ -13,7 +13,7 @@ import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js'
 import type { StreamSettings } from '../../src/engine/fork/stream-fork.types.js';
 import { generateTone } from '../../src/media/analysis.js';
 import { nullLogger } from '../../src/ports/logger.js';
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
 
 const closers: (() => Promise<unknown>)[] = [];
 after(async () => {

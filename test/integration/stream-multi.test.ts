@@ -12,7 +12,7 @@ import {
   type ConsumerSession,
   type ReferenceConsumer,
   startReferenceConsumer,
-} from '../../src/testing/reference-consumer.js';
+} from '../consumer/reference-consumer.js';
 import { Scenario, mediaOf, runCall } from '../helpers/scenario.js';
 import { callerTone, responseXml, streamElement } from '../helpers/stream-call.js';
 

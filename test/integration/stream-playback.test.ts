@@ -18,7 +18,7 @@ import { mulawDecode, mulawEncode } from '../../src/media/codecs/g711.js';
 import { l16Decode, l16Encode } from '../../src/media/codecs/l16.js';
 import { Downsampler2x } from '../../src/media/resample/half-band.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
-import { startReferenceConsumer, type ConsumerSession } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ConsumerSession } from '../consumer/reference-consumer.js';
 
 const FRAME = 160;
 

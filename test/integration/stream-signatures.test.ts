@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
 
-import { startReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer } from '../consumer/reference-consumer.js';
 import type { RecordedRequest } from '../helpers/http-recorder.js';
 import { Scenario, runCall } from '../helpers/scenario.js';
 import { plivoAccepts, type SignedRequest, signedRequestOf, signedUpgradeOf } from '../helpers/signatures.js';

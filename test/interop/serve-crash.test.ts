@@ -14,7 +14,7 @@ import { after, test } from 'node:test';
 
 import Database from 'better-sqlite3';
 
-import { startReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer } from '../consumer/reference-consumer.js';
 import { apiGet, freeTcpPort, startServe, waitUntil } from './helpers/serve.js';
 import { freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';
 

@@ -15,7 +15,7 @@ import plivo from 'plivo';
 
 import { mulawDecode } from '../../src/media/codecs/g711.js';
 import { rms } from '../../src/media/analysis.js';
-import { startReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer } from '../consumer/reference-consumer.js';
 import { startHttpRecorder } from '../helpers/http-recorder.js';
 import { AUTH_ID, TOKEN, freeTcpPort, startServe } from './helpers/serve.js';
 import { fillScenario, freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';

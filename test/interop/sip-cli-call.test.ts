@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { startEchoBot, type EchoBot } from '../../examples/echo-bot/server.js';
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import { alignedCorrelation } from '../../src/media/analysis.js';
 import { parseWav, resampleTo8k } from '../../src/media/wav.js';
 import { until } from '../helpers/stream-call.js';

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
 import { BufferSource, RecordingLeg } from '../../src/app/sip/caller-leg.js';
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import type { MediaLeg } from '../../src/engine/call/media-leg.types.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
 import { computeDigestResponse, parseDigestParams } from '../../src/protocol/sip/digest/digest-params.js';

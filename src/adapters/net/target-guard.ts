@@ -20,6 +20,7 @@ import {
   type TargetPolicy,
   type TargetRefusal,
 } from '../../protocol/net/target-policy.js';
+import type { GuardedResolution, TargetResolver } from '../../ports/target-resolver.js';
 
 /** The error code of a refused target (catalogue `ERR_TARGET_DENIED`). */
 export const TARGET_DENIED = 'ERR_TARGET_DENIED';
@@ -74,11 +75,9 @@ function stripBrackets(host: string): string {
   return host.replace(/^\[(.*)\]$/, '$1');
 }
 
-export type GuardedResolution =
-  | { readonly ok: true; readonly address: string; readonly family: 4 | 6 }
-  | { readonly ok: false; readonly denied: boolean; readonly detail: string };
+export type { GuardedResolution } from '../../ports/target-resolver.js';
 
-export class TargetGuard {
+export class TargetGuard implements TargetResolver {
   readonly policy: TargetPolicy;
   readonly #resolver: Resolver;
 

@@ -338,6 +338,10 @@ export class NodeRtpSocketFactory implements RtpSocketFactory {
     this.#opts = opts;
   }
 
+  get portsInUse(): number {
+    return this.#opts.allocator.inUse;
+  }
+
   async open(options: RtpSocketOpenOptions = {}): Promise<RtpSocket> {
     const { allocator } = this.#opts;
     const address = options.bindAddress ?? this.#opts.bindAddress ?? '0.0.0.0';

@@ -3,6 +3,7 @@
  * and timer expiries become layer inputs; `send`, `timer` and `cancel-timer` effects are executed here;
  * every other effect (request, response, timeout, transport-error, …) goes to the TU callback.
  */
+import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import type { SipTransport } from '../../ports/sip-transport.js';
 import {
   SipTransactionLayer,
@@ -11,8 +12,7 @@ import {
   type SipTransactionLayerOptions,
 } from '../../protocol/sip/transaction/sip-transaction-layer.js';
 
-/** Effects the driver hands to the transaction user. */
-export type SipTuEffect = Exclude<SipTransactionEffect, { type: 'send' | 'timer' | 'cancel-timer' }>;
+export type { SipTuEffect } from '../../ports/sip-transactions.js';
 
 /** Options of {@link SipTransactionDriver}. */
 export interface SipTransactionDriverOptions extends SipTransactionLayerOptions {
@@ -21,7 +21,7 @@ export interface SipTransactionDriverOptions extends SipTransactionLayerOptions 
 }
 
 /** Couples a {@link SipTransactionLayer} with a {@link SipTransport} and node timers. */
-export class SipTransactionDriver {
+export class SipTransactionDriver implements SipTransactions {
   readonly layer: SipTransactionLayer;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly now: () => number;
@@ -37,6 +37,11 @@ export class SipTransactionDriver {
     transport.onMessage((inbound) => {
       this.input({ type: 'receive', message: inbound.message, source: inbound.source });
     });
+  }
+
+  /** Live transactions (the layer's size). */
+  get size(): number {
+    return this.layer.size;
   }
 
   /** Registers the transaction user. */

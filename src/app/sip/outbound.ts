@@ -3,10 +3,10 @@
  * or straight to a sip: URI, digest answers to one 401/407 challenge (RFC 3261 §22.2), ACK for the 2xx
  * (§13.2.2.4, re-sent for retransmitted 2xx), CANCEL when the ring timeout expires (§9.1).
  */
-import type { TargetGuard } from '../../adapters/net/target-guard.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { MediaLeg } from '../../engine/call/media-leg.types.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
+import type { TargetResolver } from '../../ports/target-resolver.js';
 import { buildOffer, readAnswer } from '../../protocol/sdp/build-offer.js';
 import { buildRequest } from '../../protocol/sip/build-request.js';
 import {
@@ -167,7 +167,7 @@ export class OutboundDial {
     trunk: SipTrunk | null,
     register: (call: SipCall) => void,
     opts: DialOptions,
-    guard: TargetGuard,
+    guard: TargetResolver,
   ): Promise<DialResult> {
     const resolved = resolveTarget(opts.to, trunk);
     if (typeof resolved === 'string') {

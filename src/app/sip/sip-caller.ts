@@ -1,13 +1,13 @@
 /**
  * `streamfork call --sip sip:user@host:port`: a small UAC built from the SIP modules. It starts a local
- * SipServer on a free loopback port, dials the target with our PCMU/PCMA offer, sends the caller's audio
+ * SipServer (built by the caller's factory) on a free loopback port, dials the target with our PCMU/PCMA offer, sends the caller's audio
  * as RTP paced by the shared media clock (20 ms), records what comes back, sends DTMF (RFC 4733) at the
  * given times, and hangs up (BYE) after the duration. The answer URL belongs to the server called.
  */
-import type { Runtime } from '../../compose.js';
+import type { AppRuntime } from '../runtime.js';
 import type { VirtualCallEvent } from '../virtual-call.js';
 import { BufferSource, RecordingLeg } from './caller-leg.js';
-import { SipServer } from './sip-server.js';
+import type { SipServerFactory } from './sip-server.js';
 
 /** Options of {@link runSipCall}. */
 export interface SipCallOptions {
@@ -44,8 +44,15 @@ export interface SipCallResult {
   readonly sentDtmf: readonly string[];
 }
 
-/** Places one SIP call from a local user agent; resolves when it ended. Never rejects on call failure. */
-export async function runSipCall(runtime: Runtime, opts: SipCallOptions): Promise<SipCallResult> {
+/**
+ * Places one SIP call from a local user agent built by `newSipServer` (the composition root's
+ * `composeSipServer`); resolves when it ended. Never rejects on call failure.
+ */
+export async function runSipCall(
+  runtime: AppRuntime,
+  newSipServer: SipServerFactory,
+  opts: SipCallOptions,
+): Promise<SipCallResult> {
   const { engine } = runtime;
   const { clock, timers } = engine.deps;
   const host = opts.localHost ?? '127.0.0.1';
@@ -55,8 +62,7 @@ export async function runSipCall(runtime: Runtime, opts: SipCallOptions): Promis
     opts.onEvent?.({ t: elapsed(), type, ...(detail === undefined ? {} : { detail }) });
   };
   const portMin = 30000 + 2 * engine.deps.random.int(10000);
-  const server = new SipServer({
-    engine,
+  const server = newSipServer({
     logger: runtime.logger,
     sip: {
       host,

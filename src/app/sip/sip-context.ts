@@ -3,14 +3,11 @@
  * Contact, SDP), random tags and branches, the RTP socket factory, and the routing of client
  * transaction events back to whoever started the transaction.
  */
-import type {
-  SipTransactionDriver,
-  SipTuEffect,
-} from '../../adapters/sip-transport/sip-transaction-driver.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
+import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
 import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
@@ -53,7 +50,7 @@ export class SipContext {
   constructor(
     readonly engine: Engine,
     readonly logger: Logger,
-    readonly driver: SipTransactionDriver,
+    readonly driver: SipTransactions,
     readonly rtp: RtpSocketFactory,
     /** The address written in Via, Contact and SDP: `publicAddress ?? host`. */
     readonly advertisedHost: string,

@@ -9,23 +9,22 @@
  * `allowFrom` get 403 for every request. Malformed messages are answered (or dropped) by the transport
  * with `replyToMalformed` and counted.
  *
- * Lifecycle (docs/lifecycle.md style): `start()` binds; `stop(cause)` refuses new INVITEs, ends every
+ * Its I/O comes in through ports, built by the composition root (`composeSipServer` in src/compose.ts):
+ * the SIP transport, the transaction layer driving it, the RTP socket factory (over the port allocator)
+ * and the outbound target resolver. The server closes the transport and the transaction layer in `stop()`.
+ *
+ * Lifecycle (docs/lifecycle.md): `start()` binds; `stop(cause)` refuses new INVITEs, ends every
  * call with BYE, waits (bounded) for the BYEs, then closes the sockets. Every path of a call releases its
  * RTP socket and port: rejection, CANCEL, BYE either way, no-ACK timeout, dial failure.
  */
-import { TargetGuard } from '../../adapters/net/target-guard.js';
-import { NodeRtpSocketFactory } from '../../adapters/rtp/node-rtp-socket.js';
-import { RtpPortAllocator } from '../../adapters/rtp/rtp-port-allocator.js';
-import { NodeSipTransport } from '../../adapters/sip-transport/node-sip-transport.js';
-import {
-  SipTransactionDriver,
-  type SipTuEffect,
-} from '../../adapters/sip-transport/sip-transaction-driver.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
-import type { RtpSocketStats } from '../../ports/rtp-socket.js';
+import type { RtpSocketFactory, RtpSocketStats } from '../../ports/rtp-socket.js';
+import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
+import type { SipTransport } from '../../ports/sip-transport.js';
+import type { TargetResolver } from '../../ports/target-resolver.js';
 import { getCallId, getMaxForwards, getTo } from '../../protocol/sip/headers.js';
 import { tagOf } from '../../protocol/sip/name-addr.js';
 import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
@@ -77,18 +76,33 @@ export interface SipServerRtpOptions {
   readonly maxCallDurationMs?: number;
 }
 
-/** Options of {@link SipServer}. */
-export interface SipServerOptions {
-  readonly engine: Engine;
+/** What a {@link SipServer} is configured with, apart from its engine and its adapters. */
+export interface SipServerSpec {
   readonly logger: Logger;
+  /** `timers` and `host`/`port`/`transports` also configure the transport and transaction adapters. */
   readonly sip: SipServerSipOptions;
+  /** `portMin`/`portMax`/`recvBufferBytes` also configure the RTP socket factory. */
   readonly rtp: SipServerRtpOptions;
   /** The time driving time limits, hold timeouts and session timers; tests step a fake one. Default the engine's. */
   readonly dialogTime?: { readonly clock: Clock; readonly timers: Timers };
   /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
   readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
-  /** The outbound target policy for sip: URIs dialled without a trunk. Default: the built-in denials. */
-  readonly targets?: TargetGuard;
+}
+
+/** Builds a SIP server from its spec (the composition root supplies the engine and the adapters). */
+export type SipServerFactory = (spec: SipServerSpec) => SipServer;
+
+/** Options of {@link SipServer}: the spec, the engine and the ports. */
+export interface SipServerOptions extends SipServerSpec {
+  readonly engine: Engine;
+  /** UDP (and TCP) on `sip.host:sip.port`, not yet listening; the server listens in `start()`. */
+  readonly transport: SipTransport;
+  /** The transaction layer over `transport`. */
+  readonly transactions: SipTransactions;
+  /** Opens each call's RTP/RTCP pair from the `rtp` port range. */
+  readonly rtpSockets: RtpSocketFactory;
+  /** The outbound target policy for sip: URIs dialled without a trunk. */
+  readonly targets: TargetResolver;
 }
 
 /** Counters of {@link SipServer.stats}. */
@@ -111,10 +125,9 @@ function isUnspecified(address: string): boolean {
 /** The SIP user agent. */
 export class SipServer {
   readonly #opts: SipServerOptions;
-  readonly #targets: TargetGuard;
-  readonly #transport: NodeSipTransport;
-  readonly #driver: SipTransactionDriver;
-  readonly #allocator: RtpPortAllocator;
+  readonly #transport: SipTransport;
+  readonly #driver: SipTransactions;
+  readonly #rtpSockets: RtpSocketFactory;
   readonly #allow: AllowList;
   readonly #calls = new Map<string, SipCall>();
   readonly #counters: SipCounters = { malformed: 0, rejected: 0 };
@@ -124,18 +137,10 @@ export class SipServer {
 
   constructor(opts: SipServerOptions) {
     this.#opts = opts;
-    this.#targets = opts.targets ?? new TargetGuard();
     this.#allow = new AllowList(opts.sip.allowFrom);
-    this.#transport = new NodeSipTransport({
-      host: opts.sip.host,
-      port: opts.sip.port,
-      tcp: opts.sip.transports.includes('tcp'),
-    });
-    this.#driver = new SipTransactionDriver(this.#transport, {
-      nowMs: () => opts.engine.deps.clock.monotonicMs(),
-      ...(opts.sip.timers === undefined ? {} : { timers: opts.sip.timers }),
-    });
-    this.#allocator = new RtpPortAllocator({ minPort: opts.rtp.portMin, maxPort: opts.rtp.portMax });
+    this.#transport = opts.transport;
+    this.#driver = opts.transactions;
+    this.#rtpSockets = opts.rtpSockets;
     this.#transport.onMalformed((m) => {
       this.#counters.malformed++;
       opts.logger.debug(
@@ -151,16 +156,11 @@ export class SipServer {
     const bound = await this.#transport.listen();
     const advertised = sip.publicAddress ?? sip.host;
     const mediaAddress = sip.publicAddress ?? (isUnspecified(rtp.host) ? sip.host : rtp.host);
-    const factory = new NodeRtpSocketFactory({
-      allocator: this.#allocator,
-      bindAddress: rtp.host,
-      recvBufferBytes: rtp.recvBufferBytes,
-    });
     const ctx = new SipContext(
       engine,
       logger.child({ component: 'sip' }),
       this.#driver,
-      factory,
+      this.#rtpSockets,
       advertised,
       mediaAddress,
       bound.port,
@@ -330,7 +330,7 @@ export class SipServer {
         this.#register(call);
       },
       opts,
-      this.#targets,
+      this.#opts.targets,
     );
   }
 
@@ -348,7 +348,7 @@ export class SipServer {
     for (const call of [...this.#calls.values()]) {
       call.close();
     }
-    await this.#waitFor(() => this.#allocator.inUse === 0, 2000);
+    await this.#waitFor(() => this.#rtpSockets.portsInUse === 0, 2000);
     this.#driver.close();
     await this.#transport.close();
   }
@@ -365,8 +365,8 @@ export class SipServer {
   stats(): SipServerStats {
     return {
       liveDialogs: this.#calls.size,
-      rtpPortsInUse: this.#allocator.inUse,
-      transactions: this.#driver.layer.size,
+      rtpPortsInUse: this.#rtpSockets.portsInUse,
+      transactions: this.#driver.size,
       malformed: this.#counters.malformed,
       rejected: this.#counters.rejected,
     };

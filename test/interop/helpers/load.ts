@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import { WebSocketServer } from 'ws';
 
-import { startSipStack, type SipStack } from '../../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../../helpers/sip-stack.js';
 import type { SipServerStats } from '../../../src/app/sip/sip-server.js';
 import { startHttpRecorder } from '../../helpers/http-recorder.js';
 import { responseXml, streamElement, until } from '../../helpers/stream-call.js';

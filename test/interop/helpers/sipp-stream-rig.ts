@@ -6,8 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { startSipStack, type SipStack, type SipStackOptions } from '../../../src/app/sip/testing.js';
-import { startReferenceConsumer, type ReferenceConsumer } from '../../../src/testing/reference-consumer.js';
+import { startSipStack, type SipStack, type SipStackOptions } from '../../helpers/sip-stack.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../../consumer/reference-consumer.js';
 import { startHttpRecorder, type HttpRecorder } from '../../helpers/http-recorder.js';
 import { responseXml, streamElement } from '../../helpers/stream-call.js';
 

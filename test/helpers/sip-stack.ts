@@ -1,5 +1,5 @@
 /**
- * A full SIP stack for tests and tools: `composeRuntime` + `SipServer` on loopback (random ports), with a
+ * A full SIP stack for tests and tools: `composeRuntime` + `composeSipServer` on loopback (random ports), with a
  * minimal `onInboundCall` that runs the call's XML from a given answer URL (as src/app/virtual-call.ts
  * does for virtual calls). The production wiring (CallControl) lives elsewhere; this is only the hook.
  *
@@ -8,22 +8,22 @@
  * // ... point sipp at 127.0.0.1:stack.port ...
  * await stack.close();
  */
-import type { TargetGuard } from '../../adapters/net/target-guard.js';
-import { composeRuntime, type Runtime } from '../../compose.js';
-import type { CallSession } from '../../engine/call/call-session.js';
-import { defaultStreamSettings } from '../../engine/fork/stream-defaults.js';
-import type { StreamSettings } from '../../engine/fork/stream-fork.types.js';
-import { flowContext } from '../../engine/interpreter/call-params.js';
-import { runCallFlow, type CallFlowEnd } from '../../engine/interpreter/interpreter.js';
-import { createElementRegistry } from '../../engine/interpreter/registry.js';
-import { nullLogger, type Logger } from '../../ports/logger.js';
-import {
+import type { TargetGuard } from '../../src/adapters/net/target-guard.js';
+import { composeRuntime, composeSipServer, type Runtime } from '../../src/compose.js';
+import type { CallSession } from '../../src/engine/call/call-session.js';
+import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
+import type { StreamSettings } from '../../src/engine/fork/stream-fork.types.js';
+import { flowContext } from '../../src/engine/interpreter/call-params.js';
+import { runCallFlow, type CallFlowEnd } from '../../src/engine/interpreter/interpreter.js';
+import { createElementRegistry } from '../../src/engine/interpreter/registry.js';
+import { nullLogger, type Logger } from '../../src/ports/logger.js';
+import type {
   SipServer,
-  type InboundCallInfo,
-  type SipServerOptions,
-  type SipServerSipOptions,
-  type SipTrunk,
-} from './sip-server.js';
+  InboundCallInfo,
+  SipServerSpec,
+  SipServerSipOptions,
+  SipTrunk,
+} from '../../src/app/sip/sip-server.js';
 
 /** Options of {@link startSipStack}. */
 export interface SipStackOptions {
@@ -51,8 +51,8 @@ export interface SipStackOptions {
   /** RFC 4028 session interval we use (`sip.sessionExpiresSec`). Default 0 here: only the far end's. */
   readonly sessionExpiresSec?: number;
   readonly minSessionExpiresSec?: number;
-  /** A steppable clock for the dialog timers (see `SipServerOptions.dialogTime`). */
-  readonly dialogTime?: SipServerOptions['dialogTime'];
+  /** A steppable clock for the dialog timers (see `SipServerSpec.dialogTime`). */
+  readonly dialogTime?: SipServerSpec['dialogTime'];
   readonly ringMs?: number;
   /** The outbound target policy (HTTP, WebSocket and trunkless dials). Default: the built-in denials. */
   readonly targets?: TargetGuard;
@@ -94,8 +94,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
   const calls: StackCall[] = [];
   // Below the Linux ephemeral range (32768+), so peers on OS-chosen ports never collide with ours.
   const portMin = opts.rtpPortMin ?? 20000 + 2 * engine.deps.random.int(5000);
-  const server = new SipServer({
-    engine,
+  const server = composeSipServer(runtime, {
     logger,
     sip: {
       host,
