@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 
 import { apiCodes } from '../../src/errors/codes/api.js';
-import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
+import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
 import { until } from '../helpers/stream-call.js';
 import {
   ACCOUNT_BASE,

@@ -15,7 +15,7 @@ import { after, before, test } from 'node:test';
 
 import fc from 'fast-check';
 
-import { startSipStack, type SipStack } from '../../src/app/sip/testing.js';
+import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import { parseSipMessage } from '../../src/protocol/sip/parse-sip-message.js';
 import { serializeSipMessage } from '../../src/protocol/sip/serialize-sip-message.js';
 import type { SipResponse } from '../../src/protocol/sip/sip-message.types.js';
