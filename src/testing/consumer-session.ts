@@ -63,7 +63,8 @@ interface Waiter {
 export interface ConsumerSocket {
   readonly readyState: number;
   readonly OPEN: number;
-  send(data: string | Uint8Array, options?: { binary?: boolean }): void;
+  send(data: string): void;
+  send(data: string | Uint8Array, options: { binary: boolean }): void;
   close(code?: number, reason?: string): void;
   terminate(): void;
   on(event: 'close', listener: (code: number) => void): unknown;
