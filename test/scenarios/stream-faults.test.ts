@@ -111,7 +111,7 @@ describe('stream faults: the app cannot be reached (D10)', () => {
     const cbs = callbacksFor(h, app.url);
     assert.deepEqual(events(cbs), ['DroppedStream'], 'no StartStream for a stream that never connected');
     assert.equal(cbs[0]?.param('Reason'), 'Connection error');
-    assert.match(cbs[0]!.param('Error') ?? '', /ECONNREFUSED/);
+    assert.match(cbs[0].param('Error') ?? '', /ECONNREFUSED/);
     await assertRestOfCallFine(h, { healthy, next }, result);
   });
 
@@ -205,7 +205,7 @@ describe('stream faults: the app closes mid-stream', () => {
     const cbs = callbacksFor(h, app.url);
     assert.deepEqual(events(cbs), ['StartStream', 'DroppedStream']);
     assert.equal(cbs[1]?.param('Reason'), 'Connection error');
-    assert.match(cbs[1]!.param('Error') ?? '', /1006/);
+    assert.match(cbs[1].param('Error') ?? '', /1006/);
     await assertRestOfCallFine(h, { healthy, next }, result);
   });
 });
