@@ -131,3 +131,35 @@ test('a 60 s call with a stream on both tracks: 3000 frames a track, gap-free, m
   t.diagnostic(`a 60 s call in ${wallMs.toFixed(0)} ms of wall time`);
   assert.ok(wallMs < 20_000, `a 60 s call in ${wallMs.toFixed(0)} ms of wall time`);
 });
+
+test('a slow web app (answer in 800 ms) and a 30 ms network: the stream connects once the XML is in; a checkpoint is acknowledged one second of audio later, plus the round trip', async () => {
+  const h = new CallHarness({ httpDelayMs: 800, wsLatencyMs: 30 });
+  const app = h.app('/bot');
+  h.web.serve(
+    '/answer',
+    responseXml(
+      streamElement(app.url, {
+        bidirectional: true,
+        keepCallAlive: true,
+        contentType: 'audio/x-mulaw;rate=8000',
+      }),
+    ),
+  );
+  const call = h.start({ durationMs: 4000 });
+  await h.until(() => app.sessions[0]?.start !== undefined, 2000, 'start');
+  assert.equal(app.attempts[0]?.atMs, 800, 'connected right after the answer XML arrived');
+  assert.equal(h.now, 860, 'start arrived after the connect and one trip');
+  const session = app.session(0);
+  const sentAt = h.now;
+  session.playAudio(new Uint8Array(8000).fill(0x2a)); // 1 s of μ-law
+  session.checkpoint('one-second');
+  await h.until(() => session.playedCheckpoints.length === 1, 2000, 'playedStream');
+  const seenAfter = h.now - sentAt;
+  // 30 ms to us, up to one 20 ms frame to the next tick, then 50 frames: the ack goes out in the tick
+  // that mixes the 50th (980 ms after the first), and 30 ms back.
+  assert.ok(seenAfter >= 1040 && seenAfter <= 1060, `the app saw playedStream ${seenAfter} ms after sending`);
+  const result = await call.end();
+  const latency = result.streams[0]?.checkpoints[0]?.latencyMs ?? -1;
+  assert.ok(latency >= 980 && latency <= 1000, `the engine acknowledged ${latency} ms after the checkpoint`);
+  app.assertClean();
+});
