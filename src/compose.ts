@@ -19,7 +19,24 @@ import type { AppRuntime } from './app/runtime.js';
 import { SipServer, type SipServerSpec } from './app/sip/sip-server.js';
 import { Engine } from './engine/engine.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
+import type { Clock, Timers } from './ports/clock.js';
+import type { HttpClient } from './ports/http-client.js';
 import type { Logger } from './ports/logger.js';
+import type { Random } from './ports/random.js';
+import type { WsConnector } from './ports/ws-client.js';
+
+/**
+ * Ports that stand in for the system adapters, for tests: test/harness runs whole calls on a fake
+ * clock (the media clock driver then runs on `clock` and `timers` too) with in-memory HTTP and
+ * WebSocket peers. Injected ports are the caller's to close.
+ */
+export interface RuntimePorts {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly http: HttpClient;
+  readonly ws: WsConnector;
+  readonly random: Random;
+}
 
 export interface RuntimeOptions {
   readonly stream: StreamSettings;
@@ -32,6 +49,8 @@ export interface RuntimeOptions {
   readonly clockPhases?: number;
   /** The outbound target policy for every HTTP request and WebSocket (`http.allowedTargets`/`deniedTargets`). Default: the built-in denied targets. */
   readonly targets?: TargetGuard;
+  /** Replaces the system adapters (tests only; see `RuntimePorts`). */
+  readonly ports?: RuntimePorts;
 }
 
 export interface Runtime extends AppRuntime {
@@ -42,26 +61,26 @@ export interface Runtime extends AppRuntime {
   close(graceMs?: number): Promise<void>;
 }
 
+/** The real adapters, and the HTTP client whose pool `close()` releases. */
+function systemPorts(targets: TargetGuard | undefined): [RuntimePorts, UndiciHttpClient] {
+  const guard = targets === undefined ? {} : { guard: targets };
+  const http = new UndiciHttpClient(guard);
+  const ws = new NodeWsConnector(guard);
+  return [{ clock: systemClock, timers: systemTimers, http, ws, random: nodeRandom }, http];
+}
+
 export function composeRuntime(opts: RuntimeOptions): Runtime {
   const logger = opts.logger ?? createPinoLogger(opts.log);
+  const [ports, ownHttp] = opts.ports === undefined ? systemPorts(opts.targets) : [opts.ports, undefined];
   const driver = new MediaClockDriver({
     phases: opts.clockPhases ?? 4,
+    ...(opts.ports === undefined ? {} : { clock: ports.clock, timers: ports.timers }),
     onError: (err, frameIndex, phase) => {
       logger.error({ err, frameIndex, phase }, 'media clock listener threw');
     },
   });
-  const guard = opts.targets === undefined ? {} : { guard: opts.targets };
-  const http = new UndiciHttpClient(guard);
   const engine = new Engine(
-    {
-      ticker: driver,
-      ws: new NodeWsConnector(guard),
-      http,
-      clock: systemClock,
-      timers: systemTimers,
-      random: nodeRandom,
-      logger,
-    },
+    { ticker: driver, ...ports, logger },
     {
       stream: opts.stream,
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),
@@ -75,7 +94,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
     logger,
     async close(graceMs = 5000) {
       await Promise.race([engine.callbacks.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
-      await http.close();
+      await ownHttp?.close();
     },
   };
 }

@@ -4,7 +4,6 @@
  * checkpoint acknowledgements) and sends app messages shaped like a real Plivo bot's (compatibility §5).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import type { WebSocket } from 'ws';
 
 import {
   type DtmfMessage,
@@ -57,10 +56,26 @@ interface Waiter {
   readonly reject: (error: Error) => void;
 }
 
+/**
+ * The part of a `ws` WebSocket a session uses: the reference consumer hands it a real one, the
+ * in-memory harness (test/harness) a socket that lives on a fake clock.
+ */
+export interface ConsumerSocket {
+  readonly readyState: number;
+  readonly OPEN: number;
+  send(data: string): void;
+  send(data: string | Uint8Array, options: { binary: boolean }): void;
+  close(code?: number, reason?: string): void;
+  terminate(): void;
+  on(event: 'close', listener: (code: number) => void): unknown;
+  on(event: 'message', listener: (data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** Construction parameters; built by the reference consumer, not by users. */
 export interface ConsumerSessionInit extends StreamValidatorOptions {
   readonly index: number;
-  readonly socket: WebSocket;
+  readonly socket: ConsumerSocket;
   readonly upgradeHeaders: IncomingHttpHeaders;
   readonly requestUrl: string;
   readonly l16ByteOrder: L16ByteOrder;
@@ -77,7 +92,7 @@ export class ConsumerSession {
   readonly requestUrl: string;
   /** Resolves with the close code once the socket has closed (1005 when none was sent). */
   readonly closed: Promise<number>;
-  readonly #socket: WebSocket;
+  readonly #socket: ConsumerSocket;
   readonly #validator: StreamValidator;
   readonly #byteOrder: L16ByteOrder;
   readonly #report: (violation: Violation) => void;

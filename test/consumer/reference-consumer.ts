@@ -28,7 +28,7 @@ import { ConsumerSession, type Violation, formatViolation } from './consumer-ses
 import { type L16ByteOrder, RULES, type RuleId } from './stream-messages.js';
 
 export { ConsumerSession, formatViolation } from './consumer-session.js';
-export type { MessagePredicate, PlayAudioOptions, Violation } from './consumer-session.js';
+export type { ConsumerSocket, MessagePredicate, PlayAudioOptions, Violation } from './consumer-session.js';
 export { RULES } from './stream-messages.js';
 export type * from './stream-messages.js';
 

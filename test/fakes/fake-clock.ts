@@ -74,6 +74,23 @@ export class FakeClock implements Clock, Timers {
     this.#nowMs = Math.max(this.#nowMs, targetMs);
   }
 
+  /**
+   * Runs the one timer due first at or before `targetMs` (time moves to its due time) and returns
+   * true; with none due, moves time to `targetMs` and returns false. Lets an async driver (the call
+   * harness) settle promise continuations between timers, which `advanceTo` cannot.
+   */
+  runNext(targetMs: number): boolean {
+    const next = this.#nextDue(targetMs);
+    if (next === undefined) {
+      this.#nowMs = Math.max(this.#nowMs, targetMs);
+      return false;
+    }
+    this.#timers = this.#timers.filter((t) => t !== next);
+    this.#nowMs = Math.max(this.#nowMs, next.dueMs);
+    next.fn();
+    return true;
+  }
+
   #nextDue(targetMs: number): FakeTimer | undefined {
     let best: FakeTimer | undefined;
     for (const t of this.#timers) {

@@ -1,6 +1,6 @@
 /**
  * Misbehaving WebSocket "apps" for fault tests, on loopback: a port nobody listens on, a TCP server
- * that accepts and destroys every connection, and a WebSocket server that completes the handshake and
+ * that never answers the upgrade, and a WebSocket server that completes the handshake and
  * then never reads again (a slow consumer, D11).
  */
 import net, { type AddressInfo, type Server, type Socket, createServer } from 'node:net';
@@ -34,38 +34,16 @@ export async function closedPortUrl(path = '/refused'): Promise<string> {
   return `ws://127.0.0.1:${port}${path}`;
 }
 
-/** A TCP server that accepts each connection and destroys it at once. */
-export interface DestroyingServer {
+/** A TCP server that misbehaves at the WebSocket upgrade. */
+export interface FaultyServer {
   readonly url: string;
   /** Connections accepted so far. */
   readonly connections: number;
   close(): Promise<void>;
 }
 
-export async function startDestroyingServer(path = '/destroyed'): Promise<DestroyingServer> {
-  let connections = 0;
-  const server = createServer((socket: Socket) => {
-    connections++;
-    socket.destroy();
-  });
-  await listen(server);
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `ws://127.0.0.1:${port}${path}`,
-    get connections() {
-      return connections;
-    },
-    close: () =>
-      new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      ),
-  };
-}
-
 /** A TCP server that accepts each connection and never answers (the upgrade times out). */
-export async function startSilentServer(path = '/silent'): Promise<DestroyingServer> {
+export async function startSilentServer(path = '/silent'): Promise<FaultyServer> {
   const sockets: Socket[] = [];
   const server = createServer((socket: Socket) => {
     sockets.push(socket);

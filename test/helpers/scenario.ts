@@ -83,7 +83,7 @@ export async function moreMedia(session: ConsumerSession, count: number, timeout
  * the engine sent, media flowed until the call ended, and it was closed normally (1000) at hang-up.
  */
 export async function assertHealthyStream(
-  consumer: ReferenceConsumer,
+  consumer: Pick<ReferenceConsumer, 'assertClean'>,
   session: ConsumerSession,
   result: VirtualCallResult,
   label: string,

@@ -1,34 +1,22 @@
 /**
- * Acceptance (issue 3): playback semantics on a real WebSocket, per content type.
+ * Acceptance (issue 3): playback semantics per content type, on the fake-clock harness (moved from
+ * test/integration, where it ran on real sockets and the real clock).
  * - A checkpoint is acknowledged only once the audio queued before it has been played (D2).
  * - `clearAudio` in the middle of a long playAudio stops playback within one 20 ms frame of media time,
  *   and nothing queued before it (not even resampler history) is heard afterwards; the checkpoint inside
  *   the cleared audio is never acknowledged.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 
-import { runVirtualCall } from '../../src/app/virtual-call.js';
-import { composeRuntime } from '../../src/compose.js';
-import { nullLogger } from '../../src/ports/logger.js';
-import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
 import { mulawDecode, mulawEncode } from '../../src/media/codecs/g711.js';
 import { l16Decode, l16Encode } from '../../src/media/codecs/l16.js';
 import { Downsampler2x } from '../../src/media/resample/half-band.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
-import { startReferenceConsumer, type ConsumerSession } from '../consumer/reference-consumer.js';
+import { CallHarness } from '../harness/harness.js';
+import { mediaOf } from '../helpers/scenario.js';
 
 const FRAME = 160;
-
-async function serveXml(xml: () => string): Promise<{ url: string; server: Server }> {
-  const server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/xml' }).end(xml());
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/answer`, server };
-}
 
 /** A tone in the wire format of `contentType`. */
 function wireTone(contentType: string, hz: number, ms: number): Uint8Array {
@@ -78,48 +66,19 @@ for (const contentType of ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', '
     `Plivo <Stream bidirectional> ${contentType}: playedStream only after the audio played; clearAudio cuts within one frame`,
     { timeout: 30_000 },
     async () => {
-      const consumer = await startReferenceConsumer();
-      const answer = await serveXml(
-        () =>
-          `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="${contentType}">${consumer.url}</Stream></Response>`,
+      const h = new CallHarness();
+      const app = h.app('/bot');
+      h.web.serve(
+        '/answer',
+        `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="${contentType}">${app.url}</Stream></Response>`,
       );
-      const runtime = composeRuntime({
-        stream: defaultStreamSettings('MA' + 'X'.repeat(18), 'token'),
-        logger: nullLogger,
-      });
       let clearFrame = -1;
       let playedAtAck = -1;
       let callFrames: () => number = () => 0;
-      const script = (async (): Promise<ConsumerSession> => {
-        const session = await consumer.waitForSession(5000);
-        await session.waitFor((m) => m.event === 'media', 5000);
-        // 1 s of 440 Hz, then a checkpoint: acknowledged only after 50 frames have played.
-        session.playAudio(wireTone(contentType, 440, 1000));
-        session.checkpoint('first-second');
-        await session.waitFor((m) => m.event === 'playedStream', 5000);
-        // 4 s of 440 Hz with a checkpoint at its end; cleared after ~0.5 s.
-        session.playAudio(wireTone(contentType, 440, 4000));
-        session.checkpoint('inside-cleared-audio');
-        await new Promise((r) => setTimeout(r, 500));
-        session.clearAudio();
-        await session.waitFor((m) => m.event === 'clearedAudio', 5000);
-        // A pause, then new audio: 1000 Hz only.
-        await new Promise((r) => setTimeout(r, 200));
-        session.playAudio(wireTone(contentType, 1000, 500));
-        session.checkpoint('after-clear');
-        await session.waitFor((m) => m.event === 'playedStream' && m['name'] === 'after-clear', 5000);
-        await session.close(1000);
-        return session;
-      })();
-      const result = await runVirtualCall(runtime, {
-        answerUrl: answer.url,
+      const call = h.start({
         callerAudio: new Int16Array(8000 * 4),
         durationMs: 8000,
         onEvent: (e) => {
-          if (e.type === 'callStarted') {
-            const call = [...runtime.engine.calls.values()][0];
-            callFrames = () => call?.frames ?? 0;
-          }
           if (e.type === 'playedStream' && e.detail?.['name'] === 'first-second') {
             playedAtAck = callFrames();
           }
@@ -128,12 +87,28 @@ for (const contentType of ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=8000', '
           }
         },
       });
-      const session = await script;
-      await runtime.close();
-      await consumer.close();
-      answer.server.close();
+      callFrames = () => call.session.frames;
+      await h.until(() => app.sessions[0] !== undefined && mediaOf(app.session(0)).length > 0, 5000, 'media');
+      const session = app.session(0);
+      // 1 s of 440 Hz, then a checkpoint: acknowledged only after 50 frames have played.
+      session.playAudio(wireTone(contentType, 440, 1000));
+      session.checkpoint('first-second');
+      await h.until(() => session.playedCheckpoints.length === 1, 5000, 'playedStream');
+      // 4 s of 440 Hz with a checkpoint at its end; cleared after 0.5 s.
+      session.playAudio(wireTone(contentType, 440, 4000));
+      session.checkpoint('inside-cleared-audio');
+      await h.advance(500);
+      session.clearAudio();
+      await h.until(() => session.clearedCount === 1, 5000, 'clearedAudio');
+      // A pause, then new audio: 1000 Hz only.
+      await h.advance(200);
+      session.playAudio(wireTone(contentType, 1000, 500));
+      session.checkpoint('after-clear');
+      await h.until(() => session.playedCheckpoints.includes('after-clear'), 5000, 'after-clear played');
+      void session.close(1000);
+      const result = await call.end();
 
-      consumer.assertClean();
+      app.assertClean();
       assert.deepEqual(session.playedCheckpoints, ['first-second', 'after-clear']);
       const stream = result.streams[0];
       assert.ok(stream);
