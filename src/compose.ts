@@ -8,7 +8,7 @@ import { systemClock, systemTimers } from './adapters/system-clock/system-clock.
 import { nodeRandom } from './adapters/node-random/node-random.js';
 import { NodeWsConnector } from './adapters/ws-client/ws-connector.js';
 import type { TargetGuard } from './adapters/net/target-guard.js';
-import { Engine } from './engine/engine.js';
+import { Engine, type EngineOptions } from './engine/engine.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 import type { Logger } from './ports/logger.js';
 
@@ -19,6 +19,11 @@ export interface RuntimeOptions {
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
   readonly callbackAttempts?: number;
+  /** The callback outbox (the record store) and the retry limits (`tuning.callbackMaxBackoffMs`, `tuning.callbackMaxAgeSec`). */
+  readonly callbackDurability?: Pick<
+    EngineOptions,
+    'callbackOutbox' | 'callbackMaxBackoffMs' | 'callbackMaxAgeSec'
+  >;
   /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 4. */
   readonly clockPhases?: number;
   /** The outbound target policy for every HTTP request and WebSocket (`http.allowedTargets`/`deniedTargets`). Default: the built-in denied targets. */
@@ -58,6 +63,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),
       ...(opts.callbackTimeoutMs === undefined ? {} : { callbackTimeoutMs: opts.callbackTimeoutMs }),
       ...(opts.callbackAttempts === undefined ? {} : { callbackAttempts: opts.callbackAttempts }),
+      ...opts.callbackDurability,
     },
   );
   return {
