@@ -28,6 +28,9 @@ import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
  */
 export const LAST_SEEN_INTERVAL_MS = 5000;
 
+/** How often finished callback outbox rows older than `tuning.callbackMaxAgeSec` are deleted. */
+const OUTBOX_PRUNE_INTERVAL_MS = 3600_000;
+
 /** Knobs for tests; production uses the defaults. */
 export interface StartServerOptions {
   /** Default {@link LAST_SEEN_INTERVAL_MS}. */
@@ -112,16 +115,20 @@ async function keepLastSeen(
 }
 
 /**
- * Start-up recovery: ends the records a previous process left live, starts the last-seen refresh, and
- * delivers (in the background, in lane order) the callbacks it left in the outbox. On failure releases
- * the runtime and the store and throws.
+ * Start-up recovery: ends the records a previous process left live, starts the last-seen refresh,
+ * delivers (in the background, in lane order) the callbacks it left in the outbox, and prunes old
+ * finished outbox rows. Resolves to what stops the timers. On failure releases the runtime and the
+ * store and throws.
  */
 async function recoverRecords(
   store: CallStore,
   runtime: ReturnType<typeof composeRuntime>,
-  lastSeenIntervalMs: number,
-): Promise<NodeJS.Timeout> {
+  config: Config,
+  opts: StartServerOptions,
+): Promise<() => void> {
   const { engine, logger } = runtime;
+  const lastSeenIntervalMs = opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS;
+  const maxAgeSec = config.tuning.callbackMaxAgeSec;
   let lastSeen: NodeJS.Timeout;
   try {
     lastSeen = await keepLastSeen(store, engine, logger, lastSeenIntervalMs);
@@ -133,7 +140,21 @@ async function recoverRecords(
   engine.callbacks.recover().catch((err: unknown) => {
     logger.error({ err }, 'could not read the callback outbox; pending callbacks wait for the next start');
   });
-  return lastSeen;
+  // Finished outbox rows are kept for a callback's maximum age (a receiver deduplicating by id needs
+  // no longer), then deleted: now and every hour.
+  const prune = (): void => {
+    const cut = engine.deps.clock.epochMs() - maxAgeSec * 1000;
+    store.pruneCallbacks(cut).catch((err: unknown) => {
+      logger.warn({ err }, 'could not prune the callback outbox');
+    });
+  };
+  prune();
+  const pruning = setInterval(prune, OUTBOX_PRUNE_INTERVAL_MS);
+  pruning.unref();
+  return () => {
+    clearInterval(lastSeen);
+    clearInterval(pruning);
+  };
 }
 
 /** Starts SIP; when its port cannot be bound, releases what was started and throws ERR_LISTEN_FAILED. */
@@ -200,7 +221,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
-  const lastSeen = await recoverRecords(store, runtime, opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS);
+  const stopTimers = await recoverRecords(store, runtime, config, opts);
   const control = new CallControl({
     engine,
     store,
@@ -243,7 +264,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     },
   });
   const abandon = async (): Promise<void> => {
-    clearInterval(lastSeen);
+    stopTimers();
     await runtime.close(0);
     await store.close();
   };
@@ -286,7 +307,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     store,
     stop(cause = 'Server Shutdown') {
       stopped ??= (async () => {
-        clearInterval(lastSeen);
+        stopTimers();
         await sip.stop(cause);
         await Promise.race([
           Promise.all([dialer.idle(), control.idle()]),

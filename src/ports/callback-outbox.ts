@@ -78,6 +78,8 @@ export interface CallbackOutbox {
   getCallback(id: string): Promise<OutboxEntry | undefined>;
   /** Pending rows, `seq` order (diagnostics and tests). */
   pendingCallbacks(limit: number): Promise<OutboxEntry[]>;
+  /** Deletes delivered and given-up rows finished before `finishedBefore`; resolves to how many. */
+  pruneCallbacks(finishedBefore: number): Promise<number>;
 }
 
 /** The row `enqueueCallback` creates for `entry` (shared by the adapters so they agree). */

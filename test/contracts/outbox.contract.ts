@@ -138,6 +138,25 @@ export function outboxCases(withStore: WithStore): void {
     assert.deepEqual(next[0]?.params, outboxEntry(1).params);
   });
 
+  withStore(
+    'outbox: pruning deletes finished rows older than the cut, never a pending one',
+    async (store) => {
+      for (const n of [1, 2, 3, 4]) {
+        await store.enqueueCallback(outboxEntry(n));
+      }
+      await store.markCallbackDelivered('cb-1', 1, T0 + 100);
+      await store.giveUpCallback('cb-2', 3, T0 + 200, 'spent');
+      await store.markCallbackDelivered('cb-3', 1, T0 + 900);
+      assert.equal(await store.pruneCallbacks(T0 + 500), 2);
+      assert.equal(await store.getCallback('cb-1'), undefined);
+      assert.equal(await store.getCallback('cb-2'), undefined);
+      assert.equal((await store.getCallback('cb-3'))?.status, 'delivered');
+      assert.equal((await store.getCallback('cb-4'))?.status, 'pending');
+      assert.equal(await store.pruneCallbacks(T0 + 10_000_000), 1);
+      assert.equal((await store.pendingCallbacks(10)).length, 1);
+    },
+  );
+
   withStore('outbox: a closed store refuses outbox work', async (store) => {
     await store.enqueueCallback(outboxEntry(1));
     await store.close();

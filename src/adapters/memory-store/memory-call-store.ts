@@ -302,6 +302,20 @@ export class MemoryCallStore implements CallStore {
     });
   }
 
+  pruneCallbacks(finishedBefore: number): Promise<number> {
+    return settle(() => {
+      this.#open();
+      let n = 0;
+      for (const row of this.#outbox.values()) {
+        if (row.finishedAt !== null && row.finishedAt < finishedBefore) {
+          this.#outbox.delete(row.id);
+          n += 1;
+        }
+      }
+      return n;
+    });
+  }
+
   #pendingRows(): OutboxEntry[] {
     return [...this.#outbox.values()].filter((r) => r.status === 'pending').sort((a, b) => a.seq - b.seq);
   }

@@ -124,6 +124,7 @@ interface Statements {
   claimOutbox: Statement<[string, number]>;
   failOutbox: Statement<[number, number, string, string]>;
   finishOutbox: Statement<[string, number, number, string | null, string]>;
+  pruneOutbox: Statement<[number]>;
 }
 
 function prepareAll(db: Database): Statements {
@@ -161,6 +162,7 @@ function prepareAll(db: Database): Statements {
     ),
     pendingOutbox: db.prepare(`SELECT * FROM callback_outbox WHERE status = 'pending' ORDER BY seq LIMIT ?`),
     getOutbox: db.prepare('SELECT * FROM callback_outbox WHERE id = ?'),
+    pruneOutbox: db.prepare(`DELETE FROM callback_outbox WHERE status != 'pending' AND finished_at < ?`),
     claimOutbox: db.prepare('UPDATE callback_outbox SET owner = ? WHERE seq = ?'),
     failOutbox: db.prepare(
       `UPDATE callback_outbox SET attempts = ?, next_attempt_at = ?, last_error = ?
@@ -391,6 +393,10 @@ export class SqliteCallStore implements CallStore {
       const row = this.#st.getOutbox.get(id);
       return row === undefined ? undefined : rowToOutbox(row);
     });
+  }
+
+  pruneCallbacks(finishedBefore: number): Promise<number> {
+    return this.#guard('callback prune', () => this.#st.pruneOutbox.run(finishedBefore).changes);
   }
 
   pendingCallbacks(limit: number): Promise<OutboxEntry[]> {
