@@ -361,7 +361,7 @@ const Tuning = Type.Object(
         'Longest wait between two attempts of a callback: the wait starts at 500 ms and doubles after each failed attempt, up to this.',
       unit: 'ms',
     }),
-    callbackMaxAgeSec: int(86400, 1, 2592000, {
+    callbackMaxAgeSec: int(86400, 1, 86400, {
       description:
         'A callback not delivered this long after it was sent is given up (also one found in the outbox at start).',
       unit: 's',
