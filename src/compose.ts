@@ -17,7 +17,7 @@ import { NodeSipTransport } from './adapters/sip-transport/node-sip-transport.js
 import { SipTransactionDriver } from './adapters/sip-transport/sip-transaction-driver.js';
 import type { AppRuntime } from './app/runtime.js';
 import { SipServer, type SipServerSpec } from './app/sip/sip-server.js';
-import { Engine } from './engine/engine.js';
+import { Engine, type EngineOptions } from './engine/engine.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 import type { Clock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
@@ -45,6 +45,11 @@ export interface RuntimeOptions {
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
   readonly callbackAttempts?: number;
+  /** The callback outbox (the record store) and the retry limits (`tuning.callbackMaxBackoffMs`, `tuning.callbackMaxAgeSec`). */
+  readonly callbackDurability?: Pick<
+    EngineOptions,
+    'callbackOutbox' | 'callbackMaxBackoffMs' | 'callbackMaxAgeSec'
+  >;
   /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 4. */
   readonly clockPhases?: number;
   /** The outbound target policy for every HTTP request and WebSocket (`http.allowedTargets`/`deniedTargets`). Default: the built-in denied targets. */
@@ -86,6 +91,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),
       ...(opts.callbackTimeoutMs === undefined ? {} : { callbackTimeoutMs: opts.callbackTimeoutMs }),
       ...(opts.callbackAttempts === undefined ? {} : { callbackAttempts: opts.callbackAttempts }),
+      ...opts.callbackDurability,
     },
   );
   return {

@@ -28,6 +28,9 @@ import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
  */
 export const LAST_SEEN_INTERVAL_MS = 5000;
 
+/** How often finished callback outbox rows older than `tuning.callbackMaxAgeSec` are deleted. */
+const OUTBOX_PRUNE_INTERVAL_MS = 3600_000;
+
 /** Knobs for tests; production uses the defaults. */
 export interface StartServerOptions {
   /** Default {@link LAST_SEEN_INTERVAL_MS}. */
@@ -76,25 +79,82 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
 
 /**
  * Ends the records of calls a previous process left live (at the time each was last seen), then keeps
- * the live calls' last-seen time fresh, off the media path: one UPDATE every `intervalMs`.
+ * the live calls' last-seen time fresh, off the media path: one UPDATE every `intervalMs` (a refresh
+ * still running when the next is due is not doubled).
  */
-function keepLastSeen(store: CallStore, engine: Engine, logger: Logger, intervalMs: number): NodeJS.Timeout {
-  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
+async function keepLastSeen(
+  store: CallStore,
+  engine: Engine,
+  logger: Logger,
+  intervalMs: number,
+): Promise<NodeJS.Timeout> {
+  const recovered = await store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
   if (recovered.calls > 0 || recovered.streams > 0) {
     logger.warn(
       recovered,
       'records of calls live at the last stop were ended abnormally, at the time each was last seen',
     );
   }
+  let refreshing = false;
   const lastSeen = setInterval(() => {
-    try {
-      store.touchLiveCalls(engine.deps.clock.epochMs());
-    } catch (err) {
-      logger.warn({ err }, 'could not refresh the last-seen time of live calls');
+    if (refreshing) {
+      return;
     }
+    refreshing = true;
+    store
+      .touchLiveCalls(engine.deps.clock.epochMs())
+      .catch((err: unknown) => {
+        logger.warn({ err }, 'could not refresh the last-seen time of live calls');
+      })
+      .finally(() => {
+        refreshing = false;
+      });
   }, intervalMs);
   lastSeen.unref();
   return lastSeen;
+}
+
+/**
+ * Start-up recovery: ends the records a previous process left live, starts the last-seen refresh,
+ * delivers (in the background, in lane order) the callbacks it left in the outbox, and prunes old
+ * finished outbox rows. Resolves to what stops the timers. On failure releases the runtime and the
+ * store and throws.
+ */
+async function recoverRecords(
+  store: CallStore,
+  runtime: ReturnType<typeof composeRuntime>,
+  config: Config,
+  opts: StartServerOptions,
+): Promise<() => void> {
+  const { engine, logger } = runtime;
+  const lastSeenIntervalMs = opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS;
+  const maxAgeSec = config.tuning.callbackMaxAgeSec;
+  let lastSeen: NodeJS.Timeout;
+  try {
+    lastSeen = await keepLastSeen(store, engine, logger, lastSeenIntervalMs);
+  } catch (err) {
+    await runtime.close(0);
+    await store.close();
+    throw err;
+  }
+  engine.callbacks.recover().catch((err: unknown) => {
+    logger.error({ err }, 'could not read the callback outbox; pending callbacks wait for the next start');
+  });
+  // Finished outbox rows are kept for a callback's maximum age (a receiver deduplicating by id needs
+  // no longer), then deleted: now and every hour.
+  const prune = (): void => {
+    const cut = engine.deps.clock.epochMs() - maxAgeSec * 1000;
+    store.pruneCallbacks(cut).catch((err: unknown) => {
+      logger.warn({ err }, 'could not prune the callback outbox');
+    });
+  };
+  prune();
+  const pruning = setInterval(prune, OUTBOX_PRUNE_INTERVAL_MS);
+  pruning.unref();
+  return () => {
+    clearInterval(lastSeen);
+    clearInterval(pruning);
+  };
 }
 
 /** Starts SIP; when its port cannot be bound, releases what was started and throws ERR_LISTEN_FAILED. */
@@ -153,10 +213,15 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     maxStreamsPerCall: config.stream.maxStreamsPerCall,
     callbackTimeoutMs: config.tuning.callbackTimeoutMs,
     callbackAttempts: config.tuning.callbackAttempts,
+    callbackDurability: {
+      callbackOutbox: store,
+      callbackMaxBackoffMs: config.tuning.callbackMaxBackoffMs,
+      callbackMaxAgeSec: config.tuning.callbackMaxAgeSec,
+    },
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
-  const lastSeen = keepLastSeen(store, engine, logger, opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS);
+  const stopTimers = await recoverRecords(store, runtime, config, opts);
   const control = new CallControl({
     engine,
     store,
@@ -198,9 +263,9 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     },
   });
   const abandon = async (): Promise<void> => {
-    clearInterval(lastSeen);
+    stopTimers();
     await runtime.close(0);
-    store.close();
+    await store.close();
   };
   const udpPort = await startSip(sip, config, abandon);
   const dialer = new RestDialer({
@@ -241,7 +306,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     store,
     stop(cause = 'Server Shutdown') {
       stopped ??= (async () => {
-        clearInterval(lastSeen);
+        stopTimers();
         await sip.stop(cause);
         await Promise.race([
           Promise.all([dialer.idle(), control.idle()]),
@@ -249,7 +314,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
         ]);
         await api.close();
         await runtime.close(config.tuning.shutdownGraceMs);
-        store.close();
+        await store.close();
       })();
       return stopped;
     },

@@ -51,8 +51,8 @@ export class RecordsView {
   }
 
   /** A call's record: the store's, else one described from the engine, else undefined. */
-  call(callUuid: string): CallRecord | undefined {
-    const stored = this.#store.getCall(callUuid);
+  async call(callUuid: string): Promise<CallRecord | undefined> {
+    const stored = await this.#store.getCall(callUuid);
     if (stored !== undefined) {
       return stored;
     }
@@ -61,11 +61,11 @@ export class RecordsView {
   }
 
   /** UUIDs of calls not ended: live in the store or in the engine, store order first. */
-  liveCallUuids(): string[] {
+  async liveCallUuids(): Promise<string[]> {
     const uuids = new Set<string>();
     let offset = 0;
     for (;;) {
-      const page = this.#store.listCalls({ status: 'live', limit: 1000, offset });
+      const page = await this.#store.listCalls({ status: 'live', limit: 1000, offset });
       for (const c of page.items) {
         uuids.add(c.callUuid);
       }
@@ -88,8 +88,8 @@ export class RecordsView {
   }
 
   /** Every stream of the call, oldest first: the store's, plus engine streams it lacks. */
-  streams(callUuid: string): StreamRecord[] {
-    const stored = this.#store.listStreams(callUuid, { limit: STORE_STREAM_WINDOW, offset: 0 }).items;
+  async streams(callUuid: string): Promise<StreamRecord[]> {
+    const stored = (await this.#store.listStreams(callUuid, { limit: STORE_STREAM_WINDOW, offset: 0 })).items;
     const ids = new Set(stored.map((s) => s.streamId));
     const out = [...stored];
     const session = this.#engine.getCall(callUuid);
@@ -101,8 +101,8 @@ export class RecordsView {
     return out.sort((a, b) => a.createdAt - b.createdAt || a.streamId.localeCompare(b.streamId));
   }
 
-  stream(callUuid: string, streamId: string): StreamRecord | undefined {
-    const stored = this.#store.getStream(callUuid, streamId);
+  async stream(callUuid: string, streamId: string): Promise<StreamRecord | undefined> {
+    const stored = await this.#store.getStream(callUuid, streamId);
     if (stored !== undefined) {
       return stored;
     }

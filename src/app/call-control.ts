@@ -77,6 +77,8 @@ interface LiveCall {
   /** Every stream's record work, settled when the stream ended and its record was updated. */
   streams: Promise<void>[];
   validation: { readonly url: string; readonly errors: readonly ValidationErrorJson[] } | undefined;
+  /** The call's store writes, in order (see `#write`); settled when the last one has. */
+  writes: Promise<void>;
 }
 
 export class CallControl {
@@ -116,6 +118,7 @@ export class CallControl {
       flows: [],
       streams: [],
       validation: undefined,
+      writes: Promise.resolve(),
     };
     this.#insertCall(live, opts.sipCallId ?? null);
     for (const fork of call.allStreams) {
@@ -171,6 +174,7 @@ export class CallControl {
       await Promise.all(batch);
     }
     this.#updateCall(live, { error: this.#errorJson(live) });
+    await live.writes;
     this.#live.delete(live.call.callUuid);
   }
 
@@ -225,52 +229,60 @@ export class CallControl {
     return callErrorJson(live.call.errors, live.validation);
   }
 
+  /**
+   * Appends one store write to the call's chain: writes run one after another in the order they were
+   * asked for (so a record never goes back to an older state), each after the synchronous work that
+   * asked for it (never inside a media tick). A failed write is logged with the call and skipped.
+   */
+  #write(live: LiveCall, what: string, detail: object, write: () => Promise<unknown>): void {
+    live.writes = live.writes.then(write).then(
+      () => undefined,
+      (err: unknown) => {
+        live.log.error({ err, ...detail }, what);
+      },
+    );
+  }
+
   #insertCall(live: LiveCall, sipCallId: string | null): void {
     const { store } = this.#deps;
     const { identity, answer } = live;
-    try {
-      if (store.getCall(identity.callUuid) === undefined) {
-        store.insertCall(newCallRecord(identity, answer.answerUrl, live.answeredAtMs, sipCallId));
+    this.#write(live, 'could not record the call; it runs anyway', {}, async () => {
+      if ((await store.getCall(identity.callUuid)) === undefined) {
+        await store.insertCall(newCallRecord(identity, answer.answerUrl, live.answeredAtMs, sipCallId));
       } else {
         // A REST-created call: its record exists (queued/ringing) and now becomes in-progress.
-        store.updateCall(identity.callUuid, {
+        await store.updateCall(identity.callUuid, {
           status: 'in-progress',
           answeredAt: live.answeredAtMs,
           answerUrl: answer.answerUrl,
           ...(sipCallId === null ? {} : { sipCallId }),
         });
       }
-    } catch (err) {
-      live.log.error({ err }, 'could not record the call; it runs anyway');
-    }
+    });
   }
 
   #updateCall(live: LiveCall, patch: CallPatch): void {
-    try {
-      this.#deps.store.updateCall(live.call.callUuid, patch);
-    } catch (err) {
-      live.log.error({ err }, 'could not update the call record');
-    }
+    this.#write(live, 'could not update the call record', {}, () =>
+      this.#deps.store.updateCall(live.call.callUuid, patch),
+    );
   }
 
   #updateStream(live: LiveCall, streamId: string, patch: StreamPatch): void {
-    try {
-      this.#deps.store.updateStream(live.call.callUuid, streamId, patch);
-    } catch (err) {
-      live.log.error({ err, streamId }, 'could not update the stream record');
-    }
+    this.#write(live, 'could not update the stream record', { streamId }, () =>
+      this.#deps.store.updateStream(live.call.callUuid, streamId, patch),
+    );
   }
 
   /** Records a stream and follows it: initiated → in-progress → completed/failed with the stop reason. */
   #trackStream(live: LiveCall, fork: StreamFork): void {
     const clock = this.#deps.engine.deps.clock;
-    try {
-      if (this.#deps.store.getStream(live.call.callUuid, fork.streamId) === undefined) {
-        this.#deps.store.insertStream(newStreamRecord(fork, live.call.callUuid, clock.epochMs()));
+    const { store } = this.#deps;
+    const record = newStreamRecord(fork, live.call.callUuid, clock.epochMs());
+    this.#write(live, 'could not record the stream', { streamId: fork.streamId }, async () => {
+      if ((await store.getStream(live.call.callUuid, fork.streamId)) === undefined) {
+        await store.insertStream(record);
       }
-    } catch (err) {
-      live.log.error({ err, streamId: fork.streamId }, 'could not record the stream');
-    }
+    });
     if (fork.status === 'in-progress') {
       this.#updateStream(live, fork.streamId, { status: 'in-progress', startedAt: clock.epochMs() });
     }

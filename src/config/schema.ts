@@ -352,7 +352,20 @@ const Tuning = Type.Object(
       description: 'Timeout of one status callback request.',
       unit: 'ms',
     }),
-    callbackAttempts: int(3, 1, 10, { description: 'Attempts per status callback on retryable failures.' }),
+    callbackAttempts: int(3, 1, 50, {
+      description:
+        'Attempts per status or hangup callback on retryable failures (connect error, timeout, 5xx, 408, 429), first included; then it is given up and recorded (docs/status-callbacks.md).',
+    }),
+    callbackMaxBackoffMs: int(60000, 100, 3600000, {
+      description:
+        'Longest wait between two attempts of a callback: the wait starts at 500 ms and doubles after each failed attempt, up to this.',
+      unit: 'ms',
+    }),
+    callbackMaxAgeSec: int(86400, 1, 86400, {
+      description:
+        'A callback not delivered this long after it was sent is given up (also one found in the outbox at start).',
+      unit: 's',
+    }),
     shutdownGraceMs: int(10000, 0, 600000, {
       description: 'Time live calls get to end on SIGTERM before they are cut.',
       unit: 'ms',

@@ -7,6 +7,7 @@
  * sends a `1/phases` share of the outbound RTP instead of one burst per frame. Every call is still
  * ticked exactly once per frame, always in the same phase.
  */
+import type { CallbackOutbox } from '../ports/callback-outbox.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
 import type { Logger } from '../ports/logger.js';
@@ -36,6 +37,12 @@ export interface EngineOptions {
   readonly callbackTimeoutMs?: number;
   /** Attempts per status callback, first included (`tuning.callbackAttempts`). Default 3. */
   readonly callbackAttempts?: number;
+  /** The longest delay between two attempts of a callback (`tuning.callbackMaxBackoffMs`). Default 60000. */
+  readonly callbackMaxBackoffMs?: number;
+  /** No attempt of a callback starts later than this after it was sent (`tuning.callbackMaxAgeSec`). Default 86400. */
+  readonly callbackMaxAgeSec?: number;
+  /** Where lifecycle and hangup callbacks are written before they are sent (the record store); absent: memory only. */
+  readonly callbackOutbox?: CallbackOutbox;
 }
 
 export class Engine {
@@ -59,6 +66,10 @@ export class Engine {
       authToken: options.stream.authToken,
       timeoutMs: options.callbackTimeoutMs ?? 5000,
       maxAttempts: options.callbackAttempts ?? 3,
+      ...(options.callbackMaxBackoffMs === undefined ? {} : { maxBackoffMs: options.callbackMaxBackoffMs }),
+      ...(options.callbackMaxAgeSec === undefined ? {} : { maxAgeMs: options.callbackMaxAgeSec * 1000 }),
+      ...(options.callbackOutbox === undefined ? {} : { outbox: options.callbackOutbox }),
+      clock: deps.clock,
     });
   }
 

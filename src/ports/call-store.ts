@@ -1,14 +1,19 @@
 /**
  * Durable call and stream records (STYLE.md 5.11 Storage). Adapters: `adapters/sqlite-store`
  * (production), `adapters/memory-store` (unit tests); a PostgreSQL adapter can follow behind the same
- * interface. Both pass the shared contract test in `adapters/memory-store/call-store-contract.ts`.
+ * interface. Both pass the shared contract suite in `test/contracts/call-store.contract.ts`.
  *
- * The interface is synchronous: better-sqlite3 is, writes are small, and it keeps call-state code free
- * of interleaving. An asynchronous backend would wrap this port rather than change it.
+ * Every method returns a Promise, so a networked database (PostgreSQL) can implement the port. The
+ * SQLite adapter stays synchronous underneath (better-sqlite3 runs each statement on the calling
+ * thread and settles the Promise at once). Callers must not rely on that: a call's writes go through
+ * one chain per call (`app/call-control`), so they reach the store in the order they happened and
+ * never run inside a media tick. The store also holds the callback outbox (`ports/callback-outbox.ts`).
  *
  * Every time is epoch milliseconds (UTC); every duration is whole seconds. Records returned are
  * frozen snapshots: patch through `updateCall`/`updateStream`, never by mutation.
  */
+
+import type { CallbackOutbox } from './callback-outbox.js';
 
 /** JSON-compatible data, as stored in `error` columns. */
 export type JsonValue =
@@ -223,31 +228,31 @@ export interface AbnormalEndCounts {
 }
 
 /**
- * Call and stream records. Methods throw `ServerError` with an `ERR_STORAGE_*` code on failure
+ * Call and stream records, and the callback outbox. Methods reject with `ServerError` with an `ERR_STORAGE_*` code on failure
  * (duplicate key, unknown call, I/O).
  */
-export interface CallStore {
+export interface CallStore extends CallbackOutbox {
   /** Adds a call; `ERR_STORAGE_DUPLICATE` if its `callUuid` exists. */
-  insertCall(call: CallRecord): void;
-  /** Applies a patch; returns the updated record, or undefined when no such call exists. */
-  updateCall(callUuid: string, patch: CallPatch): CallRecord | undefined;
-  getCall(callUuid: string): CallRecord | undefined;
+  insertCall(call: CallRecord): Promise<void>;
+  /** Applies a patch; resolves to the updated record, or undefined when no such call exists. */
+  updateCall(callUuid: string, patch: CallPatch): Promise<CallRecord | undefined>;
+  getCall(callUuid: string): Promise<CallRecord | undefined>;
   /** Newest first (`startedAt` descending, then `callUuid`). */
-  listCalls(options: ListCallsOptions): Page<CallRecord>;
+  listCalls(options: ListCallsOptions): Promise<Page<CallRecord>>;
 
   /** Adds a stream; `ERR_STORAGE_DUPLICATE` for a known `streamId`, `ERR_STORAGE_UNKNOWN_CALL` for an unknown call. */
-  insertStream(stream: StreamRecord): void;
-  /** Applies a patch; returns the updated record, or undefined when no such stream exists on that call. */
-  updateStream(callUuid: string, streamId: string, patch: StreamPatch): StreamRecord | undefined;
-  getStream(callUuid: string, streamId: string): StreamRecord | undefined;
+  insertStream(stream: StreamRecord): Promise<void>;
+  /** Applies a patch; resolves to the updated record, or undefined when no such stream exists on that call. */
+  updateStream(callUuid: string, streamId: string, patch: StreamPatch): Promise<StreamRecord | undefined>;
+  getStream(callUuid: string, streamId: string): Promise<StreamRecord | undefined>;
   /** A call's streams, oldest first (`createdAt`, then `streamId`). */
-  listStreams(callUuid: string, options: PageOptions): Page<StreamRecord>;
+  listStreams(callUuid: string, options: PageOptions): Promise<Page<StreamRecord>>;
 
   /**
    * Marks every live call as seen alive at `nowMs` (`lastSeenAt`); returns how many. One statement:
    * cheap enough to run every few seconds off the media path.
    */
-  touchLiveCalls(nowMs: number): number;
+  touchLiveCalls(nowMs: number): Promise<number>;
 
   /**
    * Startup recovery after a crash: every live call is ended by {@link abnormalCallEnd} (end time =
@@ -255,11 +260,11 @@ export interface CallStore {
    * `SERVER_RESTART_CAUSE` and its code, `endedAbnormally = true`), and every live stream (of any call)
    * by {@link abnormalStreamEnd} (`failed`, ended with its call, `stopReason = cause`). One transaction.
    */
-  markLiveAsAbnormal(nowMs: number, cause?: string, causeCode?: number | null): AbnormalEndCounts;
+  markLiveAsAbnormal(nowMs: number, cause?: string, causeCode?: number | null): Promise<AbnormalEndCounts>;
 
   /** The backend's own consistency check; `'ok'` when healthy, else a description of the damage. */
-  integrityCheck(): string;
+  integrityCheck(): Promise<string>;
 
-  /** Releases the backend. Further calls throw. Idempotent. */
-  close(): void;
+  /** Releases the backend. Further calls reject. Idempotent. */
+  close(): Promise<void>;
 }

@@ -43,9 +43,9 @@ let ended: string;
 /** Every call the fixture made; a fuzzed hangup ends the live one, and the next request gets a new one. */
 const made: LiveCall[] = [];
 
-function liveCall(): LiveCall {
+async function liveCall(): Promise<LiveCall> {
   if (fx.runtime.engine.getCall(live.call.callUuid) === undefined) {
-    live = fx.addLiveCall();
+    live = await fx.addLiveCall();
     made.push(live);
   }
   return live;
@@ -54,12 +54,12 @@ function liveCall(): LiveCall {
 before(async () => {
   fx = apiFixture();
   consumer = await startReferenceConsumer({ path: '/fuzz' });
-  live = fx.addLiveCall();
+  live = await fx.addLiveCall();
   made.push(live);
-  const gone = fx.addLiveCall();
+  const gone = await fx.addLiveCall();
   gone.leg.callerHangup();
   ended = gone.call.callUuid;
-  fx.addCompletedCall();
+  await fx.addCompletedCall();
 });
 
 after(async () => {
@@ -272,7 +272,7 @@ const request: fc.Arbitrary<FuzzRequest> = fc
 function idFor(kind: string): string {
   switch (kind) {
     case 'live':
-      return liveCall().call.callUuid;
+      return live.call.callUuid;
     case 'ended':
       return ended;
     case 'unknown':
@@ -309,6 +309,8 @@ function authOf(kind: string): string | undefined {
 }
 
 async function send(r: FuzzRequest): Promise<{ status: number; body: string; contentType: string }> {
+  // A fuzzed hangup may have ended the live call: make a new one before ids are resolved.
+  await liveCall();
   const headers: Record<string, string> = {};
   const auth = authOf(r.auth);
   if (auth !== undefined) {

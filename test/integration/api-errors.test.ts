@@ -676,8 +676,8 @@ let state: State;
 before(async () => {
   fx = apiFixture();
   consumer = await startReferenceConsumer({ path: '/live' });
-  const live = fx.addLiveCall();
-  const gone = fx.addLiveCall();
+  const live = await fx.addLiveCall();
+  const gone = await fx.addLiveCall();
   gone.leg.callerHangup();
   const liveStream = live.call.startStream({
     serviceUrl: consumer.url,

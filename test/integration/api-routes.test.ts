@@ -42,7 +42,7 @@ let live: LiveCall;
 
 before(async () => {
   consumer = await startReferenceConsumer({ path: '/app' });
-  live = fx.addLiveCall();
+  live = await fx.addLiveCall();
 });
 
 after(async () => {
@@ -215,7 +215,7 @@ test('Call create → 201 "call fired"; "<" places one request per destination',
 });
 
 test('Call get: the CDR with its error, the live shape with ?status=live; list completed and live', async () => {
-  const failed = fx.addCompletedCall();
+  const failed = await fx.addCompletedCall();
   const cdr = await call('GET', `/Call/${failed.callUuid}/`);
   assert.equal(cdr.status, 200, cdr.raw);
   assert.equal(cdr.json['call_status'], 'completed');

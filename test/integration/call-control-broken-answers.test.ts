@@ -34,7 +34,7 @@ async function runBroken(opts: PlaceCallOptions): Promise<{ record: CallRecord; 
   const placed = h.place({ hangupPath: '/hangup', ...opts });
   await within(placed.ended, 10000, 'the call');
   await within(h.control.idle(), 5000, 'records');
-  const record = h.store.getCall(placed.call.callUuid);
+  const record = await h.store.getCall(placed.call.callUuid);
   assert.ok(record !== undefined);
   assert.equal(record.status, 'completed');
   assert.equal(record.hangupSource, 'Error');
@@ -107,7 +107,7 @@ test('invalid <Stream> attributes: the document is not run (D9); every error is 
   assert.ok(streamErrors.some((e) => e.attribute === 'streamTimeout'));
   assert.ok(streamErrors.every((e) => e.line === 1 && e.column > 1));
   assert.equal(h.espeak?.stats.misses ?? 0, before, 'no element of the invalid document ran');
-  assert.equal(h.store.listStreams(record.callUuid, { limit: 10, offset: 0 }).total, 0);
+  assert.equal((await h.store.listStreams(record.callUuid, { limit: 10, offset: 0 })).total, 0);
   assert.ok(
     h.runtime.logs.some(
       (l) => l.fields['callUuid'] === record.callUuid && l.fields['cause'] === 'Invalid Answer XML',
@@ -124,7 +124,7 @@ test('answer 500 three times, then the fallback URL runs', async () => {
   assert.equal(hangup.cause, 'NORMAL_CLEARING');
   assert.equal(h.app.requestsTo('/err500').length, 3);
   await within(h.control.idle(), 5000, 'records');
-  assert.equal(h.store.getCall(placed.call.callUuid)?.hangupSource, 'Answer XML');
+  assert.equal((await h.store.getCall(placed.call.callUuid))?.hangupSource, 'Answer XML');
 });
 
 test('nothing crashed: a good call still runs on the same server', async () => {

@@ -53,7 +53,7 @@ test('<Play> of a 404 URL: ERR_PLAY_FETCH_FAILED on the record, the element is s
   const heardMs = audibleMs(placed.leg.recorded());
   assert.ok(heardMs >= 460 && heardMs <= 540, `the next <Play> was heard (${heardMs} ms)`);
   await within(h.control.idle(), 5000, 'records');
-  const rec = h.store.getCall(placed.call.callUuid);
+  const rec = await h.store.getCall(placed.call.callUuid);
   const text = JSON.stringify(rec?.error);
   assert.match(text, /ERR_PLAY_FETCH_FAILED/);
   assert.match(text, /HTTP 404/);

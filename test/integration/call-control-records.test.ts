@@ -36,12 +36,16 @@ let consumer: ReferenceConsumer;
 const written = new Map<string, string[]>();
 
 class SpyStore extends MemoryCallStore {
-  override insertStream(stream: StreamRecord): void {
+  override insertStream(stream: StreamRecord): Promise<void> {
     written.set(stream.streamId, [stream.status]);
-    super.insertStream(stream);
+    return super.insertStream(stream);
   }
 
-  override updateStream(callUuid: string, streamId: string, patch: StreamPatch): StreamRecord | undefined {
+  override updateStream(
+    callUuid: string,
+    streamId: string,
+    patch: StreamPatch,
+  ): Promise<StreamRecord | undefined> {
     if (patch.status !== undefined) {
       written.get(streamId)?.push(patch.status);
     }
@@ -59,8 +63,8 @@ after(async () => {
   await h.close();
 });
 
-function streamsOf(callUuid: string): readonly StreamRecord[] {
-  return h.store.listStreams(callUuid, { limit: 20, offset: 0 }).items;
+async function streamsOf(callUuid: string): Promise<readonly StreamRecord[]> {
+  return (await h.store.listStreams(callUuid, { limit: 20, offset: 0 })).items;
 }
 
 function specFor(url: string): ReturnType<typeof streamSpecOf> {
@@ -80,13 +84,13 @@ test('XML stream: initiated → in-progress → completed ("Closed by app"); a f
   const placed = h.place({ answerPath: '/two' });
   const session = await consumer.waitForSession(10000);
   await session.waitFor((_m, s) => s.inboundAudio.length > 0, 5000);
-  const live = streamsOf(placed.call.callUuid).find((s) => s.serviceUrl === consumer.url);
+  const live = (await streamsOf(placed.call.callUuid)).find((s) => s.serviceUrl === consumer.url);
   assert.equal(live?.status, 'in-progress');
-  assert.equal(h.store.getCall(placed.call.callUuid)?.status, 'in-progress');
+  assert.equal((await h.store.getCall(placed.call.callUuid))?.status, 'in-progress');
   await session.close(1000);
   await within(placed.ended, 10000, 'the call');
   await within(h.control.idle(), 5000, 'records');
-  const byUrl = new Map(streamsOf(placed.call.callUuid).map((s) => [s.serviceUrl, s]));
+  const byUrl = new Map((await streamsOf(placed.call.callUuid)).map((s) => [s.serviceUrl, s]));
   const failed = byUrl.get(refused);
   const completed = byUrl.get(consumer.url);
   assert.ok(failed !== undefined && completed !== undefined);
@@ -100,7 +104,11 @@ test('XML stream: initiated → in-progress → completed ("Closed by app"); a f
 test('REST-style call.startStream is recorded; stopped by API, and one left running ends with "Call hangup"', async () => {
   h.app.route('/wait', { body: xml('<Wait length="30"/>') });
   const placed = h.place({ answerPath: '/wait' });
-  await until(() => h.store.getCall(placed.call.callUuid) !== undefined, 2000, 'the call record');
+  await until(
+    async () => (await h.store.getCall(placed.call.callUuid)) !== undefined,
+    2000,
+    'the call record',
+  );
   const first = placed.call.startStream(specFor(`${consumer.url}?n=1`));
   const second = placed.call.startStream(specFor(`${consumer.url}?n=2`));
   await until(
@@ -108,18 +116,23 @@ test('REST-style call.startStream is recorded; stopped by API, and one left runn
     5000,
     'both streams up',
   );
-  assert.equal(h.store.getStream(placed.call.callUuid, first.streamId)?.status, 'in-progress');
+  assert.equal((await h.store.getStream(placed.call.callUuid, first.streamId))?.status, 'in-progress');
   first.stop('API request');
   await first.ended;
-  assert.equal(h.store.getStream(placed.call.callUuid, first.streamId)?.stopReason, 'API request');
+  // Records are written through the call's write chain, after the event: wait for it.
+  await until(
+    async () => (await h.store.getStream(placed.call.callUuid, first.streamId))?.stopReason === 'API request',
+    2000,
+    'the stopped stream record',
+  );
   placed.leg.callerHangup('NORMAL_CLEARING');
   await within(placed.ended, 5000, 'the call');
   await within(h.control.idle(), 5000, 'records');
   assert.deepEqual(written.get(first.streamId), ['initiated', 'in-progress', 'completed']);
-  const rec = h.store.getStream(placed.call.callUuid, second.streamId);
+  const rec = await h.store.getStream(placed.call.callUuid, second.streamId);
   assert.equal(rec?.status, 'completed');
   assert.equal(rec.stopReason, 'Call hangup');
-  const call = h.store.getCall(placed.call.callUuid);
+  const call = await h.store.getCall(placed.call.callUuid);
   assert.equal(call?.hangupCause, 'NORMAL_CLEARING');
   assert.equal(call.hangupSource, 'Caller');
 });
@@ -180,17 +193,17 @@ test('the same records on a temporary SQLite file', async () => {
     await session.close(1000);
     await within(ended, 10000, 'the call');
     await within(control.idle(), 5000, 'records');
-    const rec = store.getCall(call.callUuid);
+    const rec = await store.getCall(call.callUuid);
     assert.equal(rec?.hangupCause, 'End Of XML Instructions');
     assert.equal(rec.direction, 'outbound');
     assert.equal(rec.requestUuid !== null, true);
-    const streams = store.listStreams(call.callUuid, { limit: 5, offset: 0 }).items;
+    const streams = (await store.listStreams(call.callUuid, { limit: 5, offset: 0 })).items;
     assert.equal(streams.length, 1);
     assert.equal(streams[0]?.status, 'completed');
-    assert.equal(store.integrityCheck(), 'ok');
+    assert.equal(await store.integrityCheck(), 'ok');
   } finally {
     await own.close();
-    store.close();
+    await store.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

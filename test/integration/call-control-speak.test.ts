@@ -39,7 +39,7 @@ test('<Speak> with espeak-ng is heard, then End Of XML Instructions; record and 
   assert.ok(speechMs >= 800, `expected at least 800 ms of speech, heard ${speechMs} ms`);
   await within(h.control.idle(), 5000, 'records and callbacks');
 
-  const rec = h.store.getCall(placed.call.callUuid);
+  const rec = await h.store.getCall(placed.call.callUuid);
   assert.ok(rec !== undefined);
   assert.equal(rec.status, 'completed');
   assert.equal(rec.hangupCause, 'End Of XML Instructions');
@@ -97,7 +97,7 @@ test('a missing TTS engine gives ERR_TTS_UNAVAILABLE ("install espeak-ng"), the 
     assert.ok(err !== undefined, `errors: ${placed.call.errors.join(' | ')}`);
     assert.match(err, /install espeak-ng/);
     await within(broken.control.idle(), 5000, 'records');
-    const rec = broken.store.getCall(placed.call.callUuid);
+    const rec = await broken.store.getCall(placed.call.callUuid);
     assert.match(JSON.stringify(rec?.error), /ERR_TTS_UNAVAILABLE/);
     assert.ok(
       broken.runtime.logs.some((l) => l.fields['code'] === 'ERR_TTS_UNAVAILABLE'),

@@ -59,7 +59,7 @@ test('<Speak>, <Stream keepCallAlive>, <Speak>: the second Speak is heard after 
   consumer.assertClean();
 
   await within(h.control.idle(), 5000, 'records and callbacks');
-  const rec = h.store.getCall(placed.call.callUuid);
+  const rec = await h.store.getCall(placed.call.callUuid);
   assert.ok(rec !== undefined);
   const cb = await h.app.waitFor((r) => r.path === '/hangup', 3000, 'hangup_url');
   assert.equal(cb.param('HangupCause'), 'End Of XML Instructions');
@@ -71,7 +71,7 @@ test('<Speak>, <Stream keepCallAlive>, <Speak>: the second Speak is heard after 
   );
   assert.ok(plivoAccepts(signedRequestOf(cb), TEST_AUTH_TOKEN), 'hangup_url signature');
 
-  const streams = h.store.listStreams(placed.call.callUuid, { limit: 10, offset: 0 }).items;
+  const streams = (await h.store.listStreams(placed.call.callUuid, { limit: 10, offset: 0 })).items;
   assert.equal(streams.length, 1);
   const [stream] = streams;
   assert.equal(stream?.status, 'completed');

@@ -95,8 +95,8 @@ async function failedCall(to: string): Promise<Record<string, unknown>> {
   const requestUuid = created['request_uuid'];
   let cdr: Record<string, unknown> | undefined;
   await until(
-    () => {
-      const page = server.store.listCalls({ status: 'completed', limit: 100, offset: 0 });
+    async () => {
+      const page = await server.store.listCalls({ status: 'completed', limit: 100, offset: 0 });
       const rec = page.items.find((c) => c.requestUuid === requestUuid);
       if (rec !== undefined) {
         cdr = { call_uuid: rec.callUuid };

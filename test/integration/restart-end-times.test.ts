@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 
-import { liveCall } from '../../src/adapters/memory-store/call-store-contract.js';
+import { liveCall } from '../contracts/call-store.contract.js';
 import { configForTesting } from '../../src/config/load.js';
 import { startServer } from '../../src/server.js';
 import { delay, until } from '../helpers/stream-call.js';
@@ -34,9 +34,13 @@ test('a call lost in a crash ends at its last-seen time, not at the restart', as
     // A call that was answered a minute ago and is still up (its record, as call control keeps it).
     const answeredAt = Date.now() - 60_000;
     const call = liveCall(1, { startedAt: answeredAt - 2000, answeredAt, lastSeenAt: null });
-    first.store.insertCall(call);
-    await until(() => first.store.getCall(call.callUuid)?.lastSeenAt !== null, 5000, 'a last-seen refresh');
-    assert.equal(first.store.listCalls({ status: 'live', limit: 1, offset: 0 }).total, 1);
+    await first.store.insertCall(call);
+    await until(
+      async () => (await first.store.getCall(call.callUuid))?.lastSeenAt !== null,
+      5000,
+      'a last-seen refresh',
+    );
+    assert.equal((await first.store.listCalls({ status: 'live', limit: 1, offset: 0 })).total, 1);
     await first.stop(); // No engine session holds the call: it stays in-progress, as after kill -9.
     const stoppedAt = Date.now();
 
@@ -44,7 +48,7 @@ test('a call lost in a crash ends at its last-seen time, not at the restart', as
     const restartAt = Date.now();
     const second = await startServer(config, { lastSeenIntervalMs: 50 });
     try {
-      const rec = second.store.getCall(call.callUuid);
+      const rec = await second.store.getCall(call.callUuid);
       assert.ok(rec !== undefined);
       assert.ok(rec.endedAt !== null && rec.lastSeenAt !== null);
       assert.equal(rec.endedAt, rec.lastSeenAt);

@@ -303,7 +303,7 @@ describe('calls', () => {
 
   async function recordOf(callUuid: string): Promise<{ hangupCause: string | null; errorText: string }> {
     await within(h.control.idle(), 5000, 'records');
-    const record = h.store.getCall(callUuid);
+    const record = await h.store.getCall(callUuid);
     assert.ok(record !== undefined);
     return { hangupCause: record.hangupCause, errorText: JSON.stringify(record.error) };
   }

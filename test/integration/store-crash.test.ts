@@ -11,12 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 
-import {
-  finishedCall,
-  fixtureUuid,
-  liveCall,
-  streamOf,
-} from '../../src/adapters/memory-store/call-store-contract.js';
+import { finishedCall, fixtureUuid, liveCall, streamOf } from '../contracts/call-store.contract.js';
 import { openSqliteCallStoreIn } from '../../src/adapters/sqlite-store/sqlite-call-store.js';
 import {
   SERVER_RESTART_CAUSE,
@@ -47,34 +42,34 @@ function liveRecords(): { calls: CallRecord[]; streams: StreamRecord[] } {
 }
 
 /** The child: write, announce, then keep committing "noise" calls until killed. */
-function runChild(dir: string): void {
+async function runChild(dir: string): Promise<void> {
   const store = openSqliteCallStoreIn(dir);
   for (const set of [finishedRecords(), liveRecords()]) {
     for (const call of set.calls) {
-      store.insertCall(call);
+      await store.insertCall(call);
     }
     for (const stream of set.streams) {
-      store.insertStream(stream);
+      await store.insertStream(stream);
     }
   }
   process.stdout.write('ready\n');
   let n = 0;
-  const tick = (): void => {
+  const tick = async (): Promise<void> => {
     // Each noise call is one committed transaction, so SIGKILL lands between or inside commits.
     const call = liveCall(100_000 + n, { callUuid: fixtureUuid(9, n) });
-    store.insertCall(call);
-    store.insertStream(
+    await store.insertCall(call);
+    await store.insertStream(
       streamOf(call, 0, { streamId: fixtureUuid(10, n), status: 'in-progress', endedAt: null }),
     );
     n += 1;
-    setImmediate(tick);
+    setImmediate(() => void tick());
   };
-  tick();
+  await tick();
 }
 
 const childDir = process.env['STORE_CRASH_CHILD_DIR'];
 if (childDir !== undefined) {
-  runChild(childDir);
+  void runChild(childDir);
 } else {
   test('SQLite store: kill -9 mid-write loses no committed record and recovery marks live ones abnormal', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'streamfork-crash-'));
@@ -114,31 +109,31 @@ if (childDir !== undefined) {
       const nowMs = Date.UTC(2024, 5, 1);
       const store = openSqliteCallStoreIn(dir);
       try {
-        assert.equal(store.integrityCheck(), 'ok');
-        const noise = store.listCalls({ limit: 0, offset: 0 }).total - FINISHED - LIVE;
+        assert.equal(await store.integrityCheck(), 'ok');
+        const noise = (await store.listCalls({ limit: 0, offset: 0 })).total - FINISHED - LIVE;
         assert.ok(noise >= 0, 'no call lost');
 
         // Noise calls were committed in order: all of 0..noise-1 exist. The kill may fall between a
         // call's commit and its stream's, so the last call may have no stream.
         let noiseStreams = 0;
         for (let n = 0; n < noise; n += 1) {
-          assert.ok(store.getCall(fixtureUuid(9, n)) !== undefined, `noise call ${n} present`);
-          noiseStreams += store.listStreams(fixtureUuid(9, n), { limit: 1, offset: 0 }).total;
+          assert.ok((await store.getCall(fixtureUuid(9, n))) !== undefined, `noise call ${n} present`);
+          noiseStreams += (await store.listStreams(fixtureUuid(9, n), { limit: 1, offset: 0 })).total;
         }
         assert.ok(
           noiseStreams === noise || noiseStreams === noise - 1,
           `${noiseStreams} streams for ${noise} calls`,
         );
 
-        const counts = store.markLiveAsAbnormal(nowMs);
+        const counts = await store.markLiveAsAbnormal(nowMs);
         assert.deepEqual(counts, { calls: LIVE + noise, streams: LIVE * 2 + noiseStreams });
 
         const finished = finishedRecords();
         for (const call of finished.calls) {
-          assert.deepEqual(store.getCall(call.callUuid), call);
+          assert.deepEqual(await store.getCall(call.callUuid), call);
         }
         for (const stream of finished.streams) {
-          assert.deepEqual(store.getStream(stream.callUuid, stream.streamId), stream);
+          assert.deepEqual(await store.getStream(stream.callUuid, stream.streamId), stream);
         }
 
         const live = liveRecords();
@@ -147,7 +142,7 @@ if (childDir !== undefined) {
         for (const call of live.calls) {
           const end = call.lastSeenAt ?? 0;
           assert.ok(end > 0 && end < nowMs);
-          assert.deepEqual(store.getCall(call.callUuid), {
+          assert.deepEqual(await store.getCall(call.callUuid), {
             ...call,
             status: 'completed', // They had been answered; unanswered ones become 'failed'.
             endedAt: end,
@@ -160,21 +155,21 @@ if (childDir !== undefined) {
           });
         }
         for (const stream of live.streams) {
-          assert.deepEqual(store.getStream(stream.callUuid, stream.streamId), {
+          assert.deepEqual(await store.getStream(stream.callUuid, stream.streamId), {
             ...stream,
             status: 'failed',
             endedAt: lastSeen.get(stream.callUuid),
             stopReason: SERVER_RESTART_CAUSE,
           });
         }
-        assert.equal(store.listCalls({ status: 'live', limit: 1, offset: 0 }).total, 0);
+        assert.equal((await store.listCalls({ status: 'live', limit: 1, offset: 0 })).total, 0);
         assert.equal(
-          store.listCalls({ status: 'completed', limit: 1, offset: 0 }).total,
+          (await store.listCalls({ status: 'completed', limit: 1, offset: 0 })).total,
           FINISHED + LIVE + noise,
         );
-        assert.equal(store.integrityCheck(), 'ok');
+        assert.equal(await store.integrityCheck(), 'ok');
       } finally {
-        store.close();
+        await store.close();
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -57,7 +57,7 @@ before(async () => {
     caPath: cert.certPath,
   });
   consumer = await startReferenceConsumer({ path: '/sdk', authToken: TEST_AUTH_TOKEN });
-  live = fx.addLiveCall();
+  live = await fx.addLiveCall();
 });
 
 after(async () => {
@@ -239,7 +239,7 @@ test('calls.get → the call detail record; calls.getLiveCall → the live shape
   assert.equal(cdr['hangupCauseName'], null);
   assert.equal(cdr['resourceUri'], `/v1/Account/${TEST_ACCOUNT_ID}/Call/${live.call.callUuid}/`);
   assert.equal(typeof cdr['initiationTime'], 'string');
-  const failed = fx.addCompletedCall();
+  const failed = await fx.addCompletedCall();
   const failedCdr = await sdk.ok<Json>('get', failed.callUuid);
   assert.equal(failedCdr['hangupCauseName'], 'Invalid Answer XML');
   assert.equal(failedCdr['hangupSource'], 'Error');

@@ -76,6 +76,10 @@ test('REST time_limit=2: the answered call is hung up by streamfork after 2 s wi
   const run = await sipp;
   assert.equal(run.code, 0, `sipp's UAS got our BYE and answered it:\n${run.output.slice(-2000)}`);
   const callUuid = cb.param('CallUUID') ?? '';
-  await until(() => server.store.getCall(callUuid)?.status === 'completed', 5000, 'the record is finished');
-  assert.equal(server.store.getCall(callUuid)?.hangupCause, 'Scheduled Hangup');
+  await until(
+    async () => (await server.store.getCall(callUuid))?.status === 'completed',
+    5000,
+    'the record is finished',
+  );
+  assert.equal((await server.store.getCall(callUuid))?.hangupCause, 'Scheduled Hangup');
 });

@@ -84,6 +84,31 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE calls ADD COLUMN last_seen_at INTEGER;
     `,
   },
+  {
+    version: 4,
+    name: 'callback outbox',
+    // seq is the rowid: increasing, so per-lane order is seq order. The partial index serves the
+    // start-up claim (pending rows in order) and stays small: finished rows leave it.
+    sql: `
+      CREATE TABLE callback_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        lane TEXT NOT NULL,
+        call_uuid TEXT,
+        url TEXT NOT NULL,
+        method TEXT NOT NULL CHECK (method IN ('GET', 'POST')),
+        params_json TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'given-up')),
+        attempts INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        finished_at INTEGER
+      ) STRICT;
+      CREATE INDEX callback_outbox_pending ON callback_outbox (seq) WHERE status = 'pending';
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -35,7 +35,21 @@ import {
   type StreamPatch,
   type StreamRecord,
 } from '../../ports/call-store.js';
+import {
+  isClaimable,
+  newOutboxRow,
+  type ClaimOptions,
+  type NewOutboxEntry,
+  type OutboxEntry,
+} from '../../ports/callback-outbox.js';
 import { migrate } from './migrations.js';
+import {
+  outboxInsertColumns,
+  outboxToRow,
+  rowToOutbox,
+  type OutboxInsertRow,
+  type OutboxRow,
+} from './outbox-rows.js';
 import {
   callToRow,
   columnsOf,
@@ -61,15 +75,17 @@ export interface SqliteCallStoreOptions {
 const liveCalls = LiveCallStatuses.map((s) => `'${s}'`).join(', ');
 const liveStreams = LiveStreamStatuses.map((s) => `'${s}'`).join(', ');
 
-function checkPage(options: PageOptions): void {
+/** A TypeError for a bad page, else undefined. */
+function pageError(options: PageOptions): TypeError | undefined {
   if (
     !Number.isInteger(options.limit) ||
     options.limit < 0 ||
     !Number.isInteger(options.offset) ||
     options.offset < 0
   ) {
-    throw new TypeError(`invalid page: limit ${options.limit}, offset ${options.offset}`);
+    return new TypeError(`invalid page: limit ${options.limit}, offset ${options.offset}`);
   }
+  return undefined;
 }
 
 function storageError(err: unknown, what: string): ServerError {
@@ -102,11 +118,19 @@ interface Statements {
   touchLive: Statement<[number]>;
   liveCalls: Statement<[], CallRow>;
   liveStreams: Statement<[], StreamRow>;
+  insertOutbox: Statement<[OutboxInsertRow], { seq: number }>;
+  pendingOutbox: Statement<[number], OutboxRow>;
+  getOutbox: Statement<[string], OutboxRow>;
+  claimOutbox: Statement<[string, number]>;
+  failOutbox: Statement<[number, number, string, string]>;
+  finishOutbox: Statement<[string, number, number, string | null, string]>;
+  pruneOutbox: Statement<[number]>;
 }
 
 function prepareAll(db: Database): Statements {
   const call = columnsOf(callToRow({} as CallRecord));
   const stream = columnsOf(streamToRow({} as StreamRecord));
+  const outbox = columnsOf(outboxInsertColumns);
   const where = {
     all: '',
     live: `WHERE status IN (${liveCalls})`,
@@ -133,6 +157,21 @@ function prepareAll(db: Database): Statements {
     touchLive: db.prepare(`UPDATE calls SET last_seen_at = ? WHERE status IN (${liveCalls})`),
     liveCalls: db.prepare(`SELECT * FROM calls WHERE status IN (${liveCalls})`),
     liveStreams: db.prepare(`SELECT * FROM streams WHERE status IN (${liveStreams})`),
+    insertOutbox: db.prepare(
+      `INSERT INTO callback_outbox (${outbox.names}) VALUES (${outbox.params}) RETURNING seq`,
+    ),
+    pendingOutbox: db.prepare(`SELECT * FROM callback_outbox WHERE status = 'pending' ORDER BY seq LIMIT ?`),
+    getOutbox: db.prepare('SELECT * FROM callback_outbox WHERE id = ?'),
+    pruneOutbox: db.prepare(`DELETE FROM callback_outbox WHERE status != 'pending' AND finished_at < ?`),
+    claimOutbox: db.prepare('UPDATE callback_outbox SET owner = ? WHERE seq = ?'),
+    failOutbox: db.prepare(
+      `UPDATE callback_outbox SET attempts = ?, next_attempt_at = ?, last_error = ?
+       WHERE id = ? AND status = 'pending'`,
+    ),
+    finishOutbox: db.prepare(
+      `UPDATE callback_outbox SET status = ?, attempts = ?, finished_at = ?, last_error = coalesce(?, last_error)
+       WHERE id = ? AND status = 'pending'`,
+    ),
   };
 }
 
@@ -161,22 +200,28 @@ export class SqliteCallStore implements CallStore {
     return this.#db;
   }
 
-  #guard<T>(what: string, fn: () => T): T {
+  /**
+   * Runs one synchronous better-sqlite3 operation now and settles the port's Promise with it: the
+   * result, or the failure as a `ServerError` rejection (never a synchronous throw).
+   */
+  #guard<T>(what: string, fn: () => T): Promise<T> {
     if (!this.#db.open) {
-      throw new ServerError('ERR_STORAGE_CLOSED');
+      return Promise.reject(new ServerError('ERR_STORAGE_CLOSED'));
     }
     try {
-      return fn();
+      return Promise.resolve(fn());
     } catch (err) {
-      throw storageError(err, what);
+      return Promise.reject(storageError(err, what));
     }
   }
 
-  insertCall(call: CallRecord): void {
-    this.#guard(`call ${call.callUuid}`, () => this.#st.insertCall.run(callToRow(call)));
+  insertCall(call: CallRecord): Promise<void> {
+    return this.#guard(`call ${call.callUuid}`, () => {
+      this.#st.insertCall.run(callToRow(call));
+    });
   }
 
-  updateCall(callUuid: string, patch: CallPatch): CallRecord | undefined {
+  updateCall(callUuid: string, patch: CallPatch): Promise<CallRecord | undefined> {
     return this.#guard(`call ${callUuid}`, () =>
       this.#db.transaction(() => {
         const row = this.#st.getCall.get(callUuid);
@@ -190,15 +235,18 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  getCall(callUuid: string): CallRecord | undefined {
+  getCall(callUuid: string): Promise<CallRecord | undefined> {
     return this.#guard(`call ${callUuid}`, () => {
       const row = this.#st.getCall.get(callUuid);
       return row === undefined ? undefined : rowToCall(row);
     });
   }
 
-  listCalls(options: ListCallsOptions): Page<CallRecord> {
-    checkPage(options);
+  listCalls(options: ListCallsOptions): Promise<Page<CallRecord>> {
+    const bad = pageError(options);
+    if (bad !== undefined) {
+      return Promise.reject(bad);
+    }
     const which = options.status ?? 'all';
     return this.#guard('calls', () =>
       this.#db.transaction(() => ({
@@ -208,11 +256,13 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  insertStream(stream: StreamRecord): void {
-    this.#guard(`stream ${stream.streamId}`, () => this.#st.insertStream.run(streamToRow(stream)));
+  insertStream(stream: StreamRecord): Promise<void> {
+    return this.#guard(`stream ${stream.streamId}`, () => {
+      this.#st.insertStream.run(streamToRow(stream));
+    });
   }
 
-  updateStream(callUuid: string, streamId: string, patch: StreamPatch): StreamRecord | undefined {
+  updateStream(callUuid: string, streamId: string, patch: StreamPatch): Promise<StreamRecord | undefined> {
     return this.#guard(`stream ${streamId}`, () =>
       this.#db.transaction(() => {
         const row = this.#st.getStream.get(callUuid, streamId);
@@ -226,15 +276,18 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  getStream(callUuid: string, streamId: string): StreamRecord | undefined {
+  getStream(callUuid: string, streamId: string): Promise<StreamRecord | undefined> {
     return this.#guard(`stream ${streamId}`, () => {
       const row = this.#st.getStream.get(callUuid, streamId);
       return row === undefined ? undefined : rowToStream(row);
     });
   }
 
-  listStreams(callUuid: string, options: PageOptions): Page<StreamRecord> {
-    checkPage(options);
+  listStreams(callUuid: string, options: PageOptions): Promise<Page<StreamRecord>> {
+    const bad = pageError(options);
+    if (bad !== undefined) {
+      return Promise.reject(bad);
+    }
     return this.#guard(`streams of ${callUuid}`, () =>
       this.#db.transaction(() => ({
         items: this.#st.listStreams.all(callUuid, options.limit, options.offset).map(rowToStream),
@@ -243,7 +296,7 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  touchLiveCalls(nowMs: number): number {
+  touchLiveCalls(nowMs: number): Promise<number> {
     return this.#guard('last-seen refresh', () => this.#st.touchLive.run(nowMs).changes);
   }
 
@@ -251,7 +304,7 @@ export class SqliteCallStore implements CallStore {
     nowMs: number,
     cause: string = SERVER_RESTART_CAUSE,
     causeCode: number | null = cause === SERVER_RESTART_CAUSE ? SERVER_RESTART_CAUSE_CODE : null,
-  ): AbnormalEndCounts {
+  ): Promise<AbnormalEndCounts> {
     return this.#guard('crash recovery', () =>
       this.#db.transaction(() => {
         // Rows are few (the calls live at a crash), and the end time is computed per call.
@@ -273,7 +326,7 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  integrityCheck(): string {
+  integrityCheck(): Promise<string> {
     return this.#guard('integrity check', () => {
       const rows = this.#db.pragma('integrity_check') as { integrity_check: string }[];
       const problems = rows.map((r) => r.integrity_check).filter((line) => line !== 'ok');
@@ -285,10 +338,69 @@ export class SqliteCallStore implements CallStore {
     });
   }
 
-  close(): void {
+  close(): Promise<void> {
     if (this.#db.open) {
       this.#db.close();
     }
+    return Promise.resolve();
+  }
+
+  enqueueCallback(entry: NewOutboxEntry): Promise<OutboxEntry> {
+    return this.#guard(`callback ${entry.id}`, () => {
+      const row = outboxToRow(newOutboxRow(entry, 0));
+      const { seq } = this.#st.insertOutbox.get(row) ?? { seq: 0 };
+      return Object.freeze({ ...rowToOutbox({ ...row, seq }) });
+    });
+  }
+
+  claimCallbacks(options: ClaimOptions): Promise<OutboxEntry[]> {
+    return this.#guard('callback claim', () =>
+      this.#db.transaction(() => {
+        const claimed: OutboxEntry[] = [];
+        // Pending rows are few (callbacks in flight or waiting for a retry): filter in code.
+        for (const row of this.#st.pendingOutbox.all(Number.MAX_SAFE_INTEGER)) {
+          const entry = rowToOutbox(row);
+          if (claimed.length < options.limit && isClaimable(entry, options)) {
+            this.#st.claimOutbox.run(options.owner, entry.seq);
+            claimed.push(Object.freeze({ ...entry, owner: options.owner }));
+          }
+        }
+        return claimed;
+      })(),
+    );
+  }
+
+  markCallbackFailed(id: string, attempts: number, nextAttemptAt: number, error: string): Promise<void> {
+    return this.#guard(`callback ${id}`, () => {
+      this.#st.failOutbox.run(attempts, nextAttemptAt, error, id);
+    });
+  }
+
+  markCallbackDelivered(id: string, attempts: number, nowMs: number): Promise<void> {
+    return this.#guard(`callback ${id}`, () => {
+      this.#st.finishOutbox.run('delivered', attempts, nowMs, null, id);
+    });
+  }
+
+  giveUpCallback(id: string, attempts: number, nowMs: number, reason: string): Promise<void> {
+    return this.#guard(`callback ${id}`, () => {
+      this.#st.finishOutbox.run('given-up', attempts, nowMs, reason, id);
+    });
+  }
+
+  getCallback(id: string): Promise<OutboxEntry | undefined> {
+    return this.#guard(`callback ${id}`, () => {
+      const row = this.#st.getOutbox.get(id);
+      return row === undefined ? undefined : rowToOutbox(row);
+    });
+  }
+
+  pruneCallbacks(finishedBefore: number): Promise<number> {
+    return this.#guard('callback prune', () => this.#st.pruneOutbox.run(finishedBefore).changes);
+  }
+
+  pendingCallbacks(limit: number): Promise<OutboxEntry[]> {
+    return this.#guard('pending callbacks', () => this.#st.pendingOutbox.all(limit).map(rowToOutbox));
   }
 }
 

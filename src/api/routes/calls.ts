@@ -36,12 +36,12 @@ const tags = ['Call'];
 /** Cause recorded for a call hung up through the API (Plivo: "Normal Hangup", source "API Request"). */
 export const API_HANGUP_CAUSE = 'Normal Hangup';
 
-function liveCall(ctx: RouteContext, callUuid: string): CallSession {
+async function liveCall(ctx: RouteContext, callUuid: string): Promise<CallSession> {
   const call = ctx.view.liveSession(callUuid);
   if (call === undefined) {
     throw new ServerError(
       'ERR_API_CALL_NOT_FOUND',
-      ctx.view.call(callUuid) === undefined ? 'call not found' : 'call is not in progress',
+      (await ctx.view.call(callUuid)) === undefined ? 'call not found' : 'call is not in progress',
     );
   }
   return call;
@@ -160,8 +160,8 @@ function registerReads(app: ApiApp, ctx: RouteContext): void {
         response: { 200: CallGetResponse, ...errorResponses() },
       },
     },
-    (request) => {
-      const record = ctx.view.call(request.params.call_uuid);
+    async (request) => {
+      const record = await ctx.view.call(request.params.call_uuid);
       if (record === undefined) {
         throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
       }
@@ -191,13 +191,13 @@ function registerReads(app: ApiApp, ctx: RouteContext): void {
         response: { 200: CallListResponse, ...errorResponses() },
       },
     },
-    (request) => {
+    async (request) => {
       if (request.query.status === 'live') {
-        return { api_id: request.apiId, calls: ctx.view.liveCallUuids() };
+        return { api_id: request.apiId, calls: await ctx.view.liveCallUuids() };
       }
       const limit = request.query.limit ?? 20;
       const offset = request.query.offset ?? 0;
-      const page = ctx.deps.store.listCalls({ status: 'completed', limit, offset });
+      const page = await ctx.deps.store.listCalls({ status: 'completed', limit, offset });
       const authId = ctx.deps.authId;
       const nowMs = ctx.view.nowMs();
       return {
@@ -222,7 +222,7 @@ function registerControl(app: ApiApp, ctx: RouteContext): void {
       },
     },
     async (request, reply) => {
-      liveCall(ctx, request.params.call_uuid).hangup(API_HANGUP_CAUSE, 'api');
+      (await liveCall(ctx, request.params.call_uuid)).hangup(API_HANGUP_CAUSE, 'api');
       return reply.code(204).send(null);
     },
   );
@@ -249,7 +249,7 @@ function registerControl(app: ApiApp, ctx: RouteContext): void {
       if (url === undefined) {
         throw missingParam('aleg_url');
       }
-      liveCall(ctx, callUuid);
+      await liveCall(ctx, callUuid);
       if (!ctx.deps.transfer(callUuid, url, upperMethod(request.body.aleg_method) ?? 'POST')) {
         throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
       }
@@ -275,7 +275,7 @@ function registerControl(app: ApiApp, ctx: RouteContext): void {
       if ((request.body.leg ?? 'aleg') !== 'aleg') {
         throw new ServerError('ERR_API_UNSUPPORTED', 'only leg=aleg is supported');
       }
-      liveCall(ctx, request.params.call_uuid).leg.sendDtmf(request.body.digits.toUpperCase());
+      (await liveCall(ctx, request.params.call_uuid)).leg.sendDtmf(request.body.digits.toUpperCase());
       return reply.code(202).send({ api_id: request.apiId, message: 'digits sent' });
     },
   );

@@ -30,18 +30,18 @@ function callNotFound(): ServerError {
 }
 
 /** The live call, or 404 (unknown, or no longer in progress). */
-function liveCall(ctx: RouteContext, callUuid: string): CallSession {
+async function liveCall(ctx: RouteContext, callUuid: string): Promise<CallSession> {
   const call = ctx.view.liveSession(callUuid);
   if (call === undefined) {
-    throw ctx.view.call(callUuid) === undefined
+    throw (await ctx.view.call(callUuid)) === undefined
       ? callNotFound()
       : new ServerError('ERR_API_CALL_NOT_FOUND', 'call is not in progress');
   }
   return call;
 }
 
-function knownCall(ctx: RouteContext, callUuid: string): void {
-  if (ctx.view.call(callUuid) === undefined) {
+async function knownCall(ctx: RouteContext, callUuid: string): Promise<void> {
+  if ((await ctx.view.call(callUuid)) === undefined) {
     throw callNotFound();
   }
 }
@@ -76,7 +76,7 @@ function registerStart(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const spec = streamSpecFromRest(request.body);
-      const call = liveCall(ctx, request.params.call_uuid);
+      const call = await liveCall(ctx, request.params.call_uuid);
       const fork = startStream(call, spec);
       ctx.view.follow(fork);
       return reply
@@ -99,12 +99,12 @@ function registerReads(app: ApiApp, ctx: RouteContext): void {
         response: { 200: StreamList, ...errorResponses() },
       },
     },
-    (request) => {
+    async (request) => {
       const { call_uuid: callUuid } = request.params;
-      knownCall(ctx, callUuid);
+      await knownCall(ctx, callUuid);
       const limit = request.query.limit ?? 20;
       const offset = request.query.offset ?? 0;
-      const all = ctx.view.streams(callUuid);
+      const all = await ctx.view.streams(callUuid);
       const nowMs = ctx.view.nowMs();
       const authId = ctx.deps.authId;
       return {
@@ -130,10 +130,10 @@ function registerReads(app: ApiApp, ctx: RouteContext): void {
         response: { 200: StreamDetail, ...errorResponses() },
       },
     },
-    (request) => {
+    async (request) => {
       const { call_uuid: callUuid, stream_id: streamId } = request.params;
-      knownCall(ctx, callUuid);
-      const stream = ctx.view.stream(callUuid, streamId);
+      await knownCall(ctx, callUuid);
+      const stream = await ctx.view.stream(callUuid, streamId);
       if (stream === undefined) {
         throw new ServerError('ERR_API_STREAM_NOT_FOUND', 'stream not found');
       }
@@ -159,10 +159,10 @@ function registerStops(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const { call_uuid: callUuid, stream_id: streamId } = request.params;
-      knownCall(ctx, callUuid);
+      await knownCall(ctx, callUuid);
       const fork = ctx.view.liveSession(callUuid)?.liveStreams.find((f) => f.streamId === streamId);
       if (fork === undefined) {
-        throw ctx.view.stream(callUuid, streamId) === undefined
+        throw (await ctx.view.stream(callUuid, streamId)) === undefined
           ? new ServerError('ERR_API_STREAM_NOT_FOUND', NO_ACTIVE_STREAM)
           : new ServerError('ERR_API_NO_ACTIVE_STREAM', NO_ACTIVE_STREAM);
       }
@@ -184,7 +184,7 @@ function registerStops(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const { call_uuid: callUuid } = request.params;
-      knownCall(ctx, callUuid);
+      await knownCall(ctx, callUuid);
       for (const fork of ctx.view.liveSession(callUuid)?.liveStreams ?? []) {
         fork.stop(API_STOP_REASON);
       }

@@ -110,10 +110,12 @@ export class RestDialer {
       accountId: this.#deps.accountId,
       startedAtMs: engine.deps.clock.epochMs(),
     };
-    this.#record(() => {
-      this.#deps.store.insertCall(queuedRecord(identity, req.answerUrl));
-    }, identity);
-    const placing = this.#place(identity, req);
+    // The queued record is written before the dial starts, so the answer's update always follows it.
+    const recorded = this.#record(
+      () => this.#deps.store.insertCall(queuedRecord(identity, req.answerUrl)),
+      identity,
+    );
+    const placing = recorded.then(() => this.#place(identity, req));
     this.#pending.add(placing);
     void placing.finally(() => this.#pending.delete(placing));
     return Promise.resolve({ ok: true, requestUuid: identity.requestUuid });
@@ -143,7 +145,7 @@ export class RestDialer {
       res = { ok: false, cause: 'Internal Error' };
     }
     if (!res.ok) {
-      this.#failed(identity, req, res.cause, res.sipStatus, res.detail);
+      await this.#failed(identity, req, res.cause, res.sipStatus, res.detail);
       return;
     }
     const answer: AnswerConfig = {
@@ -167,7 +169,7 @@ export class RestDialer {
     cause: string,
     sipStatus: number | undefined,
     detail?: string,
-  ): void {
+  ): Promise<void> {
     const { engine, store } = this.#deps;
     const endedAtMs = engine.deps.clock.epochMs();
     const status = statusOfFailedDial(cause, sipStatus);
@@ -178,26 +180,28 @@ export class RestDialer {
       { requestUuid: identity.requestUuid, callUuid: identity.callUuid, cause, sipStatus, status, detail },
       'outbound call failed',
     );
-    this.#record(() => {
-      store.updateCall(identity.callUuid, {
-        status,
-        endedAt: endedAtMs,
-        hangupCause: cause,
-        hangupCauseCode: code,
-        hangupSource: source,
-        durationSec,
-        billDurationSec: 0,
-        error: {
-          messages:
-            detail === undefined
-              ? [describeFailure(cause, sipStatus)]
-              : [describeFailure(cause, sipStatus), detail],
-        },
-      });
-    }, identity);
+    const recorded = this.#record(
+      () =>
+        store.updateCall(identity.callUuid, {
+          status,
+          endedAt: endedAtMs,
+          hangupCause: cause,
+          hangupCauseCode: code,
+          hangupSource: source,
+          durationSec,
+          billDurationSec: 0,
+          error: {
+            messages:
+              detail === undefined
+                ? [describeFailure(cause, sipStatus)]
+                : [describeFailure(cause, sipStatus), detail],
+          },
+        }),
+      identity,
+    );
     const url = req.hangupUrl;
     if (url === undefined || url === '') {
-      return;
+      return recorded;
     }
     const params = callParams(identity, status).filter(([k]) => k !== 'Event');
     params.push(
@@ -215,11 +219,13 @@ export class RestDialer {
       method: req.hangupMethod ?? 'POST',
       params,
     });
+    return recorded;
   }
 
-  #record(write: () => void, identity: CallIdentity): void {
+  /** Runs one record write; a failure is logged with the call, never thrown. */
+  async #record(write: () => Promise<unknown>, identity: CallIdentity): Promise<void> {
     try {
-      write();
+      await write();
     } catch (err) {
       this.#log.error({ err, callUuid: identity.callUuid }, 'could not write the outbound call record');
     }

@@ -26,12 +26,38 @@
  *   `onDropped`). Logging is rate-limited per lane: the first drop or failed delivery logs one line at
  *   once, later ones are summed and reported in one line per lane per `reportIntervalMs` (and when the
  *   lane drains), never one line per request.
+ *
+ * Durability (the outbox, when `outbox` is given): every lifecycle request (the kinds that must not be
+ * lost: Start/Stop/Dropped/DegradedStream, the hangup callback) is written to the store *before* its
+ * first attempt, so a process killed at any point after `send` leaves a row that the next start
+ * delivers (`recover`). Each failed attempt records the time of the next one; the row ends
+ * `delivered`, or `given-up` (attempts or age spent, or pushed out by the lifecycle budget), and a
+ * give-up is logged. The write goes through the lane's own promise chain, so it runs after the
+ * synchronous work that called `send` (never inside a media tick), reaches the store in lane order,
+ * and the lane waits for it before sending. A failed write is logged and the request is still sent
+ * (it just is not durable). Frequent requests are not written: they may be dropped by budget anyway.
+ *
+ * At least once: a request is marked delivered only after the app answered, so a process that dies
+ * between the answer and the mark sends it again after the restart. Every request carries
+ * `X-Streamfork-Callback-Id` (the same on every attempt and after a restart): the receiver drops a
+ * repeat by that id. Retry schedule and limits: `callback-retry.ts`.
  */
 import { signatureHeaders } from '../../protocol/signature/v3.js';
-import type { TimerHandle, Timers } from '../../ports/clock.js';
-import type { HttpClient, HttpResponse } from '../../ports/http-client.js';
+import type { CallbackOutbox, OutboxEntry } from '../../ports/callback-outbox.js';
+import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
+import type { HttpClient } from '../../ports/http-client.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
+import {
+  DEFAULT_RETRY_SCHEDULE,
+  giveUpReason,
+  isRetryable,
+  retryDelayMs,
+  type RetrySchedule,
+} from './callback-retry.js';
+
+/** The header that names a callback; the same on every attempt of it (the receiver's dedup key). */
+export const CALLBACK_ID_HEADER = 'X-Streamfork-Callback-Id';
 
 export interface CallbackRequest {
   readonly url: string;
@@ -65,6 +91,16 @@ export interface CallbackDeliveryOptions {
   readonly maxAttempts?: number;
   /** Delay before the second attempt, doubled after each. Default 500 ms. */
   readonly backoffMs?: number;
+  /** The longest delay between attempts. Default 60000 ms. */
+  readonly maxBackoffMs?: number;
+  /** No attempt starts later than this after the request was sent. Default 24 h. */
+  readonly maxAgeMs?: number;
+  /** Where lifecycle requests are written before they are sent (see the module doc); absent: memory only. */
+  readonly outbox?: CallbackOutbox;
+  /** Wall clock for the outbox's times. Required with `outbox`. */
+  readonly clock?: Clock;
+  /** This process's name on the outbox rows it owns. Default: a random UUID. */
+  readonly owner?: string;
   /** Waiting frequent requests per lane before the lane's oldest one is dropped. Default 100. */
   readonly maxFrequentQueued?: number;
   /** Waiting lifecycle requests per lane before the oldest evictable one gives way. Default 16. */
@@ -107,15 +143,16 @@ export function makeNonce(random: Random): string {
   return out;
 }
 
-function isRetryable(res: HttpResponse): boolean {
-  if (!res.ok) {
-    return res.reason === 'timeout' || res.reason === 'connect' || res.reason === 'other';
-  }
-  return res.status >= 500 || res.status === 429 || res.status === 408;
-}
-
 interface Entry {
+  /** The callback id (header), and the outbox row's id when durable. */
+  readonly id: string;
   readonly req: CallbackRequest;
+  /** Resolves true once the outbox row exists; undefined when the request is not durable. */
+  readonly written: Promise<boolean> | undefined;
+  readonly createdAt: number;
+  /** Attempts made before this process took it over (recovered rows), and when the next is due. */
+  readonly attempts: number;
+  readonly nextAttemptAt: number;
   readonly kind: CallbackKind;
   readonly evictable: boolean;
   readonly coalesceKey: string | undefined;
@@ -129,6 +166,8 @@ interface Lane {
   /** Waiting requests, oldest first (the one in flight is not in it). */
   readonly queue: Entry[];
   running: boolean;
+  /** The lane's outbox writes, in order. */
+  writes: Promise<unknown>;
   frequent: number;
   lifecycle: number;
   delivered: number;
@@ -160,8 +199,19 @@ export class CallbackDelivery {
   #dropped = 0;
   #coalesced = 0;
 
+  readonly #schedule: RetrySchedule;
+  readonly #owner: string;
+
   constructor(opts: CallbackDeliveryOptions) {
     this.#opts = opts;
+    const d = DEFAULT_RETRY_SCHEDULE;
+    this.#schedule = {
+      maxAttempts: Math.max(1, opts.maxAttempts ?? d.maxAttempts),
+      backoffMs: opts.backoffMs ?? d.backoffMs,
+      maxBackoffMs: opts.maxBackoffMs ?? d.maxBackoffMs,
+      maxAgeMs: opts.maxAgeMs ?? d.maxAgeMs,
+    };
+    this.#owner = opts.owner ?? opts.random.uuid();
     this.#maxFrequent = Math.max(1, opts.maxFrequentQueued ?? 100);
     this.#maxLifecycle = Math.max(1, opts.maxLifecycleQueued ?? 16);
     this.#maxFrequentTotal = Math.max(1, opts.maxFrequentQueuedTotal ?? 10_000);
@@ -192,14 +242,21 @@ export class CallbackDelivery {
   /** Queues `req` behind earlier requests of the same lane, within the budgets of the module doc. */
   send(lane: string, req: CallbackRequest, opts: CallbackSendOptions = {}): void {
     const kind = opts.kind ?? 'lifecycle';
+    const l = this.#laneFor(lane);
+    const id = this.#opts.random.uuid();
+    const createdAt = this.#now();
     const entry: Entry = {
+      id,
       req,
+      written: kind === 'lifecycle' ? this.#write(l, id, req, createdAt) : undefined,
+      createdAt,
+      attempts: 0,
+      nextAttemptAt: createdAt,
       kind,
       evictable: kind === 'lifecycle' && opts.evictable === true,
       coalesceKey: kind === 'frequent' ? opts.coalesceKey : undefined,
       onDropped: opts.onDropped,
     };
-    const l = this.#laneFor(lane);
     if (kind === 'frequent') {
       this.#queueFrequent(l, entry);
     } else {
@@ -208,9 +265,94 @@ export class CallbackDelivery {
       }
       this.#push(l, entry);
     }
+    this.#start(l);
+  }
+
+  /**
+   * Takes over the outbox rows a previous process left pending (owned by anyone else: see
+   * `CallbackOutbox.claimCallbacks`) and delivers them, in order per lane, each at its next attempt
+   * time, after the lane's requests already queued. Resolves to how many it took over.
+   */
+  async recover(limit = 10_000): Promise<number> {
+    const { outbox } = this.#opts;
+    if (outbox === undefined) {
+      return 0;
+    }
+    const rows = await outbox.claimCallbacks({ owner: this.#owner, limit });
+    for (const row of rows) {
+      const l = this.#laneFor(row.lane);
+      this.#push(l, this.#recovered(row));
+      this.#start(l);
+    }
+    if (rows.length > 0) {
+      this.#opts.logger.info({ callbacks: rows.length }, 'delivering callbacks left pending by the last run');
+    }
+    return rows.length;
+  }
+
+  #recovered(row: OutboxEntry): Entry {
+    return {
+      id: row.id,
+      req: { url: row.url, method: row.method, params: row.params },
+      written: Promise.resolve(true),
+      createdAt: row.createdAt,
+      attempts: row.attempts,
+      nextAttemptAt: row.nextAttemptAt,
+      kind: 'lifecycle',
+      evictable: false,
+      coalesceKey: undefined,
+      onDropped: undefined,
+    };
+  }
+
+  #start(l: Lane): void {
     if (!l.running) {
       l.running = true;
       void this.#run(l);
+    }
+  }
+
+  #now(): number {
+    return this.#opts.clock?.epochMs() ?? 0;
+  }
+
+  /** Writes the outbox row of a lifecycle request through the lane's chain; true once written. */
+  #write(l: Lane, id: string, req: CallbackRequest, createdAt: number): Promise<boolean> | undefined {
+    const { outbox } = this.#opts;
+    if (outbox === undefined) {
+      return undefined;
+    }
+    const callUuid = req.params.find(([k]) => k === 'CallUUID')?.[1] ?? null;
+    const row = { id, lane: l.name, callUuid, url: req.url, method: req.method, params: req.params };
+    const written = l.writes.then(() =>
+      outbox.enqueueCallback({ ...row, owner: this.#owner, createdAt }).then(
+        () => true,
+        (err: unknown) => {
+          this.#opts.logger.error(
+            { err, lane: l.name, callUuid, callbackId: id },
+            'could not write the callback to the outbox; sending it anyway (not durable)',
+          );
+          return false;
+        },
+      ),
+    );
+    l.writes = written;
+    return written;
+  }
+
+  /** Records the end of a durable request (after its write); a failure is logged, never thrown. */
+  async #record(l: Lane, entry: Entry, what: (o: CallbackOutbox) => Promise<void>): Promise<void> {
+    const { outbox } = this.#opts;
+    if (outbox === undefined || entry.written === undefined || !(await entry.written)) {
+      return;
+    }
+    try {
+      await what(outbox);
+    } catch (err) {
+      this.#opts.logger.error(
+        { err, lane: l.name, callbackId: entry.id },
+        'could not update the callback outbox',
+      );
     }
   }
 
@@ -229,6 +371,7 @@ export class CallbackDelivery {
         name,
         queue: [],
         running: false,
+        writes: Promise.resolve(),
         frequent: 0,
         lifecycle: 0,
         delivered: 0,
@@ -303,13 +446,17 @@ export class CallbackDelivery {
     l.dropped++;
     this.#dropped++;
     entry.onDropped?.('dropped');
+    void this.#record(l, entry, (o) =>
+      o.giveUpCallback(entry.id, 0, this.#now(), 'dropped by the lane budget before it was sent'),
+    );
     this.#note(l, 'dropped', { url: entry.req.url, kind: entry.kind });
   }
 
   async #run(l: Lane): Promise<void> {
     for (let entry = l.queue.shift(); entry !== undefined; entry = l.queue.shift()) {
       this.#count(l, entry, -1);
-      await this.#deliver(l, entry.req);
+      await entry.written;
+      await this.#deliver(l, entry);
     }
     l.running = false;
     this.#lanes.delete(l.name);
@@ -323,44 +470,80 @@ export class CallbackDelivery {
     }
   }
 
-  async #deliver(l: Lane, req: CallbackRequest): Promise<void> {
-    const { http, random, authToken } = this.#opts;
-    const maxAttempts = this.#opts.maxAttempts ?? 3;
-    let backoffMs = this.#opts.backoffMs ?? 500;
-    const params: Record<string, string[]> = {};
-    for (const [k, v] of req.params) {
-      (params[k] ??= []).push(v);
-    }
-    for (let attempt = 1; attempt <= maxAttempts; attempt++) {
-      const nonce = makeNonce(random);
-      const headers = signatureHeaders({ method: req.method, url: req.url, params, nonce, authToken });
-      const res = await http.request({
-        method: req.method,
+  #wait(ms: number): Promise<void> {
+    return ms <= 0 ? Promise.resolve() : new Promise<void>((resolve) => this.#opts.timers.after(ms, resolve));
+  }
+
+  async #deliver(l: Lane, entry: Entry): Promise<void> {
+    const { req } = entry;
+    await this.#wait(entry.nextAttemptAt - this.#now());
+    // A recovered row may have run out while the server was down (or the limits were lowered).
+    const spent =
+      entry.attempts > 0 || entry.nextAttemptAt !== entry.createdAt
+        ? giveUpReason(this.#schedule, entry.attempts, entry.createdAt, this.#now())
+        : undefined;
+    if (spent !== undefined) {
+      this.#failed++;
+      l.failed++;
+      this.#note(l, 'failed', {
         url: req.url,
-        headers,
-        form: req.params,
-        timeoutMs: this.#opts.timeoutMs ?? 5000,
-        maxBodyBytes: 64 * 1024,
+        attempts: entry.attempts,
+        callbackId: entry.id,
+        giveUp: spent,
       });
+      await this.#record(l, entry, (o) => o.giveUpCallback(entry.id, entry.attempts, this.#now(), spent));
+      return;
+    }
+    for (let attempt = entry.attempts + 1; ; attempt++) {
+      const res = await this.#attempt(entry);
       if (res.ok && !isRetryable(res)) {
         this.#delivered++;
         l.delivered++;
         if (res.status >= 400) {
           this.#note(l, 'errorStatus', { url: req.url, status: res.status });
         }
+        await this.#record(l, entry, (o) => o.markCallbackDelivered(entry.id, attempt, this.#now()));
         return;
       }
       const why = res.ok ? `HTTP ${res.status}` : `${res.reason}: ${res.detail}`;
+      const delay = retryDelayMs(this.#schedule, attempt);
+      const nextAt = this.#now() + delay;
       // A refusal that cannot pass (the target policy denies the URL, the answer is too large) is final.
-      if (attempt === maxAttempts || !isRetryable(res)) {
+      const giveUp = isRetryable(res)
+        ? giveUpReason(this.#schedule, attempt, entry.createdAt, nextAt)
+        : 'not retryable';
+      if (giveUp !== undefined) {
         this.#failed++;
         l.failed++;
-        this.#note(l, 'failed', { url: req.url, attempts: attempt, why });
+        // Logged rate-limited per lane like every failure (the row keeps the reason).
+        this.#note(l, 'failed', { url: req.url, attempts: attempt, why, callbackId: entry.id, giveUp });
+        await this.#record(l, entry, (o) =>
+          o.giveUpCallback(entry.id, attempt, this.#now(), `${giveUp}; last: ${why}`),
+        );
         return;
       }
-      await new Promise<void>((resolve) => this.#opts.timers.after(backoffMs, resolve));
-      backoffMs *= 2;
+      await this.#record(l, entry, (o) => o.markCallbackFailed(entry.id, attempt, nextAt, why));
+      await this.#wait(delay);
     }
+  }
+
+  #attempt(entry: Entry): ReturnType<HttpClient['request']> {
+    const { http, random, authToken } = this.#opts;
+    const { req } = entry;
+    const params: Record<string, string[]> = {};
+    for (const [k, v] of req.params) {
+      (params[k] ??= []).push(v);
+    }
+    const nonce = makeNonce(random);
+    const headers = signatureHeaders({ method: req.method, url: req.url, params, nonce, authToken });
+    return http.request({
+      method: req.method,
+      url: req.url,
+      headers: { ...headers, [CALLBACK_ID_HEADER]: entry.id },
+      form: req.params,
+      timeoutMs: this.#opts.timeoutMs ?? 5000,
+      maxBodyBytes: 64 * 1024,
+    });
   }
 
   /**

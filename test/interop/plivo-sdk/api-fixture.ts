@@ -9,6 +9,7 @@ import type { DialRequest, DialResult, HttpMethod } from '../../../src/api/api.t
 import { buildApiServer, type ApiServerOptions } from '../../../src/api/server.js';
 import { newCallRecord } from '../../../src/app/call-control/records.js';
 import type { CallSession } from '../../../src/engine/call/call-session.js';
+import type { LegHangup } from '../../../src/engine/call/media-leg.types.js';
 import { VirtualLeg } from '../../../src/engine/call/virtual-leg.js';
 import type { CallRecord } from '../../../src/ports/call-store.js';
 import { TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, callerTone, testRuntime } from '../../helpers/stream-call.js';
@@ -86,28 +87,33 @@ export function apiFixture(opts: ApiServerOptions = {}) {
   const now = (): number => runtime.engine.deps.clock.epochMs();
 
   /** A live virtual call (looping 440 Hz), with its record in the store. */
-  const addLiveCall = (from = '+14155550100', to = '+14155550199'): LiveCall => {
+  const addLiveCall = async (from = '+14155550100', to = '+14155550199'): Promise<LiveCall> => {
     const leg = new VirtualLeg({ callerAudio: callerTone(1000), loop: true });
     const call = runtime.engine.addCall(leg);
-    store.insertCall(liveRecord(call.callUuid, now(), from, to));
+    await store.insertCall(liveRecord(call.callUuid, now(), from, to));
     call.on('ended', (hangup) => {
-      const end = now();
-      const rec = store.getCall(call.callUuid);
-      const sec = rec === undefined ? 0 : Math.max(0, Math.ceil((end - rec.startedAt) / 1000));
-      store.updateCall(call.callUuid, {
-        status: 'completed',
-        endedAt: end,
-        hangupCause: hangup.cause,
-        hangupSource: hangup.source === 'api' ? 'API Request' : 'Caller',
-        durationSec: sec,
-        billDurationSec: sec,
-      });
+      void recordEnd(call.callUuid, hangup);
     });
     return { call, leg };
   };
 
+  /** What call control would write when a fixture call ends. */
+  const recordEnd = async (callUuid: string, hangup: LegHangup): Promise<void> => {
+    const end = now();
+    const rec = await store.getCall(callUuid);
+    const sec = rec === undefined ? 0 : Math.max(0, Math.ceil((end - rec.startedAt) / 1000));
+    await store.updateCall(callUuid, {
+      status: 'completed',
+      endedAt: end,
+      hangupCause: hangup.cause,
+      hangupSource: hangup.source === 'api' ? 'API Request' : 'Caller',
+      durationSec: sec,
+      billDurationSec: sec,
+    });
+  };
+
   /** A finished call record (never in the engine). */
-  const addCompletedCall = (overrides: Partial<CallRecord> = {}): CallRecord => {
+  const addCompletedCall = async (overrides: Partial<CallRecord> = {}): Promise<CallRecord> => {
     const t = now() - 60_000;
     const rec: CallRecord = {
       ...liveRecord(crypto.randomUUID(), t, '+14155550111', 'sip:bot@127.0.0.1'),
@@ -121,7 +127,7 @@ export function apiFixture(opts: ApiServerOptions = {}) {
       error: { xml: [{ code: 'ERR_XML_STREAM_URL', line: 1, column: 40 }] },
       ...overrides,
     };
-    store.insertCall(rec);
+    await store.insertCall(rec);
     return rec;
   };
 
@@ -131,7 +137,7 @@ export function apiFixture(opts: ApiServerOptions = {}) {
     }
     await app.close();
     await runtime.close(500);
-    store.close();
+    await store.close();
   };
 
   return { runtime, store, app, dials, transfers, addLiveCall, addCompletedCall, close };

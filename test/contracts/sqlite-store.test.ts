@@ -6,9 +6,15 @@ import { test } from 'node:test';
 
 import BetterSqlite3 from 'better-sqlite3';
 
-import { callStoreContract, finishedCall, liveCall, streamOf } from '../memory-store/call-store-contract.js';
-import { currentSchemaVersion, LATEST_SCHEMA_VERSION, migrate, migrations } from './migrations.js';
-import { openSqliteCallStoreIn, SqliteCallStore } from './sqlite-call-store.js';
+import { callStoreContract, finishedCall, liveCall, streamOf } from './call-store.contract.js';
+import { outboxEntry } from './outbox.contract.js';
+import {
+  currentSchemaVersion,
+  LATEST_SCHEMA_VERSION,
+  migrate,
+  migrations,
+} from '../../src/adapters/sqlite-store/migrations.js';
+import { openSqliteCallStoreIn, SqliteCallStore } from '../../src/adapters/sqlite-store/sqlite-call-store.js';
 
 function tempDir(): { dir: string; dispose: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'streamfork-sqlite-'));
@@ -25,14 +31,14 @@ callStoreContract('sqlite (file, WAL)', () => {
   const store = openSqliteCallStoreIn(tmp.dir);
   return {
     store,
-    dispose: () => {
-      store.close();
+    dispose: async () => {
+      await store.close();
       tmp.dispose();
     },
   };
 });
 
-test('pragmas: WAL journal, synchronous NORMAL by default (FULL on request), foreign keys on', () => {
+test('pragmas: WAL journal, synchronous NORMAL by default (FULL on request), foreign keys on', async () => {
   const tmp = tempDir();
   try {
     const store = openSqliteCallStoreIn(tmp.dir);
@@ -40,10 +46,10 @@ test('pragmas: WAL journal, synchronous NORMAL by default (FULL on request), for
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
     assert.equal(db.pragma('synchronous', { simple: true }), 1);
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
-    store.close();
+    await store.close();
     const full = new SqliteCallStore({ path: join(tmp.dir, 'full.sqlite'), synchronous: 'full' });
     assert.equal(full.databaseForTesting.pragma('synchronous', { simple: true }), 2);
-    full.close();
+    await full.close();
   } finally {
     tmp.dispose();
   }
@@ -72,7 +78,7 @@ test('migrations: an empty database is brought to the latest version', () => {
   }
 });
 
-test('migrations: a version-1 database with data is migrated and its rows read back', () => {
+test('migrations: a version-1 database with data is migrated and its rows read back', async () => {
   const tmp = tempDir();
   const path = join(tmp.dir, 'v1.sqlite');
   try {
@@ -105,7 +111,7 @@ test('migrations: a version-1 database with data is migrated and its rows read b
 
     const store = new SqliteCallStore({ path });
     assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
-    assert.deepEqual(store.getCall(call.callUuid), {
+    assert.deepEqual(await store.getCall(call.callUuid), {
       ...call,
       parentCallUuid: null,
       hangupCauseCode: null,
@@ -113,17 +119,17 @@ test('migrations: a version-1 database with data is migrated and its rows read b
       lastSeenAt: null,
     });
     const live = liveCall(8);
-    store.insertCall(live);
-    store.insertStream(streamOf(live, 0, { status: 'in-progress' }));
-    assert.deepEqual(store.markLiveAsAbnormal(1), { calls: 1, streams: 1 });
-    assert.equal(store.integrityCheck(), 'ok');
-    store.close();
+    await store.insertCall(live);
+    await store.insertStream(streamOf(live, 0, { status: 'in-progress' }));
+    assert.deepEqual(await store.markLiveAsAbnormal(1), { calls: 1, streams: 1 });
+    assert.equal(await store.integrityCheck(), 'ok');
+    await store.close();
   } finally {
     tmp.dispose();
   }
 });
 
-test('migration 3: a version-2 database gains last_seen_at; its live calls end at their answer on recovery', () => {
+test('migration 3: a version-2 database gains last_seen_at; its live calls end at their answer on recovery', async () => {
   const tmp = tempDir();
   const path = join(tmp.dir, 'v2.sqlite');
   try {
@@ -149,20 +155,20 @@ test('migration 3: a version-2 database gains last_seen_at; its live calls end a
     db.close();
 
     const store = new SqliteCallStore({ path });
-    assert.equal(currentSchemaVersion(store.databaseForTesting), 3);
+    assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
     const columns = store.databaseForTesting.pragma('table_info(calls)') as { name: string }[];
     assert.ok(columns.some((c) => c.name === 'last_seen_at'));
-    assert.equal(store.getCall(live.callUuid)?.lastSeenAt, null);
-    assert.deepEqual(store.markLiveAsAbnormal(live.startedAt + 3_600_000), { calls: 1, streams: 0 });
-    const ended = store.getCall(live.callUuid);
+    assert.equal((await store.getCall(live.callUuid))?.lastSeenAt, null);
+    assert.deepEqual(await store.markLiveAsAbnormal(live.startedAt + 3_600_000), { calls: 1, streams: 0 });
+    const ended = await store.getCall(live.callUuid);
     assert.ok(ended !== undefined);
     assert.equal(ended.endedAt, live.answeredAt, 'never seen after the upgrade: ends at its answer');
     assert.equal(ended.billDurationSec, 0);
     const other = liveCall(10, { lastSeenAt: null });
-    store.insertCall(other);
-    assert.equal(store.touchLiveCalls(other.startedAt + 9000), 1);
-    assert.equal(store.getCall(other.callUuid)?.lastSeenAt, other.startedAt + 9000);
-    store.close();
+    await store.insertCall(other);
+    assert.equal(await store.touchLiveCalls(other.startedAt + 9000), 1);
+    assert.equal((await store.getCall(other.callUuid))?.lastSeenAt, other.startedAt + 9000);
+    await store.close();
   } finally {
     tmp.dispose();
   }
@@ -186,18 +192,42 @@ test('migrations: a database from a newer build is refused with ERR_STORAGE_SCHE
   }
 });
 
-test('records survive close and reopen', () => {
+test('records survive close and reopen', async () => {
   const tmp = tempDir();
   try {
     const first = openSqliteCallStoreIn(tmp.dir);
     const call = finishedCall(3);
-    first.insertCall(call);
-    first.insertStream(streamOf(call, 1));
-    first.close();
+    await first.insertCall(call);
+    await first.insertStream(streamOf(call, 1));
+    await first.close();
     const second = openSqliteCallStoreIn(tmp.dir);
-    assert.deepEqual(second.getCall(call.callUuid), call);
-    assert.deepEqual(second.getStream(call.callUuid, streamOf(call, 1).streamId), streamOf(call, 1));
-    second.close();
+    assert.deepEqual(await second.getCall(call.callUuid), call);
+    assert.deepEqual(await second.getStream(call.callUuid, streamOf(call, 1).streamId), streamOf(call, 1));
+    await second.close();
+  } finally {
+    tmp.dispose();
+  }
+});
+
+test('migration 4: a version-3 database with a call gains the callback outbox and keeps the call', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'v3.sqlite');
+  try {
+    const db = new BetterSqlite3(path);
+    assert.deepEqual(migrate(db, 3), [1, 2, 3]);
+    db.prepare(
+      `INSERT INTO calls (call_uuid, direction, from_number, to_number, status, started_at, ended_abnormally)
+      VALUES ('c-v3', 'inbound', 'a', 'b', 'completed', 1, 0)`,
+    ).run();
+    db.close();
+    const store = new SqliteCallStore({ path });
+    assert.equal(currentSchemaVersion(store.databaseForTesting), 4);
+    assert.equal((await store.getCall('c-v3'))?.status, 'completed');
+    const row = await store.enqueueCallback(outboxEntry(1));
+    await store.close();
+    const again = new SqliteCallStore({ path });
+    assert.deepEqual(await again.getCallback('cb-1'), row, 'the outbox row survives a reopen');
+    await again.close();
   } finally {
     tmp.dispose();
   }
