@@ -9,6 +9,7 @@ import { nodeRandom } from './adapters/node-random/node-random.js';
 import { NodeWsConnector } from './adapters/ws-client/ws-connector.js';
 import type { TargetGuard } from './adapters/net/target-guard.js';
 import { Engine } from './engine/engine.js';
+import { BUILT_IN_STREAM_DIALECTS } from './protocol/stream-dialects.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 import type { Logger } from './ports/logger.js';
 
@@ -52,6 +53,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       timers: systemTimers,
       random: nodeRandom,
       logger,
+      dialects: BUILT_IN_STREAM_DIALECTS,
     },
     {
       stream: opts.stream,

@@ -177,10 +177,16 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.leg.writeOutbound(this.#outbound);
   }
 
-  /** Fork phase of a tick: the caller's frames that are due by time, then what the caller heard. */
+  /**
+   * Fork phase of a tick: the acknowledgements of what this tick's mix played, the caller's frames
+   * that are due by time, then what the caller heard.
+   */
   tickForks(): void {
     if (this.#status !== 'in-progress') {
       return;
+    }
+    for (const fork of this.#forks) {
+      fork.reportPlayback();
     }
     this.leg.tickInbound();
     for (const fork of this.#forks) {

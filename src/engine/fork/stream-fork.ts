@@ -1,23 +1,24 @@
 /**
  * One `<Stream>`: forks a call's audio to the app's WebSocket and plays back what the app sends
- * (compatibility §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
- * clock, `onOutbound` sends the outbound track's `media` and `renderPlayback` feeds the caller; the
- * inbound track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
+ * (compatibility §1–§7, Decisions D2–D15). Protocol-neutral: every frame on the wire is built or read
+ * by the stream's `StreamDialect` (Plivo's, or another the spec names), picked from the registry the
+ * composition root hands in. Driven by the call: on every tick of the shared media clock
+ * `renderPlayback` feeds the caller (and only records the checkpoints it reached), then, after the mix,
+ * `reportPlayback` acknowledges them and `onOutbound` sends the outbound track's `media`; the inbound
+ * track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
  * No timer per frame or per stream, except the stream timeout and connect back-off.
  */
-import { extraHeadersWire } from '../../protocol/stream-ws/extra-headers.js';
-import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
 import {
-  parseAppMessage,
-  type AppMessage,
-  type ParseAppMessageOptions,
-} from '../../protocol/stream-ws/app-message.js';
-import { PlayAudioScanner } from '../../protocol/stream-ws/play-audio-scan.js';
+  DEFAULT_STREAM_DIALECT,
+  type StreamCommand,
+  type StreamDialect,
+  type StreamDialectRegistry,
+  type StreamTrack,
+} from '../../protocol/stream-dialect.types.js';
+import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { PlayoutQueue } from '../../protocol/stream-ws/playout-queue.js';
 import { SendBufferMonitor } from '../../protocol/stream-ws/send-buffer-monitor.js';
 import { streamCallbackParams, type StreamCallbackEvent } from '../../protocol/stream-ws/status-callback.js';
-import { StreamMessageWriter } from '../../protocol/stream-ws/writer.js';
-import { signatureHeaders, wsSigningUrl } from '../../protocol/signature/v3.js';
 import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
@@ -43,6 +44,8 @@ export interface StreamForkDeps {
   readonly timers: Timers;
   readonly random: Random;
   readonly logger: Logger;
+  /** The wire protocols a spec may name (`spec.dialect`). */
+  readonly dialects: StreamDialectRegistry;
 }
 
 /** What a stream needs from the call it belongs to. */
@@ -52,7 +55,7 @@ export interface StreamHost {
   sendDtmf(digits: string): void;
 }
 
-type Track = 'inbound' | 'outbound';
+type Track = StreamTrack;
 
 const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
@@ -80,13 +83,16 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #deps: StreamForkDeps;
   readonly #log: Logger;
   readonly #tracks: readonly Track[];
-  readonly #writer: StreamMessageWriter;
+  readonly #dialect: StreamDialect;
   readonly #encoders: Readonly<Record<Track, WireEncoder>>;
   readonly #decoder: WireDecoder;
   readonly #queue: PlayoutQueue | undefined;
   readonly #frame: Uint8Array;
-  /** How the app's messages are parsed: built once, with this stream's `playAudio` scanner. */
-  readonly #parseOptions: ParseAppMessageOptions;
+  /**
+   * Checkpoints reached by `renderPlayback` and not yet acknowledged: filled during the mix, emptied
+   * by `reportPlayback` after it (one array for the stream's life; it only grows when one is reached).
+   */
+  readonly #reached: string[] = [];
   #status: StreamStatus = 'initiated';
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
@@ -128,11 +134,16 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#tracks = spec.audioTrack === 'both' ? ['inbound', 'outbound'] : [spec.audioTrack];
     this.#sendsInbound = this.#tracks.includes('inbound');
     this.#sendsOutbound = this.#tracks.includes('outbound');
-    this.#writer = new StreamMessageWriter({
+    const dialect = deps.dialects[spec.dialect ?? DEFAULT_STREAM_DIALECT];
+    this.#dialect = dialect({
       callId: host.callUuid,
       streamId,
-      accountId: settings.accountId,
-      extraHeaders: extraHeadersWire(spec.extraHeaders, settings.extraHeadersMode),
+      serviceUrl: spec.serviceUrl,
+      tracks: this.#tracks,
+      format: this.format,
+      bidirectional: spec.bidirectional,
+      extraHeaders: spec.extraHeaders,
+      settings,
     });
     this.#encoders = {
       inbound: new WireEncoder(this.format, settings.l16LittleEndian),
@@ -140,11 +151,6 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     };
     this.#decoder = new WireDecoder(this.format, settings.l16LittleEndian);
     this.#frame = new Uint8Array(this.format.frameBytes);
-    this.#parseOptions = {
-      maxMessageBytes: settings.maxMessageBytes,
-      l16LittleEndian: settings.l16LittleEndian,
-      ...(spec.bidirectional ? { scanner: new PlayAudioScanner() } : {}),
-    };
     if (spec.bidirectional) {
       this.#queue = new PlayoutQueue(this.format, { maxQueuedMs: settings.maxPlayoutQueueMs });
     }
@@ -193,7 +199,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
-    const text = this.#writer.media(
+    const text = this.#dialect.media(
       track,
       this.#startEpochMs + frame * FRAME_MS,
       this.#encoders[track].encode(pcm),
@@ -205,7 +211,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   /**
    * Pops the next 20 ms of the app's audio into `out` (160 samples at 8 kHz). Returns false when
-   * nothing is queued. Checkpoints whose audio has now played are acknowledged here (D2).
+   * nothing is queued. Runs inside the call's mix, so it sends nothing: the checkpoints whose audio
+   * has now played are recorded for `reportPlayback`.
    */
   renderPlayback(out: Int16Array): boolean {
     const queue = this.#queue;
@@ -217,13 +224,26 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#decoder.decode(this.#frame, out);
       this.stats.playedFrames++;
     }
-    for (const name of checkpoints) {
-      this.#sendText(this.#writer.playedStream(name));
+    for (let i = 0; i < checkpoints.length; i++) {
+      this.#reached.push(checkpoints[i] ?? '');
+    }
+    return played;
+  }
+
+  /** After the mix: acknowledges the checkpoints `renderPlayback` reached (D2), oldest first. */
+  reportPlayback(): void {
+    const reached = this.#reached;
+    if (reached.length === 0) {
+      return;
+    }
+    for (let i = 0; i < reached.length; i++) {
+      const name = reached[i] ?? '';
+      this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
       this.#callback('PlayedStream', { name });
     }
-    return played;
+    reached.length = 0;
   }
 
   /** Forwards a DTMF digit received from the caller. */
@@ -232,7 +252,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     const timestampMs = this.#deps.clock.epochMs();
-    this.#sendText(this.#writer.dtmf('inbound', digit, timestampMs));
+    this.#sendText(this.#dialect.dtmf(digit, timestampMs));
     this.emit('event', 'dtmf', { digit });
   }
 
@@ -247,9 +267,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       // Still connecting: #connect sees #stopRequested and ends the stream.
       return;
     }
-    if (this.#settings.sendStop) {
-      this.#sendText(this.#writer.stop(reason));
-    }
+    this.#sendText(this.#dialect.stop(reason));
     ws.close(1000, 'stream stopped');
     this.#finish({ status: 'completed', reason }, 'StopStream');
   }
@@ -266,7 +284,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.stats.connectAttempts = attempt;
       try {
         const ws = await this.#deps.ws.connect(this.spec.serviceUrl, {
-          headers: this.#upgradeHeaders(),
+          headers: this.#dialect.upgradeHeaders(makeNonce(this.#deps.random)),
           timeoutMs: settings.connectTimeoutMs,
           maxPayloadBytes: settings.maxMessageBytes + 1024 * 1024,
         });
@@ -289,19 +307,6 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#finish({ status: 'failed', reason: 'Connection error', error: lastError }, 'DroppedStream');
   }
 
-  #upgradeHeaders(): Record<string, string> {
-    const url =
-      this.#settings.signWebSocketUrlAs === 'plain-http'
-        ? wsSigningUrl(this.spec.serviceUrl).replace(/^https:/, 'http:')
-        : wsSigningUrl(this.spec.serviceUrl);
-    return signatureHeaders({
-      method: 'GET',
-      url,
-      nonce: makeNonce(this.#deps.random),
-      authToken: this.#settings.authToken,
-    });
-  }
-
   #onConnected(ws: WsConnection): void {
     if (this.#stopRequested !== undefined) {
       ws.close(1000, 'stream stopped');
@@ -316,7 +321,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#onSocketClosed(code, reason);
     });
     this.#startEpochMs = this.#deps.clock.epochMs();
-    ws.send(this.#writer.start(this.#tracks, this.format));
+    for (const text of this.#dialect.start(this.#startEpochMs)) {
+      ws.send(text);
+    }
     this.#setStatus('in-progress');
     this.emit('event', 'start', { tracks: this.#tracks, contentType: this.spec.contentType });
     this.#callback('StartStream', {});
@@ -348,21 +355,12 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     this.stats.appMessages++;
-    if (isBinary) {
-      this.#appError('ERR_STREAM_BINARY_FRAME', 'binary frames are not part of the protocol; ignored');
-      return;
-    }
-    const parsed = parseAppMessage(data, this.format, this.#parseOptions);
-    if (!parsed.ok) {
-      this.#appError(parsed.error.code, parsed.error.detail);
-      return;
-    }
-    this.#handleAppMessage(parsed.value);
+    this.#handleCommand(this.#dialect.parse(data, isBinary));
   }
 
-  #handleAppMessage(msg: AppMessage): void {
-    switch (msg.event) {
-      case 'playAudio': {
+  #handleCommand(msg: StreamCommand): void {
+    switch (msg.type) {
+      case 'play': {
         if (this.#queue === undefined) {
           this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'playAudio on a stream that is not bidirectional');
           return;
@@ -389,10 +387,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         }
         this.emit('event', 'checkpoint', { name: msg.name });
         return;
-      case 'clearAudio':
+      case 'clear':
         this.#clear();
         return;
-      case 'sendDTMF':
+      case 'sendDtmf':
         this.#host.sendDtmf(msg.digits);
         this.emit('event', 'sendDTMF', { digits: msg.digits.length });
         return;
@@ -401,6 +399,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         return;
       case 'ignored':
         this.#log.debug({ reason: msg.reason }, 'app message ignored');
+        return;
+      case 'error':
+        this.#appError(msg.code, msg.detail);
         return;
     }
   }
@@ -413,7 +414,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     const { droppedMs, droppedCheckpoints } = this.#queue.clear();
     this.#decoder.reset();
     this.stats.clears++;
-    this.#sendText(this.#writer.clearedAudio());
+    for (const text of this.#dialect.cleared(droppedCheckpoints)) {
+      this.#sendText(text);
+    }
     this.emit('event', 'clearedAudio', { droppedMs, droppedCheckpoints: droppedCheckpoints.length });
     this.#callback('ClearedAudio', {});
   }
@@ -446,8 +449,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
   }
 
-  #sendText(text: string): void {
-    this.#ws?.send(text);
+  #sendText(text: string | undefined): void {
+    if (text !== undefined) {
+      this.#ws?.send(text);
+    }
   }
 
   #setStatus(status: StreamStatus): void {
