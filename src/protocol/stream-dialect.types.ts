@@ -51,27 +51,56 @@ export interface StreamDialectSettings {
   readonly l16LittleEndian: boolean;
   /** D7: announce the end of the stream with a `stop` message before closing. */
   readonly sendStop: boolean;
-  /** Largest app message parsed, in bytes. */
+  /** Largest app message accepted and parsed; larger ones are refused with an error, the stream goes on. */
   readonly maxMessageBytes: number;
   /** D8: sign the upgrade over the service URL (ws→http, wss→https) or always over plain http. */
   readonly signWebSocketUrlAs: 'scheme-mapped' | 'plain-http';
+}
+
+/** A stream's parameters as the answer document or REST request gave them (the engine's `StreamSpec`). */
+export interface StreamDialectSpec {
+  /** The app's ws:// or wss:// URL. */
+  readonly serviceUrl: string;
+  /** Whether the app may play audio back. */
+  readonly bidirectional: boolean;
+  readonly audioTrack: 'inbound' | 'outbound' | 'both';
+  readonly streamTimeoutSec: number;
+  readonly statusCallbackUrl?: string | undefined;
+  readonly statusCallbackMethod: 'GET' | 'POST';
+  readonly contentType: string;
+  /** `k=v,k2=v2` as given in XML/REST, not yet in wire form. */
+  readonly extraHeaders?: string | undefined;
+  readonly keepCallAlive?: boolean | undefined;
 }
 
 /** Everything a dialect learns about its stream, fixed for the stream's lifetime. */
 export interface StreamDialectContext {
   readonly callId: string;
   readonly streamId: string;
-  /** The app's ws:// or wss:// URL. */
-  readonly serviceUrl: string;
   /** The tracks forked to the app, in the order announced. */
   readonly tracks: readonly StreamTrack[];
   readonly format: MediaFormat;
-  /** Whether the app may play audio back. */
-  readonly bidirectional: boolean;
-  /** `k=v,k2=v2` as given in XML/REST, not yet in wire form. */
-  readonly extraHeaders?: string | undefined;
+  readonly spec: StreamDialectSpec;
   readonly settings: StreamDialectSettings;
 }
+
+/**
+ * What happened to a stream, for its status callback. The fork decides when each happens and how it
+ * is delivered (budgets per `type`); the dialect decides what the callback says, if anything.
+ */
+export type StreamStatusEvent =
+  | { readonly type: 'started' }
+  | { readonly type: 'checkpointPlayed'; readonly name: string }
+  | { readonly type: 'cleared' }
+  /** The send buffer reached `bufferUsagePercent` (30, 60, 90) of its capacity: the app reads slowly. */
+  | { readonly type: 'degraded'; readonly bufferUsagePercent: number }
+  /** Ended on purpose (stop, timeout, hangup, the app closing normally). */
+  | { readonly type: 'stopped'; readonly reason: string; readonly error?: string | undefined }
+  /** Ended by a failure (no connection, a dropped socket, a slow consumer). */
+  | { readonly type: 'dropped'; readonly reason: string; readonly error?: string | undefined };
+
+/** The `type` of a {@link StreamStatusEvent}. */
+export type StreamStatusEventType = StreamStatusEvent['type'];
 
 /**
  * One stream's wire protocol. Every method that builds a message returns the text frames to send, in
@@ -98,6 +127,11 @@ export interface StreamDialect {
   stop(reason: string): string | undefined;
   /** One frame from the app. Never throws: refusals are `{ type: 'error' }`. */
   parse(data: string | Uint8Array, isBinary: boolean): StreamCommand;
+  /**
+   * The form fields of the status callback for `event` at `timestampMs` (epoch ms), in order, or
+   * `undefined` when the protocol reports no such event. Sent (and signed) by the fork's callback delivery.
+   */
+  statusCallback(event: StreamStatusEvent, timestampMs: number): [string, string][] | undefined;
 }
 
 /** Builds the dialect of one stream. */

@@ -15,6 +15,7 @@ import type {
   StreamDialect,
   StreamDialectContext,
   StreamDialectRegistry,
+  StreamStatusEvent,
   StreamTrack,
 } from '../../protocol/stream-dialect.types.js';
 import { BUILT_IN_STREAM_DIALECTS } from '../../protocol/stream-dialects.js';
@@ -176,6 +177,10 @@ class WordDialect implements StreamDialect {
   stop(reason: string): string | undefined {
     return w(`bye ${reason}`);
   }
+  /** A protocol with no callback for played checkpoints. */
+  statusCallback(event: StreamStatusEvent, timestampMs: number): [string, string][] | undefined {
+    return event.type === 'checkpointPlayed' ? undefined : [['Event', `${event.type}@${timestampMs}`]];
+  }
   parse(data: string | Uint8Array): StreamCommand {
     const text = typeof data === 'string' ? data : new TextDecoder().decode(data);
     const [verb = '', arg = ''] = text.split(' ');
@@ -217,11 +222,9 @@ test('the fork speaks only through the dialect its spec names, from the injected
   assert.deepEqual(made.contexts[0], {
     callId: 'call-1',
     streamId: 'stream-1',
-    serviceUrl: 'ws://app.test/s',
     tracks: ['inbound', 'outbound'],
     format: fork.format,
-    bidirectional: true,
-    extraHeaders: 'a=1',
+    spec: fork.spec,
     settings: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token'),
   });
   const headers = connects[0]?.headers ?? {};
@@ -265,5 +268,9 @@ test('the fork speaks only through the dialect its spec names, from the injected
     'bye Stopped by app',
   ]);
   assert.deepEqual(app.closed, [1000, 'stream stopped']);
-  assert.deepEqual(callbacks.events, ['StartStream', 'PlayedStream', 'ClearedAudio', 'StopStream']);
+  // The fork asks the dialect what each callback says (none for a played checkpoint here).
+  assert.deepEqual(
+    callbacks.events,
+    ['started', 'cleared', 'stopped'].map((e) => `${e}@${start}`),
+  );
 });

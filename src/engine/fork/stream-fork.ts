@@ -13,12 +13,11 @@ import {
   type StreamCommand,
   type StreamDialect,
   type StreamDialectRegistry,
+  type StreamStatusEvent,
   type StreamTrack,
 } from '../../protocol/stream-dialect.types.js';
 import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
-import { PlayoutQueue } from '../../protocol/stream-ws/playout-queue.js';
 import { SendBufferMonitor } from '../../protocol/stream-ws/send-buffer-monitor.js';
-import { streamCallbackParams, type StreamCallbackEvent } from '../../protocol/stream-ws/status-callback.js';
 import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
@@ -35,7 +34,8 @@ import type {
   StreamStats,
   StreamStatus,
 } from './stream-fork.types.js';
-import { WireDecoder, WireEncoder } from './wire-audio.js';
+import { StreamPlayback } from './stream-playback.js';
+import { WireEncoder } from './wire-audio.js';
 
 export interface StreamForkDeps {
   readonly ws: WsConnector;
@@ -55,8 +55,16 @@ export interface StreamHost {
   sendDtmf(digits: string): void;
 }
 
-type Track = StreamTrack;
+type PlaybackCommand = Extract<StreamCommand, { type: 'play' | 'checkpoint' | 'clear' }>;
 
+/** How the app's message is named in the error for a playback command on a one-way stream. */
+const PLAYBACK_VERB: Readonly<Record<PlaybackCommand['type'], string>> = {
+  play: 'playAudio',
+  checkpoint: 'checkpoint',
+  clear: 'clearAudio',
+};
+const STARTED: StreamStatusEvent = Object.freeze({ type: 'started' });
+const CLEARED: StreamStatusEvent = Object.freeze({ type: 'cleared' });
 const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
 export class StreamFork extends TypedEmitter<StreamForkEvents> {
@@ -82,17 +90,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #settings: StreamSettings;
   readonly #deps: StreamForkDeps;
   readonly #log: Logger;
-  readonly #tracks: readonly Track[];
+  readonly #tracks: readonly StreamTrack[];
   readonly #dialect: StreamDialect;
-  readonly #encoders: Readonly<Record<Track, WireEncoder>>;
-  readonly #decoder: WireDecoder;
-  readonly #queue: PlayoutQueue | undefined;
-  readonly #frame: Uint8Array;
-  /**
-   * Checkpoints reached by `renderPlayback` and not yet acknowledged: filled during the mix, emptied
-   * by `reportPlayback` after it (one array for the stream's life; it only grows when one is reached).
-   */
-  readonly #reached: string[] = [];
+  readonly #encoders: Readonly<Record<StreamTrack, WireEncoder>>;
+  /** Bidirectional streams only. */
+  readonly #playback: StreamPlayback | undefined;
   #status: StreamStatus = 'initiated';
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
@@ -138,21 +140,20 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#dialect = dialect({
       callId: host.callUuid,
       streamId,
-      serviceUrl: spec.serviceUrl,
       tracks: this.#tracks,
       format: this.format,
-      bidirectional: spec.bidirectional,
-      extraHeaders: spec.extraHeaders,
+      spec,
       settings,
     });
     this.#encoders = {
       inbound: new WireEncoder(this.format, settings.l16LittleEndian),
       outbound: new WireEncoder(this.format, settings.l16LittleEndian),
     };
-    this.#decoder = new WireDecoder(this.format, settings.l16LittleEndian);
-    this.#frame = new Uint8Array(this.format.frameBytes);
     if (spec.bidirectional) {
-      this.#queue = new PlayoutQueue(this.format, { maxQueuedMs: settings.maxPlayoutQueueMs });
+      this.#playback = new StreamPlayback(this.format, {
+        l16LittleEndian: settings.l16LittleEndian,
+        maxQueuedMs: settings.maxPlayoutQueueMs,
+      });
     }
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
@@ -170,7 +171,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   /** Audio queued for playback, in ms (bidirectional streams). */
   get queuedMs(): number {
-    return this.#queue?.queuedMs ?? 0;
+    return this.#playback?.queuedMs ?? 0;
   }
 
   /** Starts connecting (D10: `connectAttempts` tries with back-off, each with a timeout). */
@@ -193,7 +194,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   }
 
   /** D5: the timestamp is the stream's start plus the media time of the frame on its track. */
-  #sendMedia(track: Track, pcm: Int16Array): void {
+  #sendMedia(track: StreamTrack, pcm: Int16Array): void {
     const ws = this.#ws;
     if (ws === undefined || this.#status !== 'in-progress') {
       return;
@@ -215,35 +216,30 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
    * has now played are recorded for `reportPlayback`.
    */
   renderPlayback(out: Int16Array): boolean {
-    const queue = this.#queue;
-    if (queue === undefined || this.#status !== 'in-progress') {
+    const playback = this.#playback;
+    if (playback === undefined || this.#status !== 'in-progress') {
       return false;
     }
-    const { played, checkpoints } = queue.nextFrame(this.#frame);
+    const played = playback.render(out);
     if (played) {
-      this.#decoder.decode(this.#frame, out);
       this.stats.playedFrames++;
-    }
-    for (let i = 0; i < checkpoints.length; i++) {
-      this.#reached.push(checkpoints[i] ?? '');
     }
     return played;
   }
 
   /** After the mix: acknowledges the checkpoints `renderPlayback` reached (D2), oldest first. */
   reportPlayback(): void {
-    const reached = this.#reached;
-    if (reached.length === 0) {
+    const playback = this.#playback;
+    if (playback === undefined || playback.reached.length === 0) {
       return;
     }
-    for (let i = 0; i < reached.length; i++) {
-      const name = reached[i] ?? '';
+    for (const name of playback.reached) {
       this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
-      this.#callback('PlayedStream', { name });
+      this.#callback({ type: 'checkpointPlayed', name });
     }
-    reached.length = 0;
+    playback.forgetReached();
   }
 
   /** Forwards a DTMF digit received from the caller. */
@@ -269,7 +265,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
     this.#sendText(this.#dialect.stop(reason));
     ws.close(1000, 'stream stopped');
-    this.#finish({ status: 'completed', reason }, 'StopStream');
+    this.#finish({ status: 'completed', reason });
   }
 
   async #connect(): Promise<void> {
@@ -278,7 +274,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     let lastError = 'not attempted';
     for (let attempt = 1; attempt <= settings.connectAttempts; attempt++) {
       if (this.#stopRequested !== undefined) {
-        this.#finish({ status: 'completed', reason: this.#stopRequested }, 'StopStream');
+        this.#finish({ status: 'completed', reason: this.#stopRequested });
         return;
       }
       this.stats.connectAttempts = attempt;
@@ -304,13 +300,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         backoffMs *= 2;
       }
     }
-    this.#finish({ status: 'failed', reason: 'Connection error', error: lastError }, 'DroppedStream');
+    this.#finish({ status: 'failed', reason: 'Connection error', error: lastError });
   }
 
   #onConnected(ws: WsConnection): void {
     if (this.#stopRequested !== undefined) {
       ws.close(1000, 'stream stopped');
-      this.#finish({ status: 'completed', reason: this.#stopRequested }, 'StopStream');
+      this.#finish({ status: 'completed', reason: this.#stopRequested });
       return;
     }
     this.#ws = ws;
@@ -326,7 +322,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
     this.#setStatus('in-progress');
     this.emit('event', 'start', { tracks: this.#tracks, contentType: this.spec.contentType });
-    this.#callback('StartStream', {});
+    this.#callback(STARTED);
     this.#timeout = this.#deps.timers.after(this.spec.streamTimeoutSec * 1000, () => {
       this.stop('Stream timeout');
     });
@@ -343,10 +339,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       );
     }
     if (NORMAL_CLOSE_CODES.has(code)) {
-      this.#finish({ status: 'completed', reason: 'Closed by app' }, 'StopStream');
+      this.#finish({ status: 'completed', reason: 'Closed by app' });
     } else {
       const error = `WebSocket closed with code ${code}${reason === '' ? '' : `: ${reason}`}`;
-      this.#finish({ status: 'failed', reason: 'Connection error', error }, 'DroppedStream');
+      this.#finish({ status: 'failed', reason: 'Connection error', error });
     }
   }
 
@@ -360,35 +356,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   #handleCommand(msg: StreamCommand): void {
     switch (msg.type) {
-      case 'play': {
-        if (this.#queue === undefined) {
-          this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'playAudio on a stream that is not bidirectional');
-          return;
-        }
-        const res = this.#queue.enqueue(msg.audio);
-        if (!res.ok) {
-          this.#appError(res.code, res.detail);
-          return;
-        }
-        this.emit('event', 'playAudio', { bytes: msg.audio.length });
-        return;
-      }
+      case 'play':
       case 'checkpoint':
-        if (this.#queue === undefined) {
-          this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'checkpoint on a stream that is not bidirectional');
-          return;
-        }
-        {
-          const res = this.#queue.checkpoint(msg.name);
-          if (!res.ok) {
-            this.#appError(res.code, res.detail);
-            return;
-          }
-        }
-        this.emit('event', 'checkpoint', { name: msg.name });
-        return;
       case 'clear':
-        this.#clear();
+        this.#playbackCommand(msg);
         return;
       case 'sendDtmf':
         this.#host.sendDtmf(msg.digits);
@@ -406,19 +377,35 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
   }
 
-  #clear(): void {
-    if (this.#queue === undefined) {
-      this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'clearAudio on a stream that is not bidirectional');
+  #playbackCommand(msg: PlaybackCommand): void {
+    const playback = this.#playback;
+    if (playback === undefined) {
+      const detail = `${PLAYBACK_VERB[msg.type]} on a stream that is not bidirectional`;
+      this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', detail);
       return;
     }
-    const { droppedMs, droppedCheckpoints } = this.#queue.clear();
-    this.#decoder.reset();
+    if (msg.type === 'clear') {
+      this.#clear(playback);
+      return;
+    }
+    const res = msg.type === 'play' ? playback.enqueue(msg.audio) : playback.checkpoint(msg.name);
+    if (!res.ok) {
+      this.#appError(res.code, res.detail);
+    } else if (msg.type === 'play') {
+      this.emit('event', 'playAudio', { bytes: msg.audio.length });
+    } else {
+      this.emit('event', 'checkpoint', { name: msg.name });
+    }
+  }
+
+  #clear(playback: StreamPlayback): void {
+    const { droppedMs, droppedCheckpoints } = playback.clear();
     this.stats.clears++;
     for (const text of this.#dialect.cleared(droppedCheckpoints)) {
       this.#sendText(text);
     }
     this.emit('event', 'clearedAudio', { droppedMs, droppedCheckpoints: droppedCheckpoints.length });
-    this.#callback('ClearedAudio', {});
+    this.#callback(CLEARED);
   }
 
   #appError(code: string, detail: string): void {
@@ -440,12 +427,12 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.stats.bufferUsagePercent = Math.max(this.stats.bufferUsagePercent, effect.percent);
       this.#log.warn({ percent: effect.percent }, 'app is reading slowly; send buffer filling');
       this.emit('event', 'degraded', { percent: effect.percent });
-      this.#callback('DegradedStream', { bufferUsagePercent: effect.percent });
+      this.#callback({ type: 'degraded', bufferUsagePercent: effect.percent });
     } else if (effect.type === 'overflow') {
       this.stats.bufferUsagePercent = 100;
       ws.terminate();
       const error = `app did not read ${this.#settings.bufferSeconds} s of media`;
-      this.#finish({ status: 'failed', reason: 'Slow consumer', error }, 'DroppedStream');
+      this.#finish({ status: 'failed', reason: 'Slow consumer', error });
     }
   }
 
@@ -460,43 +447,36 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.emit('status', status);
   }
 
-  #finish(end: StreamEnd, event: 'StopStream' | 'DroppedStream'): void {
+  #finish(end: StreamEnd): void {
     if (this.closed) {
       return;
     }
     this.#timeout?.cancel();
-    this.#queue?.clear();
+    this.#playback?.clear();
     this.#setStatus(end.status);
     this.#log.info({ reason: end.reason, error: end.error, stats: this.stats }, 'stream ended');
-    this.#callback(event, {
+    this.#callback({
+      type: end.status === 'completed' ? 'stopped' : 'dropped',
       reason: end.reason,
-      ...(end.error === undefined ? {} : { error: end.error }),
+      error: end.error,
     });
     this.emit('ended', end);
     this.#resolveEnded(end);
   }
 
-  #callback(
-    event: StreamCallbackEvent,
-    extra: { name?: string; reason?: string; error?: string; bufferUsagePercent?: number },
-  ): void {
+  /** Queues the status callback of `event`, when the spec has a callback URL and the dialect one to send. */
+  #callback(event: StreamStatusEvent): void {
     const url = this.spec.statusCallbackUrl;
     if (url === undefined || url === '') {
       return;
     }
-    const params = streamCallbackParams(event, {
-      streamId: this.streamId,
-      callUuid: this.#host.callUuid,
-      accountId: this.#settings.accountId,
-      serviceUrl: this.spec.serviceUrl,
-      timestampMs: this.#deps.clock.epochMs(),
-      attributes: this.spec,
-      ...extra,
-    });
-    this.#deps.callbacks.send(
-      this.streamId,
-      { url, method: this.spec.statusCallbackMethod, params },
-      { ...streamCallbackPolicy(event), onDropped: this.#onCallbackDropped },
-    );
+    const params = this.#dialect.statusCallback(event, this.#deps.clock.epochMs());
+    if (params !== undefined) {
+      this.#deps.callbacks.send(
+        this.streamId,
+        { url, method: this.spec.statusCallbackMethod, params },
+        { ...streamCallbackPolicy(event.type), onDropped: this.#onCallbackDropped },
+      );
+    }
   }
 }

@@ -8,12 +8,19 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 
 import { verifyV3 } from '../signature/v3.js';
-import type { StreamCommand, StreamDialectContext, StreamDialectSettings } from '../stream-dialect.types.js';
+import type {
+  StreamCommand,
+  StreamDialectContext,
+  StreamDialectSettings,
+  StreamDialectSpec,
+  StreamStatusEvent,
+} from '../stream-dialect.types.js';
 import { BUILT_IN_STREAM_DIALECTS } from '../stream-dialects.js';
 import { parseAppMessage, type AppMessage } from './app-message.js';
 import { extraHeadersWire } from './extra-headers.js';
 import { mediaFormatOf, type ContentType } from './formats.js';
 import { PlayAudioScanner } from './play-audio-scan.js';
+import { streamCallbackParams, type StreamCallbackEvent } from './status-callback.js';
 import { plivoDialect } from './plivo-dialect.js';
 import { StreamMessageWriter } from './writer.js';
 
@@ -28,19 +35,28 @@ const settings: StreamDialectSettings = {
 };
 
 function context(
-  over: Partial<StreamDialectContext> = {},
+  spec: Partial<StreamDialectSpec> = {},
+  over: Partial<StreamDialectSettings> = {},
   contentType: ContentType = 'audio/x-mulaw;rate=8000',
 ): StreamDialectContext {
   return {
     callId: '5f1c1a9e-5e4b-4b1a-9c52-3b8c1f0f2a11',
     streamId: '20170ada-f610-433b-8758-c02a2aab3662',
-    serviceUrl: 'wss://app.example.com/stream?x=1',
     tracks: ['inbound', 'outbound'],
     format: mediaFormatOf(contentType),
-    bidirectional: true,
-    extraHeaders: 'userId=12345,sessionId=abc-xyz',
-    settings,
-    ...over,
+    spec: {
+      serviceUrl: 'wss://app.example.com/stream?x=1',
+      bidirectional: true,
+      audioTrack: 'both',
+      streamTimeoutSec: 86400,
+      statusCallbackUrl: 'https://app.example.com/status',
+      statusCallbackMethod: 'POST',
+      contentType,
+      extraHeaders: 'userId=12345,sessionId=abc-xyz',
+      keepCallAlive: true,
+      ...spec,
+    },
+    settings: { ...settings, ...over },
   };
 }
 
@@ -50,14 +66,14 @@ function writerFor(ctx: StreamDialectContext): StreamMessageWriter {
     callId: ctx.callId,
     streamId: ctx.streamId,
     accountId: ctx.settings.accountId,
-    extraHeaders: extraHeadersWire(ctx.extraHeaders, ctx.settings.extraHeadersMode),
+    extraHeaders: extraHeadersWire(ctx.spec.extraHeaders, ctx.settings.extraHeadersMode),
   });
 }
 
 test('Plivo dialect: every message out is byte-identical to the writer, sequence numbers and chunks included', () => {
   for (const contentType of ['audio/x-mulaw;rate=8000', 'audio/x-l16;rate=16000'] as const) {
     for (const extraHeadersMode of ['semicolon', 'verbatim'] as const) {
-      const ctx = context({ settings: { ...settings, extraHeadersMode } }, contentType);
+      const ctx = context({}, { extraHeadersMode }, contentType);
       const dialect = plivoDialect(ctx);
       const writer = writerFor(ctx);
       const frame = new Uint8Array(ctx.format.frameBytes).map((_, i) => (i * 7) & 0xff);
@@ -82,7 +98,7 @@ test('Plivo dialect: every message out is byte-identical to the writer, sequence
 });
 
 test('Plivo dialect D7: no stop message unless the server setting enables it', () => {
-  const dialect = plivoDialect(context({ settings: { ...settings, sendStop: false } }));
+  const dialect = plivoDialect(context({}, { sendStop: false }));
   dialect.start(0);
   assert.equal(dialect.stop('API request'), undefined);
 });
@@ -102,9 +118,7 @@ test('Plivo dialect D8: the upgrade is signed with V3 over the scheme-mapped or 
   assert.ok(check('https://app.example.com/stream?x=1', mapped));
   assert.ok(!check('http://app.example.com/stream?x=1', mapped));
   assert.equal(mapped['X-Plivo-Signature-Ma-V3'], mapped['X-Plivo-Signature-V3']);
-  const plain = plivoDialect(
-    context({ settings: { ...settings, signWebSocketUrlAs: 'plain-http' } }),
-  ).upgradeHeaders(nonce);
+  const plain = plivoDialect(context({}, { signWebSocketUrlAs: 'plain-http' })).upgradeHeaders(nonce);
   assert.ok(check('http://app.example.com/stream?x=1', plain));
   const ws = plivoDialect(context({ serviceUrl: 'ws://app.example.com/s' })).upgradeHeaders(nonce);
   assert.ok(check('http://app.example.com/s', ws));
@@ -202,7 +216,7 @@ test('property: the Plivo dialect (with its playAudio scanner memory) gives the 
   );
   fc.assert(
     fc.property(fc.array(fc.tuple(frame, fc.boolean()), { maxLength: 12 }), (frames) => {
-      const dialect = plivoDialect(context({ bidirectional: true }, 'audio/x-l16;rate=16000'));
+      const dialect = plivoDialect(context({ bidirectional: true }, {}, 'audio/x-l16;rate=16000'));
       const scanner = new PlayAudioScanner();
       for (const [msg, asBytes] of frames) {
         const text = JSON.stringify(msg);
@@ -220,4 +234,37 @@ test('property: the Plivo dialect (with its playAudio scanner memory) gives the 
 
 test('the built-in registry names the Plivo dialect plivo', () => {
   assert.equal(BUILT_IN_STREAM_DIALECTS.plivo, plivoDialect);
+});
+
+test('Plivo dialect D12: each stream event becomes the status callback the fork built before, field for field', () => {
+  const ctx = context();
+  const dialect = plivoDialect(ctx);
+  const t = 1_705_312_200_123;
+  const info = {
+    streamId: ctx.streamId,
+    callUuid: ctx.callId,
+    accountId: settings.accountId,
+    serviceUrl: ctx.spec.serviceUrl,
+    timestampMs: t,
+    attributes: ctx.spec,
+  };
+  const cases: [StreamStatusEvent, StreamCallbackEvent, object][] = [
+    [{ type: 'started' }, 'StartStream', {}],
+    [{ type: 'checkpointPlayed', name: 'greeting' }, 'PlayedStream', { name: 'greeting' }],
+    [{ type: 'cleared' }, 'ClearedAudio', {}],
+    [{ type: 'degraded', bufferUsagePercent: 60 }, 'DegradedStream', { bufferUsagePercent: 60 }],
+    [{ type: 'stopped', reason: 'API request' }, 'StopStream', { reason: 'API request' }],
+    [{ type: 'stopped', reason: 'x', error: undefined }, 'StopStream', { reason: 'x' }],
+    [
+      { type: 'dropped', reason: 'Connection error', error: 'ECONNREFUSED' },
+      'DroppedStream',
+      { reason: 'Connection error', error: 'ECONNREFUSED' },
+    ],
+  ];
+  for (const [event, plivoEvent, extra] of cases) {
+    assert.deepEqual(
+      dialect.statusCallback(event, t),
+      streamCallbackParams(plivoEvent, { ...info, ...extra }),
+    );
+  }
 });

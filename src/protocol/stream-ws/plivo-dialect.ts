@@ -10,12 +10,25 @@ import type {
   StreamDialect,
   StreamDialectContext,
   StreamDialectFactory,
+  StreamStatusEvent,
+  StreamStatusEventType,
   StreamTrack,
 } from '../stream-dialect.types.js';
 import { parseAppMessage, type ParseAppMessageOptions } from './app-message.js';
 import { extraHeadersWire } from './extra-headers.js';
 import { PlayAudioScanner } from './play-audio-scan.js';
+import { streamCallbackParams, type StreamCallbackEvent } from './status-callback.js';
 import { StreamMessageWriter } from './writer.js';
+
+/** D12: the callback event each stream event is reported as. */
+const CALLBACK_EVENT: Readonly<Record<StreamStatusEventType, StreamCallbackEvent>> = {
+  started: 'StartStream',
+  checkpointPlayed: 'PlayedStream',
+  cleared: 'ClearedAudio',
+  degraded: 'DegradedStream',
+  stopped: 'StopStream',
+  dropped: 'DroppedStream',
+};
 
 const CLEAR: StreamCommand = Object.freeze({ type: 'clear' });
 const STOP: StreamCommand = Object.freeze({ type: 'stop' });
@@ -39,18 +52,18 @@ export class PlivoDialect implements StreamDialect {
       callId: ctx.callId,
       streamId: ctx.streamId,
       accountId: settings.accountId,
-      extraHeaders: extraHeadersWire(ctx.extraHeaders, settings.extraHeadersMode),
+      extraHeaders: extraHeadersWire(ctx.spec.extraHeaders, settings.extraHeadersMode),
     });
     this.#parseOptions = {
       maxMessageBytes: settings.maxMessageBytes,
       l16LittleEndian: settings.l16LittleEndian,
-      ...(ctx.bidirectional ? { scanner: new PlayAudioScanner() } : {}),
+      ...(ctx.spec.bidirectional ? { scanner: new PlayAudioScanner() } : {}),
     };
   }
 
   upgradeHeaders(nonce: string): Readonly<Record<string, string>> {
-    const { serviceUrl, settings } = this.#ctx;
-    const signed = wsSigningUrl(serviceUrl);
+    const { spec, settings } = this.#ctx;
+    const signed = wsSigningUrl(spec.serviceUrl);
     const url = settings.signWebSocketUrlAs === 'plain-http' ? signed.replace(/^https:/, 'http:') : signed;
     return signatureHeaders({ method: 'GET', url, nonce, authToken: settings.authToken });
   }
@@ -104,6 +117,24 @@ export class PlivoDialect implements StreamDialect {
       case 'ignored':
         return { type: 'ignored', reason: msg.reason };
     }
+  }
+
+  /** D12: every event has a callback (`Name`, `Reason`/`Error`, `BufferUsage` where they apply). */
+  statusCallback(event: StreamStatusEvent, timestampMs: number): [string, string][] {
+    const ctx = this.#ctx;
+    return streamCallbackParams(CALLBACK_EVENT[event.type], {
+      streamId: ctx.streamId,
+      callUuid: ctx.callId,
+      accountId: ctx.settings.accountId,
+      serviceUrl: ctx.spec.serviceUrl,
+      timestampMs,
+      attributes: ctx.spec,
+      ...(event.type === 'checkpointPlayed' ? { name: event.name } : {}),
+      ...(event.type === 'stopped' || event.type === 'dropped'
+        ? { reason: event.reason, ...(event.error === undefined ? {} : { error: event.error }) }
+        : {}),
+      ...(event.type === 'degraded' ? { bufferUsagePercent: event.bufferUsagePercent } : {}),
+    });
   }
 }
 
