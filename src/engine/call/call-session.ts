@@ -58,6 +58,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #scratch = new Int16Array(FRAME_SAMPLES);
   readonly #mix = new Int32Array(FRAME_SAMPLES);
   #status: CallStatus = 'in-progress';
+  /** This tick's mix reached a checkpoint of some stream: its fork acknowledges it in `tickForks`. */
+  #acksDue = false;
   #hangup: LegHangup | undefined;
   /** Frames of the caller's with no audio (before the first packet, silence, unconcealed gaps). */
   inboundGaps = 0;
@@ -185,8 +187,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (this.#status !== 'in-progress') {
       return;
     }
-    for (const fork of this.#forks) {
-      fork.reportPlayback();
+    if (this.#acksDue) {
+      this.#acksDue = false;
+      for (const fork of this.#forks) {
+        fork.reportPlayback();
+      }
     }
     this.leg.tickInbound();
     for (const fork of this.#forks) {
@@ -221,8 +226,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       }
     }
     for (const fork of this.#forks) {
-      if (fork.spec.bidirectional && fork.renderPlayback(scratch)) {
-        sources = this.#mixIn(scratch, sources);
+      if (fork.spec.bidirectional) {
+        if (fork.renderPlayback(scratch)) {
+          sources = this.#mixIn(scratch, sources);
+        }
+        if (fork.hasReachedCheckpoints) {
+          this.#acksDue = true;
+        }
       }
     }
     const out = this.#outbound;

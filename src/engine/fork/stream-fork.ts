@@ -227,6 +227,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     return played;
   }
 
+  /** Whether `renderPlayback` reached checkpoints that `reportPlayback` has not acknowledged yet. */
+  get hasReachedCheckpoints(): boolean {
+    return this.#playback !== undefined && this.#playback.reached.length > 0;
+  }
+
   /** After the mix: acknowledges the checkpoints `renderPlayback` reached (D2), oldest first. */
   reportPlayback(): void {
     const playback = this.#playback;
