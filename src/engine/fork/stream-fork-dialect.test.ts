@@ -274,3 +274,10 @@ test('the fork speaks only through the dialect its spec names, from the injected
     ['started', 'cleared', 'stopped'].map((e) => `${e}@${start}`),
   );
 });
+
+test('a spec naming a dialect the registry lacks is refused when the stream is built', () => {
+  assert.throws(() => setup({ dialect: 'plivo' }, {} as StreamDialectRegistry), {
+    name: 'TypeError',
+    message: 'no stream dialect "plivo" in the registry',
+  });
+});

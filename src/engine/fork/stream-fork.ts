@@ -136,7 +136,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#tracks = spec.audioTrack === 'both' ? ['inbound', 'outbound'] : [spec.audioTrack];
     this.#sendsInbound = this.#tracks.includes('inbound');
     this.#sendsOutbound = this.#tracks.includes('outbound');
-    const dialect = deps.dialects[spec.dialect ?? DEFAULT_STREAM_DIALECT];
+    const name = spec.dialect ?? DEFAULT_STREAM_DIALECT;
+    const dialect = deps.dialects[name] as StreamDialectRegistry[typeof name] | undefined;
+    if (dialect === undefined) {
+      throw new TypeError(`no stream dialect "${name}" in the registry`);
+    }
     this.#dialect = dialect({
       callId: host.callUuid,
       streamId,
