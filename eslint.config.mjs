@@ -109,6 +109,12 @@ export default tseslint.config(
               group: ['**/adapters/**', '**/api/**', '**/config/load*'],
               message: 'engine/ depends on protocol, media, ports, errors.',
             },
+            {
+              // A stream's wire protocol is chosen by name from the registry the composition root hands
+              // in (EngineDeps.dialects); the engine sees only protocol/stream-dialect.types.ts.
+              group: ['**/*-dialect', '**/*-dialect.js', '**/stream-dialects', '**/stream-dialects.js'],
+              message: 'engine/ must not import a stream dialect; use the injected StreamDialectRegistry.',
+            },
           ],
         },
       ],

@@ -18,6 +18,7 @@ import { SipTransactionDriver } from './adapters/sip-transport/sip-transaction-d
 import type { AppRuntime } from './app/runtime.js';
 import { SipServer, type SipServerSpec } from './app/sip/sip-server.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
+import { BUILT_IN_STREAM_DIALECTS } from './protocol/stream-dialects.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 import type { Clock, Timers } from './ports/clock.js';
 import type { HttpClient } from './ports/http-client.js';
@@ -85,7 +86,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
     },
   });
   const engine = new Engine(
-    { ticker: driver, ...ports, logger },
+    { ticker: driver, ...ports, logger, dialects: BUILT_IN_STREAM_DIALECTS },
     {
       stream: opts.stream,
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),

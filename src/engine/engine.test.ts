@@ -6,6 +6,7 @@ import type { WsConnection } from '../ports/ws-client.js';
 import type { InboundSink, MediaLeg } from './call/media-leg.types.js';
 import { FRAME_SAMPLES } from './call/media-leg.types.js';
 import { Engine } from './engine.js';
+import { BUILT_IN_STREAM_DIALECTS } from '../protocol/stream-dialects.js';
 import { defaultStreamSettings } from './fork/stream-defaults.js';
 import type { StreamSpec } from './fork/stream-fork.types.js';
 
@@ -104,6 +105,7 @@ function rig(phases: number) {
       timers: { after: () => ({ cancel: () => undefined }) },
       random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
       logger: nullLogger,
+      dialects: BUILT_IN_STREAM_DIALECTS,
     },
     { stream: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token') },
   );

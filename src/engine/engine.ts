@@ -14,6 +14,7 @@ import type { Logger } from '../ports/logger.js';
 import type { MediaTicker } from '../ports/media-ticker.js';
 import type { Random } from '../ports/random.js';
 import type { WsConnector } from '../ports/ws-client.js';
+import type { StreamDialectRegistry } from '../protocol/stream-dialect.types.js';
 import { CallbackDelivery } from './callbacks/callback-delivery.js';
 import { CallSession } from './call/call-session.js';
 import type { MediaLeg } from './call/media-leg.types.js';
@@ -27,6 +28,8 @@ export interface EngineDeps {
   readonly timers: Timers;
   readonly random: Random;
   readonly logger: Logger;
+  /** The stream dialects (wire protocols) a stream spec may name; built by the composition root. */
+  readonly dialects: StreamDialectRegistry;
 }
 
 export interface EngineOptions {
@@ -95,6 +98,7 @@ export class Engine {
         timers: this.deps.timers,
         random: this.deps.random,
         logger: this.deps.logger,
+        dialects: this.deps.dialects,
       },
       logger: this.deps.logger,
       maxStreams: this.options.maxStreamsPerCall ?? 8,

@@ -28,6 +28,7 @@ import type { RtpPacket } from '../protocol/rtp/packet.js';
 import type { RtcpPacket } from '../protocol/rtp/rtcp.js';
 import { RtpMediaLeg } from './call/rtp-media-leg.js';
 import { Engine } from './engine.js';
+import { BUILT_IN_STREAM_DIALECTS } from '../protocol/stream-dialects.js';
 import { defaultStreamSettings } from './fork/stream-defaults.js';
 import type { StreamSpec } from './fork/stream-fork.types.js';
 
@@ -389,6 +390,7 @@ test('a minute of speech, key presses, events only, comfort noise, silence, an o
       timers: clock,
       random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
       logger: nullLogger,
+      dialects: BUILT_IN_STREAM_DIALECTS,
     },
     { stream: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token') },
   );

@@ -6,6 +6,7 @@
  * kernel are excluded on both sides: this is the CPU the engine adds.
  */
 import { Engine } from '../../src/engine/engine.js';
+import { BUILT_IN_STREAM_DIALECTS } from '../../src/protocol/stream-dialects.js';
 import { RtpMediaLeg } from '../../src/engine/call/rtp-media-leg.js';
 import { VirtualLeg } from '../../src/engine/call/virtual-leg.js';
 import type { InboundSink, MediaLeg } from '../../src/engine/call/media-leg.types.js';
@@ -166,6 +167,7 @@ function rig(streams: number, spec: StreamSpec, leg: LegKind, packets: RtpPacket
       timers: { after: () => ({ cancel: () => undefined }) },
       random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
       logger: nullLogger,
+      dialects: BUILT_IN_STREAM_DIALECTS,
     },
     { stream: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token'), maxStreamsPerCall: 8 },
   );

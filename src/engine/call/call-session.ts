@@ -58,6 +58,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #scratch = new Int16Array(FRAME_SAMPLES);
   readonly #mix = new Int32Array(FRAME_SAMPLES);
   #status: CallStatus = 'in-progress';
+  /** This tick's mix reached a checkpoint of some stream: its fork acknowledges it in `tickForks`. */
+  #acksDue = false;
   #hangup: LegHangup | undefined;
   /** Frames of the caller's with no audio (before the first packet, silence, unconcealed gaps). */
   inboundGaps = 0;
@@ -177,10 +179,19 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.leg.writeOutbound(this.#outbound);
   }
 
-  /** Fork phase of a tick: the caller's frames that are due by time, then what the caller heard. */
+  /**
+   * Fork phase of a tick: the acknowledgements of what this tick's mix played, the caller's frames
+   * that are due by time, then what the caller heard.
+   */
   tickForks(): void {
     if (this.#status !== 'in-progress') {
       return;
+    }
+    if (this.#acksDue) {
+      this.#acksDue = false;
+      for (const fork of this.#forks) {
+        fork.reportPlayback();
+      }
     }
     this.leg.tickInbound();
     for (const fork of this.#forks) {
@@ -215,8 +226,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       }
     }
     for (const fork of this.#forks) {
-      if (fork.spec.bidirectional && fork.renderPlayback(scratch)) {
-        sources = this.#mixIn(scratch, sources);
+      if (fork.spec.bidirectional) {
+        if (fork.renderPlayback(scratch)) {
+          sources = this.#mixIn(scratch, sources);
+        }
+        if (fork.hasReachedCheckpoints) {
+          this.#acksDue = true;
+        }
       }
     }
     const out = this.#outbound;

@@ -171,12 +171,12 @@ test("a flooding lane does not touch another lane's callbacks, and pays alone fo
 
 test('a run of ClearedAudio waiting behind a slow endpoint collapses into the newest; another event breaks the run', async () => {
   const { http, delivery, drain } = rig(500);
-  const cleared = streamCallbackPolicy('ClearedAudio');
+  const cleared = streamCallbackPolicy('cleared');
   const url = 'http://app.test/status';
   for (let i = 0; i < 5000; i++) {
     delivery.send('s', req(url, 'ClearedAudio', `c${i}`), cleared);
   }
-  delivery.send('s', req(url, 'PlayedStream', 'p'), streamCallbackPolicy('PlayedStream'));
+  delivery.send('s', req(url, 'PlayedStream', 'p'), streamCallbackPolicy('checkpointPlayed'));
   delivery.send('s', req(url, 'ClearedAudio', 'c5000'), cleared);
   delivery.send('s', req(url, 'ClearedAudio', 'c5001'), cleared);
   await drain();
@@ -193,11 +193,11 @@ test('a run of ClearedAudio waiting behind a slow endpoint collapses into the ne
 test('lifecycle budget: only evictable ones (DegradedStream) give way, oldest first; Start/Stop/Dropped never do', async () => {
   const { http, delivery, drain } = rig(100, { maxLifecycleQueued: 4 });
   const url = 'http://app.test/status';
-  delivery.send('s', req(url, 'StartStream'), streamCallbackPolicy('StartStream'));
+  delivery.send('s', req(url, 'StartStream'), streamCallbackPolicy('started'));
   for (let i = 0; i < 10; i++) {
-    delivery.send('s', req(url, 'DegradedStream', `d${i}`), streamCallbackPolicy('DegradedStream'));
+    delivery.send('s', req(url, 'DegradedStream', `d${i}`), streamCallbackPolicy('degraded'));
   }
-  delivery.send('s', req(url, 'DroppedStream'), streamCallbackPolicy('DroppedStream'));
+  delivery.send('s', req(url, 'DroppedStream'), streamCallbackPolicy('dropped'));
   // A lane full of lifecycle requests that may not be evicted still takes the next one.
   for (let i = 0; i < 6; i++) {
     delivery.send('h', req(url, 'Hangup', `h${i}`));

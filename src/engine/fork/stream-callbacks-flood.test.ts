@@ -13,6 +13,7 @@ import type { WsConnection } from '../../ports/ws-client.js';
 import type { InboundSink, MediaLeg } from '../call/media-leg.types.js';
 import { FRAME_SAMPLES } from '../call/media-leg.types.js';
 import { Engine } from '../engine.js';
+import { BUILT_IN_STREAM_DIALECTS } from '../../protocol/stream-dialects.js';
 import { defaultStreamSettings } from './stream-defaults.js';
 import type { StreamSpec } from './stream-fork.types.js';
 
@@ -122,6 +123,7 @@ test('10,000 checkpoints and 5,000 clearAudio against a slow callback endpoint: 
       timers: clock,
       random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
       logger: captureLogger(lines),
+      dialects: BUILT_IN_STREAM_DIALECTS,
     },
     { stream: defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'token') },
   );

@@ -1,23 +1,23 @@
 /**
  * One `<Stream>`: forks a call's audio to the app's WebSocket and plays back what the app sends
- * (compatibility §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
- * clock, `onOutbound` sends the outbound track's `media` and `renderPlayback` feeds the caller; the
- * inbound track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
+ * (compatibility §1–§7, Decisions D2–D15). Protocol-neutral: every frame on the wire is built or read
+ * by the stream's `StreamDialect` (Plivo's, or another the spec names), picked from the registry the
+ * composition root hands in. Driven by the call: on every tick of the shared media clock
+ * `renderPlayback` feeds the caller (and only records the checkpoints it reached), then, after the mix,
+ * `reportPlayback` acknowledges them and `onOutbound` sends the outbound track's `media`; the inbound
+ * track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
  * No timer per frame or per stream, except the stream timeout and connect back-off.
  */
-import { extraHeadersWire } from '../../protocol/stream-ws/extra-headers.js';
-import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
 import {
-  parseAppMessage,
-  type AppMessage,
-  type ParseAppMessageOptions,
-} from '../../protocol/stream-ws/app-message.js';
-import { PlayAudioScanner } from '../../protocol/stream-ws/play-audio-scan.js';
-import { PlayoutQueue } from '../../protocol/stream-ws/playout-queue.js';
+  DEFAULT_STREAM_DIALECT,
+  type StreamCommand,
+  type StreamDialect,
+  type StreamDialectRegistry,
+  type StreamStatusEvent,
+  type StreamTrack,
+} from '../../protocol/stream-dialect.types.js';
+import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { SendBufferMonitor } from '../../protocol/stream-ws/send-buffer-monitor.js';
-import { streamCallbackParams, type StreamCallbackEvent } from '../../protocol/stream-ws/status-callback.js';
-import { StreamMessageWriter } from '../../protocol/stream-ws/writer.js';
-import { signatureHeaders, wsSigningUrl } from '../../protocol/signature/v3.js';
 import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
@@ -34,7 +34,8 @@ import type {
   StreamStats,
   StreamStatus,
 } from './stream-fork.types.js';
-import { WireDecoder, WireEncoder } from './wire-audio.js';
+import { StreamPlayback } from './stream-playback.js';
+import { WireEncoder } from './wire-audio.js';
 
 export interface StreamForkDeps {
   readonly ws: WsConnector;
@@ -43,6 +44,8 @@ export interface StreamForkDeps {
   readonly timers: Timers;
   readonly random: Random;
   readonly logger: Logger;
+  /** The wire protocols a spec may name (`spec.dialect`). */
+  readonly dialects: StreamDialectRegistry;
 }
 
 /** What a stream needs from the call it belongs to. */
@@ -52,8 +55,16 @@ export interface StreamHost {
   sendDtmf(digits: string): void;
 }
 
-type Track = 'inbound' | 'outbound';
+type PlaybackCommand = Extract<StreamCommand, { type: 'play' | 'checkpoint' | 'clear' }>;
 
+/** How the app's message is named in the error for a playback command on a one-way stream. */
+const PLAYBACK_VERB: Readonly<Record<PlaybackCommand['type'], string>> = {
+  play: 'playAudio',
+  checkpoint: 'checkpoint',
+  clear: 'clearAudio',
+};
+const STARTED: StreamStatusEvent = Object.freeze({ type: 'started' });
+const CLEARED: StreamStatusEvent = Object.freeze({ type: 'cleared' });
 const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
 export class StreamFork extends TypedEmitter<StreamForkEvents> {
@@ -79,14 +90,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #settings: StreamSettings;
   readonly #deps: StreamForkDeps;
   readonly #log: Logger;
-  readonly #tracks: readonly Track[];
-  readonly #writer: StreamMessageWriter;
-  readonly #encoders: Readonly<Record<Track, WireEncoder>>;
-  readonly #decoder: WireDecoder;
-  readonly #queue: PlayoutQueue | undefined;
-  readonly #frame: Uint8Array;
-  /** How the app's messages are parsed: built once, with this stream's `playAudio` scanner. */
-  readonly #parseOptions: ParseAppMessageOptions;
+  readonly #tracks: readonly StreamTrack[];
+  readonly #dialect: StreamDialect;
+  readonly #encoders: Readonly<Record<StreamTrack, WireEncoder>>;
+  /** Bidirectional streams only. */
+  readonly #playback: StreamPlayback | undefined;
   #status: StreamStatus = 'initiated';
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
@@ -128,25 +136,28 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#tracks = spec.audioTrack === 'both' ? ['inbound', 'outbound'] : [spec.audioTrack];
     this.#sendsInbound = this.#tracks.includes('inbound');
     this.#sendsOutbound = this.#tracks.includes('outbound');
-    this.#writer = new StreamMessageWriter({
+    const name = spec.dialect ?? DEFAULT_STREAM_DIALECT;
+    const dialect = deps.dialects[name] as StreamDialectRegistry[typeof name] | undefined;
+    if (dialect === undefined) {
+      throw new TypeError(`no stream dialect "${name}" in the registry`);
+    }
+    this.#dialect = dialect({
       callId: host.callUuid,
       streamId,
-      accountId: settings.accountId,
-      extraHeaders: extraHeadersWire(spec.extraHeaders, settings.extraHeadersMode),
+      tracks: this.#tracks,
+      format: this.format,
+      spec,
+      settings,
     });
     this.#encoders = {
       inbound: new WireEncoder(this.format, settings.l16LittleEndian),
       outbound: new WireEncoder(this.format, settings.l16LittleEndian),
     };
-    this.#decoder = new WireDecoder(this.format, settings.l16LittleEndian);
-    this.#frame = new Uint8Array(this.format.frameBytes);
-    this.#parseOptions = {
-      maxMessageBytes: settings.maxMessageBytes,
-      l16LittleEndian: settings.l16LittleEndian,
-      ...(spec.bidirectional ? { scanner: new PlayAudioScanner() } : {}),
-    };
     if (spec.bidirectional) {
-      this.#queue = new PlayoutQueue(this.format, { maxQueuedMs: settings.maxPlayoutQueueMs });
+      this.#playback = new StreamPlayback(this.format, {
+        l16LittleEndian: settings.l16LittleEndian,
+        maxQueuedMs: settings.maxPlayoutQueueMs,
+      });
     }
     this.ended = new Promise((resolve) => {
       this.#resolveEnded = resolve;
@@ -164,7 +175,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   /** Audio queued for playback, in ms (bidirectional streams). */
   get queuedMs(): number {
-    return this.#queue?.queuedMs ?? 0;
+    return this.#playback?.queuedMs ?? 0;
   }
 
   /** Starts connecting (D10: `connectAttempts` tries with back-off, each with a timeout). */
@@ -187,13 +198,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   }
 
   /** D5: the timestamp is the stream's start plus the media time of the frame on its track. */
-  #sendMedia(track: Track, pcm: Int16Array): void {
+  #sendMedia(track: StreamTrack, pcm: Int16Array): void {
     const ws = this.#ws;
     if (ws === undefined || this.#status !== 'in-progress') {
       return;
     }
     const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
-    const text = this.#writer.media(
+    const text = this.#dialect.media(
       track,
       this.#startEpochMs + frame * FRAME_MS,
       this.#encoders[track].encode(pcm),
@@ -205,25 +216,39 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   /**
    * Pops the next 20 ms of the app's audio into `out` (160 samples at 8 kHz). Returns false when
-   * nothing is queued. Checkpoints whose audio has now played are acknowledged here (D2).
+   * nothing is queued. Runs inside the call's mix, so it sends nothing: the checkpoints whose audio
+   * has now played are recorded for `reportPlayback`.
    */
   renderPlayback(out: Int16Array): boolean {
-    const queue = this.#queue;
-    if (queue === undefined || this.#status !== 'in-progress') {
+    const playback = this.#playback;
+    if (playback === undefined || this.#status !== 'in-progress') {
       return false;
     }
-    const { played, checkpoints } = queue.nextFrame(this.#frame);
+    const played = playback.render(out);
     if (played) {
-      this.#decoder.decode(this.#frame, out);
       this.stats.playedFrames++;
     }
-    for (const name of checkpoints) {
-      this.#sendText(this.#writer.playedStream(name));
+    return played;
+  }
+
+  /** Whether `renderPlayback` reached checkpoints that `reportPlayback` has not acknowledged yet. */
+  get hasReachedCheckpoints(): boolean {
+    return this.#playback !== undefined && this.#playback.reached.length > 0;
+  }
+
+  /** After the mix: acknowledges the checkpoints `renderPlayback` reached (D2), oldest first. */
+  reportPlayback(): void {
+    const playback = this.#playback;
+    if (playback === undefined || playback.reached.length === 0) {
+      return;
+    }
+    for (const name of playback.reached) {
+      this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
-      this.#callback('PlayedStream', { name });
+      this.#callback({ type: 'checkpointPlayed', name });
     }
-    return played;
+    playback.forgetReached();
   }
 
   /** Forwards a DTMF digit received from the caller. */
@@ -232,7 +257,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     const timestampMs = this.#deps.clock.epochMs();
-    this.#sendText(this.#writer.dtmf('inbound', digit, timestampMs));
+    this.#sendText(this.#dialect.dtmf(digit, timestampMs));
     this.emit('event', 'dtmf', { digit });
   }
 
@@ -247,11 +272,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       // Still connecting: #connect sees #stopRequested and ends the stream.
       return;
     }
-    if (this.#settings.sendStop) {
-      this.#sendText(this.#writer.stop(reason));
-    }
+    this.#sendText(this.#dialect.stop(reason));
     ws.close(1000, 'stream stopped');
-    this.#finish({ status: 'completed', reason }, 'StopStream');
+    this.#finish({ status: 'completed', reason });
   }
 
   async #connect(): Promise<void> {
@@ -260,13 +283,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     let lastError = 'not attempted';
     for (let attempt = 1; attempt <= settings.connectAttempts; attempt++) {
       if (this.#stopRequested !== undefined) {
-        this.#finish({ status: 'completed', reason: this.#stopRequested }, 'StopStream');
+        this.#finish({ status: 'completed', reason: this.#stopRequested });
         return;
       }
       this.stats.connectAttempts = attempt;
       try {
         const ws = await this.#deps.ws.connect(this.spec.serviceUrl, {
-          headers: this.#upgradeHeaders(),
+          headers: this.#dialect.upgradeHeaders(makeNonce(this.#deps.random)),
           timeoutMs: settings.connectTimeoutMs,
           maxPayloadBytes: settings.maxMessageBytes + 1024 * 1024,
         });
@@ -286,26 +309,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         backoffMs *= 2;
       }
     }
-    this.#finish({ status: 'failed', reason: 'Connection error', error: lastError }, 'DroppedStream');
-  }
-
-  #upgradeHeaders(): Record<string, string> {
-    const url =
-      this.#settings.signWebSocketUrlAs === 'plain-http'
-        ? wsSigningUrl(this.spec.serviceUrl).replace(/^https:/, 'http:')
-        : wsSigningUrl(this.spec.serviceUrl);
-    return signatureHeaders({
-      method: 'GET',
-      url,
-      nonce: makeNonce(this.#deps.random),
-      authToken: this.#settings.authToken,
-    });
+    this.#finish({ status: 'failed', reason: 'Connection error', error: lastError });
   }
 
   #onConnected(ws: WsConnection): void {
     if (this.#stopRequested !== undefined) {
       ws.close(1000, 'stream stopped');
-      this.#finish({ status: 'completed', reason: this.#stopRequested }, 'StopStream');
+      this.#finish({ status: 'completed', reason: this.#stopRequested });
       return;
     }
     this.#ws = ws;
@@ -316,10 +326,12 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#onSocketClosed(code, reason);
     });
     this.#startEpochMs = this.#deps.clock.epochMs();
-    ws.send(this.#writer.start(this.#tracks, this.format));
+    for (const text of this.#dialect.start(this.#startEpochMs)) {
+      ws.send(text);
+    }
     this.#setStatus('in-progress');
     this.emit('event', 'start', { tracks: this.#tracks, contentType: this.spec.contentType });
-    this.#callback('StartStream', {});
+    this.#callback(STARTED);
     this.#timeout = this.#deps.timers.after(this.spec.streamTimeoutSec * 1000, () => {
       this.stop('Stream timeout');
     });
@@ -336,10 +348,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       );
     }
     if (NORMAL_CLOSE_CODES.has(code)) {
-      this.#finish({ status: 'completed', reason: 'Closed by app' }, 'StopStream');
+      this.#finish({ status: 'completed', reason: 'Closed by app' });
     } else {
       const error = `WebSocket closed with code ${code}${reason === '' ? '' : `: ${reason}`}`;
-      this.#finish({ status: 'failed', reason: 'Connection error', error }, 'DroppedStream');
+      this.#finish({ status: 'failed', reason: 'Connection error', error });
     }
   }
 
@@ -348,51 +360,17 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     this.stats.appMessages++;
-    if (isBinary) {
-      this.#appError('ERR_STREAM_BINARY_FRAME', 'binary frames are not part of the protocol; ignored');
-      return;
-    }
-    const parsed = parseAppMessage(data, this.format, this.#parseOptions);
-    if (!parsed.ok) {
-      this.#appError(parsed.error.code, parsed.error.detail);
-      return;
-    }
-    this.#handleAppMessage(parsed.value);
+    this.#handleCommand(this.#dialect.parse(data, isBinary));
   }
 
-  #handleAppMessage(msg: AppMessage): void {
-    switch (msg.event) {
-      case 'playAudio': {
-        if (this.#queue === undefined) {
-          this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'playAudio on a stream that is not bidirectional');
-          return;
-        }
-        const res = this.#queue.enqueue(msg.audio);
-        if (!res.ok) {
-          this.#appError(res.code, res.detail);
-          return;
-        }
-        this.emit('event', 'playAudio', { bytes: msg.audio.length });
-        return;
-      }
+  #handleCommand(msg: StreamCommand): void {
+    switch (msg.type) {
+      case 'play':
       case 'checkpoint':
-        if (this.#queue === undefined) {
-          this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'checkpoint on a stream that is not bidirectional');
-          return;
-        }
-        {
-          const res = this.#queue.checkpoint(msg.name);
-          if (!res.ok) {
-            this.#appError(res.code, res.detail);
-            return;
-          }
-        }
-        this.emit('event', 'checkpoint', { name: msg.name });
+      case 'clear':
+        this.#playbackCommand(msg);
         return;
-      case 'clearAudio':
-        this.#clear();
-        return;
-      case 'sendDTMF':
+      case 'sendDtmf':
         this.#host.sendDtmf(msg.digits);
         this.emit('event', 'sendDTMF', { digits: msg.digits.length });
         return;
@@ -402,20 +380,41 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       case 'ignored':
         this.#log.debug({ reason: msg.reason }, 'app message ignored');
         return;
+      case 'error':
+        this.#appError(msg.code, msg.detail);
+        return;
     }
   }
 
-  #clear(): void {
-    if (this.#queue === undefined) {
-      this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', 'clearAudio on a stream that is not bidirectional');
+  #playbackCommand(msg: PlaybackCommand): void {
+    const playback = this.#playback;
+    if (playback === undefined) {
+      const detail = `${PLAYBACK_VERB[msg.type]} on a stream that is not bidirectional`;
+      this.#appError('ERR_STREAM_NOT_BIDIRECTIONAL', detail);
       return;
     }
-    const { droppedMs, droppedCheckpoints } = this.#queue.clear();
-    this.#decoder.reset();
+    if (msg.type === 'clear') {
+      this.#clear(playback);
+      return;
+    }
+    const res = msg.type === 'play' ? playback.enqueue(msg.audio) : playback.checkpoint(msg.name);
+    if (!res.ok) {
+      this.#appError(res.code, res.detail);
+    } else if (msg.type === 'play') {
+      this.emit('event', 'playAudio', { bytes: msg.audio.length });
+    } else {
+      this.emit('event', 'checkpoint', { name: msg.name });
+    }
+  }
+
+  #clear(playback: StreamPlayback): void {
+    const { droppedMs, droppedCheckpoints } = playback.clear();
     this.stats.clears++;
-    this.#sendText(this.#writer.clearedAudio());
+    for (const text of this.#dialect.cleared(droppedCheckpoints)) {
+      this.#sendText(text);
+    }
     this.emit('event', 'clearedAudio', { droppedMs, droppedCheckpoints: droppedCheckpoints.length });
-    this.#callback('ClearedAudio', {});
+    this.#callback(CLEARED);
   }
 
   #appError(code: string, detail: string): void {
@@ -437,17 +436,19 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.stats.bufferUsagePercent = Math.max(this.stats.bufferUsagePercent, effect.percent);
       this.#log.warn({ percent: effect.percent }, 'app is reading slowly; send buffer filling');
       this.emit('event', 'degraded', { percent: effect.percent });
-      this.#callback('DegradedStream', { bufferUsagePercent: effect.percent });
+      this.#callback({ type: 'degraded', bufferUsagePercent: effect.percent });
     } else if (effect.type === 'overflow') {
       this.stats.bufferUsagePercent = 100;
       ws.terminate();
       const error = `app did not read ${this.#settings.bufferSeconds} s of media`;
-      this.#finish({ status: 'failed', reason: 'Slow consumer', error }, 'DroppedStream');
+      this.#finish({ status: 'failed', reason: 'Slow consumer', error });
     }
   }
 
-  #sendText(text: string): void {
-    this.#ws?.send(text);
+  #sendText(text: string | undefined): void {
+    if (text !== undefined) {
+      this.#ws?.send(text);
+    }
   }
 
   #setStatus(status: StreamStatus): void {
@@ -455,43 +456,36 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.emit('status', status);
   }
 
-  #finish(end: StreamEnd, event: 'StopStream' | 'DroppedStream'): void {
+  #finish(end: StreamEnd): void {
     if (this.closed) {
       return;
     }
     this.#timeout?.cancel();
-    this.#queue?.clear();
+    this.#playback?.clear();
     this.#setStatus(end.status);
     this.#log.info({ reason: end.reason, error: end.error, stats: this.stats }, 'stream ended');
-    this.#callback(event, {
+    this.#callback({
+      type: end.status === 'completed' ? 'stopped' : 'dropped',
       reason: end.reason,
-      ...(end.error === undefined ? {} : { error: end.error }),
+      error: end.error,
     });
     this.emit('ended', end);
     this.#resolveEnded(end);
   }
 
-  #callback(
-    event: StreamCallbackEvent,
-    extra: { name?: string; reason?: string; error?: string; bufferUsagePercent?: number },
-  ): void {
+  /** Queues the status callback of `event`, when the spec has a callback URL and the dialect one to send. */
+  #callback(event: StreamStatusEvent): void {
     const url = this.spec.statusCallbackUrl;
     if (url === undefined || url === '') {
       return;
     }
-    const params = streamCallbackParams(event, {
-      streamId: this.streamId,
-      callUuid: this.#host.callUuid,
-      accountId: this.#settings.accountId,
-      serviceUrl: this.spec.serviceUrl,
-      timestampMs: this.#deps.clock.epochMs(),
-      attributes: this.spec,
-      ...extra,
-    });
-    this.#deps.callbacks.send(
-      this.streamId,
-      { url, method: this.spec.statusCallbackMethod, params },
-      { ...streamCallbackPolicy(event), onDropped: this.#onCallbackDropped },
-    );
+    const params = this.#dialect.statusCallback(event, this.#deps.clock.epochMs());
+    if (params !== undefined) {
+      this.#deps.callbacks.send(
+        this.streamId,
+        { url, method: this.spec.statusCallbackMethod, params },
+        { ...streamCallbackPolicy(event.type), onDropped: this.#onCallbackDropped },
+      );
+    }
   }
 }

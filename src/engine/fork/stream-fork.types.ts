@@ -1,3 +1,4 @@
+import type { StreamDialectName, StreamDialectSettings } from '../../protocol/stream-dialect.types.js';
 import type { ContentType } from '../../protocol/stream-ws/formats.js';
 
 /** A stream's parameters, from the `<Stream>` element or the REST API, normalised. */
@@ -15,18 +16,16 @@ export interface StreamSpec {
   readonly extraHeaders?: string | undefined;
   /** D3; only meaningful for streams started by XML. */
   readonly keepCallAlive: boolean;
+  /** The wire protocol spoken to the app. Default `plivo` (`DEFAULT_STREAM_DIALECT`). */
+  readonly dialect?: StreamDialectName | undefined;
 }
 
-/** Server-wide stream behaviour (config `stream.*`). */
-export interface StreamSettings {
-  readonly accountId: string;
-  readonly authToken: string;
-  /** D4. */
-  readonly extraHeadersMode: 'semicolon' | 'verbatim';
-  /** D6: true = little-endian L16 (default). */
-  readonly l16LittleEndian: boolean;
-  /** D7: send `{"event":"stop"}` before closing. */
-  readonly sendStop: boolean;
+/**
+ * Server-wide stream behaviour (config `stream.*`): what the fork uses, plus what dialects may read
+ * (`accountId`, `authToken`, D4 `extraHeadersMode`, D6 `l16LittleEndian`, D7 `sendStop`,
+ * `maxMessageBytes`, D8 `signWebSocketUrlAs`).
+ */
+export interface StreamSettings extends StreamDialectSettings {
   /** D10: attempts in total, first included. */
   readonly connectAttempts: number;
   readonly connectTimeoutMs: number;
@@ -34,12 +33,8 @@ export interface StreamSettings {
   readonly connectBackoffMs: number;
   /** D11: seconds of outbound media buffered for a slow consumer before the stream is dropped. */
   readonly bufferSeconds: number;
-  /** Largest app message accepted and parsed; larger ones are refused with an error, the stream goes on. */
-  readonly maxMessageBytes: number;
   /** Most audio a bidirectional stream may have queued for playback. */
   readonly maxPlayoutQueueMs: number;
-  /** D8: sign the upgrade over the service URL (ws→http, wss→https) or always over plain http. */
-  readonly signWebSocketUrlAs: 'scheme-mapped' | 'plain-http';
 }
 
 export type StreamStatus = 'initiated' | 'in-progress' | 'completed' | 'failed';
