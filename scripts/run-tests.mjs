@@ -5,7 +5,7 @@
 // The interop tests need real peers (sipp, baresip, espeak-ng, sox); scripts/ensure-system-deps.sh
 // installs them with apt-get when missing and fails loudly when it cannot.
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -47,8 +47,13 @@ if (files.some((f) => f.startsWith('test/interop/'))) {
 }
 
 // Load tests saturate both cores; run beside audio-quality tests they would make those measure the
-// machine rather than the code. They run alone, after the others.
-const exclusive = files.filter((f) => /(^|\/)[^/]*-load\.test\.ts$/.test(f));
+// machine rather than the code. Audio-quality tests that judge real-time playback (a caller hearing its
+// own echo through a bot, correlated sample by sample) are the other side of that: beside CPU-bound
+// tests (fuzzers, load) they measure starvation. Both kinds run alone, after the others: load tests by
+// their name (`*-load.test.ts`), real-time tests by a first line `// test-runner: exclusive …`.
+const declaresExclusive = (f) =>
+  /^\/\/ test-runner: exclusive\b/m.test(readFileSync(join(root, f), 'utf8').slice(0, 4096));
+const exclusive = files.filter((f) => /(^|\/)[^/]*-load\.test\.ts$/.test(f) || declaresExclusive(f));
 const shared = files.filter((f) => !exclusive.includes(f));
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
 

@@ -1,3 +1,4 @@
+// test-runner: exclusive (judges real-time playback by audio correlation; see scripts/run-tests.mjs)
 /**
  * Acceptance (issue 4): baresip (a real softphone) calls streamfork running the echo bot. baresip sends
  * espeak-ng speech from a WAV (aufile) and records what it sends and hears (sndfile: dump-*-enc.wav and

@@ -1,3 +1,4 @@
+// test-runner: exclusive (judges real-time playback by audio correlation; see scripts/run-tests.mjs)
 /**
  * `streamfork call --sip`: the CLI dials a running streamfork (SipServer + the echo bot's answer URL)
  * over real SIP and RTP, plays espeak-ng speech, records what comes back, and the recording

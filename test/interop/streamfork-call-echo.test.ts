@@ -1,3 +1,4 @@
+// test-runner: exclusive (judges real-time playback by audio correlation; see scripts/run-tests.mjs)
 /**
  * Acceptance (issue 3): `streamfork call` against the echo bot, for each of the three content types.
  * The caller speaks (espeak-ng); the bot echoes it back with playAudio and checkpoints; what the caller
