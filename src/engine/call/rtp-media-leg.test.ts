@@ -102,7 +102,11 @@ function setup(opts: { eventPt?: number; mediaTimeoutMs?: number } = {}) {
     now += 20;
     ticks++;
   };
-  return { a, b, sa, sb, tick, hangups, heard };
+  /** Moves the fake clock without a tick (an event-loop stall). */
+  const advance = (ms: number): void => {
+    now += ms;
+  };
+  return { a, b, sa, sb, tick, advance, hangups, heard };
 }
 
 const tone = (k: number) =>
@@ -223,6 +227,42 @@ test('late packets: one that comes after its filler is dropped, so the frame cou
   assert.equal(b.stats.fillerFrames, 49);
   assert.equal(b.stats.inbound.late, 49);
   assert.equal(b.stats.overrunFrames, 0);
+});
+
+test('an event-loop stall: the catch-up ticks leave the frames whose packets wait in the socket for the next tick, so no audio is concealed', () => {
+  const { tick, advance, sa, a, b, heard } = setup();
+  for (let k = 0; k < 10; k++) {
+    tick(tone(k));
+  }
+  // 40 ms in which nothing runs: the far end's next two packets wait in the socket, and then the clock's
+  // two due ticks run back to back, before the socket is read (timers run before I/O in Node's loop).
+  const held: RtpPacket[] = [];
+  sa.drop = (p) => {
+    if (p.payloadType === 0) {
+      held.push(p);
+      return true;
+    }
+    return false;
+  };
+  a.writeOutbound(tone(10));
+  a.writeOutbound(tone(11));
+  advance(20);
+  b.tickInbound();
+  b.tickInbound();
+  sa.drop = () => false;
+  for (const p of held.splice(0)) {
+    sa.peer?.deliverRtp(p);
+  }
+  advance(20);
+  for (let k = 12; k < 30; k++) {
+    tick(tone(k));
+  }
+  assert.equal(heard.length, 30);
+  assert.ok(
+    heard.every((h) => h.audio),
+    'every frame is the caller audio',
+  );
+  assert.deepEqual([b.stats.fillerFrames, b.stats.inbound.late], [0, 0]);
 });
 
 test('early packets: one that comes in the tick before its own (jitter the other way) is handed over at once', () => {

@@ -13,7 +13,10 @@
  * behind hands over the next held frame (giving up a gap at once), or else a filler: the caller is
  * silent (silence suppression, comfort noise), sending RFC 4733 events, which replace audio (RFC 4733
  * §2.5), losing packets, or sending nothing at all. The fill is immediate, so every 20 ms of the
- * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's.
+ * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's. The one
+ * exception is a tick off its beat (after an event-loop stall the clock's due ticks run back to back,
+ * before the socket is read): it leaves up to `reorderWaitMs` of frames to the next tick, so packets
+ * that waited in the socket during the stall are played, not concealed and then dropped as late.
  *
  * Audio that arrives in order is never delayed: it goes out at once, ahead of the clock by up to
  * `maxLeadFrames` (a packet arriving before its tick is one frame ahead; jitter can bring the next one
@@ -126,6 +129,9 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   #haveLastPcm = false;
   #concealRun = 0;
   readonly #maxLead: number;
+  /** Frames a late tick may leave unfilled (`reorderWaitMs` in frames): see `tickInbound`. */
+  readonly #maxLateLag: number;
+  #lastTickMs: number | undefined;
   /** Whether the media clock has ticked yet: the frame count starts with its first tick. */
   #clocked = false;
   /** Ticks of the media clock since the first one: the frames owed so far. */
@@ -157,6 +163,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     const reorderWaitMs = opts.reorderWaitMs ?? 40;
     this.#reorder = new ReorderBuffer({ maxWaitMs: reorderWaitMs });
     this.#maxLead = Math.max(1, Math.floor(opts.maxLeadFrames ?? 1 + Math.ceil(reorderWaitMs / FRAME_MS)));
+    this.#maxLateLag = Math.ceil(reorderWaitMs / FRAME_MS);
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
@@ -246,7 +253,14 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#clocked = true;
     this.#clockFrames++;
     this.#drain(now);
-    while (this.#frames < this.#clockFrames) {
+    // A tick off its 20 ms beat (the event loop stalled, and the clock is catching up) runs before the
+    // packets that arrived meanwhile are read: filling now would conceal audio that is already here and
+    // then drop it as late. Such a tick leaves up to `reorderWaitMs` of frames for the next one.
+    const sinceLast = this.#lastTickMs === undefined ? FRAME_MS : now - this.#lastTickMs;
+    this.#lastTickMs = now;
+    const offBeat = sinceLast > FRAME_MS * 1.5 || sinceLast < FRAME_MS * 0.5;
+    const owed = offBeat ? this.#clockFrames - this.#maxLateLag : this.#clockFrames;
+    while (this.#frames < owed) {
       // This tick's frame has not come: the next held audio (a gap is given up), else a filler.
       const r = this.#reorder.take(now);
       if (r === undefined) {
