@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { CallRecord, StreamRecord } from '../../ports/call-store.js';
+import type { CallRecord, StreamRecord } from '../ports/call-store.js';
 import {
   plivoSessionTime,
   plivoTime,
