@@ -175,12 +175,15 @@ export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): Fast
 }
 
 /** A store or commands object every method of which throws: nothing is read or changed. */
-function inert<T extends object>(what: string): T {
-  return new Proxy({} as T, {
-    get: (_target, name) => () => {
-      throw new TypeError(`renderOpenApi: ${what}.${String(name)} is not used`);
+function inert(what: string): object {
+  return new Proxy(
+    {},
+    {
+      get: (_target, name) => () => {
+        throw new TypeError(`renderOpenApi: ${what}.${String(name)} is not used`);
+      },
     },
-  });
+  );
 }
 
 /**
@@ -190,8 +193,8 @@ function inert<T extends object>(what: string): T {
  */
 export async function renderOpenApi(): Promise<string> {
   const deps: ApiDeps = {
-    store: inert<CallStore>('store'),
-    commands: inert<CallCommands>('commands'),
+    store: inert('store') as CallStore,
+    commands: inert('commands') as CallCommands,
     clock: { epochMs: () => 0 },
     uuid: randomUUID,
     logger: nullLogger,
