@@ -12,8 +12,6 @@
 import type { CallRecord, JsonValue, StreamRecord } from '../ports/call-store.js';
 import { elapsedSec, plivoSessionTime, plivoTime, plivoTimeMicros } from '../protocol/plivo-time.js';
 
-export { elapsedSec, plivoSessionTime, plivoTime, plivoTimeMicros };
-
 /** Billing interval used for `rounded_bill_duration` / `billed_duration`, in seconds (Plivo: 60). */
 export const BILLING_INTERVAL_SEC = 60;
 
