@@ -167,6 +167,33 @@ export default tseslint.config(
     },
   },
   {
+    // The REST API reads the store and changes calls through the CallCommands port: it knows neither the
+    // engine nor the use cases (their types come through src/ports), so it runs, and renders its
+    // OpenAPI document, with no engine at all.
+    files: ['src/api/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '**/engine/**',
+                '**/app/**',
+                '**/adapters/**',
+                '**/compose',
+                '**/compose.js',
+                '**/cli/**',
+              ],
+              message: 'api/ reads the CallStore and writes through the CallCommands port (src/ports/).',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.test.ts', 'test/**/*.ts', 'scripts/**/*.ts', 'examples/**/*.ts'],
     rules: {
       'max-lines-per-function': 'off',

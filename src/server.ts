@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 
 import { buildApiServer } from './api/server.js';
+import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer } from './app/call-control/rest-dialer.js';
 import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
@@ -282,14 +283,14 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const tls = config.http.tls;
   const api = buildApiServer(
     {
-      engine,
       store,
+      commands: new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) }),
+      clock: engine.deps.clock,
+      uuid: () => engine.deps.random.uuid(),
       logger: logger.child({ component: 'api' }),
       authId: config.auth.authId,
       authToken,
       bodyLimitBytes: config.http.bodyLimitBytes,
-      dial: (req) => dialer.dial(req),
-      transfer: (callUuid, url, method) => control.transfer(callUuid, url, method),
     },
     tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
   );

@@ -1,188 +1,54 @@
 /**
- * What the API reads about calls and streams: the record store first (the durable truth), then the
- * engine for anything the store has not caught up with. A call or stream the engine knows but the
- * store does not (a virtual call, or a record writer that has not run yet) is described from the
- * engine object, so every live object is reachable through the API. Times the engine does not expose
- * are taken when the API first sees the object (exactly, for streams the API started itself).
+ * What the API reads about calls and streams: the record store, which call control keeps current for
+ * every call and every stream (XML or REST). The API never reads engine objects.
  */
-import type { CallSession } from '../engine/call/call-session.js';
-import type { Engine } from '../engine/engine.js';
-import type { StreamFork } from '../engine/fork/stream-fork.js';
-import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
-import { streamRecordOf } from '../engine/records/stream-record.js';
-import {
-  type CallRecord,
-  type CallStore,
-  type JsonValue,
-  type StreamRecord,
-  isLiveCallStatus,
-} from '../ports/call-store.js';
+import type { CallRecord, CallStore, StreamRecord } from '../ports/call-store.js';
+import type { Clock } from '../ports/clock.js';
 
 /** Streams per call read from the store in one go (a call has a handful; the API pages in memory). */
 const STORE_STREAM_WINDOW = 1000;
 
-interface SeenStream {
-  readonly createdAt: number;
-  startedAt: number | null;
-  endedAt: number | null;
-  stopReason: string | null;
-  error: JsonValue;
-}
+/** Live calls read per store page when listing them. */
+const LIVE_PAGE = 1000;
 
 export class RecordsView {
-  readonly #engine: Engine;
   readonly #store: CallStore;
-  readonly #seenCalls = new WeakMap<CallSession, number>();
-  readonly #seenStreams = new WeakMap<StreamFork, SeenStream>();
+  readonly #clock: Pick<Clock, 'epochMs'>;
 
-  constructor(engine: Engine, store: CallStore) {
-    this.#engine = engine;
+  constructor(store: CallStore, clock: Pick<Clock, 'epochMs'>) {
     this.#store = store;
+    this.#clock = clock;
   }
 
   nowMs(): number {
-    return this.#engine.deps.clock.epochMs();
+    return this.#clock.epochMs();
   }
 
-  /** The engine's call when it is still in progress. */
-  liveSession(callUuid: string): CallSession | undefined {
-    const call = this.#engine.getCall(callUuid);
-    return call?.status === 'in-progress' ? call : undefined;
+  call(callUuid: string): Promise<CallRecord | undefined> {
+    return this.#store.getCall(callUuid);
   }
 
-  /** A call's record: the store's, else one described from the engine, else undefined. */
-  async call(callUuid: string): Promise<CallRecord | undefined> {
-    const stored = await this.#store.getCall(callUuid);
-    if (stored !== undefined) {
-      return stored;
-    }
-    const session = this.#engine.getCall(callUuid);
-    return session === undefined ? undefined : this.#describeCall(session);
-  }
-
-  /** UUIDs of calls not ended: live in the store or in the engine, store order first. */
+  /** UUIDs of calls not ended, in store order. */
   async liveCallUuids(): Promise<string[]> {
-    const uuids = new Set<string>();
+    const uuids: string[] = [];
     let offset = 0;
     for (;;) {
-      const page = await this.#store.listCalls({ status: 'live', limit: 1000, offset });
-      for (const c of page.items) {
-        uuids.add(c.callUuid);
-      }
+      const page = await this.#store.listCalls({ status: 'live', limit: LIVE_PAGE, offset });
+      uuids.push(...page.items.map((c) => c.callUuid));
       offset += page.items.length;
       if (page.items.length === 0 || offset >= page.total) {
-        break;
+        return uuids;
       }
     }
-    for (const [uuid, call] of this.#engine.calls) {
-      if (call.status === 'in-progress') {
-        uuids.add(uuid);
-      }
-    }
-    return [...uuids];
   }
 
-  /** True when the call's record says it is live. */
-  isLive(record: CallRecord): boolean {
-    return isLiveCallStatus(record.status) || this.liveSession(record.callUuid) !== undefined;
-  }
-
-  /** Every stream of the call, oldest first: the store's, plus engine streams it lacks. */
+  /** Every stream of the call, oldest first. */
   async streams(callUuid: string): Promise<StreamRecord[]> {
-    const stored = (await this.#store.listStreams(callUuid, { limit: STORE_STREAM_WINDOW, offset: 0 })).items;
-    const ids = new Set(stored.map((s) => s.streamId));
-    const out = [...stored];
-    const session = this.#engine.getCall(callUuid);
-    for (const fork of session?.allStreams ?? []) {
-      if (!ids.has(fork.streamId)) {
-        out.push(this.#describeStream(callUuid, fork));
-      }
-    }
-    return out.sort((a, b) => a.createdAt - b.createdAt || a.streamId.localeCompare(b.streamId));
+    const page = await this.#store.listStreams(callUuid, { limit: STORE_STREAM_WINDOW, offset: 0 });
+    return [...page.items].sort((a, b) => a.createdAt - b.createdAt || a.streamId.localeCompare(b.streamId));
   }
 
-  async stream(callUuid: string, streamId: string): Promise<StreamRecord | undefined> {
-    const stored = await this.#store.getStream(callUuid, streamId);
-    if (stored !== undefined) {
-      return stored;
-    }
-    const fork = this.#engine.getCall(callUuid)?.allStreams.find((f) => f.streamId === streamId);
-    return fork === undefined ? undefined : this.#describeStream(callUuid, fork);
-  }
-
-  /** Starts following a stream the API has just started, so its times are exact. */
-  follow(fork: StreamFork): void {
-    this.#seen(fork);
-  }
-
-  #seen(fork: StreamFork): SeenStream {
-    const seen = this.#seenStreams.get(fork);
-    if (seen !== undefined) {
-      return seen;
-    }
-    const now = this.nowMs();
-    const entry: SeenStream = {
-      createdAt: now,
-      startedAt: fork.status === 'initiated' ? null : now,
-      endedAt: fork.closed ? now : null,
-      stopReason: null,
-      error: null,
-    };
-    this.#seenStreams.set(fork, entry);
-    fork.on('status', (status) => {
-      if (status === 'in-progress') {
-        entry.startedAt ??= this.nowMs();
-      }
-    });
-    fork.on('ended', (end) => {
-      entry.endedAt = this.nowMs();
-      entry.stopReason = end.reason;
-      entry.error = end.error ?? null;
-    });
-    return entry;
-  }
-
-  #describeStream(callUuid: string, fork: StreamFork): StreamRecord {
-    const seen = this.#seen(fork);
-    return streamRecordOf(fork, callUuid, {
-      status: fork.status,
-      createdAt: seen.createdAt,
-      startedAt: seen.startedAt,
-      endedAt: fork.closed ? (seen.endedAt ?? this.nowMs()) : null,
-      stopReason: seen.stopReason,
-      error: seen.error,
-    });
-  }
-
-  #describeCall(session: CallSession): CallRecord {
-    let firstSeen = this.#seenCalls.get(session);
-    if (firstSeen === undefined) {
-      firstSeen = this.nowMs();
-      this.#seenCalls.set(session, firstSeen);
-    }
-    const hangup = session.hangupInfo;
-    const live = session.status === 'in-progress';
-    return {
-      callUuid: session.callUuid,
-      direction: 'inbound',
-      from: '',
-      to: '',
-      status: live ? 'in-progress' : 'completed',
-      answerUrl: null,
-      requestUuid: null,
-      parentCallUuid: null,
-      startedAt: firstSeen,
-      answeredAt: firstSeen,
-      endedAt: null,
-      hangupCause: hangup?.cause ?? null,
-      hangupCauseCode: hangup === undefined ? null : hangupCauseCodeOf(hangup.cause),
-      hangupSource: hangup?.source ?? null,
-      durationSec: null,
-      billDurationSec: null,
-      error: session.errors.length === 0 ? null : [...session.errors],
-      sipCallId: null,
-      endedAbnormally: false,
-      lastSeenAt: null,
-    };
+  stream(callUuid: string, streamId: string): Promise<StreamRecord | undefined> {
+    return this.#store.getStream(callUuid, streamId);
   }
 }

@@ -21,8 +21,8 @@ import { randomUUID } from 'node:crypto';
 import formbody from '@fastify/formbody';
 import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 
-import type { Engine } from '../engine/engine.js';
 import { ServerError } from '../errors/server-error.js';
+import type { CallCommands } from '../ports/call-commands.js';
 import type { CallStore } from '../ports/call-store.js';
 import { nullLogger } from '../ports/logger.js';
 import type { ApiDeps } from './api.types.js';
@@ -41,7 +41,7 @@ import type { ApiApp, RouteContext } from './routes/context.js';
 import { streamRoutes } from './routes/streams.js';
 import { EXPECTED_KEYWORD } from './schemas/common.js';
 
-export type { ApiDeps, DialRequest, DialResult, HttpMethod } from './api.types.js';
+export type { ApiDeps, DialRequest, HttpMethod } from './api.types.js';
 
 /** Default request body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -133,7 +133,7 @@ function checkAuth(request: FastifyRequest, deps: ApiDeps): void {
  */
 export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): FastifyInstance {
   // The instance is HTTP or HTTPS depending on `opts`; callers use only what both share.
-  const mint = (): string => deps.engine.deps.random.uuid();
+  const mint = (): string => deps.uuid();
   const app = Fastify(serverOptions(deps, opts, mint)) as unknown as FastifyInstance;
   const routes: DocumentedRoute[] = [];
 
@@ -167,31 +167,41 @@ export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): Fast
   let document: unknown;
   app.get(OPENAPI_PATH, () => (document ??= buildOpenApiDocument(routes, API_DOC_VERSION)));
 
-  const ctx: RouteContext = { deps, view: new RecordsView(deps.engine, deps.store) };
+  const ctx: RouteContext = { deps, view: new RecordsView(deps.store, deps.clock) };
   const typed = app as unknown as ApiApp;
   void typed.register(callRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   void typed.register(streamRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   return app;
 }
 
+/** A store or commands object every method of which throws: nothing is read or changed. */
+function inert(what: string): object {
+  return new Proxy(
+    {},
+    {
+      get: (_target, name) => () => {
+        throw new TypeError(`renderOpenApi: ${what}.${String(name)} is not used`);
+      },
+    },
+  );
+}
+
 /**
- * The OpenAPI document, rendered from the route table of a server built on inert dependencies (no
- * handler runs; only the document route is asked). Used by scripts/gen-openapi.ts and its test.
+ * The OpenAPI document, rendered from the route table of a server built with no engine, store or
+ * commands behind it (no handler runs; only the document route is asked). Used by
+ * scripts/gen-openapi.ts and its test.
  */
 export async function renderOpenApi(): Promise<string> {
-  const unused = (): never => {
-    throw new TypeError('renderOpenApi: dependencies are not used');
-  };
-  const inert = {
-    engine: { deps: { random: { uuid: randomUUID } } } as unknown as Engine,
-    store: {} as CallStore,
+  const deps: ApiDeps = {
+    store: inert('store') as CallStore,
+    commands: inert('commands') as CallCommands,
+    clock: { epochMs: () => 0 },
+    uuid: randomUUID,
     logger: nullLogger,
     authId: 'MAXXXXXXXXXXXXXXXXXX',
     authToken: 'unused',
-    dial: unused,
-    transfer: unused,
-  } satisfies ApiDeps;
-  const app = buildApiServer(inert);
+  };
+  const app = buildApiServer(deps);
   try {
     const res = await app.inject({ method: 'GET', url: OPENAPI_PATH });
     return `${JSON.stringify(JSON.parse(res.body), null, 2)}\n`;

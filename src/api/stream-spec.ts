@@ -1,10 +1,10 @@
 /**
- * Stream start parameters (REST, snake_case) → the engine's StreamSpec, with the checks a schema
+ * Stream start parameters (REST, snake_case) → the commands port's `StreamStartRequest`, with the checks a schema
  * cannot express: ws/wss URL, the bidirectional/audio_track rule, content_type spelling, the
  * extra_headers byte limit (compatibility §2.2, §2.3, §8).
  */
-import type { StreamSpec } from '../engine/fork/stream-fork.types.js';
 import { ServerError } from '../errors/server-error.js';
+import type { StreamStartRequest } from '../ports/call-commands.js';
 import { type ContentType, parseContentType } from '../protocol/stream-ws/formats.js';
 import { invalidParam, missingParam } from './error-handler.js';
 import { MAX_EXTRA_HEADERS_BYTES, type StreamStartBody } from './schemas/stream.js';
@@ -30,7 +30,7 @@ function given(text: string | undefined): string | undefined {
 }
 
 /** Validates REST stream parameters; throws ServerError (400) naming the first bad parameter. */
-export function streamSpecFromRest(body: StreamStartBody): StreamSpec {
+export function streamSpecFromRest(body: StreamStartBody): StreamStartRequest {
   const serviceUrl = given(body.service_url);
   if (serviceUrl === undefined) {
     throw missingParam('service_url');
@@ -72,8 +72,6 @@ export function streamSpecFromRest(body: StreamStartBody): StreamSpec {
     statusCallbackMethod: upperMethod(body.status_callback_method) ?? 'POST',
     contentType,
     extraHeaders,
-    // REST streams do not control the XML (compatibility §8: no REST equivalent of keepCallAlive).
-    keepCallAlive: false,
   };
 }
 

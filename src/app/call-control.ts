@@ -107,6 +107,27 @@ export class CallControl {
    * call params) through engine.callbacks.
    */
   run(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions = {}): void {
+    const live = this.#track(call, identity, answer, opts);
+    if (call.status === 'in-progress') {
+      this.#startFlow(live, answer.answerUrl, answer.answerMethod, true);
+    }
+  }
+
+  /**
+   * Keeps the records of a call whose XML is not run here (its streams and hangup come through the
+   * REST API only): everything `run` does except fetching and running the answer XML. A later
+   * `transfer` runs XML on it as usual.
+   */
+  track(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions = {}): void {
+    this.#track(call, identity, answer, opts);
+  }
+
+  /** Resolves when the store writes asked for so far for the call have run (at once for a call not run here). */
+  settled(callUuid: string): Promise<void> {
+    return this.#live.get(callUuid)?.writes ?? Promise.resolve();
+  }
+
+  #track(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions): LiveCall {
     const clock = this.#deps.engine.deps.clock;
     const live: LiveCall = {
       call,
@@ -138,9 +159,7 @@ export class CallControl {
     const done = this.#lifecycle(live, ended);
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
-    if (call.status === 'in-progress') {
-      this.#startFlow(live, answer.answerUrl, answer.answerMethod, true);
-    }
+    return live;
   }
 
   /** REST transfer (aleg_url): abort the current XML and run the document at `url`. False for an unknown or ended call. */

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { toPlivoCall } from '../../src/engine/records/plivo-objects.js';
+import { toPlivoCall } from '../../src/api/plivo-objects.js';
 import type { CallRecord } from '../../src/ports/call-store.js';
 import { streamElement } from '../helpers/stream-call.js';
 import {

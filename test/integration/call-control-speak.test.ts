@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
-import { toPlivoCall } from '../../src/engine/records/plivo-objects.js';
+import { toPlivoCall } from '../../src/api/plivo-objects.js';
 import { plivoAccepts, signedRequestOf } from '../helpers/signatures.js';
 import {
   TEST_ACCOUNT_ID,

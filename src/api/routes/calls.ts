@@ -2,17 +2,12 @@
  * The Call resource (compatibility §9): create, get, list, hang up, transfer, send DTMF.
  * Plivo reference: https://www.plivo.com/docs/voice/api/call/
  */
-import type { CallSession } from '../../engine/call/call-session.js';
-import { toPlivoCall, toPlivoListMeta, toPlivoLiveCall } from '../../engine/records/plivo-objects.js';
-import {
-  destinationKind,
-  parseDestinationList,
-  type DestinationList,
-} from '../../engine/records/destination.js';
-import { errorCatalog } from '../../errors/catalog.js';
 import { ServerError } from '../../errors/server-error.js';
-import type { DialRequest, DialResult } from '../api.types.js';
+import type { DialRequest } from '../../ports/call-commands.js';
+import { isLiveCallStatus } from '../../ports/call-store.js';
+import { destinationKind, parseDestinationList, type DestinationList } from '../../protocol/destination.js';
 import { invalidParam, missingParam } from '../error-handler.js';
+import { toPlivoCall, toPlivoListMeta, toPlivoLiveCall } from '../plivo-objects.js';
 import {
   CallCreateBody,
   CallCreated,
@@ -28,7 +23,14 @@ import {
 } from '../schemas/call.js';
 import { AccountParams, CallParams, NoContent, errorResponses } from '../schemas/common.js';
 import { upperMethod } from '../stream-spec.js';
-import type { ApiApp, ResourcePlugin, RouteContext } from './context.js';
+import {
+  type ApiApp,
+  type RefusalCodes,
+  type ResourcePlugin,
+  type RouteContext,
+  accepted,
+  refusalError,
+} from './context.js';
 import { rejectOtherMethods } from './method-guard.js';
 
 const tags = ['Call'];
@@ -36,16 +38,13 @@ const tags = ['Call'];
 /** Cause recorded for a call hung up through the API (Plivo: "Normal Hangup", source "API Request"). */
 export const API_HANGUP_CAUSE = 'Normal Hangup';
 
-async function liveCall(ctx: RouteContext, callUuid: string): Promise<CallSession> {
-  const call = ctx.view.liveSession(callUuid);
-  if (call === undefined) {
-    throw new ServerError(
-      'ERR_API_CALL_NOT_FOUND',
-      (await ctx.view.call(callUuid)) === undefined ? 'call not found' : 'call is not in progress',
-    );
-  }
-  return call;
-}
+/** A command on a call that is unknown or has ended answers 404 (Plivo). */
+const CALL_CODES: RefusalCodes = {
+  'not-found': 'ERR_API_CALL_NOT_FOUND',
+  'not-live': 'ERR_API_CALL_NOT_FOUND',
+  refused: 'ERR_API_CALL_NOT_FOUND',
+  failed: 'ERR_API_DIAL_FAILED',
+};
 
 /** What a destination must be, in the words of the 400 answers. */
 const DESTINATION_WORDS = 'a number (country code and number, digits with an optional +) or a sip:/sips: URI';
@@ -96,12 +95,6 @@ export function dialRequests(body: CallCreateBody): DialRequest[] {
   }));
 }
 
-function dialError(result: Extract<DialResult, { ok: false }>): ServerError {
-  return errorCatalog.has(result.code)
-    ? new ServerError(result.code, result.message)
-    : new ServerError('ERR_API_DIAL_FAILED', result.message);
-}
-
 function registerCreate(app: ApiApp, ctx: RouteContext): void {
   app.post(
     '/Call/',
@@ -123,13 +116,14 @@ function registerCreate(app: ApiApp, ctx: RouteContext): void {
       const requests = dialRequests(request.body);
       const fired: string[] = [];
       for (const req of requests) {
-        const result = await ctx.deps.dial(req);
+        const result = await ctx.deps.commands.createCall(req);
         if (!result.ok) {
+          const err = refusalError(result, CALL_CODES);
           if (fired.length === 0) {
-            throw dialError(result);
+            throw err;
           }
           ctx.deps.logger.warn(
-            { code: result.code, fired: fired.length },
+            { code: err.code, fired: fired.length },
             'bulk call stopped at a failed destination',
           );
           break;
@@ -166,7 +160,7 @@ function registerReads(app: ApiApp, ctx: RouteContext): void {
         throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
       }
       if (request.query.status === 'live') {
-        if (!ctx.view.isLive(record)) {
+        if (!isLiveCallStatus(record.status)) {
           throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call is not in progress');
         }
         return { api_id: request.apiId, ...toPlivoLiveCall(record) };
@@ -222,7 +216,7 @@ function registerControl(app: ApiApp, ctx: RouteContext): void {
       },
     },
     async (request, reply) => {
-      (await liveCall(ctx, request.params.call_uuid)).hangup(API_HANGUP_CAUSE, 'api');
+      accepted(await ctx.deps.commands.hangup(request.params.call_uuid, API_HANGUP_CAUSE), CALL_CODES);
       return reply.code(204).send(null);
     },
   );
@@ -249,10 +243,8 @@ function registerControl(app: ApiApp, ctx: RouteContext): void {
       if (url === undefined) {
         throw missingParam('aleg_url');
       }
-      await liveCall(ctx, callUuid);
-      if (!ctx.deps.transfer(callUuid, url, upperMethod(request.body.aleg_method) ?? 'POST')) {
-        throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
-      }
+      const method = upperMethod(request.body.aleg_method) ?? 'POST';
+      accepted(await ctx.deps.commands.transfer(callUuid, url, method), CALL_CODES);
       return reply
         .code(202)
         .send({ api_id: request.apiId, message: 'call transferred', call_uuids: [callUuid] });
@@ -275,7 +267,8 @@ function registerControl(app: ApiApp, ctx: RouteContext): void {
       if ((request.body.leg ?? 'aleg') !== 'aleg') {
         throw new ServerError('ERR_API_UNSUPPORTED', 'only leg=aleg is supported');
       }
-      (await liveCall(ctx, request.params.call_uuid)).leg.sendDtmf(request.body.digits.toUpperCase());
+      const digits = request.body.digits.toUpperCase();
+      accepted(await ctx.deps.commands.sendDtmf(request.params.call_uuid, digits), CALL_CODES);
       return reply.code(202).send({ api_id: request.apiId, message: 'digits sent' });
     },
   );

@@ -4,10 +4,8 @@
  */
 import { Type } from 'typebox';
 
-import type { CallSession } from '../../engine/call/call-session.js';
-import type { StreamFork } from '../../engine/fork/stream-fork.js';
-import { callResourceUri, toPlivoListMeta, toPlivoStream } from '../../engine/records/plivo-objects.js';
 import { ServerError } from '../../errors/server-error.js';
+import { callResourceUri, toPlivoListMeta, toPlivoStream } from '../plivo-objects.js';
 import { CallParams, NoContent, PageQuery, StreamParams, errorResponses } from '../schemas/common.js';
 import {
   NO_ACTIVE_STREAM,
@@ -17,7 +15,13 @@ import {
   StreamStarted,
 } from '../schemas/stream.js';
 import { streamSpecFromRest } from '../stream-spec.js';
-import type { ApiApp, ResourcePlugin, RouteContext } from './context.js';
+import {
+  type ApiApp,
+  type RefusalCodes,
+  type ResourcePlugin,
+  type RouteContext,
+  accepted,
+} from './context.js';
 import { rejectOtherMethods } from './method-guard.js';
 
 const tags = ['Stream'];
@@ -29,34 +33,25 @@ function callNotFound(): ServerError {
   return new ServerError('ERR_API_CALL_NOT_FOUND', 'call not found');
 }
 
-/** The live call, or 404 (unknown, or no longer in progress). */
-async function liveCall(ctx: RouteContext, callUuid: string): Promise<CallSession> {
-  const call = ctx.view.liveSession(callUuid);
-  if (call === undefined) {
-    throw (await ctx.view.call(callUuid)) === undefined
-      ? callNotFound()
-      : new ServerError('ERR_API_CALL_NOT_FOUND', 'call is not in progress');
-  }
-  return call;
-}
+/** What a refused stream command answers: an ended call is 404 like an unknown one (Plivo). */
+const STREAM_CODES: RefusalCodes = {
+  'not-found': 'ERR_API_CALL_NOT_FOUND',
+  'not-live': 'ERR_API_CALL_NOT_FOUND',
+  refused: 'ERR_API_STREAM_REFUSED',
+  failed: 'ERR_API_STREAM_REFUSED',
+};
+
+/** Stop one stream: an ended stream is 400 "no active stream", a stream the call never had 404. */
+const STOP_CODES: RefusalCodes = {
+  'not-found': 'ERR_API_STREAM_NOT_FOUND',
+  'not-live': 'ERR_API_NO_ACTIVE_STREAM',
+  refused: 'ERR_API_NO_ACTIVE_STREAM',
+  failed: 'ERR_API_NO_ACTIVE_STREAM',
+};
 
 async function knownCall(ctx: RouteContext, callUuid: string): Promise<void> {
   if ((await ctx.view.call(callUuid)) === undefined) {
     throw callNotFound();
-  }
-}
-
-function startStream(call: CallSession, spec: ReturnType<typeof streamSpecFromRest>): StreamFork {
-  try {
-    return call.startStream(spec);
-  } catch (err) {
-    if (err instanceof ServerError && err.code === 'ERR_STATE_INVALID') {
-      if (call.status !== 'in-progress') {
-        throw new ServerError('ERR_API_CALL_NOT_FOUND', 'call is not in progress', { cause: err });
-      }
-      throw new ServerError('ERR_API_STREAM_REFUSED', err.message, { cause: err });
-    }
-    throw err;
   }
 }
 
@@ -76,12 +71,13 @@ function registerStart(app: ApiApp, ctx: RouteContext): void {
     },
     async (request, reply) => {
       const spec = streamSpecFromRest(request.body);
-      const call = await liveCall(ctx, request.params.call_uuid);
-      const fork = startStream(call, spec);
-      ctx.view.follow(fork);
+      const { streamId } = accepted(
+        await ctx.deps.commands.startStream(request.params.call_uuid, spec),
+        STREAM_CODES,
+      );
       return reply
         .code(202)
-        .send({ api_id: request.apiId, message: 'audio streaming started', stream_id: fork.streamId });
+        .send({ api_id: request.apiId, message: 'audio streaming started', stream_id: streamId });
     },
   );
 }
@@ -160,13 +156,9 @@ function registerStops(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const { call_uuid: callUuid, stream_id: streamId } = request.params;
       await knownCall(ctx, callUuid);
-      const fork = ctx.view.liveSession(callUuid)?.liveStreams.find((f) => f.streamId === streamId);
-      if (fork === undefined) {
-        throw (await ctx.view.stream(callUuid, streamId)) === undefined
-          ? new ServerError('ERR_API_STREAM_NOT_FOUND', NO_ACTIVE_STREAM)
-          : new ServerError('ERR_API_NO_ACTIVE_STREAM', NO_ACTIVE_STREAM);
-      }
-      fork.stop(API_STOP_REASON);
+      const result = await ctx.deps.commands.stopStream(callUuid, streamId, API_STOP_REASON);
+      // Plivo words both answers the same way.
+      accepted(result.ok ? result : { ...result, message: NO_ACTIVE_STREAM }, STOP_CODES);
       return reply.code(204).send(null);
     },
   );
@@ -185,9 +177,7 @@ function registerStops(app: ApiApp, ctx: RouteContext): void {
     async (request, reply) => {
       const { call_uuid: callUuid } = request.params;
       await knownCall(ctx, callUuid);
-      for (const fork of ctx.view.liveSession(callUuid)?.liveStreams ?? []) {
-        fork.stop(API_STOP_REASON);
-      }
+      accepted(await ctx.deps.commands.stopAllStreams(callUuid, API_STOP_REASON), STREAM_CODES);
       return reply.code(204).send(null);
     },
   );

@@ -6,7 +6,7 @@ import type { LegHangup } from '../../engine/call/media-leg.types.js';
 import type { StreamFork } from '../../engine/fork/stream-fork.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
 import { hangupCauseCodeOf } from '../../engine/records/hangup-causes.js';
-import { elapsedSec, plivoTime } from '../../engine/records/plivo-objects.js';
+import { elapsedSec, plivoTime } from '../../protocol/plivo-time.js';
 import { streamRecordOf } from '../../engine/records/stream-record.js';
 import type { CallRecord, JsonValue, StreamRecord } from '../../ports/call-store.js';
 import type { XmlIssue } from '../../protocol/plivo-xml/types.js';

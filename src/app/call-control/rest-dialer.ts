@@ -10,7 +10,7 @@ import type { CallSession } from '../../engine/call/call-session.js';
 import type { Engine } from '../../engine/engine.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
 import { hangupCauseCodeOf } from '../../engine/records/hangup-causes.js';
-import { elapsedSec, plivoTime } from '../../engine/records/plivo-objects.js';
+import { elapsedSec, plivoTime } from '../../protocol/plivo-time.js';
 import type { CallRecord, CallStatus, CallStore } from '../../ports/call-store.js';
 import type { Logger } from '../../ports/logger.js';
 import type { AnswerConfig, CallControl } from '../call-control.js';

@@ -1,17 +1,20 @@
 /**
  * Arrange helpers for REST API tests: a runtime on the real adapters, an in-memory record store, the
- * API server on top, a fake `dial`/`transfer` that record their input, and live virtual calls whose
- * records are written the way the call-control layer writes them (inserted when answered, completed
- * with cause and source when they end).
+ * API server on top of the real `CallCommands` (`EngineCallCommands`) and a real `CallControl` that
+ * keeps the records of every fixture call and its streams, with a fake dial and transfer that record
+ * their input (no SIP, no XML run), and live virtual calls.
  */
 import { MemoryCallStore } from '../../../src/adapters/memory-store/memory-call-store.js';
-import type { DialRequest, DialResult, HttpMethod } from '../../../src/api/api.types.js';
 import { buildApiServer, type ApiServerOptions } from '../../../src/api/server.js';
+import { EngineCallCommands } from '../../../src/app/call-commands.js';
+import { CallControl } from '../../../src/app/call-control.js';
 import { newCallRecord } from '../../../src/app/call-control/records.js';
 import type { CallSession } from '../../../src/engine/call/call-session.js';
-import type { LegHangup } from '../../../src/engine/call/media-leg.types.js';
 import { VirtualLeg } from '../../../src/engine/call/virtual-leg.js';
+import type { AudioFetcher } from '../../../src/ports/audio-fetcher.js';
+import type { CommandResult, DialRequest, HttpMethod } from '../../../src/ports/call-commands.js';
 import type { CallRecord } from '../../../src/ports/call-store.js';
+import type { Tts } from '../../../src/ports/tts.js';
 import { TEST_ACCOUNT_ID, TEST_AUTH_TOKEN, callerTone, testRuntime } from '../../helpers/stream-call.js';
 
 export { TEST_ACCOUNT_ID, TEST_AUTH_TOKEN };
@@ -34,6 +37,9 @@ export interface LiveCall {
 
 export type ApiFixture = ReturnType<typeof apiFixture>;
 
+/** The answer URL on fixture records (never fetched). */
+const FIXTURE_ANSWER_URL = 'http://127.0.0.1:9/answer';
+
 /** The record call control writes for an answered inbound call (`newCallRecord`), for a call the fixture made. */
 function liveRecord(callUuid: string, nowMs: number, from: string, to: string): CallRecord {
   const identity = {
@@ -45,73 +51,91 @@ function liveRecord(callUuid: string, nowMs: number, from: string, to: string): 
     accountId: TEST_ACCOUNT_ID,
     startedAtMs: nowMs,
   };
-  return newCallRecord(identity, 'http://127.0.0.1:9/answer', nowMs, null);
+  return newCallRecord(identity, FIXTURE_ANSWER_URL, nowMs, null);
 }
+
+/** No XML runs in the fixture, so nothing is spoken or fetched. */
+const noTts: Tts = { synthesize: () => Promise.reject(new TypeError('api fixture: no TTS')) };
+const noAudio: AudioFetcher = { fetch: () => Promise.reject(new TypeError('api fixture: no audio')) };
 
 /** A runtime, a store and the API server (not listening unless the test calls `listen`). */
 export function apiFixture(opts: ApiServerOptions = {}) {
   const runtime = testRuntime();
+  const { engine } = runtime;
   const store = new MemoryCallStore();
   const dials: DialRequest[] = [];
   const transfers: { callUuid: string; url: string; method: HttpMethod }[] = [];
   let requestCounter = 0;
+  const control = new CallControl({
+    engine,
+    store,
+    tts: noTts,
+    audio: noAudio,
+    logger: runtime.logger,
+    accountId: TEST_ACCOUNT_ID,
+    authToken: TEST_AUTH_TOKEN,
+  });
+  const dial = (req: DialRequest): Promise<CommandResult<{ readonly requestUuid: string }>> => {
+    dials.push(req);
+    if (req.to === UNDIALLABLE) {
+      return Promise.resolve({
+        ok: false,
+        reason: 'failed',
+        code: 'ERR_API_DIAL_FAILED',
+        message: 'no SIP trunk configured for sip:nobody@invalid',
+      });
+    }
+    requestCounter++;
+    return Promise.resolve({
+      ok: true,
+      requestUuid: `00000000-0000-4000-8000-${String(requestCounter).padStart(12, '0')}`,
+    });
+  };
+  const commands = new EngineCallCommands({
+    engine,
+    store,
+    dial,
+    control: {
+      // The transfer is recorded, not run: these tests are about the API, not the XML.
+      transfer: (callUuid, url, method) => {
+        transfers.push({ callUuid, url, method });
+        return engine.getCall(callUuid) !== undefined;
+      },
+      settled: (callUuid) => control.settled(callUuid),
+    },
+  });
   const app = buildApiServer(
     {
-      engine: runtime.engine,
       store,
+      commands,
+      clock: engine.deps.clock,
+      uuid: () => engine.deps.random.uuid(),
       logger: runtime.logger,
       authId: TEST_ACCOUNT_ID,
       authToken: TEST_AUTH_TOKEN,
-      dial: (req): Promise<DialResult> => {
-        dials.push(req);
-        if (req.to === UNDIALLABLE) {
-          return Promise.resolve({
-            ok: false,
-            code: 'ERR_API_DIAL_FAILED',
-            message: 'no SIP trunk configured for sip:nobody@invalid',
-          });
-        }
-        requestCounter++;
-        return Promise.resolve({
-          ok: true,
-          requestUuid: `00000000-0000-4000-8000-${String(requestCounter).padStart(12, '0')}`,
-        });
-      },
-      transfer: (callUuid, url, method) => {
-        transfers.push({ callUuid, url, method });
-        return runtime.engine.getCall(callUuid) !== undefined;
-      },
     },
     opts,
   );
-  const now = (): number => runtime.engine.deps.clock.epochMs();
+  const now = (): number => engine.deps.clock.epochMs();
 
-  /** A live virtual call (looping 440 Hz), with its record in the store. */
+  /** A live virtual call (looping 440 Hz), its records kept by call control; resolves once recorded. */
   const addLiveCall = async (from = '+14155550100', to = '+14155550199'): Promise<LiveCall> => {
     const leg = new VirtualLeg({ callerAudio: callerTone(1000), loop: true });
-    const call = runtime.engine.addCall(leg);
-    await store.insertCall(liveRecord(call.callUuid, now(), from, to));
-    call.on('ended', (hangup) => {
-      void recordEnd(call.callUuid, hangup);
-    });
+    const call = engine.addCall(leg);
+    const startedAtMs = now();
+    const identity = {
+      callUuid: call.callUuid,
+      requestUuid: call.callUuid,
+      from,
+      to,
+      direction: 'inbound' as const,
+      accountId: TEST_ACCOUNT_ID,
+      startedAtMs,
+    };
+    control.track(call, identity, { answerUrl: FIXTURE_ANSWER_URL, answerMethod: 'POST', timeoutMs: 2000 });
+    await control.settled(call.callUuid);
     return { call, leg };
   };
-
-  /** What call control would write when a fixture call ends. */
-  const recordEnd = async (callUuid: string, hangup: LegHangup): Promise<void> => {
-    const end = now();
-    const rec = await store.getCall(callUuid);
-    const sec = rec === undefined ? 0 : Math.max(0, Math.ceil((end - rec.startedAt) / 1000));
-    await store.updateCall(callUuid, {
-      status: 'completed',
-      endedAt: end,
-      hangupCause: hangup.cause,
-      hangupSource: hangup.source === 'api' ? 'API Request' : 'Caller',
-      durationSec: sec,
-      billDurationSec: sec,
-    });
-  };
-
   /** A finished call record (never in the engine). */
   const addCompletedCall = async (overrides: Partial<CallRecord> = {}): Promise<CallRecord> => {
     const t = now() - 60_000;
@@ -135,10 +159,11 @@ export function apiFixture(opts: ApiServerOptions = {}) {
     for (const call of [...runtime.engine.calls.values()]) {
       call.hangup('NORMAL_CLEARING');
     }
+    await control.idle();
     await app.close();
     await runtime.close(500);
     await store.close();
   };
 
-  return { runtime, store, app, dials, transfers, addLiveCall, addCompletedCall, close };
+  return { runtime, store, control, commands, app, dials, transfers, addLiveCall, addCompletedCall, close };
 }

@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import type { CallRecord, StreamRecord } from '../../ports/call-store.js';
+import type { CallRecord, StreamRecord } from '../ports/call-store.js';
+import { plivoSessionTime, plivoTime, plivoTimeMicros } from '../protocol/plivo-time.js';
 import {
-  plivoSessionTime,
-  plivoTime,
-  plivoTimeMicros,
   roundToBillingInterval,
   toPlivoCall,
   toPlivoListMeta,

@@ -4,7 +4,7 @@
  * or a `sip:`/`sips:` URI (RFC 3261 §19.1). `to` may name several destinations joined by `<` (bulk
  * calls). Pure: the checks return results and never echo the value, which can carry a SIP password.
  */
-import { parseSipUri } from '../../protocol/sip/sip-uri.js';
+import { parseSipUri } from './sip/sip-uri.js';
 
 /** E.164 allows at most 15 digits after the country-code prefix `+`. */
 const NUMBER_RE = /^\+?[0-9]{1,15}$/;
