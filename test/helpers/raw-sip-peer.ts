@@ -199,3 +199,42 @@ export async function rtpCounter(): Promise<{ port: number; count(): number; clo
     close: () => socket.close(),
   };
 }
+
+/** A UDP SIP peer on `host` that answers every INVITE with 486 Busy Here, recording each INVITE it got. */
+export interface BusySipPeer {
+  readonly socket: dgram.Socket;
+  readonly port: number;
+  readonly invites: string[];
+}
+
+export async function startBusySipPeer(host: string): Promise<BusySipPeer> {
+  const socket = dgram.createSocket('udp4');
+  const invites: string[] = [];
+  socket.on('message', (msg, rinfo) => {
+    const text = msg.toString('latin1');
+    if (!text.startsWith('INVITE ')) {
+      return;
+    }
+    invites.push(text);
+    // RFC 3261 §8.2.6: Via, From, To (with our tag), Call-ID and CSeq copied from the request.
+    const header = (name: string): string =>
+      text
+        .split('\r\n')
+        .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
+        .join('\r\n');
+    const reply = [
+      'SIP/2.0 486 Busy Here',
+      header('Via'),
+      header('From'),
+      `${header('To')};tag=busy1`,
+      header('Call-ID'),
+      header('CSeq'),
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n');
+    socket.send(Buffer.from(reply, 'latin1'), rinfo.port, rinfo.address);
+  });
+  await new Promise<void>((resolve) => socket.bind(0, host, resolve));
+  return { socket, port: socket.address().port, invites };
+}

@@ -5,13 +5,13 @@
  * (INVALID_NUMBER_FORMAT), and a sip: URI reaches a raw UDP peer that answers 486 Busy Here.
  */
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
 import { after, before, test } from 'node:test';
 
 import { configForTesting } from '../../src/config/load.js';
 import { startServer, type StreamforkServer } from '../../src/server.js';
 import { startAppServer, type AppServer } from './call-control-harness.js';
 import { freeUdpPort } from '../interop/helpers/sipp.js';
+import { startBusySipPeer, type BusySipPeer } from '../helpers/raw-sip-peer.js';
 import { until } from '../helpers/stream-call.js';
 
 const HOST = '127.0.0.1';
@@ -21,44 +21,12 @@ const auth = `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`;
 
 let server: StreamforkServer;
 let app: AppServer;
-let peer: dgram.Socket;
-let peerPort = 0;
-const invites: string[] = [];
-
-/** Answers every INVITE with 486 Busy Here (RFC 3261 §8.2.6: Via, From, To with a tag, Call-ID, CSeq). */
-function answerBusy(text: string, rinfo: dgram.RemoteInfo): void {
-  if (!text.startsWith('INVITE ')) {
-    return;
-  }
-  invites.push(text);
-  const header = (name: string): string =>
-    text
-      .split('\r\n')
-      .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-      .join('\r\n');
-  const reply = [
-    'SIP/2.0 486 Busy Here',
-    header('Via'),
-    header('From'),
-    `${header('To')};tag=busy1`,
-    header('Call-ID'),
-    header('CSeq'),
-    'Content-Length: 0',
-    '',
-    '',
-  ].join('\r\n');
-  peer.send(Buffer.from(reply, 'latin1'), rinfo.port, rinfo.address);
-}
+let peer: BusySipPeer;
 
 before(async () => {
   app = await startAppServer();
   app.route('/hangup', { body: '' });
-  peer = dgram.createSocket('udp4');
-  peer.on('message', (m, rinfo) => {
-    answerBusy(m.toString('latin1'), rinfo);
-  });
-  await new Promise<void>((resolve) => peer.bind(0, HOST, resolve));
-  peerPort = peer.address().port;
+  peer = await startBusySipPeer(HOST);
   const config = configForTesting({
     auth: { authId: AUTH_ID, authToken: TOKEN },
     sip: { host: HOST, port: await freeUdpPort(), transports: ['udp'] },
@@ -69,7 +37,7 @@ before(async () => {
 
 after(async () => {
   await server.stop();
-  peer.close();
+  peer.socket.close();
   await app.close();
 });
 
@@ -138,8 +106,8 @@ test('a number with no trunk: 201, then a failed record with INVALID_NUMBER_FORM
 });
 
 test('the far end answers 486: a busy record with USER_BUSY (3010) from the call recipient', async () => {
-  const cdr = await failedCall(`sip:bot@${HOST}:${peerPort}`);
-  assert.equal(invites.length, 1, 'one INVITE reached the peer');
+  const cdr = await failedCall(`sip:bot@${HOST}:${peer.port}`);
+  assert.equal(peer.invites.length, 1, 'one INVITE reached the peer');
   assert.equal(cdr['call_status'], 'busy');
   assert.equal(cdr['hangup_cause_name'], 'USER_BUSY');
   assert.equal(cdr['hangup_cause_code'], 3010);

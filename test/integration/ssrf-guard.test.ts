@@ -5,7 +5,6 @@
  * Names resolve through an injected resolver (`*.test` names) or the system one (`localhost`).
  */
 import assert from 'node:assert/strict';
-import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +16,7 @@ import { HttpAudioFetcher } from '../../src/adapters/audio-fetcher/http-audio-fe
 import { UndiciHttpClient, guardedAgent } from '../../src/adapters/http-client/undici-http-client.js';
 import { TargetGuard, type Resolver } from '../../src/adapters/net/target-guard.js';
 import { NodeWsConnector } from '../../src/adapters/ws-client/ws-connector.js';
+import { startBusySipPeer, type BusySipPeer } from '../helpers/raw-sip-peer.js';
 import { startSipStack } from '../helpers/sip-stack.js';
 import { loadConfig } from '../../src/config/load.js';
 import { errorCatalog } from '../../src/errors/catalog.js';
@@ -408,42 +408,10 @@ describe('calls', () => {
 });
 
 describe('SIP URIs dialled without a trunk', () => {
-  let peers: { socket: UdpSocket; port: number; invites: string[] }[];
-
-  /** A UDP SIP peer that answers every INVITE with 486 Busy Here. */
-  async function busyPeer(host: string): Promise<{ socket: UdpSocket; port: number; invites: string[] }> {
-    const socket = createSocket('udp4');
-    const invites: string[] = [];
-    socket.on('message', (msg, rinfo) => {
-      const text = msg.toString('utf8');
-      if (!text.startsWith('INVITE ')) {
-        return;
-      }
-      invites.push(text);
-      const header = (name: string): string =>
-        text
-          .split('\r\n')
-          .filter((l) => l.toLowerCase().startsWith(`${name.toLowerCase()}:`))
-          .join('\r\n');
-      const reply = [
-        'SIP/2.0 486 Busy Here',
-        header('Via'),
-        header('From'),
-        `${header('To')};tag=busy1`,
-        header('Call-ID'),
-        header('CSeq'),
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      socket.send(reply, rinfo.port, rinfo.address);
-    });
-    await new Promise<void>((resolve) => socket.bind(0, host, resolve));
-    return { socket, port: socket.address().port, invites };
-  }
+  let peers: BusySipPeer[];
 
   before(async () => {
-    peers = [await busyPeer('127.0.0.2'), await busyPeer('127.0.0.3')];
+    peers = [await startBusySipPeer('127.0.0.2'), await startBusySipPeer('127.0.0.3')];
   });
   after(() => {
     for (const p of peers) {

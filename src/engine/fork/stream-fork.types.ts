@@ -1,19 +1,17 @@
-import type { StreamDialectName, StreamDialectSettings } from '../../protocol/stream-dialect.types.js';
+import type {
+  StreamDialectName,
+  StreamDialectSettings,
+  StreamDialectSpec,
+} from '../../protocol/stream-dialect.types.js';
 import type { ContentType } from '../../protocol/stream-ws/formats.js';
 
-/** A stream's parameters, from the `<Stream>` element or the REST API, normalised. */
-export interface StreamSpec {
-  /** ws:// or wss:// URL of the app. */
-  readonly serviceUrl: string;
-  readonly bidirectional: boolean;
-  readonly audioTrack: 'inbound' | 'outbound' | 'both';
-  /** Seconds from stream start after which streaming stops (default 86400). */
-  readonly streamTimeoutSec: number;
-  readonly statusCallbackUrl?: string | undefined;
-  readonly statusCallbackMethod: 'GET' | 'POST';
+/**
+ * A stream's parameters, from the `<Stream>` element or the REST API, normalised: what a dialect sees
+ * (`StreamDialectSpec`: URL, tracks, `streamTimeoutSec` (default 86400), callback, `extraHeaders` as
+ * given), with the content type checked and what only the engine uses.
+ */
+export interface StreamSpec extends StreamDialectSpec {
   readonly contentType: ContentType;
-  /** `k=v,k2=v2` as given in XML/REST. */
-  readonly extraHeaders?: string | undefined;
   /** D3; only meaningful for streams started by XML. */
   readonly keepCallAlive: boolean;
   /** The wire protocol spoken to the app. Default `plivo` (`DEFAULT_STREAM_DIALECT`). */
