@@ -9,6 +9,7 @@
  * `--inspect=127.0.0.1:0` for the forced-GC heap readings and the in-process event-loop delay.
  *
  * Options: --minutes 60  --interval-s 2.5  --sample-s 60  --hold-timeout-s 15  --drain-s 120  --no-vanish
+ *          --mix normal,dtmf,… (the kinds to cycle through, in order; default MIX)
  *          --out docs/benchmarks/soak-results.json  --sf-log <file>
  *          --rss-tol-mb 10  --heap-tol-mb 4  --fd-tol 4
  * Exit status: 0 when every asserted verdict holds, 1 when one fails, 2 when the harness itself failed.
@@ -40,6 +41,7 @@ const { values: opt } = parseArgs({
     'hold-timeout-s': { type: 'string', default: '15' },
     'drain-s': { type: 'string', default: '120' },
     'no-vanish': { type: 'boolean', default: false },
+    mix: { type: 'string' },
     out: { type: 'string', default: join(root, 'docs/benchmarks/soak-results.json') },
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-soak.log') },
     'rss-tol-mb': { type: 'string', default: '10' },
@@ -185,7 +187,7 @@ async function startServer(dir: string, app: SoakApp, sipPort: number, httpPort:
 
 /** Per call UUID seen at the answer URL: the record's status and its streams' statuses. */
 async function readRecords(rest: Rest, app: SoakApp): Promise<Verdicts['records']> {
-  const unfinished: { id: number; uuid: string; status: string }[] = [];
+  const unfinished: Verdicts['records']['unfinished'] = [];
   const causes = new Map<string, number>();
   let checked = 0;
   let streams = 0;
@@ -203,7 +205,7 @@ async function readRecords(rest: Rest, app: SoakApp): Promise<Verdicts['records'
       ['queued', 'ringing', 'in-progress'].includes(status) ||
       call.body.end_time == null
     ) {
-      unfinished.push({ id, uuid, status });
+      unfinished.push({ id, kind: app.kinds.get(id) ?? '?', uuid, status });
     }
     const cause = `${app.kinds.get(id) ?? '?'}: ${status} / ${call.body.hangup_cause_name ?? '-'}`;
     causes.set(cause, (causes.get(cause) ?? 0) + 1);
@@ -271,7 +273,8 @@ async function main(): Promise<number> {
   log(`streamfork pid ${sf.pid}, SIP udp ${sipPort}, REST ${httpPort}, log ${opt['sf-log']}; ${holdNote}`);
   await sleep(2000);
   const samples: Sample[] = [await takeSample(ctx, 'start', 0)];
-  const mix = VANISH ? MIX : MIX.filter((k) => k !== 'held-vanish');
+  const chosen = opt.mix === undefined ? MIX : (opt.mix.split(',') as Kind[]);
+  const mix = VANISH ? chosen : chosen.filter((k) => k !== 'held-vanish');
   const started = Date.now();
   const outcomes: Promise<Outcome>[] = [];
   let id = 1;
@@ -307,7 +310,8 @@ async function main(): Promise<number> {
   await sleep(5000); // keep-alive sockets to the app's HTTP server time out (undici: 4 s)
   const drained = await takeSample(ctx, 'drained', (Date.now() - started) / 1000);
   samples.push(drained);
-  const liveAfterDrain = await rest.liveCalls();
+  const kindOfUuid = new Map([...app.callUuids].map(([i, u]) => [u, app.kinds.get(i) ?? '?']));
+  const liveAfterDrain = (await rest.liveCalls()).map((u) => ({ uuid: u, kind: kindOfUuid.get(u) ?? '?' }));
   const records = await readRecords(rest, app);
   const stop = await stopServer(sf);
   uac.close();

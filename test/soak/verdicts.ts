@@ -15,11 +15,11 @@ import type { Outcome } from './scenarios.js';
 
 export interface Verdicts {
   readonly noLiveAfterDrain: boolean;
-  readonly liveAfterDrain: string[];
+  readonly liveAfterDrain: { uuid: string; kind: string }[];
   readonly recordsFinished: boolean;
   readonly records: {
     checked: number;
-    unfinished: { id: number; uuid: string; status: string }[];
+    unfinished: { id: number; kind: string; uuid: string; status: string }[];
     streams: number;
     liveStreams: number;
     causes: Record<string, number>;
@@ -39,7 +39,7 @@ export interface Verdicts {
 
 export interface JudgeInput {
   readonly samples: readonly Sample[];
-  readonly liveAfterDrain: string[];
+  readonly liveAfterDrain: Verdicts['liveAfterDrain'];
   readonly records: Verdicts['records'];
   readonly sigterm: { exited: boolean; ms: number };
   readonly rssTolKb: number;
@@ -238,12 +238,20 @@ export function printSummary(
   }
   const v = r.verdicts;
   out('');
+  const byKind = (xs: readonly { kind: string }[]): string => {
+    const h: Histogram = {};
+    for (const x of xs) {
+      bump(h, x.kind);
+    }
+    return JSON.stringify(h);
+  };
   out(
-    `no call live after the drain: ${v.noLiveAfterDrain ? 'OK' : `FAIL (${v.liveAfterDrain.length} live)`}`,
+    `no call live after the drain: ${v.noLiveAfterDrain ? 'OK' : `FAIL (${v.liveAfterDrain.length} live: ${byKind(v.liveAfterDrain)})`}`,
   );
   out(
     `every record finished: ${v.recordsFinished ? 'OK' : 'FAIL'} (${v.records.checked} calls, ` +
-      `${v.records.unfinished.length} unfinished; ${v.records.streams} streams, ${v.records.liveStreams} live)`,
+      `${v.records.unfinished.length} unfinished ${byKind(v.records.unfinished)}; ` +
+      `${v.records.streams} streams, ${v.records.liveStreams} live)`,
   );
   for (const f of [v.rssAfterGc, v.heapUsed, v.fds, v.rawRss]) {
     out(flatLine(f));
