@@ -10,19 +10,19 @@
  *
  * Options: --minutes 60  --interval-s 2.5  --sample-s 60  --hold-timeout-s 15  --drain-s 120  --no-vanish
  *          --mix normal,dtmf,… (the kinds to cycle through, in order; default MIX)
+ *          --server-root <dir> (the checkout whose bin/streamfork.js is soaked; default this one)
  *          --out docs/benchmarks/soak-results.json  --sf-log <file>
  *          --rss-tol-mb 10  --heap-tol-mb 4  --fd-tol 4
  * Exit status: 0 when every asserted verdict holds, 1 when one fails, 2 when the harness itself failed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
-import { ConfigSchema } from '../../src/config/schema.js';
 import { Inspector, inspectorUrl } from '../bench/load/inspector.js';
 import { nodeCommand } from '../bench/load/pinning.js';
 import { type Kind, SoakApp } from './app.js';
@@ -42,6 +42,7 @@ const { values: opt } = parseArgs({
     'drain-s': { type: 'string', default: '120' },
     'no-vanish': { type: 'boolean', default: false },
     mix: { type: 'string' },
+    'server-root': { type: 'string' },
     out: { type: 'string', default: join(root, 'docs/benchmarks/soak-results.json') },
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-soak.log') },
     'rss-tol-mb': { type: 'string', default: '10' },
@@ -77,8 +78,12 @@ const MIX: readonly Kind[] = [
   'held-vanish',
 ];
 
-/** Whether this tree's config has `tuning.holdTimeoutSec` (added by the timers work of issue 11). */
-const HOLD_KNOB = 'holdTimeoutSec' in ConfigSchema.properties.tuning.properties;
+const SERVER_ROOT = opt['server-root'] ?? root;
+/**
+ * Whether the soaked tree's config has `tuning.holdTimeoutSec` (added by the timers work of issue 11).
+ * Read from its schema source, so --server-root can point at another checkout; unknown keys are errors.
+ */
+const HOLD_KNOB = /\bholdTimeoutSec\b/.test(readFileSync(join(SERVER_ROOT, 'src/config/schema.ts'), 'utf8'));
 const VANISH = !opt['no-vanish'];
 
 const t0 = Date.now();
@@ -132,7 +137,7 @@ async function startServer(dir: string, app: SoakApp, sipPort: number, httpPort:
     null,
     [
       '--inspect=127.0.0.1:0',
-      join(root, 'bin/streamfork.js'),
+      join(SERVER_ROOT, 'bin/streamfork.js'),
       'serve',
       '--config',
       join(dir, 'config.json'),
@@ -156,7 +161,7 @@ async function startServer(dir: string, app: SoakApp, sipPort: number, httpPort:
     true,
   );
   const logFd = openSync(opt['sf-log'], 'w');
-  const proc = spawn(cmd, args, { cwd: root, stdio: ['ignore', logFd, 'pipe'] });
+  const proc = spawn(cmd, args, { cwd: SERVER_ROOT, stdio: ['ignore', logFd, 'pipe'] });
   closeSync(logFd);
   server = proc;
   let err = '';
@@ -342,6 +347,7 @@ async function main(): Promise<number> {
       vanish: VANISH,
       drainS: DRAIN_MS / 1000,
       rtpPorts: [PORT_MIN, PORT_MAX],
+      serverRoot: SERVER_ROOT,
     },
     mix,
     scenarios: id - 1,
