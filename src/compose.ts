@@ -7,6 +7,7 @@ import { MediaClockDriver } from './adapters/system-clock/media-clock-driver.js'
 import { systemClock, systemTimers } from './adapters/system-clock/system-clock.js';
 import { nodeRandom } from './adapters/node-random/node-random.js';
 import { NodeWsConnector } from './adapters/ws-client/ws-connector.js';
+import type { TargetGuard } from './adapters/net/target-guard.js';
 import { Engine } from './engine/engine.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 import type { Logger } from './ports/logger.js';
@@ -17,8 +18,11 @@ export interface RuntimeOptions {
   readonly log?: PinoLoggerOptions;
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
+  readonly callbackAttempts?: number;
   /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 4. */
   readonly clockPhases?: number;
+  /** The outbound target policy for every HTTP request and WebSocket (`http.allowedTargets`/`deniedTargets`). Default: the built-in denied targets. */
+  readonly targets?: TargetGuard;
 }
 
 export interface Runtime {
@@ -37,11 +41,12 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       logger.error({ err, frameIndex, phase }, 'media clock listener threw');
     },
   });
-  const http = new UndiciHttpClient();
+  const guard = opts.targets === undefined ? {} : { guard: opts.targets };
+  const http = new UndiciHttpClient(guard);
   const engine = new Engine(
     {
       ticker: driver,
-      ws: new NodeWsConnector(),
+      ws: new NodeWsConnector(guard),
       http,
       clock: systemClock,
       timers: systemTimers,
@@ -52,6 +57,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
       stream: opts.stream,
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),
       ...(opts.callbackTimeoutMs === undefined ? {} : { callbackTimeoutMs: opts.callbackTimeoutMs }),
+      ...(opts.callbackAttempts === undefined ? {} : { callbackAttempts: opts.callbackAttempts }),
     },
   );
   return {

@@ -1,7 +1,10 @@
 /**
  * Maps the validated server config onto the settings objects the engine and adapters take.
  */
+import { TargetGuard } from './adapters/net/target-guard.js';
 import type { Config } from './config/schema.js';
+import { ServerError } from './errors/server-error.js';
+import { parseTargetPolicy } from './protocol/net/target-policy.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
 
 export function streamSettingsFrom(config: Config, authToken: string): StreamSettings {
@@ -20,4 +23,16 @@ export function streamSettingsFrom(config: Config, authToken: string): StreamSet
     maxPlayoutQueueMs: config.tuning.maxPlayoutQueueMs,
     signWebSocketUrlAs: s.signWebSocketUrlAs,
   };
+}
+
+/** The outbound target policy of `http.allowedTargets`/`http.deniedTargets` (validated at config load). */
+export function targetGuardFrom(config: Config): TargetGuard {
+  const policy = parseTargetPolicy({
+    allowed: config.http.allowedTargets,
+    denied: config.http.deniedTargets,
+  });
+  if (!policy.ok) {
+    throw new ServerError('ERR_CONFIG_INVALID', `invalid configuration:\n  ${policy.errors.join('\n  ')}`);
+  }
+  return new TargetGuard(policy.value);
 }

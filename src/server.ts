@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 
-import type { ApiDeps } from './api/api.types.js';
 import { buildApiServer } from './api/server.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
+import { RestDialer } from './app/call-control/rest-dialer.js';
 import { SipServer, type InboundCallInfo, type SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
@@ -16,10 +16,22 @@ import { composeRuntime } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
-import type { CallStore } from './ports/call-store.js';
+import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
 import type { Engine } from './engine/engine.js';
-import { streamSettingsFrom } from './server-settings.js';
+import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
+
+/**
+ * How often the record store is told which calls are still live (`touchLiveCalls`): after a crash,
+ * a lost call's end time is its last refresh, so it is at most this late... or this early.
+ */
+export const LAST_SEEN_INTERVAL_MS = 5000;
+
+/** Knobs for tests; production uses the defaults. */
+export interface StartServerOptions {
+  /** Default {@link LAST_SEEN_INTERVAL_MS}. */
+  readonly lastSeenIntervalMs?: number;
+}
 
 export interface StreamforkServer {
   readonly sipPort: number;
@@ -61,64 +73,47 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   };
 }
 
-/** The REST API's `dial`: answers at once with a request uuid; the call proceeds in the background. */
-function dialerOf(
-  config: Config,
-  engine: Engine,
-  sip: SipServer,
-  control: CallControl,
-  logger: Logger,
-): ApiDeps['dial'] {
-  return (req) => {
-    const requestUuid = engine.deps.random.uuid();
-    const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
-    void sip.dial({ to: req.to, from: req.from, ...timeout }).then((res) => {
-      if (!res.ok) {
-        logger.warn({ requestUuid, cause: res.cause, sipStatus: res.sipStatus }, 'outbound call failed');
-        return;
-      }
-      const identity: CallIdentity = {
-        callUuid: res.call.callUuid,
-        requestUuid,
-        from: req.from,
-        to: req.to,
-        direction: 'outbound',
-        accountId: config.auth.authId,
-        startedAtMs: engine.deps.clock.epochMs(),
-      };
-      control.run(res.call, identity, {
-        answerUrl: req.answerUrl,
-        answerMethod: req.answerMethod,
-        fallbackUrl: req.fallbackUrl ?? null,
-        fallbackMethod: req.fallbackMethod ?? 'POST',
-        hangupUrl: req.hangupUrl ?? null,
-        hangupMethod: req.hangupMethod ?? 'POST',
-        timeoutMs: config.answer.timeoutMs,
-        attempts: config.answer.attempts,
-      });
-    });
-    return Promise.resolve({ ok: true, requestUuid });
-  };
+/**
+ * Ends the records of calls a previous process left live (at the time each was last seen), then keeps
+ * the live calls' last-seen time fresh, off the media path: one UPDATE every `intervalMs`.
+ */
+function keepLastSeen(store: CallStore, engine: Engine, logger: Logger, intervalMs: number): NodeJS.Timeout {
+  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
+  if (recovered.calls > 0 || recovered.streams > 0) {
+    logger.warn(
+      recovered,
+      'records of calls live at the last stop were ended abnormally, at the time each was last seen',
+    );
+  }
+  const lastSeen = setInterval(() => {
+    try {
+      store.touchLiveCalls(engine.deps.clock.epochMs());
+    } catch (err) {
+      logger.warn({ err }, 'could not refresh the last-seen time of live calls');
+    }
+  }, intervalMs);
+  lastSeen.unref();
+  return lastSeen;
 }
 
-export async function startServer(config: Config): Promise<StreamforkServer> {
+export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
+  const targets = targetGuardFrom(config);
   const store: CallStore =
     config.storage.driver === 'sqlite'
       ? openSqliteCallStoreIn(config.storage.dataDir)
       : new MemoryCallStore();
   const authToken = config.auth.authToken;
   const runtime = composeRuntime({
+    targets,
     stream: streamSettingsFrom(config, authToken),
     log: { level: config.log.level, redact: config.log.redact },
     maxStreamsPerCall: config.stream.maxStreamsPerCall,
     callbackTimeoutMs: config.tuning.callbackTimeoutMs,
+    callbackAttempts: config.tuning.callbackAttempts,
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
-  const recovered = store.markLiveAsAbnormal(engine.deps.clock.epochMs(), 'Server Restart');
-  if (recovered.calls > 0 || recovered.streams > 0) {
-    logger.warn(recovered, 'records of calls live at the last stop were marked as ended abnormally');
-  }
+  const lastSeen = keepLastSeen(store, engine, logger, opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS);
   const control = new CallControl({
     engine,
     store,
@@ -147,7 +142,10 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
       ...config.rtp,
       reorderWaitMs: config.tuning.jitterBufferMs,
       mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
+      holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
+      maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
     },
+    targets,
     onInboundCall: (call, info) => {
       if (answer === undefined) {
         call.errors.push('no answer URL configured');
@@ -158,6 +156,16 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     },
   });
   const { udpPort } = await sip.start();
+  const dialer = new RestDialer({
+    engine,
+    store,
+    control,
+    logger,
+    accountId: config.auth.authId,
+    answerTimeoutMs: config.answer.timeoutMs,
+    answerAttempts: config.answer.attempts,
+    dial: (opts) => sip.dial(opts),
+  });
 
   const tls = config.http.tls;
   const api = buildApiServer(
@@ -168,7 +176,7 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
       authId: config.auth.authId,
       authToken,
       bodyLimitBytes: config.http.bodyLimitBytes,
-      dial: dialerOf(config, engine, sip, control, logger),
+      dial: (req) => dialer.dial(req),
       transfer: (callUuid, url, method) => control.transfer(callUuid, url, method),
     },
     tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
@@ -183,9 +191,10 @@ export async function startServer(config: Config): Promise<StreamforkServer> {
     store,
     stop(cause = 'Server Shutdown') {
       stopped ??= (async () => {
+        clearInterval(lastSeen);
         await sip.stop(cause);
         await Promise.race([
-          control.idle(),
+          Promise.all([dialer.idle(), control.idle()]),
           new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
         ]);
         await api.close();

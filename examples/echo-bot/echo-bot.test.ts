@@ -1,4 +1,4 @@
-// Tests of the echo-bot example on its own: the answer URL's XML (spec plivo-stream.md §2.1, §11.1) and
+// Tests of the echo-bot example on its own: the answer URL's XML (compatibility §2.1, §11.1) and
 // the WebSocket app driven by a raw ws client that acts like streamfork (§4, §5).
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';

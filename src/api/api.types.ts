@@ -34,9 +34,9 @@ export interface ApiDeps {
   readonly authId: string;
   readonly authToken: string;
   /**
-   * Outbound call (Call create). Resolves quickly with the request uuid; the call proceeds in the
-   * background. Returns an error for a bad destination or no trunk configured (`code` should be a
-   * catalogued code; an unknown one answers 400).
+   * Outbound call (Call create) to one destination already checked by the route. Resolves quickly
+   * with the request uuid; the call proceeds in the background, and a failure from then on belongs on
+   * its call record. May still refuse (`code` should be a catalogued code; an unknown one answers 400).
    */
   dial(req: DialRequest): Promise<DialResult>;
   /** REST transfer: re-run the A leg's XML from aleg_url. Returns false for an unknown call. */

@@ -1,5 +1,5 @@
 /**
- * HTTP Basic authentication with the configured auth_id/auth_token (spec §8: "Auth is HTTP Basic
+ * HTTP Basic authentication with the configured auth_id/auth_token (compatibility §8: "Auth is HTTP Basic
  * `auth_id:auth_token`"), compared in constant time, and the path's `{auth_id}` check.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';

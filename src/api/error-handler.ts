@@ -1,7 +1,7 @@
 /**
  * The one place where errors become HTTP answers (STYLE.md 5.5 "mapping only at edges"): every
  * error, ours or fastify's, is turned into a catalogued code, answered with that code's HTTP status
- * and `{"api_id","error"}` (spec §8 "Errors", D13).
+ * and `{"api_id","error"}` (compatibility §8 "Errors", D13).
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -34,6 +34,7 @@ const fastifyCodes: Readonly<Record<string, { code: string; message: string }>> 
     message: 'request body length does not match Content-Length',
   },
   FST_ERR_BAD_URL: { code: 'ERR_API_NOT_FOUND', message: 'malformed URL' },
+  FST_ERR_MAX_PARAM_LENGTH: { code: 'ERR_API_URI_TOO_LONG', message: 'a path segment is too long' },
 };
 
 /** The ajv error shape fastify attaches as `error.validation` (with ajv's `verbose` option). */
@@ -90,7 +91,8 @@ export function toServerError(err: unknown): ServerError {
 
 /** The request's api_id, minted here if the request failed before the hook that sets it. */
 export function apiIdOf(request: FastifyRequest, mint: () => string): string {
-  if (request.apiId === '') {
+  // Requests fastify builds for its own routing errors may lack the decoration's default.
+  if (typeof request.apiId !== 'string' || request.apiId === '') {
     request.apiId = mint();
   }
   return request.apiId;
@@ -124,3 +126,51 @@ export function makeErrorHandler(logger: Logger, mint: () => string) {
     return sendError(reply, mapped, apiId);
   };
 }
+
+/** Node's HTTP parser errors: the status and error of the one answer before the connection closes. */
+function clientErrorOf(code: string | undefined): ServerError {
+  if (code === 'HPE_HEADER_OVERFLOW') {
+    return new ServerError('ERR_API_HEADERS_TOO_LARGE', 'request line and headers too large');
+  }
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    return new ServerError('ERR_API_REQUEST_TIMEOUT', 'request timed out');
+  }
+  return new ServerError('ERR_API_BAD_REQUEST', 'malformed HTTP request');
+}
+
+/** A socket as fastify's `clientErrorHandler` receives it. */
+interface ClientSocket {
+  readonly destroyed: boolean;
+  readonly writable: boolean;
+  write(data: string): unknown;
+  destroy(err?: Error): unknown;
+}
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (headers too large, not HTTP)
+ * never reaches routing or auth, so nothing is revealed; it still gets `{"api_id","error"}` with its
+ * catalogued status, then the connection closes (as Node itself does).
+ */
+export function makeClientErrorHandler(mint: () => string) {
+  return (err: Error & { code?: string }, socket: ClientSocket): void => {
+    if (err.code === 'ECONNRESET' || socket.destroyed) {
+      return;
+    }
+    const mapped = clientErrorOf(err.code);
+    const status = httpStatusFor(mapped.code);
+    const body = JSON.stringify({ api_id: mint(), error: mapped.message });
+    if (socket.writable) {
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroy(err);
+  };
+}
+
+const STATUS_TEXT: Readonly<Record<number, string>> = {
+  400: 'Bad Request',
+  408: 'Request Timeout',
+  431: 'Request Header Fields Too Large',
+};

@@ -122,7 +122,7 @@ export function buildOpenApiDocument(routes: readonly DocumentedRoute[], version
       title: 'streamfork REST API',
       version,
       description:
-        'The Plivo-compatible Call and Stream API of streamfork (spec plivo-stream.md §8, §9, D13). Paths work with and ' +
+        'The Plivo-compatible Call and Stream API of streamfork (compatibility §8, §9, D13). Paths work with and ' +
         'without the trailing slash; bodies may be JSON or form-encoded; booleans may be JSON booleans or "true"/"false"; ' +
         'bodies on DELETE are ignored. Every error is {"api_id","error"}.',
     },

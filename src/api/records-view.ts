@@ -8,6 +8,7 @@
 import type { CallSession } from '../engine/call/call-session.js';
 import type { Engine } from '../engine/engine.js';
 import type { StreamFork } from '../engine/fork/stream-fork.js';
+import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import { streamRecordOf } from '../engine/records/stream-record.js';
 import {
   type CallRecord,
@@ -174,13 +175,14 @@ export class RecordsView {
       answeredAt: firstSeen,
       endedAt: null,
       hangupCause: hangup?.cause ?? null,
-      hangupCauseCode: null,
+      hangupCauseCode: hangup === undefined ? null : hangupCauseCodeOf(hangup.cause),
       hangupSource: hangup?.source ?? null,
       durationSec: null,
       billDurationSec: null,
       error: session.errors.length === 0 ? null : [...session.errors],
       sipCallId: null,
       endedAbnormally: false,
+      lastSeenAt: null,
     };
   }
 }

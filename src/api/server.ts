@@ -1,10 +1,20 @@
 /**
- * The Plivo-compatible REST API (spec §8, §9, D13) on fastify: HTTP Basic auth, JSON and form
+ * The Plivo-compatible REST API (compatibility §8, §9, D13) on fastify: HTTP Basic auth, JSON and form
  * bodies, one plugin per resource under `/v1/Account/{auth_id}/`, one error handler, and an OpenAPI
  * document generated from the route schemas at GET /v1/openapi.json.
  *
  * Request handling order: route → onRequest (api_id, auth; nothing is read before auth passes) →
  * body parsing (bodies on DELETE are ignored) → schema validation → handler.
+ *
+ * Auth comes first for every path under `/v1/Account/`: a request without valid credentials gets 401
+ * whatever else is wrong with it (unknown resource, wrong method, bad percent-encoding, an over-long
+ * ID, a bad Content-Type, a malformed or too-large body), so it learns nothing about the routes. With
+ * valid credentials, another account's path is 404, and then the request's own faults are answered.
+ * Paths outside `/v1/Account/` (the OpenAPI document, anything unknown) are not authenticated; unknown
+ * ones are 404. The OpenAPI document is public by choice: it describes Plivo's published API, nothing
+ * about any account. What Node's HTTP parser refuses (headers over maxHeaderSize → 431, not HTTP → 400)
+ * never reaches routing or auth. Every answer, fastify's own included, is `{"api_id","error"}` with
+ * the code's catalogued status.
  */
 import { randomUUID } from 'node:crypto';
 
@@ -17,7 +27,13 @@ import type { CallStore } from '../ports/call-store.js';
 import { nullLogger } from '../ports/logger.js';
 import type { ApiDeps } from './api.types.js';
 import { accountOfPath, authorize } from './auth.js';
-import { apiIdOf, makeErrorHandler, sendError } from './error-handler.js';
+import {
+  apiIdOf,
+  makeClientErrorHandler,
+  makeErrorHandler,
+  sendError,
+  toServerError,
+} from './error-handler.js';
 import { type DocumentedRoute, buildOpenApiDocument, documentedRoutes } from './openapi.js';
 import { RecordsView } from './records-view.js';
 import { callRoutes } from './routes/calls.js';
@@ -42,9 +58,22 @@ export interface ApiServerOptions {
   readonly https?: { readonly key: string | Buffer; readonly cert: string | Buffer };
 }
 
-function serverOptions(deps: ApiDeps, opts: ApiServerOptions): FastifyServerOptions {
+function serverOptions(deps: ApiDeps, opts: ApiServerOptions, mint: () => string): FastifyServerOptions {
   return {
     logger: false,
+    // Fastify's own answers (malformed URL encoding, an over-long path segment, what Node's HTTP parser
+    // refuses) go through our handlers too: same body shape, catalogued status, auth first.
+    frameworkErrors: (err, request, reply) => {
+      const apiId = apiIdOf(request, mint);
+      try {
+        checkAuth(request, deps);
+      } catch (authErr) {
+        void sendError(reply, toServerError(authErr), apiId);
+        return;
+      }
+      void sendError(reply, toServerError(err), apiId);
+    },
+    clientErrorHandler: makeClientErrorHandler(mint),
     bodyLimit: deps.bodyLimitBytes ?? DEFAULT_BODY_LIMIT_BYTES,
     // D13: with and without the trailing slash.
     routerOptions: { ignoreTrailingSlash: true },
@@ -104,8 +133,8 @@ function checkAuth(request: FastifyRequest, deps: ApiDeps): void {
  */
 export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): FastifyInstance {
   // The instance is HTTP or HTTPS depending on `opts`; callers use only what both share.
-  const app = Fastify(serverOptions(deps, opts)) as unknown as FastifyInstance;
   const mint = (): string => deps.engine.deps.random.uuid();
+  const app = Fastify(serverOptions(deps, opts, mint)) as unknown as FastifyInstance;
   const routes: DocumentedRoute[] = [];
 
   app.decorateRequest('apiId', '');

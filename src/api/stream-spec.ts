@@ -1,7 +1,7 @@
 /**
  * Stream start parameters (REST, snake_case) → the engine's StreamSpec, with the checks a schema
  * cannot express: ws/wss URL, the bidirectional/audio_track rule, content_type spelling, the
- * extra_headers byte limit (spec §2.2, §2.3, §8).
+ * extra_headers byte limit (compatibility §2.2, §2.3, §8).
  */
 import type { StreamSpec } from '../engine/fork/stream-fork.types.js';
 import { ServerError } from '../errors/server-error.js';
@@ -72,7 +72,7 @@ export function streamSpecFromRest(body: StreamStartBody): StreamSpec {
     statusCallbackMethod: upperMethod(body.status_callback_method) ?? 'POST',
     contentType,
     extraHeaders,
-    // REST streams do not control the XML (spec §8: no REST equivalent of keepCallAlive).
+    // REST streams do not control the XML (compatibility §8: no REST equivalent of keepCallAlive).
     keepCallAlive: false,
   };
 }

@@ -16,7 +16,7 @@ import type { VirtualLeg } from '../engine/call/virtual-leg.js';
 import { generateTone } from '../media/analysis.js';
 import { parseWav, resampleTo8k, serializeWav } from '../media/wav.js';
 import { CallView } from './call-view.js';
-import { registerCommand, type CliContext } from './main.js';
+import type { CliContext } from './context.js';
 
 interface CallCommandOptions {
   answerUrl?: string;
@@ -209,7 +209,8 @@ async function runSipCallCommand(opts: CallCommandOptions, ctx: CliContext, targ
   }
 }
 
-registerCommand((program: Command, ctx: CliContext) => {
+/** `streamfork call`. */
+export function addCallCommand(program: Command, ctx: CliContext): void {
   program
     .command('call')
     .description('run a virtual call against an answer URL (no telephony): your bot sees a real Plivo stream')
@@ -235,4 +236,4 @@ registerCommand((program: Command, ctx: CliContext) => {
     .action(async (opts: CallCommandOptions) => {
       await runCallCommand(opts, ctx);
     });
-});
+}

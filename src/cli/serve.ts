@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/load.js';
 import type { Config, DeepPartial } from '../config/schema.js';
 import { readOrCreateAuthToken } from './auth-token.js';
-import { registerCommand, type CliContext } from './main.js';
+import type { CliContext } from './context.js';
 
 interface ServeOptions {
   config?: string;
@@ -119,7 +119,8 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
   ctx.stderr.write('streamfork serve: stopped\n');
 }
 
-registerCommand((program: Command, ctx: CliContext) => {
+/** `streamfork serve`. */
+export function addServeCommand(program: Command, ctx: CliContext): void {
   program
     .command('serve')
     .description(
@@ -140,4 +141,4 @@ registerCommand((program: Command, ctx: CliContext) => {
     .action(async (opts: ServeOptions) => {
       await serve(opts, ctx);
     });
-});
+}

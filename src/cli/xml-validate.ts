@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 
 import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
 import type { XmlIssue } from '../protocol/plivo-xml/types.js';
-import { type CliContext, registerCommand } from './main.js';
+import type { CliContext } from './context.js';
 
 async function readInput(file: string): Promise<string> {
   if (file !== '-') {
@@ -54,7 +54,8 @@ async function validate(file: string, ctx: CliContext): Promise<void> {
   ctx.exitCode = result.ok ? 0 : 1;
 }
 
-registerCommand((program: Command, ctx: CliContext) => {
+/** `streamfork xml validate`. */
+export function addXmlValidateCommand(program: Command, ctx: CliContext): void {
   const xml =
     program.commands.find((c) => c.name() === 'xml') ?? program.command('xml').description('Plivo XML tools');
   xml
@@ -64,4 +65,4 @@ registerCommand((program: Command, ctx: CliContext) => {
     .action(async (file: string) => {
       await validate(file, ctx);
     });
-});
+}

@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { Value } from 'typebox/value';
 
 import { ServerError } from '../errors/server-error.js';
+import { parseTargetPolicy } from '../protocol/net/target-policy.js';
 import { envLayer, type PlainObject } from './env.js';
 import { collectErrors, formatErrors } from './messages.js';
 import {
@@ -123,6 +124,13 @@ function crossKeyErrors(config: Config): string[] {
   }
   if (config.answer.fallbackUrl !== null && config.answer.answerUrl === null) {
     errors.push('answer.fallbackUrl: set without answer.answerUrl');
+  }
+  const targets = parseTargetPolicy({
+    allowed: config.http.allowedTargets,
+    denied: config.http.deniedTargets,
+  });
+  if (!targets.ok) {
+    errors.push(...targets.errors);
   }
   return errors;
 }

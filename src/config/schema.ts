@@ -111,6 +111,16 @@ const Sip = Type.Object(
       default: null,
       description: 'Outbound SIP trunk for REST-created calls, or null to dial the `to` URI directly.',
     }),
+    sessionExpiresSec: int(1800, 0, 86400, {
+      description:
+        'RFC 4028 session interval we ask for (outbound) or insert when the caller asks for none (inbound); the refresher re-INVITEs at half of it, and a dialog left unrefreshed is ended with BYE (cause RECOVERY_ON_TIMER_EXPIRE). 1800 is the value RFC 4028 recommends; a value below sip.minSessionExpiresSec is raised to it; 0 only honours intervals the far end asks for.',
+      unit: 's',
+    }),
+    minSessionExpiresSec: int(90, 90, 86400, {
+      description:
+        'Smallest session interval accepted (our Min-SE); an INVITE asking for less gets 422 (RFC 4028 §9). 90 is the RFC floor.',
+      unit: 's',
+    }),
   },
   closed,
 );
@@ -153,6 +163,16 @@ const Http = Type.Object(
     bodyLimitBytes: int(1048576, 1024, 104857600, {
       description: 'Largest REST request body accepted.',
       unit: 'bytes',
+    }),
+    allowedTargets: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Outbound targets allowed despite a broader denied entry (CIDRs, addresses, `host.name`, `*.example.com`); the most specific entry wins (docs/security.md). Env form comma-separated.',
+    }),
+    deniedTargets: Type.Array(Type.String({ minLength: 1 }), {
+      default: [],
+      description:
+        'Outbound targets refused for every URL and WebSocket fetched and SIP URI dialled without a trunk, on top of the built-in link-local/metadata/multicast denials; checked after DNS. Env form comma-separated.',
     }),
   },
   closed,
@@ -310,6 +330,16 @@ const Tuning = Type.Object(
         'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) when no RTP has arrived from the far end for this long, unless it holds the call; so a call whose BYE was lost does not stream forever. 0 turns it off.',
       unit: 's',
     }),
+    holdTimeoutSec: int(3600, 0, 86400, {
+      description:
+        'Hang up a call (cause MEDIA_TIMEOUT, BYE sent) that the far end has kept on hold (a=inactive, sendonly or recvonly, or c=0.0.0.0) this long without resuming, since the media timeout does not run on hold. One hour outlasts real hold music yet frees the stream, WebSocket and RTP ports of a caller that vanished while holding. 0 turns it off.',
+      unit: 's',
+    }),
+    maxCallDurationSec: int(14400, 1, 86400, {
+      description:
+        "Longest an answered call may last before it is hung up (cause Scheduled Hangup, BYE sent): inbound calls, and REST calls created without `time_limit`. 14400 (4 h) is Plivo's time_limit default; 86400 is Plivo's hard cap.",
+      unit: 's',
+    }),
     clockPhases: int(4, 1, 8, {
       description:
         'Sub-ticks per 20 ms frame over which calls are spread, so outbound RTP leaves evenly instead of in one burst per frame.',
@@ -336,7 +366,11 @@ export const ConfigSchema = Type.Object(
   {
     sip: Type.Object(Sip.properties, { ...closed, default: {}, description: 'SIP listener and trunk.' }),
     rtp: Type.Object(Rtp.properties, { ...closed, default: {}, description: 'RTP media sockets.' }),
-    http: Type.Object(Http.properties, { ...closed, default: {}, description: 'REST API listener.' }),
+    http: Type.Object(Http.properties, {
+      ...closed,
+      default: {},
+      description: 'REST API listener and the outbound target policy.',
+    }),
     auth: Type.Object(Auth.properties, { ...closed, default: {}, description: 'Account credentials.' }),
     answer: Type.Object(Answer.properties, {
       ...closed,
@@ -351,7 +385,7 @@ export const ConfigSchema = Type.Object(
     stream: Type.Object(Stream.properties, {
       ...closed,
       default: {},
-      description: '<Stream> audio forking (spec Decisions D4–D11).',
+      description: '<Stream> audio forking (compatibility decisions D4–D11).',
     }),
     tts: Type.Object(Tts.properties, { ...closed, default: {}, description: 'Text to speech for <Speak>.' }),
     log: Type.Object(Log.properties, { ...closed, default: {}, description: 'Logging.' }),

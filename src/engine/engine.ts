@@ -34,6 +34,8 @@ export interface EngineOptions {
   readonly maxStreamsPerCall?: number;
   /** Timeout per status-callback attempt. Default 5000 ms. */
   readonly callbackTimeoutMs?: number;
+  /** Attempts per status callback, first included (`tuning.callbackAttempts`). Default 3. */
+  readonly callbackAttempts?: number;
 }
 
 export class Engine {
@@ -56,6 +58,7 @@ export class Engine {
       logger: deps.logger.child({ component: 'callbacks' }),
       authToken: options.stream.authToken,
       timeoutMs: options.callbackTimeoutMs ?? 5000,
+      maxAttempts: options.callbackAttempts ?? 3,
     });
   }
 

@@ -77,6 +77,11 @@ export interface CallRecord {
   readonly sipCallId: string | null;
   /** True when the server stopped (crash, kill -9) while the call was live; see `markLiveAsAbnormal`. */
   readonly endedAbnormally: boolean;
+  /**
+   * The last time the server saw the call live (epoch ms), refreshed every few seconds by
+   * `touchLiveCalls` while it is; null before the first refresh. After a crash it is the call's end.
+   */
+  readonly lastSeenAt: number | null;
 }
 
 /** The fields of a call that change after insertion; `undefined` values are ignored (not cleared). */
@@ -85,17 +90,17 @@ export type CallPatch = {
     CallRecord[K] | undefined;
 };
 
-/** Which side(s) of the call a stream forks (spec §2.2). */
+/** Which side(s) of the call a stream forks (compatibility §2.2). */
 export type AudioTrack = 'inbound' | 'outbound' | 'both';
 
-/** Stream statuses (spec §8 [REC]): `initiated` → `in-progress` → `completed` | `failed`. */
+/** Stream statuses (compatibility §8 [REC]): `initiated` → `in-progress` → `completed` | `failed`. */
 export const StreamStatuses = ['initiated', 'in-progress', 'completed', 'failed'] as const;
 export type StreamStatus = (typeof StreamStatuses)[number];
 
 /** Statuses of a stream that has not ended. */
 export const LiveStreamStatuses: readonly StreamStatus[] = ['initiated', 'in-progress'];
 
-/** One `<Stream>` or REST-started stream (spec §8, the Stream object). */
+/** One `<Stream>` or REST-started stream (compatibility §8, the Stream object). */
 export interface StreamRecord {
   /** RFC 4122 v4 UUID (D15); unique across calls. */
   readonly streamId: string;
@@ -166,6 +171,51 @@ export interface ListCallsOptions extends PageOptions {
 /** The hangup cause recorded by `markLiveAsAbnormal` unless another is given. */
 export const SERVER_RESTART_CAUSE = 'Server Restart';
 
+/** Its code (streamfork's own, engine/records/hangup-causes.ts: Plivo has none for a crash). */
+export const SERVER_RESTART_CAUSE_CODE = 5040;
+
+/** Whole seconds from `startMs` to `endMs`, rounded up (as Plivo's durations), never negative. */
+function wholeSeconds(startMs: number, endMs: number): number {
+  return Math.max(0, Math.ceil((endMs - startMs) / 1000));
+}
+
+/**
+ * How crash recovery ends a call left live: at the last time it was seen alive (`lastSeenAt`, or its
+ * answer or start when it was never refreshed; never after `nowMs`), with durations measured to that
+ * end, the given cause and code, source `Error`, and `endedAbnormally` set. Answered calls become
+ * `completed`, unanswered ones `failed`. Shared by every adapter so they agree.
+ */
+export function abnormalCallEnd(
+  call: CallRecord,
+  nowMs: number,
+  cause: string,
+  causeCode: number | null,
+): CallRecord {
+  const lastKnown = call.lastSeenAt ?? call.answeredAt ?? call.startedAt;
+  const endedAt = Math.min(nowMs, Math.max(lastKnown, call.startedAt));
+  return {
+    ...call,
+    status: call.answeredAt === null ? 'failed' : 'completed',
+    endedAt,
+    hangupCause: cause,
+    hangupCauseCode: causeCode,
+    hangupSource: 'Error',
+    durationSec: wholeSeconds(call.startedAt, endedAt),
+    billDurationSec: call.answeredAt === null ? 0 : wholeSeconds(call.answeredAt, endedAt),
+    endedAbnormally: true,
+  };
+}
+
+/** A live stream of a call ended by {@link abnormalCallEnd}: failed, at the call's end (not before it began). */
+export function abnormalStreamEnd(stream: StreamRecord, callEndedAt: number, cause: string): StreamRecord {
+  return {
+    ...stream,
+    status: 'failed',
+    endedAt: Math.max(callEndedAt, stream.startedAt ?? stream.createdAt),
+    stopReason: cause,
+  };
+}
+
 /** What `markLiveAsAbnormal` changed. */
 export interface AbnormalEndCounts {
   readonly calls: number;
@@ -194,13 +244,18 @@ export interface CallStore {
   listStreams(callUuid: string, options: PageOptions): Page<StreamRecord>;
 
   /**
-   * Startup recovery after a crash: every live call gets `endedAbnormally = true`, `endedAt = nowMs`,
-   * `hangupCause = cause` (default `SERVER_RESTART_CAUSE`), `hangupSource = 'Error'`, and status
-   * `completed` if it had been answered, else `failed`; its durations stay null (the real end time is
-   * unknown). Every live stream (of any call) becomes `failed` with `endedAt = nowMs` and
-   * `stopReason = cause`. One transaction.
+   * Marks every live call as seen alive at `nowMs` (`lastSeenAt`); returns how many. One statement:
+   * cheap enough to run every few seconds off the media path.
    */
-  markLiveAsAbnormal(nowMs: number, cause?: string): AbnormalEndCounts;
+  touchLiveCalls(nowMs: number): number;
+
+  /**
+   * Startup recovery after a crash: every live call is ended by {@link abnormalCallEnd} (end time =
+   * its last-seen time, durations to it, `hangupCause = cause` with `causeCode`, default
+   * `SERVER_RESTART_CAUSE` and its code, `endedAbnormally = true`), and every live stream (of any call)
+   * by {@link abnormalStreamEnd} (`failed`, ended with its call, `stopReason = cause`). One transaction.
+   */
+  markLiveAsAbnormal(nowMs: number, cause?: string, causeCode?: number | null): AbnormalEndCounts;
 
   /** The backend's own consistency check; `'ok'` when healthy, else a description of the damage. */
   integrityCheck(): string;

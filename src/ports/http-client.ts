@@ -24,7 +24,8 @@ export type HttpResponse =
     }
   | {
       readonly ok: false;
-      readonly reason: 'timeout' | 'connect' | 'tooLarge' | 'other';
+      /** `denied`: the outbound target policy refused the host (`detail` starts with ERR_TARGET_DENIED). */
+      readonly reason: 'timeout' | 'connect' | 'tooLarge' | 'denied' | 'other';
       readonly detail: string;
     };
 

@@ -1,7 +1,7 @@
 /**
  * One WebSocket session of the reference consumer: the app side of a Plivo `<Stream>` connection.
  * It validates every frame with {@link StreamValidator}, keeps what arrived (messages, audio, DTMF,
- * checkpoint acknowledgements) and sends app messages shaped like a real Plivo bot's (spec §5).
+ * checkpoint acknowledgements) and sends app messages shaped like a real Plivo bot's (compatibility §5).
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import type { WebSocket } from 'ws';
@@ -207,7 +207,7 @@ export class ConsumerSession {
 
   /**
    * Sends `playAudio` messages shaped like a real Plivo bot's:
-   * `{event:'playAudio', media:{contentType, sampleRate, payload}}` (spec §5.1). Returns the message count.
+   * `{event:'playAudio', media:{contentType, sampleRate, payload}}` (compatibility §5.1). Returns the message count.
    */
   playAudio(bytes: Uint8Array, options: PlayAudioOptions = {}): number {
     const format = this.#start?.start.mediaFormat;
@@ -235,19 +235,19 @@ export class ConsumerSession {
     return count;
   }
 
-  /** Sends `checkpoint{streamId, name}` (spec §5.2) and expects a `playedStream` for it. */
+  /** Sends `checkpoint{streamId, name}` (compatibility §5.2) and expects a `playedStream` for it. */
   checkpoint(name: string): void {
     this.#sendJson({ event: 'checkpoint', ...this.#streamIdField(), name });
     this.#validator.noteCheckpointSent(name);
   }
 
-  /** Sends `clearAudio{streamId}` (spec §5.3) and expects one `clearedAudio`. */
+  /** Sends `clearAudio{streamId}` (compatibility §5.3) and expects one `clearedAudio`. */
   clearAudio(): void {
     this.#sendJson({ event: 'clearAudio', ...this.#streamIdField() });
     this.#validator.noteClearSent();
   }
 
-  /** Sends `sendDTMF{dtmf}` (spec §5.4). */
+  /** Sends `sendDTMF{dtmf}` (compatibility §5.4). */
   sendDTMF(digits: string): void {
     this.#sendJson({ event: 'sendDTMF', dtmf: digits });
   }

@@ -1,4 +1,4 @@
-// Tests of the strict reference consumer itself (spec plivo-stream.md §3–§6, D1–D16): hand-written
+// Tests of the strict reference consumer itself (compatibility §3–§6, D1–D16): hand-written
 // correct sessions from a raw ws client stay clean, and each rule is shown to catch its violation.
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';

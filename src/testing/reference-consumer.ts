@@ -1,6 +1,6 @@
 /**
  * The strict reference consumer: a WebSocket server that plays a customer's app for Plivo `<Stream>`
- * (spec plivo-stream.md §3–§6, D1–D16). It checks every frame streamfork sends against a schema
+ * (compatibility §3–§6, D1–D16). It checks every frame streamfork sends against a schema
  * transcribed from the spec, records every violation with the frame and the rule, and lets a test
  * script the app's side (`playAudio`, `checkpoint`, `clearAudio`, `sendDTMF`).
  *

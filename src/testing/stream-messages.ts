@@ -3,17 +3,17 @@
  * small field checks and audio decoders it needs.
  *
  * This module is a test oracle. It is transcribed from the project's compatibility reference
- * (docs: /work/shared/spec/plivo-stream.md §3–§5, §12 and the Decisions D1–D16) and deliberately shares
+ * (docs/compatibility.md §3–§5, §12 and the Decisions D1–D16) and deliberately shares
  * no code with streamfork's own protocol implementation, so that a bug there cannot hide itself here.
  */
 
-/** A leg of the call whose audio is forked (spec §4.1 `tracks`, §4.2 `media.track`). */
+/** A leg of the call whose audio is forked (compatibility §4.1 `tracks`, §4.2 `media.track`). */
 export type Track = 'inbound' | 'outbound';
 
-/** `start.mediaFormat.encoding`: the content type without its `;rate=` part (spec §3.3). */
+/** `start.mediaFormat.encoding`: the content type without its `;rate=` part (compatibility §3.3). */
 export type Encoding = 'audio/x-mulaw' | 'audio/x-l16';
 
-/** The `start` message, sent once as the first frame (spec §4.1). */
+/** The `start` message, sent once as the first frame (compatibility §4.1). */
 export interface StartMessage {
   readonly event: 'start';
   readonly sequenceNumber: number;
@@ -27,7 +27,7 @@ export interface StartMessage {
   readonly extra_headers: string;
 }
 
-/** A `media` message: about 20 ms of audio of one track (spec §4.2). */
+/** A `media` message: about 20 ms of audio of one track (compatibility §4.2). */
 export interface MediaMessage {
   readonly event: 'media';
   readonly sequenceNumber: number;
@@ -41,7 +41,7 @@ export interface MediaMessage {
   readonly extra_headers: string;
 }
 
-/** A `dtmf` message: one key press (spec §4.3). */
+/** A `dtmf` message: one key press (compatibility §4.3). */
 export interface DtmfMessage {
   readonly event: 'dtmf';
   readonly sequenceNumber: number;
@@ -50,7 +50,7 @@ export interface DtmfMessage {
   readonly extra_headers: string;
 }
 
-/** A `playedStream` message: a checkpoint's audio has played (spec §4.4, D2). */
+/** A `playedStream` message: a checkpoint's audio has played (compatibility §4.4, D2). */
 export interface PlayedStreamMessage {
   readonly event: 'playedStream';
   readonly sequenceNumber: number;
@@ -58,14 +58,14 @@ export interface PlayedStreamMessage {
   readonly name: string;
 }
 
-/** A `clearedAudio` message: a `clearAudio` emptied the playback buffer (spec §4.5). */
+/** A `clearedAudio` message: a `clearAudio` emptied the playback buffer (compatibility §4.5). */
 export interface ClearedAudioMessage {
   readonly event: 'clearedAudio';
   readonly sequenceNumber: number;
   readonly streamId: string;
 }
 
-/** The optional `stop` message, only accepted when the consumer allows it (spec §4.6, D7). */
+/** The optional `stop` message, only accepted when the consumer allows it (compatibility §4.6, D7). */
 export interface StopMessage {
   readonly event: 'stop';
   readonly sequenceNumber: number;
@@ -98,49 +98,57 @@ export interface ParsedMessage {
  * Tests assert on the id; the text is what `assertClean()` prints.
  */
 export const RULES = {
-  'frame.binary': 'Messages are JSON in text frames; a binary frame is a violation (spec §3.1, §3.2).',
-  'frame.json': 'Each frame is one JSON object with a string `event` (spec §3.2).',
-  'start.first': 'The first message on the socket is `start` (spec §3.1, §4.1).',
-  'start.once': '`start` is sent exactly once (spec §4.1).',
+  'frame.binary':
+    'Messages are JSON in text frames; a binary frame is a violation (compatibility §3.1, §3.2).',
+  'frame.json': 'Each frame is one JSON object with a string `event` (compatibility §3.2).',
+  'start.first': 'The first message on the socket is `start` (compatibility §3.1, §4.1).',
+  'start.once': '`start` is sent exactly once (compatibility §4.1).',
   'start.shape':
-    '`start.start` is an object with callId, streamId, accountId, tracks, mediaFormat (spec §4.1).',
-  'start.account': '`start.accountId` is a non-empty string (spec §4.1).',
-  'start.tracks': '`start.tracks` is ["inbound"], ["outbound"] or ["inbound","outbound"] (spec §4.1).',
+    '`start.start` is an object with callId, streamId, accountId, tracks, mediaFormat (compatibility §4.1).',
+  'start.account': '`start.accountId` is a non-empty string (compatibility §4.1).',
+  'start.tracks':
+    '`start.tracks` is ["inbound"], ["outbound"] or ["inbound","outbound"] (compatibility §4.1).',
   'start.format':
-    '`start.mediaFormat` is {encoding: audio/x-mulaw|audio/x-l16, sampleRate: number 8000|16000}; μ-law is 8000 only (spec §3.3, §4.1).',
+    '`start.mediaFormat` is {encoding: audio/x-mulaw|audio/x-l16, sampleRate: number 8000|16000}; μ-law is 8000 only (compatibility §3.3, §4.1).',
   'uuid.v4':
-    'callId and streamId are RFC 4122 version 4 UUIDs, version and variant bits included (spec §4.1, D15).',
-  'seq.type': '`sequenceNumber` is a present, integer number on every message (spec §3.2, §12 item 4).',
-  'seq.order': '`sequenceNumber` is 1 on `start` and grows by exactly 1 across every message (spec §3.2).',
+    'callId and streamId are RFC 4122 version 4 UUIDs, version and variant bits included (compatibility §4.1, D15).',
+  'seq.type':
+    '`sequenceNumber` is a present, integer number on every message (compatibility §3.2, §12 item 4).',
+  'seq.order':
+    '`sequenceNumber` is 1 on `start` and grows by exactly 1 across every message (compatibility §3.2).',
   extra_headers:
-    '`extra_headers` is always present as a string on start, media and dtmf (spec §4.1–§4.3, D4).',
+    '`extra_headers` is always present as a string on start, media and dtmf (compatibility §4.1–§4.3, D4).',
   'extra_headers.stable':
-    '`extra_headers` on media and dtmf repeats the value sent on start (spec §4.2, D4).',
-  stream_id: 'Top-level `streamId` is present and equals `start.streamId` (spec §4.2–§4.5).',
-  'media.shape': '`media` is an object with track, timestamp, chunk, payload (spec §4.2).',
-  'media.track': '`media.track` is one of the tracks announced in `start.tracks` (spec §4.2).',
-  'media.timestamp': '`media.timestamp` is a string of integer epoch milliseconds (spec §4.2, D5).',
+    '`extra_headers` on media and dtmf repeats the value sent on start (compatibility §4.2, D4).',
+  stream_id: 'Top-level `streamId` is present and equals `start.streamId` (compatibility §4.2–§4.5).',
+  'media.shape': '`media` is an object with track, timestamp, chunk, payload (compatibility §4.2).',
+  'media.track': '`media.track` is one of the tracks announced in `start.tracks` (compatibility §4.2).',
+  'media.timestamp': '`media.timestamp` is a string of integer epoch milliseconds (compatibility §4.2, D5).',
   'media.timestamp.order': '`media.timestamp` never decreases within a track (D5).',
-  'media.chunk': '`media.chunk` is a per-track integer counter starting at 1 with no gaps (spec §3.2, §4.2).',
-  'media.payload.base64': '`media.payload` is standard, padded base64 (spec §3.3).',
+  'media.chunk':
+    '`media.chunk` is a per-track integer counter starting at 1 with no gaps (compatibility §3.2, §4.2).',
+  'media.payload.base64': '`media.payload` is standard, padded base64 (compatibility §3.3).',
   'media.payload.size':
-    '`media.payload` decodes to exactly one 20 ms frame of the negotiated format (spec §3.3).',
-  'dtmf.shape': '`dtmf` is an object with track, digit, timestamp (spec §4.3).',
-  'dtmf.digit': '`dtmf.digit` is a single character of 0-9, *, #, A-D (spec §4.3).',
-  'dtmf.timestamp': '`dtmf.timestamp` is a string of integer epoch milliseconds (spec §4.3, D5).',
-  'played.shape': '`playedStream` carries a string `name` (spec §4.4, D2).',
+    '`media.payload` decodes to exactly one 20 ms frame of the negotiated format (compatibility §3.3).',
+  'dtmf.shape': '`dtmf` is an object with track, digit, timestamp (compatibility §4.3).',
+  'dtmf.digit': '`dtmf.digit` is a single character of 0-9, *, #, A-D (compatibility §4.3).',
+  'dtmf.timestamp': '`dtmf.timestamp` is a string of integer epoch milliseconds (compatibility §4.3, D5).',
+  'played.shape': '`playedStream` carries a string `name` (compatibility §4.4, D2).',
   'played.unknown':
-    '`playedStream` names a checkpoint the app sent and that is still pending (spec §4.4, §5.2).',
-  'played.order': 'Checkpoints are acknowledged in the order they were sent (spec §5.2, §6).',
-  'played.cleared': 'A checkpoint whose audio was cleared gets no `playedStream` (spec §4.4, §5.3, D2).',
+    '`playedStream` names a checkpoint the app sent and that is still pending (compatibility §4.4, §5.2).',
+  'played.order': 'Checkpoints are acknowledged in the order they were sent (compatibility §5.2, §6).',
+  'played.cleared':
+    'A checkpoint whose audio was cleared gets no `playedStream` (compatibility §4.4, §5.3, D2).',
   'cleared.unexpected':
-    '`clearedAudio` only answers a `clearAudio` the app sent, once each (spec §4.5, §5.3).',
-  'event.unknown': 'Only start, media, dtmf, playedStream, clearedAudio are sent (spec §4, §4.6, D7).',
-  'stop.shape': '`stop` is {sequenceNumber, streamId, stop: {callId, streamId, tracks}} (spec §4.6, D7).',
-  'stop.last': 'Nothing follows `stop` on the socket (spec §4.6, D7).',
-  'upgrade.path': 'The upgrade request goes to the exact path of the `<Stream>` URL (spec §3.1).',
+    '`clearedAudio` only answers a `clearAudio` the app sent, once each (compatibility §4.5, §5.3).',
+  'event.unknown':
+    'Only start, media, dtmf, playedStream, clearedAudio are sent (compatibility §4, §4.6, D7).',
+  'stop.shape':
+    '`stop` is {sequenceNumber, streamId, stop: {callId, streamId, tracks}} (compatibility §4.6, D7).',
+  'stop.last': 'Nothing follows `stop` on the socket (compatibility §4.6, D7).',
+  'upgrade.path': 'The upgrade request goes to the exact path of the `<Stream>` URL (compatibility §3.1).',
   'upgrade.signature':
-    'The upgrade carries a valid X-Plivo-Signature-V3 over GET http://host/path?query with no params (spec §3.1, §10.3, D8).',
+    'The upgrade carries a valid X-Plivo-Signature-V3 over GET http://host/path?query with no params (compatibility §3.1, §10.3, D8).',
 } as const;
 
 /** The id of one rule of {@link RULES}. */
@@ -205,7 +213,7 @@ export function decodeStrictBase64(value: string): Uint8Array | undefined {
   return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Bytes in one 20 ms frame of the format (spec §3.3): μ-law 8k 160, L16 8k 320, L16 16k 640. */
+/** Bytes in one 20 ms frame of the format (compatibility §3.3): μ-law 8k 160, L16 8k 320, L16 16k 640. */
 export function frameBytes(encoding: Encoding, sampleRate: number): number {
   const bytesPerSample = encoding === 'audio/x-l16' ? 2 : 1;
   return (sampleRate / 50) * bytesPerSample;

@@ -1,7 +1,7 @@
 /**
  * A sans-I/O validator for one WebSocket session of the Plivo `<Stream>` protocol, seen from the app's
  * side. Feed it every frame received and every control message sent; it returns the parsed message and
- * the rules the frame broke (see {@link RULES}). Written from the spec (plivo-stream.md §3–§6, D1–D16),
+ * the rules the frame broke (see {@link RULES}). Written from the spec (compatibility §3–§6, D1–D16),
  * independently of streamfork's own protocol code.
  */
 import {

@@ -6,13 +6,17 @@
  * kernel are excluded on both sides: this is the CPU the engine adds.
  */
 import { Engine } from '../../src/engine/engine.js';
+import { RtpMediaLeg } from '../../src/engine/call/rtp-media-leg.js';
 import { VirtualLeg } from '../../src/engine/call/virtual-leg.js';
 import type { InboundSink, MediaLeg } from '../../src/engine/call/media-leg.types.js';
 import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
 import type { StreamSpec } from '../../src/engine/fork/stream-fork.types.js';
 import { generateTone } from '../../src/media/analysis.js';
 import { mulawEncode } from '../../src/media/codecs/g711.js';
+import type { Clock } from '../../src/ports/clock.js';
 import { nullLogger } from '../../src/ports/logger.js';
+import type { RtpSocket, RtpSocketStats } from '../../src/ports/rtp-socket.js';
+import type { RtpPacket } from '../../src/protocol/rtp/packet.js';
 import type { WsConnection, WsConnector } from '../../src/ports/ws-client.js';
 import type { ContentType } from '../../src/protocol/stream-ws/formats.js';
 
@@ -72,13 +76,72 @@ class ConstantLeg implements MediaLeg {
   }
 }
 
+/**
+ * An in-memory RTP socket: what the leg sends is dropped; `deliver` hands a parsed packet to the leg's
+ * receive callback, as the UDP adapter does.
+ */
+class NullRtpSocket implements RtpSocket {
+  readonly localAddress = '127.0.0.1';
+  readonly rtpPort = 40000;
+  readonly rtcpPort = 40001;
+  readonly recvBufferBytes = 1 << 20;
+  readonly remote = { address: '127.0.0.1', port: 40002 };
+  readonly latched = true;
+  readonly stats = {} as RtpSocketStats;
+  #onRtp: ((p: RtpPacket) => void) | undefined;
+  setRemote(): void {
+    /* Fixed. */
+  }
+  unlatch(): void {
+    /* Fixed. */
+  }
+  onRtp(l: (p: RtpPacket) => void): void {
+    this.#onRtp = l;
+  }
+  onRtcp(): void {
+    /* No RTCP. */
+  }
+  sendRtp(): boolean {
+    return true;
+  }
+  sendRtcp(): boolean {
+    return true;
+  }
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+  deliver(p: RtpPacket): void {
+    this.#onRtp?.(p);
+  }
+}
+
+/** The caller's μ-law packets, one per frame, consecutive sequence numbers; shared by every call. */
+function callerPackets(frames: number): RtpPacket[] {
+  const pcm = generateTone(440, 8000, 20, 8000);
+  const payload = new Uint8Array(160);
+  mulawEncode(pcm, payload);
+  return Array.from({ length: frames }, (_, f) => ({
+    marker: f === 0,
+    payloadType: 0,
+    sequenceNumber: (1000 + f) & 0xffff,
+    timestamp: f * 160,
+    ssrc: 0x1234,
+    csrcs: [],
+    extension: undefined,
+    paddingLength: 0,
+    payload,
+  }));
+}
+
+type LegKind = 'stream only' | 'virtual call leg' | 'RTP call leg';
+
 interface Rig {
   engine: Engine;
   tick: (frame: number) => void;
   connections: NullConnection[];
 }
 
-function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> {
+function rig(streams: number, spec: StreamSpec, leg: LegKind, packets: RtpPacket[]): Promise<Rig> {
   const listeners: ((f: number, phase: number) => void)[] = [];
   const connections: NullConnection[] = [];
   const ws: WsConnector = {
@@ -89,12 +152,14 @@ function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> 
     },
   };
   let t = 0;
+  const clock: Clock = { monotonicMs: () => t, epochMs: () => 1_700_000_000_000 + t };
+  const sockets: NullRtpSocket[] = [];
   const engine = new Engine(
     {
       ticker: { phases: 1, add: (l) => (listeners.push(l), () => undefined) },
       ws,
       http: { request: () => Promise.resolve({ ok: true, status: 200, contentType: '', body: '' }) },
-      clock: { monotonicMs: () => t, epochMs: () => 1_700_000_000_000 + t },
+      clock,
       timers: { after: () => ({ cancel: () => undefined }) },
       random: { uuid: () => crypto.randomUUID(), bytes: (n) => new Uint8Array(n), int: () => 0 },
       logger: nullLogger,
@@ -103,9 +168,24 @@ function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> 
   );
   const caller = generateTone(440, 8000, 10_000, 8000);
   for (let i = 0; i < streams; i++) {
-    const call = engine.addCall(
-      virtual ? new VirtualLeg({ callerAudio: caller, loop: true }) : new ConstantLeg(),
-    );
+    let callLeg: MediaLeg;
+    if (leg === 'RTP call leg') {
+      const socket = new NullRtpSocket();
+      sockets.push(socket);
+      callLeg = new RtpMediaLeg({
+        socket,
+        clock,
+        random: { uuid: () => 'x', bytes: (n) => new Uint8Array(n), int: () => 0 },
+        codec: 'PCMU',
+        telephoneEventPayloadType: 101,
+        cname: 'bench',
+      });
+    } else if (leg === 'virtual call leg') {
+      callLeg = new VirtualLeg({ callerAudio: caller, loop: true });
+    } else {
+      callLeg = new ConstantLeg();
+    }
+    const call = engine.addCall(callLeg);
     call.startStream(spec);
   }
   return new Promise((resolve) =>
@@ -114,6 +194,14 @@ function rig(streams: number, spec: StreamSpec, virtual: boolean): Promise<Rig> 
         engine,
         connections,
         tick: (f) => {
+          // The caller's packet for this frame arrives half a frame before the tick.
+          t = f * 20 - 10;
+          const p = packets[f];
+          if (p !== undefined) {
+            for (const s of sockets) {
+              s.deliver(p);
+            }
+          }
           t = f * 20;
           for (const l of listeners) {
             l(f, 0);
@@ -181,9 +269,14 @@ export async function run(): Promise<string> {
     ['bidirectional μ-law 8k, app plays 20 ms per frame', 'audio/x-mulaw;rate=8000', true, 160],
     ['bidirectional L16 16k, app plays 20 ms per frame', 'audio/x-l16;rate=16000', true, 640],
   ];
+  const packets = callerPackets(200 + frames);
   for (const [name, ct, bidi, frameBytes] of cases) {
-    for (const virtual of [false, true]) {
-      const r = await rig(streams, spec(ct, bidi), virtual);
+    const legs: LegKind[] = ['stream only', 'virtual call leg'];
+    if (!bidi && frameBytes === 160) {
+      legs.push('RTP call leg');
+    }
+    for (const leg of legs) {
+      const r = await rig(streams, spec(ct, bidi), leg, packets);
       let feed: ((f: number) => void) | undefined;
       if (bidi) {
         const pcm = generateTone(1000, 8000, 20, 8000);
@@ -210,7 +303,7 @@ export async function run(): Promise<string> {
       const us = measure(r, streams, frames, feed);
       const base = nullForwarder(streams, frames, frameBytes);
       rows.push(
-        `| ${name} | ${virtual ? 'virtual call leg' : 'stream only'} | ${us.toFixed(2)} µs | ${(((us * 50) / 1e6) * 100).toFixed(4)} % | ${base.toFixed(2)} µs | ${(us / base).toFixed(1)}× |`,
+        `| ${name} | ${leg} | ${us.toFixed(2)} µs | ${(((us * 50) / 1e6) * 100).toFixed(4)} % | ${base.toFixed(2)} µs | ${(us / base).toFixed(1)}× |`,
       );
     }
   }
@@ -219,7 +312,7 @@ export async function run(): Promise<string> {
     '',
     `${streams} calls with one stream each, ${frames} frames, process CPU time (user+system) per stream per frame.`,
     '',
-    '"stream only": a leg that costs nothing, so the figure is the stream\'s own work (encode, resample, `media` message, playAudio parse/queue/decode, mixing). "virtual call leg": the same with the `VirtualLeg` of `streamfork call` (per-sample read, level meters, recording).',
+    '"stream only": a leg that costs nothing, so the figure is the stream\'s own work (encode, resample, `media` message, playAudio parse/queue/decode, mixing). "virtual call leg": the same with the `VirtualLeg` of `streamfork call` (per-sample read, level meters, recording). "RTP call leg": an `RtpMediaLeg` on an in-memory socket, the caller\'s parsed μ-law packet delivered 10 ms before each tick (reorder buffer, decode, the leg\'s frame accounting, RTP send).',
     '',
     '| case | leg | engine CPU / stream / frame | % of one core per stream (50 frames/s) | null forwarder | ratio |',
     '| --- | --- | --- | --- | --- | --- |',

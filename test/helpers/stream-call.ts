@@ -3,7 +3,7 @@
  * logger, answer XML built from plain data, caller audio, and a probe on the WebSocket connections the
  * engine opens (the `bufferedAmount` it sees after each send), all on real loopback sockets.
  */
-import { composeRuntime, type Runtime } from '../../src/compose.js';
+import { composeRuntime, type Runtime, type RuntimeOptions } from '../../src/compose.js';
 import { defaultStreamSettings } from '../../src/engine/fork/stream-defaults.js';
 import type { StreamSettings } from '../../src/engine/fork/stream-fork.types.js';
 import { generateTone } from '../../src/media/analysis.js';
@@ -53,9 +53,10 @@ export function captureLogger(
 /** A runtime on the real adapters (ws, undici, system clock, the media clock driver) with a capturing logger. */
 export function testRuntime(
   settings: StreamSettings = testSettings(),
+  extra: Partial<RuntimeOptions> = {},
 ): Runtime & { readonly logs: LogEntry[] } {
   const logger = captureLogger();
-  const runtime = composeRuntime({ stream: settings, logger, callbackTimeoutMs: 2000 });
+  const runtime = composeRuntime({ stream: settings, logger, callbackTimeoutMs: 2000, ...extra });
   return Object.assign(runtime, { logs: logger.entries });
 }
 

@@ -1,9 +1,10 @@
 /**
  * Issue 5 acceptance: malformed REST requests, each answered with the documented status and
- * `{"api_id","error"}` (spec §8 "Errors", §9, D13). Driven through fastify `inject()`; the stream and
+ * `{"api_id","error"}` (compatibility §8 "Errors", §9, D13). Driven through fastify `inject()`; the stream and
  * call state the cases need (a live call with a live stream, an ended stream, a finished call) is real.
  */
 import assert from 'node:assert/strict';
+import { connect, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 
 import { startReferenceConsumer, type ReferenceConsumer } from '../../src/testing/reference-consumer.js';
@@ -45,7 +46,7 @@ const stream = (s: State): string => `/Call/${s.live}/Stream/`;
 const ws = 'ws://127.0.0.1:9/app';
 
 const cases: readonly Case[] = [
-  // Stream start parameters (spec §8 start table, §2.3).
+  // Stream start parameters (compatibility §8 start table, §2.3).
   {
     name: 'missing service_url',
     method: 'POST',
@@ -254,7 +255,7 @@ const cases: readonly Case[] = [
     status: 413,
     error: 'request body too large',
   },
-  // Authentication (spec §8: HTTP Basic auth_id:auth_token).
+  // Authentication (compatibility §8: HTTP Basic auth_id:auth_token).
   {
     name: 'no credentials',
     method: 'GET',
@@ -372,7 +373,88 @@ const cases: readonly Case[] = [
     status: 404,
     error: 'resource not found',
   },
-  // Calls (spec §9).
+  // Issue 11 item 8: fastify's own routing errors get our shape, and auth comes first.
+  {
+    name: 'over-long call_uuid, authenticated',
+    method: 'GET',
+    path: () => `/Call/${'x'.repeat(200)}/`,
+    status: 414,
+    error: 'a path segment is too long',
+  },
+  {
+    name: 'over-long call_uuid, unauthenticated',
+    method: 'GET',
+    path: () => `/Call/${'x'.repeat(200)}/`,
+    auth: null,
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'over-long auth_id, unauthenticated',
+    method: 'GET',
+    path: () => `/v1/Account/${'M'.repeat(300)}/Call/`,
+    auth: null,
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'bad percent-encoding, authenticated',
+    method: 'GET',
+    path: () => '/Call/%zz/',
+    status: 404,
+    error: 'malformed URL',
+  },
+  {
+    name: 'bad percent-encoding, unauthenticated',
+    method: 'GET',
+    path: () => '/Call/%zz/',
+    auth: null,
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'bad percent-encoding in the auth_id, unauthenticated',
+    method: 'GET',
+    path: () => '/v1/Account/%zz/Call/',
+    auth: null,
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'unknown resource, unauthenticated',
+    method: 'GET',
+    path: () => '/Recording/',
+    auth: null,
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'wrong method, unauthenticated',
+    method: 'PATCH',
+    path: (s) => `/Call/${s.live}/`,
+    auth: null,
+    body: () => ({}),
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'malformed JSON, unauthenticated',
+    method: 'POST',
+    path: () => '/Call/',
+    auth: null,
+    body: () => '{"from": ',
+    status: 401,
+    error: 'authentication credentials were not provided',
+  },
+  {
+    name: 'unknown path outside the account',
+    method: 'GET',
+    path: () => '/v1/Nothing/here',
+    auth: null,
+    status: 404,
+    error: 'resource not found',
+  },
+  // Calls (compatibility §9).
   {
     name: 'hang up a finished call',
     method: 'DELETE',
@@ -452,7 +534,15 @@ const cases: readonly Case[] = [
     path: () => '/Call/',
     body: () => ({ from: '1415', to: '1416', answer_url: 'http://x/a', time_limit: 0 }),
     status: 400,
-    error: "invalid 'time_limit': expected a positive integer (seconds)",
+    error: "invalid 'time_limit': expected an integer from 1 to 86400 (seconds)",
+  },
+  {
+    name: 'create with time_limit above 24 h (issue 11 item 5)',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: '1416', answer_url: 'http://x/a', time_limit: 86401 }),
+    status: 400,
+    error: "invalid 'time_limit': expected an integer from 1 to 86400 (seconds)",
   },
   {
     name: 'create with an empty bulk destination',
@@ -460,7 +550,62 @@ const cases: readonly Case[] = [
     path: () => '/Call/',
     body: () => ({ from: '1415', to: '1416<<1417', answer_url: 'http://x/a' }),
     status: 400,
-    error: `invalid 'to': expected a number or SIP URI (several joined by "<", none empty)`,
+    error: /^invalid 'to': destination 2 of 3 is empty; expected a number /,
+  },
+  // Issue 11 item 4: junk destinations are refused before anything is dialled.
+  {
+    name: 'create with a junk to',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: 'not a uri ;;; <>', answer_url: 'http://x/a' }),
+    status: 400,
+    error:
+      /^invalid 'to': destination 1 of 2 is not valid; expected a number \(country code and number, digits with an optional \+\) or a sip:\/sips: URI/,
+  },
+  {
+    name: 'create with one junk to',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: 'hello world', answer_url: 'http://x/a' }),
+    status: 400,
+    error: /^invalid 'to': the destination is not valid; expected a number /,
+  },
+  {
+    name: 'create with a bad SIP URI third in a bulk to (its password is not echoed)',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({
+      from: '+1415',
+      to: '14155550100<sip:bot@127.0.0.1:5080<sip:user:s3cret@bad host',
+      answer_url: 'http://x/a',
+    }),
+    status: 400,
+    error: /^invalid 'to': destination 3 of 3 is not valid; (?!.*s3cret)/,
+  },
+  {
+    name: 'create with a number of 16 digits',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415', to: '+1234567890123456', answer_url: 'http://x/a' }),
+    status: 400,
+    error: /^invalid 'to': the destination is not valid/,
+  },
+  {
+    name: 'create with a junk from',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: 'caller; drop table', to: '1416', answer_url: 'http://x/a' }),
+    status: 400,
+    error:
+      "invalid 'from': expected a number (country code and number, digits with an optional +) or a sip:/sips: URI",
+  },
+  {
+    name: 'create with a bulk from',
+    method: 'POST',
+    path: () => '/Call/',
+    body: () => ({ from: '1415<1416', to: '1416', answer_url: 'http://x/a' }),
+    status: 400,
+    error: /^invalid 'from': expected a number /,
   },
   {
     name: 'create with 11 destinations',
@@ -616,4 +761,66 @@ test('every answer has its own api_id', async () => {
     ids.add((JSON.parse(res.body) as { api_id: string }).api_id);
   }
   assert.equal(ids.size, 5);
+});
+
+test('issue 11: a bulk to with a bad destination dials none of them', async () => {
+  const before = fx.dials.length;
+  const res = await fx.app.inject({
+    method: 'POST',
+    url: `${ACCOUNT_BASE}/Call/`,
+    headers: { authorization: basicAuth(), 'content-type': 'application/json' },
+    payload: JSON.stringify({ from: '1415', to: '14155550100<not a uri ;;; <>', answer_url: 'http://x/a' }),
+  });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal(fx.dials.length, before);
+});
+
+/** One raw HTTP/1.1 exchange on a fresh connection; resolves with the status line and body. */
+function rawExchange(
+  port: number,
+  request: string,
+): Promise<{ status: number; headers: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(request);
+    });
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (d: string) => (text += d));
+    socket.on('error', reject);
+    socket.on('close', () => {
+      const split = text.indexOf('\r\n\r\n');
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? 0),
+        headers: text.slice(0, split),
+        body: text.slice(split + 4),
+      });
+    });
+  });
+}
+
+test('issue 11: what the Node HTTP parser refuses is answered {api_id, error} too (431, 400)', async () => {
+  const local = apiFixture();
+  try {
+    await local.app.listen({ host: '127.0.0.1', port: 0 });
+    const port = (local.app.server.address() as AddressInfo).port;
+    const huge = await rawExchange(
+      port,
+      `GET ${ACCOUNT_BASE}/Call/${'y'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`,
+    );
+    const bad = await rawExchange(port, `FOO ${ACCOUNT_BASE}/Call/ HTTP/1.1\r\nHost: x\r\n\r\n`);
+    for (const [res, status, error] of [
+      [huge, 431, 'request line and headers too large'],
+      [bad, 400, 'malformed HTTP request'],
+    ] as const) {
+      assert.equal(res.status, status, res.headers);
+      assert.match(res.headers, /content-type: application\/json/i);
+      const json = JSON.parse(res.body) as { api_id: string; error: string };
+      assert.deepEqual(Object.keys(json).sort(), ['api_id', 'error']);
+      assert.match(json.api_id, UUID_V4);
+      assert.equal(json.error, error);
+    }
+  } finally {
+    await local.close();
+  }
 });

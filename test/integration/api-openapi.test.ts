@@ -24,7 +24,7 @@ test('the server serves the same document at /v1/openapi.json without credential
   assert.deepEqual(served, JSON.parse(await renderOpenApi()) as unknown);
 });
 
-test('every operation of spec §8 and §9 is documented with its success status', async () => {
+test('every operation of compatibility §8 and §9 is documented with its success status', async () => {
   const doc = JSON.parse(await renderOpenApi()) as {
     paths: Record<
       string,

@@ -1,5 +1,5 @@
 /**
- * The REST API's successful paths (spec §8, §9, D13) through fastify `inject()`, against a live
+ * The REST API's successful paths (compatibility §8, §9, D13) through fastify `inject()`, against a live
  * virtual call and a real WebSocket app (the reference consumer).
  */
 import assert from 'node:assert/strict';

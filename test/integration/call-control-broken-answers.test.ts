@@ -47,6 +47,11 @@ async function runBroken(opts: PlaceCallOptions): Promise<{ record: CallRecord; 
     'hangup_url',
   );
   assert.equal(cb.param('HangupCause'), record.hangupCause);
+  // Issue 11: error causes carry their Plivo code too (7011 answer URL errors, 8011 invalid XML).
+  const code = record.hangupCause === 'Invalid Answer XML' ? 8011 : 7011;
+  assert.equal(record.hangupCauseCode, code);
+  assert.equal(shape.hangup_cause_code, code);
+  assert.equal(cb.param('HangupCauseCode'), String(code));
   return { record, errorText: JSON.stringify(record.error) };
 }
 

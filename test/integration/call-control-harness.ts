@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import { HttpAudioFetcher } from '../../src/adapters/audio-fetcher/http-audio-fetcher.js';
 import { MemoryCallStore } from '../../src/adapters/memory-store/memory-call-store.js';
+import type { TargetGuard } from '../../src/adapters/net/target-guard.js';
 import { EspeakTts, type EspeakTtsOptions } from '../../src/adapters/tts-espeak/espeak-tts.js';
 import { CallControl, type AnswerConfig } from '../../src/app/call-control.js';
 import type { Runtime } from '../../src/compose.js';
@@ -147,9 +148,13 @@ export interface PlacedCall {
 
 export interface PlaceCallOptions {
   readonly answerPath: string;
+  /** A full answer URL, used instead of the app's `answerPath` (e.g. another host). */
+  readonly answerUrl?: string;
   readonly answerMethod?: 'GET' | 'POST';
   readonly fallbackPath?: string;
   readonly hangupPath?: string;
+  /** A full hangup URL, used instead of the app's `hangupPath`. */
+  readonly hangupUrl?: string;
   readonly timeoutMs?: number;
   readonly callerAudio?: Int16Array;
   /** The caller presses these keys at these times (ms after the call starts). */
@@ -177,10 +182,12 @@ export interface HarnessOptions {
   readonly espeak?: EspeakTtsOptions;
   /** The store to use. Default: a new MemoryCallStore. */
   readonly store?: CallStore;
+  /** The outbound target policy. Default: the built-in denials. */
+  readonly targets?: TargetGuard;
 }
 
 export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> {
-  const runtime = testRuntime(testSettings());
+  const runtime = testRuntime(testSettings(), opts.targets === undefined ? {} : { targets: opts.targets });
   const store = opts.store ?? new MemoryCallStore();
   const espeak = opts.tts === undefined ? new EspeakTts(opts.espeak) : undefined;
   const tts: Tts = opts.tts ?? espeak!;
@@ -213,10 +220,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
       startedAtMs: engine.deps.clock.epochMs(),
     };
     const answer: AnswerConfig = {
-      answerUrl: app.url(p.answerPath),
+      answerUrl: p.answerUrl ?? app.url(p.answerPath),
       answerMethod: p.answerMethod ?? 'POST',
       fallbackUrl: p.fallbackPath === undefined ? null : app.url(p.fallbackPath),
-      hangupUrl: p.hangupPath === undefined ? null : app.url(p.hangupPath),
+      hangupUrl: p.hangupUrl ?? (p.hangupPath === undefined ? null : app.url(p.hangupPath)),
       hangupMethod: 'POST',
       timeoutMs: p.timeoutMs ?? 2000,
     };

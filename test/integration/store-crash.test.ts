@@ -18,7 +18,12 @@ import {
   streamOf,
 } from '../../src/adapters/memory-store/call-store-contract.js';
 import { openSqliteCallStoreIn } from '../../src/adapters/sqlite-store/sqlite-call-store.js';
-import { SERVER_RESTART_CAUSE, type CallRecord, type StreamRecord } from '../../src/ports/call-store.js';
+import {
+  SERVER_RESTART_CAUSE,
+  SERVER_RESTART_CAUSE_CODE,
+  type CallRecord,
+  type StreamRecord,
+} from '../../src/ports/call-store.js';
 
 const FINISHED = 50;
 const LIVE = 20;
@@ -137,13 +142,20 @@ if (childDir !== undefined) {
         }
 
         const live = liveRecords();
+        // Issue 11: a lost call ends when it was last seen alive, not at the restart.
+        const lastSeen = new Map(live.calls.map((c) => [c.callUuid, c.lastSeenAt ?? 0]));
         for (const call of live.calls) {
+          const end = call.lastSeenAt ?? 0;
+          assert.ok(end > 0 && end < nowMs);
           assert.deepEqual(store.getCall(call.callUuid), {
             ...call,
             status: 'completed', // They had been answered; unanswered ones become 'failed'.
-            endedAt: nowMs,
+            endedAt: end,
             hangupCause: SERVER_RESTART_CAUSE,
+            hangupCauseCode: SERVER_RESTART_CAUSE_CODE,
             hangupSource: 'Error',
+            durationSec: Math.ceil((end - call.startedAt) / 1000),
+            billDurationSec: Math.ceil((end - (call.answeredAt ?? 0)) / 1000),
             endedAbnormally: true,
           });
         }
@@ -151,7 +163,7 @@ if (childDir !== undefined) {
           assert.deepEqual(store.getStream(stream.callUuid, stream.streamId), {
             ...stream,
             status: 'failed',
-            endedAt: nowMs,
+            endedAt: lastSeen.get(stream.callUuid),
             stopReason: SERVER_RESTART_CAUSE,
           });
         }

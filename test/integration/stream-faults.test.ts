@@ -1,5 +1,5 @@
 /**
- * Fault acceptance tests of the stream engine (plivo-stream.md D3, D10, D11, D12, D14, §7, §12), on
+ * Fault acceptance tests of the stream engine (compatibility D3, D10, D11, D12, D14, §7, §12), on
  * real loopback sockets: a virtual call whose answer XML forks audio to a healthy reference consumer
  * and to a misbehaving app. Each test checks what the misbehaving stream did (attempts, end reason,
  * status callbacks, error counters), that the XML went on where keepCallAlive says so (D3: the next
@@ -320,7 +320,7 @@ describe('stream faults: bad messages from the app (D14, §12)', () => {
       { name: 'non-JSON text', frame: 'this is { not json', code: 'ERR_STREAM_NOT_JSON' },
       { name: 'JSON without event', frame: '{"hello":"world"}', code: 'ERR_STREAM_BAD_MESSAGE' },
       {
-        name: 'an unknown event (ignored, spec §12)',
+        name: 'an unknown event (ignored, compatibility §12)',
         frame: '{"event":"dance","streamId":"x"}',
         code: undefined,
       },
@@ -465,7 +465,8 @@ describe('stream faults: the app stops reading (D11)', () => {
     // Linux loopback absorbs about 4 MB (send buffer autotuned to tcp_wmem max, plus the receive
     // window) before a writer's user-space buffer grows: 40 s of this 104 KB/s stream. Once the app
     // has paused its socket, cork the engine's side so every later frame stays in user space, which is
-    // exactly the state after the kernel buffers filled. The engine code is unchanged.
+    // exactly the state after the kernel buffers filled. The engine code is unchanged. The same path
+    // with real kernel buffers, shrunk in a network namespace: slow-consumer-netns.test.ts.
     let corkedAtMs = 0;
     stalled.onConnection = () => {
       for (const socket of capture.sockets) {

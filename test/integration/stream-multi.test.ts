@@ -1,5 +1,5 @@
 /**
- * Several streams on one call (plivo-stream.md §2.5, §3.3, §4.2, §6, D3, D5), on real loopback
+ * Several streams on one call (compatibility §2.5, §3.3, §4.2, §6, D3, D5), on real loopback
  * sockets: four concurrent `<Stream>`s, each with its own format and track, each to its own strict
  * reference consumer. The bidirectional one plays a tone back; the caller must hear it, and the
  * streams that fork the outbound track (what the caller hears) must carry that same audio.

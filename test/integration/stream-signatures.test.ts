@@ -1,5 +1,5 @@
 /**
- * Signature acceptance tests (plivo-stream.md D8, D12, §3.1, §7, §10.3): every request streamfork makes
+ * Signature acceptance tests (compatibility D8, D12, §3.1, §7, §10.3): every request streamfork makes
  * to the customer's servers, on real loopback sockets, is checked with the official `plivo` package's
  * `validateV3Signature` exactly as a customer's server would (scheme://Host + path?query, POST form
  * params), and must NOT verify with a wrong token or a tampered parameter.

@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance: the official `plivo` npm SDK as the real REST client (spec §8, §9,
+ * Issue 5 acceptance: the official `plivo` npm SDK as the real REST client (compatibility §8, §9,
  * dependencies.md §6a). Its base URL is hard-coded to https://api.plivo.com, so it runs in a child
  * process with its public `proxy` option pointing at a local CONNECT proxy, which tunnels to the API
  * server's TLS listener presenting a self-signed certificate for api.plivo.com; the child trusts that

@@ -1,5 +1,5 @@
 /**
- * Interop with the official `plivo` npm package's XML builder (spec §11.1, dependencies.md §6a).
+ * Interop with the official `plivo` npm package's XML builder (compatibility §11.1, dependencies.md §6a).
  *
  * Each case is one function of a Response-shaped builder, run twice: on our `Response` and on
  * `new plivo.Response()`. Our `toXML()` must equal the SDK's byte for byte, and our parser must accept
@@ -64,7 +64,7 @@ const streamAlone: Case[] = [
   { name: 'Stream: keepCallAlive=false', build: (r) => r.addStream(WS, { keepCallAlive: false }) },
   { name: 'Stream: boolean given as a string', build: (r) => r.addStream(WS, { keepCallAlive: 'true' }) },
   {
-    name: 'Stream: extraHeaders of exactly 512 bytes (spec §2.5)',
+    name: 'Stream: extraHeaders of exactly 512 bytes (compatibility §2.5)',
     build: (r) => r.addStream(WS, { extraHeaders: `k=${'v'.repeat(510)}` }),
   },
 ];
@@ -132,7 +132,7 @@ const streamCombined: Case[] = [
     refused: { builder: 'ERR_XML_BAD_URL_SCHEME', parser: 'ERR_XML_BAD_URL_SCHEME' },
   },
   {
-    // The SDK checks no length; spec §2.5 caps extraHeaders at 512 bytes.
+    // The SDK checks no length; compatibility §2.5 caps extraHeaders at 512 bytes.
     name: 'Stream: extraHeaders of 513 bytes is refused',
     build: (r) => r.addStream(WS, { extraHeaders: `k=${'v'.repeat(511)}` }),
     refused: { builder: 'ERR_XML_TOO_LONG', parser: 'ERR_XML_TOO_LONG' },
@@ -384,7 +384,7 @@ for (const c of cases) {
   });
 }
 
-test('noiseCancellation (no SDK accepts it; spec §2.2): output matches the hand-written form', () => {
+test('noiseCancellation (no SDK accepts it; compatibility §2.2): output matches the hand-written form', () => {
   const r = new Response();
   r.addStream(WS, { noiseCancellation: true, noiseCancellationLevel: 70 });
   const expected = `<Response><Stream noiseCancellation="true" noiseCancellationLevel="70">${WS}</Stream></Response>`;

@@ -128,9 +128,12 @@ test(
     );
     await waitUntil('20 streams connected', () => Promise.resolve(app.sessions.length >= 20), 15_000);
 
+    const killedAt = Date.now();
     first.child.kill('SIGKILL');
     assert.equal(await first.exited, null, 'killed by a signal');
     killChildren();
+    // Issue 11: the restart comes well after the crash, and the lost calls must not end at it.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
 
     const second = await startServe(args);
     const page = async (offset: number): Promise<Record<string, unknown>[]> =>
@@ -150,6 +153,13 @@ test(
         `live call ${uuid} marked as ended abnormally`,
       );
       assert.notEqual(call['end_time'], null);
+      assert.equal(call['ended_abnormally'], true);
+      const endMs = Date.parse(String(call['end_time']).replace(' ', 'T').replace('+00:00', 'Z'));
+      assert.ok(
+        endMs <= killedAt,
+        `end_time ${String(call['end_time'])} is the last-seen time, before the crash`,
+      );
+      assert.equal(call['hangup_cause_code'], 5040);
       const streams = (await api(httpPort, `Call/${uuid}/Stream/`)) as { objects: Record<string, unknown>[] };
       assert.equal(streams.objects.length, 1);
       assert.equal(streams.objects[0]?.['status'], 'failed');

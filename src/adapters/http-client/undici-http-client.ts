@@ -1,13 +1,47 @@
 /**
  * The HTTP client adapter over undici: one pooled Agent, a timeout per request, bodies capped.
  * It never rejects: failures come back as values (ports/http-client.ts).
+ *
+ * Every connection goes through the target policy (adapters/net/target-guard.ts): IP-literal hosts are
+ * checked before the connect, names by the guarded `lookup` the socket resolves them with. Redirects
+ * are not followed (a 3xx is returned as it is); a dispatcher composed with a redirect interceptor over
+ * {@link guardedAgent} would still check each hop, since each hop is a new connect.
  */
-import { Agent, request } from 'undici';
+import { Agent, buildConnector, request } from 'undici';
 
 import type { HttpClient, HttpRequest, HttpResponse } from '../../ports/http-client.js';
+import { TargetGuard, targetDeniedIn } from '../net/target-guard.js';
+
+/** An undici Agent whose every connection is checked by `guard`. */
+export function guardedAgent(guard: TargetGuard, options: Agent.Options = {}): Agent {
+  const connector = buildConnector({ lookup: guard.lookup });
+  return new Agent({
+    ...options,
+    connect: (opts, callback) => {
+      const refused = guard.checkLiteral(opts.hostname);
+      if (refused !== undefined) {
+        callback(refused, null);
+        return;
+      }
+      connector(opts, callback);
+    },
+  });
+}
+
+export interface UndiciHttpClientOptions {
+  /** The outbound target policy; default: the built-in denied targets only. */
+  readonly guard?: TargetGuard;
+}
 
 export class UndiciHttpClient implements HttpClient {
-  readonly #agent = new Agent({ keepAliveTimeout: 10_000, connections: 64 });
+  readonly #agent: Agent;
+
+  constructor(opts: UndiciHttpClientOptions = {}) {
+    this.#agent = guardedAgent(opts.guard ?? new TargetGuard(), {
+      keepAliveTimeout: 10_000,
+      connections: 64,
+    });
+  }
 
   async request(req: HttpRequest): Promise<HttpResponse> {
     let url = req.url;
@@ -67,6 +101,10 @@ export class UndiciHttpClient implements HttpClient {
 }
 
 function classify(err: unknown): HttpResponse {
+  const denied = targetDeniedIn(err);
+  if (denied !== undefined) {
+    return { ok: false, reason: 'denied', detail: denied.message };
+  }
   const e = err as { name?: string; code?: string; message?: string };
   const detail = `${e.code ?? e.name ?? 'Error'}: ${e.message ?? String(err)}`;
   if (e.name === 'TimeoutError' || e.name === 'AbortError' || (e.code?.includes('TIMEOUT') ?? false)) {

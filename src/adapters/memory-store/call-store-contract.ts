@@ -43,6 +43,7 @@ export function finishedCall(n: number, overrides: Partial<CallRecord> = {}): Ca
     },
     sipCallId: `call-${n}@127.0.0.1`,
     endedAbnormally: false,
+    lastSeenAt: T0 + n * 1000 + 60_000,
     ...overrides,
   };
 }
@@ -111,6 +112,7 @@ export function callStoreContract(name: string, factory: CallStoreFactory): void
   void describe(`CallStore contract: ${name}`, () => {
     callCases(withStore);
     streamCases(withStore);
+    recoveryCases(withStore);
   });
 }
 
@@ -248,12 +250,29 @@ function streamCases(withStore: WithStore): void {
     assert.deepEqual(store.getStream(call.callUuid, s.streamId), done);
     assert.equal(store.updateStream(fixtureUuid(1, 2), s.streamId, { status: 'failed' }), undefined);
   });
+}
 
-  withStore('markLiveAsAbnormal ends live calls and live streams, leaves finished ones', (store) => {
+function recoveryCases(withStore: WithStore): void {
+  withStore('touchLiveCalls stamps lastSeenAt on live calls only', (store) => {
     const done = finishedCall(1);
-    const answered = liveCall(2);
-    const ringing = liveCall(3, { status: 'ringing', answeredAt: null });
-    for (const c of [done, answered, ringing]) {
+    const live = liveCall(2, { lastSeenAt: null });
+    const queued = liveCall(3, { status: 'queued', answeredAt: null, lastSeenAt: null });
+    for (const c of [done, live, queued]) {
+      store.insertCall(c);
+    }
+    assert.equal(store.touchLiveCalls(T0 + 7000), 2);
+    assert.equal(store.getCall(live.callUuid)?.lastSeenAt, T0 + 7000);
+    assert.equal(store.getCall(queued.callUuid)?.lastSeenAt, T0 + 7000);
+    assert.deepEqual(store.getCall(done.callUuid), done);
+  });
+
+  withStore('markLiveAsAbnormal ends live calls at their last-seen time, and their live streams', (store) => {
+    const done = finishedCall(1);
+    // Answered at +1.5 s, last seen at +41.5 s; the restart comes much later.
+    const answered = liveCall(2, { lastSeenAt: T0 + 2000 + 41_500 });
+    const ringing = liveCall(3, { status: 'ringing', answeredAt: null, lastSeenAt: null });
+    const neverSeen = liveCall(4, { lastSeenAt: null });
+    for (const c of [done, answered, ringing, neverSeen]) {
       store.insertCall(c);
     }
     const finishedStream = streamOf(done, 0);
@@ -268,20 +287,47 @@ function streamCases(withStore: WithStore): void {
       store.insertStream(s);
     }
     const now = T0 + 500_000;
-    assert.deepEqual(store.markLiveAsAbnormal(now), { calls: 2, streams: 2 });
+    assert.deepEqual(store.markLiveAsAbnormal(now), { calls: 3, streams: 2 });
     assert.deepEqual(store.getCall(done.callUuid), done);
     const abnormal = {
-      endedAt: now,
       hangupCause: 'Server Restart',
+      hangupCauseCode: 5040,
       hangupSource: 'Error',
       endedAbnormally: true,
     };
-    assert.deepEqual(store.getCall(answered.callUuid), { ...answered, ...abnormal, status: 'completed' });
-    assert.deepEqual(store.getCall(ringing.callUuid), { ...ringing, ...abnormal, status: 'failed' });
+    const lastSeen = T0 + 2000 + 41_500;
+    assert.deepEqual(store.getCall(answered.callUuid), {
+      ...answered,
+      ...abnormal,
+      status: 'completed',
+      endedAt: lastSeen,
+      durationSec: 42,
+      billDurationSec: 40,
+    });
+    // Never refreshed: the last time it is known to have been alive is its start (or its answer).
+    assert.deepEqual(store.getCall(ringing.callUuid), {
+      ...ringing,
+      ...abnormal,
+      status: 'failed',
+      endedAt: ringing.startedAt,
+      durationSec: 0,
+      billDurationSec: 0,
+    });
+    assert.equal(store.getCall(neverSeen.callUuid)?.endedAt, neverSeen.answeredAt);
     assert.deepEqual(store.getStream(done.callUuid, finishedStream.streamId), finishedStream);
-    const failed = { status: 'failed', endedAt: now, stopReason: 'Server Restart' };
-    assert.deepEqual(store.getStream(answered.callUuid, liveStream.streamId), { ...liveStream, ...failed });
-    assert.deepEqual(store.getStream(ringing.callUuid, pending.streamId), { ...pending, ...failed });
+    assert.deepEqual(store.getStream(answered.callUuid, liveStream.streamId), {
+      ...liveStream,
+      status: 'failed',
+      endedAt: lastSeen,
+      stopReason: 'Server Restart',
+    });
+    // A stream never ends before it was created, even when its call is only known up to its start.
+    assert.deepEqual(store.getStream(ringing.callUuid, pending.streamId), {
+      ...pending,
+      status: 'failed',
+      endedAt: pending.createdAt,
+      stopReason: 'Server Restart',
+    });
     assert.deepEqual(store.markLiveAsAbnormal(now + 1, 'Other'), { calls: 0, streams: 0 });
     assert.equal(store.listCalls({ status: 'live', limit: 10, offset: 0 }).total, 0);
   });

@@ -4,10 +4,13 @@
  */
 import { ServerError } from '../../errors/server-error.js';
 import {
+  abnormalCallEnd,
+  abnormalStreamEnd,
   applyPatch,
   isLiveCallStatus,
   LiveStreamStatuses,
   SERVER_RESTART_CAUSE,
+  SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
   type CallPatch,
   type CallRecord,
@@ -142,36 +145,41 @@ export class MemoryCallStore implements CallStore {
     return page(all, options);
   }
 
-  markLiveAsAbnormal(nowMs: number, cause: string = SERVER_RESTART_CAUSE): AbnormalEndCounts {
+  touchLiveCalls(nowMs: number): number {
     this.#open();
-    let calls = 0;
-    let streams = 0;
+    let n = 0;
     for (const call of this.#calls.values()) {
       if (isLiveCallStatus(call.status)) {
-        this.#calls.set(
-          call.callUuid,
-          snapshot({
-            ...call,
-            status: call.answeredAt === null ? 'failed' : 'completed',
-            endedAt: nowMs,
-            hangupCause: cause,
-            hangupSource: 'Error',
-            endedAbnormally: true,
-          }),
-        );
-        calls += 1;
+        this.#calls.set(call.callUuid, snapshot({ ...call, lastSeenAt: nowMs }));
+        n += 1;
       }
     }
+    return n;
+  }
+
+  markLiveAsAbnormal(
+    nowMs: number,
+    cause: string = SERVER_RESTART_CAUSE,
+    causeCode: number | null = cause === SERVER_RESTART_CAUSE ? SERVER_RESTART_CAUSE_CODE : null,
+  ): AbnormalEndCounts {
+    this.#open();
+    const endedAt = new Map<string, number>();
+    for (const call of this.#calls.values()) {
+      if (isLiveCallStatus(call.status)) {
+        const ended = abnormalCallEnd(call, nowMs, cause, causeCode);
+        this.#calls.set(call.callUuid, snapshot(ended));
+        endedAt.set(call.callUuid, ended.endedAt ?? nowMs);
+      }
+    }
+    let streams = 0;
     for (const stream of this.#streams.values()) {
       if (LiveStreamStatuses.includes(stream.status)) {
-        this.#streams.set(
-          stream.streamId,
-          snapshot({ ...stream, status: 'failed', endedAt: nowMs, stopReason: cause }),
-        );
+        const callEnd = endedAt.get(stream.callUuid) ?? this.#calls.get(stream.callUuid)?.endedAt ?? nowMs;
+        this.#streams.set(stream.streamId, snapshot(abnormalStreamEnd(stream, callEnd, cause)));
         streams += 1;
       }
     }
-    return { calls, streams };
+    return { calls: endedAt.size, streams };
   }
 
   integrityCheck(): string {

@@ -76,6 +76,14 @@ export const migrations: readonly Migration[] = [
         WHERE status IN ('initiated', 'in-progress');
     `,
   },
+  {
+    version: 3,
+    name: 'last-seen time of live calls',
+    // Existing rows get NULL: a call live at the upgrade ends at its answer/start time if it was lost.
+    sql: `
+      ALTER TABLE calls ADD COLUMN last_seen_at INTEGER;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

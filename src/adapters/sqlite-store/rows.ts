@@ -12,7 +12,7 @@ import type {
   StreamStatus,
 } from '../../ports/call-store.js';
 
-/** A row of `calls` (schema version 2). */
+/** A row of `calls` (schema version 3). */
 export interface CallRow {
   call_uuid: string;
   direction: string;
@@ -33,6 +33,7 @@ export interface CallRow {
   error_json: string | null;
   sip_call_id: string | null;
   ended_abnormally: number;
+  last_seen_at: number | null;
 }
 
 /** A row of `streams`. */
@@ -94,6 +95,7 @@ export function callToRow(c: CallRecord): CallRow {
     error_json: toJson(c.error),
     sip_call_id: c.sipCallId,
     ended_abnormally: c.endedAbnormally ? 1 : 0,
+    last_seen_at: c.lastSeenAt,
   };
 }
 
@@ -118,6 +120,7 @@ export function rowToCall(r: CallRow): CallRecord {
     error: fromJson(r.error_json),
     sipCallId: r.sip_call_id,
     endedAbnormally: r.ended_abnormally === 1,
+    lastSeenAt: r.last_seen_at,
   });
 }
 

@@ -110,12 +110,58 @@ test('migrations: a version-1 database with data is migrated and its rows read b
       parentCallUuid: null,
       hangupCauseCode: null,
       endedAbnormally: false,
+      lastSeenAt: null,
     });
     const live = liveCall(8);
     store.insertCall(live);
     store.insertStream(streamOf(live, 0, { status: 'in-progress' }));
     assert.deepEqual(store.markLiveAsAbnormal(1), { calls: 1, streams: 1 });
     assert.equal(store.integrityCheck(), 'ok');
+    store.close();
+  } finally {
+    tmp.dispose();
+  }
+});
+
+test('migration 3: a version-2 database gains last_seen_at; its live calls end at their answer on recovery', () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'v2.sqlite');
+  try {
+    const db = new BetterSqlite3(path);
+    assert.deepEqual(migrate(db, 2), [1, 2]);
+    const live = liveCall(9);
+    db.prepare(
+      `INSERT INTO calls (call_uuid, direction, from_number, to_number, status, answer_url, request_uuid,
+        parent_call_uuid, started_at, answered_at, ended_abnormally)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)`,
+    ).run(
+      live.callUuid,
+      live.direction,
+      live.from,
+      live.to,
+      live.status,
+      live.answerUrl,
+      live.requestUuid,
+      live.parentCallUuid,
+      live.startedAt,
+      live.answeredAt,
+    );
+    db.close();
+
+    const store = new SqliteCallStore({ path });
+    assert.equal(currentSchemaVersion(store.databaseForTesting), 3);
+    const columns = store.databaseForTesting.pragma('table_info(calls)') as { name: string }[];
+    assert.ok(columns.some((c) => c.name === 'last_seen_at'));
+    assert.equal(store.getCall(live.callUuid)?.lastSeenAt, null);
+    assert.deepEqual(store.markLiveAsAbnormal(live.startedAt + 3_600_000), { calls: 1, streams: 0 });
+    const ended = store.getCall(live.callUuid);
+    assert.ok(ended !== undefined);
+    assert.equal(ended.endedAt, live.answeredAt, 'never seen after the upgrade: ends at its answer');
+    assert.equal(ended.billDurationSec, 0);
+    const other = liveCall(10, { lastSeenAt: null });
+    store.insertCall(other);
+    assert.equal(store.touchLiveCalls(other.startedAt + 9000), 1);
+    assert.equal(store.getCall(other.callUuid)?.lastSeenAt, other.startedAt + 9000);
     store.close();
   } finally {
     tmp.dispose();

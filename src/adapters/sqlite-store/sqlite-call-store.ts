@@ -18,10 +18,13 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 
 import { ServerError } from '../../errors/server-error.js';
 import {
+  abnormalCallEnd,
+  abnormalStreamEnd,
   applyPatch,
   LiveCallStatuses,
   LiveStreamStatuses,
   SERVER_RESTART_CAUSE,
+  SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
   type CallPatch,
   type CallRecord,
@@ -96,8 +99,9 @@ interface Statements {
   countStreams: Statement<[string], { n: number }>;
   listCalls: Record<'all' | 'live' | 'completed', Statement<[number, number], CallRow>>;
   countCalls: Record<'all' | 'live' | 'completed', Statement<[], { n: number }>>;
-  endLiveCalls: Statement<[{ now: number; cause: string }]>;
-  endLiveStreams: Statement<[{ now: number; cause: string }]>;
+  touchLive: Statement<[number]>;
+  liveCalls: Statement<[], CallRow>;
+  liveStreams: Statement<[], StreamRow>;
 }
 
 function prepareAll(db: Database): Statements {
@@ -126,12 +130,9 @@ function prepareAll(db: Database): Statements {
     countStreams: db.prepare('SELECT COUNT(*) AS n FROM streams WHERE call_uuid = ?'),
     listCalls: { all: list(where.all), live: list(where.live), completed: list(where.completed) },
     countCalls: { all: count(where.all), live: count(where.live), completed: count(where.completed) },
-    endLiveCalls: db.prepare(`UPDATE calls SET
-        status = CASE WHEN answered_at IS NULL THEN 'failed' ELSE 'completed' END,
-        ended_at = @now, hangup_cause = @cause, hangup_source = 'Error', ended_abnormally = 1
-      WHERE status IN (${liveCalls})`),
-    endLiveStreams: db.prepare(`UPDATE streams SET status = 'failed', ended_at = @now, stop_reason = @cause
-      WHERE status IN (${liveStreams})`),
+    touchLive: db.prepare(`UPDATE calls SET last_seen_at = ? WHERE status IN (${liveCalls})`),
+    liveCalls: db.prepare(`SELECT * FROM calls WHERE status IN (${liveCalls})`),
+    liveStreams: db.prepare(`SELECT * FROM streams WHERE status IN (${liveStreams})`),
   };
 }
 
@@ -242,12 +243,33 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  markLiveAsAbnormal(nowMs: number, cause: string = SERVER_RESTART_CAUSE): AbnormalEndCounts {
+  touchLiveCalls(nowMs: number): number {
+    return this.#guard('last-seen refresh', () => this.#st.touchLive.run(nowMs).changes);
+  }
+
+  markLiveAsAbnormal(
+    nowMs: number,
+    cause: string = SERVER_RESTART_CAUSE,
+    causeCode: number | null = cause === SERVER_RESTART_CAUSE ? SERVER_RESTART_CAUSE_CODE : null,
+  ): AbnormalEndCounts {
     return this.#guard('crash recovery', () =>
-      this.#db.transaction(() => ({
-        calls: this.#st.endLiveCalls.run({ now: nowMs, cause }).changes,
-        streams: this.#st.endLiveStreams.run({ now: nowMs, cause }).changes,
-      }))(),
+      this.#db.transaction(() => {
+        // Rows are few (the calls live at a crash), and the end time is computed per call.
+        const endedAt = new Map<string, number>();
+        for (const row of this.#st.liveCalls.all()) {
+          const ended = abnormalCallEnd(rowToCall(row), nowMs, cause, causeCode);
+          this.#st.updateCall.run(callToRow(ended));
+          endedAt.set(ended.callUuid, ended.endedAt ?? nowMs);
+        }
+        const streams = this.#st.liveStreams.all();
+        for (const row of streams) {
+          const stream = rowToStream(row);
+          const callEnd =
+            endedAt.get(stream.callUuid) ?? this.#st.getCall.get(stream.callUuid)?.ended_at ?? nowMs;
+          this.#st.updateStream.run(streamToRow(abnormalStreamEnd(stream, callEnd, cause)));
+        }
+        return { calls: endedAt.size, streams: streams.length };
+      })(),
     );
   }
 

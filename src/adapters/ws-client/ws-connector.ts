@@ -1,10 +1,15 @@
 /**
  * The WebSocket client adapter over `ws` (with bufferutil when installed). Text frames only; no
- * compression (it costs CPU per frame and Plivo apps do not expect it).
+ * compression (it costs CPU per frame and Plivo apps do not expect it). Redirects are not followed.
+ * Every connect goes through the target policy: an IP-literal host is checked before the socket
+ * opens, a name by the guarded `lookup` that `ws` hands to http.request (adapters/net/target-guard.ts).
  */
+import type { ClientRequestArgs } from 'node:http';
+
 import WebSocket from 'ws';
 
 import type { WsConnection, WsConnectOptions, WsConnector } from '../../ports/ws-client.js';
+import { TargetGuard } from '../net/target-guard.js';
 
 class NodeWsConnection implements WsConnection {
   readonly #ws: WebSocket;
@@ -71,18 +76,43 @@ function toBytes(data: WebSocket.RawData): Uint8Array {
   return data;
 }
 
+function hostOf(url: string): string {
+  try {
+    return new URL(url).hostname;
+  } catch {
+    return '';
+  }
+}
+
+export interface NodeWsConnectorOptions {
+  /** The outbound target policy; default: the built-in denied targets only. */
+  readonly guard?: TargetGuard;
+}
+
 export class NodeWsConnector implements WsConnector {
+  readonly #guard: TargetGuard;
+
+  constructor(opts: NodeWsConnectorOptions = {}) {
+    this.#guard = opts.guard ?? new TargetGuard();
+  }
+
   connect(url: string, options: WsConnectOptions): Promise<WsConnection> {
+    const refused = this.#guard.checkLiteral(hostOf(url));
+    if (refused !== undefined) {
+      return Promise.reject(refused);
+    }
     return new Promise((resolve, reject) => {
       let ws: WebSocket;
       try {
-        ws = new WebSocket(url, {
+        const clientOptions: WebSocket.ClientOptions & Pick<ClientRequestArgs, 'lookup'> = {
           headers: options.headers,
           handshakeTimeout: options.timeoutMs,
           maxPayload: options.maxPayloadBytes,
           perMessageDeflate: false,
           followRedirects: false,
-        });
+          lookup: this.#guard.lookup,
+        };
+        ws = new WebSocket(url, clientOptions);
       } catch (err) {
         reject(err instanceof Error ? err : new Error(String(err)));
         return;

@@ -1,9 +1,14 @@
 /**
- * The Call resource (spec §9): create, get, list, hang up, transfer, send DTMF.
+ * The Call resource (compatibility §9): create, get, list, hang up, transfer, send DTMF.
  * Plivo reference: https://www.plivo.com/docs/voice/api/call/
  */
 import type { CallSession } from '../../engine/call/call-session.js';
 import { toPlivoCall, toPlivoListMeta, toPlivoLiveCall } from '../../engine/records/plivo-objects.js';
+import {
+  destinationKind,
+  parseDestinationList,
+  type DestinationList,
+} from '../../engine/records/destination.js';
 import { errorCatalog } from '../../errors/catalog.js';
 import { ServerError } from '../../errors/server-error.js';
 import type { DialRequest, DialResult } from '../api.types.js';
@@ -42,18 +47,35 @@ function liveCall(ctx: RouteContext, callUuid: string): CallSession {
   return call;
 }
 
-/** The dial request for each destination of `to` (several joined by `<`). */
+/** What a destination must be, in the words of the 400 answers. */
+const DESTINATION_WORDS = 'a number (country code and number, digits with an optional +) or a sip:/sips: URI';
+
+/** The 400 for a bad `to`; names the position, never the value (it may hold a SIP password). */
+function badDestination(result: Extract<DestinationList, { ok: false }>, count: number): ServerError {
+  if (result.reason === 'too-many') {
+    return invalidParam('to', `at most ${MAX_BULK_DESTINATIONS} destinations joined by "<"`);
+  }
+  const what = result.reason === 'empty' ? 'is empty' : 'is not valid';
+  const where = count === 1 ? 'the destination' : `destination ${result.position} of ${count}`;
+  return new ServerError(
+    'ERR_API_INVALID_PARAM',
+    `invalid 'to': ${where} ${what}; expected ${DESTINATION_WORDS} (several joined by "<")`,
+  );
+}
+
+/** The dial request for each destination of `to` (several joined by `<`); 400 for a bad `to` or `from`. */
 export function dialRequests(body: CallCreateBody): DialRequest[] {
-  const destinations = body.to.split('<').map((d) => d.trim());
-  if (destinations.some((d) => d === '')) {
-    throw invalidParam('to', 'a number or SIP URI (several joined by "<", none empty)');
+  const parsed = parseDestinationList(body.to, MAX_BULK_DESTINATIONS);
+  if (!parsed.ok) {
+    throw badDestination(parsed, body.to.split('<').length);
   }
-  if (destinations.length > MAX_BULK_DESTINATIONS) {
-    throw invalidParam('to', `at most ${MAX_BULK_DESTINATIONS} destinations joined by "<"`);
-  }
+  const destinations = parsed.destinations;
   const from = body.from.trim();
   if (from === '') {
     throw missingParam('from');
+  }
+  if (destinationKind(from) === undefined) {
+    throw invalidParam('from', DESTINATION_WORDS);
   }
   const optional = {
     ...(body.hangup_url === undefined ? {} : { hangupUrl: body.hangup_url }),
@@ -88,7 +110,9 @@ function registerCreate(app: ApiApp, ctx: RouteContext): void {
         summary: 'Make a call',
         description:
           'Places an outbound call per destination. Several destinations joined by "<" are dialled in order, one request each; ' +
-          'the first that fails stops the rest: 201 with the request UUIDs fired so far, or the error when none was fired.',
+          'the first that fails stops the rest: 201 with the request UUIDs fired so far, or the error when none was fired. ' +
+          'A bad `to` or `from` answers 400 (naming the position of the bad destination) before anything is dialled. ' +
+          'Each accepted call has a record at once (`queued`); one that fails later (no trunk, rejected, not answered) ends with its status, hangup cause and code, in Get and List.',
         tags,
         params: AccountParams,
         body: CallCreateBody,

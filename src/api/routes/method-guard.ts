@@ -1,5 +1,5 @@
 /**
- * 405 for a known path asked with a method it does not accept (spec §8 "Errors": 405 method). Fastify
+ * 405 for a known path asked with a method it does not accept (compatibility §8 "Errors": 405 method). Fastify
  * answers 404 for any unregistered method, so each resource path registers the rest explicitly. These
  * routes carry no schema, which is also how the OpenAPI generator tells them apart.
  */

@@ -1,5 +1,5 @@
 /**
- * The Stream resource (spec §8, D13): start, list, get one, stop one, stop all.
+ * The Stream resource (compatibility §8, D13): start, list, get one, stop one, stop all.
  * Plivo reference: https://www.plivo.com/docs/voice/api/stream/
  */
 import { Type } from 'typebox';

@@ -1,24 +1,32 @@
 /**
- * Call resource schemas (spec §9): create, get, list (completed, or live with `?status=live`),
+ * Call resource schemas (compatibility §9): create, get, list (completed, or live with `?status=live`),
  * hang up, transfer, send DTMF.
  */
 import { Type, type Static } from 'typebox';
 
 import { ListMeta, PageQuery, expecting, httpMethodParam, httpUrlParam, nullableString } from './common.js';
 
-/** Most destinations one Call create may join with `<`. */
+/**
+ * Most destinations one Call create may join with `<`. Plivo accepts up to 1000 unique ones and paces
+ * them; streamfork dials every destination at once (one INVITE and one RTP port pair each), so it keeps
+ * a bulk request small.
+ */
 export const MAX_BULK_DESTINATIONS = 10;
 
 export const CallCreateBody = Type.Object(
   {
     from: expecting(
-      Type.String({ minLength: 1, description: 'Caller ID (number or SIP URI). Required.' }),
+      Type.String({
+        minLength: 1,
+        description:
+          'Caller ID: a number (country code and number, digits with an optional +, at most 15) or a sip:/sips: URI. Required.',
+      }),
       'a caller ID',
     ),
     to: expecting(
       Type.String({
         minLength: 1,
-        description: `Destination number or SIP URI. Several (at most ${MAX_BULK_DESTINATIONS}) joined by "<" place one call each. Required.`,
+        description: `Destination: a number (country code and number, digits with an optional +, at most 15) or a sip:/sips: URI. Several (at most ${MAX_BULK_DESTINATIONS}; Plivo allows 1000, but streamfork dials them all at once) joined by "<" place one call each; a bad one answers 400 naming its position, and nothing is dialled. Required.`,
       }),
       'a number or SIP URI (several joined by "<")',
     ),
@@ -32,9 +40,11 @@ export const CallCreateBody = Type.Object(
       expecting(
         Type.Integer({
           minimum: 1,
-          description: 'Seconds after answer at which the call is hung up. Default 14400.',
+          maximum: 86400,
+          description:
+            'Seconds after answer at which the call is hung up (cause Scheduled Hangup). Default tuning.maxCallDurationSec (14400); at most 86400.',
         }),
-        'a positive integer (seconds)',
+        'an integer from 1 to 86400 (seconds)',
       ),
     ),
     ring_timeout: Type.Optional(
@@ -105,6 +115,10 @@ const cdrProperties = {
   total_rate: Type.String(),
   error: Type.Unknown({
     description: 'streamfork extension: why the call failed (XML validation errors, fetch failure), or null.',
+  }),
+  ended_abnormally: Type.Boolean({
+    description:
+      'streamfork extension: true when the server stopped (crash, kill -9) while the call was live; end_time is then the last time the server saw the call alive (refreshed every 5 s), and hangup_cause_name is "Server Restart".',
   }),
 };
 

@@ -16,7 +16,7 @@ export function expecting<T extends TSchema>(schema: T, expected: string): T {
   return Object.assign(schema, { [EXPECTED_KEYWORD]: expected });
 }
 
-/** GET or POST, case-insensitive (Ruby and .NET SDKs send lowercase; spec §2.3). */
+/** GET or POST, case-insensitive (Ruby and .NET SDKs send lowercase; compatibility §2.3). */
 export function httpMethodParam(description: string): TString {
   return expecting(
     Type.String({
@@ -35,7 +35,7 @@ export function httpUrlParam(description: string): TString {
   );
 }
 
-/** `{"api_id","error"}`: the body of every error answer (spec §8 "Errors", D13). */
+/** `{"api_id","error"}`: the body of every error answer (compatibility §8 "Errors", D13). */
 export const ApiErrorBody = Type.Object(
   {
     api_id: Type.String({ description: 'A v4 UUID identifying this API response.' }),
@@ -46,7 +46,7 @@ export const ApiErrorBody = Type.Object(
 
 /** The error answers a route can give, for the OpenAPI document and serialisation. */
 export function errorResponses(...statuses: readonly number[]): Record<number, TSchema> {
-  const all = [400, 401, 404, 405, 413, 415, 500, ...statuses];
+  const all = [400, 401, 404, 405, 413, 414, 415, 500, ...statuses];
   const out: Record<number, TSchema> = {};
   for (const status of [...new Set(all)].sort((a, b) => a - b)) {
     out[status] = ApiErrorBody;

@@ -1,11 +1,11 @@
 /**
- * Stream resource schemas (spec §8). Field names and wording follow Plivo's Stream API docs.
+ * Stream resource schemas (compatibility §8). Field names and wording follow Plivo's Stream API docs.
  */
 import { Type, type Static } from 'typebox';
 
 import { ApiErrorBody, ListMeta, expecting, httpMethodParam, nullableString } from './common.js';
 
-/** Largest `extra_headers`, in bytes (spec §2.2). */
+/** Largest `extra_headers`, in bytes (compatibility §2.2). */
 export const MAX_EXTRA_HEADERS_BYTES = 512;
 
 export const StreamStartBody = Type.Object(
@@ -97,7 +97,7 @@ const streamObjectProperties = {
   stream_id: Type.String(),
 };
 
-/** The Stream object (spec §8) as a list item: no `api_id`. */
+/** The Stream object (compatibility §8) as a list item: no `api_id`. */
 export const StreamObject = Type.Object(streamObjectProperties, { description: 'The Stream object.' });
 
 /** The Stream object as GET one answers it: with `api_id`. */
@@ -111,7 +111,7 @@ export const StreamList = Type.Object(
   { description: "The call's streams, oldest first." },
 );
 
-/** The 400 of stop-one for a stream that has ended (spec §8). */
+/** The 400 of stop-one for a stream that has ended (compatibility §8). */
 export const NO_ACTIVE_STREAM = 'No active stream found';
 
 export { ApiErrorBody };

@@ -5,6 +5,7 @@
 import type { LegHangup } from '../../engine/call/media-leg.types.js';
 import type { StreamFork } from '../../engine/fork/stream-fork.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
+import { hangupCauseCodeOf } from '../../engine/records/hangup-causes.js';
 import { elapsedSec, plivoTime } from '../../engine/records/plivo-objects.js';
 import { streamRecordOf } from '../../engine/records/stream-record.js';
 import type { CallRecord, JsonValue, StreamRecord } from '../../ports/call-store.js';
@@ -34,17 +35,9 @@ export function hangupSourceName(hangup: LegHangup): string {
   }
 }
 
-/** Plivo's numeric cause code where the cause is one of its documented names; otherwise null. */
+/** The numeric code of a cause (engine/records/hangup-causes.ts), or null for an unknown one. */
 export function hangupCauseCode(cause: string): number | null {
-  switch (cause) {
-    case 'NORMAL_CLEARING':
-    case 'Normal Hangup':
-      return 4000;
-    case 'End Of XML Instructions':
-      return 4010;
-    default:
-      return null;
-  }
+  return hangupCauseCodeOf(cause);
 }
 
 /** A new call record for a call that was just answered. */
@@ -74,6 +67,7 @@ export function newCallRecord(
     error: null,
     sipCallId,
     endedAbnormally: false,
+    lastSeenAt: null,
   };
 }
 
@@ -148,7 +142,7 @@ export function durationsOf(t: CallTimes): { durationSec: number; billDurationSe
 }
 
 /**
- * The hangup_url parameters (spec §9): the call's parameters with `CallStatus=completed` and
+ * The hangup_url parameters (compatibility §9): the call's parameters with `CallStatus=completed` and
  * `Event=Hangup`, plus HangupCause, HangupCauseCode (when known), HangupSource, Duration, BillDuration,
  * StartTime, AnswerTime, EndTime (`YYYY-MM-DD HH:MM:SS+00:00`).
  */

@@ -10,6 +10,7 @@ import { readAnswer, buildOffer } from '../../protocol/sdp/build-offer.js';
 import { negotiateAnswer } from '../../protocol/sdp/negotiate-answer.js';
 import type { NegotiatedAudio } from '../../protocol/sdp/sdp.types.js';
 import { buildResponse } from '../../protocol/sip/build-response.js';
+import { negotiateAsUas, type UasSessionDecision } from '../../protocol/sip/dialog/session-timer.js';
 import { createUasDialog } from '../../protocol/sip/dialog/sip-dialog.js';
 import { getContentType, getFrom, getHeader, getListValues, getTo } from '../../protocol/sip/headers.js';
 import { bodyText } from '../../protocol/sip/message-edit.js';
@@ -48,6 +49,8 @@ export interface InboundCallsOptions {
 
 interface Pending {
   readonly request: SipRequest;
+  /** RFC 4028 headers for the 2xx and the session interval they set. */
+  readonly timer: Extract<UasSessionDecision, { type: 'accept' }>;
   cancelled: boolean;
   socket: RtpSocket | undefined;
 }
@@ -86,7 +89,8 @@ export class InboundCalls {
     if (!this.#authorized(request)) {
       return;
     }
-    const require = getListValues(request, 'Require');
+    // RFC 4028: `timer` is the one extension we support; any other required one gets 420.
+    const require = getListValues(request, 'Require').filter((t) => t.toLowerCase() !== 'timer');
     if (require.length > 0) {
       this.#ctx.respond(request, 420, { headers: [{ name: 'Unsupported', value: require.join(', ') }] });
       return;
@@ -96,7 +100,12 @@ export class InboundCalls {
       this.#ctx.respond(request, 415, { headers: [{ name: 'Accept', value: 'application/sdp' }] });
       return;
     }
-    const pending: Pending = { request, cancelled: false, socket: undefined };
+    const timer = negotiateAsUas(request, this.#ctx.limits.session);
+    if (timer.type === 'reject') {
+      this.#ctx.respond(request, timer.status, { headers: timer.headers });
+      return;
+    }
+    const pending: Pending = { request, timer, cancelled: false, socket: undefined };
     this.#pending.set(transactionId, pending);
     void this.#answer(pending, source, transactionId);
   }
@@ -141,7 +150,7 @@ export class InboundCalls {
   }
 
   async #answer(pending: Pending, source: SipEndpoint, transactionId: string): Promise<void> {
-    const { request } = pending;
+    const { request, timer } = pending;
     const ctx = this.#ctx;
     const toTag = ctx.token();
     if (this.#opts.ringMs > 0) {
@@ -196,7 +205,7 @@ export class InboundCalls {
     const ok = buildResponse(request, 200, {
       toTag,
       contact: ctx.contact(source.protocol),
-      headers: [{ name: 'Allow', value: ALLOWED_METHODS }],
+      headers: [{ name: 'Allow', value: ALLOWED_METHODS }, ...timer.headers],
       body: localSdp,
     });
     const dialog = createUasDialog(request, ok);
@@ -215,6 +224,7 @@ export class InboundCalls {
       callUuid,
       origin,
       localSdp,
+      ...(timer.session === undefined ? {} : { session: timer.session }),
       onClosed: () => {
         this.#awaitingAck.delete(transactionId);
       },
@@ -246,6 +256,7 @@ export class InboundCalls {
     }
     const session = this.#ctx.engine.addCall(leg, call.callUuid);
     call.session = session;
+    call.answered();
     const info: InboundCallInfo = {
       callUuid: call.callUuid,
       from: userOf(getFrom(invite)),

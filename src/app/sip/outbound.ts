@@ -3,11 +3,18 @@
  * or straight to a sip: URI, digest answers to one 401/407 challenge (RFC 3261 §22.2), ACK for the 2xx
  * (§13.2.2.4, re-sent for retransmitted 2xx), CANCEL when the ring timeout expires (§9.1).
  */
+import type { TargetGuard } from '../../adapters/net/target-guard.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { MediaLeg } from '../../engine/call/media-leg.types.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import { buildOffer, readAnswer } from '../../protocol/sdp/build-offer.js';
 import { buildRequest } from '../../protocol/sip/build-request.js';
+import {
+  intervalAfter422,
+  readUacSession,
+  uacSessionHeaders,
+  type SessionInterval,
+} from '../../protocol/sip/dialog/session-timer.js';
 import { buildAckFor2xx, createUacDialog, nextHopUri } from '../../protocol/sip/dialog/sip-dialog.js';
 import { DigestClient } from '../../protocol/sip/digest/digest-client.js';
 import { getHeader, getHeaderValues } from '../../protocol/sip/headers.js';
@@ -46,10 +53,13 @@ export interface DialOptions {
   readonly wrapLeg?: (leg: MediaLeg) => MediaLeg;
   /** Extra headers on the INVITE (e.g. X-*). */
   readonly headers?: readonly SipHeader[];
+  /** Hang up this long after answer (Plivo `time_limit`); default `tuning.maxCallDurationSec`. */
+  readonly timeLimitSec?: number;
 }
 
-/** The result of a dial. */
-export type DialResult = { ok: true; call: CallSession } | { ok: false; cause: string; sipStatus?: number };
+/** The result of a dial. `detail`: what went wrong, when more is known than the cause says. */
+export type DialResult =
+  { ok: true; call: CallSession } | { ok: false; cause: string; sipStatus?: number; detail?: string };
 
 interface Target {
   readonly requestUri: string;
@@ -95,6 +105,12 @@ function cancelFor(invite: SipRequest): SipRequest {
   return { kind: 'request', method: 'CANCEL', uri: invite.uri, headers, body: new Uint8Array(0) };
 }
 
+/** The RFC 4028 session interval a 2xx sets, as a SipCallInit field. */
+function sessionOf(response: SipResponse): { session?: SessionInterval } {
+  const session = readUacSession(response);
+  return session === undefined ? {} : { session };
+}
+
 /** Places one outbound call; resolves once answered or failed. */
 export class OutboundDial {
   readonly #ctx: SipContext;
@@ -109,6 +125,10 @@ export class OutboundDial {
   readonly #fromTag: string;
   #cseq = 0;
   #authTried = false;
+  #auth: SipHeader | undefined;
+  /** The session interval we ask for (RFC 4028 §7.1), raised once by a 422 (§7.4). */
+  #sessionAskSec: number;
+  #retried422 = false;
   #invite: SipRequest | undefined;
   #provisional = false;
   #done = false;
@@ -138,6 +158,7 @@ export class OutboundDial {
     });
     this.#callId = `${ctx.token(12)}@${ctx.advertisedHost}`;
     this.#fromTag = ctx.token();
+    this.#sessionAskSec = ctx.limits.session.sessionExpiresSec;
   }
 
   /** Dials; never rejects. */
@@ -146,11 +167,23 @@ export class OutboundDial {
     trunk: SipTrunk | null,
     register: (call: SipCall) => void,
     opts: DialOptions,
+    guard: TargetGuard,
   ): Promise<DialResult> {
-    const target = resolveTarget(opts.to, trunk);
-    if (typeof target === 'string') {
-      ctx.logger.warn({ detail: target }, 'dial refused');
+    const resolved = resolveTarget(opts.to, trunk);
+    if (typeof resolved === 'string') {
+      ctx.logger.warn({ detail: resolved }, 'dial refused');
       return { ok: false, cause: 'INVALID_NUMBER_FORMAT' };
+    }
+    let target = resolved;
+    if (trunk === null) {
+      // A URI dialled without a trunk goes wherever it names: resolve it once, check it against the
+      // outbound target policy and send every request of the dialog to the address that was checked.
+      const checked = await guard.resolve(target.destination.address);
+      if (!checked.ok) {
+        ctx.logger.warn({ detail: checked.detail }, 'dial refused');
+        return { ok: false, cause: 'NETWORK_OUT_OF_ORDER', detail: checked.detail };
+      }
+      target = { ...target, destination: { ...target.destination, address: checked.address } };
     }
     let socket: RtpSocket;
     try {
@@ -174,6 +207,7 @@ export class OutboundDial {
   }
 
   #sendInvite(auth: SipHeader | undefined): void {
+    this.#auth = auth;
     const ctx = this.#ctx;
     const protocol = this.#target.destination.protocol;
     const fromUser = this.#trunk?.fromUser ?? userOf(this.#opts.from);
@@ -191,6 +225,7 @@ export class OutboundDial {
       headers: [
         { name: 'Allow', value: 'INVITE, ACK, BYE, CANCEL, OPTIONS' },
         { name: 'User-Agent', value: 'streamfork' },
+        ...uacSessionHeaders(ctx.limits.session, this.#sessionAskSec),
         ...(this.#opts.headers ?? []),
         ...(auth === undefined ? [] : [auth]),
       ],
@@ -227,6 +262,16 @@ export class OutboundDial {
     if (s < 300) {
       this.#onAnswered(response);
       return;
+    }
+    if (s === 422 && !this.#retried422 && !this.#done) {
+      // RFC 4028 §7.4: ask again with at least the Min-SE the far end named.
+      const retry = intervalAfter422(response, this.#sessionAskSec);
+      if (retry !== undefined && retry <= 86_400) {
+        this.#retried422 = true;
+        this.#sessionAskSec = retry;
+        this.#sendInvite(this.#auth);
+        return;
+      }
     }
     if ((s === 401 || s === 407) && !this.#authTried && this.#trunk !== null && !this.#done) {
       this.#authTried = true;
@@ -267,6 +312,8 @@ export class OutboundDial {
       callUuid: this.#opts.callUuid ?? this.#ctx.engine.deps.random.uuid(),
       origin: this.#origin,
       localSdp: this.#offer,
+      ...(this.#opts.timeLimitSec === undefined ? {} : { timeLimitMs: this.#opts.timeLimitSec * 1000 }),
+      ...sessionOf(response),
     });
     this.#call = call;
     this.#register(call);
@@ -281,6 +328,7 @@ export class OutboundDial {
     const leg = call.startMedia(answer.value);
     const session = this.#ctx.engine.addCall(this.#opts.wrapLeg?.(leg) ?? leg, call.callUuid);
     call.session = session;
+    call.answered();
     this.#finish({ ok: true, call: session });
   }
 

@@ -7,19 +7,35 @@
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { HangupSource } from '../../engine/call/media-leg.types.js';
 import { RtpMediaLeg } from '../../engine/call/rtp-media-leg.js';
+import type { TimerHandle } from '../../ports/clock.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import { readAnswer } from '../../protocol/sdp/build-offer.js';
 import { negotiateAnswer } from '../../protocol/sdp/negotiate-answer.js';
 import { isHoldAddress } from '../../protocol/sdp/sdp-audio.js';
 import type { NegotiatedAudio, SdpOrigin } from '../../protocol/sdp/sdp.types.js';
+import { DialogTimers, type DialogTimerInput } from '../../protocol/sip/dialog/dialog-timers.js';
+import {
+  negotiateAsUas,
+  readUacSession,
+  supportsTimer,
+  uacSessionHeaders,
+  type SessionInterval,
+} from '../../protocol/sip/dialog/session-timer.js';
 import {
   acceptRemoteCSeq,
+  buildAckFor2xx,
   buildInDialogRequest,
   nextHopUri,
   type SipDialog,
 } from '../../protocol/sip/dialog/sip-dialog.js';
 import { bodyText } from '../../protocol/sip/message-edit.js';
-import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
+import type {
+  SipEndpoint,
+  SipHeader,
+  SipRequest,
+  SipResponse,
+  SipTransportProtocol,
+} from '../../protocol/sip/sip-message.types.js';
 import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
 import type { SipContext } from './sip-context.js';
@@ -36,6 +52,10 @@ export interface SipCallInit {
   readonly localSdp: string;
   /** Called once when the dialog is over (BYE done either way, or set-up abandoned). */
   readonly onClosed?: (call: SipCall) => void;
+  /** This call's maximum duration after answer (Plivo `time_limit`); default `ctx.limits.maxCallDurationMs`. */
+  readonly timeLimitMs?: number;
+  /** The RFC 4028 session interval the set-up negotiated, if any. */
+  readonly session?: SessionInterval;
 }
 
 /** One dialog and its media. */
@@ -65,6 +85,11 @@ export class SipCall {
   #byeSent = false;
   readonly #closedHandlers: ((call: SipCall) => void)[] = [];
   readonly #remoteSource: HangupSource;
+  readonly #timers: DialogTimers;
+  #wake: TimerHandle | undefined;
+  #initialSession: SessionInterval | undefined;
+  /** Our refresh re-INVITE is in flight: a re-INVITE from the far end meanwhile gets 491 (RFC 3261 §14.2). */
+  #refreshing = false;
 
   constructor(init: SipCallInit) {
     this.ctx = init.ctx;
@@ -78,6 +103,122 @@ export class SipCall {
       this.#closedHandlers.push(init.onClosed);
     }
     this.#remoteSource = init.dialog.role === 'uas' ? 'caller' : 'callee';
+    this.#timers = new DialogTimers({
+      timeLimitMs: init.timeLimitMs ?? init.ctx.limits.maxCallDurationMs,
+      holdTimeoutMs: init.ctx.limits.holdTimeoutMs,
+    });
+    this.#initialSession = init.session;
+  }
+
+  /**
+   * The call is answered and confirmed: its time limit starts, and the session interval negotiated at
+   * set-up (our role in that INVITE is the dialog's role) starts too.
+   */
+  answered(): void {
+    this.#drive({ type: 'answered' });
+    if (this.#initialSession !== undefined) {
+      this.#drive({ type: 'session', session: this.#initialSession, weAre: this.dialog.role });
+      this.#initialSession = undefined;
+    }
+  }
+
+  /** The session interval in force (tests and stats). */
+  get sessionTimer(): { intervalSec: number; weRefresh: boolean } | undefined {
+    return this.#timers.session;
+  }
+
+  /** Feeds the dialog timers, carries out their effects and re-arms the one wake-up timer. */
+  #drive(input: DialogTimerInput): void {
+    const { clock, timers } = this.ctx.dialogTime;
+    const effects = this.#timers.input(input, clock.monotonicMs());
+    this.#wake?.cancel();
+    this.#wake = undefined;
+    const next = this.#timers.nextWakeMs;
+    if (next !== undefined) {
+      this.#wake = timers.after(Math.max(0, next - clock.monotonicMs()), () => {
+        this.#wake = undefined;
+        this.#drive({ type: 'wake' });
+      });
+    }
+    for (const effect of effects) {
+      if (effect.type === 'refresh') {
+        this.#sendRefresh(effect.intervalSec);
+      } else {
+        this.ctx.logger.info(
+          { callUuid: this.callUuid, cause: effect.cause, detail: effect.detail },
+          'dialog timer ended the call',
+        );
+        this.hangup(effect.cause);
+      }
+    }
+  }
+
+  #holdChanged(audio: NegotiatedAudio): void {
+    this.#drive({ type: 'hold', held: !expectsRtp(audio) });
+  }
+
+  /** RFC 4028 §10: a session refresh, as a re-INVITE offering our current SDP again. */
+  #sendRefresh(intervalSec: number): void {
+    if (this.#byeSent || this.#closed) {
+      return;
+    }
+    const built = buildInDialogRequest(this.dialog, 'INVITE', {
+      via: this.ctx.via(this.protocol),
+      contact: this.ctx.contact(this.protocol),
+      headers: [
+        { name: 'Allow', value: ALLOWED_METHODS },
+        ...uacSessionHeaders(this.ctx.limits.session, intervalSec, 'uac'),
+      ],
+      body: this.#localSdp,
+    });
+    this.dialog = built.dialog;
+    const invite = built.request;
+    const destination = this.destination(invite);
+    if (destination === undefined) {
+      this.#drive({ type: 'refresh-failed', status: 'timeout' });
+      return;
+    }
+    let answered = false;
+    this.#refreshing = true;
+    this.ctx.send(invite, destination, (e) => {
+      if (e.type === 'response') {
+        if (e.response.status >= 200 && !answered) {
+          answered = true;
+          this.#onRefreshAnswered(invite, e.response);
+        }
+      } else if ((e.type === 'timeout' || e.type === 'transport-error') && !answered) {
+        answered = true;
+        this.#refreshing = false;
+        this.#drive({ type: 'refresh-failed', status: 'timeout' });
+      }
+    });
+  }
+
+  #onRefreshAnswered(invite: SipRequest, response: SipResponse): void {
+    const status = response.status;
+    this.#refreshing = false;
+    if (status >= 300) {
+      // RFC 4028 §10: 408 or 481 means the dialog is gone; other failures are retried until expiry.
+      this.#drive({ type: 'refresh-failed', status });
+      return;
+    }
+    const ack = buildAckFor2xx(this.dialog, invite, this.ctx.via(this.protocol));
+    const destination = this.destination(ack);
+    if (destination !== undefined) {
+      this.ctx.send(ack, destination);
+    }
+    const read = readAnswer(bodyText(response));
+    if (read.ok) {
+      this.#applyRemote(read.value);
+    }
+    // A 2xx without Session-Expires turns the timer off (RFC 4028 §7.2) when the far end knows the
+    // extension; one that does not (no `timer` tag) cannot echo it, and we keep refreshing as before.
+    const current = this.#timers.session;
+    const kept =
+      current === undefined || supportsTimer(response)
+        ? undefined
+        : { intervalSec: current.intervalSec, refresher: 'uac' as const };
+    this.#drive({ type: 'session', session: readUacSession(response) ?? kept, weAre: 'uac' });
   }
 
   /** `Call-ID;local-tag`: the registry key (a request's To-tag is our local tag). */
@@ -110,6 +251,7 @@ export class SipCall {
     });
     leg.setRemoteSending(expectsRtp(audio));
     this.leg = leg;
+    this.#holdChanged(audio);
     return leg;
   }
 
@@ -209,6 +351,7 @@ export class SipCall {
     const read = readAnswer(bodyText(request));
     if (read.ok) {
       this.#applyRemote(read.value);
+      this.#holdChanged(read.value);
     }
   }
 
@@ -234,10 +377,30 @@ export class SipCall {
       return;
     }
     this.dialog = checked.dialog;
+    if (this.#refreshing) {
+      this.ctx.respond(request, 491, { headers: [{ name: 'Retry-After', value: '2' }] });
+      return;
+    }
     const contact = this.ctx.contact(this.protocol);
+    // RFC 4028 §9: a re-INVITE is also a session refresh (or renegotiates the interval).
+    const timer = negotiateAsUas(request, this.ctx.limits.session);
+    if (timer.type === 'reject') {
+      this.ctx.respond(request, timer.status, { headers: timer.headers });
+      return;
+    }
+    const sessionHeaders: SipHeader[] = [...timer.headers];
+    const refreshed = (): void => {
+      this.#drive({ type: 'session', session: timer.session, weAre: 'uas' });
+    };
     if (request.body.length === 0) {
       // Offerless re-INVITE: offer what we have now; the answer comes in the ACK.
-      this.ctx.respond(request, 200, { toTag: this.dialog.localTag, contact, body: this.#localSdp });
+      this.ctx.respond(request, 200, {
+        toTag: this.dialog.localTag,
+        contact,
+        headers: sessionHeaders,
+        body: this.#localSdp,
+      });
+      refreshed();
       return;
     }
     const codec = this.audio?.codec.name;
@@ -264,7 +427,16 @@ export class SipCall {
       { callUuid: this.callUuid, onHold: negotiated.value.audio.onHold },
       're-INVITE answered',
     );
-    this.ctx.respond(request, 200, { toTag: this.dialog.localTag, contact, body: negotiated.value.answer });
+    this.ctx.respond(request, 200, {
+      toTag: this.dialog.localTag,
+      contact,
+      headers: sessionHeaders,
+      body: negotiated.value.answer,
+    });
+    refreshed();
+    if (this.leg !== undefined) {
+      this.#holdChanged(negotiated.value.audio);
+    }
   }
 
   /** Releases everything once: the leg (or the bare socket) and the registry entry. */
@@ -273,6 +445,9 @@ export class SipCall {
       return;
     }
     this.#closed = true;
+    this.#timers.input({ type: 'closed' }, this.ctx.dialogTime.clock.monotonicMs());
+    this.#wake?.cancel();
+    this.#wake = undefined;
     if (this.leg === undefined) {
       void this.socket.close();
     } else {

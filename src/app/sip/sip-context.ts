@@ -8,11 +8,13 @@ import type {
   SipTuEffect,
 } from '../../adapters/sip-transport/sip-transaction-driver.js';
 import type { Engine } from '../../engine/engine.js';
+import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RtpSocketFactory } from '../../ports/rtp-socket.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
 import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
+import type { SessionTimerConfig } from '../../protocol/sip/dialog/session-timer.js';
 import { clientTransactionId } from '../../protocol/sip/transaction/transaction-key.js';
 
 /** Events of one client transaction, as the TU sees them. */
@@ -20,6 +22,23 @@ export type ClientEvent = Extract<
   SipTuEffect,
   { type: 'response' | 'timeout' | 'transport-error' | 'terminated' }
 >;
+
+/** The limits every dialog gets (config `tuning.holdTimeoutSec`, `tuning.maxCallDurationSec`, `sip.sessionExpiresSec`…). */
+export interface SipCallLimits {
+  /** Hang up after the far end held the call this long (0: never). */
+  readonly holdTimeoutMs: number;
+  /** Hang up an answered call after this long unless the dial names its own limit (0: never). */
+  readonly maxCallDurationMs: number;
+  /** RFC 4028 session timers. */
+  readonly session: SessionTimerConfig;
+}
+
+/** Limits when none are configured: RFC 4028's suggested interval, Plivo's 4 h time limit, 1 h on hold. */
+export const DEFAULT_CALL_LIMITS: SipCallLimits = {
+  holdTimeoutMs: 3_600_000,
+  maxCallDurationMs: 14_400_000,
+  session: { sessionExpiresSec: 1800, minSeSec: 90 },
+};
 
 /** Counters shared by the parts of the user agent. */
 export interface SipCounters {
@@ -46,6 +65,10 @@ export class SipContext {
     readonly reorderWaitMs: number,
     /** Passed to every RTP leg: hang up after this long without RTP from a far end that should send (0: never). */
     readonly mediaTimeoutMs: number,
+    /** Time limit, hold timeout and session timers of every dialog. */
+    readonly limits: SipCallLimits = DEFAULT_CALL_LIMITS,
+    /** The time that drives those dialog timers: the engine's unless a test steps its own. */
+    readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = engine.deps,
   ) {}
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */

@@ -13,6 +13,7 @@
  * call with BYE, waits (bounded) for the BYEs, then closes the sockets. Every path of a call releases its
  * RTP socket and port: rejection, CANCEL, BYE either way, no-ACK timeout, dial failure.
  */
+import { TargetGuard } from '../../adapters/net/target-guard.js';
 import { NodeRtpSocketFactory } from '../../adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from '../../adapters/rtp/rtp-port-allocator.js';
 import { NodeSipTransport } from '../../adapters/sip-transport/node-sip-transport.js';
@@ -22,6 +23,7 @@ import {
 } from '../../adapters/sip-transport/sip-transaction-driver.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { Engine } from '../../engine/engine.js';
+import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RtpSocketStats } from '../../ports/rtp-socket.js';
 import { getCallId, getMaxForwards, getTo } from '../../protocol/sip/headers.js';
@@ -33,7 +35,7 @@ import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
 import { InboundCalls, type InboundCallInfo } from './inbound.js';
 import { OutboundDial, type DialOptions, type DialResult, type SipTrunk } from './outbound.js';
 import type { SipCall } from './sip-call.js';
-import { SipContext, type SipCounters } from './sip-context.js';
+import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters } from './sip-context.js';
 
 export type { InboundCallInfo } from './inbound.js';
 export type { DialOptions, DialResult, SipTrunk } from './outbound.js';
@@ -52,6 +54,10 @@ export interface SipServerSipOptions {
   readonly ringMs?: number;
   /** Transaction timer bases (T1/T2/T4); RFC 3261 defaults when absent. Tests shorten them. */
   readonly timers?: Partial<SipTimerConfig>;
+  /** RFC 4028 session interval (`sip.sessionExpiresSec`). Default 1800; 0 only honours the far end's. */
+  readonly sessionExpiresSec?: number;
+  /** Our Min-SE (`sip.minSessionExpiresSec`). Default 90. */
+  readonly minSessionExpiresSec?: number;
 }
 
 /** RTP settings (config `rtp`). */
@@ -65,6 +71,10 @@ export interface SipServerRtpOptions {
   readonly reorderWaitMs?: number;
   /** Hang up a call after this long without RTP from a far end not on hold (`tuning.mediaTimeoutSec`). Default 0: never. */
   readonly mediaTimeoutMs?: number;
+  /** Hang up a call held this long (`tuning.holdTimeoutSec`). Default 1 h; 0: never. */
+  readonly holdTimeoutMs?: number;
+  /** Longest answered call unless a dial names its own limit (`tuning.maxCallDurationSec`). Default 4 h. */
+  readonly maxCallDurationMs?: number;
 }
 
 /** Options of {@link SipServer}. */
@@ -73,8 +83,12 @@ export interface SipServerOptions {
   readonly logger: Logger;
   readonly sip: SipServerSipOptions;
   readonly rtp: SipServerRtpOptions;
+  /** The time driving time limits, hold timeouts and session timers; tests step a fake one. Default the engine's. */
+  readonly dialogTime?: { readonly clock: Clock; readonly timers: Timers };
   /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
   readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
+  /** The outbound target policy for sip: URIs dialled without a trunk. Default: the built-in denials. */
+  readonly targets?: TargetGuard;
 }
 
 /** Counters of {@link SipServer.stats}. */
@@ -97,6 +111,7 @@ function isUnspecified(address: string): boolean {
 /** The SIP user agent. */
 export class SipServer {
   readonly #opts: SipServerOptions;
+  readonly #targets: TargetGuard;
   readonly #transport: NodeSipTransport;
   readonly #driver: SipTransactionDriver;
   readonly #allocator: RtpPortAllocator;
@@ -109,6 +124,7 @@ export class SipServer {
 
   constructor(opts: SipServerOptions) {
     this.#opts = opts;
+    this.#targets = opts.targets ?? new TargetGuard();
     this.#allow = new AllowList(opts.sip.allowFrom);
     this.#transport = new NodeSipTransport({
       host: opts.sip.host,
@@ -151,6 +167,15 @@ export class SipServer {
       this.#counters,
       this.#opts.rtp.reorderWaitMs ?? 40,
       this.#opts.rtp.mediaTimeoutMs ?? 0,
+      {
+        holdTimeoutMs: rtp.holdTimeoutMs ?? DEFAULT_CALL_LIMITS.holdTimeoutMs,
+        maxCallDurationMs: rtp.maxCallDurationMs ?? DEFAULT_CALL_LIMITS.maxCallDurationMs,
+        session: {
+          sessionExpiresSec: sip.sessionExpiresSec ?? DEFAULT_CALL_LIMITS.session.sessionExpiresSec,
+          minSeSec: sip.minSessionExpiresSec ?? DEFAULT_CALL_LIMITS.session.minSeSec,
+        },
+      },
+      this.#opts.dialogTime ?? engine.deps,
     );
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
@@ -300,6 +325,7 @@ export class SipServer {
         this.#register(call);
       },
       opts,
+      this.#targets,
     );
   }
 

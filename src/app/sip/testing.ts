@@ -8,6 +8,7 @@
  * // ... point sipp at 127.0.0.1:stack.port ...
  * await stack.close();
  */
+import type { TargetGuard } from '../../adapters/net/target-guard.js';
 import { composeRuntime, type Runtime } from '../../compose.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import { defaultStreamSettings } from '../../engine/fork/stream-defaults.js';
@@ -16,7 +17,13 @@ import { flowContext } from '../../engine/interpreter/call-params.js';
 import { runCallFlow, type CallFlowEnd } from '../../engine/interpreter/interpreter.js';
 import { createElementRegistry } from '../../engine/interpreter/registry.js';
 import { nullLogger, type Logger } from '../../ports/logger.js';
-import { SipServer, type InboundCallInfo, type SipServerSipOptions, type SipTrunk } from './sip-server.js';
+import {
+  SipServer,
+  type InboundCallInfo,
+  type SipServerOptions,
+  type SipServerSipOptions,
+  type SipTrunk,
+} from './sip-server.js';
 
 /** Options of {@link startSipStack}. */
 export interface SipStackOptions {
@@ -37,7 +44,18 @@ export interface SipStackOptions {
   /** Hang up after this long without RTP (see `SipServerRtpOptions.mediaTimeoutMs`). Default 0: never. */
   readonly mediaTimeoutMs?: number;
   readonly timers?: SipServerSipOptions['timers'];
+  /** Hold timeout (`tuning.holdTimeoutSec`), ms. Default 0 here: never. */
+  readonly holdTimeoutMs?: number;
+  /** Longest answered call (`tuning.maxCallDurationSec`), ms. Default 0 here: never. */
+  readonly maxCallDurationMs?: number;
+  /** RFC 4028 session interval we use (`sip.sessionExpiresSec`). Default 0 here: only the far end's. */
+  readonly sessionExpiresSec?: number;
+  readonly minSessionExpiresSec?: number;
+  /** A steppable clock for the dialog timers (see `SipServerOptions.dialogTime`). */
+  readonly dialogTime?: SipServerOptions['dialogTime'];
   readonly ringMs?: number;
+  /** The outbound target policy (HTTP, WebSocket and trunkless dials). Default: the built-in denials. */
+  readonly targets?: TargetGuard;
   /** Extra observer of inbound calls (after the call flow started). */
   readonly onInboundCall?: (call: CallSession, info: InboundCallInfo) => void;
 }
@@ -70,6 +88,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
   const runtime = composeRuntime({
     stream: opts.stream ?? defaultStreamSettings('MAXXXXXXXXXXXXXXXXXX', 'streamfork-test-token'),
     logger,
+    ...(opts.targets === undefined ? {} : { targets: opts.targets }),
   });
   const { engine } = runtime;
   const calls: StackCall[] = [];
@@ -88,6 +107,8 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       trunk: opts.trunk ?? null,
       ...(opts.timers === undefined ? {} : { timers: opts.timers }),
       ...(opts.ringMs === undefined ? {} : { ringMs: opts.ringMs }),
+      sessionExpiresSec: opts.sessionExpiresSec ?? 0,
+      ...(opts.minSessionExpiresSec === undefined ? {} : { minSessionExpiresSec: opts.minSessionExpiresSec }),
     },
     rtp: {
       host,
@@ -95,7 +116,11 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       portMax: opts.rtpPortMax ?? portMin + 1999,
       recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024,
       mediaTimeoutMs: opts.mediaTimeoutMs ?? 0,
+      holdTimeoutMs: opts.holdTimeoutMs ?? 0,
+      maxCallDurationMs: opts.maxCallDurationMs ?? 0,
     },
+    ...(opts.targets === undefined ? {} : { targets: opts.targets }),
+    ...(opts.dialogTime === undefined ? {} : { dialogTime: opts.dialogTime }),
     onInboundCall: (call, info) => {
       const flow =
         opts.answerUrl === undefined

@@ -125,7 +125,7 @@ test('G.711 audio crosses two legs with no added delay: each frame is handed ove
   assert.ok(maxErr < 260, `μ-law round trip error ${maxErr}`); // half a step of the top segment at 8000
 });
 
-test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms wait is over', () => {
+test('a lost packet is concealed by the previous frame at -6 dB on its own tick; the next one is not held back', () => {
   const { tick, sa, heard } = setup();
   let n = 0;
   sa.drop = (p) => p.payloadType === 0 && n++ === 5;
@@ -139,30 +139,145 @@ test('a lost packet is concealed by the previous frame at -6 dB once the 40 ms w
     heard[5]?.frame,
     prev.map((v) => v >> 1),
   );
-  // Frame 6 arrived in tick 6 and waited for 5; both went out two ticks (40 ms) later, then 7 and 8.
+  // One frame per tick: the clock needed frame 5 in tick 5 (a filler) and took 6 in tick 6, giving up on 5.
   assert.deepEqual(
-    heard.slice(5, 9).map((h) => h.tick),
-    [8, 8, 8, 8],
+    heard.map((h) => h.tick),
+    [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
   );
 });
 
-test('when the far end goes quiet, silence frames keep coming at one per tick after 200 ms', () => {
-  const { tick, heard, sa } = setup();
+test('when the far end goes quiet, the clock fills one frame per tick at once: the -6 dB repeat, then silence', () => {
+  const { tick, heard, sa, b } = setup();
   let k = 0;
   sa.drop = (p) => p.payloadType === 0 && k >= 5;
   for (; k < 25; k++) {
     tick(tone(k));
   }
-  // 5 audio frames (ticks 0-4); from 200 ms after the last one (tick 14) one frame per tick: the -6 dB
-  // repeat, then silence.
   assert.deepEqual(
     heard.map((h) => h.audio),
-    [true, true, true, true, true, true, ...new Array<boolean>(10).fill(false)],
+    [true, true, true, true, true, true, ...new Array<boolean>(19).fill(false)],
   );
   assert.deepEqual(
-    heard.slice(5).map((h) => h.tick),
-    [14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24],
+    heard.map((h) => h.tick),
+    Array.from({ length: 25 }, (_, i) => i),
   );
+  assert.equal(b.stats.fillerFrames, 20);
+});
+
+test('RFC 4733: while the caller sends only events (no audio), frames keep coming one per tick; audio resumes at once', () => {
+  const { a, b, tick, heard } = setup({ eventPt: 101 });
+  const digits: string[] = [];
+  b.on('dtmf', (d) => digits.push(d));
+  for (let k = 0; k < 10; k++) {
+    tick(tone(k));
+  }
+  a.sendDtmf('5');
+  let k = 10;
+  for (; k < 40; k++) {
+    tick(tone(k));
+  }
+  assert.deepEqual(digits, ['5']);
+  assert.deepEqual(
+    heard.map((h) => h.tick),
+    Array.from({ length: 40 }, (_, i) => i),
+    'one frame per tick through the digit',
+  );
+  // Audio resumed after the digit's event packets, and each packet was handed over in its own tick
+  // (the events' sequence numbers are not waited for).
+  const fillers = heard.filter((h) => !h.audio).length;
+  assert.ok(fillers >= 5, `the event's media time is filled (${fillers} silent frames)`);
+  assert.ok(heard.at(-1)?.audio, 'audio again at the end');
+  assert.equal(b.stats.inbound.lost, 0);
+  assert.ok(
+    b.stats.inbound.marked >= 5,
+    `event packets took their sequence numbers (${b.stats.inbound.marked})`,
+  );
+});
+
+test('late packets: one that comes after its filler is dropped, so the frame count stays exact and never shifts', () => {
+  const { tick, sa, heard, b } = setup();
+  // Every fourth packet arrives just after b's tick instead of just before it.
+  const late: RtpPacket[] = [];
+  let k = 0;
+  sa.drop = (p) => {
+    if (p.payloadType === 0 && k % 4 === 0 && k > 0) {
+      late.push(p);
+      return true;
+    }
+    return false;
+  };
+  for (; k < 200; k++) {
+    tick(tone(k));
+    for (const p of late.splice(0)) {
+      sa.peer?.deliverRtp(p);
+    }
+  }
+  // One frame per tick: each late packet's frame was concealed in its own tick and the packet dropped.
+  assert.deepEqual(
+    heard.map((h) => h.tick),
+    Array.from({ length: 200 }, (_, i) => i),
+  );
+  assert.equal(b.stats.fillerFrames, 49);
+  assert.equal(b.stats.inbound.late, 49);
+  assert.equal(b.stats.overrunFrames, 0);
+});
+
+test('early packets: one that comes in the tick before its own (jitter the other way) is handed over at once', () => {
+  const { tick, sa, sb, heard, b } = setup();
+  sa.drop = (p) => p.payloadType === 0; // a's audio is replaced by the packets below
+  const payload = new Uint8Array(FRAME_SAMPLES).fill(0x55);
+  const packet = (k: number): RtpPacket => ({
+    marker: k === 0,
+    payloadType: 0,
+    sequenceNumber: 100 + k,
+    timestamp: 160 * k,
+    ssrc: 0xea71,
+    csrcs: [],
+    extension: undefined,
+    paddingLength: 0,
+    payload,
+  });
+  for (let k = 0; k < 100; k++) {
+    if (k % 5 !== 0 || k === 0) {
+      sb.deliverRtp(packet(k));
+    }
+    if (k % 5 === 4 && k < 99) {
+      sb.deliverRtp(packet(k + 1)); // one tick early
+    }
+    tick(new Int16Array(FRAME_SAMPLES));
+  }
+  assert.equal(heard.length, 100);
+  assert.ok(heard.every((h) => h.audio));
+  assert.deepEqual([b.stats.fillerFrames, b.stats.overrunFrames], [0, 0]);
+});
+
+test('a burst after an outage is not handed over beyond the lead: the frame count stays with the clock', () => {
+  const { tick, sa, heard, b } = setup();
+  const queued: RtpPacket[] = [];
+  let outage = false;
+  sa.drop = (p) => {
+    if (outage && p.payloadType === 0) {
+      queued.push(p);
+      return true;
+    }
+    return false;
+  };
+  for (let k = 0; k < 10; k++) {
+    tick(tone(k));
+  }
+  outage = true; // 20 frames stuck in the network, then delivered at once
+  for (let k = 10; k < 30; k++) {
+    tick(tone(k));
+  }
+  outage = false;
+  for (const p of queued.splice(0)) {
+    sa.peer?.deliverRtp(p);
+  }
+  for (let k = 30; k < 50; k++) {
+    tick(tone(k));
+  }
+  assert.ok(heard.length >= 50 && heard.length <= 53, `${heard.length} frames for 50 ticks`);
+  assert.ok(b.stats.overrunFrames >= 17, `dropped ${b.stats.overrunFrames} frames of the stale burst`);
 });
 
 test('RFC 4733: digits sent by one leg are reported once each by the other', () => {

@@ -4,26 +4,36 @@
  *
  * Inbound audio goes through a `ReorderBuffer`: a packet that arrives in order is decoded and handed to
  * the sink at once, in the socket's receive callback, so a stream fork adds no buffering delay; only a
- * gap waits (at most `reorderWaitMs`). `tickInbound`, once per tick of the shared media clock, hands
- * over what is due by time: lost frames given up and silence while nothing arrives. Outbound audio is
- * paced by the clock: the engine calls `writeOutbound` once per tick. Signalling is not the leg's
- * business: the SIP layer passes `onHangupRequested` (send BYE) and calls `remoteHangup` when the far
- * end hangs up.
+ * gap waits (at most `reorderWaitMs`). Outbound audio is paced by the clock: the engine calls
+ * `writeOutbound` once per tick. Signalling is not the leg's business: the SIP layer passes
+ * `onHangupRequested` (send BYE) and calls `remoteHangup` when the far end hangs up.
  *
- * Concealment: the first frame without audio after audio (a lost packet, or the start of silence)
- * repeats the last decoded frame at half amplitude (-6 dB); the ones after it are silence, handed over
- * with `audio` false.
+ * 50 frames a second, whatever arrives. From the first `tickInbound` on, the leg counts the frames it
+ * hands over against the ticks of the media clock (one frame each). A tick that finds the count
+ * behind hands over the next held frame (giving up a gap at once), or else a filler: the caller is
+ * silent (silence suppression, comfort noise), sending RFC 4733 events, which replace audio (RFC 4733
+ * §2.5), losing packets, or sending nothing at all. The fill is immediate, so every 20 ms of the
+ * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's.
+ *
+ * Audio that arrives in order is never delayed: it goes out at once, ahead of the clock by up to
+ * `maxLeadFrames` (a packet arriving before its tick is one frame ahead; jitter can bring the next one
+ * early too). The first filler in a talkspurt stands for the packet that did not come, so that packet
+ * arriving late is dropped rather than added (no extra frame, no shift of the audio after it); a
+ * talkspurt's first packet (marker bit) is still taken, as the sender had only stopped. A burst
+ * beyond the lead (a stale queue after an outage) is dropped and counted. Packets without audio still
+ * take their sequence number in the reorder buffer, so the first audio after a DTMF event is not held
+ * back waiting for sequence numbers the events used.
+ *
+ * Concealment: the first filler after audio (a lost packet, or the start of silence) repeats the last
+ * decoded frame at half amplitude (-6 dB); the ones after it are silence, handed over with `audio`
+ * false.
  */
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Random } from '../../ports/random.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import { DtmfReceiver, DtmfSender, type DtmfSenderOptions } from '../../protocol/dtmf/rfc4733.js';
-import {
-  type ReleasedFrame,
-  ReorderBuffer,
-  type ReorderBufferCounters,
-} from '../../protocol/rtp/reorder-buffer.js';
+import { ReorderBuffer, type ReorderBufferCounters } from '../../protocol/rtp/reorder-buffer.js';
 import { type RtpPacket, writeRtpPacket } from '../../protocol/rtp/packet.js';
 import { RtpReceiveStats } from '../../protocol/rtp/receive-stats.js';
 import { buildRtcpReport } from '../../protocol/rtp/rtcp-report.js';
@@ -31,6 +41,7 @@ import type { RtcpPacket } from '../../protocol/rtp/rtcp.js';
 import { RtpSender } from '../../protocol/rtp/rtp-sender.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import {
+  FRAME_MS,
   FRAME_SAMPLES,
   type InboundSink,
   type LegHangup,
@@ -55,6 +66,12 @@ export interface RtpMediaLegOptions {
   /** Longest a missing inbound packet holds back the ones behind it. Default 40 ms. */
   readonly reorderWaitMs?: number;
   /**
+   * Most frames the caller's audio may run ahead of the media clock (see the module comment). Default
+   * 1 + `reorderWaitMs` in frames (3): one for a packet that arrives before its tick, the rest for
+   * packets that jitter brings early, or that come back in order after a gap.
+   */
+  readonly maxLeadFrames?: number;
+  /**
    * Hang up (cause `MEDIA_TIMEOUT`, BYE sent) when no RTP has arrived for this long while the far end
    * is supposed to be sending (see `setRemoteSending`): a call whose BYE was lost must not stream
    * forever. 0 or absent: never.
@@ -70,6 +87,10 @@ export interface RtpMediaLegOptions {
 /** Counters of the leg, for logs and metrics. */
 export interface RtpMediaLegStats {
   readonly inbound: Readonly<ReorderBufferCounters>;
+  /** Frames handed over without audio from the caller (concealment or silence), by the media clock. */
+  readonly fillerFrames: number;
+  /** Frames of audio dropped because they would have run further ahead of the media clock than allowed. */
+  readonly overrunFrames: number;
   /** Packets with a payload type that is neither audio nor telephone-event. */
   readonly unknownPayloadType: number;
   readonly packetsSent: number;
@@ -96,6 +117,17 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   readonly #lastPcm = new Int16Array(FRAME_SAMPLES);
   #haveLastPcm = false;
   #concealRun = 0;
+  readonly #maxLead: number;
+  /** Whether the media clock has ticked yet: the frame count starts with its first tick. */
+  #clocked = false;
+  /** Ticks of the media clock since the first one: the frames owed so far. */
+  #clockFrames = 0;
+  /** Frames handed to the sink since the first tick. */
+  #frames = 0;
+  #fillers = 0;
+  #overruns = 0;
+  /** The last packet carried audio (not an event or comfort noise): a talkspurt is going on. */
+  #talking = false;
   #remoteSsrc: number | undefined;
   #stats: RtpReceiveStats | undefined;
   #unknownPt = 0;
@@ -114,7 +146,9 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#eventPt = opts.telephoneEventPayloadType;
     this.#decode = opts.codec === 'PCMU' ? mulawDecode : alawDecode;
     this.#encode = opts.codec === 'PCMU' ? mulawEncode : alawEncode;
-    this.#reorder = new ReorderBuffer({ maxWaitMs: opts.reorderWaitMs ?? 40 });
+    const reorderWaitMs = opts.reorderWaitMs ?? 40;
+    this.#reorder = new ReorderBuffer({ maxWaitMs: reorderWaitMs });
+    this.#maxLead = Math.max(1, Math.floor(opts.maxLeadFrames ?? 1 + Math.ceil(reorderWaitMs / FRAME_MS)));
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
@@ -135,6 +169,8 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   get stats(): RtpMediaLegStats {
     return {
       inbound: this.#reorder.counters,
+      fillerFrames: this.#fillers,
+      overrunFrames: this.#overruns,
       unknownPayloadType: this.#unknownPt,
       packetsSent: this.#sender.packetsSent,
       cumulativeLost: this.#stats?.cumulativeLost ?? 0,
@@ -155,18 +191,24 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
     this.#stats?.onPacket(p.sequenceNumber, p.timestamp, now);
     if (p.payloadType === this.#audioPt) {
-      this.#reorder.push(p, now);
-      this.#drain(now);
-    } else if (p.payloadType === this.#eventPt) {
-      for (const d of this.#dtmfIn.handle(
-        { type: 'packet', timestamp: p.timestamp, payload: p.payload },
-        now,
-      )) {
-        this.emit('dtmf', d.digit);
-      }
+      this.#reorder.push(p, now, true, p.marker);
+      this.#talking = true;
     } else {
-      this.#unknownPt++;
+      this.#talking = false;
+      // An event (or comfort noise, or anything else) replaces audio but takes a sequence number.
+      this.#reorder.push(p, now, false);
+      if (p.payloadType === this.#eventPt) {
+        for (const d of this.#dtmfIn.handle(
+          { type: 'packet', timestamp: p.timestamp, payload: p.payload },
+          now,
+        )) {
+          this.emit('dtmf', d.digit);
+        }
+      } else {
+        this.#unknownPt++;
+      }
     }
+    this.#drain(now);
   }
 
   #onRtcp(packets: readonly RtcpPacket[]): void {
@@ -190,7 +232,21 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     for (const d of this.#dtmfIn.handle({ type: 'tick' }, now)) {
       this.emit('dtmf', d.digit);
     }
+    this.#clocked = true;
+    this.#clockFrames++;
     this.#drain(now);
+    while (this.#frames < this.#clockFrames) {
+      // This tick's frame has not come: the next held audio (a gap is given up), else a filler.
+      const r = this.#reorder.take(now);
+      if (r === undefined) {
+        this.#fillers++;
+        if (this.#talking && this.#concealRun === 0 && this.#haveLastPcm) {
+          // The first filler in a talkspurt stands for the next packet: if it comes now, it is late.
+          this.#reorder.skipNext();
+        }
+      }
+      this.#handOver(r?.payload ?? null);
+    }
     const timeout = this.#opts.mediaTimeoutMs ?? 0;
     if (timeout > 0 && this.#remoteSending && now - this.#lastRtpMs >= timeout) {
       this.#mediaTimedOut();
@@ -217,18 +273,28 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
   }
 
-  /** Hands every frame the reorder buffer releases now to the sink. */
+  /** Hands every frame of audio the reorder buffer releases now to the sink, within the allowed lead. */
   #drain(now: number): void {
     for (let r = this.#reorder.next(now); r !== undefined; r = this.#reorder.next(now)) {
-      const audio = this.#render(r);
-      this.#sink?.(this.#pcm, audio);
+      if (this.#clocked && this.#frames - this.#clockFrames >= this.#maxLead) {
+        this.#overruns++; // its media time is covered already: handing it over would add a frame
+        continue;
+      }
+      this.#handOver(r.payload);
     }
   }
 
-  /** Decodes or conceals one released frame into `#pcm`; false when it carries no audio. */
-  #render(r: ReleasedFrame): boolean {
+  /** Decodes `payload` (or conceals, for null) and hands the frame to the sink; counts it. */
+  #handOver(payload: Uint8Array | null): void {
+    const audio = this.#render(payload);
+    // Before the first tick only the latest frame counts: it stands for the first tick's.
+    this.#frames = this.#clocked ? this.#frames + 1 : 1;
+    this.#sink?.(this.#pcm, audio);
+  }
+
+  /** Decodes or conceals one frame into `#pcm`; false when it carries no audio. */
+  #render(frame: Uint8Array | null): boolean {
     const out = this.#pcm;
-    const frame = r.payload;
     if (frame !== null) {
       if (frame.length < FRAME_SAMPLES) {
         out.fill(0);

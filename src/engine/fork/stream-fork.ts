@@ -1,6 +1,6 @@
 /**
  * One `<Stream>`: forks a call's audio to the app's WebSocket and plays back what the app sends
- * (plivo-stream.md §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
+ * (compatibility §1–§7, Decisions D2–D15). Driven by the call: on every tick of the shared media
  * clock, `onOutbound` sends the outbound track's `media` and `renderPlayback` feeds the caller; the
  * inbound track's `media` goes out from `onInbound` as soon as the leg hands over the caller's audio.
  * No timer per frame or per stream, except the stream timeout and connect back-off.
@@ -23,6 +23,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { WsConnection, WsConnector } from '../../ports/ws-client.js';
 import { makeNonce, type CallbackDelivery } from '../callbacks/callback-delivery.js';
+import { streamCallbackPolicy } from '../callbacks/stream-callback-policy.js';
 import { FRAME_MS } from '../call/media-leg.types.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type {
@@ -70,6 +71,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     lastAppError: undefined,
     connectAttempts: 0,
     bufferUsagePercent: 0,
+    callbacksDropped: 0,
+    callbacksCoalesced: 0,
   };
 
   readonly #host: StreamHost;
@@ -95,6 +98,14 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #outboundFrames = 0;
   #stopRequested: string | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
+  /** Counts this stream's status callbacks that the delivery dropped or merged (its `onDropped`). */
+  readonly #onCallbackDropped = (why: 'dropped' | 'coalesced'): void => {
+    if (why === 'dropped') {
+      this.stats.callbacksDropped++;
+    } else {
+      this.stats.callbacksCoalesced++;
+    }
+  };
 
   constructor(
     host: StreamHost,
@@ -265,6 +276,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         lastError = err instanceof Error ? err.message : String(err);
         this.#log.warn({ attempt, error: lastError }, 'stream connect attempt failed');
         this.emit('event', 'connectFailed', { attempt, error: lastError });
+        if ((err as { code?: unknown } | null)?.code === 'ERR_TARGET_DENIED') {
+          // The outbound target policy refused the host: retrying gets the same answer.
+          break;
+        }
       }
       if (attempt < settings.connectAttempts) {
         await new Promise<void>((resolve) => this.#deps.timers.after(backoffMs, resolve));
@@ -473,6 +488,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       attributes: this.spec,
       ...extra,
     });
-    this.#deps.callbacks.send(this.streamId, { url, method: this.spec.statusCallbackMethod, params });
+    this.#deps.callbacks.send(
+      this.streamId,
+      { url, method: this.spec.statusCallbackMethod, params },
+      { ...streamCallbackPolicy(event), onDropped: this.#onCallbackDropped },
+    );
   }
 }

@@ -64,6 +64,10 @@ export interface StreamStats {
   connectAttempts: number;
   /** Highest D11 send-buffer level reached (0, 30, 60, 90, 100). */
   bufferUsagePercent: number;
+  /** Status callbacks dropped unsent because the stream's backlog was full (callback-delivery.ts). */
+  callbacksDropped: number;
+  /** Status callbacks merged into a newer one of the same kind while waiting (ClearedAudio). */
+  callbacksCoalesced: number;
 }
 
 export interface StreamForkEvents {

@@ -3,7 +3,7 @@ import type { CallSession } from '../call/call-session.js';
 import type { EngineDeps } from '../engine.js';
 import type { ElementContext } from './interpreter.types.js';
 
-/** The parameters Plivo sends with every request a call makes (plivo-stream.md §9). */
+/** The parameters Plivo sends with every request a call makes (compatibility §9). */
 export interface CallIdentity {
   readonly callUuid: string;
   readonly requestUuid: string;

@@ -1,5 +1,5 @@
 /**
- * Fetches an answer/action/redirect URL the way Plivo does (plivo-stream.md §9, D8, D9): GET or POST
+ * Fetches an answer/action/redirect URL the way Plivo does (compatibility §9, D8, D9): GET or POST
  * with the call's parameters, V3-signed, `attempts` tries on transport errors and 5xx, then the
  * fallback URL; documents over 100 KB are refused.
  */
@@ -64,6 +64,10 @@ async function fetchOnce(
         cause: 'Invalid Answer XML',
         detail: `document over ${MAX_XML_BYTES} bytes`,
       };
+    }
+    if (res.reason === 'denied') {
+      // The target policy refused the host: another try gets the same answer; the fallback may differ.
+      return { ok: false, retry: false, cause: 'Answer URL Unreachable', detail: res.detail };
     }
     return {
       ok: false,

@@ -55,6 +55,7 @@ const call: CallRecord = {
   error: null,
   sipCallId: 'abc@127.0.0.1',
   endedAbnormally: false,
+  lastSeenAt: null,
 };
 
 test('time formats: Plivo spellings in UTC, microseconds zero-padded', () => {
@@ -72,7 +73,7 @@ test('billing rounding: up to whole minutes, zero stays zero', () => {
   assert.equal(roundToBillingInterval(61), 120);
 });
 
-test('spec §8: an ended stream formats as the Stream object', () => {
+test('compatibility §8: an ended stream formats as the Stream object', () => {
   assert.deepEqual(toPlivoStream(stream, { authId: AUTH, nowMs: 0 }), {
     audio_track: 'both',
     bidirectional: false,
@@ -92,7 +93,7 @@ test('spec §8: an ended stream formats as the Stream object', () => {
   });
 });
 
-test('spec §8: start_time/end_time are null until set; a live stream bills up to now', () => {
+test('compatibility §8: start_time/end_time are null until set; a live stream bills up to now', () => {
   const initiated = toPlivoStream(
     { ...stream, status: 'initiated', startedAt: null, endedAt: null },
     { authId: AUTH, nowMs: 0 },
@@ -137,6 +138,7 @@ test('GET Call: an ended call formats as the call detail record with our error f
     total_amount: '0.00000',
     total_rate: '0.00000',
     error: validation,
+    ended_abnormally: false,
   });
 });
 

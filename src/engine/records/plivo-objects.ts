@@ -1,7 +1,7 @@
 /**
  * Records → Plivo REST JSON shapes (pure; no I/O, no clock: "now" is a parameter).
  *
- * - `toPlivoStream`: the Stream object of GET `/Call/{uuid}/Stream/[{id}/]` (spec §8).
+ * - `toPlivoStream`: the Stream object of GET `/Call/{uuid}/Stream/[{id}/]` (compatibility §8).
  * - `toPlivoCall`: the call detail record of GET `/Call/{uuid}/` for an ended call, plus our `error`.
  * - `toPlivoLiveCall`: GET `/Call/{uuid}/?status=live` for a call still up.
  * - `toPlivoListMeta`: the `meta` of list answers, with both `total_count` and `count` (D13).
@@ -72,7 +72,7 @@ export function streamResourceUri(authId: string, callUuid: string, streamId: st
   return `${callResourceUri(authId, callUuid)}Stream/${streamId}/`;
 }
 
-/** The Stream object of spec §8 (snake_case, as the SDK models read it). */
+/** The Stream object of compatibility §8 (snake_case, as the SDK models read it). */
 export interface PlivoStreamObject {
   readonly audio_track: string;
   readonly bidirectional: boolean;
@@ -143,6 +143,11 @@ export interface PlivoCallObject {
   readonly total_rate: string;
   /** streamfork extension: why the call failed (XML validation errors, fetch failure), or null. */
   readonly error: JsonValue;
+  /**
+   * streamfork extension: true when the server stopped (crash, kill -9) while the call was live; its
+   * `end_time` is then the last time the server saw it alive, and its cause `Server Restart`.
+   */
+  readonly ended_abnormally: boolean;
 }
 
 /**
@@ -179,6 +184,7 @@ export function toPlivoCall(
     total_amount: ZERO_AMOUNT,
     total_rate: ZERO_AMOUNT,
     error: call.error,
+    ended_abnormally: call.endedAbnormally,
   };
 }
 

@@ -2,7 +2,7 @@ import type { CatalogSection } from '../catalog.types.js';
 
 /**
  * Error codes of the REST API (ERR_API_*). The API answers every error as `{"api_id","error"}` with
- * the `httpStatus` given here (spec §8 "Errors", D13); `api/error-handler.ts` is the only place that
+ * the `httpStatus` given here (compatibility §8 "Errors", D13); `api/error-handler.ts` is the only place that
  * maps a code to a response.
  */
 export const apiCodes = {
@@ -43,6 +43,26 @@ export const apiCodes = {
     httpStatus: 404,
   },
   ERR_API_NOT_FOUND: { message: 'No such API resource.', category: 'not_found', httpStatus: 404 },
+  ERR_API_URI_TOO_LONG: {
+    message: 'A path segment of the request URL (an ID) is longer than any resource the API has.',
+    category: 'invalid_request',
+    httpStatus: 414,
+  },
+  ERR_API_HEADERS_TOO_LARGE: {
+    message: 'The request line and headers are larger than the HTTP server accepts (Node.js maxHeaderSize).',
+    category: 'invalid_request',
+    httpStatus: 431,
+  },
+  ERR_API_REQUEST_TIMEOUT: {
+    message: 'The request did not arrive in full within the HTTP server request timeout.',
+    category: 'timeout',
+    httpStatus: 408,
+  },
+  ERR_API_BAD_REQUEST: {
+    message: 'The request is not valid HTTP (the server closes the connection after answering).',
+    category: 'invalid_request',
+    httpStatus: 400,
+  },
   ERR_API_METHOD_NOT_ALLOWED: {
     message: 'The resource exists but does not accept this HTTP method.',
     category: 'invalid_request',
@@ -59,7 +79,7 @@ export const apiCodes = {
     httpStatus: 404,
   },
   ERR_API_NO_ACTIVE_STREAM: {
-    message: 'The stream exists but is no longer active (spec §8: "No active stream found").',
+    message: 'The stream exists but is no longer active (compatibility §8: "No active stream found").',
     category: 'invalid_request',
     httpStatus: 400,
   },

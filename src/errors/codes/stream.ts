@@ -3,7 +3,7 @@ import type { CatalogSection } from '../catalog.types.js';
 /**
  * Error codes of the stream area (ERR_STREAM_* unless noted): messages from the app over the stream
  * WebSocket, the playout queue and the send buffer. Problems with one app message are logged, counted
- * and the message is ignored (spec §12 "log and ignore"); only the entries with a `wsCloseCode` end the
+ * and the message is ignored (compatibility §12 "log and ignore"); only the entries with a `wsCloseCode` end the
  * stream.
  */
 export const streamCodes = {

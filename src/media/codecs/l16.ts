@@ -2,7 +2,7 @@
  * Linear 16-bit PCM ("L16") byte packing.
  *
  * RFC 3551 §4.5.11 defines L16 as big-endian (network order), but Plivo's `<Stream>` contract sends and
- * reads little-endian int16 (spec/plivo-stream.md §3.3, decision D6); callers pass the byte order.
+ * reads little-endian int16 (docs/compatibility.md §3.3, decision D6); callers pass the byte order.
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- Typed-array reads in DSP loops are in
    bounds by loop construction; `!` costs nothing at run time where `?? 0` would add a check per sample. */

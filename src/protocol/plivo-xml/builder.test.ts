@@ -17,7 +17,7 @@ function refusal(fn: () => unknown): { code: string; message: string } {
   assert.fail('expected the builder to refuse');
 }
 
-test('builder: addStream returns the Stream element, like the SDK (spec §11.1)', () => {
+test('builder: addStream returns the Stream element, like the SDK (compatibility §11.1)', () => {
   const r = new Response();
   const stream = r.addStream(WS, { keepCallAlive: true });
   assert.equal(stream.name, 'Stream');
@@ -61,7 +61,7 @@ const refusals: [string, () => unknown, string, string][] = [
     'streamTimeout must be positive',
     () => new Response().addStream(WS, { streamTimeout: -1 }),
     'ERR_XML_OUT_OF_RANGE',
-    'Invalid <Stream>: streamTimeout must be at least 1, got -1',
+    'Invalid <Stream>: streamTimeout must be between 1 and 86400, got -1',
   ],
   [
     'integers must be integers',

@@ -1,6 +1,6 @@
 /**
  * A typed builder for Plivo XML with the official Node SDK's shape (`new Response()`,
- * `response.addStream(url, attributes)` returning the new element, `toXML()`), spec §11.1.
+ * `response.addStream(url, attributes)` returning the new element, `toXML()`), compatibility §11.1.
  *
  * The output is byte-for-byte what the `plivo` npm package (4.79) produces for the same calls: no XML
  * declaration, no whitespace, attributes in the order given, text escaping of `&`, `<`, `>` and CR,

@@ -2,7 +2,7 @@
  * Checks one attribute (or body) value against its spec. Shared by the parser, which reports the
  * outcome with a position, and the builder, which throws it as a TypeError.
  *
- * Booleans: `true`/`false` in any letter case, surrounding whitespace ignored (spec §2.3 leaves the
+ * Booleans: `true`/`false` in any letter case, surrounding whitespace ignored (compatibility §2.3 leaves the
  * choice open; anything else is an error rather than a silent default, so typos surface).
  */
 import type { XmlCode } from '../../errors/codes/xml.js';

@@ -4,7 +4,7 @@
  */
 import { xmlCodes } from '../../errors/codes/xml.js';
 import { ELEMENT_SPECS, MAX_DOCUMENT_BYTES, UNSUPPORTED_ELEMENTS } from './spec/index.js';
-import type { AttributeSpec, ElementSpec } from './spec/types.js';
+import { MAX_DURATION_SEC, type AttributeSpec, type ElementSpec } from './spec/types.js';
 
 const WARNING_CODES: ReadonlySet<string> = new Set([
   'ERR_XML_UNKNOWN_ATTRIBUTE',
@@ -126,6 +126,8 @@ export function renderXmlDocs(): string {
     '',
     '- **boolean**: `true` or `false` in any letter case, surrounding spaces ignored; anything else is an error.',
     '- **integer**: decimal digits with an optional sign; decimals and words are errors, then the range is checked.',
+    `- **Durations** (every attribute in seconds or milliseconds) are at most ${MAX_DURATION_SEC} s (24 h, when Plivo`,
+    '  cuts any call); a longer value is an `ERR_XML_OUT_OF_RANGE` error naming the attribute and its range.',
     '- **URL**: an absolute URL with one of the listed schemes, after trimming.',
     '- **Text content** is trimmed and XML-unescaped before it is checked.',
     '- Unknown attributes are **warnings** (ignored); every other problem is an **error**, and a document',

@@ -160,7 +160,7 @@ test('Plivo <Hangup> and <Wait>: optional attributes stay absent when not given'
   assert.deepEqual(Object.keys(node), ['element', 'path', 'position']);
 });
 
-test('safety: the 100 KB limit is checked before parsing (spec §2.5)', () => {
+test('safety: the 100 KB limit is checked before parsing (compatibility §2.5)', () => {
   const r = parsePlivoXml(`<Response>${' '.repeat(100 * 1024)}</Response>`);
   assert.deepEqual(codes(r), ['ERR_XML_TOO_LARGE']);
   const multibyte = parsePlivoXml(`<Response><Speak>${'é'.repeat(52000)}</Speak></Response>`);

@@ -1,5 +1,5 @@
 /**
- * Parses and validates a Plivo XML document (spec §2, decisions D9 and D16) into a typed document,
+ * Parses and validates a Plivo XML document (compatibility §2, decisions D9 and D16) into a typed document,
  * collecting every error and warning with its code, element path and line:column.
  *
  * Safe by construction: the size limit is checked before any parsing; a DOCTYPE is an error, and the

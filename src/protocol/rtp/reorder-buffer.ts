@@ -7,34 +7,32 @@
  * `maxWaitMs`. Streamfork's inbound audio goes to WebSocket apps (speech recognition, agents), which
  * have their own buffering; 40 ms of fixed delay on every frame would be latency nobody asked for.
  *
- * Use: `push(packet, nowMs)` as packets arrive, then call `next(nowMs)` until it returns undefined;
- * also call `next(nowMs)` in a loop once per 20 ms tick of the shared media clock (that is what
- * releases lost frames and silence when nothing arrives).
+ * The buffer releases audio only. Keeping 50 frames a second whatever arrives (silence suppression,
+ * RFC 4733 events, loss, no packets at all) is the job of whoever owns the media clock: the RTP leg
+ * counts the frames it hands over against the clock's and fills the difference, calling `take` when
+ * the clock needs a frame and none is due (see `RtpMediaLeg`).
+ *
+ * Use: `push(packet, nowMs, audio)` for every packet of the stream as it arrives (a packet that
+ * carries no audio, such as an RFC 4733 event or comfort noise, still takes its sequence number: RFC
+ * 3550 numbers every packet whatever its payload type), then call `next(nowMs)` until it returns
+ * undefined; also call `next` on each tick of the media clock (that is what gives up on a gap once
+ * its wait is over), and `take` when the clock needs a frame now.
  *
  * ```
  *   released          nextSeq   held (ring of capacityFrames slots)
  *   ... 97  98  99  |  [100 ?]  [101]  [102]        <- 100 missing: 101, 102 wait for it,
  *                         ^                             at most maxWaitMs after 101 arrived
- *   a packet for 100 arriving later than that is late (dropped): 100 was released as 'lost'
+ *   a packet for 100 arriving later than that is late (dropped): 100 was given up
  * ```
  *
  * Rules:
  * - In order: a packet whose sequence number is the next one to release is released at once, and so
- *   are the held packets that follow it.
+ *   are the held packets that follow it. A packet without audio is passed over silently.
  * - Gap: when the next packet is missing but later ones are held, nothing is released until the
- *   missing one arrives or `maxWaitMs` has passed since the earliest held packet arrived. Then the
- *   missing frame is released as `lost` (the consumer conceals it) and play-out moves on.
- * - Silence: when nothing is held and nothing has been released for `silenceAfterMs`, a `silence`
- *   frame is released, then one per `frameMs` until packets come back, so a stream fork keeps receiving
- *   50 frames a second through silence suppression, a stalled network or before the first packet. The
- *   wait is long (200 ms) on purpose: a packet that is merely late is not preceded by an inserted
- *   silence frame, which would cut a gap into speech and put the stream's media time ahead for good. A
- *   packet that comes back is released as soon as it is not behind play-out, without waiting for a
- *   gap before it; the sequence numbers that silence frames already stood for are skipped rather than
- *   released as `lost`.
- * - A burst gap (packets lost without time passing, e.g. a sender restart) releases at most
- *   `floor(maxWaitMs / frameMs) + 1` lost frames; the rest are skipped, so the consumer never gets a burst of
- *   concealment.
+ *   missing one arrives or `maxWaitMs` has passed since the earliest held packet arrived, or `take` is
+ *   called. Then the missing sequence numbers are given up (`lost`) and play-out moves on.
+ * - Stall: a gap found when packets come back after `stallMs` without any is not waited for (the
+ *   missing packets were lost in the outage; waiting only adds delay).
  * - Late: a packet behind play-out is dropped (`late`), including a duplicate of a released frame. A
  *   duplicate of a held frame is dropped (`duplicate`).
  * - Capacity: at most `capacityFrames` consecutive sequence numbers are held; a packet beyond that
@@ -43,9 +41,9 @@
  *   aside (`stray`) and restarts the buffer only when the next packet follows it (RFC 3550 A.1's
  *   `bad_seq` rule), so one corrupt packet cannot derail play-out.
  *
- * Hot path: no allocation per packet or per release. `next` returns one reused result object, valid
- * until the next call; `push` keeps a reference to `packet.payload` (no copy) until it is released or
- * dropped.
+ * Hot path: no allocation per packet or per release. `next` and `take` return one reused result
+ * object, valid until the next call; `push` keeps a reference to `packet.payload` (no copy) until it is
+ * released or dropped.
  */
 
 /** What the buffer needs from a packet (an `RtpPacket` fits). */
@@ -56,27 +54,21 @@ export interface ReorderPacket {
 }
 
 export interface ReorderBufferOptions {
-  /** Frame duration in milliseconds. Default 20. */
-  readonly frameMs?: number;
   /** Longest a missing packet holds back later ones. Default 40. */
   readonly maxWaitMs?: number;
-  /** Time without any packet after which silence frames start. Default 200; at least `frameMs`. */
-  readonly silenceAfterMs?: number;
+  /** Time without any packet after which a gap in the next one is not waited for. Default 200. */
+  readonly stallMs?: number;
   /** Most consecutive sequence numbers held. Default 50 (1 s). */
   readonly capacityFrames?: number;
   /** A jump of more than this many sequence numbers is a stream restart candidate. Default 100. */
   readonly resyncThresholdFrames?: number;
 }
 
-/** What a release carries: real audio, a lost frame to conceal, or silence (nothing is arriving). */
-export type ReleaseKind = 'audio' | 'lost' | 'silence';
-
-/** One released frame. The same object is reused by every `next` call. */
+/** One released frame of audio. The same object is reused by every `next` and `take` call. */
 export interface ReleasedFrame {
-  readonly kind: ReleaseKind;
-  /** The packet's payload for `audio`; null otherwise. */
-  readonly payload: Uint8Array | null;
-  /** 16-bit sequence number of the frame (the missing one for `lost`; -1 for `silence`). */
+  /** The packet's payload. */
+  readonly payload: Uint8Array;
+  /** 16-bit sequence number of the packet. */
   readonly sequenceNumber: number;
 }
 
@@ -88,14 +80,12 @@ export interface ReorderBufferCounters {
   received: number;
   /** Frames released with audio. */
   released: number;
+  /** Packets without audio passed over in order (they only took their sequence number). */
+  marked: number;
   late: number;
   duplicate: number;
-  /** Frames released as lost (to be concealed). */
+  /** Missing sequence numbers given up (after the wait, at once after a stall, or by `take`). */
   lost: number;
-  /** Missing frames skipped without a release (covered by silence frames, or beyond a burst's cap). */
-  skipped: number;
-  /** Silence frames released while nothing arrived. */
-  silence: number;
   /** Sequence numbers skipped because a packet arrived beyond the capacity window. */
   overflow: number;
   /** Held packets thrown away unreleased (skipped by an overflow, or cleared by a restart). */
@@ -107,32 +97,31 @@ export interface ReorderBufferCounters {
 }
 
 interface MutableRelease {
-  kind: ReleaseKind;
-  payload: Uint8Array | null;
+  payload: Uint8Array;
   sequenceNumber: number;
 }
 
+/** Held in the slot of a packet that carries no audio: it only takes its sequence number. */
+const NO_AUDIO = new Uint8Array(0);
+
 /** The release buffer; see the module comment for its rules. */
 export class ReorderBuffer {
-  readonly frameMs: number;
   readonly maxWaitMs: number;
-  readonly silenceAfterMs: number;
+  readonly stallMs: number;
   readonly capacityFrames: number;
-  readonly #maxLostBurst: number;
   readonly #resyncThreshold: number;
-  /** Ring of held payloads, indexed by extended sequence number modulo capacity. */
+  /** Ring of held payloads (`NO_AUDIO` for a packet without audio), by extended sequence number modulo capacity. */
   readonly #slots: (Uint8Array | undefined)[];
   readonly #slotExt: Float64Array;
   readonly #slotArrivedMs: Float64Array;
-  readonly #result: MutableRelease = { kind: 'audio', payload: null, sequenceNumber: 0 };
+  readonly #result: MutableRelease = { payload: NO_AUDIO, sequenceNumber: 0 };
   readonly #counters: ReorderBufferCounters = {
     received: 0,
     released: 0,
+    marked: 0,
     late: 0,
     duplicate: 0,
     lost: 0,
-    skipped: 0,
-    silence: 0,
     overflow: 0,
     discarded: 0,
     stray: 0,
@@ -144,24 +133,22 @@ export class ReorderBuffer {
   #highest = 0;
   /** Extended sequence number of the next frame to release; undefined until the first packet. */
   #nextSeq: number | undefined;
-  /** When the last frame (of any kind) was released; undefined until the first `next` call. */
-  #lastOutMs: number | undefined;
-  /** Silence frames released since the last audio: the sequence numbers they may stand for. */
-  #silenceRun = 0;
-  /** Sequence numbers below this one that are not held have been given up: released as lost at once. */
-  #lostUntil = 0;
-  #stray: { readonly expect: number; readonly packet: ReorderPacket } | undefined;
+  /** When the last packet arrived. */
+  #lastPushMs = -Infinity;
+  /** Packets came back after a stall: the gap before them is not waited for. */
+  #afterStall = false;
+  /** The sequence number `skipNext` gave up, while nothing has been released after it; -1 otherwise. */
+  #skipped = -1;
+  #stray: { readonly expect: number; readonly packet: ReorderPacket; readonly audio: boolean } | undefined;
 
   constructor(opts: ReorderBufferOptions = {}) {
-    this.frameMs = opts.frameMs ?? 20;
     this.maxWaitMs = opts.maxWaitMs ?? 40;
-    this.silenceAfterMs = Math.max(this.frameMs, opts.silenceAfterMs ?? 200);
+    this.stallMs = opts.stallMs ?? 200;
     this.capacityFrames = Math.max(2, Math.floor(opts.capacityFrames ?? 50));
     this.#resyncThreshold = opts.resyncThresholdFrames ?? 100;
-    if (!(this.frameMs > 0) || !(this.maxWaitMs >= 0)) {
-      throw new RangeError('frameMs must be > 0 and maxWaitMs >= 0');
+    if (!(this.maxWaitMs >= 0) || !(this.stallMs >= 0)) {
+      throw new RangeError('maxWaitMs and stallMs must be >= 0');
     }
-    this.#maxLostBurst = Math.floor(this.maxWaitMs / this.frameMs) + 1;
     this.#slots = new Array<Uint8Array | undefined>(this.capacityFrames).fill(undefined);
     this.#slotExt = new Float64Array(this.capacityFrames).fill(-1);
     this.#slotArrivedMs = new Float64Array(this.capacityFrames);
@@ -172,20 +159,27 @@ export class ReorderBuffer {
     return { ...this.#counters };
   }
 
-  /** Frames currently held. */
+  /** Packets currently held. */
   get size(): number {
     return this.#held;
   }
 
-  /** Adds a received packet. Never throws; the outcome says what happened to it. */
-  push(packet: ReorderPacket, nowMs: number): ReorderPushOutcome {
+  /**
+   * Adds a received packet of the stream; `audio` false for one that carries none (an RFC 4733 event,
+   * comfort noise): it takes its place in the sequence and is never released. Never throws; the
+   * outcome says what happened to it.
+   */
+  push(packet: ReorderPacket, nowMs: number, audio = true, marker = false): ReorderPushOutcome {
     this.#counters.received++;
+    const stalled = nowMs - this.#lastPushMs >= this.stallMs;
+    this.#lastPushMs = nowMs;
+    const payload = audio ? packet.payload : NO_AUDIO;
     if (this.#ssrc === undefined) {
-      this.#restart(packet, nowMs, false);
+      this.#restart(packet, payload, nowMs, false);
       return 'stored';
     }
     if (packet.ssrc !== this.#ssrc) {
-      this.#restart(packet, nowMs, true);
+      this.#restart(packet, payload, nowMs, true);
       return 'resync';
     }
     const seq = packet.sequenceNumber & 0xffff;
@@ -194,16 +188,23 @@ export class ReorderBuffer {
     if (ext - this.#highest > this.#resyncThreshold || floor - ext > this.#resyncThreshold) {
       const stray = this.#stray;
       if (stray?.expect === seq) {
-        this.#restart(stray.packet, nowMs, true);
+        this.#restart(stray.packet, stray.audio ? stray.packet.payload : NO_AUDIO, nowMs, true);
         this.#stray = undefined;
         this.#counters.received--; // counted once, above
-        this.push(packet, nowMs);
+        this.push(packet, nowMs, audio, marker);
         return 'resync';
       }
-      this.#stray = { expect: (seq + 1) & 0xffff, packet };
+      this.#stray = { expect: (seq + 1) & 0xffff, packet, audio };
       this.#counters.stray++;
       return 'stray';
     }
+    if (ext === this.#skipped && marker && this.#nextSeq === ext + 1) {
+      // Given up by `skipNext`, but it starts a talkspurt (RFC 3551 §4.1): it was not late, the
+      // sender was silent. Take it back.
+      this.#nextSeq = ext;
+      this.#counters.lost--;
+    }
+    this.#skipped = -1;
     const next = this.#nextSeq ?? ext;
     if (ext < next) {
       this.#counters.late++;
@@ -216,9 +217,12 @@ export class ReorderBuffer {
     }
     if (ext - next >= this.capacityFrames) {
       // Beyond the window: give up on the oldest sequence numbers so this one fits.
-      this.#skipTo(ext - this.capacityFrames + 1, true);
+      this.#skipTo(ext - this.capacityFrames + 1);
     }
-    this.#store(slot, ext, packet.payload, nowMs);
+    this.#store(slot, ext, payload, nowMs);
+    if (stalled) {
+      this.#afterStall = true;
+    }
     if (ext > this.#highest) {
       this.#highest = ext;
     }
@@ -226,88 +230,81 @@ export class ReorderBuffer {
   }
 
   /**
-   * The next frame due now, or undefined when none is. Call in a loop after each `push` and on each
-   * media tick. The returned object is reused by the next call.
+   * The next frame of audio due now, or undefined when none is. Call in a loop after each `push` and
+   * on each media tick. The returned object is reused by the next call.
    */
   next(nowMs: number): ReleasedFrame | undefined {
-    const lastOut = this.#lastOutMs;
-    if (lastOut === undefined) {
-      this.#lastOutMs = nowMs; // the silence rule counts from the first call
-    }
+    return this.#release(nowMs, false);
+  }
+
+  /**
+   * The clock needs a frame now: the next frame of audio held, giving up at once on any gap before it;
+   * undefined when no audio is held. The returned object is reused by the next call.
+   */
+  take(nowMs: number): ReleasedFrame | undefined {
+    return this.#release(nowMs, true);
+  }
+
+  /**
+   * The clock has put a filler in place of the next frame: give up its sequence number unless it is
+   * held, so that packet is late if it comes now (no extra frame). A talkspurt's first packet (RTP
+   * marker bit) for it is still taken, as it only means the sender had stopped.
+   */
+  skipNext(): void {
     const next = this.#nextSeq;
-    if (next !== undefined && this.#held > 0) {
+    if (next === undefined || this.#slotExt[next % this.capacityFrames] === next) {
+      return;
+    }
+    this.#nextSeq = next + 1;
+    this.#counters.lost++;
+    this.#skipped = next;
+  }
+
+  #release(nowMs: number, force: boolean): ReleasedFrame | undefined {
+    for (;;) {
+      const next = this.#nextSeq;
+      if (next === undefined || this.#held === 0) {
+        return undefined;
+      }
       const slot = next % this.capacityFrames;
       const payload = this.#slots[slot];
       if (payload !== undefined && this.#slotExt[slot] === next) {
         this.#take(slot);
         this.#nextSeq = next + 1;
-        this.#silenceRun = 0;
+        this.#afterStall = false;
+        this.#skipped = -1;
+        if (payload === NO_AUDIO) {
+          this.#counters.marked++;
+          continue;
+        }
         this.#counters.released++;
-        return this.#release(nowMs, 'audio', payload, next);
+        const r = this.#result;
+        r.payload = payload;
+        r.sequenceNumber = next & 0xffff;
+        return r;
       }
-      if (next < this.#lostUntil) {
-        this.#nextSeq = next + 1;
-        this.#counters.lost++;
-        return this.#release(nowMs, 'lost', null, next);
+      if (!force && !this.#afterStall && nowMs - this.#earliestHeldMs() < this.maxWaitMs) {
+        return undefined; // a gap, still worth waiting for
       }
-      if (this.#silenceRun === 0 && nowMs - this.#earliestHeldMs() < this.maxWaitMs) {
-        return undefined; // a gap, still worth waiting for (not after a stall: that only adds delay)
+      // The missing frame is given up for good, with every one up to the first held.
+      let firstHeld = next + 1;
+      while (this.#slotExt[firstHeld % this.capacityFrames] !== firstHeld) {
+        firstHeld++;
       }
-      return this.#resolveGap(next, nowMs);
+      this.#counters.lost += firstHeld - next;
+      this.#nextSeq = firstHeld;
+      this.#skipped = -1;
     }
-    if (nowMs - (lastOut ?? nowMs) >= this.silenceAfterMs) {
-      this.#lastOutMs = nowMs - this.silenceAfterMs + this.frameMs; // the next silence frame one frame from now
-      this.#silenceRun++;
-      this.#counters.silence++;
-      this.#result.kind = 'silence';
-      this.#result.payload = null;
-      this.#result.sequenceNumber = -1;
-      return this.#result;
-    }
-    return undefined;
   }
 
-  /** The frame `next` is missing for good: skip what silence already covered, release the rest as lost. */
-  #resolveGap(next: number, nowMs: number): ReleasedFrame | undefined {
-    let firstHeld = next + 1;
-    while (this.#slotExt[firstHeld % this.capacityFrames] !== firstHeld) {
-      firstHeld++;
-    }
-    const missing = firstHeld - next;
-    const covered = Math.min(missing, this.#silenceRun);
-    const emit = Math.min(missing - covered, this.#maxLostBurst);
-    this.#silenceRun -= covered;
-    if (emit === 0) {
-      this.#skipTo(firstHeld, false);
-      return this.next(nowMs);
-    }
-    // Skip what will not be released, so the lost frames released are the last ones before the audio.
-    this.#skipTo(firstHeld - emit, false);
-    this.#lostUntil = firstHeld;
-    return this.next(nowMs);
-  }
-
-  #release(nowMs: number, kind: ReleaseKind, payload: Uint8Array | null, ext: number): ReleasedFrame {
-    this.#lastOutMs = nowMs;
-    const r = this.#result;
-    r.kind = kind;
-    r.payload = payload;
-    r.sequenceNumber = ext & 0xffff;
-    return r;
-  }
-
-  /** Moves play-out to `ext`, dropping anything held below it. */
-  #skipTo(ext: number, overflow: boolean): void {
+  /** Moves play-out forward to `ext` (overflow), dropping anything held below it. */
+  #skipTo(ext: number): void {
     const from = this.#nextSeq ?? ext;
     const n = ext - from;
     if (n <= 0) {
       return;
     }
-    if (overflow) {
-      this.#counters.overflow += n;
-    } else {
-      this.#counters.skipped += n;
-    }
+    this.#counters.overflow += n;
     for (let s = from; s < ext && this.#held > 0; s++) {
       const slot = s % this.capacityFrames;
       if (this.#slotExt[slot] === s) {
@@ -346,7 +343,7 @@ export class ReorderBuffer {
     this.#held--;
   }
 
-  #restart(packet: ReorderPacket, nowMs: number, counted: boolean): void {
+  #restart(packet: ReorderPacket, payload: Uint8Array, nowMs: number, counted: boolean): void {
     if (counted) {
       this.#counters.resync++;
     }
@@ -358,9 +355,7 @@ export class ReorderBuffer {
     const ext = (packet.sequenceNumber & 0xffff) + 0x10000; // headroom so wrap-back never goes negative
     this.#highest = ext;
     this.#nextSeq = ext;
-    this.#silenceRun = 0;
-    this.#lostUntil = 0;
     this.#stray = undefined;
-    this.#store(ext % this.capacityFrames, ext, packet.payload, nowMs);
+    this.#store(ext % this.capacityFrames, ext, payload, nowMs);
   }
 }

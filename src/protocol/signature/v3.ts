@@ -1,5 +1,5 @@
 /**
- * Plivo request signing, version 3 (spec §10.3, D8): HMAC-SHA256 over a canonical URL plus a nonce,
+ * Plivo request signing, version 3 (compatibility §10.3, D8): HMAC-SHA256 over a canonical URL plus a nonce,
  * keyed with the auth token, sent as `X-Plivo-Signature-V3` with `X-Plivo-Signature-V3-Nonce` (and
  * `X-Plivo-Signature-Ma-V3` keyed with the main account's token).
  * Plivo reference: https://docs.plivo.com/docs/voice/xml/request/validation
@@ -127,7 +127,7 @@ export function canonicalV3Url(method: 'GET' | 'POST', url: string, params: Sign
   return out;
 }
 
-/** The base64 V3 signature of a request (spec §10.3). */
+/** The base64 V3 signature of a request (compatibility §10.3). */
 export function signV3(opts: SignV3Options): string {
   const message = `${canonicalV3Url(opts.method, opts.url, opts.params)}.${opts.nonce}`;
   return createHmac('sha256', opts.authToken).update(message, 'utf8').digest('base64');

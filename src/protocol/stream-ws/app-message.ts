@@ -1,5 +1,5 @@
 /**
- * Parses the messages the app sends over the stream WebSocket (spec §5, §12, D14): `playAudio`,
+ * Parses the messages the app sends over the stream WebSocket (compatibility §5, §12, D14): `playAudio`,
  * `checkpoint`, `clearAudio`, `sendDTMF` and the Vobiz-style `stop`. Lenient about shape, strict about
  * audio: a payload that is not the negotiated format is refused with ERR_STREAM_FORMAT_MISMATCH rather
  * than played as noise. Never throws.
@@ -24,7 +24,7 @@ export type AppMessage =
   | { readonly event: 'checkpoint'; readonly name: string }
   | { readonly event: 'clearAudio' }
   | { readonly event: 'sendDTMF'; readonly digits: string }
-  /** Vobiz-style: same effect as the app closing the socket (spec §5.5). */
+  /** Vobiz-style: same effect as the app closing the socket (compatibility §5.5). */
   | { readonly event: 'stop' }
   /** Unknown events etc.: to be logged and ignored. */
   | { readonly event: 'ignored'; readonly reason: string };

@@ -1,5 +1,5 @@
 /**
- * The `extra_headers` string sent on `start`, `media` and `dtmf` (spec §4.1, D4).
+ * The `extra_headers` string sent on `start`, `media` and `dtmf` (compatibility §4.1, D4).
  */
 
 /** How `extraHeaders` from the XML/REST request is put on the wire (D4). */

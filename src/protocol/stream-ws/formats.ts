@@ -1,5 +1,5 @@
 /**
- * The three audio formats of a Plivo `<Stream>` (spec §3.3): one `contentType` governs both
+ * The three audio formats of a Plivo `<Stream>` (compatibility §3.3): one `contentType` governs both
  * directions. Plivo reference: https://www.plivo.com/docs/voice/xml/audio-streaming
  */
 

@@ -1,5 +1,5 @@
 /**
- * The per-stream playback FIFO of a bidirectional stream (spec §6): `playAudio` audio re-framed into
+ * The per-stream playback FIFO of a bidirectional stream (compatibility §6): `playAudio` audio re-framed into
  * 20 ms frames, with `checkpoint` markers in the same order, drained one frame per media tick.
  *
  * Storage is one byte ring made of whole frames (slot i holds bytes [i*frameBytes, (i+1)*frameBytes)),

@@ -1,5 +1,5 @@
 /**
- * Minimal RIFF/WAVE reader for the legacy `playAudio` contentType `wav` (spec §5.1): finds the `fmt `
+ * Minimal RIFF/WAVE reader for the legacy `playAudio` contentType `wav` (compatibility §5.1): finds the `fmt `
  * and `data` chunks and reports the audio format, so the caller can check it against the stream's.
  * Layout (little-endian): "RIFF" size "WAVE", then chunks of id(4) size(4) body, padded to even length.
  */

@@ -1,5 +1,5 @@
 /**
- * Builds every message streamfork sends to the app (spec §4, §12.1) as a JSON text frame.
+ * Builds every message streamfork sends to the app (compatibility §4, §12.1) as a JSON text frame.
  * Plivo reference: https://www.plivo.com/docs/voice/audio-streaming/audio-streaming ("Stream Event Protocol").
  *
  * `media` is the hot path (50 messages/s per track per stream): the constant parts of each message are
@@ -69,7 +69,7 @@ export class StreamMessageWriter {
     return (track === 'inbound' ? this.#inbound : this.#outbound).chunk + 1;
   }
 
-  /** `start` (spec §4.1): must be the first message, so its `sequenceNumber` is 1. */
+  /** `start` (compatibility §4.1): must be the first message, so its `sequenceNumber` is 1. */
   start(tracks: readonly Track[], format: MediaFormat): string {
     this.#tracksJson = JSON.stringify(tracks);
     return (
@@ -81,7 +81,7 @@ export class StreamMessageWriter {
   }
 
   /**
-   * `media` (spec §4.2, D5). `timestampMs` is epoch milliseconds from the media clock; it is sent as a
+   * `media` (compatibility §4.2, D5). `timestampMs` is epoch milliseconds from the media clock; it is sent as a
    * string of the integer part. `payload` is one frame in the negotiated format; it is read, not kept.
    */
   media(track: Track, timestampMs: number, payload: Uint8Array): string {
@@ -90,7 +90,7 @@ export class StreamMessageWriter {
     return `{"event":"media","sequenceNumber":${++this.#seq}${pieces.afterSeq}${Math.floor(timestampMs)}","chunk":${++pieces.chunk},"payload":"${payloadB64}"}${this.#tail}`;
   }
 
-  /** `dtmf` (spec §4.3): one message per key press; `timestampMs` as for `media`. */
+  /** `dtmf` (compatibility §4.3): one message per key press; `timestampMs` as for `media`. */
   dtmf(track: Track, digit: string, timestampMs: number): string {
     return (
       `{"event":"dtmf","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson},` +
@@ -99,18 +99,18 @@ export class StreamMessageWriter {
     );
   }
 
-  /** `playedStream` (spec §4.4, D2): the audio queued before checkpoint `name` has played. */
+  /** `playedStream` (compatibility §4.4, D2): the audio queued before checkpoint `name` has played. */
   playedStream(name: string): string {
     return `{"event":"playedStream","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson},"name":${JSON.stringify(name)}}`;
   }
 
-  /** `clearedAudio` (spec §4.5): the playback queue was emptied by `clearAudio`. */
+  /** `clearedAudio` (compatibility §4.5): the playback queue was emptied by `clearAudio`. */
   clearedAudio(): string {
     return `{"event":"clearedAudio","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson}}`;
   }
 
   /**
-   * `stop` (spec §4.6, D7): sent just before closing, only when the server setting enables it. Carries
+   * `stop` (compatibility §4.6, D7): sent just before closing, only when the server setting enables it. Carries
    * the shape of Plivo's 2024 examples plus the `reason` the Java stream SDK reads.
    */
   stop(reason: string): string {

@@ -1,4 +1,4 @@
-import type { ElementSpec } from './types.js';
+import { MAX_DURATION_SEC, type ElementSpec } from './types.js';
 
 /**
  * `<GetDigits>`: collects key presses, playing its nested prompts meanwhile.
@@ -26,6 +26,7 @@ export const getDigitsSpec = {
       type: 'integer',
       default: 5,
       min: 1,
+      max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'timeoutSec',
       doc: 'How long to wait for the first digit after the prompts end.',
@@ -34,6 +35,7 @@ export const getDigitsSpec = {
       type: 'integer',
       default: 2,
       min: 1,
+      max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'digitTimeoutSec',
       doc: 'How long to wait between digits.',

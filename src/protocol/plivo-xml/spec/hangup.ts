@@ -1,4 +1,4 @@
-import type { ElementSpec } from './types.js';
+import { MAX_DURATION_SEC, type ElementSpec } from './types.js';
 
 /**
  * `<Hangup>`: ends the call, now or after a delay.
@@ -16,6 +16,7 @@ export const hangupSpec = {
     schedule: {
       type: 'integer',
       min: 1,
+      max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'scheduleSec',
       doc: 'End the call this long from now instead of at once.',

@@ -57,5 +57,5 @@ export const UNSUPPORTED_ELEMENTS: ReadonlySet<string> = new Set([
   'User',
 ]);
 
-/** The largest document accepted, in UTF-8 bytes (spec §2.5: 100 KB). */
+/** The largest document accepted, in UTF-8 bytes (compatibility §2.5: 100 KB). */
 export const MAX_DOCUMENT_BYTES = 100 * 1024;

@@ -1,13 +1,13 @@
-import type { AttributeValues, ElementSpec, RuleIssue } from './types.js';
+import { MAX_DURATION_SEC, type AttributeValues, type ElementSpec, type RuleIssue } from './types.js';
 
-/** The three media formats a stream can carry, wire spelling (spec §2.2). */
+/** The three media formats a stream can carry, wire spelling (compatibility §2.2). */
 export const STREAM_CONTENT_TYPES = [
   'audio/x-l16;rate=8000',
   'audio/x-l16;rate=16000',
   'audio/x-mulaw;rate=8000',
 ] as const;
 
-/** Largest `extraHeaders` value, in UTF-8 bytes (spec §2.5). */
+/** Largest `extraHeaders` value, in UTF-8 bytes (compatibility §2.5). */
 export const EXTRA_HEADERS_MAX_BYTES = 512;
 
 function streamRules(values: AttributeValues): readonly RuleIssue[] {
@@ -34,14 +34,14 @@ function streamRules(values: AttributeValues): readonly RuleIssue[] {
 }
 
 /**
- * `<Stream>`: forks the call's audio to a WebSocket server (spec §2).
+ * `<Stream>`: forks the call's audio to a WebSocket server (compatibility §2).
  * https://www.plivo.com/docs/voice/xml/audio-streaming
  */
 export const streamSpec = {
   name: 'Stream',
   doc:
     'Opens a WebSocket to the URL given as the element text and sends the call audio to it; with ' +
-    'bidirectional="true" the server may also play audio back (spec §2, decisions D3, D9, D16).',
+    'bidirectional="true" the server may also play audio back (compatibility §2, decisions D3, D9, D16).',
   body: {
     field: 'url',
     required: true,
@@ -67,6 +67,7 @@ export const streamSpec = {
       type: 'integer',
       default: 86400,
       min: 1,
+      max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'streamTimeoutSec',
       doc: 'The stream stops this long after it starts; the rest of the call is not affected.',

@@ -4,6 +4,16 @@
  * and docs/xml.md are all derived from those declarations (STYLE.md 5.1 principle 4).
  */
 
+/**
+ * The longest duration any element attribute may ask for: 24 hours, the point at which Plivo cuts every
+ * call whatever its `time_limit`. A longer value can never take effect, so it is refused (D9) instead
+ * of being scheduled.
+ */
+export const MAX_DURATION_SEC = 86_400;
+
+/** {@link MAX_DURATION_SEC} in milliseconds, for the attributes counted in ms. */
+export const MAX_DURATION_MS = MAX_DURATION_SEC * 1000;
+
 /** What every attribute declaration carries. */
 interface AttributeSpecBase {
   /** One line for the docs: what the attribute does. */

@@ -1,4 +1,10 @@
-import type { AttributeValues, ElementSpec, RuleIssue } from './types.js';
+import {
+  MAX_DURATION_MS,
+  MAX_DURATION_SEC,
+  type AttributeValues,
+  type ElementSpec,
+  type RuleIssue,
+} from './types.js';
 
 function waitRules(values: AttributeValues): readonly RuleIssue[] {
   // Reported only when minSilence is written (rule warnings apply to given attributes).
@@ -27,6 +33,7 @@ export const waitSpec = {
       type: 'integer',
       default: 1,
       min: 1,
+      max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'lengthSec',
       doc: 'How long to wait (the longest wait when silence or beep is set).',
@@ -40,6 +47,7 @@ export const waitSpec = {
       type: 'integer',
       default: 2000,
       min: 0,
+      max: MAX_DURATION_MS,
       unit: 'milliseconds',
       field: 'minSilenceMs',
       doc: 'Silence needed to end the wait when silence="true".',
