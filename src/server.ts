@@ -19,6 +19,7 @@ import type { CallSession } from './engine/call/call-session.js';
 import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
 import type { Engine } from './engine/engine.js';
+import { listenError } from './listen-error.js';
 import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
 
 /**
@@ -96,6 +97,48 @@ function keepLastSeen(store: CallStore, engine: Engine, logger: Logger, interval
   return lastSeen;
 }
 
+/** Starts SIP; when its port cannot be bound, releases what was started and throws ERR_LISTEN_FAILED. */
+async function startSip(sip: SipServer, config: Config, abandon: () => Promise<void>): Promise<number> {
+  try {
+    return (await sip.start()).udpPort;
+  } catch (err) {
+    await sip.stop().catch(() => undefined);
+    await abandon();
+    throw listenError(
+      {
+        host: config.sip.host,
+        port: config.sip.port,
+        transport: config.sip.transports.includes('tcp') ? 'UDP+TCP' : 'UDP',
+        setting: 'sip.port (--sip-port, STREAMFORK_SIP_PORT)',
+      },
+      err,
+    );
+  }
+}
+
+/** Opens the REST API's port; on failure releases everything (`abandon`) and throws ERR_LISTEN_FAILED. */
+async function listenApi(
+  api: ReturnType<typeof buildApiServer>,
+  config: Config,
+  abandon: () => Promise<void>,
+): Promise<string> {
+  try {
+    return await api.listen({ host: config.http.host, port: config.http.port });
+  } catch (err) {
+    await api.close().catch(() => undefined);
+    await abandon();
+    throw listenError(
+      {
+        host: config.http.host,
+        port: config.http.port,
+        transport: config.http.tls === null ? 'HTTP' : 'HTTPS',
+        setting: 'http.port (--http-port, STREAMFORK_HTTP_PORT)',
+      },
+      err,
+    );
+  }
+}
+
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const targets = targetGuardFrom(config);
   const store: CallStore =
@@ -155,7 +198,12 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       control.run(call, identityOf(call, info), answer);
     },
   });
-  const { udpPort } = await sip.start();
+  const abandon = async (): Promise<void> => {
+    clearInterval(lastSeen);
+    await runtime.close(0);
+    store.close();
+  };
+  const udpPort = await startSip(sip, config, abandon);
   const dialer = new RestDialer({
     engine,
     store,
@@ -181,7 +229,10 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     },
     tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
   );
-  const address = await api.listen({ host: config.http.host, port: config.http.port });
+  const address = await listenApi(api, config, async () => {
+    await sip.stop();
+    await abandon();
+  });
   const httpPort = Number(new URL(address).port);
 
   let stopped: Promise<void> | undefined;

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 
 import { loadConfig } from '../config/load.js';
+import { ServerError } from '../errors/server-error.js';
 import type { Config, DeepPartial } from '../config/schema.js';
 import { readOrCreateAuthToken } from './auth-token.js';
 import type { CliContext } from './context.js';
@@ -92,7 +93,19 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
   }
   // Loaded here so that other commands (call, xml validate) do not pay for SIP, fastify and SQLite.
   const { startServer } = await import('../server.js');
-  const server = await startServer(config);
+  let server: Awaited<ReturnType<typeof startServer>>;
+  try {
+    server = await startServer(config);
+  } catch (err) {
+    if (!(err instanceof ServerError)) {
+      throw err;
+    }
+    // A port in use and the like: one line naming the port and the setting, no stack trace.
+    ctx.stderr.write(`streamfork serve: ${err.message}\n`);
+    ctx.exitCode = 1;
+    exitSoonIfStuck(ctx, 'start failed');
+    return;
+  }
   ctx.stderr.write(
     `streamfork serve: SIP on ${config.sip.host}:${server.sipPort} (${config.sip.transports.join('+')}), ` +
       `REST API on http${config.http.tls === null ? '' : 's'}://${config.http.host}:${server.httpPort}/v1/Account/${config.auth.authId}/, ` +
@@ -111,12 +124,46 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
       }
       stopping = true;
       ctx.stderr.write(`streamfork serve: ${signal}: ending live calls and flushing records\n`);
-      void server.stop('Server Shutdown').then(resolve);
+      // The stop is bounded step by step; this is the backstop if one of them never settles.
+      const limitMs = shutdownLimitMs(config);
+      setTimeout(() => {
+        ctx.stderr.write(`streamfork serve: shutdown did not finish within ${limitMs} ms; exiting\n`);
+        process.exit(1);
+      }, limitMs).unref();
+      void server.stop('Server Shutdown').then(resolve, (err: unknown) => {
+        ctx.stderr.write(`streamfork serve: error while stopping: ${String(err)}\n`);
+        ctx.exitCode = 1;
+        resolve();
+      });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
   ctx.stderr.write('streamfork serve: stopped\n');
+  exitSoonIfStuck(ctx, 'stopped');
+}
+
+/**
+ * The longest SIGTERM may take: the SIP stop (BYEs, at most 3 s, then the port release, 2 s), the
+ * records and callbacks (`tuning.shutdownGraceMs`), the engine runtime (the same grace), plus slack.
+ */
+function shutdownLimitMs(config: Config): number {
+  return 5000 + 2 * config.tuning.shutdownGraceMs + 5000;
+}
+
+/**
+ * Everything is closed by now, so the event loop should drain and the process end by itself. If some
+ * handle is still open (a bug, or a library's socket), exit anyway a second later and say what was left,
+ * so a supervisor's SIGTERM always ends the process. The timer is unref'd: a clean exit never waits.
+ */
+function exitSoonIfStuck(ctx: CliContext, when: string): void {
+  setTimeout(() => {
+    const left = process.getActiveResourcesInfo().filter((r) => r !== 'Timeout' && r !== 'TTYWrap');
+    ctx.stderr.write(
+      `streamfork serve: ${when} but ${left.length} handle(s) still open (${left.join(', ')}); exiting\n`,
+    );
+    process.exit(ctx.exitCode);
+  }, 1000).unref();
 }
 
 /** `streamfork serve`. */

@@ -271,3 +271,26 @@ test('what the caller hears: one source as it is, several summed and clipped, no
   frame(6);
   assert.deepEqual(l.heard, new Int16Array(FRAME_SAMPLES).fill(-30000), 'back to one source: no stale mix');
 });
+
+test('issue 11: a leg whose send and hangup both throw ends its call; the other calls of the phase still get their tick', () => {
+  const { engine, frame, leg } = rig(1);
+  const bad = leg();
+  bad.writeOutbound = () => {
+    throw new RangeError('ERR_SOCKET_BAD_PORT');
+  };
+  bad.hangup = () => {
+    throw new RangeError('ERR_SOCKET_BAD_PORT');
+  };
+  const good = leg();
+  const badCall = engine.addCall(bad);
+  const goodCall = engine.addCall(good);
+  assert.doesNotThrow(() => {
+    frame(0);
+  });
+  assert.deepEqual(badCall.hangupInfo, { cause: 'Internal Error', source: 'error' });
+  assert.equal(badCall.status, 'completed');
+  assert.equal(good.written, 1);
+  frame(1);
+  assert.equal(good.written, 2);
+  assert.equal(goodCall.status, 'in-progress');
+});

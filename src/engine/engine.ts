@@ -142,6 +142,11 @@ export class Engine {
   /** One broken call must never stop the clock for the others: log it and hang that call up. */
   #tickFailed(call: CallSession, err: unknown): void {
     this.deps.logger.error({ err, callUuid: call.callUuid }, 'call tick failed; hanging up that call');
-    call.hangup('Internal Error', 'error');
+    try {
+      call.hangup('Internal Error', 'error');
+    } catch (hangupErr) {
+      // The rest of the phase still gets its tick.
+      this.deps.logger.error({ err: hangupErr, callUuid: call.callUuid }, 'hanging up a failed call threw');
+    }
   }
 }

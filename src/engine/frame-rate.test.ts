@@ -56,6 +56,9 @@ class LoopSocket implements RtpSocket {
   onRtcp(_l: (p: readonly RtcpPacket[]) => void): void {
     /* no RTCP from the caller */
   }
+  onSendError(): void {
+    /* the in-memory socket never fails */
+  }
   sendRtp(): boolean {
     return true;
   }

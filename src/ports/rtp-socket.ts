@@ -35,6 +35,17 @@ export interface RtpSocketStats {
   listenerErrors: number;
 }
 
+/** A send that failed (see `RtpSocket.onSendError`). */
+export interface RtpSendFailure {
+  /** Which socket of the pair. */
+  readonly kind: 'rtp' | 'rtcp';
+  /** Node's error code (`ERR_SOCKET_BAD_PORT`, `EACCES`, ...), or `UNKNOWN`. */
+  readonly code: string;
+  readonly message: string;
+  /** The destination that failed. */
+  readonly to: RtpAddress;
+}
+
 export interface RtpSocket {
   /** Address the sockets are bound to. */
   readonly localAddress: string;
@@ -62,11 +73,23 @@ export interface RtpSocket {
   /** The listener for parsed RTCP compounds from the accepted source (replaces any previous one). */
   onRtcp(listener: (packets: readonly RtcpPacket[]) => void): void;
   /**
+   * The listener for sends that failed: synchronously (a destination the OS or Node refuses, e.g. a port
+   * out of range) or later, when the datagram could not leave (EACCES to a broadcast address, EINVAL
+   * for a family the socket cannot reach, ENETUNREACH). Transient congestion (EAGAIN, ENOBUFS) is only
+   * counted. Replaces any previous listener; never called from inside `sendRtp`/`sendRtcp`'s caller
+   * stack for asynchronous failures.
+   */
+  onSendError(listener: (failure: RtpSendFailure) => void): void;
+  /**
    * Sends one RTP datagram to `remote`. The bytes are copied, so the caller may reuse its buffer at
-   * once. Returns false when no remote is known or the socket is closed (counted in `sendFailed`).
+   * once. Returns false when no remote is known or the socket is closed (counted in `sendFailed`), and
+   * when the send failed at once (also reported to `onSendError`). Never throws.
    */
   sendRtp(bytes: Uint8Array): boolean;
-  /** Sends one RTCP compound to the remote RTCP address (or the RTP address when RTCP is multiplexed). */
+  /**
+   * Sends one RTCP compound to the remote RTCP address (or the RTP address when RTCP is multiplexed).
+   * Same failure rules as `sendRtp`. Never throws.
+   */
   sendRtcp(bytes: Uint8Array): boolean;
   /** Closes both sockets and releases the port pair. Idempotent. */
   close(): Promise<void>;

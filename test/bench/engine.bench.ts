@@ -101,6 +101,9 @@ class NullRtpSocket implements RtpSocket {
   onRtcp(): void {
     /* No RTCP. */
   }
+  onSendError(): void {
+    /* the in-memory socket never fails */
+  }
   sendRtp(): boolean {
     return true;
   }

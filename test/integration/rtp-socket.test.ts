@@ -214,3 +214,36 @@ test('allocator exhaustion is a clear error; closing frees a pair again', async 
   await Promise.all([s2.close(), s3.close()]);
   assert.equal(small.inUse, 0);
 });
+
+test('issue 11: sends to a port Node refuses (99999) never throw; the RTP failure reaches onSendError', async () => {
+  const s = await openSocket();
+  const failures: { kind: string; code: string }[] = [];
+  s.onSendError((f) => failures.push({ kind: f.kind, code: f.code }));
+  s.setRemote({ address: HOST, port: 99999 });
+  assert.equal(s.sendRtp(rtp(0, 1)), false);
+  assert.equal(s.sendRtcp(serializeRtcpCompound([{ type: 'rr', ssrc: 1, reports: [] }])), false);
+  await waitFor('the failure reported', () => failures.length === 1);
+  // RTCP had no port to go to (99999 + 1): skipped and counted, not reported.
+  assert.deepEqual(failures, [{ kind: 'rtp', code: 'ERR_SOCKET_BAD_PORT' }]);
+  assert.equal(s.stats.sendFailed, 2);
+});
+
+test('issue 11: a send the kernel refuses later (EACCES to 255.255.255.255) is reported to onSendError', async () => {
+  const s = await openSocket();
+  const codes: string[] = [];
+  s.onSendError((f) => codes.push(f.code));
+  s.setRemote({ address: '255.255.255.255', port: 4000 });
+  assert.equal(s.sendRtp(rtp(0, 1)), true);
+  await waitFor('the asynchronous failure', () => codes.length === 1);
+  assert.match(codes[0] ?? '', /^E[A-Z]+$/);
+});
+
+test('RFC 3550 §11: RTP on port 65535 has no RTCP port after it: RTCP is not sent (and nothing throws)', async () => {
+  const s = await openSocket();
+  const codes: string[] = [];
+  s.onSendError((f) => codes.push(f.code));
+  s.setRemote({ address: HOST, port: 65535 });
+  assert.equal(s.sendRtcp(serializeRtcpCompound([{ type: 'rr', ssrc: 1, reports: [] }])), false);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(codes, []);
+});

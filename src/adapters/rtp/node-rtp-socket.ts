@@ -9,6 +9,7 @@ import dgram from 'node:dgram';
 import { ServerError } from '../../errors/server-error.js';
 import type {
   RtpAddress,
+  RtpSendFailure,
   RtpSocket,
   RtpSocketFactory,
   RtpSocketOpenOptions,
@@ -63,6 +64,20 @@ function closeSocket(s: dgram.Socket): Promise<void> {
   });
 }
 
+/** Errors that mean a full queue, not a bad destination: the datagram is lost, the call goes on. */
+const TRANSIENT_SEND_ERRORS: ReadonlySet<string> = new Set(['EAGAIN', 'EWOULDBLOCK', 'ENOBUFS', 'EINTR']);
+
+function errorCode(err: unknown): string {
+  const code: unknown =
+    typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
+
+/** The RTCP address for an RTP address without `a=rtcp`: the next port (RFC 3550 §11), if there is one. */
+function rtcpNextTo(rtp: RtpAddress): RtpAddress | undefined {
+  return rtp.port < 65535 ? { address: rtp.address, port: rtp.port + 1 } : undefined;
+}
+
 function sameAddress(a: RtpAddress | undefined, rinfo: dgram.RemoteInfo): boolean {
   return a?.port === rinfo.port && a.address === rinfo.address;
 }
@@ -96,6 +111,7 @@ class NodeRtpSocket implements RtpSocket {
   #closed: Promise<void> | undefined;
   #onRtp: (packet: RtpPacket) => void = () => undefined;
   #onRtcp: (packets: readonly RtcpPacket[]) => void = () => undefined;
+  #onSendError: (failure: RtpSendFailure) => void = () => undefined;
 
   constructor(
     rtp: dgram.Socket,
@@ -138,7 +154,7 @@ class NodeRtpSocket implements RtpSocket {
 
   setRemote(rtp: RtpAddress, rtcp?: RtpAddress): void {
     this.#sdpRtp = { address: rtp.address, port: rtp.port };
-    this.#sdpRtcp = rtcp ?? { address: rtp.address, port: rtp.port + 1 };
+    this.#sdpRtcp = rtcp ?? rtcpNextTo(rtp);
   }
 
   unlatch(): void {
@@ -152,6 +168,23 @@ class NodeRtpSocket implements RtpSocket {
 
   onRtcp(listener: (packets: readonly RtcpPacket[]) => void): void {
     this.#onRtcp = listener;
+  }
+
+  onSendError(listener: (failure: RtpSendFailure) => void): void {
+    this.#onSendError = listener;
+  }
+
+  #sendFailed(kind: 'rtp' | 'rtcp', err: unknown, to: RtpAddress): void {
+    this.#stats.sendFailed++;
+    const code = errorCode(err);
+    if (TRANSIENT_SEND_ERRORS.has(code) || this.#closed !== undefined) {
+      return;
+    }
+    try {
+      this.#onSendError({ kind, code, message: err instanceof Error ? err.message : String(err), to });
+    } catch {
+      this.#stats.listenerErrors++;
+    }
   }
 
   #onRtpDatagram(msg: Buffer, rinfo: dgram.RemoteInfo): void {
@@ -217,26 +250,39 @@ class NodeRtpSocket implements RtpSocket {
     }
   }
 
-  #send(socket: dgram.Socket, bytes: Uint8Array, to: RtpAddress | undefined): boolean {
+  /**
+   * Never throws: node:dgram throws at once for a destination it refuses (ERR_SOCKET_BAD_PORT,
+   * ERR_SOCKET_DGRAM_NOT_RUNNING, ...) and reports the others in the callback; both reach the
+   * `onSendError` listener, the synchronous ones after this call returns (a microtask later), so a
+   * listener that ends the call never runs inside the caller's send.
+   */
+  #send(kind: 'rtp' | 'rtcp', socket: dgram.Socket, bytes: Uint8Array, to: RtpAddress | undefined): boolean {
     if (to === undefined || this.#closed !== undefined || bytes.length > MTU) {
       this.#stats.sendFailed++;
       return false;
     }
     const slot = this.#free.pop() ?? new Uint8Array(MTU);
     slot.set(bytes);
-    socket.send(slot, 0, bytes.length, to.port, to.address, (err) => {
-      if (this.#free.length < MAX_FREE_BUFFERS) {
-        this.#free.push(slot);
-      }
-      if (err) {
-        this.#stats.sendFailed++;
-      }
-    });
+    try {
+      socket.send(slot, 0, bytes.length, to.port, to.address, (err) => {
+        if (this.#free.length < MAX_FREE_BUFFERS) {
+          this.#free.push(slot);
+        }
+        if (err) {
+          this.#sendFailed(kind, err, to);
+        }
+      });
+    } catch (err) {
+      queueMicrotask(() => {
+        this.#sendFailed(kind, err, to);
+      });
+      return false;
+    }
     return true;
   }
 
   sendRtp(bytes: Uint8Array): boolean {
-    const ok = this.#send(this.#rtp, bytes, this.remote);
+    const ok = this.#send('rtp', this.#rtp, bytes, this.remote);
     if (ok) {
       this.#stats.rtpSent++;
     }
@@ -251,11 +297,9 @@ class NodeRtpSocket implements RtpSocket {
       to = this.remote;
       socket = this.#rtp;
     } else {
-      to =
-        this.#latchedRtcp ??
-        (latched === undefined ? this.#sdpRtcp : { address: latched.address, port: latched.port + 1 });
+      to = this.#latchedRtcp ?? (latched === undefined ? this.#sdpRtcp : rtcpNextTo(latched));
     }
-    const ok = this.#send(socket, bytes, to);
+    const ok = this.#send('rtcp', socket, bytes, to);
     if (ok) {
       this.#stats.rtcpSent++;
     }

@@ -36,6 +36,23 @@ export function causeForStatus(status: number): string {
   }
 }
 
+/**
+ * The Q.850 cause value for a hangup cause name in a BYE's Reason header (RFC 3326): the causes the SIP
+ * layer ends calls with for a reason of its own; everything else is 16, normal clearing.
+ */
+export function q850CauseFor(cause: string): number {
+  switch (cause) {
+    case 'NETWORK_OUT_OF_ORDER':
+      return 38;
+    case 'INCOMPATIBLE_DESTINATION':
+      return 88;
+    case 'RECOVERY_ON_TIMER_EXPIRE':
+      return 102;
+    default:
+      return 16;
+  }
+}
+
 /** Methods we implement (the Allow header, RFC 3261 §20.5). */
 export const ALLOWED_METHODS = 'INVITE, ACK, BYE, CANCEL, OPTIONS';
 

@@ -3,12 +3,16 @@
  * challenge, RFC 3261 §22.4), gets an RTP socket and an SDP answer (488 with a Warning when nothing
  * matches, RFC 3264 §6), and a 200 OK. The engine call starts when the ACK arrives, so a caller that
  * never confirms never reaches the app; the no-ACK timeout (Timer L/H) sends BYE and releases the port.
+ * An INVITE without SDP is a delayed offer: our offer goes in the 200 and the answer must come in the
+ * ACK; an ACK without a usable answer still makes an engine call (so the call has a record), ended at
+ * once with BYE and cause INCOMPATIBLE_DESTINATION, the reason on the call's errors.
  * CANCEL before the 200 answers the INVITE 487 (RFC 3261 §9.2).
  */
 import { DigestServer } from '../../protocol/sip/digest/digest-server.js';
 import { readAnswer, buildOffer } from '../../protocol/sdp/build-offer.js';
 import { negotiateAnswer } from '../../protocol/sdp/negotiate-answer.js';
 import type { NegotiatedAudio } from '../../protocol/sdp/sdp.types.js';
+import { g711 } from '../../protocol/sdp/write-audio-sdp.js';
 import { buildResponse } from '../../protocol/sip/build-response.js';
 import { negotiateAsUas, type UasSessionDecision } from '../../protocol/sip/dialog/session-timer.js';
 import { createUasDialog } from '../../protocol/sip/dialog/sip-dialog.js';
@@ -46,6 +50,23 @@ export interface InboundCallsOptions {
   readonly ringMs: number;
   readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
 }
+
+/**
+ * The hangup cause when the ACK of a delayed offer has no usable answer (Q.850 cause 88, as for an
+ * answer we cannot use on an outbound call).
+ */
+export const ANSWER_UNUSABLE_CAUSE = 'INCOMPATIBLE_DESTINATION';
+
+/** The media of a call whose delayed offer got no usable answer: nowhere to send, ended at once. */
+const NO_MEDIA: NegotiatedAudio = {
+  codec: g711('PCMU'),
+  remoteAddress: '0.0.0.0',
+  remotePort: 0,
+  remoteDirection: 'inactive',
+  localDirection: 'inactive',
+  onHold: true,
+  ptimeMs: 20,
+};
 
 interface Pending {
   readonly request: SipRequest;
@@ -190,8 +211,17 @@ export class InboundCalls {
         localAddress: ctx.mediaAddress,
         localPort: socket.rtpPort,
         origin,
+        reachable: ctx.reachable(socket),
       });
       if (!negotiated.ok) {
+        ctx.logger.info(
+          {
+            code: negotiated.error.code,
+            detail: negotiated.error.detail,
+            status: negotiated.error.sipStatus,
+          },
+          'INVITE offer refused',
+        );
         this.#pending.delete(transactionId);
         void socket.close();
         ctx.respond(request, negotiated.error.sipStatus, {
@@ -225,15 +255,15 @@ export class InboundCalls {
       origin,
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
-      onClosed: () => {
-        this.#awaitingAck.delete(transactionId);
+      onClosed: (closed) => {
+        this.#forget(transactionId, closed);
       },
     });
     if (audio !== undefined) {
       call.startMedia(audio);
     }
     call.onFirstAck = (ack) => {
-      this.#awaitingAck.delete(transactionId);
+      this.#forget(transactionId, call);
       this.#start(call, request, source, ack);
     };
     this.#opts.register(call);
@@ -242,13 +272,20 @@ export class InboundCalls {
   }
 
   #start(call: SipCall, invite: SipRequest, source: SipEndpoint, ack: SipRequest): void {
+    let refused: string | undefined;
     if (call.leg === undefined) {
-      const read = readAnswer(bodyText(ack));
-      if (!read.ok) {
-        call.sendBye('INCOMPATIBLE_DESTINATION');
-        return;
+      // Delayed offer (RFC 3264 §4, RFC 3261 §13.2.1): the ACK carries the answer to the offer in our 200.
+      const read =
+        ack.body.length === 0
+          ? ({ ok: false, error: { detail: 'the ACK carries no SDP answer to our offer' } } as const)
+          : readAnswer(bodyText(ack), { reachable: this.#ctx.reachable(call.socket) });
+      if (read.ok) {
+        call.startMedia(read.value);
+      } else {
+        refused = read.error.detail;
+        // A leg with no remote (nothing is sent) so the call still gets an engine session and a record.
+        call.startMedia(NO_MEDIA);
       }
-      call.startMedia(read.value);
     }
     const leg = call.leg;
     if (leg === undefined || call.closed) {
@@ -257,6 +294,14 @@ export class InboundCalls {
     const session = this.#ctx.engine.addCall(leg, call.callUuid);
     call.session = session;
     call.answered();
+    if (refused !== undefined) {
+      this.#ctx.logger.info(
+        { callUuid: call.callUuid, detail: refused },
+        'delayed offer: no usable answer in the ACK; BYE',
+      );
+      session.errors.push(`SDP answer in the ACK unusable: ${refused}`);
+      session.hangup(ANSWER_UNUSABLE_CAUSE, 'error');
+    }
     const info: InboundCallInfo = {
       callUuid: call.callUuid,
       from: userOf(getFrom(invite)),
@@ -289,6 +334,16 @@ export class InboundCalls {
     this.#ctx.respond(pending.request, 487);
     if (pending.socket !== undefined) {
       void pending.socket.close();
+    }
+  }
+
+  /**
+   * Drops `call`'s wait for its ACK. Keyed by transaction id, and a late copy of an INVITE (same branch,
+   * after its transaction ended) makes a new transaction with the same id: only the call's own entry goes.
+   */
+  #forget(transactionId: string, call: SipCall): void {
+    if (this.#awaitingAck.get(transactionId) === call) {
+      this.#awaitingAck.delete(transactionId);
     }
   }
 

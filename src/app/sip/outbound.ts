@@ -318,7 +318,13 @@ export class OutboundDial {
     this.#call = call;
     this.#register(call);
     this.#sendAck(call, invite);
-    const answer = readAnswer(bodyText(response));
+    const answer = readAnswer(bodyText(response), { reachable: this.#ctx.reachable(this.#socket) });
+    if (!answer.ok) {
+      this.#ctx.logger.warn(
+        { callUuid: call.callUuid, code: answer.error.code, detail: answer.error.detail },
+        'unusable SDP in the answer to our INVITE; BYE',
+      );
+    }
     if (this.#done || !answer.ok) {
       // Answered after we gave up, or with SDP we cannot use: confirm, then end it (RFC 3261 §15).
       call.sendBye(this.#done ? 'ORIGINATOR_CANCEL' : 'INCOMPATIBLE_DESTINATION');

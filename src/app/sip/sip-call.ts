@@ -37,7 +37,7 @@ import type {
   SipTransportProtocol,
 } from '../../protocol/sip/sip-message.types.js';
 import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
-import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
+import { ALLOWED_METHODS, KNOWN_UNSUPPORTED, q850CauseFor } from './causes.js';
 import type { SipContext } from './sip-context.js';
 
 /** How a dialog came to be. */
@@ -248,6 +248,12 @@ export class SipCall {
       onHangupRequested: (cause) => {
         this.sendBye(cause);
       },
+      onSendFailed: (f) => {
+        this.ctx.logger.warn(
+          { callUuid: this.callUuid, kind: f.kind, code: f.code, to: `${f.to.address}:${f.to.port}` },
+          'RTP/RTCP send failed; ending the call',
+        );
+      },
     });
     leg.setRemoteSending(expectsRtp(audio));
     this.leg = leg;
@@ -280,7 +286,9 @@ export class SipCall {
     this.#byeSent = true;
     const built = buildInDialogRequest(this.dialog, 'BYE', {
       via: this.ctx.via(this.protocol),
-      headers: [{ name: 'Reason', value: `Q.850;cause=16;text="${cause.replace(/["\\]/g, '')}"` }],
+      headers: [
+        { name: 'Reason', value: `Q.850;cause=${q850CauseFor(cause)};text="${cause.replace(/["\\]/g, '')}"` },
+      ],
     });
     this.dialog = built.dialog;
     const destination = this.destination(built.request);
@@ -348,7 +356,7 @@ export class SipCall {
     if (request.body.length === 0) {
       return;
     }
-    const read = readAnswer(bodyText(request));
+    const read = readAnswer(bodyText(request), { reachable: this.ctx.reachable(this.socket) });
     if (read.ok) {
       this.#applyRemote(read.value);
       this.#holdChanged(read.value);
@@ -409,6 +417,7 @@ export class SipCall {
       localPort: this.socket.rtpPort,
       origin: this.#origin,
       previousAnswer: this.#localSdp,
+      reachable: this.ctx.reachable(this.socket),
       ...(codec === undefined ? {} : { codecs: [codec] }),
     });
     if (!negotiated.ok) {
@@ -453,6 +462,10 @@ export class SipCall {
     } else {
       // Ends the leg without a BYE (already exchanged); the leg closes its socket.
       this.leg.remoteHangup({ cause: 'NORMAL_CLEARING', source: this.#remoteSource });
+    }
+    // The dialog is over, so the engine call is too, even if its leg had already ended on its own.
+    if (this.session?.status === 'in-progress') {
+      this.session.hangup('NORMAL_CLEARING', this.#remoteSource);
     }
     for (const handler of this.#closedHandlers.splice(0)) {
       handler(this);

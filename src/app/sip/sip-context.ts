@@ -10,7 +10,7 @@ import type {
 import type { Engine } from '../../engine/engine.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
-import type { RtpSocketFactory } from '../../ports/rtp-socket.js';
+import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
 import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
@@ -93,6 +93,11 @@ export class SipContext {
 
   hostForUri(): string {
     return this.advertisedHost.includes(':') ? `[${this.advertisedHost}]` : this.advertisedHost;
+  }
+
+  /** The address families `socket` can send RTP to (its bind family), for the SDP address check. */
+  reachable(socket: RtpSocket): readonly (4 | 6)[] {
+    return socket.localAddress.includes(':') ? [6] : [4];
   }
 
   nowMs(): number {

@@ -3,7 +3,7 @@
  * the transaction layer on real timers, inbound calls (allow-list → optional digest → 100 → SDP answer →
  * RTP socket + RtpMediaLeg → 200 → engine call at the ACK) and outbound calls (`dial`).
  *
- * Request routing: a request with a To-tag belongs to a dialog (481 when none matches, RFC 3261 §12.2.2);
+ * Request routing: a Request-URI that is not sip: or sips: gets 416 (RFC 3261 §8.2.2.1); a request with a To-tag belongs to a dialog (481 when none matches, RFC 3261 §12.2.2);
  * without one, INVITE starts a call, CANCEL cancels one, OPTIONS gets 200, BYE gets 481, methods we know
  * but do not support get 405 and unknown ones 501, both with Allow (§8.2.1). Sources outside
  * `allowFrom` get 403 for every request. Malformed messages are answered (or dropped) by the transport
@@ -242,6 +242,11 @@ export class SipServer {
       if (request.method !== 'ACK') {
         ctx.respond(request, 403, { reason: 'Forbidden (source not allowed)' });
       }
+      return;
+    }
+    if (!/^sips?:/i.test(request.uri) && request.method !== 'ACK') {
+      // RFC 3261 §8.2.2.1: a scheme we do not serve (tel:, http:, urn:...) is 416, whatever the method.
+      ctx.respond(request, 416);
       return;
     }
     const toTag = (() => {

@@ -123,7 +123,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
     ...(opts.dialogTime === undefined ? {} : { dialogTime: opts.dialogTime }),
     onInboundCall: (call, info) => {
       const flow =
-        opts.answerUrl === undefined
+        opts.answerUrl === undefined || call.status !== 'in-progress'
           ? undefined
           : runFlow(runtime, call, info, opts.answerUrl, opts.answerMethod ?? 'POST');
       calls.push({ call, info, flow });

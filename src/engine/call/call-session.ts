@@ -155,8 +155,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     if (this.#status !== 'in-progress') {
       return;
     }
-    this.leg.hangup(cause);
-    this.#end({ cause, source });
+    try {
+      this.leg.hangup(cause);
+    } finally {
+      // A leg that throws while hanging up must not leave the call (and its record) in progress.
+      this.#end({ cause, source });
+    }
   }
 
   /**

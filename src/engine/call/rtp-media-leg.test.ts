@@ -36,6 +36,9 @@ class FakeRtpSocket implements RtpSocket {
   onRtcp(l: (p: readonly RtcpPacket[]) => void): void {
     this.deliverRtcp = l;
   }
+  onSendError(): void {
+    /* the in-memory socket never fails */
+  }
   sendRtp(bytes: Uint8Array): boolean {
     const p = parseRtpPacket(bytes.slice());
     assert.ok(p.ok);

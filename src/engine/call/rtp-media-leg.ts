@@ -31,7 +31,7 @@
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Random } from '../../ports/random.js';
-import type { RtpSocket } from '../../ports/rtp-socket.js';
+import type { RtpSendFailure, RtpSocket } from '../../ports/rtp-socket.js';
 import { DtmfReceiver, DtmfSender, type DtmfSenderOptions } from '../../protocol/dtmf/rfc4733.js';
 import { ReorderBuffer, type ReorderBufferCounters } from '../../protocol/rtp/reorder-buffer.js';
 import { type RtpPacket, writeRtpPacket } from '../../protocol/rtp/packet.js';
@@ -82,7 +82,15 @@ export interface RtpMediaLegOptions {
   readonly rtcpIntervalTicks?: number;
   /** Called once when our side hangs up: the SIP layer sends BYE. */
   readonly onHangupRequested?: (cause: string) => void;
+  /** Told about the send failure that ended the leg (for the log), before `onHangupRequested`. */
+  readonly onSendFailed?: (failure: RtpSendFailure) => void;
 }
+
+/**
+ * The hangup cause when RTP or RTCP to the far end cannot be sent (Q.850 cause 38): the destination the
+ * SDP gave is unusable or unreachable, so the call cannot carry audio.
+ */
+export const SEND_FAILED_CAUSE = 'NETWORK_OUT_OF_ORDER';
 
 /** Counters of the leg, for logs and metrics. */
 export interface RtpMediaLegStats {
@@ -158,6 +166,9 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     });
     this.#socket.onRtcp((packets) => {
       this.#onRtcp(packets);
+    });
+    this.#socket.onSendError((failure) => {
+      this.#sendFailed(failure);
     });
   }
 
@@ -326,16 +337,62 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     if (dtmf !== null && this.#eventPt !== undefined) {
       const h = sender.header(this.#eventPt, dtmf.marker, dtmf.payload.length, dtmf.timestamp);
       const n = writeRtpPacket(this.#packet, h, dtmf.payload);
-      this.#socket.sendRtp(this.#packet.subarray(0, n));
+      if (!this.#send('rtp', this.#packet.subarray(0, n))) {
+        return;
+      }
     } else {
       this.#encode(frame.subarray(0, FRAME_SAMPLES), this.#encoded);
       const n = sender.writeAudio(this.#packet, this.#encoded);
-      this.#socket.sendRtp(this.#packet.subarray(0, n));
+      if (!this.#send('rtp', this.#packet.subarray(0, n))) {
+        return;
+      }
     }
     sender.advance();
     this.#sentSinceReport = true;
     if (++this.#ticks % this.#rtcpInterval === 0) {
-      this.#socket.sendRtcp(this.#report(undefined));
+      this.#send('rtcp', this.#report(undefined));
+    }
+  }
+
+  /**
+   * One send; a socket that throws anyway (the port says it never does) ends the call like a reported
+   * failure instead of breaking the media clock's tick. False when the call ended.
+   */
+  #send(kind: 'rtp' | 'rtcp', bytes: Uint8Array): boolean {
+    try {
+      if (kind === 'rtp') {
+        this.#socket.sendRtp(bytes);
+      } else {
+        this.#socket.sendRtcp(bytes);
+      }
+      return true;
+    } catch (err) {
+      const remote = this.#socket.remote ?? { address: '', port: 0 };
+      const code: unknown =
+        typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+      this.#sendFailed({
+        kind,
+        code: typeof code === 'string' ? code : 'UNKNOWN',
+        message: String(err),
+        to: remote,
+      });
+      return false;
+    }
+  }
+
+  /** RTP or RTCP could not be sent: the call cannot carry audio, so it ends (BYE, `NETWORK_OUT_OF_ORDER`). */
+  #sendFailed(failure: RtpSendFailure): void {
+    if (this.#ended) {
+      return;
+    }
+    try {
+      this.#opts.onSendFailed?.(failure);
+    } catch {
+      // Only a log line; ending the call matters more.
+    }
+    if (this.#end()) {
+      this.#opts.onHangupRequested?.(SEND_FAILED_CAUSE);
+      this.emit('hangup', { cause: SEND_FAILED_CAUSE, source: 'error' });
     }
   }
 
@@ -382,12 +439,17 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
   }
 
+  /** Marks the leg ended, sends RTCP BYE (best effort: its failure must not stop the rest) and closes the socket. */
   #end(): boolean {
     if (this.#ended) {
       return false;
     }
     this.#ended = true;
-    this.#socket.sendRtcp(this.#report(''));
+    try {
+      this.#socket.sendRtcp(this.#report(''));
+    } catch {
+      // The socket is closed next whatever happened to the BYE.
+    }
     void this.#socket.close();
     return true;
   }

@@ -146,6 +146,12 @@ export const sipCodes = {
     category: 'invalid_request',
     sipStatus: 488,
   },
+  ERR_SDP_BAD_MEDIA_ADDRESS: {
+    message:
+      'The SDP media address or port is unusable: a port outside 1-65535, a c= that is not an IP literal of its declared family, a host name, multicast, or a family our RTP socket cannot reach (RFC 4566 §5.7, §5.14).',
+    category: 'invalid_request',
+    sipStatus: 488,
+  },
   ERR_SDP_BAD_ANSWER: {
     message: 'The SDP answer does not match our offer (RFC 3264 §6, §7).',
     category: 'protocol',

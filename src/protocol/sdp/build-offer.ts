@@ -5,7 +5,8 @@
  */
 import { fail, ok, type ParseResult } from '../../errors/result.js';
 import { parseSdp } from './parse-sdp.js';
-import { connectionOf, directionOf, findTelephoneEvent, isHoldAddress, offeredFormats } from './sdp-audio.js';
+import { checkRemoteMedia, type RemoteMediaOptions } from './remote-media.js';
+import { directionOf, findTelephoneEvent, isHoldAddress, offeredFormats } from './sdp-audio.js';
 import type { G711Codec, NegotiatedAudio, SdpDirection, SdpOrigin } from './sdp.types.js';
 import { g711, writeAudioSdp } from './write-audio-sdp.js';
 
@@ -40,11 +41,12 @@ export function buildOffer(options: BuildOfferOptions): string {
 
 /**
  * Reads the answer to an offer made with {@link buildOffer} (RFC 3264 §7): the first audio stream with a
- * non-zero port, and its first codec that we offered. `ERR_SDP_BAD_ANSWER` when nothing matches.
+ * non-zero port, and its first codec that we offered. `ERR_SDP_BAD_ANSWER` when nothing matches;
+ * `ERR_SDP_BAD_MEDIA_ADDRESS` when its address or port is unusable ({@link checkRemoteMedia}).
  */
 export function readAnswer(
   answer: string,
-  offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction'> = {},
+  offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction'> & RemoteMediaOptions = {},
 ): ParseResult<NegotiatedAudio> {
   const parsed = parseSdp(answer);
   if (!parsed.ok) {
@@ -62,14 +64,18 @@ export function readAnswer(
   if (format === undefined) {
     return fail({ code: 'ERR_SDP_BAD_ANSWER', detail: 'the answer picked a codec we did not offer' });
   }
-  const remoteAddress = connectionOf(sdp, media) ?? '0.0.0.0';
+  const remote = checkRemoteMedia(sdp, media, offered);
+  if (!remote.ok) {
+    return fail({ code: remote.error.code, detail: remote.error.detail });
+  }
+  const remoteAddress = remote.value.address;
   const remoteDirection = directionOf(sdp, media);
   const telephoneEvent = findTelephoneEvent(media);
   return ok({
     codec: { name: format.name as G711Codec, payloadType: format.payloadType, clockRateHz: 8000 },
     ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
     remoteAddress,
-    remotePort: media.port,
+    remotePort: remote.value.port,
     remoteDirection,
     localDirection: offered.direction ?? 'sendrecv',
     onHold: remoteDirection === 'recvonly' || remoteDirection === 'inactive' || isHoldAddress(remoteAddress),

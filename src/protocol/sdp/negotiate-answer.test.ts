@@ -161,3 +161,113 @@ test('RFC 3264 §5 / §7: our offer has PCMU, PCMA and telephone-event 101; read
   );
   assert.equal(rejected.ok ? '' : rejected.error.code, 'ERR_SDP_BAD_ANSWER');
 });
+
+/** An offer with `session` c= (null: none), `media` c= (null: none) and the audio m= port. */
+function addressed(session: string | null, media: string | null, port: number | string): string {
+  return [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    ...(session === null ? [] : [`c=${session}`]),
+    't=0 0',
+    `m=audio ${port} RTP/AVP 0`,
+    ...(media === null ? [] : [`c=${media}`]),
+    '',
+  ].join('\r\n');
+}
+
+test('issue 11: an offer whose m= port is outside 1-65535 gets 488 with a Warning naming the port', () => {
+  for (const port of [99999, 65536, 123456789]) {
+    const r = negotiateAnswer(addressed('IN IP4 127.0.0.1', null, port), local);
+    assert.ok(!r.ok, String(port));
+    assert.equal(r.error.code, 'ERR_SDP_BAD_MEDIA_ADDRESS');
+    assert.equal(r.error.sipStatus, 488);
+    assert.equal(r.error.warning, `399 streamfork "Invalid media port ${port}"`);
+  }
+  for (const port of [1, 65535]) {
+    const r = negotiateAnswer(addressed('IN IP4 127.0.0.1', null, port), local);
+    assert.ok(r.ok, String(port));
+    assert.equal(r.value.audio.remotePort, port);
+  }
+});
+
+test('issue 11: a c= address that is not an IP literal of its declared family gets 488 naming it', () => {
+  const cases: [string, RegExp][] = [
+    ['IN IP4 999.1.1.1', /^399 streamfork "Invalid media address 999\.1\.1\.1"$/],
+    ['IN IP4 1.2.3', /^399 streamfork "Invalid media address 1\.2\.3"$/],
+    ['IN IP4 01.2.3.4', /^399 /],
+    ['IN IP6 2001:db8::1::2', /^399 /],
+    ['IN IP6 127.0.0.1', /^399 streamfork "Media address 127\.0\.0\.1 is not IP6"$/],
+    ['IN IP4 ::1', /^399 streamfork "Media address ::1 is not IP4"$/],
+    ['IN IP4 224.2.1.1/127', /^399 /],
+    ['IN IP4 239.1.1.1', /^399 streamfork "Multicast media address 239\.1\.1\.1 not supported"$/],
+    ['IN IP4 media.example.com', /^301 streamfork "Host names not supported in c=: media\.example\.com"$/],
+  ];
+  for (const [c, warning] of cases) {
+    const r = negotiateAnswer(addressed(c, null, 5000), local);
+    assert.ok(!r.ok, c);
+    assert.equal(r.error.code, 'ERR_SDP_BAD_MEDIA_ADDRESS', c);
+    assert.equal(r.error.sipStatus, 488, c);
+    assert.match(r.error.warning, warning, c);
+  }
+});
+
+test('RFC 4566 §5.7: the media-level c= overrides the session-level one, both ways', () => {
+  const good = negotiateAnswer(addressed('IN IP4 999.1.1.1', 'IN IP4 127.0.0.9', 5000), local);
+  assert.ok(good.ok);
+  assert.equal(good.value.audio.remoteAddress, '127.0.0.9');
+  const bad = negotiateAnswer(addressed('IN IP4 127.0.0.9', 'IN IP4 999.1.1.1', 5000), local);
+  assert.ok(!bad.ok);
+  assert.equal(bad.error.code, 'ERR_SDP_BAD_MEDIA_ADDRESS');
+  assert.match(bad.error.detail, /^m=audio c= 999\.1\.1\.1/);
+});
+
+test('RFC 3264 §8.4: hold addresses 0.0.0.0 and :: are accepted, even when we only reach IPv4', () => {
+  for (const c of ['IN IP4 0.0.0.0', 'IN IP6 ::']) {
+    const r = negotiateAnswer(addressed(c, null, 5000), { ...local, reachable: [4] });
+    assert.ok(r.ok, c);
+    assert.equal(r.value.audio.onHold, true, c);
+  }
+});
+
+test('RFC 3261 §20.43: an address of a family our RTP socket cannot reach gets 488 with Warning 301', () => {
+  const v6 = negotiateAnswer(addressed('IN IP6 ::1', null, 5000), { ...local, reachable: [4] });
+  assert.ok(!v6.ok);
+  assert.match(
+    v6.error.warning,
+    /^301 streamfork "Incompatible network address formats: IPv6 media address ::1"$/,
+  );
+  const v6ok = negotiateAnswer(addressed('IN IP6 2001:db8::7', null, 5000), { ...local, reachable: [6] });
+  assert.ok(v6ok.ok);
+  assert.equal(v6ok.value.audio.remoteAddress, '2001:db8::7');
+  const mapped = negotiateAnswer(addressed('IN IP6 ::ffff:127.0.0.1', null, 5000), local);
+  assert.ok(mapped.ok);
+});
+
+test('RFC 3264 §6: a rejected stream (port 0) is skipped, and an offer of nothing but rejected streams gets 488 304', () => {
+  const r = negotiateAnswer(addressed('IN IP4 999.1.1.1', null, 0), local);
+  assert.ok(!r.ok);
+  assert.equal(r.error.code, 'ERR_SDP_NOT_ACCEPTABLE');
+  assert.match(r.error.warning, /^304 /);
+});
+
+test('issue 11: the Warning text quotes nothing from the offer that could break the header', () => {
+  const r = negotiateAnswer(addressed('IN IP4 "a\\b"\x01' + 'x'.repeat(80), null, 5000), local);
+  assert.ok(!r.ok);
+  assert.match(r.error.warning, /^399 streamfork "Invalid media address [^"\\]{1,45}"$/);
+});
+
+test('RFC 3264 §7: readAnswer refuses an answer whose address or port is unusable', () => {
+  for (const [c, port] of [
+    ['IN IP4 127.0.0.1', 99999],
+    ['IN IP4 999.1.1.1', 5000],
+    ['IN IP4 peer.example.com', 5000],
+  ] as const) {
+    const r = readAnswer(addressed(c, null, port));
+    assert.equal(r.ok ? '' : r.error.code, 'ERR_SDP_BAD_MEDIA_ADDRESS', `${c} ${port}`);
+  }
+  const v6 = readAnswer(addressed('IN IP6 ::1', null, 5000), { reachable: [4] });
+  assert.equal(v6.ok ? '' : v6.error.code, 'ERR_SDP_BAD_MEDIA_ADDRESS');
+  const hold = readAnswer(addressed('IN IP4 0.0.0.0', null, 5000));
+  assert.ok(hold.ok);
+});

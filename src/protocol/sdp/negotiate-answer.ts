@@ -8,9 +8,9 @@ import type { MediaDescription, SessionDescription } from 'sdp-transform';
 
 import { fail, ok, type ParseResult } from '../../errors/result.js';
 import { parseSdp } from './parse-sdp.js';
+import { checkRemoteMedia, type RemoteMediaOptions } from './remote-media.js';
 import {
   answerDirection,
-  connectionOf,
   directionOf,
   findTelephoneEvent,
   isHoldAddress,
@@ -20,7 +20,7 @@ import type { G711Codec, NegotiatedAudio, NegotiatedCodec, SdpFailure, SdpOrigin
 import { writeAudioSdp } from './write-audio-sdp.js';
 
 /** Options for {@link negotiateAnswer}. */
-export interface NegotiateAnswerOptions {
+export interface NegotiateAnswerOptions extends RemoteMediaOptions {
   /** Our RTP address, written in c= and o=. */
   readonly localAddress: string;
   /** Our RTP port. */
@@ -121,7 +121,8 @@ function classifyFailure(sdp: SessionDescription, agent: string): ParseResult<ne
 
 /**
  * Answers a remote SDP offer (RFC 3264 §6.1). On failure the result carries 488 (or 400 for malformed SDP)
- * and a Warning text (RFC 3261 §20.43 codes 302/304/305/399).
+ * and a Warning text (RFC 3261 §20.43 codes 301/302/304/305/399). The accepted stream's address and port
+ * are checked by {@link checkRemoteMedia}: a bad one refuses the whole offer rather than being skipped.
  */
 export function negotiateAnswer(
   offer: string,
@@ -146,14 +147,19 @@ export function negotiateAnswer(
   if (chosen === undefined || media === undefined) {
     return classifyFailure(sdp, agent);
   }
-  const remoteAddress = connectionOf(sdp, media) ?? '0.0.0.0';
+  const remote = checkRemoteMedia(sdp, media, options);
+  if (!remote.ok) {
+    const e = remote.error;
+    return refuse(e.code, 488, e.warnCode, e.warnText, agent, e.detail);
+  }
+  const remoteAddress = remote.value.address;
   const remoteDirection = directionOf(sdp, media);
   const telephoneEvent = options.telephoneEvent === false ? undefined : findTelephoneEvent(media);
   const audio: NegotiatedAudio = {
     codec: chosen.codec,
     ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
     remoteAddress,
-    remotePort: media.port,
+    remotePort: remote.value.port,
     remoteDirection,
     localDirection: answerDirection(remoteDirection),
     onHold: remoteDirection === 'sendonly' || remoteDirection === 'inactive' || isHoldAddress(remoteAddress),

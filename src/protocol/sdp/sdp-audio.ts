@@ -39,7 +39,10 @@ export function offeredFormats(media: MediaDescription): OfferedFormat[] {
     const pt = Number(token);
     const map = media.rtp.find((r) => r.payload === pt);
     if (map !== undefined) {
-      out.push({ payloadType: pt, name: map.codec.toUpperCase(), clockRateHz: map.rate ?? 0 });
+      // sdp-transform turns an all-digit encoding name into a number, whatever its typings say.
+      const codec: unknown = map.codec;
+      const name = String(codec).toUpperCase();
+      out.push({ payloadType: pt, name, clockRateHz: map.rate ?? 0 });
     } else if (pt === 0) {
       out.push({ payloadType: 0, name: 'PCMU', clockRateHz: 8000 });
     } else if (pt === 8) {

@@ -94,7 +94,9 @@ export function parseAppMessage(
   const limit = opts.maxMessageBytes ?? DEFAULT_MAX_APP_MESSAGE_BYTES;
   const size = typeof data === 'string' ? utf8Length(data, limit) : data.byteLength;
   if (size > limit) {
-    return failure('ERR_STREAM_MESSAGE_TOO_LARGE', `message of ${size} bytes exceeds the limit of ${limit}`);
+    // utf8Length may stop at a lower bound; the refusal states the true size.
+    const bytes = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : size;
+    return failure('ERR_STREAM_MESSAGE_TOO_LARGE', `message of ${bytes} bytes exceeds the limit of ${limit}`);
   }
   if (typeof data !== 'string') {
     const fast = parsePlayAudioFast(data, format, opts);
@@ -307,10 +309,12 @@ function parsePlayAudioFast(
   if (fields === undefined) {
     return undefined;
   }
-  const declared = checkDeclaredFormat(fields.contentType, fields.sampleRate, format);
-  if ('ok' in declared) {
-    return declared;
-  }
+  // The payload first: the scanner found it by its closing quote only, so until it is strict base64
+  // the frame may not even be JSON, and the general parser must give the answer.
   const audio = decodeBase64Range(frame, fields.payloadStart, fields.payloadEnd);
-  return audio === undefined ? undefined : playAudio(audio, declared.wav, format, opts);
+  if (audio === undefined) {
+    return undefined;
+  }
+  const declared = checkDeclaredFormat(fields.contentType, fields.sampleRate, format);
+  return 'ok' in declared ? declared : playAudio(audio, declared.wav, format, opts);
 }

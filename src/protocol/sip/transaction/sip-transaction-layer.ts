@@ -97,7 +97,8 @@ interface Entry {
   readonly destination: SipEndpoint;
   /** Server: where the request came from. */
   readonly source: SipEndpoint;
-  readonly ackKey?: string;
+  /** INVITE server: the dialog key of the 2xx the TU answered with (see dialogAckKey). */
+  ackKey?: string;
 }
 
 /** The RFC 3261 §17 transaction layer as a sans-I/O state machine. */
@@ -142,6 +143,13 @@ export class SipTransactionLayer {
         const id = serverTransactionId(input.response);
         const entry = id === undefined ? undefined : this.entries.get(id);
         if (entry?.role === 'server') {
+          if (
+            entry.request.method === 'INVITE' &&
+            input.response.status >= 200 &&
+            input.response.status < 300
+          ) {
+            this.keyAckTo(entry, input.response);
+          }
           this.feed(entry, { type: 'response', response: input.response }, nowMs, effects);
         } else {
           effects.push({
@@ -185,7 +193,10 @@ export class SipTransactionLayer {
     const existing = this.entries.get(id);
     if (request.method === 'ACK') {
       const key = dialogAckKey(request);
-      const target = existing ?? this.entries.get(key === undefined ? '' : (this.accepted.get(key) ?? ''));
+      const byDialog = this.entries.get(key === undefined ? '' : (this.accepted.get(key) ?? ''));
+      // An ACK for a 2xx is matched by its dialog, whatever its branch: one that shares the INVITE's
+      // branch but names another To-tag belongs to no dialog of this transaction.
+      const target = existing !== undefined && existing.machine.state !== 'accepted' ? existing : byDialog;
       if (target !== undefined && target.machine.state !== 'proceeding') {
         this.feed(target, { type: 'request', request }, nowMs, effects);
       } else {
@@ -210,7 +221,6 @@ export class SipTransactionLayer {
   ): void {
     const unreliable = source.protocol === 'udp';
     const destination = responseDestination(request, source);
-    const ackKey = request.method === 'INVITE' ? dialogAckKey(request) : undefined;
     const machine =
       request.method === 'INVITE'
         ? new InviteServerTransaction(request, this.timers, unreliable)
@@ -222,7 +232,6 @@ export class SipTransactionLayer {
       request,
       destination,
       source,
-      ...(ackKey === undefined ? {} : { ackKey }),
     };
     this.entries.set(id, entry);
     const outputs =
@@ -233,6 +242,17 @@ export class SipTransactionLayer {
       cancels = this.entries.has(inviteId) ? inviteId : undefined;
     }
     this.translate(entry, outputs, nowMs, effects, cancels);
+  }
+
+  /** Points ACKs of the dialog the TU's 2xx creates at this INVITE server transaction. */
+  private keyAckTo(entry: Entry, response: SipResponse): void {
+    const key = dialogAckKey(response);
+    if (entry.ackKey !== undefined && entry.ackKey !== key && this.accepted.get(entry.ackKey) === entry.id) {
+      this.accepted.delete(entry.ackKey);
+    }
+    if (key !== undefined) {
+      entry.ackKey = key;
+    }
   }
 
   private receiveResponse(response: SipResponse, nowMs: number, effects: SipTransactionEffect[]): void {

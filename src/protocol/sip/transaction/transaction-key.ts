@@ -2,7 +2,7 @@
  * Transaction matching keys (RFC 3261 §17.1.3 client, §17.2.3 server), Via stamping on receipt
  * (§18.2.1, RFC 3581 §4) and where server responses go (§18.2.2, RFC 3581 §4).
  */
-import { getCSeq, getCallId, getFrom, getHeaderValues, getTopVia } from '../headers.js';
+import { getCSeq, getCallId, getFrom, getHeaderValues, getTo, getTopVia } from '../headers.js';
 import { splitHeaderList } from '../header-params.js';
 import { tagOf } from '../name-addr.js';
 import type { SipEndpoint, SipMessage, SipRequest } from '../sip-message.types.js';
@@ -49,15 +49,22 @@ export function serverTransactionId(request: SipMessage): string | undefined {
   return `s|2543|${getCallId(request) ?? ''}|${cseq.seq}|${from === undefined ? '' : (tagOf(from) ?? '')}|${viaSentBy(via)}|${method}`;
 }
 
-/** Key that ties an ACK for a 2xx (new branch) to the INVITE it acknowledges: Call-ID, CSeq number, From-tag. */
+/**
+ * Key that ties an ACK for a 2xx (new branch) to the INVITE it acknowledges: the dialog (Call-ID, From-tag,
+ * To-tag, RFC 3261 §12) and the CSeq number. Taken from the 2xx on our side and from the ACK on the
+ * peer's: two INVITEs that share Call-ID, CSeq and From-tag but were answered with different To-tags are
+ * two dialogs, and each ACK stops only its own.
+ */
 export function dialogAckKey(msg: SipMessage): string | undefined {
   const cseq = getCSeq(msg);
   const from = getFrom(msg);
+  const to = getTo(msg);
   const callId = getCallId(msg);
   if (cseq === undefined || from === undefined || callId === undefined) {
     return undefined;
   }
-  return `${callId}|${cseq.seq}|${tagOf(from) ?? ''}`;
+  const toTag = to === undefined ? '' : (tagOf(to) ?? '');
+  return `${callId}|${cseq.seq}|${tagOf(from) ?? ''}|${toTag}`;
 }
 
 /**
