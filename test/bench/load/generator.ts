@@ -21,6 +21,7 @@ import {
   readStamp,
   reply,
   toneFrame,
+  headersOf,
   writeStamp,
   type Window,
 } from './common.js';
@@ -176,33 +177,6 @@ function startPacing(): void {
 
 function sipSend(text: string): void {
   sip?.send(Buffer.from(text), sipTarget.port, sipTarget.host);
-}
-
-function headersOf(msg: string): { first: string; h: Map<string, string>; body: string } {
-  const split = msg.indexOf('\r\n\r\n');
-  const head = split < 0 ? msg : msg.slice(0, split);
-  const body = split < 0 ? '' : msg.slice(split + 4);
-  const lines = head.split('\r\n');
-  const h = new Map<string, string>();
-  for (const line of lines.slice(1)) {
-    const c = line.indexOf(':');
-    if (c > 0) {
-      const name = line.slice(0, c).trim().toLowerCase();
-      const short: Record<string, string> = {
-        i: 'call-id',
-        f: 'from',
-        t: 'to',
-        m: 'contact',
-        v: 'via',
-        l: 'content-length',
-      };
-      const key = short[name] ?? name;
-      if (!h.has(key)) {
-        h.set(key, line.slice(c + 1).trim());
-      }
-    }
-  }
-  return { first: lines[0] ?? '', h, body };
 }
 
 function invite(call: Call): void {
