@@ -125,7 +125,11 @@ export interface StreamDialect {
   cleared(dropped: readonly string[]): readonly string[];
   /** The stream is ending for `reason`; sent just before the close frame. */
   stop(reason: string): string | undefined;
-  /** One frame from the app. Never throws: refusals are `{ type: 'error' }`. */
+  /**
+   * One frame from the app. Never throws: refusals are `{ type: 'error' }`. The command is read at once
+   * and not kept: a dialect may hand out the same object again on its next `parse` (the `play` command
+   * arrives 50 times a second per bidirectional stream).
+   */
   parse(data: string | Uint8Array, isBinary: boolean): StreamCommand;
   /**
    * The form fields of the status callback for `event` at `timestampMs` (epoch ms), in order, or

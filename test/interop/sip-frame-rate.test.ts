@@ -19,15 +19,7 @@ import { mulawEncode } from '../../src/media/codecs/g711.js';
 import { serializeTelephoneEvent } from '../../src/protocol/dtmf/rfc4733.js';
 import { serializeRtpPacket } from '../../src/protocol/rtp/packet.js';
 import { responseXml, streamElement, until, within } from '../helpers/stream-call.js';
-import {
-  fillScenario,
-  freeUdpPort,
-  HOST,
-  killChildren,
-  runTool,
-  sippArgs,
-  sippTotals,
-} from './helpers/sipp.js';
+import { HOST, killChildren, sippTotals } from './helpers/sipp.js';
 import { startSippStreamRig, type SippStreamRig } from './helpers/sipp-stream-rig.js';
 
 let rig: SippStreamRig;
@@ -131,15 +123,7 @@ function sendCallerRtp(port: number): Promise<void> {
 }
 
 test('real sockets: speech, an RFC 4733 burst with no audio, then no RTP at all: 50 frames/s on each track', async (t) => {
-  const file = fillScenario('uac-until-bye.xml', rig.dir, { RTP_PORT: String(phone.address().port) });
-  const args = [
-    ...sippArgs(`${HOST}:${rig.stack.port}`, await freeUdpPort(), await freeUdpPort(true), 40),
-    '-sf',
-    file,
-    '-m',
-    '1',
-  ];
-  const sipp = runTool('sipp', args, 60_000, rig.dir);
+  const sipp = rig.callWithScenario('uac-until-bye.xml', { RTP_PORT: String(phone.address().port) }, 40);
   await until(() => rig.stack.calls.length > 0, 10_000, 'the call arriving');
   const call = rig.stack.calls[0]?.call;
   assert.ok(call);

@@ -9,15 +9,7 @@ import dgram from 'node:dgram';
 import { after, before, test } from 'node:test';
 
 import { until, within } from '../helpers/stream-call.js';
-import {
-  fillScenario,
-  freeUdpPort,
-  HOST,
-  killChildren,
-  runTool,
-  sippArgs,
-  sippTotals,
-} from './helpers/sipp.js';
+import { HOST, killChildren, sippTotals } from './helpers/sipp.js';
 import { startSippStreamRig, type SippStreamRig } from './helpers/sipp-stream-rig.js';
 
 const TIMEOUT_MS = 1500;
@@ -39,16 +31,8 @@ after(async () => {
 test('a caller that sends no RTP is hung up after the media timeout: BYE, MEDIA_TIMEOUT, stream closed', async () => {
   let rtpFromUs = 0;
   sink.on('message', () => rtpFromUs++);
-  const file = fillScenario('uac-until-bye.xml', rig.dir, { RTP_PORT: String(sink.address().port) });
-  const args = [
-    ...sippArgs(`${HOST}:${rig.stack.port}`, await freeUdpPort(), await freeUdpPort(true), 30),
-    '-sf',
-    file,
-    '-m',
-    '1',
-  ];
   const started = Date.now();
-  const run = await runTool('sipp', args, 40_000, rig.dir);
+  const run = await rig.callWithScenario('uac-until-bye.xml', { RTP_PORT: String(sink.address().port) }, 30);
   const elapsed = Date.now() - started;
   assert.equal(run.code, 0, run.output.slice(-3000));
   assert.deepEqual(

@@ -9,15 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { until, within } from '../helpers/stream-call.js';
-import {
-  fillScenario,
-  freeUdpPort,
-  HOST,
-  killChildren,
-  runTool,
-  sippArgs,
-  sippTotals,
-} from './helpers/sipp.js';
+import { killChildren, sippTotals } from './helpers/sipp.js';
 import { startSippStreamRig, type SippStreamRig } from './helpers/sipp-stream-rig.js';
 
 const HOLD_TIMEOUT_MS = 1500;
@@ -37,16 +29,8 @@ after(async () => {
 });
 
 test('a caller that holds (a=inactive) and vanishes is hung up after the hold timeout: BYE MEDIA_TIMEOUT, stream closed, ports freed', async () => {
-  const file = fillScenario('uac-hold-until-bye.xml', rig.dir, {});
-  const args = [
-    ...sippArgs(`${HOST}:${rig.stack.port}`, await freeUdpPort(), await freeUdpPort(true), 12),
-    '-sf',
-    file,
-    '-m',
-    '1',
-  ];
   const started = Date.now();
-  const run = await runTool('sipp', args, 40_000, rig.dir);
+  const run = await rig.callWithScenario('uac-hold-until-bye.xml', {}, 12);
   const elapsed = Date.now() - started;
   assert.equal(run.code, 0, run.output.slice(-6000));
   assert.deepEqual(sippTotals(run.output), { successful: 1, failed: 0 }, 'sipp got our BYE and answered it');

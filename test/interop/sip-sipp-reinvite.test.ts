@@ -7,15 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 
 import { until, within } from '../helpers/stream-call.js';
-import {
-  fillScenario,
-  freeUdpPort,
-  HOST,
-  killChildren,
-  runTool,
-  sippArgs,
-  sippTotals,
-} from './helpers/sipp.js';
+import { killChildren, sippTotals } from './helpers/sipp.js';
 import { startSippStreamRig, type SippStreamRig } from './helpers/sipp-stream-rig.js';
 
 let rig: SippStreamRig;
@@ -30,15 +22,7 @@ after(async () => {
 });
 
 test('re-INVITE sendonly → 200 recvonly (hold), sendrecv → 200 sendrecv (resume), same call, then BYE', async () => {
-  const file = fillScenario('uac-hold-resume.xml', rig.dir, {});
-  const args = [
-    ...sippArgs(`${HOST}:${rig.stack.port}`, await freeUdpPort(), await freeUdpPort(true), 30),
-    '-sf',
-    file,
-    '-m',
-    '1',
-  ];
-  const run = await runTool('sipp', args, 40_000, rig.dir);
+  const run = await rig.callWithScenario('uac-hold-resume.xml', {}, 30);
   assert.equal(run.code, 0, run.output.slice(-3000));
   assert.deepEqual(sippTotals(run.output), { successful: 1, failed: 0 });
   assert.equal(rig.stack.calls.length, 1, 'one engine call for the whole dialog');

@@ -44,6 +44,8 @@ export class PlivoDialect implements StreamDialect {
   readonly #writer: StreamMessageWriter;
   /** How the app's messages are parsed: built once, with this stream's `playAudio` scanner. */
   readonly #parseOptions: ParseAppMessageOptions;
+  /** The `play` command, reused for every `playAudio` (see `StreamDialect.parse`). */
+  readonly #play: { type: 'play'; audio: Uint8Array } = { type: 'play', audio: new Uint8Array(0) };
 
   constructor(ctx: StreamDialectContext) {
     this.#ctx = ctx;
@@ -105,7 +107,8 @@ export class PlivoDialect implements StreamDialect {
     const msg = parsed.value;
     switch (msg.event) {
       case 'playAudio':
-        return { type: 'play', audio: msg.audio };
+        this.#play.audio = msg.audio;
+        return this.#play;
       case 'checkpoint':
         return { type: 'checkpoint', name: msg.name };
       case 'clearAudio':

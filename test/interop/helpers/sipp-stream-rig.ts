@@ -10,6 +10,7 @@ import { startSipStack, type SipStack, type SipStackOptions } from '../../helper
 import { startReferenceConsumer, type ReferenceConsumer } from '../../consumer/reference-consumer.js';
 import { startHttpRecorder, type HttpRecorder } from '../../helpers/http-recorder.js';
 import { responseXml, streamElement } from '../../helpers/stream-call.js';
+import { fillScenario, freeUdpPort, HOST, runTool, sippArgs, type ToolRun } from './sipp.js';
 
 export interface SippStreamRig {
   /** Scratch folder, removed by `close`. */
@@ -19,6 +20,16 @@ export interface SippStreamRig {
   /** The app's WebSocket end, at `/stream`. */
   readonly consumer: ReferenceConsumer;
   readonly stack: SipStack;
+  /**
+   * sipp places one call to the stack with the scenario `name` (its `@KEY@` placeholders filled from
+   * `values`), giving up after `timeoutSec`; resolves when sipp exits (`runTool` kills it after
+   * `timeoutSec` + 10 s).
+   */
+  callWithScenario(
+    name: string,
+    values: Readonly<Record<string, string>>,
+    timeoutSec: number,
+  ): Promise<ToolRun>;
   /** Closes the stack, the consumer and the app, then removes `dir`. */
   close(): Promise<void>;
 }
@@ -41,6 +52,18 @@ export async function startSippStreamRig(
     app,
     consumer,
     stack: sipStack,
+    callWithScenario: async (name, values, timeoutSec) => {
+      const file = fillScenario(name, dir, values);
+      const target = `${HOST}:${sipStack.port}`;
+      const args = [
+        ...sippArgs(target, await freeUdpPort(), await freeUdpPort(true), timeoutSec),
+        '-sf',
+        file,
+        '-m',
+        '1',
+      ];
+      return runTool('sipp', args, (timeoutSec + 10) * 1000, dir);
+    },
     close: async () => {
       await sipStack.close();
       await consumer.close();
