@@ -7,6 +7,9 @@ command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
 command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || need+=(sox)
+# PostgreSQL's server binaries live outside PATH on Debian (/usr/lib/postgresql/<major>/bin).
+pg_server() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null 2>&1; }
+pg_server || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -24,3 +27,4 @@ $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 for bin in sipp baresip espeak-ng sox; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ensure-system-deps: $bin is still missing after install" >&2; exit 1; }
 done
+pg_server || { echo "ensure-system-deps: postgres (package postgresql) is still missing after install" >&2; exit 1; }
