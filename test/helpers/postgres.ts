@@ -23,6 +23,8 @@ export interface TestPostgres {
   readonly port: number;
   /** The server's PID. */
   readonly pid: number;
+  /** What the server wrote to its log so far (with `log_statement`, every statement). */
+  log(): string;
   /** Creates an empty database and resolves to its URL. */
   createDatabase(name: string): Promise<string>;
   /** Stops the server by PID (SIGINT: fast shutdown; SIGKILL after 5 s) and removes its data dir. */
@@ -76,8 +78,16 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
   throw new Error(`postgres did not accept connections within 20 s: ${String(last)}\n${log()}`);
 }
 
-/** Starts a throwaway server with database `database` (default `streamfork`). Throws {@link POSTGRES_MISSING} when not installed. */
-export async function startPostgres(database = 'streamfork'): Promise<TestPostgres> {
+export interface StartPostgresOptions {
+  /** The database created at start. Default `streamfork`. */
+  readonly database?: string;
+  /** More `-c name=value` server settings, e.g. `log_statement=all` to count statements. */
+  readonly settings?: readonly string[];
+}
+
+/** Starts a throwaway server with one database. Throws {@link POSTGRES_MISSING} when not installed. */
+export async function startPostgres(opts: StartPostgresOptions = {}): Promise<TestPostgres> {
+  const database = opts.database ?? 'streamfork';
   const bin = postgresBinDir();
   if (bin === undefined) {
     throw new Error(POSTGRES_MISSING);
@@ -105,6 +115,7 @@ export async function startPostgres(database = 'streamfork'): Promise<TestPostgr
     'fsync=off',
     'synchronous_commit=off',
     'full_page_writes=off',
+    ...(opts.settings ?? []),
   ];
   const child = spawn(
     join(bin, 'postgres'),
@@ -151,7 +162,7 @@ export async function startPostgres(database = 'streamfork'): Promise<TestPostgr
   };
   try {
     const url = await createDatabase(database);
-    return { url, port, pid: child.pid ?? -1, createDatabase, stop };
+    return { url, port, pid: child.pid ?? -1, log: () => log, createDatabase, stop };
   } catch (err) {
     await stop();
     throw err;
