@@ -234,7 +234,7 @@ const Storage = Type.Object(
     url: nullableStr(
       {
         description:
-          'PostgreSQL connection URL for driver `postgres`, `postgres://user:password@host:5432/db` (the issue’s `store.url`; the password is redacted in logs and errors).',
+          'PostgreSQL connection URL for driver `postgres`: `postgres://user:password@host:5432/db` (issue 12’s `store.url`). The password is redacted in logs and errors.',
       },
       { pattern: '^postgres(ql)?://[^\\s]+$', expected: 'postgres:// or postgresql:// URL' },
     ),
