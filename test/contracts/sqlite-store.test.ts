@@ -210,17 +210,37 @@ test('records survive close and reopen', async () => {
   }
 });
 
-test('migration 4: a version-3 database with a call gains the callback outbox and keeps the call', async () => {
+/**
+ * A database file at schema `version` holding one call (`callUuid`, `status`) written with that
+ * version's columns; `check` gets the path (a store opened on it migrates it).
+ */
+async function withOldDatabase(
+  version: number,
+  callUuid: string,
+  status: string,
+  check: (path: string) => Promise<void>,
+): Promise<void> {
   const tmp = tempDir();
-  const path = join(tmp.dir, 'v3.sqlite');
+  const path = join(tmp.dir, `v${version}.sqlite`);
   try {
     const db = new BetterSqlite3(path);
-    assert.deepEqual(migrate(db, 3), [1, 2, 3]);
+    assert.deepEqual(
+      migrate(db, version),
+      migrations.filter((m) => m.version <= version).map((m) => m.version),
+    );
     db.prepare(
       `INSERT INTO calls (call_uuid, direction, from_number, to_number, status, started_at, ended_abnormally)
-      VALUES ('c-v3', 'inbound', 'a', 'b', 'completed', 1, 0)`,
-    ).run();
+      VALUES (?, 'inbound', 'a', 'b', ?, 1, 0)`,
+    ).run(callUuid, status);
     db.close();
+    await check(path);
+  } finally {
+    tmp.dispose();
+  }
+}
+
+test('migration 4: a version-3 database with a call gains the callback outbox and keeps the call', () =>
+  withOldDatabase(3, 'c-v3', 'completed', async (path) => {
     const store = new SqliteCallStore({ path });
     assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
     assert.equal((await store.getCall('c-v3'))?.status, 'completed');
@@ -229,29 +249,14 @@ test('migration 4: a version-3 database with a call gains the callback outbox an
     const again = new SqliteCallStore({ path });
     assert.deepEqual(await again.getCallback('cb-1'), row, 'the outbox row survives a reopen');
     await again.close();
-  } finally {
-    tmp.dispose();
-  }
-});
+  }));
 
-test('migration 5: a version-4 database gains node_id; its calls read back with a null node', async () => {
-  const tmp = tempDir();
-  const path = join(tmp.dir, 'v4.sqlite');
-  try {
-    const db = new BetterSqlite3(path);
-    assert.deepEqual(migrate(db, 4), [1, 2, 3, 4]);
-    db.prepare(
-      `INSERT INTO calls (call_uuid, direction, from_number, to_number, status, started_at, ended_abnormally)
-      VALUES ('c-v4', 'inbound', 'a', 'b', 'in-progress', 1, 0)`,
-    ).run();
-    db.close();
+test('migration 5: a version-4 database gains node_id; its calls read back with a null node', () =>
+  withOldDatabase(4, 'c-v4', 'in-progress', async (path) => {
     const store = new SqliteCallStore({ path });
     assert.equal(currentSchemaVersion(store.databaseForTesting), 5);
     assert.equal((await store.getCall('c-v4'))?.nodeId, null);
     assert.equal(await store.touchLiveCalls(2, 'node-a'), 0, 'a call of no known node is no node’s');
     assert.deepEqual(await store.markLiveAsAbnormal(3), { calls: 1, streams: 0 });
     await store.close();
-  } finally {
-    tmp.dispose();
-  }
-});
+  }));

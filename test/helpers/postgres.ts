@@ -151,13 +151,7 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
     throw err;
   }
   const createDatabase = async (name: string): Promise<string> => {
-    const client = new pg.Client({ connectionString: admin });
-    await client.connect();
-    try {
-      await client.query(`CREATE DATABASE ${pg.escapeIdentifier(name)}`);
-    } finally {
-      await client.end();
-    }
+    await runOnce(admin, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
     return `postgres://postgres@127.0.0.1:${port}/${name}`;
   };
   try {
@@ -166,6 +160,17 @@ export async function startPostgres(opts: StartPostgresOptions = {}): Promise<Te
   } catch (err) {
     await stop();
     throw err;
+  }
+}
+
+/** Runs one statement on a connection of its own. */
+async function runOnce(url: string, statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
   }
 }
 
@@ -178,13 +183,7 @@ let schemas = 0;
 export async function freshSchemaUrl(url: string, prefix = 't'): Promise<string> {
   schemas += 1;
   const name = `${prefix}_${process.pid}_${schemas}`;
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(`CREATE SCHEMA ${pg.escapeIdentifier(name)}`);
-  } finally {
-    await client.end();
-  }
+  await runOnce(url, `CREATE SCHEMA ${pg.escapeIdentifier(name)}`);
   const u = new URL(url);
   u.searchParams.set('options', `-c search_path=${name}`);
   return u.toString();
