@@ -257,3 +257,20 @@ test('configForTesting gives a valid in-memory config with overrides', () => {
   assert.equal(config.storage.driver, 'memory');
   assert.throws(() => configForTesting({ http: { port: -1 } }), /ERR_CONFIG_INVALID|http\.port/);
 });
+
+test('storage: postgres needs storage.url; a bad URL is refused without echoing its password', () => {
+  assert.deepEqual(errorsOf(loadConfig({ env: { ...token, STREAMFORK_STORAGE_DRIVER: 'postgres' } })), [
+    'storage.url: required with storage.driver postgres (set STREAMFORK_STORAGE_URL)',
+  ]);
+  const bad = errorsOf(
+    loadConfig({ env: { ...token, STREAMFORK_STORAGE_URL: 'mysql://app:hunter2@db:3306/x' } }),
+  );
+  assert.equal(bad.length, 1, bad.join('\n'));
+  assert.match(bad[0] ?? '', /^storage\.url: expected postgres:\/\/ or postgresql:\/\/ URL/);
+  assert.ok(!bad.join('\n').includes('hunter2'), bad.join('\n'));
+  const ok = loadConfig({
+    env: { ...token, STREAMFORK_STORAGE_DRIVER: 'postgres', STREAMFORK_STORAGE_URL: 'postgres://u:p@db/x' },
+  });
+  assert.ok(ok.ok);
+  assert.equal(ok.config.storage.url, 'postgres://u:p@db/x');
+});

@@ -125,6 +125,9 @@ function crossKeyErrors(config: Config): string[] {
   if (config.answer.fallbackUrl !== null && config.answer.answerUrl === null) {
     errors.push('answer.fallbackUrl: set without answer.answerUrl');
   }
+  if (config.storage.driver === 'postgres' && config.storage.url === null) {
+    errors.push('storage.url: required with storage.driver postgres (set STREAMFORK_STORAGE_URL)');
+  }
   const targets = parseTargetPolicy({
     allowed: config.http.allowedTargets,
     denied: config.http.deniedTargets,
