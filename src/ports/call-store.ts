@@ -1,7 +1,8 @@
 /**
  * Durable call and stream records (STYLE.md 5.11 Storage). Adapters: `adapters/sqlite-store`
- * (production), `adapters/memory-store` (unit tests); a PostgreSQL adapter can follow behind the same
- * interface. Both pass the shared contract suite in `test/contracts/call-store.contract.ts`.
+ * (production, one node), `adapters/postgres-store` (one database shared by the nodes of a cluster:
+ * docs/cluster.md), `adapters/memory-store` (unit tests). All pass the shared contract suite in
+ * `test/contracts/call-store.contract.ts`.
  *
  * Every method returns a Promise, so a networked database (PostgreSQL) can implement the port. The
  * SQLite adapter stays synchronous underneath (better-sqlite3 runs each statement on the calling

@@ -2,8 +2,8 @@
  * The behaviour every `CallStore` adapter must show, as node:test cases: records (calls, streams, crash
  * recovery) and the callback outbox (`outbox.contract.ts`). Each adapter's test file calls
  * `callStoreContract` with a factory (`test/contracts/memory-store.test.ts`,
- * `test/contracts/sqlite-store.test.ts`; a PostgreSQL store adds its own); add a case here, and every
- * backend is held to it.
+ * `test/contracts/sqlite-store.test.ts`, `test/contracts/postgres-store.test.ts` on a real server);
+ * add a case here, and every backend is held to it.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
