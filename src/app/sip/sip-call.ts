@@ -234,7 +234,7 @@ export class SipCall {
   startMedia(audio: NegotiatedAudio): RtpMediaLeg {
     this.audio = audio;
     this.#applyRemote(audio);
-    const { clock, random } = this.ctx.engine.deps;
+    const { clock, random } = this.ctx.ports;
     const leg = new RtpMediaLeg({
       socket: this.socket,
       clock,

@@ -223,6 +223,7 @@ test('SipServer runs a call and shuts down on the ports it is given, with no soc
   const answered: string[] = [];
   const server = new SipServer({
     engine: runtime.engine,
+    ports: runtime.ports,
     logger: nullLogger,
     sip: {
       host: '192.0.2.10',
