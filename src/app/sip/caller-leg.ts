@@ -49,6 +49,14 @@ export class RecordingLeg implements MediaLeg {
     this.#inner.hangup(cause);
   }
 
+  close(): void {
+    this.#inner.close();
+  }
+
+  get closed(): boolean {
+    return this.#inner.closed;
+  }
+
   on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void {
     this.#inner.on(event, listener);
   }

@@ -255,9 +255,9 @@ export class InboundCalls {
       origin,
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
-      onClosed: (closed) => {
-        this.#forget(transactionId, closed);
-      },
+    });
+    call.on('closed', () => {
+      this.#forget(transactionId, call);
     });
     if (audio !== undefined) {
       call.startMedia(audio);

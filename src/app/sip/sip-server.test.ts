@@ -133,6 +133,9 @@ function fakeSocket(port: number, onClose: () => void): RtpSocket & { closedAt: 
       stats.rtcpSent++;
       return true;
     },
+    get closed() {
+      return socket.closedAt !== undefined;
+    },
     close() {
       if (socket.closedAt === undefined) {
         socket.closedAt = Date.now();

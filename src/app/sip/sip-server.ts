@@ -198,7 +198,7 @@ export class SipServer {
   #register(call: SipCall): void {
     const key = call.key;
     this.#calls.set(key, call);
-    call.onClosed(() => {
+    call.on('closed', () => {
       if (this.#calls.get(key) === call) {
         this.#calls.delete(key);
       }
@@ -377,7 +377,12 @@ export class SipServer {
 
   /** The RTP socket counters of a live call (tests: random bytes on the RTP port are counted, not fatal). */
   rtpStatsForTesting(callUuid: string): { rtpPort: number; stats: Readonly<RtpSocketStats> } | undefined {
-    const call = [...this.#calls.values()].find((c) => c.callUuid === callUuid);
+    const call = this.dialogForTesting(callUuid);
     return call === undefined ? undefined : { rtpPort: call.socket.rtpPort, stats: call.socket.stats };
+  }
+
+  /** The live dialog carrying `callUuid` (tests: the close cascade watches it). */
+  dialogForTesting(callUuid: string): SipCall | undefined {
+    return [...this.#calls.values()].find((c) => c.callUuid === callUuid);
   }
 }
