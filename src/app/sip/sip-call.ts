@@ -42,8 +42,6 @@ import { ALLOWED_METHODS, KNOWN_UNSUPPORTED, q850CauseFor } from './causes.js';
 import type { SipContext } from './sip-context.js';
 import type { SipCallEvents, SipCallInit } from './sip-call.types.js';
 
-export type { SipCallEvents, SipCallInit } from './sip-call.types.js';
-
 /**
  * Whether the far end is expected to send RTP: only on a plain `sendrecv` session. On hold in either
  * direction, `recvonly` or `inactive`, it may rightly go quiet (phones often send nothing with
