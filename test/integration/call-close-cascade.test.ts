@@ -12,6 +12,7 @@ import { after, before, test } from 'node:test';
 
 import type { CallSession } from '../../src/engine/call/call-session.js';
 import { startReferenceConsumer, type ReferenceConsumer } from '../consumer/reference-consumer.js';
+import { closeAgain, watchClosed, type Closable } from '../helpers/closed-order.js';
 import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
 import { startSipStack, type SipStack } from '../helpers/sip-stack.js';
 import { responseXml, streamElement, until, within } from '../helpers/stream-call.js';
@@ -68,13 +69,6 @@ async function pairIsFree(rtpPort: number): Promise<boolean> {
   return sockets.every((s) => s !== undefined);
 }
 
-/** An entity of docs/lifecycle.md's shape: `close()`, a `closed` getter, a `closed` event. */
-interface Closable {
-  readonly closed: boolean;
-  close(): void;
-  on(event: 'closed', listener: () => void): void;
-}
-
 /** What the `closed` events of the callee's side of one call reported. */
 interface ClosedLog {
   /** Entity names, in the order their `closed` fired (a repeat shows up twice). */
@@ -85,34 +79,25 @@ interface ClosedLog {
 }
 
 /** Subscribes to `closed` on the inbound call, its leg, its two forks and its SIP dialog. */
-function watchClosed(inbound: CallSession): ClosedLog {
+function watchCall(inbound: CallSession): ClosedLog {
   const dialog = callee.server.dialogForTesting(inbound.callUuid);
   assert.ok(dialog, 'the inbound dialog is registered');
   const [fork1, fork2] = inbound.allStreams;
   assert.ok(fork1 && fork2);
   const entities: Record<string, Closable> = { call: inbound, leg: inbound.leg, fork1, fork2, dialog };
-  const log: ClosedLog = { order: [], socketClosedAtLeg: undefined, entities };
-  for (const [name, entity] of Object.entries(entities)) {
-    assert.equal(entity.closed, false, `${name} is open while the call is up`);
-    entity.on('closed', () => {
-      log.order.push(name);
-      if (name === 'leg') {
-        log.socketClosedAtLeg = dialog.socket.closed;
-      }
-    });
-  }
+  const order = watchClosed(entities, (name) => {
+    if (name === 'leg') {
+      log.socketClosedAtLeg = dialog.socket.closed;
+    }
+  });
+  const log: ClosedLog = { order, socketClosedAtLeg: undefined, entities };
   return log;
 }
 
 /** Each entity closed once (a second `close()` changes nothing), children before their parents. */
 function assertClosedOnce(log: ClosedLog): void {
-  for (const entity of Object.values(log.entities)) {
-    entity.close();
-  }
+  closeAgain(log.entities);
   assert.deepEqual([...log.order].sort(), ['call', 'dialog', 'fork1', 'fork2', 'leg'], log.order.join(' '));
-  for (const [name, entity] of Object.entries(log.entities)) {
-    assert.equal(entity.closed, true, `${name}.closed`);
-  }
   const at = (name: string): number => log.order.indexOf(name);
   assert.ok(at('leg') < at('call'), `the leg closes before the call: ${log.order.join(' ')}`);
   assert.ok(
@@ -168,7 +153,7 @@ async function assertCascaded(inbound: CallSession, outbound: CallSession, rtpPo
 
 test('closing a call from our side ends its leg, its forks and their WebSockets, its sockets and its dialog', async () => {
   const { inbound, outbound, rtpPort } = await callWithTwoForks();
-  const log = watchClosed(inbound);
+  const log = watchCall(inbound);
   inbound.hangup('NORMAL_CLEARING', 'api');
   assert.equal(inbound.hangupInfo?.source, 'api');
   // Synchronous part of the cascade: the call and its forks end at once.
@@ -182,7 +167,7 @@ test('closing a call from our side ends its leg, its forks and their WebSockets,
 
 test('a BYE from the far end cascades the same way', async () => {
   const { inbound, outbound, rtpPort } = await callWithTwoForks();
-  const log = watchClosed(inbound);
+  const log = watchCall(inbound);
   outbound.hangup('NORMAL_CLEARING', 'caller');
   await until(() => inbound.status === 'completed', 3000, 'the inbound call ending on BYE');
   assert.equal(inbound.hangupInfo?.source, 'caller');
