@@ -22,7 +22,8 @@ import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
 import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
-import type { Engine } from './engine/engine.js';
+import type { Clock } from './ports/clock.js';
+import type { AppPorts } from './app/runtime.js';
 import { listenError } from './listen-error.js';
 import {
   nodeIdentityFrom,
@@ -93,19 +94,14 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
  */
 async function keepLastSeen(
   store: CallStore,
-  engine: Engine,
+  clock: Clock,
   logger: Logger,
   intervalMs: number,
   node: NodeIdentity,
 ): Promise<NodeJS.Timeout> {
   // On a shared store only this node's calls: the other nodes' live calls are theirs.
   const mine = node.clustered ? node.nodeId : undefined;
-  const recovered = await store.markLiveAsAbnormal(
-    engine.deps.clock.epochMs(),
-    SERVER_RESTART_CAUSE,
-    undefined,
-    mine,
-  );
+  const recovered = await store.markLiveAsAbnormal(clock.epochMs(), SERVER_RESTART_CAUSE, undefined, mine);
   if (recovered.calls > 0 || recovered.streams > 0) {
     logger.warn(
       recovered,
@@ -119,7 +115,7 @@ async function keepLastSeen(
     }
     refreshing = true;
     store
-      .touchLiveCalls(engine.deps.clock.epochMs(), mine)
+      .touchLiveCalls(clock.epochMs(), mine)
       .catch((err: unknown) => {
         logger.warn({ err }, 'could not refresh the last-seen time of live calls');
       })
@@ -144,12 +140,12 @@ async function recoverRecords(
   opts: StartServerOptions,
   node: NodeIdentity,
 ): Promise<() => void> {
-  const { engine, logger } = runtime;
+  const { engine, logger, ports } = runtime;
   const lastSeenIntervalMs = opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS;
   const maxAgeSec = config.tuning.callbackMaxAgeSec;
   let lastSeen: NodeJS.Timeout;
   try {
-    lastSeen = await keepLastSeen(store, engine, logger, lastSeenIntervalMs, node);
+    lastSeen = await keepLastSeen(store, ports.clock, logger, lastSeenIntervalMs, node);
   } catch (err) {
     await runtime.close(0);
     await store.close();
@@ -162,7 +158,7 @@ async function recoverRecords(
   // Finished outbox rows are kept for a callback's maximum age (a receiver deduplicating by id needs
   // no longer), then deleted: now and every hour.
   const prune = (): void => {
-    const cut = engine.deps.clock.epochMs() - maxAgeSec * 1000;
+    const cut = ports.clock.epochMs() - maxAgeSec * 1000;
     store.pruneCallbacks(cut).catch((err: unknown) => {
       logger.warn({ err }, 'could not prune the callback outbox');
     });
@@ -216,6 +212,25 @@ async function listenApi(
       err,
     );
   }
+}
+
+/** The Plivo identity of an answered inbound call (a fresh request UUID, started now). */
+function inboundIdentity(
+  call: CallSession,
+  info: InboundCallInfo,
+  config: Config,
+  ports: AppPorts,
+): CallIdentity {
+  return {
+    callUuid: call.callUuid,
+    requestUuid: ports.random.uuid(),
+    from: info.from,
+    to: info.to,
+    direction: 'inbound',
+    accountId: config.auth.authId,
+    startedAtMs: ports.clock.epochMs(),
+    sipHeaders: info.sipHeaders,
+  };
 }
 
 /** The engine runtime's options: the config's, the store as the callback outbox (owned by the node id in a cluster). */
@@ -274,7 +289,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   });
   const authToken = config.auth.authToken;
   const runtime = composeRuntime(runtimeOptionsOf(config, targets, store, node));
-  const { engine, logger } = runtime;
+  const { engine, logger, ports } = runtime;
   logIdleError = (err) => {
     logger.warn({ err }, 'a pooled PostgreSQL connection failed; the pool replaces it');
   };
@@ -283,23 +298,14 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     engine,
     store,
     tts: new EspeakTts({ command: config.tts.command, defaultVoice: config.tts.voice }),
-    audio: new HttpAudioFetcher({ http: engine.deps.http }),
+    audio: new HttpAudioFetcher({ http: ports.http }),
     logger,
+    ...ports,
     accountId: config.auth.authId,
     authToken,
     nodeId: node.nodeId,
   });
   const answer = answerConfigOf(config);
-  const identityOf = (call: CallSession, info: InboundCallInfo): CallIdentity => ({
-    callUuid: call.callUuid,
-    requestUuid: engine.deps.random.uuid(),
-    from: info.from,
-    to: info.to,
-    direction: 'inbound',
-    accountId: config.auth.authId,
-    startedAtMs: engine.deps.clock.epochMs(),
-    sipHeaders: info.sipHeaders,
-  });
   const sip = composeSipServer(runtime, {
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
@@ -317,7 +323,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
         call.hangup('Answer URL Missing', 'server');
         return;
       }
-      control.run(call, identityOf(call, info), answer);
+      control.run(call, inboundIdentity(call, info, config, ports), answer);
     },
   });
   const abandon = async (): Promise<void> => {
@@ -331,6 +337,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     store,
     control,
     logger,
+    ...ports,
     accountId: config.auth.authId,
     answerTimeoutMs: config.answer.timeoutMs,
     answerAttempts: config.answer.attempts,
@@ -342,8 +349,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     {
       store,
       commands: new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) }),
-      clock: engine.deps.clock,
-      uuid: () => engine.deps.random.uuid(),
+      clock: ports.clock,
+      uuid: () => ports.random.uuid(),
       logger: logger.child({ component: 'api' }),
       authId: config.auth.authId,
       authToken,

@@ -16,7 +16,10 @@ import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import type { CallPatch, CallStore, StreamPatch } from '../ports/call-store.js';
+import type { Clock, Timers } from '../ports/clock.js';
+import type { HttpClient } from '../ports/http-client.js';
 import type { Logger } from '../ports/logger.js';
+import type { Random } from '../ports/random.js';
 import type { Tts } from '../ports/tts.js';
 import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
 import {
@@ -51,6 +54,11 @@ export interface CallControlDeps {
   readonly tts: Tts;
   readonly audio: AudioFetcher;
   readonly logger: Logger;
+  /** The runtime's ports (the call flows and the records' times). */
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly http: HttpClient;
   readonly accountId: string;
   /** Signs every request the call makes (answer, action, redirect, hangup; D8). */
   readonly authToken: string;
@@ -135,7 +143,7 @@ export class CallControl {
   }
 
   #track(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions): LiveCall {
-    const clock = this.#deps.engine.deps.clock;
+    const clock = this.#deps.clock;
     const live: LiveCall = {
       call,
       identity,
@@ -208,9 +216,9 @@ export class CallControl {
     live.flow.abort();
     const flow = new AbortController();
     live.flow = flow;
-    const { engine, authToken } = this.#deps;
+    const { authToken } = this.#deps;
     const { call, identity, answer } = live;
-    const ctx = flowContext(engine.deps, call, identity, {
+    const ctx = flowContext(this.#deps, call, identity, {
       logger: live.log,
       authToken,
       signal: flow.signal,
@@ -303,7 +311,7 @@ export class CallControl {
 
   /** Records a stream and follows it: initiated → in-progress → completed/failed with the stop reason. */
   #trackStream(live: LiveCall, fork: StreamFork): void {
-    const clock = this.#deps.engine.deps.clock;
+    const clock = this.#deps.clock;
     const { store } = this.#deps;
     const record = newStreamRecord(fork, live.call.callUuid, clock.epochMs());
     this.#write(live, 'could not record the stream', { streamId: fork.streamId }, async () => {
@@ -333,7 +341,7 @@ export class CallControl {
 
   /** Completes the call record and sends hangup_url. */
   #onEnded(live: LiveCall, hangup: LegHangup): void {
-    const endedAtMs = this.#deps.engine.deps.clock.epochMs();
+    const endedAtMs = this.#deps.clock.epochMs();
     const times = { startedAtMs: live.identity.startedAtMs, answeredAtMs: live.answeredAtMs, endedAtMs };
     const { durationSec, billDurationSec } = durationsOf(times);
     this.#updateCall(live, {

@@ -106,7 +106,7 @@ export async function runVirtualCall(
   opts: VirtualCallOptions,
 ): Promise<VirtualCallResult> {
   const { engine } = runtime;
-  const { clock, random, timers } = engine.deps;
+  const { clock, random, timers } = runtime.ports;
   const leg = new VirtualLeg({ callerAudio: opts.callerAudio });
   const call = engine.addCall(leg);
   opts.onLeg?.(leg);
@@ -160,8 +160,8 @@ export async function runVirtualCall(
     startedAtMs: clock.epochMs(),
   };
   emit({ t: 0, type: 'callStarted', detail: { callUuid: call.callUuid } });
-  const ctx = flowContext(engine.deps, call, identity, {
-    logger: engine.deps.logger.child({ callUuid: call.callUuid }),
+  const ctx = flowContext(runtime.ports, call, identity, {
+    logger: runtime.logger.child({ callUuid: call.callUuid }),
     authToken: engine.options.stream.authToken,
     signal: abort.signal,
     fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,

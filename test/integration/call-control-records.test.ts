@@ -167,6 +167,7 @@ test('the same records on a temporary SQLite file', async () => {
       tts: h.tts,
       audio: h.audio,
       logger: h.runtime.logger,
+      ...h.runtime.ports,
       accountId: TEST_ACCOUNT_ID,
       authToken: TEST_AUTH_TOKEN,
     });
@@ -180,7 +181,7 @@ test('the same records on a temporary SQLite file', async () => {
       call,
       {
         callUuid: call.callUuid,
-        requestUuid: h.runtime.engine.deps.random.uuid(),
+        requestUuid: h.runtime.ports.random.uuid(),
         from: '+14155550100',
         to: '+14155550199',
         direction: 'outbound',

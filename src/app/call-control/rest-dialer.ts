@@ -12,7 +12,9 @@ import { callParams, type CallIdentity } from '../../engine/interpreter/call-par
 import { hangupCauseCodeOf } from '../../engine/records/hangup-causes.js';
 import { elapsedSec, plivoTime } from '../../protocol/plivo-time.js';
 import type { CallRecord, CallStatus, CallStore } from '../../ports/call-store.js';
+import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
+import type { Random } from '../../ports/random.js';
 import type { AnswerConfig, CallControl } from '../call-control.js';
 import { newCallRecord } from './records.js';
 
@@ -43,6 +45,9 @@ export interface RestDialerDeps {
   readonly store: CallStore;
   readonly control: CallControl;
   readonly logger: Logger;
+  /** The runtime's ports (the call's UUIDs and the records' times). */
+  readonly clock: Clock;
+  readonly random: Random;
   readonly accountId: string;
   /** Timeout and tries of the answer URL fetch (config `answer`). */
   readonly answerTimeoutMs: number;
@@ -100,15 +105,14 @@ export class RestDialer {
 
   /** Accepts one destination: records it as `queued`, dials in the background, returns the request UUID. */
   dial(req: RestDialRequest): Promise<{ readonly ok: true; readonly requestUuid: string }> {
-    const { engine } = this.#deps;
     const identity: CallIdentity = {
-      callUuid: engine.deps.random.uuid(),
-      requestUuid: engine.deps.random.uuid(),
+      callUuid: this.#deps.random.uuid(),
+      requestUuid: this.#deps.random.uuid(),
       from: req.from,
       to: req.to,
       direction: 'outbound',
       accountId: this.#deps.accountId,
-      startedAtMs: engine.deps.clock.epochMs(),
+      startedAtMs: this.#deps.clock.epochMs(),
     };
     // The queued record is written before the dial starts, so the answer's update always follows it.
     const recorded = this.#record(
@@ -171,7 +175,7 @@ export class RestDialer {
     detail?: string,
   ): Promise<void> {
     const { engine, store } = this.#deps;
-    const endedAtMs = engine.deps.clock.epochMs();
+    const endedAtMs = this.#deps.clock.epochMs();
     const status = statusOfFailedDial(cause, sipStatus);
     const source = sourceOfFailedDial(cause, sipStatus);
     const code = hangupCauseCodeOf(cause);

@@ -10,41 +10,29 @@
  */
 import type { Logger } from '../../ports/logger.js';
 import { ServerError } from '../../errors/server-error.js';
-import { StreamFork, type StreamForkDeps } from '../fork/stream-fork.js';
-import type { StreamSettings, StreamSpec } from '../fork/stream-fork.types.js';
+import { StreamFork } from '../fork/stream-fork.js';
+import type { StreamSpec } from '../fork/stream-fork.types.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import type {
+  CallSessionEvents,
+  CallSessionOptions,
+  CallStatus,
+  OutboundSource,
+} from './call-session.types.js';
 import { FRAME_SAMPLES, type LegHangup, type MediaLeg } from './media-leg.types.js';
 
-/** Something that produces audio for the caller, one 20 ms frame at a time (a prompt player). */
-export interface OutboundSource {
-  /** Writes 160 samples into `out` and returns true, or returns false when it has nothing now. */
-  render(out: Int16Array): boolean;
-}
+export type {
+  CallSessionEvents,
+  CallSessionOptions,
+  CallStatus,
+  OutboundSource,
+} from './call-session.types.js';
 
 /** Adds one 20 ms frame into the 32-bit mix (clipped later, once, after every source is in). */
 function accumulate(mix: Int32Array, frame: Int16Array): void {
   for (let i = 0; i < FRAME_SAMPLES; i++) {
     mix[i] = (mix[i] ?? 0) + (frame[i] ?? 0);
   }
-}
-
-export type CallStatus = 'in-progress' | 'completed';
-
-export interface CallSessionEvents {
-  'stream-started': (fork: StreamFork) => void;
-  dtmf: (digit: string) => void;
-  ended: (hangup: LegHangup) => void;
-}
-
-export interface CallSessionOptions {
-  readonly callUuid: string;
-  readonly leg: MediaLeg;
-  readonly streamSettings: StreamSettings;
-  readonly forkDeps: StreamForkDeps;
-  readonly logger: Logger;
-  /** Most concurrent streams on one call. */
-  readonly maxStreams: number;
-  readonly newStreamId: () => string;
 }
 
 export class CallSession extends TypedEmitter<CallSessionEvents> {
@@ -90,6 +78,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   get status(): CallStatus {
     return this.#status;
+  }
+
+  /** True once the call has ended, whoever ended it. */
+  get closed(): boolean {
+    return this.#status !== 'in-progress';
   }
 
   get hangupInfo(): LegHangup | undefined {
@@ -152,7 +145,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#sources.delete(source);
   }
 
-  /** Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown). Idempotent. */
+  /**
+   * Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown): the leg first
+   * (`leg.hangup(cause)`), then every fork (`parentClosed()`), then `ended` and `closed`. Idempotent.
+   */
   hangup(cause: string, source: LegHangup['source'] = 'server'): void {
     if (this.#status !== 'in-progress') {
       return;
@@ -163,6 +159,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       // A leg that throws while hanging up must not leave the call (and its record) in progress.
       this.#end({ cause, source });
     }
+  }
+
+  /** The lifecycle verb: `hangup('NORMAL_CLEARING', 'server')`. Idempotent. */
+  close(): void {
+    this.hangup('NORMAL_CLEARING', 'server');
   }
 
   /**
@@ -281,10 +282,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#status = 'completed';
     this.#hangup = hangup;
     for (const fork of this.#forks) {
-      fork.stop('Call hangup');
+      fork.parentClosed();
     }
     this.#sources.clear();
     this.#log.info({ cause: hangup.cause, source: hangup.source, frames: this.frames }, 'call ended');
     this.emit('ended', hangup);
+    this.emit('closed');
   }
 }

@@ -1,8 +1,14 @@
+import type { Clock, Timers } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Random } from '../../ports/random.js';
+import type { WsConnector } from '../../ports/ws-client.js';
 import type {
   StreamDialectName,
+  StreamDialectRegistry,
   StreamDialectSettings,
   StreamDialectSpec,
 } from '../../protocol/stream-dialect.types.js';
+import type { CallbackDelivery } from '../callbacks/callback-delivery.js';
 import type { ContentType } from '../../protocol/stream-ws/formats.js';
 
 /**
@@ -67,5 +73,26 @@ export interface StreamForkEvents {
   status: (status: StreamStatus) => void;
   /** Something an observer (the CLI, tests) may want to show: message events in both directions. */
   event: (name: string, detail: Readonly<Record<string, unknown>>) => void;
+  /** The domain event: how the stream ended. Fired once, just before `closed`. */
   ended: (end: StreamEnd) => void;
+  /** The lifecycle event: the stream is over, whoever ended it; its WebSocket was closed first. Fired once. */
+  closed: () => void;
+}
+
+export interface StreamForkDeps {
+  readonly ws: WsConnector;
+  readonly callbacks: CallbackDelivery;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly logger: Logger;
+  /** The wire protocols a spec may name (`spec.dialect`). */
+  readonly dialects: StreamDialectRegistry;
+}
+
+/** What a stream needs from the call it belongs to. */
+export interface StreamHost {
+  readonly callUuid: string;
+  /** Plays DTMF to the caller (`sendDTMF`). */
+  sendDtmf(digits: string): void;
 }
