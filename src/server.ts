@@ -8,6 +8,7 @@ import { buildApiServer } from './api/server.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer } from './app/call-control/rest-dialer.js';
+import { RecordProjector } from './app/records/record-projector.js';
 import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
@@ -223,9 +224,12 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   });
   const { engine, logger } = runtime;
   const stopTimers = await recoverRecords(store, runtime, config, opts);
+  const records = new RecordProjector({ store, logger });
+  records.attach(engine.events);
   const control = new CallControl({
     engine,
-    store,
+    records,
+    clock: engine.deps.clock,
     tts: new EspeakTts({ command: config.tts.command, defaultVoice: config.tts.voice }),
     audio: new HttpAudioFetcher({ http: engine.deps.http }),
     logger,
@@ -256,7 +260,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     targets,
     onInboundCall: (call, info) => {
       if (answer === undefined) {
-        call.errors.push('no answer URL configured');
+        call.reportError('ERR_CALL_ANSWER_MISSING', 'no answer URL configured');
         call.hangup('Answer URL Missing', 'server');
         return;
       }
@@ -271,7 +275,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const udpPort = await startSip(sip, config, abandon);
   const dialer = new RestDialer({
     engine,
-    store,
+    clock: engine.deps.clock,
+    random: engine.deps.random,
     control,
     logger,
     accountId: config.auth.authId,
@@ -310,7 +315,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
         stopTimers();
         await sip.stop(cause);
         await Promise.race([
-          Promise.all([dialer.idle(), control.idle()]),
+          Promise.all([dialer.idle(), control.idle()]).then(() => records.idle()),
           new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
         ]);
         await api.close();

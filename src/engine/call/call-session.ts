@@ -8,12 +8,16 @@
  *   `tickMedia` mixes what the caller hears and sends it; `tickForks` lets the leg hand over what is
  *   due by time (concealment, silence), then forks what the caller heard to the streams.
  */
-import type { Logger } from '../../ports/logger.js';
+import type { ErrorCode } from '../../errors/catalog.js';
 import { ServerError } from '../../errors/server-error.js';
+import type { Logger } from '../../ports/logger.js';
+import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
+import type { CallErrorEvent, CallEventSink } from '../events/call-events.js';
 import { StreamFork, type StreamForkDeps } from '../fork/stream-fork.js';
 import type { StreamSettings, StreamSpec } from '../fork/stream-fork.types.js';
+import { hangupCauseCodeOf } from '../records/hangup-causes.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
-import { FRAME_SAMPLES, type LegHangup, type MediaLeg } from './media-leg.types.js';
+import { FRAME_SAMPLES, type HangupSource, type LegHangup, type MediaLeg } from './media-leg.types.js';
 
 /** Something that produces audio for the caller, one 20 ms frame at a time (a prompt player). */
 export interface OutboundSource {
@@ -45,6 +49,14 @@ export interface CallSessionOptions {
   /** Most concurrent streams on one call. */
   readonly maxStreams: number;
   readonly newStreamId: () => string;
+  /** Where the call's events go (`call.ended`, `call.error`, `stream.started`): the engine's bus. */
+  readonly events: CallEventSink;
+}
+
+/** Where a `call.error` came from, when it concerns a document. */
+export interface CallErrorContext {
+  readonly url?: string;
+  readonly issues?: readonly XmlIssue[];
 }
 
 export class CallSession extends TypedEmitter<CallSessionEvents> {
@@ -65,8 +77,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   inboundGaps = 0;
   /** Media-clock ticks (frames sent to the caller). */
   frames = 0;
-  /** Errors worth keeping on the call record (answer fetch failures, XML validation errors). */
-  readonly errors: string[] = [];
+  readonly #errors: CallErrorEvent[] = [];
 
   constructor(opts: CallSessionOptions) {
     super();
@@ -94,6 +105,28 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   get hangupInfo(): LegHangup | undefined {
     return this.#hangup;
+  }
+
+  /** The errors reported on this call so far (`call.error` events), oldest first. */
+  get errors(): readonly CallErrorEvent[] {
+    return this.#errors;
+  }
+
+  /**
+   * Reports an error worth keeping on the call record (fetch failures, a rejected document, prompt
+   * failures): emits `call.error` with its catalogue code. The call goes on; hanging up is the caller's call.
+   */
+  reportError(code: ErrorCode, message: string, context: CallErrorContext = {}): void {
+    const event: CallErrorEvent = {
+      type: 'call.error',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      code,
+      message,
+      ...context,
+    };
+    this.#errors.push(event);
+    this.#opts.events.emit(event);
   }
 
   /** Streams on this call that have not ended. */
@@ -138,6 +171,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       this.#opts.forkDeps,
     );
     this.#forks.push(fork);
+    this.#opts.events.emit({
+      type: 'stream.started',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      streamId: fork.streamId,
+      spec,
+    });
     this.emit('stream-started', fork);
     fork.start();
     return fork;
@@ -152,8 +192,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#sources.delete(source);
   }
 
-  /** Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown). Idempotent. */
-  hangup(cause: string, source: LegHangup['source'] = 'server'): void {
+  /**
+   * Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown, an error); `source`
+   * says which, for the record. Idempotent.
+   */
+  hangup(cause: string, source: HangupSource): void {
     if (this.#status !== 'in-progress') {
       return;
     }
@@ -285,6 +328,15 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     this.#sources.clear();
     this.#log.info({ cause: hangup.cause, source: hangup.source, frames: this.frames }, 'call ended');
+    this.#opts.events.emit({
+      type: 'call.ended',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      status: 'completed',
+      cause: hangup.cause,
+      causeCode: hangupCauseCodeOf(hangup.cause),
+      source: hangup.source,
+    });
     this.emit('ended', hangup);
   }
 }

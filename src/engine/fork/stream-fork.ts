@@ -25,6 +25,7 @@ import type { WsConnection, WsConnector } from '../../ports/ws-client.js';
 import { makeNonce, type CallbackDelivery } from '../callbacks/callback-delivery.js';
 import { streamCallbackPolicy } from '../callbacks/stream-callback-policy.js';
 import { FRAME_MS } from '../call/media-leg.types.js';
+import type { CallEventSink } from '../events/call-events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type {
   StreamEnd,
@@ -46,6 +47,8 @@ export interface StreamForkDeps {
   readonly logger: Logger;
   /** The wire protocols a spec may name (`spec.dialect`). */
   readonly dialects: StreamDialectRegistry;
+  /** Where the stream's `stream.status` and `stream.checkpoint` events go (the engine's bus). */
+  readonly events: CallEventSink;
 }
 
 /** What a stream needs from the call it belongs to. */
@@ -246,6 +249,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
+      this.#deps.events.emit({
+        type: 'stream.checkpoint',
+        callUuid: this.#host.callUuid,
+        atMs: this.#deps.clock.epochMs(),
+        streamId: this.streamId,
+        name,
+      });
       this.#callback({ type: 'checkpointPlayed', name });
     }
     playback.forgetReached();
@@ -453,6 +463,15 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
 
   #setStatus(status: StreamStatus): void {
     this.#status = status;
+    if (status === 'in-progress') {
+      this.#deps.events.emit({
+        type: 'stream.status',
+        callUuid: this.#host.callUuid,
+        atMs: this.#deps.clock.epochMs(),
+        streamId: this.streamId,
+        status,
+      });
+    }
     this.emit('status', status);
   }
 
@@ -468,6 +487,15 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       type: end.status === 'completed' ? 'stopped' : 'dropped',
       reason: end.reason,
       error: end.error,
+    });
+    this.#deps.events.emit({
+      type: 'stream.status',
+      callUuid: this.#host.callUuid,
+      atMs: this.#deps.clock.epochMs(),
+      streamId: this.streamId,
+      status: end.status,
+      reason: end.reason,
+      error: end.error ?? null,
     });
     this.emit('ended', end);
     this.#resolveEnded(end);
