@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import { buildApiServer } from './api/server.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
-import { RestDialer } from './app/call-control/rest-dialer.js';
+import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
 import { RecordProjector } from './app/records/record-projector.js';
 import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
 import { EspeakTts } from './adapters/tts-espeak/espeak-tts.js';
 import { HttpAudioFetcher } from './adapters/audio-fetcher/http-audio-fetcher.js';
-import { composeRuntime, composeSipServer } from './compose.js';
+import { composeRuntime, composeSipServer, type Runtime } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
@@ -201,6 +201,27 @@ async function listenApi(
   }
 }
 
+/** The REST API's Call create: dials through the SIP server, hands answered calls to call control. */
+function restDialerOf(
+  config: Config,
+  runtime: Runtime,
+  control: CallControl,
+  sip: { dial: RestDialerDeps['dial'] },
+): RestDialer {
+  const { engine, logger } = runtime;
+  return new RestDialer({
+    engine,
+    clock: engine.deps.clock,
+    random: engine.deps.random,
+    control,
+    logger,
+    accountId: config.auth.authId,
+    answerTimeoutMs: config.answer.timeoutMs,
+    answerAttempts: config.answer.attempts,
+    dial: (opts) => sip.dial(opts),
+  });
+}
+
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const targets = targetGuardFrom(config);
   const store: CallStore =
@@ -224,8 +245,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   });
   const { engine, logger } = runtime;
   const stopTimers = await recoverRecords(store, runtime, config, opts);
-  const records = new RecordProjector({ store, logger });
-  records.attach(engine.events);
+  const records = new RecordProjector({ store, logger, events: engine.events });
   const control = new CallControl({
     engine,
     records,
@@ -273,17 +293,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     await store.close();
   };
   const udpPort = await startSip(sip, config, abandon);
-  const dialer = new RestDialer({
-    engine,
-    clock: engine.deps.clock,
-    random: engine.deps.random,
-    control,
-    logger,
-    accountId: config.auth.authId,
-    answerTimeoutMs: config.answer.timeoutMs,
-    answerAttempts: config.answer.attempts,
-    dial: (opts) => sip.dial(opts),
-  });
+  const dialer = restDialerOf(config, runtime, control, sip);
 
   const tls = config.http.tls;
   const api = buildApiServer(

@@ -29,6 +29,8 @@ import { callErrorJson, durationsOf, newCallRecord, newStreamRecord } from '../c
 export interface RecordProjectorDeps {
   readonly store: CallStore;
   readonly logger: Logger;
+  /** The events to project (the engine's bus); the projector listens from construction until `close`. */
+  readonly events: CallEventSource;
 }
 
 /** Somewhere to subscribe to call events (the engine's `CallEventBus`). */
@@ -53,17 +55,19 @@ export class RecordProjector {
   readonly #deps: RecordProjectorDeps;
   readonly #log: Logger;
   readonly #calls = new Map<string, Projection>();
+  readonly #unsubscribe: () => void;
 
   constructor(deps: RecordProjectorDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'records' });
-  }
-
-  /** Starts writing the records of the events `source` emits; returns the function that stops it. */
-  attach(source: CallEventSource): () => void {
-    return source.subscribe((event) => {
+    this.#unsubscribe = deps.events.subscribe((event) => {
       this.project(event);
     });
+  }
+
+  /** Stops listening (writes already asked for still run; `idle` waits for them). */
+  close(): void {
+    this.#unsubscribe();
   }
 
   /** Calls whose records are being kept now. */
