@@ -196,7 +196,13 @@ export class RestDialer {
     for (const message of detail === undefined
       ? [describeFailure(cause, sipStatus)]
       : [describeFailure(cause, sipStatus), detail]) {
-      engine.events.emit({ type: 'call.error', callUuid, atMs: endedAtMs, code: 'ERR_CALL_DIAL_FAILED', message });
+      engine.events.emit({
+        type: 'call.error',
+        callUuid,
+        atMs: endedAtMs,
+        code: 'ERR_CALL_DIAL_FAILED',
+        message,
+      });
     }
     engine.events.emit({
       type: 'call.ended',

@@ -29,7 +29,8 @@ export type FetchXmlResult =
   | { readonly ok: false; readonly cause: string; readonly code: FetchXmlErrorCode; readonly detail: string };
 
 /** The catalogue codes of a failed fetch. */
-export type FetchXmlErrorCode = 'ERR_CALL_ANSWER_UNREACHABLE' | 'ERR_CALL_ANSWER_HTTP_ERROR' | 'ERR_XML_TOO_LARGE';
+export type FetchXmlErrorCode =
+  'ERR_CALL_ANSWER_UNREACHABLE' | 'ERR_CALL_ANSWER_HTTP_ERROR' | 'ERR_XML_TOO_LARGE';
 
 function paramRecord(params: FetchXmlOptions['params']): Record<string, string[]> {
   const out: Record<string, string[]> = {};

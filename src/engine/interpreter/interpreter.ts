@@ -143,5 +143,10 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
     ctx.call.hangup(HangupCauses.endOfXml, 'xml-end');
     return { end: 'end-of-xml' };
   }
-  return fail(ctx, HangupCauses.tooManyRedirects, 'ERR_CALL_TOO_MANY_DOCUMENTS', `more than ${opts.maxDocuments ?? 100} documents`);
+  return fail(
+    ctx,
+    HangupCauses.tooManyRedirects,
+    'ERR_CALL_TOO_MANY_DOCUMENTS',
+    `more than ${opts.maxDocuments ?? 100} documents`,
+  );
 }

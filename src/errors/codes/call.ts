@@ -7,7 +7,8 @@ import type { CatalogSection } from '../catalog.types.js';
  */
 export const callCodes = {
   ERR_CALL_ANSWER_UNREACHABLE: {
-    message: 'The answer (or action, redirect) URL could not be fetched: transport error, timeout or a denied host.',
+    message:
+      'The answer (or action, redirect) URL could not be fetched: transport error, timeout or a denied host.',
     category: 'connectivity',
   },
   ERR_CALL_ANSWER_HTTP_ERROR: {

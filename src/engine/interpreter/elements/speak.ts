@@ -1,7 +1,7 @@
 /**
  * `<Speak>` (https://www.plivo.com/docs/voice/xml/speak): text to speech through the Tts port, played
  * with the prompt player. SSML markup is not rendered: the parser's plain `text` is spoken. When the
- * engine is missing or fails, the error is logged, put on the call's errors, and the element is
+ * engine is missing or fails, the error is logged, reported as a `call.error`, and the element is
  * skipped (the call goes on).
  */
 import type { ErrorCode } from '../../../errors/catalog.js';
