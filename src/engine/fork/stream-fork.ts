@@ -249,13 +249,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
-      this.#deps.events.emit({
-        type: 'stream.checkpoint',
-        callUuid: this.#host.callUuid,
-        atMs: this.#deps.clock.epochMs(),
-        streamId: this.streamId,
-        name,
-      });
+      this.#deps.events.emit({ type: 'stream.checkpoint', ...this.#eventBase(), name });
       this.#callback({ type: 'checkpointPlayed', name });
     }
     playback.forgetReached();
@@ -461,16 +455,15 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
   }
 
+  /** What every event of this stream carries (events are rare: status changes, checkpoints). */
+  #eventBase(): { readonly callUuid: string; readonly atMs: number; readonly streamId: string } {
+    return { callUuid: this.#host.callUuid, atMs: this.#deps.clock.epochMs(), streamId: this.streamId };
+  }
+
   #setStatus(status: StreamStatus): void {
     this.#status = status;
     if (status === 'in-progress') {
-      this.#deps.events.emit({
-        type: 'stream.status',
-        callUuid: this.#host.callUuid,
-        atMs: this.#deps.clock.epochMs(),
-        streamId: this.streamId,
-        status,
-      });
+      this.#deps.events.emit({ type: 'stream.status', ...this.#eventBase(), status });
     }
     this.emit('status', status);
   }
@@ -490,9 +483,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     });
     this.#deps.events.emit({
       type: 'stream.status',
-      callUuid: this.#host.callUuid,
-      atMs: this.#deps.clock.epochMs(),
-      streamId: this.streamId,
+      ...this.#eventBase(),
       status: end.status,
       reason: end.reason,
       error: end.error ?? null,
