@@ -15,15 +15,12 @@ import { NodeRtpSocketFactory } from './adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from './adapters/rtp/rtp-port-allocator.js';
 import { NodeSipTransport } from './adapters/sip-transport/node-sip-transport.js';
 import { SipTransactionDriver } from './adapters/sip-transport/sip-transaction-driver.js';
-import type { AppRuntime } from './app/runtime.js';
+import type { AppPorts, AppRuntime } from './app/runtime.js';
 import { SipServer, type SipServerSpec } from './app/sip/sip-server.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
 import { BUILT_IN_STREAM_DIALECTS } from './protocol/stream-dialects.js';
 import type { StreamSettings } from './engine/fork/stream-fork.types.js';
-import type { Clock, Timers } from './ports/clock.js';
-import type { HttpClient } from './ports/http-client.js';
 import type { Logger } from './ports/logger.js';
-import type { Random } from './ports/random.js';
 import type { WsConnector } from './ports/ws-client.js';
 
 /**
@@ -31,12 +28,8 @@ import type { WsConnector } from './ports/ws-client.js';
  * clock (the media clock driver then runs on `clock` and `timers` too) with in-memory HTTP and
  * WebSocket peers. Injected ports are the caller's to close.
  */
-export interface RuntimePorts {
-  readonly clock: Clock;
-  readonly timers: Timers;
-  readonly http: HttpClient;
+export interface RuntimePorts extends AppPorts {
   readonly ws: WsConnector;
-  readonly random: Random;
 }
 
 export interface RuntimeOptions {
@@ -61,6 +54,8 @@ export interface RuntimeOptions {
 
 export interface Runtime extends AppRuntime {
   readonly engine: Engine;
+  /** The ports the engine was built with, for the use cases and the rest of the composition root. */
+  readonly ports: RuntimePorts;
   readonly driver: MediaClockDriver;
   readonly logger: Logger;
   /** Waits (at most `graceMs`) for queued callbacks, then releases the HTTP pool. */
@@ -99,6 +94,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
     engine,
     driver,
     logger,
+    ports,
     async close(graceMs = 5000) {
       await Promise.race([engine.callbacks.idle(), new Promise((r) => setTimeout(r, graceMs).unref())]);
       await ownHttp?.close();
@@ -118,7 +114,7 @@ export interface ComposeSipOptions extends SipServerSpec {
  * until `start()`; `stop()` closes the transport and the driver.
  */
 export function composeSipServer(runtime: AppRuntime, opts: ComposeSipOptions): SipServer {
-  const { engine } = runtime;
+  const { engine, ports } = runtime;
   const { sip, rtp } = opts;
   const transport = new NodeSipTransport({
     host: sip.host,
@@ -126,7 +122,7 @@ export function composeSipServer(runtime: AppRuntime, opts: ComposeSipOptions): 
     tcp: sip.transports.includes('tcp'),
   });
   const transactions = new SipTransactionDriver(transport, {
-    nowMs: () => engine.deps.clock.monotonicMs(),
+    nowMs: () => ports.clock.monotonicMs(),
     ...(sip.timers === undefined ? {} : { timers: sip.timers }),
   });
   const rtpSockets = new NodeRtpSocketFactory({
@@ -138,6 +134,7 @@ export function composeSipServer(runtime: AppRuntime, opts: ComposeSipOptions): 
   return new SipServer({
     ...spec,
     engine,
+    ports,
     transport,
     transactions,
     rtpSockets,

@@ -20,7 +20,8 @@ import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
 import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
-import type { Engine } from './engine/engine.js';
+import type { Clock } from './ports/clock.js';
+import type { AppPorts } from './app/runtime.js';
 import { listenError } from './listen-error.js';
 import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
 
@@ -86,11 +87,11 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
  */
 async function keepLastSeen(
   store: CallStore,
-  engine: Engine,
+  clock: Clock,
   logger: Logger,
   intervalMs: number,
 ): Promise<NodeJS.Timeout> {
-  const recovered = await store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
+  const recovered = await store.markLiveAsAbnormal(clock.epochMs(), SERVER_RESTART_CAUSE);
   if (recovered.calls > 0 || recovered.streams > 0) {
     logger.warn(
       recovered,
@@ -104,7 +105,7 @@ async function keepLastSeen(
     }
     refreshing = true;
     store
-      .touchLiveCalls(engine.deps.clock.epochMs())
+      .touchLiveCalls(clock.epochMs())
       .catch((err: unknown) => {
         logger.warn({ err }, 'could not refresh the last-seen time of live calls');
       })
@@ -128,12 +129,12 @@ async function recoverRecords(
   config: Config,
   opts: StartServerOptions,
 ): Promise<() => void> {
-  const { engine, logger } = runtime;
+  const { engine, logger, ports } = runtime;
   const lastSeenIntervalMs = opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS;
   const maxAgeSec = config.tuning.callbackMaxAgeSec;
   let lastSeen: NodeJS.Timeout;
   try {
-    lastSeen = await keepLastSeen(store, engine, logger, lastSeenIntervalMs);
+    lastSeen = await keepLastSeen(store, ports.clock, logger, lastSeenIntervalMs);
   } catch (err) {
     await runtime.close(0);
     await store.close();
@@ -145,7 +146,7 @@ async function recoverRecords(
   // Finished outbox rows are kept for a callback's maximum age (a receiver deduplicating by id needs
   // no longer), then deleted: now and every hour.
   const prune = (): void => {
-    const cut = engine.deps.clock.epochMs() - maxAgeSec * 1000;
+    const cut = ports.clock.epochMs() - maxAgeSec * 1000;
     store.pruneCallbacks(cut).catch((err: unknown) => {
       logger.warn({ err }, 'could not prune the callback outbox');
     });
@@ -208,18 +209,36 @@ function restDialerOf(
   control: CallControl,
   sip: { dial: RestDialerDeps['dial'] },
 ): RestDialer {
-  const { engine, logger } = runtime;
+  const { engine, logger, ports } = runtime;
   return new RestDialer({
     engine,
-    clock: engine.deps.clock,
-    random: engine.deps.random,
     control,
     logger,
+    ...ports,
     accountId: config.auth.authId,
     answerTimeoutMs: config.answer.timeoutMs,
     answerAttempts: config.answer.attempts,
     dial: (opts) => sip.dial(opts),
   });
+}
+
+/** The Plivo identity of an answered inbound call (a fresh request UUID, started now). */
+function inboundIdentity(
+  call: CallSession,
+  info: InboundCallInfo,
+  config: Config,
+  ports: AppPorts,
+): CallIdentity {
+  return {
+    callUuid: call.callUuid,
+    requestUuid: ports.random.uuid(),
+    from: info.from,
+    to: info.to,
+    direction: 'inbound',
+    accountId: config.auth.authId,
+    startedAtMs: ports.clock.epochMs(),
+    sipHeaders: info.sipHeaders,
+  };
 }
 
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
@@ -243,30 +262,20 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     },
     clockPhases: config.tuning.clockPhases,
   });
-  const { engine, logger } = runtime;
+  const { engine, logger, ports } = runtime;
   const stopTimers = await recoverRecords(store, runtime, config, opts);
   const records = new RecordProjector({ store, logger, events: engine.events });
   const control = new CallControl({
     engine,
     records,
-    clock: engine.deps.clock,
     tts: new EspeakTts({ command: config.tts.command, defaultVoice: config.tts.voice }),
-    audio: new HttpAudioFetcher({ http: engine.deps.http }),
+    audio: new HttpAudioFetcher({ http: ports.http }),
     logger,
+    ...ports,
     accountId: config.auth.authId,
     authToken,
   });
   const answer = answerConfigOf(config);
-  const identityOf = (call: CallSession, info: InboundCallInfo): CallIdentity => ({
-    callUuid: call.callUuid,
-    requestUuid: engine.deps.random.uuid(),
-    from: info.from,
-    to: info.to,
-    direction: 'inbound',
-    accountId: config.auth.authId,
-    startedAtMs: engine.deps.clock.epochMs(),
-    sipHeaders: info.sipHeaders,
-  });
   const sip = composeSipServer(runtime, {
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
@@ -284,7 +293,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
         call.hangup('Answer URL Missing', 'server');
         return;
       }
-      control.run(call, identityOf(call, info), answer);
+      control.run(call, inboundIdentity(call, info, config, ports), answer);
     },
   });
   const abandon = async (): Promise<void> => {
@@ -300,8 +309,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     {
       store,
       commands: new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) }),
-      clock: engine.deps.clock,
-      uuid: () => engine.deps.random.uuid(),
+      clock: ports.clock,
+      uuid: () => ports.random.uuid(),
       logger: logger.child({ component: 'api' }),
       authId: config.auth.authId,
       authToken,

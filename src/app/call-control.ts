@@ -15,8 +15,10 @@ import { runCallFlow } from '../engine/interpreter/interpreter.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
-import type { Clock } from '../ports/clock.js';
+import type { Clock, Timers } from '../ports/clock.js';
+import type { HttpClient } from '../ports/http-client.js';
 import type { Logger } from '../ports/logger.js';
+import type { Random } from '../ports/random.js';
 import type { Tts } from '../ports/tts.js';
 import { hangupParams } from './call-control/records.js';
 
@@ -44,10 +46,14 @@ export interface CallControlDeps {
   readonly engine: Engine;
   /** The record projector that writes the records of the calls' events. */
   readonly records: RecordWrites;
-  readonly clock: Clock;
   readonly tts: Tts;
   readonly audio: AudioFetcher;
   readonly logger: Logger;
+  /** The runtime's ports (the call flows and the events' times). */
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly http: HttpClient;
   readonly accountId: string;
   /** Signs every request the call makes (answer, action, redirect, hangup; D8). */
   readonly authToken: string;
@@ -201,9 +207,9 @@ export class CallControl {
     live.flow.abort();
     const flow = new AbortController();
     live.flow = flow;
-    const { engine, authToken } = this.#deps;
+    const { authToken } = this.#deps;
     const { call, identity, answer } = live;
-    const ctx = flowContext(engine.deps, call, identity, {
+    const ctx = flowContext(this.#deps, call, identity, {
       logger: live.log,
       authToken,
       signal: flow.signal,

@@ -184,7 +184,7 @@ export async function runVirtualCall(
   opts: VirtualCallOptions,
 ): Promise<VirtualCallResult> {
   const { engine } = runtime;
-  const { clock, random, timers } = engine.deps;
+  const { clock, random, timers } = runtime.ports;
   const leg = new VirtualLeg({ callerAudio: opts.callerAudio });
   const call = engine.addCall(leg);
   opts.onLeg?.(leg);
@@ -238,8 +238,8 @@ export async function runVirtualCall(
     startedAtMs: clock.epochMs(),
   };
   announce(engine.events, identity, opts.answerUrl);
-  const ctx = flowContext(engine.deps, call, identity, {
-    logger: engine.deps.logger.child({ callUuid: call.callUuid }),
+  const ctx = flowContext(runtime.ports, call, identity, {
+    logger: runtime.logger.child({ callUuid: call.callUuid }),
     authToken: engine.options.stream.authToken,
     signal: abort.signal,
     fetchTimeoutMs: opts.fetchTimeoutMs ?? 5000,

@@ -126,7 +126,7 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
         {},
         {
           tts: new EspeakTts(),
-          audio: new HttpAudioFetcher({ http: runtime.engine.deps.http }),
+          audio: new HttpAudioFetcher({ http: runtime.ports.http }),
         },
       ),
       onLeg: (l) => {

@@ -39,6 +39,10 @@ class ScriptedLeg implements MediaLeg {
   hangup(): void {
     /* none */
   }
+  close(): void {
+    /* none */
+  }
+  readonly closed = false;
   readonly #dtmf: ((digit: string) => void)[] = [];
   press(digit: string): void {
     for (const l of this.#dtmf) {

@@ -50,7 +50,8 @@ export interface EngineOptions {
 }
 
 export class Engine {
-  readonly deps: EngineDeps;
+  /** Private: code outside the engine gets its ports from the composition root, not from here. */
+  readonly #deps: EngineDeps;
   readonly options: EngineOptions;
   readonly callbacks: CallbackDelivery;
   /** The calls' typed events (call started/answered/ended, errors, streams): the record projector and the CLI listen. */
@@ -61,7 +62,7 @@ export class Engine {
   #removeTicker: (() => void) | undefined;
 
   constructor(deps: EngineDeps, options: EngineOptions) {
-    this.deps = deps;
+    this.#deps = deps;
     this.options = options;
     this.events = new CallEventBus(deps.logger);
     this.#phases = Array.from({ length: Math.max(1, deps.ticker.phases) }, () => new Set<CallSession>());
@@ -90,25 +91,25 @@ export class Engine {
   }
 
   /** Registers a call on `leg`; it is ticked from the next media frame until it ends. */
-  addCall(leg: MediaLeg, callUuid: string = this.deps.random.uuid()): CallSession {
+  addCall(leg: MediaLeg, callUuid: string = this.#deps.random.uuid()): CallSession {
     const call = new CallSession({
       callUuid,
       leg,
       streamSettings: this.options.stream,
       forkDeps: {
-        ws: this.deps.ws,
+        ws: this.#deps.ws,
         callbacks: this.callbacks,
-        clock: this.deps.clock,
-        timers: this.deps.timers,
-        random: this.deps.random,
-        logger: this.deps.logger,
-        dialects: this.deps.dialects,
+        clock: this.#deps.clock,
+        timers: this.#deps.timers,
+        random: this.#deps.random,
+        logger: this.#deps.logger,
+        dialects: this.#deps.dialects,
         events: this.events,
       },
       events: this.events,
-      logger: this.deps.logger,
+      logger: this.#deps.logger,
       maxStreams: this.options.maxStreamsPerCall ?? 8,
-      newStreamId: () => this.deps.random.uuid(),
+      newStreamId: () => this.#deps.random.uuid(),
     });
     this.#calls.set(callUuid, call);
     const phase = this.#quietestPhase();
@@ -121,7 +122,7 @@ export class Engine {
         this.#removeTicker = undefined;
       }
     });
-    this.#removeTicker ??= this.deps.ticker.add((_frameIndex, phase) => {
+    this.#removeTicker ??= this.#deps.ticker.add((_frameIndex, phase) => {
       this.#tick(phase);
     });
     return call;
@@ -162,12 +163,12 @@ export class Engine {
 
   /** One broken call must never stop the clock for the others: log it and hang that call up. */
   #tickFailed(call: CallSession, err: unknown): void {
-    this.deps.logger.error({ err, callUuid: call.callUuid }, 'call tick failed; hanging up that call');
+    this.#deps.logger.error({ err, callUuid: call.callUuid }, 'call tick failed; hanging up that call');
     try {
       call.hangup('Internal Error', 'error');
     } catch (hangupErr) {
       // The rest of the phase still gets its tick.
-      this.deps.logger.error({ err: hangupErr, callUuid: call.callUuid }, 'hanging up a failed call threw');
+      this.#deps.logger.error({ err: hangupErr, callUuid: call.callUuid }, 'hanging up a failed call threw');
     }
   }
 }

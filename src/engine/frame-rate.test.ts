@@ -66,7 +66,9 @@ class LoopSocket implements RtpSocket {
   sendRtcp(): boolean {
     return true;
   }
+  closed = false;
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
   deliver(p: RtpPacket): void {

@@ -91,8 +91,13 @@ export interface RtpSocket {
    * Same failure rules as `sendRtp`. Never throws.
    */
   sendRtcp(bytes: Uint8Array): boolean;
-  /** Closes both sockets and releases the port pair. Idempotent. */
+  /** Closes both sockets and releases the port pair (when the promise resolves). Idempotent. */
   close(): Promise<void>;
+  /**
+   * True once `close()` was called. A socket has no far end that could close it, so it has no `closed`
+   * event: only its owner (the leg, else the dialog or the set-up code) ends it.
+   */
+  readonly closed: boolean;
 }
 
 export interface RtpSocketOpenOptions {

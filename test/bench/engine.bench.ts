@@ -69,6 +69,10 @@ class ConstantLeg implements MediaLeg {
   hangup(): void {
     /* Never. */
   }
+  close(): void {
+    /* Never. */
+  }
+  readonly closed = false;
   on(): void {
     /* No events. */
   }
@@ -111,7 +115,9 @@ class NullRtpSocket implements RtpSocket {
   sendRtcp(): boolean {
     return true;
   }
+  closed = false;
   close(): Promise<void> {
+    this.closed = true;
     return Promise.resolve();
   }
   deliver(p: RtpPacket): void {

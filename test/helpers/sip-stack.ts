@@ -90,10 +90,9 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
     logger,
     ...(opts.targets === undefined ? {} : { targets: opts.targets }),
   });
-  const { engine } = runtime;
   const calls: StackCall[] = [];
   // Below the Linux ephemeral range (32768+), so peers on OS-chosen ports never collide with ours.
-  const portMin = opts.rtpPortMin ?? 20000 + 2 * engine.deps.random.int(5000);
+  const portMin = opts.rtpPortMin ?? 20000 + 2 * runtime.ports.random.int(5000);
   const server = composeSipServer(runtime, {
     logger,
     sip: {
@@ -151,8 +150,8 @@ export function runFlow(
   answerUrl: string,
   method: 'GET' | 'POST',
 ): Promise<CallFlowEnd> {
-  const { engine } = runtime;
-  const { clock, random } = engine.deps;
+  const { engine, ports } = runtime;
+  const { clock, random } = ports;
   const abort = new AbortController();
   call.on('ended', () => {
     abort.abort();
@@ -167,8 +166,8 @@ export function runFlow(
     startedAtMs: clock.epochMs(),
     sipHeaders: info.sipHeaders,
   };
-  const ctx = flowContext(engine.deps, call, identity, {
-    logger: engine.deps.logger.child({ callUuid: call.callUuid }),
+  const ctx = flowContext(ports, call, identity, {
+    logger: runtime.logger.child({ callUuid: call.callUuid }),
     authToken: engine.options.stream.authToken,
     signal: abort.signal,
     fetchTimeoutMs: 5000,

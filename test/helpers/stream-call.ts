@@ -112,7 +112,7 @@ export interface ProbedConnection {
  * change: every call is forwarded). Returns the list of probed connections, in connect order.
  */
 export function probeConnections(runtime: Runtime): ProbedConnection[] {
-  const connector = runtime.engine.deps.ws as WsConnector & { connect: WsConnector['connect'] };
+  const connector = runtime.ports.ws as WsConnector & { connect: WsConnector['connect'] };
   const original = connector.connect.bind(connector);
   const probes: ProbedConnection[] = [];
   connector.connect = async (url, options) => {

@@ -192,15 +192,15 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const store = opts.store ?? new MemoryCallStore();
   const espeak = opts.tts === undefined ? new EspeakTts(opts.espeak) : undefined;
   const tts: Tts = opts.tts ?? espeak!;
-  const audio = new HttpAudioFetcher({ http: runtime.engine.deps.http, timeoutMs: 2000 });
+  const audio = new HttpAudioFetcher({ http: runtime.ports.http, timeoutMs: 2000 });
   const records = new RecordProjector({ store, logger: runtime.logger, events: runtime.engine.events });
   const control = new CallControl({
     engine: runtime.engine,
     records,
-    clock: runtime.engine.deps.clock,
     tts,
     audio,
     logger: runtime.logger,
+    ...runtime.ports,
     accountId: TEST_ACCOUNT_ID,
     authToken: TEST_AUTH_TOKEN,
   });
@@ -215,12 +215,12 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     });
     const identity: CallIdentity = {
       callUuid: call.callUuid,
-      requestUuid: engine.deps.random.uuid(),
+      requestUuid: runtime.ports.random.uuid(),
       from: '+14155550100',
       to: '+14155550199',
       direction: 'inbound',
       accountId: TEST_ACCOUNT_ID,
-      startedAtMs: engine.deps.clock.epochMs(),
+      startedAtMs: runtime.ports.clock.epochMs(),
     };
     const answer: AnswerConfig = {
       answerUrl: p.answerUrl ?? app.url(p.answerPath),

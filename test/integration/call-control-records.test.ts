@@ -166,10 +166,10 @@ test('the same records on a temporary SQLite file', async () => {
     const control = new CallControl({
       engine: h.runtime.engine,
       records,
-      clock: h.runtime.engine.deps.clock,
       tts: h.tts,
       audio: h.audio,
       logger: h.runtime.logger,
+      ...h.runtime.ports,
       accountId: TEST_ACCOUNT_ID,
       authToken: TEST_AUTH_TOKEN,
     });
@@ -183,7 +183,7 @@ test('the same records on a temporary SQLite file', async () => {
       call,
       {
         callUuid: call.callUuid,
-        requestUuid: h.runtime.engine.deps.random.uuid(),
+        requestUuid: h.runtime.ports.random.uuid(),
         from: '+14155550100',
         to: '+14155550199',
         direction: 'outbound',

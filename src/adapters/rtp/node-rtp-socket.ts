@@ -306,6 +306,10 @@ class NodeRtpSocket implements RtpSocket {
     return ok;
   }
 
+  get closed(): boolean {
+    return this.#closed !== undefined;
+  }
+
   close(): Promise<void> {
     this.#closed ??= Promise.all([closeSocket(this.#rtp), closeSocket(this.#rtcp)]).then(() => {
       this.#release();

@@ -42,10 +42,11 @@ export type SipDialResult =
 
 export interface RestDialerDeps {
   readonly engine: Engine;
-  readonly clock: Clock;
-  readonly random: Random;
   readonly control: CallControl;
   readonly logger: Logger;
+  /** The runtime's ports (the call's UUIDs and the events' times). */
+  readonly clock: Clock;
+  readonly random: Random;
   readonly accountId: string;
   /** Timeout and tries of the answer URL fetch (config `answer`). */
   readonly answerTimeoutMs: number;

@@ -4,7 +4,7 @@
  * caller audio out through the call (as an `OutboundSource` the CallSession mixes in). Pacing comes from
  * the shared media clock, one frame per tick.
  */
-import type { OutboundSource } from '../../engine/call/call-session.js';
+import type { OutboundSource } from '../../engine/call/call-session.types.js';
 import {
   FRAME_SAMPLES,
   type InboundSink,
@@ -47,6 +47,14 @@ export class RecordingLeg implements MediaLeg {
 
   hangup(cause: string): void {
     this.#inner.hangup(cause);
+  }
+
+  close(): void {
+    this.#inner.close();
+  }
+
+  get closed(): boolean {
+    return this.#inner.closed;
   }
 
   on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void {

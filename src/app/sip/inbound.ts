@@ -137,14 +137,14 @@ export class InboundCalls {
     if (digest === undefined) {
       return true;
     }
-    const now = this.#ctx.engine.deps.clock.epochMs();
+    const now = this.#ctx.ports.clock.epochMs();
     const header = getHeader(request, 'Authorization');
     const challenge = (stale: boolean): void => {
       this.#ctx.respond(request, 401, {
         headers: [
           {
             name: 'WWW-Authenticate',
-            value: digest.challenge(now, this.#ctx.engine.deps.random.bytes(8), stale),
+            value: digest.challenge(now, this.#ctx.ports.random.bytes(8), stale),
           },
         ],
       });
@@ -177,7 +177,7 @@ export class InboundCalls {
     if (this.#opts.ringMs > 0) {
       ctx.respond(request, 180, { toTag, contact: ctx.contact(source.protocol) });
       await new Promise<void>((resolve) => {
-        ctx.engine.deps.timers.after(this.#opts.ringMs, resolve);
+        ctx.ports.timers.after(this.#opts.ringMs, resolve);
       });
       if (pending.cancelled) {
         return;
@@ -200,7 +200,7 @@ export class InboundCalls {
       void socket.close();
       return;
     }
-    const origin = { sessionId: String(ctx.engine.deps.random.int(2 ** 31)), sessionVersion: 1 };
+    const origin = { sessionId: String(ctx.ports.random.int(2 ** 31)), sessionVersion: 1 };
     let audio: NegotiatedAudio | undefined;
     let localSdp: string;
     if (request.body.length === 0) {
@@ -245,7 +245,7 @@ export class InboundCalls {
       ctx.respond(request, 400, { reason: 'Missing Contact or tags' });
       return;
     }
-    const callUuid = ctx.engine.deps.random.uuid();
+    const callUuid = ctx.ports.random.uuid();
     const call = new SipCall({
       ctx,
       dialog,
@@ -255,9 +255,9 @@ export class InboundCalls {
       origin,
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
-      onClosed: (closed) => {
-        this.#forget(transactionId, closed);
-      },
+    });
+    call.on('closed', () => {
+      this.#forget(transactionId, call);
     });
     if (audio !== undefined) {
       call.startMedia(audio);

@@ -150,7 +150,7 @@ export class OutboundDial {
     this.#opts = opts;
     this.#target = target;
     this.#socket = socket;
-    this.#origin = { sessionId: String(ctx.engine.deps.random.int(2 ** 31)), sessionVersion: 1 };
+    this.#origin = { sessionId: String(ctx.ports.random.int(2 ** 31)), sessionVersion: 1 };
     this.#offer = buildOffer({
       localAddress: ctx.mediaAddress,
       localPort: socket.rtpPort,
@@ -199,7 +199,7 @@ export class OutboundDial {
     return new Promise((resolve) => {
       this.#resolve = resolve;
       const timeoutMs = (this.#opts.timeoutSec ?? 60) * 1000;
-      this.#timer = this.#ctx.engine.deps.timers.after(timeoutMs, () => {
+      this.#timer = this.#ctx.ports.timers.after(timeoutMs, () => {
         this.#onRingTimeout();
       });
       this.#sendInvite(undefined);
@@ -309,7 +309,7 @@ export class OutboundDial {
       dialog: { ...dialog, state: 'confirmed' },
       protocol: this.#target.destination.protocol,
       socket: this.#socket,
-      callUuid: this.#opts.callUuid ?? this.#ctx.engine.deps.random.uuid(),
+      callUuid: this.#opts.callUuid ?? this.#ctx.ports.random.uuid(),
       origin: this.#origin,
       localSdp: this.#offer,
       ...(this.#opts.timeLimitSec === undefined ? {} : { timeLimitMs: this.#opts.timeLimitSec * 1000 }),

@@ -37,28 +37,11 @@ import type {
   SipTransportProtocol,
 } from '../../protocol/sip/sip-message.types.js';
 import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
+import { TypedEmitter } from '../../engine/util/typed-emitter.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED, q850CauseFor } from './causes.js';
 import type { SipContext } from './sip-context.js';
+import type { SipCallEvents, SipCallInit } from './sip-call.types.js';
 
-/** How a dialog came to be. */
-export interface SipCallInit {
-  readonly ctx: SipContext;
-  readonly dialog: SipDialog;
-  readonly protocol: SipTransportProtocol;
-  readonly socket: RtpSocket;
-  readonly callUuid: string;
-  /** Our SDP o= identity and the SDP we sent last (offer or answer). */
-  readonly origin: SdpOrigin;
-  readonly localSdp: string;
-  /** Called once when the dialog is over (BYE done either way, or set-up abandoned). */
-  readonly onClosed?: (call: SipCall) => void;
-  /** This call's maximum duration after answer (Plivo `time_limit`); default `ctx.limits.maxCallDurationMs`. */
-  readonly timeLimitMs?: number;
-  /** The RFC 4028 session interval the set-up negotiated, if any. */
-  readonly session?: SessionInterval;
-}
-
-/** One dialog and its media. */
 /**
  * Whether the far end is expected to send RTP: only on a plain `sendrecv` session. On hold in either
  * direction, `recvonly` or `inactive`, it may rightly go quiet (phones often send nothing with
@@ -68,7 +51,8 @@ function expectsRtp(audio: NegotiatedAudio): boolean {
   return audio.remoteDirection === 'sendrecv' && !audio.onHold;
 }
 
-export class SipCall {
+/** One dialog and its media. */
+export class SipCall extends TypedEmitter<SipCallEvents> {
   readonly ctx: SipContext;
   readonly callUuid: string;
   readonly protocol: SipTransportProtocol;
@@ -83,7 +67,6 @@ export class SipCall {
   #localSdp: string;
   #closed = false;
   #byeSent = false;
-  readonly #closedHandlers: ((call: SipCall) => void)[] = [];
   readonly #remoteSource: HangupSource;
   readonly #timers: DialogTimers;
   #wake: TimerHandle | undefined;
@@ -92,6 +75,7 @@ export class SipCall {
   #refreshing = false;
 
   constructor(init: SipCallInit) {
+    super();
     this.ctx = init.ctx;
     this.dialog = init.dialog;
     this.protocol = init.protocol;
@@ -99,9 +83,9 @@ export class SipCall {
     this.callUuid = init.callUuid;
     this.#origin = init.origin;
     this.#localSdp = init.localSdp;
-    if (init.onClosed !== undefined) {
-      this.#closedHandlers.push(init.onClosed);
-    }
+    this.onListenerError = (err) => {
+      init.ctx.logger.error({ err, callUuid: init.callUuid }, 'SIP call closed listener threw');
+    };
     this.#remoteSource = init.dialog.role === 'uas' ? 'caller' : 'callee';
     this.#timers = new DialogTimers({
       timeLimitMs: init.timeLimitMs ?? init.ctx.limits.maxCallDurationMs,
@@ -234,7 +218,7 @@ export class SipCall {
   startMedia(audio: NegotiatedAudio): RtpMediaLeg {
     this.audio = audio;
     this.#applyRemote(audio);
-    const { clock, random } = this.ctx.engine.deps;
+    const { clock, random } = this.ctx.ports;
     const leg = new RtpMediaLeg({
       socket: this.socket,
       clock,
@@ -373,7 +357,7 @@ export class SipCall {
     this.ctx.respond(request, 200);
     this.#byeSent = true;
     if (this.leg !== undefined) {
-      this.leg.remoteHangup({ cause: 'NORMAL_CLEARING', source: this.#remoteSource });
+      this.leg.parentClosed({ cause: 'NORMAL_CLEARING', source: this.#remoteSource });
     }
     this.close();
   }
@@ -448,7 +432,10 @@ export class SipCall {
     }
   }
 
-  /** Releases everything once: the leg (or the bare socket) and the registry entry. */
+  /**
+   * Releases everything once, children first: the dialog timers, the leg (or the bare socket), the
+   * engine call if still in progress; then `closed` (the server's registry, the inbound side's ACK wait).
+   */
   close(): void {
     if (this.#closed) {
       return;
@@ -461,23 +448,12 @@ export class SipCall {
       void this.socket.close();
     } else {
       // Ends the leg without a BYE (already exchanged); the leg closes its socket.
-      this.leg.remoteHangup({ cause: 'NORMAL_CLEARING', source: this.#remoteSource });
+      this.leg.parentClosed({ cause: 'NORMAL_CLEARING', source: this.#remoteSource });
     }
     // The dialog is over, so the engine call is too, even if its leg had already ended on its own.
     if (this.session?.status === 'in-progress') {
       this.session.hangup('NORMAL_CLEARING', this.#remoteSource);
     }
-    for (const handler of this.#closedHandlers.splice(0)) {
-      handler(this);
-    }
-  }
-
-  /** Adds a handler run once when the call closes (at once when it already has). */
-  onClosed(handler: (call: SipCall) => void): void {
-    if (this.#closed) {
-      handler(this);
-    } else {
-      this.#closedHandlers.push(handler);
-    }
+    this.emit('closed');
   }
 }

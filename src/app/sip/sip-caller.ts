@@ -53,15 +53,14 @@ export async function runSipCall(
   newSipServer: SipServerFactory,
   opts: SipCallOptions,
 ): Promise<SipCallResult> {
-  const { engine } = runtime;
-  const { clock, timers } = engine.deps;
+  const { clock, timers, random } = runtime.ports;
   const host = opts.localHost ?? '127.0.0.1';
   const started = clock.monotonicMs();
   const elapsed = (): number => Math.round(clock.monotonicMs() - started);
   const emit = (type: string, detail?: Record<string, unknown>): void => {
     opts.onEvent?.({ t: elapsed(), type, ...(detail === undefined ? {} : { detail }) });
   };
-  const portMin = 30000 + 2 * engine.deps.random.int(10000);
+  const portMin = 30000 + 2 * random.int(10000);
   const server = newSipServer({
     logger: runtime.logger,
     sip: {

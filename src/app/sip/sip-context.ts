@@ -6,6 +6,7 @@
 import type { Engine } from '../../engine/engine.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
+import type { Random } from '../../ports/random.js';
 import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
 import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
@@ -37,6 +38,13 @@ export const DEFAULT_CALL_LIMITS: SipCallLimits = {
   session: { sessionExpiresSec: 1800, minSeSec: 90 },
 };
 
+/** The runtime's ports the user agent uses (the composition root hands them in with the engine). */
+export interface SipPorts {
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+}
+
 /** Counters shared by the parts of the user agent. */
 export interface SipCounters {
   malformed: number;
@@ -49,6 +57,7 @@ export class SipContext {
 
   constructor(
     readonly engine: Engine,
+    readonly ports: SipPorts,
     readonly logger: Logger,
     readonly driver: SipTransactions,
     readonly rtp: RtpSocketFactory,
@@ -64,13 +73,13 @@ export class SipContext {
     readonly mediaTimeoutMs: number,
     /** Time limit, hold timeout and session timers of every dialog. */
     readonly limits: SipCallLimits = DEFAULT_CALL_LIMITS,
-    /** The time that drives those dialog timers: the engine's unless a test steps its own. */
-    readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = engine.deps,
+    /** The time that drives those dialog timers: the runtime's unless a test steps its own. */
+    readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = ports,
   ) {}
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */
   token(bytes = 8): string {
-    return Buffer.from(this.engine.deps.random.bytes(bytes)).toString('hex');
+    return Buffer.from(this.ports.random.bytes(bytes)).toString('hex');
   }
 
   /** A Via for a new request over `protocol` (RFC 3261 §18.1.1, rport per RFC 3581). */
@@ -98,7 +107,7 @@ export class SipContext {
   }
 
   nowMs(): number {
-    return this.engine.deps.clock.monotonicMs();
+    return this.ports.clock.monotonicMs();
   }
 
   /** Answers a server transaction (the request as the layer delivered it: Via stamped). */

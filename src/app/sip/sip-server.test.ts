@@ -133,6 +133,9 @@ function fakeSocket(port: number, onClose: () => void): RtpSocket & { closedAt: 
       stats.rtcpSent++;
       return true;
     },
+    get closed() {
+      return socket.closedAt !== undefined;
+    },
     close() {
       if (socket.closedAt === undefined) {
         socket.closedAt = Date.now();
@@ -223,6 +226,7 @@ test('SipServer runs a call and shuts down on the ports it is given, with no soc
   const answered: string[] = [];
   const server = new SipServer({
     engine: runtime.engine,
+    ports: runtime.ports,
     logger: nullLogger,
     sip: {
       host: '192.0.2.10',

@@ -34,7 +34,7 @@ import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
 import { InboundCalls, type InboundCallInfo } from './inbound.js';
 import { OutboundDial, type DialOptions, type DialResult, type SipTrunk } from './outbound.js';
 import type { SipCall } from './sip-call.js';
-import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters } from './sip-context.js';
+import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters, type SipPorts } from './sip-context.js';
 
 export type { InboundCallInfo } from './inbound.js';
 export type { DialOptions, DialResult, SipTrunk } from './outbound.js';
@@ -83,7 +83,7 @@ export interface SipServerSpec {
   readonly sip: SipServerSipOptions;
   /** `portMin`/`portMax`/`recvBufferBytes` also configure the RTP socket factory. */
   readonly rtp: SipServerRtpOptions;
-  /** The time driving time limits, hold timeouts and session timers; tests step a fake one. Default the engine's. */
+  /** The time driving time limits, hold timeouts and session timers; tests step a fake one. Default the runtime's. */
   readonly dialogTime?: { readonly clock: Clock; readonly timers: Timers };
   /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
   readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
@@ -95,6 +95,8 @@ export type SipServerFactory = (spec: SipServerSpec) => SipServer;
 /** Options of {@link SipServer}: the spec, the engine and the ports. */
 export interface SipServerOptions extends SipServerSpec {
   readonly engine: Engine;
+  /** The runtime's clock, timers and random (the ones the engine was built with). */
+  readonly ports: SipPorts;
   /** UDP (and TCP) on `sip.host:sip.port`, not yet listening; the server listens in `start()`. */
   readonly transport: SipTransport;
   /** The transaction layer over `transport`. */
@@ -158,6 +160,7 @@ export class SipServer {
     const mediaAddress = sip.publicAddress ?? (isUnspecified(rtp.host) ? sip.host : rtp.host);
     const ctx = new SipContext(
       engine,
+      this.#opts.ports,
       logger.child({ component: 'sip' }),
       this.#driver,
       this.#rtpSockets,
@@ -175,7 +178,7 @@ export class SipServer {
           minSeSec: sip.minSessionExpiresSec ?? DEFAULT_CALL_LIMITS.session.minSeSec,
         },
       },
-      this.#opts.dialogTime ?? engine.deps,
+      this.#opts.dialogTime ?? this.#opts.ports,
     );
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
@@ -195,7 +198,7 @@ export class SipServer {
   #register(call: SipCall): void {
     const key = call.key;
     this.#calls.set(key, call);
-    call.onClosed(() => {
+    call.on('closed', () => {
       if (this.#calls.get(key) === call) {
         this.#calls.delete(key);
       }
@@ -354,10 +357,10 @@ export class SipServer {
   }
 
   async #waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
-    const deadline = this.#opts.engine.deps.clock.monotonicMs() + timeoutMs;
-    while (!condition() && this.#opts.engine.deps.clock.monotonicMs() < deadline) {
+    const deadline = this.#opts.ports.clock.monotonicMs() + timeoutMs;
+    while (!condition() && this.#opts.ports.clock.monotonicMs() < deadline) {
       await new Promise<void>((resolve) => {
-        this.#opts.engine.deps.timers.after(10, resolve);
+        this.#opts.ports.timers.after(10, resolve);
       });
     }
   }
@@ -374,7 +377,12 @@ export class SipServer {
 
   /** The RTP socket counters of a live call (tests: random bytes on the RTP port are counted, not fatal). */
   rtpStatsForTesting(callUuid: string): { rtpPort: number; stats: Readonly<RtpSocketStats> } | undefined {
-    const call = [...this.#calls.values()].find((c) => c.callUuid === callUuid);
+    const call = this.dialogForTesting(callUuid);
     return call === undefined ? undefined : { rtpPort: call.socket.rtpPort, stats: call.socket.stats };
+  }
+
+  /** The live dialog carrying `callUuid` (tests: the close cascade watches it). */
+  dialogForTesting(callUuid: string): SipCall | undefined {
+    return [...this.#calls.values()].find((c) => c.callUuid === callUuid);
   }
 }

@@ -11,52 +11,33 @@
 import type { ErrorCode } from '../../errors/catalog.js';
 import { ServerError } from '../../errors/server-error.js';
 import type { Logger } from '../../ports/logger.js';
-import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
-import type { CallErrorEvent, CallEventSink } from '../events/call-events.js';
-import { StreamFork, type StreamForkDeps } from '../fork/stream-fork.js';
-import type { StreamSettings, StreamSpec } from '../fork/stream-fork.types.js';
+import type { CallErrorEvent } from '../events/call-events.js';
+import { StreamFork } from '../fork/stream-fork.js';
+import type { StreamSpec } from '../fork/stream-fork.types.js';
 import { hangupCauseCodeOf } from '../records/hangup-causes.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import type {
+  CallErrorContext,
+  CallSessionEvents,
+  CallSessionOptions,
+  CallStatus,
+  OutboundSource,
+} from './call-session.types.js';
 import { FRAME_SAMPLES, type HangupSource, type LegHangup, type MediaLeg } from './media-leg.types.js';
 
-/** Something that produces audio for the caller, one 20 ms frame at a time (a prompt player). */
-export interface OutboundSource {
-  /** Writes 160 samples into `out` and returns true, or returns false when it has nothing now. */
-  render(out: Int16Array): boolean;
-}
+export type {
+  CallErrorContext,
+  CallSessionEvents,
+  CallSessionOptions,
+  CallStatus,
+  OutboundSource,
+} from './call-session.types.js';
 
 /** Adds one 20 ms frame into the 32-bit mix (clipped later, once, after every source is in). */
 function accumulate(mix: Int32Array, frame: Int16Array): void {
   for (let i = 0; i < FRAME_SAMPLES; i++) {
     mix[i] = (mix[i] ?? 0) + (frame[i] ?? 0);
   }
-}
-
-export type CallStatus = 'in-progress' | 'completed';
-
-export interface CallSessionEvents {
-  'stream-started': (fork: StreamFork) => void;
-  dtmf: (digit: string) => void;
-  ended: (hangup: LegHangup) => void;
-}
-
-export interface CallSessionOptions {
-  readonly callUuid: string;
-  readonly leg: MediaLeg;
-  readonly streamSettings: StreamSettings;
-  readonly forkDeps: StreamForkDeps;
-  readonly logger: Logger;
-  /** Most concurrent streams on one call. */
-  readonly maxStreams: number;
-  readonly newStreamId: () => string;
-  /** Where the call's events go (`call.ended`, `call.error`, `stream.started`): the engine's bus. */
-  readonly events: CallEventSink;
-}
-
-/** Where a `call.error` came from, when it concerns a document. */
-export interface CallErrorContext {
-  readonly url?: string;
-  readonly issues?: readonly XmlIssue[];
 }
 
 export class CallSession extends TypedEmitter<CallSessionEvents> {
@@ -101,6 +82,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   get status(): CallStatus {
     return this.#status;
+  }
+
+  /** True once the call has ended, whoever ended it. */
+  get closed(): boolean {
+    return this.#status !== 'in-progress';
   }
 
   get hangupInfo(): LegHangup | undefined {
@@ -193,8 +179,9 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   /**
-   * Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown, an error); `source`
-   * says which, for the record. Idempotent.
+   * Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown, an error; `source`
+   * says which, for the record): the leg first (`leg.hangup(cause)`), then every fork
+   * (`parentClosed()`), then `call.ended`, `ended` and `closed`. Idempotent.
    */
   hangup(cause: string, source: HangupSource): void {
     if (this.#status !== 'in-progress') {
@@ -206,6 +193,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       // A leg that throws while hanging up must not leave the call (and its record) in progress.
       this.#end({ cause, source });
     }
+  }
+
+  /** The lifecycle verb: `hangup('NORMAL_CLEARING', 'server')`. Idempotent. */
+  close(): void {
+    this.hangup('NORMAL_CLEARING', 'server');
   }
 
   /**
@@ -324,7 +316,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.#status = 'completed';
     this.#hangup = hangup;
     for (const fork of this.#forks) {
-      fork.stop('Call hangup');
+      fork.parentClosed();
     }
     this.#sources.clear();
     this.#log.info({ cause: hangup.cause, source: hangup.source, frames: this.frames }, 'call ended');
@@ -338,5 +330,6 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       source: hangup.source,
     });
     this.emit('ended', hangup);
+    this.emit('closed');
   }
 }

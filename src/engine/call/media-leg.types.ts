@@ -28,6 +28,8 @@ export interface MediaLegEvents {
   dtmf: (digit: string) => void;
   /** The far end hung up, or the transport failed. Fired once. */
   hangup: (hangup: LegHangup) => void;
+  /** The leg ended, whoever ended it (before `hangup` when the far end did). Fired once. */
+  closed: () => void;
 }
 
 /**
@@ -52,8 +54,12 @@ export interface MediaLeg {
   writeOutbound(frame: Int16Array): void;
   /** Plays DTMF digits to the caller (RFC 4733 on SIP legs). */
   sendDtmf(digits: string): void;
-  /** Ends the leg from our side. Idempotent. */
+  /** Ends the leg from our side with `cause` (the domain verb: an RTP leg asks its dialog for a BYE). Idempotent. */
   hangup(cause: string): void;
+  /** The lifecycle verb: `hangup('NORMAL_CLEARING')`. Idempotent. */
+  close(): void;
+  /** True once the leg has ended, whoever ended it. */
+  readonly closed: boolean;
   on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void;
   off<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void;
 }

@@ -359,8 +359,8 @@ test('RFC 3550 §6: SR + SDES every 250 ticks; hangup sends BYE once and closes 
   );
   const remote: LegHangup[] = [];
   b.on('hangup', (h) => remote.push(h));
-  b.remoteHangup({ cause: 'NORMAL_CLEARING', source: 'caller' });
-  b.remoteHangup({ cause: 'NORMAL_CLEARING', source: 'caller' });
+  b.parentClosed({ cause: 'NORMAL_CLEARING', source: 'caller' });
+  b.parentClosed({ cause: 'NORMAL_CLEARING', source: 'caller' });
   assert.equal(remote.length, 1);
 });
 

@@ -6,7 +6,7 @@
  * the sink at once, in the socket's receive callback, so a stream fork adds no buffering delay; only a
  * gap waits (at most `reorderWaitMs`). Outbound audio is paced by the clock: the engine calls
  * `writeOutbound` once per tick. Signalling is not the leg's business: the SIP layer passes
- * `onHangupRequested` (send BYE) and calls `remoteHangup` when the far end hangs up.
+ * `onHangupRequested` (send BYE) and calls `parentClosed` when the dialog ends (the far end hung up).
  *
  * 50 frames a second, whatever arrives. From the first `tickInbound` on, the leg counts the frames it
  * hands over against the ticks of the media clock (one frame each). A tick that finds the count
@@ -32,11 +32,9 @@
  * false.
  */
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
-import type { Clock } from '../../ports/clock.js';
-import type { Random } from '../../ports/random.js';
 import type { RtpSendFailure, RtpSocket } from '../../ports/rtp-socket.js';
-import { DtmfReceiver, DtmfSender, type DtmfSenderOptions } from '../../protocol/dtmf/rfc4733.js';
-import { ReorderBuffer, type ReorderBufferCounters } from '../../protocol/rtp/reorder-buffer.js';
+import { DtmfReceiver, DtmfSender } from '../../protocol/dtmf/rfc4733.js';
+import { ReorderBuffer } from '../../protocol/rtp/reorder-buffer.js';
 import { type RtpPacket, writeRtpPacket } from '../../protocol/rtp/packet.js';
 import { RtpReceiveStats } from '../../protocol/rtp/receive-stats.js';
 import { buildRtcpReport } from '../../protocol/rtp/rtcp-report.js';
@@ -51,63 +49,13 @@ import {
   type MediaLeg,
   type MediaLegEvents,
 } from './media-leg.types.js';
-
-export interface RtpMediaLegOptions {
-  readonly socket: RtpSocket;
-  /** `monotonicMs` times packet arrivals and ticks; `epochMs` stamps sender reports. */
-  readonly clock: Clock;
-  /** Draws the SSRC and initial sequence number and timestamp. */
-  readonly random: Random;
-  /** The negotiated codec. */
-  readonly codec: 'PCMU' | 'PCMA';
-  /** Audio payload type. Default 0 for PCMU, 8 for PCMA (RFC 3551 §6). */
-  readonly payloadType?: number;
-  /** Negotiated `telephone-event/8000` payload type (often 101), or undefined when not offered. */
-  readonly telephoneEventPayloadType?: number | undefined;
-  /** RTCP CNAME (RFC 3550 §6.5.1), e.g. `streamfork@<call-uuid>`. */
-  readonly cname: string;
-  /** Longest a missing inbound packet holds back the ones behind it. Default 40 ms. */
-  readonly reorderWaitMs?: number;
-  /**
-   * Most frames the caller's audio may run ahead of the media clock (see the module comment). Default
-   * 1 + `reorderWaitMs` in frames (3): one for a packet that arrives before its tick, the rest for
-   * packets that jitter brings early, or that come back in order after a gap.
-   */
-  readonly maxLeadFrames?: number;
-  /**
-   * Hang up (cause `MEDIA_TIMEOUT`, BYE sent) when no RTP has arrived for this long while the far end
-   * is supposed to be sending (see `setRemoteSending`): a call whose BYE was lost must not stream
-   * forever. 0 or absent: never.
-   */
-  readonly mediaTimeoutMs?: number;
-  readonly dtmf?: DtmfSenderOptions;
-  /** Ticks between RTCP reports. Default 250 (5 s). */
-  readonly rtcpIntervalTicks?: number;
-  /** Called once when our side hangs up: the SIP layer sends BYE. */
-  readonly onHangupRequested?: (cause: string) => void;
-  /** Told about the send failure that ended the leg (for the log), before `onHangupRequested`. */
-  readonly onSendFailed?: (failure: RtpSendFailure) => void;
-}
+import type { RtpMediaLegOptions, RtpMediaLegStats } from './rtp-media-leg.types.js';
 
 /**
  * The hangup cause when RTP or RTCP to the far end cannot be sent (Q.850 cause 38): the destination the
  * SDP gave is unusable or unreachable, so the call cannot carry audio.
  */
 export const SEND_FAILED_CAUSE = 'NETWORK_OUT_OF_ORDER';
-
-/** Counters of the leg, for logs and metrics. */
-export interface RtpMediaLegStats {
-  readonly inbound: Readonly<ReorderBufferCounters>;
-  /** Frames handed over without audio from the caller (concealment or silence), by the media clock. */
-  readonly fillerFrames: number;
-  /** Frames of audio dropped because they would have run further ahead of the media clock than allowed. */
-  readonly overrunFrames: number;
-  /** Packets with a payload type that is neither audio nor telephone-event. */
-  readonly unknownPayloadType: number;
-  readonly packetsSent: number;
-  readonly cumulativeLost: number;
-  readonly jitterMs: number;
-}
 
 export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly #opts: RtpMediaLegOptions;
@@ -439,21 +387,32 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
   }
 
-  /** Ends the leg from our side: RTCP BYE, socket closed, `onHangupRequested`. Idempotent. */
+  /** Ends the leg from our side: RTCP BYE, socket closed, `closed`, then `onHangupRequested`. Idempotent. */
   hangup(cause: string): void {
     if (this.#end()) {
       this.#opts.onHangupRequested?.(cause);
     }
   }
 
-  /** The SIP layer reports that the far end hung up (BYE, CANCEL, transport failure). Emits `hangup` once. */
-  remoteHangup(hangup: LegHangup): void {
+  close(): void {
+    this.hangup('NORMAL_CLEARING');
+  }
+
+  get closed(): boolean {
+    return this.#ended;
+  }
+
+  /**
+   * The dialog that owns the leg ended (the far end hung up: BYE, CANCEL, transport failure): releases
+   * the leg as `close()` does but asks the dialog for nothing; emits `closed`, then `hangup` (the call ends).
+   */
+  parentClosed(hangup: LegHangup): void {
     if (this.#end()) {
       this.emit('hangup', hangup);
     }
   }
 
-  /** Marks the leg ended, sends RTCP BYE (best effort: its failure must not stop the rest) and closes the socket. */
+  /** Marks the leg ended, sends RTCP BYE (best effort: its failure must not stop the rest), closes the socket, emits `closed`. */
   #end(): boolean {
     if (this.#ended) {
       return false;
@@ -465,6 +424,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       // The socket is closed next whatever happened to the BYE.
     }
     void this.#socket.close();
+    this.emit('closed');
     return true;
   }
 }

@@ -3,21 +3,11 @@
  * generator) and what streamfork sends to the caller is recorded. The engine cannot tell it from a
  * SIP leg. Used by `streamfork call` and the component tests.
  */
-import {
-  FRAME_SAMPLES,
-  type InboundSink,
-  type LegHangup,
-  type MediaLeg,
-  type MediaLegEvents,
-} from './media-leg.types.js';
+import { TypedEmitter } from '../util/typed-emitter.js';
+import { FRAME_SAMPLES, type InboundSink, type MediaLeg, type MediaLegEvents } from './media-leg.types.js';
+import type { VirtualLegOptions } from './virtual-leg.types.js';
 
-export interface VirtualLegOptions {
-  /** 8 kHz mono caller audio. After it runs out the caller is silent (or it loops). */
-  readonly callerAudio: Int16Array;
-  readonly loop?: boolean;
-}
-
-export class VirtualLeg implements MediaLeg {
+export class VirtualLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly #audio: Int16Array;
   readonly #loop: boolean;
   #readPos = 0;
@@ -26,8 +16,6 @@ export class VirtualLeg implements MediaLeg {
   #hungUp: string | undefined;
   #sink: InboundSink | undefined;
   readonly #frame = new Int16Array(FRAME_SAMPLES);
-  readonly #dtmfListeners = new Set<MediaLegEvents['dtmf']>();
-  readonly #hangupListeners = new Set<MediaLegEvents['hangup']>();
   /** Digits streamfork played to the caller (`sendDTMF`, `<DTMF>`). */
   readonly sentDtmf: string[] = [];
   /** Peak absolute sample of the last frame in each direction, for level meters. */
@@ -35,6 +23,7 @@ export class VirtualLeg implements MediaLeg {
   lastOutboundPeak = 0;
 
   constructor(opts: VirtualLegOptions) {
+    super();
     this.#audio = opts.callerAudio;
     this.#loop = opts.loop ?? false;
   }
@@ -94,38 +83,34 @@ export class VirtualLeg implements MediaLeg {
     this.sentDtmf.push(digits);
   }
 
+  /** Ends the leg from our side: records the cause, emits `closed`. Idempotent. */
   hangup(cause: string): void {
-    this.#hungUp ??= cause;
+    if (this.#hungUp === undefined) {
+      this.#hungUp = cause;
+      this.emit('closed');
+    }
+  }
+
+  close(): void {
+    this.hangup('NORMAL_CLEARING');
+  }
+
+  get closed(): boolean {
+    return this.#hungUp !== undefined;
   }
 
   /** The virtual caller presses a key. */
   pressDigit(digit: string): void {
-    for (const listener of this.#dtmfListeners) {
-      listener(digit);
-    }
+    this.emit('dtmf', digit);
   }
 
-  /** The virtual caller hangs up. */
+  /** The virtual caller hangs up: `closed`, then `hangup` (the call ends). */
   callerHangup(cause = 'NORMAL_CLEARING'): void {
     if (this.#hungUp !== undefined) {
       return;
     }
     this.#hungUp = cause;
-    const hangup: LegHangup = { cause, source: 'caller' };
-    for (const listener of this.#hangupListeners) {
-      listener(hangup);
-    }
-  }
-
-  on<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void {
-    this.#set(event).add(listener);
-  }
-
-  off<E extends keyof MediaLegEvents>(event: E, listener: MediaLegEvents[E]): void {
-    this.#set(event).delete(listener);
-  }
-
-  #set<E extends keyof MediaLegEvents>(event: E): Set<MediaLegEvents[E]> {
-    return (event === 'dtmf' ? this.#dtmfListeners : this.#hangupListeners) as Set<MediaLegEvents[E]>;
+    this.emit('closed');
+    this.emit('hangup', { cause, source: 'caller' });
   }
 }

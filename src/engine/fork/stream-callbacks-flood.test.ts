@@ -37,6 +37,10 @@ class Leg implements MediaLeg {
   hangup(): void {
     /* none */
   }
+  close(): void {
+    /* none */
+  }
+  readonly closed = false;
   on(): void {
     /* no events */
   }

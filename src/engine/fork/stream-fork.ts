@@ -18,17 +18,17 @@ import {
 } from '../../protocol/stream-dialect.types.js';
 import { mediaFormatOf, type MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { SendBufferMonitor } from '../../protocol/stream-ws/send-buffer-monitor.js';
-import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
+import type { TimerHandle } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
-import type { Random } from '../../ports/random.js';
-import type { WsConnection, WsConnector } from '../../ports/ws-client.js';
-import { makeNonce, type CallbackDelivery } from '../callbacks/callback-delivery.js';
+import type { WsConnection } from '../../ports/ws-client.js';
+import { makeNonce } from '../callbacks/callback-delivery.js';
 import { streamCallbackPolicy } from '../callbacks/stream-callback-policy.js';
 import { FRAME_MS } from '../call/media-leg.types.js';
-import type { CallEventSink } from '../events/call-events.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type {
   StreamEnd,
+  StreamForkDeps,
+  StreamHost,
   StreamForkEvents,
   StreamSettings,
   StreamSpec,
@@ -37,26 +37,6 @@ import type {
 } from './stream-fork.types.js';
 import { StreamPlayback } from './stream-playback.js';
 import { WireEncoder } from './wire-audio.js';
-
-export interface StreamForkDeps {
-  readonly ws: WsConnector;
-  readonly callbacks: CallbackDelivery;
-  readonly clock: Clock;
-  readonly timers: Timers;
-  readonly random: Random;
-  readonly logger: Logger;
-  /** The wire protocols a spec may name (`spec.dialect`). */
-  readonly dialects: StreamDialectRegistry;
-  /** Where the stream's `stream.status` and `stream.checkpoint` events go (the engine's bus). */
-  readonly events: CallEventSink;
-}
-
-/** What a stream needs from the call it belongs to. */
-export interface StreamHost {
-  readonly callUuid: string;
-  /** Plays DTMF to the caller (`sendDTMF`). */
-  sendDtmf(digits: string): void;
-}
 
 type PlaybackCommand = Extract<StreamCommand, { type: 'play' | 'checkpoint' | 'clear' }>;
 
@@ -281,6 +261,20 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#finish({ status: 'completed', reason });
   }
 
+  /** The lifecycle verb: `stop('Stream closed')`. Idempotent. */
+  close(): void {
+    this.stop('Stream closed');
+  }
+
+  /**
+   * The call ended: the stream stops with reason `Call hangup` (stop message, WebSocket close, callback,
+   * `ended`, `closed`); it reports nothing back to the call. A stream still connecting closes when that
+   * attempt settles (its socket, if it opened, is closed at once).
+   */
+  parentClosed(): void {
+    this.stop('Call hangup');
+  }
+
   async #connect(): Promise<void> {
     const settings = this.#settings;
     let backoffMs = settings.connectBackoffMs;
@@ -489,6 +483,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       error: end.error ?? null,
     });
     this.emit('ended', end);
+    this.emit('closed');
     this.#resolveEnded(end);
   }
 

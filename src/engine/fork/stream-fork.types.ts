@@ -1,9 +1,16 @@
+import type { Clock, Timers } from '../../ports/clock.js';
+import type { Logger } from '../../ports/logger.js';
+import type { Random } from '../../ports/random.js';
+import type { WsConnector } from '../../ports/ws-client.js';
 import type {
   StreamDialectName,
+  StreamDialectRegistry,
   StreamDialectSettings,
   StreamDialectSpec,
 } from '../../protocol/stream-dialect.types.js';
+import type { CallbackDelivery } from '../callbacks/callback-delivery.js';
 import type { ContentType } from '../../protocol/stream-ws/formats.js';
+import type { CallEventSink } from '../events/call-events.js';
 
 /**
  * A stream's parameters, from the `<Stream>` element or the REST API, normalised: what a dialect sees
@@ -67,5 +74,28 @@ export interface StreamForkEvents {
   status: (status: StreamStatus) => void;
   /** Something an observer (the CLI, tests) may want to show: message events in both directions. */
   event: (name: string, detail: Readonly<Record<string, unknown>>) => void;
+  /** The domain event: how the stream ended. Fired once, just before `closed`. */
   ended: (end: StreamEnd) => void;
+  /** The lifecycle event: the stream is over, whoever ended it; its WebSocket was closed first. Fired once. */
+  closed: () => void;
+}
+
+export interface StreamForkDeps {
+  readonly ws: WsConnector;
+  readonly callbacks: CallbackDelivery;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: Random;
+  readonly logger: Logger;
+  /** The wire protocols a spec may name (`spec.dialect`). */
+  readonly dialects: StreamDialectRegistry;
+  /** Where the stream's `stream.status` and `stream.checkpoint` events go (the engine's bus). */
+  readonly events: CallEventSink;
+}
+
+/** What a stream needs from the call it belongs to. */
+export interface StreamHost {
+  readonly callUuid: string;
+  /** Plays DTMF to the caller (`sendDTMF`). */
+  sendDtmf(digits: string): void;
 }

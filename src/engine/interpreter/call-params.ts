@@ -42,7 +42,10 @@ export function callParams(id: CallIdentity, callStatus: string): [string, strin
   return params;
 }
 
-/** What an `ElementContext` needs beyond the call: the engine's ports and the flow's own settings. */
+/** The runtime's ports a call flow uses (the composition root's, the same the engine was built with). */
+export type FlowPorts = Pick<EngineDeps, 'http' | 'random' | 'clock' | 'timers'>;
+
+/** What an `ElementContext` needs beyond the call and the ports: the flow's own settings. */
 export interface FlowContextOptions {
   readonly logger: Logger;
   readonly authToken: string;
@@ -52,11 +55,11 @@ export interface FlowContextOptions {
 }
 
 /**
- * The context a call flow runs in: the engine's ports, and the call's Plivo parameters with its live
+ * The context a call flow runs in: the runtime's ports, and the call's Plivo parameters with its live
  * status (§9). The one place that builds it, for call control, test stacks and virtual calls alike.
  */
 export function flowContext(
-  deps: EngineDeps,
+  deps: FlowPorts,
   call: CallSession,
   identity: CallIdentity,
   opts: FlowContextOptions,

@@ -74,10 +74,10 @@ export function apiFixture(opts: ApiServerOptions = {}) {
   const control = new CallControl({
     engine,
     records,
-    clock: engine.deps.clock,
     tts: noTts,
     audio: noAudio,
     logger: runtime.logger,
+    ...runtime.ports,
     accountId: TEST_ACCOUNT_ID,
     authToken: TEST_AUTH_TOKEN,
   });
@@ -114,15 +114,15 @@ export function apiFixture(opts: ApiServerOptions = {}) {
     {
       store,
       commands,
-      clock: engine.deps.clock,
-      uuid: () => engine.deps.random.uuid(),
+      clock: runtime.ports.clock,
+      uuid: () => runtime.ports.random.uuid(),
       logger: runtime.logger,
       authId: TEST_ACCOUNT_ID,
       authToken: TEST_AUTH_TOKEN,
     },
     opts,
   );
-  const now = (): number => engine.deps.clock.epochMs();
+  const now = (): number => runtime.ports.clock.epochMs();
 
   /** A live virtual call (looping 440 Hz), its records kept by call control; resolves once recorded. */
   const addLiveCall = async (from = '+14155550100', to = '+14155550199'): Promise<LiveCall> => {

@@ -4,7 +4,8 @@
  * It plays `loop` times (0: until stopped), resolves `done` when the last frame has been rendered, and
  * stops at once on `stop()`, on abort of the flow's signal, or when the call ends.
  */
-import type { CallSession, OutboundSource } from '../../call/call-session.js';
+import type { CallSession } from '../../call/call-session.js';
+import type { OutboundSource } from '../../call/call-session.types.js';
 import { FRAME_SAMPLES } from '../../call/media-leg.types.js';
 
 /** How a prompt ended: played to the end, or cut short (abort, hang-up, barge-in). */

@@ -1,0 +1,33 @@
+/**
+ * The public shape of `SipCall` (sip-call.ts): how a dialog is made and its events.
+ */
+import type { RtpSocket } from '../../ports/rtp-socket.js';
+import type { SdpOrigin } from '../../protocol/sdp/sdp.types.js';
+import type { SessionInterval } from '../../protocol/sip/dialog/session-timer.js';
+import type { SipDialog } from '../../protocol/sip/dialog/sip-dialog.js';
+import type { SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
+import type { SipContext } from './sip-context.js';
+
+/** How a dialog came to be. */
+export interface SipCallInit {
+  readonly ctx: SipContext;
+  readonly dialog: SipDialog;
+  readonly protocol: SipTransportProtocol;
+  readonly socket: RtpSocket;
+  readonly callUuid: string;
+  /** Our SDP o= identity and the SDP we sent last (offer or answer). */
+  readonly origin: SdpOrigin;
+  readonly localSdp: string;
+  /** This call's maximum duration after answer (Plivo `time_limit`); default `ctx.limits.maxCallDurationMs`. */
+  readonly timeLimitMs?: number;
+  /** The RFC 4028 session interval the set-up negotiated, if any. */
+  readonly session?: SessionInterval;
+}
+
+export interface SipCallEvents {
+  /**
+   * The dialog is over (BYE done either way, set-up abandoned, shutdown), whoever ended it; its leg (or
+   * bare RTP socket) was released first. Fired once.
+   */
+  closed: () => void;
+}
