@@ -10,10 +10,12 @@
 import type { CallSession } from '../engine/call/call-session.js';
 import type { LegHangup } from '../engine/call/media-leg.types.js';
 import type { Engine } from '../engine/engine.js';
+import type { CallEvent } from '../engine/events/call-events.js';
 import { flowContext, type CallIdentity } from '../engine/interpreter/call-params.js';
 import { runCallFlow } from '../engine/interpreter/interpreter.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
+import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
@@ -26,6 +28,8 @@ import { hangupParams } from './call-control/records.js';
 export interface RecordWrites {
   settled(callUuid: string): Promise<void>;
   idle(): Promise<void>;
+  /** Applies one event the projector missed on the bus (see `#replay`). */
+  project(event: CallEvent): void;
 }
 
 /** Where a call's XML comes from and where its end is reported. */
@@ -158,6 +162,9 @@ export class CallControl {
       answerUrl: answer.answerUrl,
       sipCallId,
     });
+    if (opts.announced !== true) {
+      this.#replay(call);
+    }
     const ended = new Promise<LegHangup>((resolve) => {
       if (call.status !== 'in-progress') {
         resolve(call.hangupInfo ?? { cause: 'NORMAL_CLEARING', source: 'caller' });
@@ -170,6 +177,41 @@ export class CallControl {
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
     return live;
+  }
+
+  /**
+   * Hands the projector what happened to the call before `call.started` (which only call control can
+   * emit): streams started, errors reported, and the end of a call that was over before call control
+   * took it (an unusable answer in the ACK). They went past on the bus for a call it did not know yet.
+   */
+  #replay(call: CallSession): void {
+    const { records, clock } = this.#deps;
+    const base = { callUuid: call.callUuid, atMs: clock.epochMs() };
+    for (const fork of call.allStreams) {
+      const streamId = fork.streamId;
+      records.project({ type: 'stream.started', ...base, streamId, spec: fork.spec });
+      if (fork.status === 'in-progress') {
+        records.project({ type: 'stream.status', ...base, streamId, status: 'in-progress' });
+      } else if (fork.closed) {
+        void fork.ended.then((end) => {
+          records.project({ type: 'stream.status', ...base, streamId, ...end, error: end.error ?? null });
+        });
+      }
+    }
+    for (const error of call.errors) {
+      records.project(error);
+    }
+    const hangup = call.hangupInfo;
+    if (hangup !== undefined) {
+      records.project({
+        type: 'call.ended',
+        ...base,
+        status: 'completed',
+        cause: hangup.cause,
+        causeCode: hangupCauseCodeOf(hangup.cause),
+        source: hangup.source,
+      });
+    }
   }
 
   /** REST transfer (aleg_url): abort the current XML and run the document at `url`. False for an unknown or ended call. */
