@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 import { buildApiServer } from './api/server.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
-import { RestDialer } from './app/call-control/rest-dialer.js';
+import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
+import { RecordProjector } from './app/records/record-projector.js';
 import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import type { TargetGuard } from './adapters/net/target-guard.js';
@@ -16,7 +17,7 @@ import { PostgresCallStore } from './adapters/postgres-store/postgres-call-store
 import { ServerError } from './errors/server-error.js';
 import { EspeakTts } from './adapters/tts-espeak/espeak-tts.js';
 import { HttpAudioFetcher } from './adapters/audio-fetcher/http-audio-fetcher.js';
-import { composeRuntime, composeSipServer, type RuntimeOptions } from './compose.js';
+import { composeRuntime, composeSipServer, type Runtime, type RuntimeOptions } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
@@ -214,6 +215,26 @@ async function listenApi(
   }
 }
 
+/** The REST API's Call create: dials through the SIP server, hands answered calls to call control. */
+function restDialerOf(
+  config: Config,
+  runtime: Runtime,
+  control: CallControl,
+  sip: { dial: RestDialerDeps['dial'] },
+): RestDialer {
+  const { engine, logger, ports } = runtime;
+  return new RestDialer({
+    engine,
+    control,
+    logger,
+    ...ports,
+    accountId: config.auth.authId,
+    answerTimeoutMs: config.answer.timeoutMs,
+    answerAttempts: config.answer.attempts,
+    dial: (opts) => sip.dial(opts),
+  });
+}
+
 /** The Plivo identity of an answered inbound call (a fresh request UUID, started now). */
 function inboundIdentity(
   call: CallSession,
@@ -294,9 +315,10 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     logger.warn({ err }, 'a pooled PostgreSQL connection failed; the pool replaces it');
   };
   const stopTimers = await recoverRecords(store, runtime, config, opts, node);
+  const records = new RecordProjector({ store, logger, events: engine.events });
   const control = new CallControl({
     engine,
-    store,
+    records,
     tts: new EspeakTts({ command: config.tts.command, defaultVoice: config.tts.voice }),
     audio: new HttpAudioFetcher({ http: ports.http }),
     logger,
@@ -319,7 +341,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     targets,
     onInboundCall: (call, info) => {
       if (answer === undefined) {
-        call.errors.push('no answer URL configured');
+        call.reportError('ERR_CALL_ANSWER_MISSING', 'no answer URL configured');
         call.hangup('Answer URL Missing', 'server');
         return;
       }
@@ -332,17 +354,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     await store.close();
   };
   const udpPort = await startSip(sip, config, abandon);
-  const dialer = new RestDialer({
-    engine,
-    store,
-    control,
-    logger,
-    ...ports,
-    accountId: config.auth.authId,
-    answerTimeoutMs: config.answer.timeoutMs,
-    answerAttempts: config.answer.attempts,
-    dial: (opts) => sip.dial(opts),
-  });
+  const dialer = restDialerOf(config, runtime, control, sip);
 
   const tls = config.http.tls;
   const api = buildApiServer(
@@ -374,7 +386,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
         stopTimers();
         await sip.stop(cause);
         await Promise.race([
-          Promise.all([dialer.idle(), control.idle()]),
+          Promise.all([dialer.idle(), control.idle()]).then(() => records.idle()),
           new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
         ]);
         await api.close();

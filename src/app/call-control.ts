@@ -1,38 +1,36 @@
 /**
  * Call control: the production way a call runs once it is answered (SIP inbound, REST outbound, or a
- * virtual call). It keeps the call's records in the CallStore (the call, and every stream forked from
- * it by XML or REST), runs the answer URL's XML (D9: an invalid document is not run; the call ends with
- * `Invalid Answer XML` and the validation errors go on the record), supports REST transfer by aborting
- * the running XML without ending the call, and when the call ends completes its record and sends the
- * signed hangup_url through the engine's callback delivery.
+ * virtual call). It announces the call (`call.started`, `call.answered` on the engine's event bus: the
+ * record projector writes the records from those and the engine's own events), runs the answer URL's
+ * XML (D9: an invalid document is not run; the call ends with `Invalid Answer XML` and the interpreter
+ * reports the validation issues in its `call.error`), supports REST transfer by aborting the running
+ * XML without ending the call, and when the call ends sends the signed hangup_url through the engine's
+ * callback delivery. It writes no records itself.
  */
 import type { CallSession } from '../engine/call/call-session.js';
 import type { LegHangup } from '../engine/call/media-leg.types.js';
 import type { Engine } from '../engine/engine.js';
-import type { StreamFork } from '../engine/fork/stream-fork.js';
+import type { CallEvent } from '../engine/events/call-events.js';
 import { flowContext, type CallIdentity } from '../engine/interpreter/call-params.js';
 import { runCallFlow } from '../engine/interpreter/interpreter.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
+import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
-import type { CallPatch, CallStore, StreamPatch } from '../ports/call-store.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
 import type { Logger } from '../ports/logger.js';
 import type { Random } from '../ports/random.js';
 import type { Tts } from '../ports/tts.js';
-import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
-import {
-  callErrorJson,
-  durationsOf,
-  hangupCauseCode,
-  hangupParams,
-  hangupSourceName,
-  newCallRecord,
-  newStreamRecord,
-  validationErrorsOf,
-  type ValidationErrorJson,
-} from './call-control/records.js';
+import { hangupParams } from './call-control/records.js';
+
+/** What call control needs of the record projector: the API's read-your-writes wait, and shutdown. */
+export interface RecordWrites {
+  settled(callUuid: string): Promise<void>;
+  idle(): Promise<void>;
+  /** Applies one event the projector missed on the bus (see `#replay`). */
+  project(event: CallEvent): void;
+}
 
 /** Where a call's XML comes from and where its end is reported. */
 export interface AnswerConfig {
@@ -50,11 +48,12 @@ export interface AnswerConfig {
 
 export interface CallControlDeps {
   readonly engine: Engine;
-  readonly store: CallStore;
+  /** The record projector that writes the records of the calls' events. */
+  readonly records: RecordWrites;
   readonly tts: Tts;
   readonly audio: AudioFetcher;
   readonly logger: Logger;
-  /** The runtime's ports (the call flows and the records' times). */
+  /** The runtime's ports (the call flows and the events' times). */
   readonly clock: Clock;
   readonly timers: Timers;
   readonly random: Random;
@@ -72,6 +71,8 @@ export interface RunOptions {
   readonly answeredAtMs?: number;
   /** The SIP Call-ID of the call's dialog, for the record. */
   readonly sipCallId?: string;
+  /** The call was announced already (`call.started` by the REST dialer when it queued it). */
+  readonly announced?: boolean;
 }
 
 interface LiveCall {
@@ -84,11 +85,6 @@ interface LiveCall {
   flow: AbortController;
   /** Every flow started for the call, settled. */
   flows: Promise<unknown>[];
-  /** Every stream's record work, settled when the stream ended and its record was updated. */
-  streams: Promise<void>[];
-  validation: { readonly url: string; readonly errors: readonly ValidationErrorJson[] } | undefined;
-  /** The call's store writes, in order (see `#write`); settled when the last one has. */
-  writes: Promise<void>;
 }
 
 export class CallControl {
@@ -115,10 +111,8 @@ export class CallControl {
   }
 
   /**
-   * Takes over a just-answered call: inserts (or, for a REST-created call, updates) the call record,
-   * records every stream (XML or REST) and keeps both records current, runs the XML flow, and when the
-   * call ends updates the record (hangup cause/source, duration, bill duration, errors) and sends
-   * hangup_url (signed; HangupCause, Duration, BillDuration, StartTime, AnswerTime, EndTime, plus the
+   * Takes over a just-answered call: announces it (`call.started` unless the REST dialer did,
+   * `call.answered`), runs the XML flow, and when the call ends sends hangup_url (signed; HangupCause, Duration, BillDuration, StartTime, AnswerTime, EndTime, plus the
    * call params) through engine.callbacks.
    */
   run(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions = {}): void {
@@ -129,21 +123,21 @@ export class CallControl {
   }
 
   /**
-   * Keeps the records of a call whose XML is not run here (its streams and hangup come through the
-   * REST API only): everything `run` does except fetching and running the answer XML. A later
-   * `transfer` runs XML on it as usual.
+   * Follows a call whose XML is not run here (its streams and hangup come through the REST API only):
+   * everything `run` does except fetching and running the answer XML. A later `transfer` runs XML on
+   * it as usual.
    */
   track(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions = {}): void {
     this.#track(call, identity, answer, opts);
   }
 
-  /** Resolves when the store writes asked for so far for the call have run (at once for a call not run here). */
+  /** Resolves when the record writes asked for so far for the call have run (the projector's). */
   settled(callUuid: string): Promise<void> {
-    return this.#live.get(callUuid)?.writes ?? Promise.resolve();
+    return this.#deps.records.settled(callUuid);
   }
 
   #track(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions): LiveCall {
-    const clock = this.#deps.clock;
+    const { clock, engine } = this.#deps;
     const live: LiveCall = {
       call,
       identity,
@@ -152,17 +146,33 @@ export class CallControl {
       log: this.#log.child({ callUuid: call.callUuid }),
       flow: new AbortController(),
       flows: [],
-      streams: [],
-      validation: undefined,
-      writes: Promise.resolve(),
     };
-    this.#insertCall(live, opts.sipCallId ?? null);
-    for (const fork of call.allStreams) {
-      this.#trackStream(live, fork);
+    const sipCallId = opts.sipCallId ?? null;
+    if (opts.announced !== true) {
+      engine.events.emit({
+        type: 'call.started',
+        callUuid: identity.callUuid,
+        atMs: clock.epochMs(),
+        direction: identity.direction,
+        from: identity.from,
+        to: identity.to,
+        answerUrl: answer.answerUrl,
+        requestUuid: identity.direction === 'outbound' ? identity.requestUuid : null,
+        sipCallId,
+        startedAtMs: identity.startedAtMs,
+        nodeId: this.nodeId,
+      });
     }
-    call.on('stream-started', (fork) => {
-      this.#trackStream(live, fork);
+    engine.events.emit({
+      type: 'call.answered',
+      callUuid: identity.callUuid,
+      atMs: live.answeredAtMs,
+      answerUrl: answer.answerUrl,
+      sipCallId,
     });
+    if (opts.announced !== true) {
+      this.#replay(call);
+    }
     const ended = new Promise<LegHangup>((resolve) => {
       if (call.status !== 'in-progress') {
         resolve(call.hangupInfo ?? { cause: 'NORMAL_CLEARING', source: 'caller' });
@@ -175,6 +185,41 @@ export class CallControl {
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
     return live;
+  }
+
+  /**
+   * Hands the projector what happened to the call before `call.started` (which only call control can
+   * emit): streams started, errors reported, and the end of a call that was over before call control
+   * took it (an unusable answer in the ACK). They went past on the bus for a call it did not know yet.
+   */
+  #replay(call: CallSession): void {
+    const { records, clock } = this.#deps;
+    const base = { callUuid: call.callUuid, atMs: clock.epochMs() };
+    for (const fork of call.allStreams) {
+      const streamId = fork.streamId;
+      records.project({ type: 'stream.started', ...base, streamId, spec: fork.spec });
+      if (fork.status === 'in-progress') {
+        records.project({ type: 'stream.status', ...base, streamId, status: 'in-progress' });
+      } else if (fork.closed) {
+        void fork.ended.then((end) => {
+          records.project({ type: 'stream.status', ...base, streamId, ...end, error: end.error ?? null });
+        });
+      }
+    }
+    for (const error of call.errors) {
+      records.project(error);
+    }
+    const hangup = call.hangupInfo;
+    if (hangup !== undefined) {
+      records.project({
+        type: 'call.ended',
+        ...base,
+        status: 'completed',
+        cause: hangup.cause,
+        causeCode: hangupCauseCodeOf(hangup.cause),
+        source: hangup.source,
+      });
+    }
   }
 
   /** REST transfer (aleg_url): abort the current XML and run the document at `url`. False for an unknown or ended call. */
@@ -193,6 +238,7 @@ export class CallControl {
     while (this.#pending.size > 0) {
       await Promise.all([...this.#pending]);
     }
+    await this.#deps.records.idle();
     await this.#deps.engine.callbacks.idle();
   }
 
@@ -201,14 +247,9 @@ export class CallControl {
     live.flow.abort();
     this.#onEnded(live, hangup);
     await Promise.all(live.flows);
-    // Streams still connecting end after the call; wait for their records.
-    for (let n = 0; n < live.streams.length;) {
-      const batch = live.streams.slice(n);
-      n = live.streams.length;
-      await Promise.all(batch);
-    }
-    this.#updateCall(live, { error: this.#errorJson(live) });
-    await live.writes;
+    // Streams still connecting end after the call; wait for them (and so for their records).
+    await Promise.all(live.call.allStreams.map((fork) => fork.ended));
+    await this.#deps.records.settled(live.call.callUuid);
     this.#live.delete(live.call.callUuid);
   }
 
@@ -232,9 +273,6 @@ export class CallControl {
       ...(answer.fallbackMethod === undefined ? {} : { fallbackMethod: answer.fallbackMethod }),
       ...(answer.attempts === undefined ? {} : { attempts: answer.attempts }),
       registry: this.#registry,
-      onDocument: (docUrl, xml) => {
-        this.#onDocument(live, docUrl, xml);
-      },
     }).then(
       (end) => {
         live.log.info(
@@ -244,120 +282,17 @@ export class CallControl {
       },
       (err: unknown) => {
         live.log.error({ err }, 'call flow threw; hanging up');
-        call.errors.push(`Internal Error: ${String(err)}`);
+        call.reportError('ERR_INTERNAL', `Internal Error: ${String(err)}`);
         call.hangup('Internal Error', 'error');
       },
     );
     live.flows.push(running);
   }
 
-  /** Keeps the D9 validation errors of a rejected document, structured, for the call record. */
-  #onDocument(live: LiveCall, url: string, xml: string): void {
-    const parsed = parsePlivoXml(xml);
-    if (!parsed.ok) {
-      live.validation = { url, errors: validationErrorsOf(parsed.errors) };
-    }
-  }
-
-  #errorJson(live: LiveCall): ReturnType<typeof callErrorJson> {
-    return callErrorJson(live.call.errors, live.validation);
-  }
-
-  /**
-   * Appends one store write to the call's chain: writes run one after another in the order they were
-   * asked for (so a record never goes back to an older state), each after the synchronous work that
-   * asked for it (never inside a media tick). A failed write is logged with the call and skipped.
-   */
-  #write(live: LiveCall, what: string, detail: object, write: () => Promise<unknown>): void {
-    live.writes = live.writes.then(write).then(
-      () => undefined,
-      (err: unknown) => {
-        live.log.error({ err, ...detail }, what);
-      },
-    );
-  }
-
-  #insertCall(live: LiveCall, sipCallId: string | null): void {
-    const { store } = this.#deps;
-    const { identity, answer } = live;
-    this.#write(live, 'could not record the call; it runs anyway', {}, async () => {
-      if ((await store.getCall(identity.callUuid)) === undefined) {
-        await store.insertCall(
-          newCallRecord(identity, answer.answerUrl, live.answeredAtMs, sipCallId, this.nodeId),
-        );
-      } else {
-        // A REST-created call: its record exists (queued/ringing) and now becomes in-progress.
-        await store.updateCall(identity.callUuid, {
-          status: 'in-progress',
-          answeredAt: live.answeredAtMs,
-          answerUrl: answer.answerUrl,
-          ...(sipCallId === null ? {} : { sipCallId }),
-        });
-      }
-    });
-  }
-
-  #updateCall(live: LiveCall, patch: CallPatch): void {
-    this.#write(live, 'could not update the call record', {}, () =>
-      this.#deps.store.updateCall(live.call.callUuid, patch),
-    );
-  }
-
-  #updateStream(live: LiveCall, streamId: string, patch: StreamPatch): void {
-    this.#write(live, 'could not update the stream record', { streamId }, () =>
-      this.#deps.store.updateStream(live.call.callUuid, streamId, patch),
-    );
-  }
-
-  /** Records a stream and follows it: initiated → in-progress → completed/failed with the stop reason. */
-  #trackStream(live: LiveCall, fork: StreamFork): void {
-    const clock = this.#deps.clock;
-    const { store } = this.#deps;
-    const record = newStreamRecord(fork, live.call.callUuid, clock.epochMs());
-    this.#write(live, 'could not record the stream', { streamId: fork.streamId }, async () => {
-      if ((await store.getStream(live.call.callUuid, fork.streamId)) === undefined) {
-        await store.insertStream(record);
-      }
-    });
-    if (fork.status === 'in-progress') {
-      this.#updateStream(live, fork.streamId, { status: 'in-progress', startedAt: clock.epochMs() });
-    }
-    fork.on('status', (status) => {
-      if (status === 'in-progress') {
-        this.#updateStream(live, fork.streamId, { status, startedAt: clock.epochMs() });
-      }
-    });
-    live.streams.push(
-      fork.ended.then((end) => {
-        this.#updateStream(live, fork.streamId, {
-          status: end.status,
-          endedAt: clock.epochMs(),
-          stopReason: end.reason,
-          error: end.error ?? null,
-        });
-      }),
-    );
-  }
-
-  /** Completes the call record and sends hangup_url. */
+  /** Sends hangup_url (the record is the projector's, from `call.ended`). */
   #onEnded(live: LiveCall, hangup: LegHangup): void {
     const endedAtMs = this.#deps.clock.epochMs();
     const times = { startedAtMs: live.identity.startedAtMs, answeredAtMs: live.answeredAtMs, endedAtMs };
-    const { durationSec, billDurationSec } = durationsOf(times);
-    this.#updateCall(live, {
-      status: 'completed',
-      endedAt: endedAtMs,
-      hangupCause: hangup.cause,
-      hangupCauseCode: hangupCauseCode(hangup.cause),
-      hangupSource: hangupSourceName(hangup),
-      durationSec,
-      billDurationSec,
-      error: this.#errorJson(live),
-    });
-    live.log.info(
-      { cause: hangup.cause, source: hangup.source, durationSec, errors: live.call.errors.length },
-      'call record completed',
-    );
     const url = live.answer.hangupUrl;
     if (url !== undefined && url !== null && url !== '') {
       this.#deps.engine.callbacks.send(`hangup:${live.call.callUuid}`, {

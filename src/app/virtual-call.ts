@@ -1,11 +1,17 @@
 /**
  * Runs one virtual call against an answer URL on a given runtime: the caller's audio comes from
  * memory, what the app plays back is recorded. Shared by `streamfork call` and the tests.
+ *
+ * Its event lines come from the engine's call events (the same stream the record projector writes):
+ * `callStarted`, `streamStarting`, `playedStream`, `streamEnded`, `callError`, `callEnded`; the
+ * message-level lines (`start`, `playAudio`, `checkpoint`, `connectFailed`, `clearedAudio`, …) come
+ * from each stream's observer events, and the live levels from the leg.
  */
 import type { AppRuntime } from './runtime.js';
 import { VirtualLeg } from '../engine/call/virtual-leg.js';
+import type { CallEvent, CallEventSink } from '../engine/events/call-events.js';
 import type { StreamFork } from '../engine/fork/stream-fork.js';
-import { flowContext } from '../engine/interpreter/call-params.js';
+import { flowContext, type CallIdentity } from '../engine/interpreter/call-params.js';
 import { runCallFlow, type CallFlowEnd } from '../engine/interpreter/interpreter.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
@@ -75,6 +81,7 @@ interface StreamTrack {
   error: string | undefined;
 }
 
+/** The message-level events of a stream (its checkpoint acknowledgements come as `stream.checkpoint`). */
 function watchStream(
   fork: StreamFork,
   elapsed: () => number,
@@ -82,23 +89,95 @@ function watchStream(
 ): StreamTrack {
   const track: StreamTrack = { fork, checkpoints: [], endReason: undefined, error: undefined };
   fork.on('event', (type, detail) => {
+    if (type === 'playedStream') {
+      return;
+    }
     const t = elapsed();
     if (type === 'checkpoint') {
       track.checkpoints.push({ name: String(detail['name']), at: t, latencyMs: undefined });
-    } else if (type === 'playedStream') {
-      const cp = track.checkpoints.find((c) => c.name === detail['name'] && c.latencyMs === undefined);
-      if (cp !== undefined) {
-        cp.latencyMs = t - cp.at;
-      }
     }
     emit({ t, type, streamId: fork.streamId, detail });
   });
-  fork.on('ended', (end) => {
-    track.endReason = end.reason;
-    track.error = end.error;
-    emit({ t: elapsed(), type: 'streamEnded', streamId: fork.streamId, detail: { ...end } });
-  });
   return track;
+}
+
+/** The line a call event makes, or undefined for one the view does not show (`stream.status` in-progress). */
+function lineOf(
+  e: CallEvent,
+  t: number,
+): (Omit<VirtualCallEvent, 'detail'> & { readonly detail: Record<string, unknown> }) | undefined {
+  switch (e.type) {
+    case 'call.started':
+      return { t, type: 'callStarted', detail: { callUuid: e.callUuid } };
+    case 'call.answered':
+      return undefined;
+    case 'call.ended':
+      return { t, type: 'callEnded', detail: { cause: e.cause, source: e.source } };
+    case 'call.error':
+      return { t, type: 'callError', detail: { code: e.code, message: e.message } };
+    case 'stream.started':
+      return { t, type: 'streamStarting', streamId: e.streamId, detail: { url: e.spec.serviceUrl } };
+    case 'stream.checkpoint':
+      return { t, type: 'playedStream', streamId: e.streamId, detail: { name: e.name } };
+    case 'stream.status':
+      return e.status === 'in-progress'
+        ? undefined
+        : {
+            t,
+            type: 'streamEnded',
+            streamId: e.streamId,
+            detail: {
+              status: e.status,
+              reason: e.reason,
+              ...(e.error === null ? {} : { error: e.error }),
+            },
+          };
+  }
+}
+
+/** Keeps the result's errors and stream outcomes from one of the call's events, and shows it. */
+function follow(
+  e: CallEvent,
+  t: number,
+  tracks: readonly StreamTrack[],
+  errors: string[],
+  emit: (e: VirtualCallEvent) => void,
+): void {
+  const track = 'streamId' in e ? tracks.find((s) => s.fork.streamId === e.streamId) : undefined;
+  if (e.type === 'call.error') {
+    errors.push(e.message);
+  } else if (e.type === 'stream.checkpoint' && track !== undefined) {
+    const cp = track.checkpoints.find((c) => c.name === e.name && c.latencyMs === undefined);
+    if (cp !== undefined) {
+      cp.latencyMs = t - cp.at;
+    }
+  } else if (e.type === 'stream.status' && e.status !== 'in-progress' && track !== undefined) {
+    track.endReason = e.reason;
+    track.error = e.error ?? undefined;
+  }
+  const line = lineOf(e, t);
+  if (line !== undefined) {
+    emit(line);
+  }
+}
+
+/** A virtual call is answered at once: `call.started` and `call.answered` at the same moment. */
+function announce(events: CallEventSink, identity: CallIdentity, answerUrl: string): void {
+  const { callUuid, startedAtMs } = identity;
+  events.emit({
+    type: 'call.started',
+    callUuid,
+    atMs: startedAtMs,
+    direction: identity.direction,
+    from: identity.from,
+    to: identity.to,
+    answerUrl,
+    requestUuid: null,
+    sipCallId: null,
+    startedAtMs,
+    nodeId: null,
+  });
+  events.emit({ type: 'call.answered', callUuid, atMs: startedAtMs, answerUrl, sipCallId: null });
 }
 
 export async function runVirtualCall(
@@ -118,14 +197,14 @@ export async function runVirtualCall(
     opts.onEvent?.(e);
   };
   const tracks: StreamTrack[] = [];
+  const errors: string[] = [];
   call.on('stream-started', (fork) => {
     tracks.push(watchStream(fork, elapsed, emit));
-    emit({
-      t: elapsed(),
-      type: 'streamStarting',
-      streamId: fork.streamId,
-      detail: { url: fork.spec.serviceUrl },
-    });
+  });
+  const unsubscribe = engine.events.subscribe((e) => {
+    if (e.callUuid === call.callUuid) {
+      follow(e, e.type === 'call.started' ? 0 : elapsed(), tracks, errors, emit);
+    }
   });
   const ended = new Promise<void>((resolve) => {
     call.on('ended', () => {
@@ -150,16 +229,16 @@ export async function runVirtualCall(
       }),
     );
   }
-  const identity = {
+  const identity: CallIdentity = {
     callUuid: call.callUuid,
     requestUuid: random.uuid(),
     from: opts.from ?? 'streamfork-virtual',
     to: opts.to ?? 'streamfork',
-    direction: 'inbound' as const,
+    direction: 'inbound',
     accountId: engine.options.stream.accountId,
     startedAtMs: clock.epochMs(),
   };
-  emit({ t: 0, type: 'callStarted', detail: { callUuid: call.callUuid } });
+  announce(engine.events, identity, opts.answerUrl);
   const ctx = flowContext(runtime.ports, call, identity, {
     logger: runtime.logger.child({ callUuid: call.callUuid }),
     authToken: engine.options.stream.authToken,
@@ -176,15 +255,15 @@ export async function runVirtualCall(
     h.cancel();
   }
   await Promise.all(tracks.map((t) => t.fork.ended));
+  unsubscribe();
   const hangup = call.hangupInfo ?? { cause: 'NORMAL_CLEARING', source: 'caller' };
-  emit({ t: elapsed(), type: 'callEnded', detail: { cause: hangup.cause, source: hangup.source } });
   return {
     callUuid: call.callUuid,
     durationMs: elapsed(),
     hangupCause: hangup.cause,
     hangupSource: hangup.source,
     flow,
-    errors: call.errors,
+    errors,
     streams: tracks.map((t) => ({
       streamId: t.fork.streamId,
       serviceUrl: t.fork.spec.serviceUrl,

@@ -158,8 +158,8 @@ test('phases: a call that ends leaves its phase, and the next call takes the pla
   const bLeg = leg();
   engine.addCall(bLeg); // phase 1
   const c = engine.addCall(leg()); // phase 0
-  a.hangup('NORMAL_CLEARING');
-  c.hangup('NORMAL_CLEARING');
+  a.hangup('NORMAL_CLEARING', 'server');
+  c.hangup('NORMAL_CLEARING', 'server');
   // Phase 0 is empty now; were the ended calls still counted there, d would join b's phase.
   const dLeg = leg();
   engine.addCall(dLeg);

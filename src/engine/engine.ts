@@ -17,6 +17,7 @@ import type { WsConnector } from '../ports/ws-client.js';
 import type { StreamDialectRegistry } from '../protocol/stream-dialect.types.js';
 import { CallbackDelivery } from './callbacks/callback-delivery.js';
 import { CallSession } from './call/call-session.js';
+import { CallEventBus } from './events/call-event-bus.js';
 import type { MediaLeg } from './call/media-leg.types.js';
 import type { StreamSettings } from './fork/stream-fork.types.js';
 
@@ -55,6 +56,8 @@ export class Engine {
   readonly #deps: EngineDeps;
   readonly options: EngineOptions;
   readonly callbacks: CallbackDelivery;
+  /** The calls' typed events (call started/answered/ended, errors, streams): the record projector and the CLI listen. */
+  readonly events: CallEventBus;
   readonly #calls = new Map<string, CallSession>();
   /** The calls ticked in each phase of the frame. */
   readonly #phases: Set<CallSession>[];
@@ -63,6 +66,7 @@ export class Engine {
   constructor(deps: EngineDeps, options: EngineOptions) {
     this.#deps = deps;
     this.options = options;
+    this.events = new CallEventBus(deps.logger);
     this.#phases = Array.from({ length: Math.max(1, deps.ticker.phases) }, () => new Set<CallSession>());
     this.callbacks = new CallbackDelivery({
       http: deps.http,
@@ -103,7 +107,9 @@ export class Engine {
         random: this.#deps.random,
         logger: this.#deps.logger,
         dialects: this.#deps.dialects,
+        events: this.events,
       },
+      events: this.events,
       logger: this.#deps.logger,
       maxStreams: this.options.maxStreamsPerCall ?? 8,
       newStreamId: () => this.#deps.random.uuid(),

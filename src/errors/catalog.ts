@@ -4,6 +4,7 @@
  */
 import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.types.js';
 import { apiCodes } from './codes/api.js';
+import { callCodes } from './codes/call.js';
 import { generalCodes } from './codes/general.js';
 import { mediaCodes } from './codes/media.js';
 import { promptCodes } from './codes/prompt.js';
@@ -16,6 +17,7 @@ import { xmlCodes } from './codes/xml.js';
 const sections: readonly CatalogSection[] = [
   generalCodes,
   xmlCodes,
+  callCodes,
   streamCodes,
   mediaCodes,
   sipCodes,
@@ -39,6 +41,19 @@ function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry
 }
 
 export const errorCatalog: ReadonlyMap<string, CatalogEntry> = merge(sections);
+
+/** Every catalogued code, as a string-literal union (what typed events such as `call.error` carry). */
+export type ErrorCode =
+  | keyof typeof generalCodes
+  | keyof typeof xmlCodes
+  | keyof typeof callCodes
+  | keyof typeof streamCodes
+  | keyof typeof mediaCodes
+  | keyof typeof sipCodes
+  | keyof typeof rtpCodes
+  | keyof typeof apiCodes
+  | keyof typeof storageCodes
+  | keyof typeof promptCodes;
 
 const retryableCategories: ReadonlySet<ErrorCategory> = new Set([
   'rate_limit',

@@ -12,6 +12,7 @@ import { MemoryCallStore } from '../../src/adapters/memory-store/memory-call-sto
 import type { TargetGuard } from '../../src/adapters/net/target-guard.js';
 import { EspeakTts, type EspeakTtsOptions } from '../../src/adapters/tts-espeak/espeak-tts.js';
 import { CallControl, type AnswerConfig } from '../../src/app/call-control.js';
+import { RecordProjector } from '../../src/app/records/record-projector.js';
 import type { Runtime } from '../../src/compose.js';
 import type { CallSession } from '../../src/engine/call/call-session.js';
 import type { LegHangup } from '../../src/engine/call/media-leg.types.js';
@@ -192,9 +193,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const espeak = opts.tts === undefined ? new EspeakTts(opts.espeak) : undefined;
   const tts: Tts = opts.tts ?? espeak!;
   const audio = new HttpAudioFetcher({ http: runtime.ports.http, timeoutMs: 2000 });
+  const records = new RecordProjector({ store, logger: runtime.logger, events: runtime.engine.events });
   const control = new CallControl({
     engine: runtime.engine,
-    store,
+    records,
     tts,
     audio,
     logger: runtime.logger,

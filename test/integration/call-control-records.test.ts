@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
+import { RecordProjector } from '../../src/app/records/record-projector.js';
 import { MemoryCallStore } from '../../src/adapters/memory-store/memory-call-store.js';
 import { openSqliteCallStoreIn } from '../../src/adapters/sqlite-store/sqlite-call-store.js';
 import { CallControl } from '../../src/app/call-control.js';
@@ -161,9 +162,10 @@ test('the same records on a temporary SQLite file', async () => {
   const store: CallStore = openSqliteCallStoreIn(dir);
   const own = await startReferenceConsumer({ path: '/db' });
   try {
+    const records = new RecordProjector({ store, logger: h.runtime.logger, events: h.runtime.engine.events });
     const control = new CallControl({
       engine: h.runtime.engine,
-      store,
+      records,
       tts: h.tts,
       audio: h.audio,
       logger: h.runtime.logger,

@@ -93,9 +93,9 @@ test('a missing TTS engine gives ERR_TTS_UNAVAILABLE ("install espeak-ng"), the 
     const hangup = await within(placed.ended, 10000, 'the call');
     assert.equal(hangup.cause, 'End Of XML Instructions', 'the rest of the XML ran');
     assert.equal(audibleMs(placed.leg.recorded()), 0);
-    const err = placed.call.errors.find((e) => e.includes('ERR_TTS_UNAVAILABLE'));
-    assert.ok(err !== undefined, `errors: ${placed.call.errors.join(' | ')}`);
-    assert.match(err, /install espeak-ng/);
+    const err = placed.call.errors.find((e) => e.code === 'ERR_TTS_UNAVAILABLE');
+    assert.ok(err !== undefined, `errors: ${placed.call.errors.map((e) => e.message).join(' | ')}`);
+    assert.match(err.message, /install espeak-ng/);
     await within(broken.control.idle(), 5000, 'records');
     const rec = await broken.store.getCall(placed.call.callUuid);
     assert.match(JSON.stringify(rec?.error), /ERR_TTS_UNAVAILABLE/);

@@ -157,7 +157,11 @@ test('issue 11 / RFC 3264 §4: a delayed offer whose ACK has no usable answer ge
     assert.ok(session !== undefined, 'the call reached the engine, so it has a record');
     assert.equal(session.status, 'completed');
     assert.deepEqual(session.hangupInfo, { cause: 'INCOMPATIBLE_DESTINATION', source: 'error' });
-    assert.match(session.errors.join('\n'), /SDP answer in the ACK unusable: /);
+    assert.deepEqual(
+      session.errors.map((e) => e.code),
+      ['ERR_SDP_BAD_ANSWER'],
+    );
+    assert.match(session.errors.map((e) => e.message).join('\n'), /SDP answer in the ACK unusable: /);
     await until(
       () => stack.server.stats().rtpPortsInUse === 0 && stack.server.stats().liveDialogs === 0,
       3000,

@@ -162,7 +162,7 @@ test('the malformed corpus against a live call: expected status or drop, no cras
   assert.equal(inboundCall.status, 'in-progress');
   const heardBefore = session.inboundPcm.length;
   await session.waitFor((_m, s) => s.inboundPcm.length >= heardBefore + 4000, 3000);
-  callerCall.hangup('NORMAL_CLEARING');
+  callerCall.hangup('NORMAL_CLEARING', 'server');
   await until(() => inboundCall.status === 'completed', 3000, 'the inbound call ending on BYE');
   const heard = session.inboundPcm.subarray(1600, -1600);
   const share = tonePower(heard, 8000, 700) / (heard.reduce((a, v) => a + v * v, 0) / heard.length);

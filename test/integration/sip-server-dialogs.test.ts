@@ -171,7 +171,7 @@ test('RFC 3261 §22.4: inbound digest auth: 401 challenge, the right credentials
     const ok = await good.server.dial({ to: '1000', from: '2000', timeoutSec: 5 });
     assert.ok(ok.ok, JSON.stringify(ok));
     await until(() => guarded.calls.length === 1, 2000, 'the authenticated call reaching the engine');
-    ok.call.hangup('NORMAL_CLEARING');
+    ok.call.hangup('NORMAL_CLEARING', 'server');
     const refused = await bad.server.dial({ to: '1000', from: '2000', timeoutSec: 5 });
     assert.deepEqual(refused, { ok: false, cause: 'CALL_REJECTED', sipStatus: 403 });
     await delay(100);

@@ -146,7 +146,7 @@ test('real sockets: speech, an RFC 4733 burst with no audio, then no RTP at all:
   await new Promise((resolve) => setTimeout(resolve, 100));
   const inboundAtEnd = arrivals.filter((a) => a.track === 'inbound').length;
   const outboundAtEnd = arrivals.filter((a) => a.track === 'outbound').length;
-  call.hangup('NORMAL_CLEARING');
+  call.hangup('NORMAL_CLEARING', 'server');
   const run = await sipp;
   assert.equal(run.code, 0, run.output.slice(-3000));
   assert.deepEqual(sippTotals(run.output), { successful: 1, failed: 0 });

@@ -84,7 +84,7 @@ test('dial through a trunk: 407 → digest Proxy-Authorization → 200/ACK, audi
   const tone = generateTone(1000, 8000, 1500, 8000);
   call.addSource(new BufferSource(tone));
   await delay(2000);
-  call.hangup('NORMAL_CLEARING');
+  call.hangup('NORMAL_CLEARING', 'server');
 
   const run = await sipp;
   assert.equal(run.code, 0, run.output.slice(-3000));

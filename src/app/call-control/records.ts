@@ -1,63 +1,37 @@
 /**
- * Pure helpers of CallControl: the call and stream records it writes, the hangup_url parameters, and
- * the error JSON of a call record.
+ * Pure helpers of the record projector and call control: the call and stream records, the hangup_url
+ * parameters, and the error JSON of a call record.
  */
 import type { LegHangup } from '../../engine/call/media-leg.types.js';
-import type { StreamFork } from '../../engine/fork/stream-fork.js';
+import type {
+  CallErrorEvent,
+  CallStartedEvent,
+  StreamStartedEvent,
+} from '../../engine/events/call-events.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
-import { hangupCauseCodeOf } from '../../engine/records/hangup-causes.js';
+import { hangupCauseCodeOf, hangupSourceName } from '../../engine/records/hangup-causes.js';
 import { elapsedSec, plivoTime } from '../../protocol/plivo-time.js';
 import { streamRecordOf } from '../../engine/records/stream-record.js';
 import type { CallRecord, JsonValue, StreamRecord } from '../../ports/call-store.js';
 import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
-
-/** Causes the `<Hangup>` element uses (interpreter/elements/basic.ts); they map to source `Answer XML`. */
-const XML_HANGUP_CAUSES: ReadonlySet<string> = new Set(['NORMAL_CLEARING', 'CALL_REJECTED', 'USER_BUSY']);
-
-/**
- * Plivo's hangup source name (https://www.plivo.com/docs/voice/troubleshooting/hangup-causes):
- * caller → `Caller`, callee → `Call recipient`, REST → `API Request`, errors (fetch failures, invalid
- * XML) → `Error`, a `<Hangup>` element → `Answer XML`, any other server-side end (end of XML,
- * shutdown) → `Plivo`.
- */
-export function hangupSourceName(hangup: LegHangup): string {
-  switch (hangup.source) {
-    case 'caller':
-      return 'Caller';
-    case 'callee':
-      return 'Call recipient';
-    case 'api':
-      return 'API Request';
-    case 'error':
-      return 'Error';
-    case 'server':
-      return XML_HANGUP_CAUSES.has(hangup.cause) ? 'Answer XML' : 'Plivo';
-  }
-}
 
 /** The numeric code of a cause (engine/records/hangup-causes.ts), or null for an unknown one. */
 export function hangupCauseCode(cause: string): number | null {
   return hangupCauseCodeOf(cause);
 }
 
-/** A new call record for a call that was just answered, run by node `nodeId` (`cluster.nodeId`). */
-export function newCallRecord(
-  identity: CallIdentity,
-  answerUrl: string,
-  answeredAtMs: number,
-  sipCallId: string | null,
-  nodeId: string | null,
-): CallRecord {
+/** The new record of a call (`call.started`): `in-progress` when answered, else `queued`. */
+export function newCallRecord(started: CallStartedEvent, answeredAtMs: number | null): CallRecord {
   return {
-    callUuid: identity.callUuid,
-    direction: identity.direction,
-    from: identity.from,
-    to: identity.to,
-    status: 'in-progress',
-    answerUrl,
-    requestUuid: identity.direction === 'outbound' ? identity.requestUuid : null,
+    callUuid: started.callUuid,
+    direction: started.direction,
+    from: started.from,
+    to: started.to,
+    status: answeredAtMs === null ? 'queued' : 'in-progress',
+    answerUrl: started.answerUrl,
+    requestUuid: started.requestUuid,
     parentCallUuid: null,
-    startedAt: identity.startedAtMs,
+    startedAt: started.startedAtMs,
     answeredAt: answeredAtMs,
     endedAt: null,
     hangupCause: null,
@@ -66,18 +40,18 @@ export function newCallRecord(
     durationSec: null,
     billDurationSec: null,
     error: null,
-    sipCallId,
+    sipCallId: started.sipCallId,
     endedAbnormally: false,
     lastSeenAt: null,
-    nodeId,
+    nodeId: started.nodeId,
   };
 }
 
 /** The record of a stream that was just requested (status `initiated`). */
-export function newStreamRecord(fork: StreamFork, callUuid: string, nowMs: number): StreamRecord {
-  return streamRecordOf(fork, callUuid, {
+export function newStreamRecord(started: StreamStartedEvent): StreamRecord {
+  return streamRecordOf(started, started.callUuid, {
     status: 'initiated',
-    createdAt: nowMs,
+    createdAt: started.atMs,
     startedAt: null,
     endedAt: null,
     stopReason: null,
@@ -110,22 +84,24 @@ export function validationErrorsOf(issues: readonly XmlIssue[]): ValidationError
 }
 
 /**
- * The call record's `error`: null when nothing went wrong, else `{ messages, validation? }` where
- * `messages` are the call's errors (fetch failures, invalid XML summary, prompt failures) and
- * `validation` the structured D9 errors of the rejected document.
+ * The call record's `error`, built from the call's `call.error` events: null when nothing went wrong,
+ * else `{ messages, validation? }` where `messages` are the events' messages (fetch failures, invalid
+ * XML summary, prompt failures), oldest first, and `validation` the structured D9 errors of the last
+ * rejected document.
  */
-export function callErrorJson(
-  messages: readonly string[],
-  validation: { readonly url: string; readonly errors: readonly ValidationErrorJson[] } | undefined,
-): JsonValue {
-  if (messages.length === 0 && validation === undefined) {
+export function callErrorJson(errors: readonly CallErrorEvent[]): JsonValue {
+  if (errors.length === 0) {
     return null;
   }
+  let validation: JsonValue | undefined;
+  for (const e of errors) {
+    if (e.issues !== undefined) {
+      validation = { url: e.url ?? '', errors: validationErrorsOf(e.issues) };
+    }
+  }
   return {
-    messages: [...messages],
-    ...(validation === undefined
-      ? {}
-      : { validation: { url: validation.url, errors: [...validation.errors] } }),
+    messages: errors.map((e) => e.message),
+    ...(validation === undefined ? {} : { validation }),
   };
 }
 
@@ -156,7 +132,7 @@ export function hangupParams(identity: CallIdentity, hangup: LegHangup, t: CallT
     ['Event', 'Hangup'],
     ['HangupCause', hangup.cause],
     ...(code === null ? [] : [['HangupCauseCode', String(code)] as [string, string]]),
-    ['HangupSource', hangupSourceName(hangup)],
+    ['HangupSource', hangupSourceName(hangup.source)],
     ['Duration', String(durationSec)],
     ['BillDuration', String(billDurationSec)],
     ['StartTime', plivoTime(t.startedAtMs)],

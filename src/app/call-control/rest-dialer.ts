@@ -1,22 +1,22 @@
 /**
  * The REST API's Call create, behind the API's `dial`: it answers at once with a request UUID and
- * places the call in the background. The call has a record from the moment it is accepted (`queued`),
- * so a call that fails afterwards (no trunk for a number, the INVITE cannot be sent, the far end
+ * places the call in the background. The call has a record from the moment it is accepted (`queued`:
+ * it emits `call.started`, the record projector writes it), so a call that fails afterwards (no trunk for a number, the INVITE cannot be sent, the far end
  * rejects it, nobody answers) still ends with a record carrying its status, cause, cause code and
- * source, visible in GET Call and the list; hangup_url is notified as for any other end. A call that
- * is answered becomes `in-progress` and call control runs it.
+ * source (its `call.error` and `call.ended` events), visible in GET Call and the list; hangup_url is
+ * notified as for any other end. A call that is answered becomes `in-progress` and call control runs it.
  */
 import type { CallSession } from '../../engine/call/call-session.js';
+import type { HangupSource } from '../../engine/call/media-leg.types.js';
 import type { Engine } from '../../engine/engine.js';
+import type { EndedCallStatus } from '../../engine/events/call-events.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
-import { hangupCauseCodeOf } from '../../engine/records/hangup-causes.js';
-import { elapsedSec, plivoTime } from '../../protocol/plivo-time.js';
-import type { CallRecord, CallStatus, CallStore } from '../../ports/call-store.js';
+import { hangupCauseCodeOf, hangupSourceName } from '../../engine/records/hangup-causes.js';
+import { plivoTime } from '../../protocol/plivo-time.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { AnswerConfig, CallControl } from '../call-control.js';
-import { newCallRecord } from './records.js';
 
 type Method = 'GET' | 'POST';
 
@@ -42,10 +42,9 @@ export type SipDialResult =
 
 export interface RestDialerDeps {
   readonly engine: Engine;
-  readonly store: CallStore;
   readonly control: CallControl;
   readonly logger: Logger;
-  /** The runtime's ports (the call's UUIDs and the records' times). */
+  /** The runtime's ports (the call's UUIDs and the events' times). */
   readonly clock: Clock;
   readonly random: Random;
   readonly accountId: string;
@@ -64,7 +63,7 @@ export interface RestDialerDeps {
 }
 
 /** Plivo's outbound call status for a call that never got answered. */
-export function statusOfFailedDial(cause: string, sipStatus: number | undefined): CallStatus {
+export function statusOfFailedDial(cause: string, sipStatus: number | undefined): EndedCallStatus {
   switch (cause) {
     case 'USER_BUSY':
       return 'busy';
@@ -79,12 +78,12 @@ export function statusOfFailedDial(cause: string, sipStatus: number | undefined)
   }
 }
 
-/** Plivo's hangup source: the far end when it answered with a status, else us or an error. */
-function sourceOfFailedDial(cause: string, sipStatus: number | undefined): string {
+/** Who ended a call that was never answered: the far end when it answered with a status, else us or an error. */
+function sourceOfFailedDial(cause: string, sipStatus: number | undefined): HangupSource {
   if (sipStatus !== undefined) {
-    return 'Call recipient';
+    return 'callee';
   }
-  return cause === 'NO_ANSWER' || cause === 'RECOVERY_ON_TIMER_EXPIRE' ? 'Plivo' : 'Error';
+  return cause === 'NO_ANSWER' || cause === 'RECOVERY_ON_TIMER_EXPIRE' ? 'server' : 'error';
 }
 
 function describeFailure(cause: string, sipStatus: number | undefined): string {
@@ -103,23 +102,33 @@ export class RestDialer {
     this.#log = deps.logger.child({ component: 'rest-dialer' });
   }
 
-  /** Accepts one destination: records it as `queued`, dials in the background, returns the request UUID. */
+  /** Accepts one destination: announces it (`queued`), dials in the background, returns the request UUID. */
   dial(req: RestDialRequest): Promise<{ readonly ok: true; readonly requestUuid: string }> {
+    const { engine, clock, random } = this.#deps;
     const identity: CallIdentity = {
-      callUuid: this.#deps.random.uuid(),
-      requestUuid: this.#deps.random.uuid(),
+      callUuid: random.uuid(),
+      requestUuid: random.uuid(),
       from: req.from,
       to: req.to,
       direction: 'outbound',
       accountId: this.#deps.accountId,
-      startedAtMs: this.#deps.clock.epochMs(),
+      startedAtMs: clock.epochMs(),
     };
-    // The queued record is written before the dial starts, so the answer's update always follows it.
-    const recorded = this.#record(
-      () => this.#deps.store.insertCall(queuedRecord(identity, req.answerUrl, this.#deps.control.nodeId)),
-      identity,
-    );
-    const placing = recorded.then(() => this.#place(identity, req));
+    // Announced before the dial starts, so the answer's update always follows the queued record.
+    engine.events.emit({
+      type: 'call.started',
+      callUuid: identity.callUuid,
+      atMs: identity.startedAtMs,
+      direction: 'outbound',
+      from: req.from,
+      to: req.to,
+      answerUrl: req.answerUrl,
+      requestUuid: identity.requestUuid,
+      sipCallId: null,
+      startedAtMs: identity.startedAtMs,
+      nodeId: this.#deps.control.nodeId,
+    });
+    const placing = this.#place(identity, req);
     this.#pending.add(placing);
     void placing.finally(() => this.#pending.delete(placing));
     return Promise.resolve({ ok: true, requestUuid: identity.requestUuid });
@@ -149,7 +158,7 @@ export class RestDialer {
       res = { ok: false, cause: 'Internal Error' };
     }
     if (!res.ok) {
-      await this.#failed(identity, req, res.cause, res.sipStatus, res.detail);
+      this.#failed(identity, req, res.cause, res.sipStatus, res.detail);
       return;
     }
     const answer: AnswerConfig = {
@@ -163,56 +172,59 @@ export class RestDialer {
       attempts: this.#deps.answerAttempts,
     };
     // The SIP layer keeps the UUID it was given; the record inserted at accept time becomes in-progress.
-    this.#deps.control.run(res.call, { ...identity, callUuid: res.call.callUuid }, answer);
+    this.#deps.control.run(res.call, { ...identity, callUuid: res.call.callUuid }, answer, {
+      announced: true,
+    });
   }
 
-  /** Ends the record of a call that was never answered, and tells hangup_url. */
+  /** Ends a call that was never answered (`call.error`, `call.ended`), and tells hangup_url. */
   #failed(
     identity: CallIdentity,
     req: RestDialRequest,
     cause: string,
     sipStatus: number | undefined,
     detail?: string,
-  ): Promise<void> {
-    const { engine, store } = this.#deps;
-    const endedAtMs = this.#deps.clock.epochMs();
+  ): void {
+    const { engine, clock } = this.#deps;
+    const endedAtMs = clock.epochMs();
     const status = statusOfFailedDial(cause, sipStatus);
     const source = sourceOfFailedDial(cause, sipStatus);
     const code = hangupCauseCodeOf(cause);
-    const durationSec = elapsedSec(identity.startedAtMs, endedAtMs);
     this.#log.warn(
       { requestUuid: identity.requestUuid, callUuid: identity.callUuid, cause, sipStatus, status, detail },
       'outbound call failed',
     );
-    const recorded = this.#record(
-      () =>
-        store.updateCall(identity.callUuid, {
-          status,
-          endedAt: endedAtMs,
-          hangupCause: cause,
-          hangupCauseCode: code,
-          hangupSource: source,
-          durationSec,
-          billDurationSec: 0,
-          error: {
-            messages:
-              detail === undefined
-                ? [describeFailure(cause, sipStatus)]
-                : [describeFailure(cause, sipStatus), detail],
-          },
-        }),
-      identity,
-    );
+    const callUuid = identity.callUuid;
+    for (const message of detail === undefined
+      ? [describeFailure(cause, sipStatus)]
+      : [describeFailure(cause, sipStatus), detail]) {
+      engine.events.emit({
+        type: 'call.error',
+        callUuid,
+        atMs: endedAtMs,
+        code: 'ERR_CALL_DIAL_FAILED',
+        message,
+      });
+    }
+    engine.events.emit({
+      type: 'call.ended',
+      callUuid,
+      atMs: endedAtMs,
+      status,
+      cause,
+      causeCode: code,
+      source,
+    });
     const url = req.hangupUrl;
     if (url === undefined || url === '') {
-      return recorded;
+      return;
     }
     const params = callParams(identity, status).filter(([k]) => k !== 'Event');
     params.push(
       ['Event', 'Hangup'],
       ['HangupCause', cause],
       ...(code === null ? [] : [['HangupCauseCode', String(code)] as [string, string]]),
-      ['HangupSource', source],
+      ['HangupSource', hangupSourceName(source)],
       ['Duration', '0'],
       ['BillDuration', '0'],
       ['StartTime', plivoTime(identity.startedAtMs)],
@@ -223,24 +235,5 @@ export class RestDialer {
       method: req.hangupMethod ?? 'POST',
       params,
     });
-    return recorded;
   }
-
-  /** Runs one record write; a failure is logged with the call, never thrown. */
-  async #record(write: () => Promise<unknown>, identity: CallIdentity): Promise<void> {
-    try {
-      await write();
-    } catch (err) {
-      this.#log.error({ err, callUuid: identity.callUuid }, 'could not write the outbound call record');
-    }
-  }
-}
-
-/** The record of an accepted, not yet answered outbound call. */
-function queuedRecord(identity: CallIdentity, answerUrl: string, nodeId: string | null): CallRecord {
-  return {
-    ...newCallRecord(identity, answerUrl, identity.startedAtMs, null, nodeId),
-    status: 'queued',
-    answeredAt: null,
-  };
 }

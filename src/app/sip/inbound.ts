@@ -299,7 +299,7 @@ export class InboundCalls {
         { callUuid: call.callUuid, detail: refused },
         'delayed offer: no usable answer in the ACK; BYE',
       );
-      session.errors.push(`SDP answer in the ACK unusable: ${refused}`);
+      session.reportError('ERR_SDP_BAD_ANSWER', `SDP answer in the ACK unusable: ${refused}`);
       session.hangup(ANSWER_UNUSABLE_CAUSE, 'error');
     }
     const info: InboundCallInfo = {

@@ -8,20 +8,25 @@
  *   `tickMedia` mixes what the caller hears and sends it; `tickForks` lets the leg hand over what is
  *   due by time (concealment, silence), then forks what the caller heard to the streams.
  */
-import type { Logger } from '../../ports/logger.js';
+import type { ErrorCode } from '../../errors/catalog.js';
 import { ServerError } from '../../errors/server-error.js';
+import type { Logger } from '../../ports/logger.js';
+import type { CallErrorEvent } from '../events/call-events.js';
 import { StreamFork } from '../fork/stream-fork.js';
 import type { StreamSpec } from '../fork/stream-fork.types.js';
+import { hangupCauseCodeOf } from '../records/hangup-causes.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type {
+  CallErrorContext,
   CallSessionEvents,
   CallSessionOptions,
   CallStatus,
   OutboundSource,
 } from './call-session.types.js';
-import { FRAME_SAMPLES, type LegHangup, type MediaLeg } from './media-leg.types.js';
+import { FRAME_SAMPLES, type HangupSource, type LegHangup, type MediaLeg } from './media-leg.types.js';
 
 export type {
+  CallErrorContext,
   CallSessionEvents,
   CallSessionOptions,
   CallStatus,
@@ -53,8 +58,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   inboundGaps = 0;
   /** Media-clock ticks (frames sent to the caller). */
   frames = 0;
-  /** Errors worth keeping on the call record (answer fetch failures, XML validation errors). */
-  readonly errors: string[] = [];
+  readonly #errors: CallErrorEvent[] = [];
 
   constructor(opts: CallSessionOptions) {
     super();
@@ -87,6 +91,28 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   get hangupInfo(): LegHangup | undefined {
     return this.#hangup;
+  }
+
+  /** The errors reported on this call so far (`call.error` events), oldest first. */
+  get errors(): readonly CallErrorEvent[] {
+    return this.#errors;
+  }
+
+  /**
+   * Reports an error worth keeping on the call record (fetch failures, a rejected document, prompt
+   * failures): emits `call.error` with its catalogue code. The call goes on; hanging up is the caller's call.
+   */
+  reportError(code: ErrorCode, message: string, context: CallErrorContext = {}): void {
+    const event: CallErrorEvent = {
+      type: 'call.error',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      code,
+      message,
+      ...context,
+    };
+    this.#errors.push(event);
+    this.#opts.events.emit(event);
   }
 
   /** Streams on this call that have not ended. */
@@ -131,6 +157,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       this.#opts.forkDeps,
     );
     this.#forks.push(fork);
+    this.#opts.events.emit({
+      type: 'stream.started',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      streamId: fork.streamId,
+      spec,
+    });
     this.emit('stream-started', fork);
     fork.start();
     return fork;
@@ -146,10 +179,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   }
 
   /**
-   * Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown): the leg first
-   * (`leg.hangup(cause)`), then every fork (`parentClosed()`), then `ended` and `closed`. Idempotent.
+   * Ends the call from our side (XML `<Hangup>`, end of XML, REST hang-up, shutdown, an error; `source`
+   * says which, for the record): the leg first (`leg.hangup(cause)`), then every fork
+   * (`parentClosed()`), then `call.ended`, `ended` and `closed`. Idempotent.
    */
-  hangup(cause: string, source: LegHangup['source'] = 'server'): void {
+  hangup(cause: string, source: HangupSource): void {
     if (this.#status !== 'in-progress') {
       return;
     }
@@ -286,6 +320,15 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     this.#sources.clear();
     this.#log.info({ cause: hangup.cause, source: hangup.source, frames: this.frames }, 'call ended');
+    this.#opts.events.emit({
+      type: 'call.ended',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      status: 'completed',
+      cause: hangup.cause,
+      causeCode: hangupCauseCodeOf(hangup.cause),
+      source: hangup.source,
+    });
     this.emit('ended', hangup);
     this.emit('closed');
   }

@@ -3,6 +3,8 @@
  * audio sources it mixes for the caller.
  */
 import type { Logger } from '../../ports/logger.js';
+import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
+import type { CallEventSink } from '../events/call-events.js';
 import type { StreamFork } from '../fork/stream-fork.js';
 import type { StreamForkDeps, StreamSettings } from '../fork/stream-fork.types.js';
 import type { LegHangup, MediaLeg } from './media-leg.types.js';
@@ -33,4 +35,12 @@ export interface CallSessionOptions {
   /** Most concurrent streams on one call. */
   readonly maxStreams: number;
   readonly newStreamId: () => string;
+  /** Where the call's events go (`call.ended`, `call.error`, `stream.started`): the engine's bus. */
+  readonly events: CallEventSink;
+}
+
+/** Where a `call.error` came from, when it concerns a document. */
+export interface CallErrorContext {
+  readonly url?: string;
+  readonly issues?: readonly XmlIssue[];
 }

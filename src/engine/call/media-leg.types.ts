@@ -9,7 +9,13 @@ export const CALL_SAMPLE_RATE_HZ = 8000;
 export const FRAME_MS = 20;
 export const FRAME_SAMPLES = (CALL_SAMPLE_RATE_HZ * FRAME_MS) / 1000;
 
-export type HangupSource = 'caller' | 'callee' | 'server' | 'api' | 'error';
+/**
+ * Who ended a call, set where the hangup is asked for: the caller or callee (BYE, CANCEL, a rejected
+ * INVITE), the XML (`xml-hangup`: a `<Hangup>` element; `xml-end`: the XML ran out), the server
+ * (shutdown, timeouts, limits), the REST API, or an error. Its Plivo name on the record and hangup_url
+ * is `hangupSourceName` (engine/records/hangup-causes.ts).
+ */
+export type HangupSource = 'caller' | 'callee' | 'xml-hangup' | 'xml-end' | 'server' | 'api' | 'error';
 
 export interface LegHangup {
   /** Plivo hangup cause, e.g. `NORMAL_CLEARING`. */

@@ -183,8 +183,8 @@ test('10,000 checkpoints and 5,000 clearAudio against a slow callback endpoint: 
     app.say({ event: 'clearAudio', streamId: 'x' });
   }
   await frame();
-  floodCall.hangup('NORMAL_CLEARING');
-  quietCall.hangup('NORMAL_CLEARING');
+  floodCall.hangup('NORMAL_CLEARING', 'server');
+  quietCall.hangup('NORMAL_CLEARING', 'server');
   const done = { idle: false };
   void engine.callbacks.idle().then(() => (done.idle = true));
   while (!done.idle) {

@@ -25,6 +25,7 @@ import {
   type CallbackSendOptions,
 } from '../callbacks/callback-delivery.js';
 import { FRAME_SAMPLES } from '../call/media-leg.types.js';
+import { CallEventBus } from '../events/call-event-bus.js';
 import { defaultStreamSettings } from './stream-defaults.js';
 import { StreamFork } from './stream-fork.js';
 import type { StreamSpec } from './stream-fork.types.js';
@@ -107,6 +108,7 @@ function setup(spec: Partial<StreamSpec>, dialects: StreamDialectRegistry = BUIL
       random: { uuid: () => 'u', bytes: (n) => new Uint8Array(n).fill(7), int: () => 0 },
       logger: nullLogger,
       dialects,
+      events: new CallEventBus(nullLogger),
     },
   );
   return { fork, sockets, connects, callbacks, digits };

@@ -229,6 +229,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
+      this.#deps.events.emit({ type: 'stream.checkpoint', ...this.#eventBase(), name });
       this.#callback({ type: 'checkpointPlayed', name });
     }
     playback.forgetReached();
@@ -448,8 +449,16 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
   }
 
+  /** What every event of this stream carries (events are rare: status changes, checkpoints). */
+  #eventBase(): { readonly callUuid: string; readonly atMs: number; readonly streamId: string } {
+    return { callUuid: this.#host.callUuid, atMs: this.#deps.clock.epochMs(), streamId: this.streamId };
+  }
+
   #setStatus(status: StreamStatus): void {
     this.#status = status;
+    if (status === 'in-progress') {
+      this.#deps.events.emit({ type: 'stream.status', ...this.#eventBase(), status });
+    }
     this.emit('status', status);
   }
 
@@ -465,6 +474,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       type: end.status === 'completed' ? 'stopped' : 'dropped',
       reason: end.reason,
       error: end.error,
+    });
+    this.#deps.events.emit({
+      type: 'stream.status',
+      ...this.#eventBase(),
+      status: end.status,
+      reason: end.reason,
+      error: end.error ?? null,
     });
     this.emit('ended', end);
     this.emit('closed');

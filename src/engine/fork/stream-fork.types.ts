@@ -10,6 +10,7 @@ import type {
 } from '../../protocol/stream-dialect.types.js';
 import type { CallbackDelivery } from '../callbacks/callback-delivery.js';
 import type { ContentType } from '../../protocol/stream-ws/formats.js';
+import type { CallEventSink } from '../events/call-events.js';
 
 /**
  * A stream's parameters, from the `<Stream>` element or the REST API, normalised: what a dialect sees
@@ -88,6 +89,8 @@ export interface StreamForkDeps {
   readonly logger: Logger;
   /** The wire protocols a spec may name (`spec.dialect`). */
   readonly dialects: StreamDialectRegistry;
+  /** Where the stream's `stream.status` and `stream.checkpoint` events go (the engine's bus). */
+  readonly events: CallEventSink;
 }
 
 /** What a stream needs from the call it belongs to. */

@@ -26,7 +26,11 @@ export interface FetchXmlOptions {
 
 export type FetchXmlResult =
   | { readonly ok: true; readonly xml: string; readonly url: string }
-  | { readonly ok: false; readonly cause: string; readonly detail: string };
+  | { readonly ok: false; readonly cause: string; readonly code: FetchXmlErrorCode; readonly detail: string };
+
+/** The catalogue codes of a failed fetch. */
+export type FetchXmlErrorCode =
+  'ERR_CALL_ANSWER_UNREACHABLE' | 'ERR_CALL_ANSWER_HTTP_ERROR' | 'ERR_XML_TOO_LARGE';
 
 function paramRecord(params: FetchXmlOptions['params']): Record<string, string[]> {
   const out: Record<string, string[]> = {};
@@ -62,25 +66,36 @@ async function fetchOnce(
         ok: false,
         retry: false,
         cause: 'Invalid Answer XML',
+        code: 'ERR_XML_TOO_LARGE',
         detail: `document over ${MAX_XML_BYTES} bytes`,
       };
     }
     if (res.reason === 'denied') {
       // The target policy refused the host: another try gets the same answer; the fallback may differ.
-      return { ok: false, retry: false, cause: 'Answer URL Unreachable', detail: res.detail };
+      return {
+        ok: false,
+        retry: false,
+        cause: 'Answer URL Unreachable',
+        code: 'ERR_CALL_ANSWER_UNREACHABLE',
+        detail: res.detail,
+      };
     }
     return {
       ok: false,
       retry: true,
       cause: 'Answer URL Unreachable',
+      code: 'ERR_CALL_ANSWER_UNREACHABLE',
       detail: `${url}: ${res.reason}: ${res.detail}`,
     };
   }
-  if (res.status >= 500) {
-    return { ok: false, retry: true, cause: 'Answer URL Error', detail: `${url}: HTTP ${res.status}` };
-  }
   if (res.status >= 400) {
-    return { ok: false, retry: false, cause: 'Answer URL Error', detail: `${url}: HTTP ${res.status}` };
+    return {
+      ok: false,
+      retry: res.status >= 500,
+      cause: 'Answer URL Error',
+      code: 'ERR_CALL_ANSWER_HTTP_ERROR',
+      detail: `${url}: HTTP ${res.status}`,
+    };
   }
   return { ok: true, retry: false, xml: res.body, url };
 }
@@ -91,14 +106,19 @@ export async function fetchXml(opts: FetchXmlOptions): Promise<FetchXmlResult> {
   if (opts.fallbackUrl !== undefined && opts.fallbackUrl !== '') {
     targets.push([opts.fallbackUrl, opts.fallbackMethod ?? opts.method]);
   }
-  let last: FetchXmlResult = { ok: false, cause: 'Answer URL Unreachable', detail: 'no URL' };
+  let last: FetchXmlResult = {
+    ok: false,
+    cause: 'Answer URL Unreachable',
+    code: 'ERR_CALL_ANSWER_UNREACHABLE',
+    detail: 'no URL',
+  };
   for (const [url, method] of targets) {
     for (let attempt = 1; attempt <= (opts.attempts ?? 3); attempt++) {
       const res = await fetchOnce(opts, url, method);
       if (res.ok) {
         return { ok: true, xml: res.xml, url: res.url };
       }
-      last = { ok: false, cause: res.cause, detail: res.detail };
+      last = { ok: false, cause: res.cause, code: res.code, detail: res.detail };
       if (!res.retry) {
         break;
       }

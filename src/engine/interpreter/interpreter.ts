@@ -3,8 +3,10 @@
  * run at all), runs its elements in order through the handler registry, follows redirects and action
  * URLs, and hangs up when the XML runs out (D3).
  */
+import type { ErrorCode } from '../../errors/catalog.js';
 import { parsePlivoXml } from '../../protocol/plivo-xml/parse.js';
-import type { ResponseChildNode } from '../../protocol/plivo-xml/types.js';
+import type { ResponseChildNode, XmlIssue } from '../../protocol/plivo-xml/types.js';
+import type { CallErrorContext } from '../call/call-session.js';
 import { fetchXml } from './fetch-xml.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 
@@ -25,14 +27,24 @@ export interface RunCallFlowOptions {
   readonly attempts?: number;
   /** Most documents fetched for one call (redirects and actions included). Default 100. */
   readonly maxDocuments?: number;
-  /** Observer: each document fetched, and its validation result. */
-  readonly onDocument?: (url: string, xml: string) => void;
 }
 
+/**
+ * How a flow ended. An `error` end names the hangup cause and the catalogue code; for a rejected
+ * document (D9) it carries the document's URL and validation issues (parsed once, here), as does the
+ * `call.error` event the flow reported.
+ */
 export type CallFlowEnd =
   | { readonly end: 'hangup' }
   | { readonly end: 'end-of-xml' }
-  | { readonly end: 'error'; readonly cause: string; readonly detail: string };
+  | {
+      readonly end: 'error';
+      readonly cause: string;
+      readonly code: ErrorCode;
+      readonly detail: string;
+      readonly url?: string;
+      readonly issues?: readonly XmlIssue[];
+    };
 
 async function runElement(
   node: ResponseChildNode,
@@ -52,11 +64,17 @@ async function runElement(
   }
 }
 
-function fail(ctx: ElementContext, cause: string, detail: string): CallFlowEnd {
-  ctx.call.errors.push(`${cause}: ${detail}`);
-  ctx.logger.warn({ cause, detail }, 'call flow failed');
+function fail(
+  ctx: ElementContext,
+  cause: string,
+  code: ErrorCode,
+  detail: string,
+  context: CallErrorContext = {},
+): CallFlowEnd {
+  ctx.call.reportError(code, `${cause}: ${detail}`, context);
+  ctx.logger.warn({ cause, code, detail }, 'call flow failed');
   ctx.call.hangup(cause, 'error');
-  return { end: 'error', cause, detail };
+  return { end: 'error', cause, code, detail, ...context };
 }
 
 /** True once the call ended (checked after every await: the caller may hang up at any time). */
@@ -90,9 +108,8 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       return { end: 'hangup' };
     }
     if (!fetched.ok) {
-      return fail(ctx, fetched.cause, fetched.detail);
+      return fail(ctx, fetched.cause, fetched.code, fetched.detail);
     }
-    opts.onDocument?.(fetched.url, fetched.xml);
     const parsed = parsePlivoXml(fetched.xml);
     for (const w of parsed.warnings) {
       ctx.logger.warn({ code: w.code, path: w.path, line: w.line, column: w.column }, w.detail);
@@ -101,7 +118,10 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       const detail = parsed.errors
         .map((e) => `${e.line}:${e.column} ${e.code} ${e.path === '' ? '' : `${e.path}: `}${e.detail}`)
         .join('; ');
-      return fail(ctx, HangupCauses.invalidXml, detail);
+      return fail(ctx, HangupCauses.invalidXml, 'ERR_CALL_XML_INVALID', detail, {
+        url: fetched.url,
+        issues: parsed.errors,
+      });
     }
     let next: ElementOutcome = { next: 'continue' };
     for (const node of parsed.value.response.children) {
@@ -120,8 +140,13 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       target = { url: next.url, method: next.method, extra: next.params ?? [] };
       continue;
     }
-    ctx.call.hangup(HangupCauses.endOfXml, 'server');
+    ctx.call.hangup(HangupCauses.endOfXml, 'xml-end');
     return { end: 'end-of-xml' };
   }
-  return fail(ctx, HangupCauses.tooManyRedirects, `more than ${opts.maxDocuments ?? 100} documents`);
+  return fail(
+    ctx,
+    HangupCauses.tooManyRedirects,
+    'ERR_CALL_TOO_MANY_DOCUMENTS',
+    `more than ${opts.maxDocuments ?? 100} documents`,
+  );
 }

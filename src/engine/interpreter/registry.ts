@@ -14,8 +14,8 @@ export type { PromptMedia } from './elements/speak.js';
 
 function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<ElementOutcome> {
   const detail = `<${node.element}> at ${node.path} is not supported by this server version; skipped`;
-  ctx.call.errors.push(detail);
-  ctx.logger.warn({ path: node.path, code: 'ERR_XML_ELEMENT_UNSUPPORTED' }, detail);
+  ctx.call.reportError('ERR_XML_UNSUPPORTED_ELEMENT', detail);
+  ctx.logger.warn({ path: node.path, code: 'ERR_XML_UNSUPPORTED_ELEMENT' }, detail);
   return Promise.resolve({ next: 'continue' });
 }
 

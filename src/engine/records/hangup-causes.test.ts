@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { hangupCauseCatalog, hangupCauseCodeOf, renderHangupCausesDoc } from './hangup-causes.js';
+import {
+  hangupCauseCatalog,
+  hangupCauseCodeOf,
+  hangupSourceCatalog,
+  hangupSourceName,
+  renderHangupCausesDoc,
+} from './hangup-causes.js';
 
 const SRC = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -12,7 +18,7 @@ const SRC = fileURLToPath(new URL('../..', import.meta.url));
  * Literals the scan meets that are not causes: hangup sources (LegHangup['source'], and the record's
  * `Error` source name), and the SIP client event type compared inside a #fail() argument.
  */
-const SOURCES = new Set(['server', 'error', 'caller', 'callee', 'api', 'Error', 'timeout']);
+const SOURCES = new Set([...Object.keys(hangupSourceCatalog), 'Error', 'timeout']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -111,4 +117,15 @@ test('our own codes stay inside their Plivo category and never reuse a Plivo cod
 test('docs/hangup-causes.md matches the catalogue (run `npm run gen:docs` after changing it)', () => {
   const committed = readFileSync(new URL('../../../docs/hangup-causes.md', import.meta.url), 'utf8');
   assert.equal(committed, renderHangupCausesDoc());
+});
+
+test('the hangup source name is a pure mapping of the typed source: <Hangup> and a server hangup differ whatever the cause', () => {
+  assert.equal(hangupSourceName('xml-hangup'), 'Answer XML');
+  assert.equal(hangupSourceName('server'), 'Plivo');
+  assert.equal(hangupSourceName('xml-end'), 'Plivo');
+  assert.equal(hangupSourceName('api'), 'API Request');
+  assert.equal(hangupSourceName('caller'), 'Caller');
+  assert.equal(hangupSourceName('callee'), 'Call recipient');
+  assert.equal(hangupSourceName('error'), 'Error');
+  assert.match(renderHangupCausesDoc(), /## Hangup sources[\s\S]*\| `xml-hangup` \| `Answer XML` \|/);
 });

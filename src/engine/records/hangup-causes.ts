@@ -14,6 +14,7 @@
  * still reads it right.
  */
 import { SERVER_RESTART_CAUSE, SERVER_RESTART_CAUSE_CODE } from '../../ports/call-store.js';
+import type { HangupSource } from '../call/media-leg.types.js';
 
 export interface HangupCauseEntry {
   /** The numeric code for `hangup_cause_code`. */
@@ -72,6 +73,33 @@ export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map
   ['Too Many Redirects', own(8015, 'the call fetched more documents than allowed')],
 ]);
 
+export interface HangupSourceEntry {
+  /** Plivo's name, as `hangup_source` and `HangupSource` carry it. */
+  readonly name: string;
+  /** Who asks for a hangup with this source. */
+  readonly meaning: string;
+}
+
+/**
+ * Who ended the call → Plivo's hangup source name
+ * (https://www.plivo.com/docs/voice/troubleshooting/hangup-causes). The source is set where the hangup
+ * is asked for; the name is a pure mapping of it.
+ */
+export const hangupSourceCatalog: Readonly<Record<HangupSource, HangupSourceEntry>> = {
+  caller: { name: 'Caller', meaning: 'the caller hung up (BYE, CANCEL) or the media stopped on its side' },
+  callee: { name: 'Call recipient', meaning: 'the destination of an outbound call hung up or refused it' },
+  'xml-hangup': { name: 'Answer XML', meaning: 'a `<Hangup>` element' },
+  'xml-end': { name: 'Plivo', meaning: 'the XML ran out (`End Of XML Instructions`)' },
+  server: { name: 'Plivo', meaning: 'the server: shutdown, timeouts, time limits, no answer URL' },
+  api: { name: 'API Request', meaning: 'a REST hangup (`DELETE Call`)' },
+  error: { name: 'Error', meaning: 'an error: fetch failures, invalid XML, internal failures' },
+};
+
+/** Plivo's name of a hangup source. */
+export function hangupSourceName(source: HangupSource): string {
+  return hangupSourceCatalog[source].name;
+}
+
 /** The code for `cause`, or null for a cause the catalogue does not know. */
 export function hangupCauseCodeOf(cause: string): number | null {
   return hangupCauseCatalog.get(cause)?.code ?? null;
@@ -97,6 +125,19 @@ export function renderHangupCausesDoc(): string {
     lines.push(
       `| \`${cause}\` | ${e.code} | ${e.own ? '*own*' : 'Plivo'} | ${e.meaning.replaceAll('|', '\\|')} |`,
     );
+  }
+  lines.push(
+    '',
+    '## Hangup sources',
+    '',
+    'Who ended the call (`hangup_source`, `HangupSource`). The source is set where the hangup is asked for, never',
+    'guessed from the cause.',
+    '',
+    '| source | name | meaning |',
+    '| --- | --- | --- |',
+  );
+  for (const [source, e] of Object.entries(hangupSourceCatalog)) {
+    lines.push(`| \`${source}\` | \`${e.name}\` | ${e.meaning.replaceAll('|', '\\|')} |`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,10 +1,9 @@
 /**
  * The one mapping from a stream (its `StreamSpec` and current state) to the stored `StreamRecord`
- * shape. Call control writes records with it; the REST API uses it to describe a live stream the store
- * has not seen (streams of calls not run by call control).
+ * shape. The record projector (app/records/record-projector.ts) writes records with it.
  */
 import type { StreamRecord } from '../../ports/call-store.js';
-import type { StreamFork } from '../fork/stream-fork.js';
+import type { StreamSpec } from '../fork/stream-fork.types.js';
 
 /** The time- and outcome-dependent part of a record. */
 export interface StreamRecordState {
@@ -16,10 +15,14 @@ export interface StreamRecordState {
   readonly error: StreamRecord['error'];
 }
 
-export function streamRecordOf(fork: StreamFork, callUuid: string, state: StreamRecordState): StreamRecord {
-  const spec = fork.spec;
+export function streamRecordOf(
+  stream: { readonly streamId: string; readonly spec: StreamSpec },
+  callUuid: string,
+  state: StreamRecordState,
+): StreamRecord {
+  const spec = stream.spec;
   return {
-    streamId: fork.streamId,
+    streamId: stream.streamId,
     callUuid,
     serviceUrl: spec.serviceUrl,
     bidirectional: spec.bidirectional,

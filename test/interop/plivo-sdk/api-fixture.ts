@@ -9,6 +9,7 @@ import { buildApiServer, type ApiServerOptions } from '../../../src/api/server.j
 import { EngineCallCommands } from '../../../src/app/call-commands.js';
 import { CallControl } from '../../../src/app/call-control.js';
 import { newCallRecord } from '../../../src/app/call-control/records.js';
+import { RecordProjector } from '../../../src/app/records/record-projector.js';
 import type { CallSession } from '../../../src/engine/call/call-session.js';
 import { VirtualLeg } from '../../../src/engine/call/virtual-leg.js';
 import type { AudioFetcher } from '../../../src/ports/audio-fetcher.js';
@@ -42,16 +43,20 @@ const FIXTURE_ANSWER_URL = 'http://127.0.0.1:9/answer';
 
 /** The record call control writes for an answered inbound call (`newCallRecord`), for a call the fixture made. */
 function liveRecord(callUuid: string, nowMs: number, from: string, to: string): CallRecord {
-  const identity = {
+  const started = {
+    type: 'call.started' as const,
     callUuid,
-    requestUuid: callUuid,
+    atMs: nowMs,
+    direction: 'inbound' as const,
     from,
     to,
-    direction: 'inbound' as const,
-    accountId: TEST_ACCOUNT_ID,
+    answerUrl: FIXTURE_ANSWER_URL,
+    requestUuid: null,
+    sipCallId: null,
     startedAtMs: nowMs,
+    nodeId: null,
   };
-  return newCallRecord(identity, FIXTURE_ANSWER_URL, nowMs, null, null);
+  return newCallRecord(started, nowMs);
 }
 
 /** No XML runs in the fixture, so nothing is spoken or fetched. */
@@ -66,9 +71,10 @@ export function apiFixture(opts: ApiServerOptions = {}) {
   const dials: DialRequest[] = [];
   const transfers: { callUuid: string; url: string; method: HttpMethod }[] = [];
   let requestCounter = 0;
+  const records = new RecordProjector({ store, logger: runtime.logger, events: engine.events });
   const control = new CallControl({
     engine,
-    store,
+    records,
     tts: noTts,
     audio: noAudio,
     logger: runtime.logger,
@@ -158,7 +164,7 @@ export function apiFixture(opts: ApiServerOptions = {}) {
 
   const close = async (): Promise<void> => {
     for (const call of [...runtime.engine.calls.values()]) {
-      call.hangup('NORMAL_CLEARING');
+      call.hangup('NORMAL_CLEARING', 'server');
     }
     await control.idle();
     await app.close();

@@ -60,14 +60,14 @@ export function runHangup(node: HangupNode, ctx: ElementContext): Promise<Elemen
   const cause = node.reason === undefined ? 'NORMAL_CLEARING' : HANGUP_CAUSES[node.reason];
   if (node.scheduleSec !== undefined) {
     const handle = ctx.timers.after(node.scheduleSec * 1000, () => {
-      ctx.call.hangup(cause, 'server');
+      ctx.call.hangup(cause, 'xml-hangup');
     });
     ctx.signal.addEventListener('abort', () => {
       handle.cancel();
     });
     return Promise.resolve(CONTINUE);
   }
-  ctx.call.hangup(cause, 'server');
+  ctx.call.hangup(cause, 'xml-hangup');
   return Promise.resolve({ next: 'hangup' });
 }
 

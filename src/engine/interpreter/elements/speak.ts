@@ -1,9 +1,10 @@
 /**
  * `<Speak>` (https://www.plivo.com/docs/voice/xml/speak): text to speech through the Tts port, played
  * with the prompt player. SSML markup is not rendered: the parser's plain `text` is spoken. When the
- * engine is missing or fails, the error is logged, put on the call's errors, and the element is
+ * engine is missing or fails, the error is logged, reported as a `call.error`, and the element is
  * skipped (the call goes on).
  */
+import type { ErrorCode } from '../../../errors/catalog.js';
 import type { SpeakNode } from '../../../protocol/plivo-xml/types.js';
 import type { AudioFetcher } from '../../../ports/audio-fetcher.js';
 import type { Tts } from '../../../ports/tts.js';
@@ -18,10 +19,10 @@ export interface PromptMedia {
 
 const CONTINUE: ElementOutcome = { next: 'continue' };
 
-/** Records a prompt failure on the call (errors list and log); the element is then skipped. */
-export function reportPromptError(ctx: ElementContext, path: string, code: string, detail: string): void {
+/** Reports a prompt failure on the call (`call.error` and log); the element is then skipped. */
+export function reportPromptError(ctx: ElementContext, path: string, code: ErrorCode, detail: string): void {
   const element = path.slice(path.lastIndexOf('/') + 1).replace(/\[\d+\]$/, '');
-  ctx.call.errors.push(`${code}: <${element}> at ${path}: ${detail}`);
+  ctx.call.reportError(code, `${code}: <${element}> at ${path}: ${detail}`);
   ctx.logger.warn({ code, path, detail }, `<${element}> failed; skipped`);
 }
 
