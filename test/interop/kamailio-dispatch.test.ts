@@ -127,7 +127,7 @@ test(
       startNode('a', root, answerUrl, rtpBase),
       startNode('b', root, answerUrl, rtpBase + SPAN),
     ]);
-    const [a, b] = nodes as [Node, Node];
+    const [a, b] = nodes;
     const kamDir = join(root, 'kamailio');
     mkdirSync(kamDir);
     const kamailio: RunningKamailio = await startKamailio({
@@ -238,26 +238,31 @@ test(
     // 5. The held calls end when sipp hangs up; the drained node then exits 0 on its own.
     await held;
     assert.equal(await a.serve.exited, 0, a.serve.stderr());
-    b.serve.child.kill('SIGTERM');
-    assert.equal(await b.serve.exited, 0, b.serve.stderr());
-
-    for (const [node, count] of [
-      [a, 3],
-      [b, 7],
-    ] as const) {
-      const db = new Database(join(node.dataDir, 'streamfork.sqlite'), { readonly: true });
-      try {
-        const rows = db
-          .prepare('SELECT status, hangup_cause AS cause, COUNT(*) AS n FROM calls GROUP BY 1, 2')
-          .all();
-        assert.deepEqual(
-          rows,
-          [{ status: 'completed', cause: 'NORMAL_CLEARING', n: count }],
-          `node ${node.name}`,
-        );
-      } finally {
-        db.close();
-      }
+    const db = new Database(join(a.dataDir, 'streamfork.sqlite'), { readonly: true });
+    try {
+      const rows = db
+        .prepare('SELECT status, hangup_cause AS cause, COUNT(*) AS n FROM calls GROUP BY 1, 2')
+        .all();
+      assert.deepEqual(rows, [{ status: 'completed', cause: 'NORMAL_CLEARING', n: 3 }], 'node a');
+    } finally {
+      db.close();
     }
+    const finished = async (): Promise<Record<string, unknown>[]> =>
+      ((await apiGet(b.httpPort, 'Call/?limit=20')) as { objects: Record<string, unknown>[] }).objects;
+    await waitUntil('seven finished records on node b', async () => (await finished()).length === 7, 5000);
+    for (const record of await finished()) {
+      assert.equal(record['call_status'], 'completed');
+      assert.equal(record['hangup_cause_name'], 'NORMAL_CLEARING');
+    }
+
+    // 6. A node that dies (kill -9) answers no probe: it is out once two probes have timed out.
+    const killedAt = Date.now();
+    b.serve.child.kill('SIGKILL');
+    const dead = `streamfork node down: sip:${HOST}:${b.sipPort}`;
+    await waitUntil('Kamailio marking node b down', () => kamailio.log().includes(dead), 8000);
+    const deadOutMs = Date.now() - killedAt;
+    t.diagnostic(`killed node out of Kamailio's rotation ${deadOutMs} ms after kill -9`);
+    process.stderr.write(`kamailio-dispatch: killed node out of rotation after ${deadOutMs} ms\n`);
+    assert.ok(deadOutMs <= 5000, `out of rotation after ${deadOutMs} ms`);
   },
 );
