@@ -13,8 +13,6 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -23,7 +21,8 @@ import Database from 'better-sqlite3';
 
 import { startKamailio, type RunningKamailio } from '../helpers/kamailio.js';
 import { headerOf, RawSipPeer, statusOf } from '../helpers/raw-sip-peer.js';
-import { apiGet, AUTH_ID, freeTcpPort, startServe, TOKEN, waitUntil, type Serve } from './helpers/serve.js';
+import { startHttpRecorder } from '../helpers/http-recorder.js';
+import { apiGet, freeTcpPort, serveArgs, startServe, waitUntil, type Serve } from './helpers/serve.js';
 import {
   fillScenario,
   freeUdpPort,
@@ -68,30 +67,12 @@ async function startNode(
   const sipPort = await freeUdpPort();
   const httpPort = await freeTcpPort();
   const rtpMax = rtpMin + SPAN - 1;
-  const serve = await startServe(
-    [
-      '--data-dir',
-      dataDir,
-      '--sip-port',
-      String(sipPort),
-      '--http-port',
-      String(httpPort),
-      '--answer-url',
-      answerUrl,
-      '--auth-id',
-      AUTH_ID,
-      '--auth-token',
-      TOKEN,
-      '--log-level',
-      'warn',
-    ],
-    {
-      STREAMFORK_SIP_TRANSPORTS: 'udp',
-      STREAMFORK_RTP_PORT_MIN: String(rtpMin),
-      STREAMFORK_RTP_PORT_MAX: String(rtpMax),
-      ...env,
-    },
-  );
+  const serve = await startServe(serveArgs({ dataDir, sipPort, httpPort, answerUrl }), {
+    STREAMFORK_SIP_TRANSPORTS: 'udp',
+    STREAMFORK_RTP_PORT_MIN: String(rtpMin),
+    STREAMFORK_RTP_PORT_MAX: String(rtpMax),
+    ...env,
+  });
   cleanups.push(async () => {
     if (serve.child.exitCode === null) {
       serve.child.kill('SIGKILL');
@@ -122,12 +103,10 @@ async function startCluster(
   cleanups.push(() => {
     rmSync(root, { recursive: true, force: true });
   });
-  const answer: Server = createServer((_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/xml' }).end('<Response><Wait length="60"/></Response>');
-  });
-  await new Promise<void>((r) => answer.listen(0, HOST, r));
-  cleanups.push(() => new Promise((r) => answer.close(r)));
-  const answerUrl = `http://${HOST}:${(answer.address() as AddressInfo).port}/answer`;
+  const answer = await startHttpRecorder();
+  cleanups.push(() => answer.close());
+  answer.serve('/answer', '<Response><Wait length="60"/></Response>');
+  const answerUrl = answer.url('/answer');
 
   const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
   const nodes = await Promise.all([

@@ -5,8 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,7 +12,8 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 
 import { audioSdp, headerOf, RawSipPeer, statusOf } from '../helpers/raw-sip-peer.js';
-import { apiGet, AUTH_ID, freeTcpPort, startServe, TOKEN, waitUntil } from './helpers/serve.js';
+import { startHttpRecorder } from '../helpers/http-recorder.js';
+import { apiGet, freeTcpPort, serveArgs, startServe, waitUntil } from './helpers/serve.js';
 import {
   fillScenario,
   freeUdpPort,
@@ -44,31 +43,14 @@ test(
     cleanups.push(() => {
       rmSync(dir, { recursive: true, force: true });
     });
-    const answer: Server = createServer((_req, res) => {
-      res
-        .writeHead(200, { 'content-type': 'application/xml' })
-        .end('<Response><Wait length="60"/></Response>');
-    });
-    await new Promise<void>((r) => answer.listen(0, HOST, r));
-    cleanups.push(() => new Promise((r) => answer.close(r)));
+    const answer = await startHttpRecorder();
+    cleanups.push(() => answer.close());
+    answer.serve('/answer', '<Response><Wait length="60"/></Response>');
     const sipPort = await freeUdpPort();
     const httpPort = await freeTcpPort();
-    const serve = await startServe([
-      '--data-dir',
-      dir,
-      '--sip-port',
-      String(sipPort),
-      '--http-port',
-      String(httpPort),
-      '--answer-url',
-      `http://${HOST}:${(answer.address() as AddressInfo).port}/answer`,
-      '--auth-id',
-      AUTH_ID,
-      '--auth-token',
-      TOKEN,
-      '--log-level',
-      'warn',
-    ]);
+    const serve = await startServe(
+      serveArgs({ dataDir: dir, sipPort, httpPort, answerUrl: answer.url('/answer') }),
+    );
     const probe = await RawSipPeer.open(sipPort);
     cleanups.push(() => {
       probe.close();
