@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real test peers the interop tests drive (Debian packages), when any is missing.
-# sipp comes from the package sip-tester; baresip from baresip-core.
+# sipp comes from the package sip-tester; baresip from baresip-core; kamailio (5.6, with dispatcher) from kamailio.
 set -euo pipefail
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
@@ -10,6 +10,7 @@ command -v sox >/dev/null 2>&1 || need+=(sox)
 # PostgreSQL's server binaries live outside PATH on Debian (/usr/lib/postgresql/<major>/bin).
 pg_server() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null 2>&1; }
 pg_server || need+=(postgresql)
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -24,7 +25,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-for bin in sipp baresip espeak-ng sox; do
+for bin in sipp baresip espeak-ng sox kamailio; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ensure-system-deps: $bin is still missing after install" >&2; exit 1; }
 done
 pg_server || { echo "ensure-system-deps: postgres (package postgresql) is still missing after install" >&2; exit 1; }

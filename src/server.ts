@@ -52,6 +52,11 @@ export interface StreamforkServer {
   readonly sipPort: number;
   readonly httpPort: number;
   readonly store: CallStore;
+  /**
+   * Refuses new calls (SIP 503 to INVITE and OPTIONS, REST dials fail) and waits up to `timeoutMs` for
+   * the live calls to end on their own; resolves to whether they all did. Follow it with `stop()`.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   /** Stops new calls, ends live ones with `cause`, waits for records and callbacks, closes everything. */
   stop(cause?: string): Promise<void>;
 }
@@ -77,6 +82,7 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   const { inboundAuth, trunk } = config.sip;
   return {
     ...config.sip,
+    maxCalls: config.tuning.maxCalls,
     transports: [...config.sip.transports],
     inboundAuth:
       inboundAuth === null
@@ -381,6 +387,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     sipPort: udpPort,
     httpPort,
     store,
+    drain: (timeoutMs) => sip.drain(timeoutMs),
     stop(cause = 'Server Shutdown') {
       stopped ??= (async () => {
         stopTimers();

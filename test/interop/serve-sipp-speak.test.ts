@@ -17,7 +17,7 @@ import { mulawDecode } from '../../src/media/codecs/g711.js';
 import { rms } from '../../src/media/analysis.js';
 import { startReferenceConsumer } from '../consumer/reference-consumer.js';
 import { startHttpRecorder } from '../helpers/http-recorder.js';
-import { AUTH_ID, TOKEN, freeTcpPort, startServe } from './helpers/serve.js';
+import { TOKEN, freeTcpPort, serveArgs, startServe } from './helpers/serve.js';
 import { fillScenario, freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -76,22 +76,9 @@ test(
     const sipPort = await freeUdpPort();
     const httpPort = await freeTcpPort();
     const server = await startServe([
-      '--data-dir',
-      dir,
-      '--sip-port',
-      String(sipPort),
-      '--http-port',
-      String(httpPort),
-      '--answer-url',
-      web.url('/answer'),
+      ...serveArgs({ dataDir: dir, sipPort, httpPort, answerUrl: web.url('/answer') }),
       '--hangup-url',
       web.url('/hangup'),
-      '--auth-id',
-      AUTH_ID,
-      '--auth-token',
-      TOKEN,
-      '--log-level',
-      'warn',
     ]);
     cleanups.push(async () => {
       server.child.kill('SIGTERM');

@@ -30,9 +30,40 @@ export interface Serve {
   stderr(): string;
 }
 
-/** Starts `streamfork serve <args>` and resolves once the REST API listens. */
-export function startServe(args: readonly string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [join(root, 'bin/streamfork.js'), 'serve', ...args], { cwd: root });
+/** The usual `serve` flags: data dir, ports, answer URL, the test account, log level `warn`. */
+export function serveArgs(o: {
+  dataDir: string;
+  sipPort: number;
+  httpPort: number;
+  answerUrl: string;
+}): string[] {
+  return [
+    '--data-dir',
+    o.dataDir,
+    '--sip-port',
+    String(o.sipPort),
+    '--http-port',
+    String(o.httpPort),
+    '--answer-url',
+    o.answerUrl,
+    '--auth-id',
+    AUTH_ID,
+    '--auth-token',
+    TOKEN,
+    '--log-level',
+    'warn',
+  ];
+}
+
+/** Starts `streamfork serve <args>` (`env` added to ours) and resolves once the REST API listens. */
+export function startServe(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Serve> {
+  const child = spawn(process.execPath, [join(root, 'bin/streamfork.js'), 'serve', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   const exited = new Promise<number | null>((r) => {
     child.on('exit', (code) => {
