@@ -9,7 +9,7 @@ import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
 import { RecordProjector } from './app/records/record-projector.js';
-import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
+import type { InboundInvite, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import type { TargetGuard } from './adapters/net/target-guard.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
@@ -244,7 +244,7 @@ function restDialerOf(
 /** The Plivo identity of an answered inbound call (a fresh request UUID, started now). */
 function inboundIdentity(
   call: CallSession,
-  info: InboundCallInfo,
+  info: InboundInvite,
   config: Config,
   ports: AppPorts,
 ): CallIdentity {

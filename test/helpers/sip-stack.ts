@@ -19,7 +19,7 @@ import { createElementRegistry } from '../../src/engine/interpreter/registry.js'
 import { nullLogger, type Logger } from '../../src/ports/logger.js';
 import type {
   SipServer,
-  InboundCallInfo,
+  InboundInvite,
   SipServerSpec,
   SipServerSipOptions,
   SipTrunk,
@@ -57,13 +57,13 @@ export interface SipStackOptions {
   /** The outbound target policy (HTTP, WebSocket and trunkless dials). Default: the built-in denials. */
   readonly targets?: TargetGuard;
   /** Extra observer of inbound calls (after the call flow started). */
-  readonly onInboundCall?: (call: CallSession, info: InboundCallInfo) => void;
+  readonly onInboundCall?: (call: CallSession, info: InboundInvite) => void;
 }
 
 /** One inbound call the stack answered. */
 export interface StackCall {
   readonly call: CallSession;
-  readonly info: InboundCallInfo;
+  readonly info: InboundInvite;
   /** Settles when the call flow ended (never rejects); undefined without an answer URL. */
   readonly flow: Promise<CallFlowEnd> | undefined;
 }
@@ -146,7 +146,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
 export function runFlow(
   runtime: Runtime,
   call: CallSession,
-  info: InboundCallInfo,
+  info: InboundInvite,
   answerUrl: string,
   method: 'GET' | 'POST',
 ): Promise<CallFlowEnd> {

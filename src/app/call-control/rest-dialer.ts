@@ -6,7 +6,6 @@
  * source (its `call.error` and `call.ended` events), visible in GET Call and the list; hangup_url is
  * notified as for any other end. A call that is answered becomes `in-progress` and call control runs it.
  */
-import type { CallSession } from '../../engine/call/call-session.js';
 import type { HangupSource } from '../../engine/call/media-leg.types.js';
 import type { Engine } from '../../engine/engine.js';
 import type { EndedCallStatus } from '../../engine/events/call-events.js';
@@ -17,28 +16,8 @@ import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { AnswerConfig, CallControl } from '../call-control.js';
-
-type Method = 'GET' | 'POST';
-
-/** One destination of a Call create (structurally the API's `DialRequest`). */
-export interface RestDialRequest {
-  readonly from: string;
-  readonly to: string;
-  readonly answerUrl: string;
-  readonly answerMethod: Method;
-  readonly hangupUrl?: string;
-  readonly hangupMethod?: Method;
-  readonly fallbackUrl?: string;
-  readonly fallbackMethod?: Method;
-  readonly ringTimeoutSec?: number;
-  /** Plivo's `time_limit`, seconds after answer. */
-  readonly timeLimitSec?: number;
-}
-
-/** What the SIP layer's dial answers (structurally `app/sip/outbound.ts` DialResult). */
-export type SipDialResult =
-  | { readonly ok: true; readonly call: CallSession }
-  | { readonly ok: false; readonly cause: string; readonly sipStatus?: number; readonly detail?: string };
+import type { DialRequest } from '../../ports/call-commands.js';
+import type { SipDialResult } from '../sip/outbound.js';
 
 export interface RestDialerDeps {
   readonly engine: Engine;
@@ -103,7 +82,7 @@ export class RestDialer {
   }
 
   /** Accepts one destination: announces it (`queued`), dials in the background, returns the request UUID. */
-  dial(req: RestDialRequest): Promise<{ readonly ok: true; readonly requestUuid: string }> {
+  dial(req: DialRequest): Promise<{ readonly ok: true; readonly requestUuid: string }> {
     const { engine, clock, random } = this.#deps;
     const identity: CallIdentity = {
       callUuid: random.uuid(),
@@ -141,7 +120,7 @@ export class RestDialer {
     }
   }
 
-  async #place(identity: CallIdentity, req: RestDialRequest): Promise<void> {
+  async #place(identity: CallIdentity, req: DialRequest): Promise<void> {
     const timeout = req.ringTimeoutSec === undefined ? {} : { timeoutSec: req.ringTimeoutSec };
     let res: SipDialResult;
     try {
@@ -180,7 +159,7 @@ export class RestDialer {
   /** Ends a call that was never answered (`call.error`, `call.ended`), and tells hangup_url. */
   #failed(
     identity: CallIdentity,
-    req: RestDialRequest,
+    req: DialRequest,
     cause: string,
     sipStatus: number | undefined,
     detail?: string,

@@ -23,11 +23,11 @@ import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.typ
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import { ALLOWED_METHODS } from './causes.js';
-import { SipCall } from './sip-call.js';
+import { SipLeg } from './sip-leg.js';
 import type { SipContext } from './sip-context.js';
 
 /** What the application learns about an inbound call. */
-export interface InboundCallInfo {
+export interface InboundInvite {
   callUuid: string;
   /** The user part of the From URI (the caller's number or name), else the whole URI. */
   from: string;
@@ -45,10 +45,10 @@ export interface InboundCallsOptions {
     readonly realm: string;
     readonly users: readonly { username: string; password: string }[];
   } | null;
-  readonly register: (call: SipCall) => void;
+  readonly register: (call: SipLeg) => void;
   /** Ring this long (180 Ringing) before answering; 0 answers at once. */
   readonly ringMs: number;
-  readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
+  readonly onInboundCall: (call: CallSession, info: InboundInvite) => void;
 }
 
 /**
@@ -88,7 +88,7 @@ export class InboundCalls {
   /** INVITE server transactions not yet answered 2xx, by transaction id. */
   readonly #pending = new Map<string, Pending>();
   /** Answered INVITEs waiting for their ACK, by transaction id. */
-  readonly #awaitingAck = new Map<string, SipCall>();
+  readonly #awaitingAck = new Map<string, SipLeg>();
 
   constructor(ctx: SipContext, opts: InboundCallsOptions) {
     this.#ctx = ctx;
@@ -246,7 +246,7 @@ export class InboundCalls {
       return;
     }
     const callUuid = ctx.ports.random.uuid();
-    const call = new SipCall({
+    const call = new SipLeg({
       ctx,
       dialog,
       protocol: source.protocol,
@@ -271,7 +271,7 @@ export class InboundCalls {
     ctx.driver.input({ type: 'send-response', response: ok });
   }
 
-  #start(call: SipCall, invite: SipRequest, source: SipEndpoint, ack: SipRequest): void {
+  #start(call: SipLeg, invite: SipRequest, source: SipEndpoint, ack: SipRequest): void {
     let refused: string | undefined;
     if (call.leg === undefined) {
       // Delayed offer (RFC 3264 §4, RFC 3261 §13.2.1): the ACK carries the answer to the offer in our 200.
@@ -302,7 +302,7 @@ export class InboundCalls {
       session.reportError('ERR_SDP_BAD_ANSWER', `SDP answer in the ACK unusable: ${refused}`);
       session.hangup(ANSWER_UNUSABLE_CAUSE, 'error');
     }
-    const info: InboundCallInfo = {
+    const info: InboundInvite = {
       callUuid: call.callUuid,
       from: userOf(getFrom(invite)),
       to: userOf(getTo(invite)),
@@ -341,7 +341,7 @@ export class InboundCalls {
    * Drops `call`'s wait for its ACK. Keyed by transaction id, and a late copy of an INVITE (same branch,
    * after its transaction ended) makes a new transaction with the same id: only the call's own entry goes.
    */
-  #forget(transactionId: string, call: SipCall): void {
+  #forget(transactionId: string, call: SipLeg): void {
     if (this.#awaitingAck.get(transactionId) === call) {
       this.#awaitingAck.delete(transactionId);
     }

@@ -28,7 +28,7 @@ import type {
 import { parseSipUri } from '../../protocol/sip/sip-uri.js';
 import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
 import { causeForStatus } from './causes.js';
-import { SipCall } from './sip-call.js';
+import { SipLeg } from './sip-leg.js';
 import type { ClientEvent, SipContext } from './sip-context.js';
 
 /** The outbound trunk (config `sip.trunk`). */
@@ -57,8 +57,8 @@ export interface DialOptions {
   readonly timeLimitSec?: number;
 }
 
-/** The result of a dial. `detail`: what went wrong, when more is known than the cause says. */
-export type DialResult =
+/** What a SIP dial answers (the REST dialer reads it too). `detail`: what went wrong, when more is known than the cause says. */
+export type SipDialResult =
   { ok: true; call: CallSession } | { ok: false; cause: string; sipStatus?: number; detail?: string };
 
 interface Target {
@@ -105,7 +105,7 @@ function cancelFor(invite: SipRequest): SipRequest {
   return { kind: 'request', method: 'CANCEL', uri: invite.uri, headers, body: new Uint8Array(0) };
 }
 
-/** The RFC 4028 session interval a 2xx sets, as a SipCallInit field. */
+/** The RFC 4028 session interval a 2xx sets, as a SipLegInit field. */
 function sessionOf(response: SipResponse): { session?: SessionInterval } {
   const session = readUacSession(response);
   return session === undefined ? {} : { session };
@@ -115,7 +115,7 @@ function sessionOf(response: SipResponse): { session?: SessionInterval } {
 export class OutboundDial {
   readonly #ctx: SipContext;
   readonly #trunk: SipTrunk | null;
-  readonly #register: (call: SipCall) => void;
+  readonly #register: (call: SipLeg) => void;
   readonly #opts: DialOptions;
   readonly #target: Target;
   readonly #socket: RtpSocket;
@@ -132,14 +132,14 @@ export class OutboundDial {
   #invite: SipRequest | undefined;
   #provisional = false;
   #done = false;
-  #call: SipCall | undefined;
-  #resolve: (r: DialResult) => void = () => undefined;
+  #call: SipLeg | undefined;
+  #resolve: (r: SipDialResult) => void = () => undefined;
   #timer: { cancel(): void } | undefined;
 
   private constructor(
     ctx: SipContext,
     trunk: SipTrunk | null,
-    register: (call: SipCall) => void,
+    register: (call: SipLeg) => void,
     opts: DialOptions,
     target: Target,
     socket: RtpSocket,
@@ -165,10 +165,10 @@ export class OutboundDial {
   static async dial(
     ctx: SipContext,
     trunk: SipTrunk | null,
-    register: (call: SipCall) => void,
+    register: (call: SipLeg) => void,
     opts: DialOptions,
     guard: TargetResolver,
-  ): Promise<DialResult> {
+  ): Promise<SipDialResult> {
     const resolved = resolveTarget(opts.to, trunk);
     if (typeof resolved === 'string') {
       ctx.logger.warn({ detail: resolved }, 'dial refused');
@@ -195,7 +195,7 @@ export class OutboundDial {
     return new OutboundDial(ctx, trunk, register, opts, target, socket).#run();
   }
 
-  #run(): Promise<DialResult> {
+  #run(): Promise<SipDialResult> {
     return new Promise((resolve) => {
       this.#resolve = resolve;
       const timeoutMs = (this.#opts.timeoutSec ?? 60) * 1000;
@@ -304,7 +304,7 @@ export class OutboundDial {
       this.#fail('PROTOCOL_ERROR', response.status);
       return;
     }
-    const call = new SipCall({
+    const call = new SipLeg({
       ctx: this.#ctx,
       dialog: { ...dialog, state: 'confirmed' },
       protocol: this.#target.destination.protocol,
@@ -338,7 +338,7 @@ export class OutboundDial {
     this.#finish({ ok: true, call: session });
   }
 
-  #sendAck(call: SipCall, invite: SipRequest): void {
+  #sendAck(call: SipLeg, invite: SipRequest): void {
     const ack = buildAckFor2xx(call.dialog, invite, this.#ctx.via(call.protocol));
     const destination = uriEndpoint(nextHopUri(ack), call.protocol);
     if (destination !== undefined) {
@@ -365,7 +365,7 @@ export class OutboundDial {
     this.#finish({ ok: false, cause, ...(sipStatus === undefined ? {} : { sipStatus }) });
   }
 
-  #finish(result: DialResult): void {
+  #finish(result: SipDialResult): void {
     if (this.#done) {
       return;
     }

@@ -10,7 +10,7 @@ import { BufferSource, RecordingLeg } from './caller-leg.js';
 import type { SipServerFactory } from './sip-server.js';
 
 /** Options of {@link runSipCall}. */
-export interface SipCallOptions {
+export interface SipLegOptions {
   /** sip:user@host:port of the server to call. */
   readonly target: string;
   readonly from?: string;
@@ -30,7 +30,7 @@ export interface SipCallOptions {
 }
 
 /** What happened on the call. */
-export interface SipCallResult {
+export interface SipCallerResult {
   readonly ok: boolean;
   readonly callUuid: string | undefined;
   readonly durationMs: number;
@@ -51,8 +51,8 @@ export interface SipCallResult {
 export async function runSipCall(
   runtime: AppRuntime,
   newSipServer: SipServerFactory,
-  opts: SipCallOptions,
-): Promise<SipCallResult> {
+  opts: SipLegOptions,
+): Promise<SipCallerResult> {
   const { clock, timers, random } = runtime.ports;
   const host = opts.localHost ?? '127.0.0.1';
   const started = clock.monotonicMs();
@@ -155,7 +155,11 @@ export async function runSipCall(
 }
 
 /** The human summary lines, in the style of the virtual call's. */
-export function describeSipCall(r: SipCallResult, target: string, recordFile: string | undefined): string[] {
+export function describeSipCall(
+  r: SipCallerResult,
+  target: string,
+  recordFile: string | undefined,
+): string[] {
   const lines = [
     '',
     r.ok

@@ -22,7 +22,7 @@ export type ClientEvent = Extract<
 >;
 
 /** The limits every dialog gets (config `tuning.holdTimeoutSec`, `tuning.maxCallDurationSec`, `sip.sessionExpiresSec`…). */
-export interface SipCallLimits {
+export interface SipLegLimits {
   /** Hang up after the far end held the call this long (0: never). */
   readonly holdTimeoutMs: number;
   /** Hang up an answered call after this long unless the dial names its own limit (0: never). */
@@ -32,7 +32,7 @@ export interface SipCallLimits {
 }
 
 /** Limits when none are configured: RFC 4028's suggested interval, Plivo's 4 h time limit, 1 h on hold. */
-export const DEFAULT_CALL_LIMITS: SipCallLimits = {
+export const DEFAULT_CALL_LIMITS: SipLegLimits = {
   holdTimeoutMs: 3_600_000,
   maxCallDurationMs: 14_400_000,
   session: { sessionExpiresSec: 1800, minSeSec: 90 },
@@ -72,7 +72,7 @@ export class SipContext {
     /** Passed to every RTP leg: hang up after this long without RTP from a far end that should send (0: never). */
     readonly mediaTimeoutMs: number,
     /** Time limit, hold timeout and session timers of every dialog. */
-    readonly limits: SipCallLimits = DEFAULT_CALL_LIMITS,
+    readonly limits: SipLegLimits = DEFAULT_CALL_LIMITS,
     /** The time that drives those dialog timers: the runtime's unless a test steps its own. */
     readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = ports,
   ) {}

@@ -34,14 +34,14 @@ import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.typ
 import type { SipTimerConfig } from '../../protocol/sip/transaction/transaction.types.js';
 import { AllowList } from './allow-list.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
-import { InboundCalls, type InboundCallInfo } from './inbound.js';
-import { OutboundDial, type DialOptions, type DialResult, type SipTrunk } from './outbound.js';
+import { InboundCalls, type InboundInvite } from './inbound.js';
+import { OutboundDial, type DialOptions, type SipDialResult, type SipTrunk } from './outbound.js';
 import { Readiness, type ReadinessState } from './readiness.js';
-import type { SipCall } from './sip-call.js';
+import type { SipLeg } from './sip-leg.js';
 import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters, type SipPorts } from './sip-context.js';
 
-export type { InboundCallInfo } from './inbound.js';
-export type { DialOptions, DialResult, SipTrunk } from './outbound.js';
+export type { InboundInvite } from './inbound.js';
+export type { DialOptions, SipDialResult, SipTrunk } from './outbound.js';
 
 /** SIP settings (config `sip`). */
 export interface SipServerSipOptions {
@@ -92,7 +92,7 @@ export interface SipServerSpec {
   /** The time driving time limits, hold timeouts and session timers; tests step a fake one. Default the runtime's. */
   readonly dialogTime?: { readonly clock: Clock; readonly timers: Timers };
   /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
-  readonly onInboundCall: (call: CallSession, info: InboundCallInfo) => void;
+  readonly onInboundCall: (call: CallSession, info: InboundInvite) => void;
 }
 
 /** Builds a SIP server from its spec (the composition root supplies the engine and the adapters). */
@@ -142,7 +142,7 @@ export class SipServer {
   readonly #driver: SipTransactions;
   readonly #rtpSockets: RtpSocketFactory;
   readonly #allow: AllowList;
-  readonly #calls = new Map<string, SipCall>();
+  readonly #calls = new Map<string, SipLeg>();
   readonly #counters: SipCounters = { malformed: 0, rejected: 0 };
   #ctx: SipContext | undefined;
   #inbound: InboundCalls | undefined;
@@ -208,7 +208,7 @@ export class SipServer {
     return { udpPort: bound.port, tcpPort: sip.transports.includes('tcp') ? bound.port : 0 };
   }
 
-  #register(call: SipCall): void {
+  #register(call: SipLeg): void {
     const key = call.key;
     this.#calls.set(key, call);
     call.on('closed', () => {
@@ -342,7 +342,7 @@ export class SipServer {
    * Outbound call (REST Call create): INVITE via the trunk (digest 401/407 answered) or straight to a
    * sip: URI; resolves when answered (200 + ACK) or failed.
    */
-  async dial(opts: DialOptions): Promise<DialResult> {
+  async dial(opts: DialOptions): Promise<SipDialResult> {
     const ctx = this.#ctx;
     if (ctx === undefined || this.#stopping || !this.readiness().ready) {
       return { ok: false, cause: 'NORMAL_TEMPORARY_FAILURE' };
@@ -421,7 +421,7 @@ export class SipServer {
   }
 
   /** The live dialog carrying `callUuid` (tests: the close cascade watches it). */
-  dialogForTesting(callUuid: string): SipCall | undefined {
+  dialogForTesting(callUuid: string): SipLeg | undefined {
     return [...this.#calls.values()].find((c) => c.callUuid === callUuid);
   }
 }

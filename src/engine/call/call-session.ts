@@ -20,7 +20,7 @@ import type {
   CallErrorContext,
   CallSessionEvents,
   CallSessionOptions,
-  CallStatus,
+  CallSessionState,
   OutboundSource,
 } from './call-session.types.js';
 import { FRAME_SAMPLES, type HangupSource, type LegHangup, type MediaLeg } from './media-leg.types.js';
@@ -29,7 +29,7 @@ export type {
   CallErrorContext,
   CallSessionEvents,
   CallSessionOptions,
-  CallStatus,
+  CallSessionState,
   OutboundSource,
 } from './call-session.types.js';
 
@@ -50,7 +50,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #outbound = new Int16Array(FRAME_SAMPLES);
   readonly #scratch = new Int16Array(FRAME_SAMPLES);
   readonly #mix = new Int32Array(FRAME_SAMPLES);
-  #status: CallStatus = 'in-progress';
+  #status: CallSessionState = 'in-progress';
   /** This tick's mix reached a checkpoint of some stream: its fork acknowledges it in `tickForks`. */
   #acksDue = false;
   #hangup: LegHangup | undefined;
@@ -80,7 +80,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     });
   }
 
-  get status(): CallStatus {
+  get status(): CallSessionState {
     return this.#status;
   }
 

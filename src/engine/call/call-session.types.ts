@@ -15,7 +15,11 @@ export interface OutboundSource {
   render(out: Int16Array): boolean;
 }
 
-export type CallStatus = 'in-progress' | 'completed';
+/**
+ * Whether the live call is still up. Not a record status: the record's `CallStatus` (ports/call-store.ts)
+ * has Plivo's nine values; a session only knows it is up or has ended.
+ */
+export type CallSessionState = 'in-progress' | 'completed';
 
 export interface CallSessionEvents {
   'stream-started': (fork: StreamFork) => void;

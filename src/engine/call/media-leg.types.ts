@@ -6,8 +6,8 @@
  * rate of G.711, the only codecs a telephony leg offers (PCMU/PCMA).
  */
 export const CALL_SAMPLE_RATE_HZ = 8000;
-export const FRAME_MS = 20;
-export const FRAME_SAMPLES = (CALL_SAMPLE_RATE_HZ * FRAME_MS) / 1000;
+export const CALL_FRAME_MS = 20;
+export const FRAME_SAMPLES = (CALL_SAMPLE_RATE_HZ * CALL_FRAME_MS) / 1000;
 
 /**
  * Who ended a call, set where the hangup is asked for: the caller or callee (BYE, CANCEL, a rejected

@@ -42,7 +42,7 @@ import type { RtcpPacket } from '../../protocol/rtp/rtcp.js';
 import { RtpSender } from '../../protocol/rtp/rtp-sender.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import {
-  FRAME_MS,
+  CALL_FRAME_MS,
   FRAME_SAMPLES,
   type InboundSink,
   type LegHangup,
@@ -110,8 +110,11 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#encode = opts.codec === 'PCMU' ? mulawEncode : alawEncode;
     const reorderWaitMs = opts.reorderWaitMs ?? 40;
     this.#reorder = new ReorderBuffer({ maxWaitMs: reorderWaitMs });
-    this.#maxLead = Math.max(1, Math.floor(opts.maxLeadFrames ?? 1 + Math.ceil(reorderWaitMs / FRAME_MS)));
-    this.#maxLateLag = Math.ceil(reorderWaitMs / FRAME_MS);
+    this.#maxLead = Math.max(
+      1,
+      Math.floor(opts.maxLeadFrames ?? 1 + Math.ceil(reorderWaitMs / CALL_FRAME_MS)),
+    );
+    this.#maxLateLag = Math.ceil(reorderWaitMs / CALL_FRAME_MS);
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
@@ -204,9 +207,9 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     // A tick off its 20 ms beat (the event loop stalled, and the clock is catching up) runs before the
     // packets that arrived meanwhile are read: filling now would conceal audio that is already here and
     // then drop it as late. Such a tick leaves up to `reorderWaitMs` of frames for the next one.
-    const sinceLast = this.#lastTickMs === undefined ? FRAME_MS : now - this.#lastTickMs;
+    const sinceLast = this.#lastTickMs === undefined ? CALL_FRAME_MS : now - this.#lastTickMs;
     this.#lastTickMs = now;
-    const offBeat = sinceLast > FRAME_MS * 1.5 || sinceLast < FRAME_MS * 0.5;
+    const offBeat = sinceLast > CALL_FRAME_MS * 1.5 || sinceLast < CALL_FRAME_MS * 0.5;
     const owed = offBeat ? this.#clockFrames - this.#maxLateLag : this.#clockFrames;
     while (this.#frames < owed) {
       // This tick's frame has not come: the next held audio (a gap is given up), else a filler.

@@ -23,7 +23,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { WsConnection } from '../../ports/ws-client.js';
 import { makeNonce } from '../callbacks/callback-delivery.js';
 import { streamCallbackPolicy } from '../callbacks/stream-callback-policy.js';
-import { FRAME_MS } from '../call/media-leg.types.js';
+import { CALL_FRAME_MS } from '../call/media-leg.types.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
 import type {
   StreamEnd,
@@ -189,7 +189,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
     const text = this.#dialect.media(
       track,
-      this.#startEpochMs + frame * FRAME_MS,
+      this.#startEpochMs + frame * CALL_FRAME_MS,
       this.#encoders[track].encode(pcm),
     );
     ws.send(text);
@@ -426,7 +426,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     let monitor = this.#monitor;
     if (monitor === undefined) {
       // Capacity: `bufferSeconds` of this stream's outbound media, sized from the first frame's messages.
-      monitor = new SendBufferMonitor(perFrame * (1000 / FRAME_MS) * this.#settings.bufferSeconds);
+      monitor = new SendBufferMonitor(perFrame * (1000 / CALL_FRAME_MS) * this.#settings.bufferSeconds);
       this.#monitor = monitor;
     }
     const effect = monitor.update(ws.bufferedAmount);

@@ -42,7 +42,9 @@ export interface StreamSettings extends StreamDialectSettings {
   readonly maxPlayoutQueueMs: number;
 }
 
-export type StreamStatus = 'initiated' | 'in-progress' | 'completed' | 'failed';
+/** A fork's status is its record's: one name and one set of values (ports/call-store.ts). */
+export type { StreamStatus } from '../../ports/call-store.js';
+import type { StreamStatus } from '../../ports/call-store.js';
 
 /** How a stream ended; `reason` uses the Plivo CDR vocabulary where one applies. */
 export interface StreamEnd {

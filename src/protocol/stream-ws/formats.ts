@@ -28,11 +28,11 @@ export interface MediaFormat {
 }
 
 /** Duration of one frame of stream audio, in milliseconds. */
-export const FRAME_MS = 20;
+export const WIRE_FRAME_MS = 20;
 
 function makeFormat(contentType: ContentType, encoding: Encoding, sampleRateHz: 8000 | 16000): MediaFormat {
   const bytesPerSample = encoding === 'audio/x-l16' ? 2 : 1;
-  const frameBytes = (sampleRateHz / 1000) * FRAME_MS * bytesPerSample;
+  const frameBytes = (sampleRateHz / 1000) * WIRE_FRAME_MS * bytesPerSample;
   return Object.freeze({ contentType, encoding, sampleRateHz, bytesPerSample, frameBytes });
 }
 

@@ -8,7 +8,7 @@
  * is the absolute frame count at which it is reached; `clear` just resets the indices.
  */
 import type { StreamErrorCode } from '../../errors/codes/stream.js';
-import { FRAME_MS, type MediaFormat } from './formats.js';
+import { WIRE_FRAME_MS, type MediaFormat } from './formats.js';
 
 /** Options of {@link PlayoutQueue}. */
 export interface PlayoutQueueOptions {
@@ -63,13 +63,13 @@ export class PlayoutQueue {
 
   constructor(format: MediaFormat, opts: PlayoutQueueOptions = {}) {
     const maxQueuedMs = opts.maxQueuedMs ?? 120_000;
-    if (!(maxQueuedMs >= FRAME_MS) || !Number.isFinite(maxQueuedMs)) {
-      throw new TypeError(`maxQueuedMs must be a finite number >= ${FRAME_MS}, got ${maxQueuedMs}`);
+    if (!(maxQueuedMs >= WIRE_FRAME_MS) || !Number.isFinite(maxQueuedMs)) {
+      throw new TypeError(`maxQueuedMs must be a finite number >= ${WIRE_FRAME_MS}, got ${maxQueuedMs}`);
     }
     this.#frameBytes = format.frameBytes;
     this.#bytesPerSample = format.bytesPerSample;
-    this.#bytesPerMs = format.frameBytes / FRAME_MS;
-    this.#maxFrames = Math.floor(maxQueuedMs / FRAME_MS);
+    this.#bytesPerMs = format.frameBytes / WIRE_FRAME_MS;
+    this.#maxFrames = Math.floor(maxQueuedMs / WIRE_FRAME_MS);
     this.#maxCheckpoints = opts.maxCheckpoints ?? 10_000;
     this.#store = new Uint8Array(0);
     this.#slots = [];
@@ -120,7 +120,7 @@ export class PlayoutQueue {
       const ms = (this.queuedBytes + len) / this.#bytesPerMs;
       return refusal(
         'ERR_STREAM_PLAYOUT_OVERFLOW',
-        `queuing ${len / this.#bytesPerMs} ms would hold ${ms} ms; the limit is ${this.#maxFrames * FRAME_MS} ms`,
+        `queuing ${len / this.#bytesPerMs} ms would hold ${ms} ms; the limit is ${this.#maxFrames * WIRE_FRAME_MS} ms`,
       );
     }
     if (this.#count === 0 && this.#partial === 0 && this.#slots.length > SHRINK_ABOVE_SLOTS) {

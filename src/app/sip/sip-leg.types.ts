@@ -1,5 +1,5 @@
 /**
- * The public shape of `SipCall` (sip-call.ts): how a dialog is made and its events.
+ * The public shape of `SipLeg` (sip-leg.ts): how a dialog is made and its events.
  */
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { SdpOrigin } from '../../protocol/sdp/sdp.types.js';
@@ -9,7 +9,7 @@ import type { SipTransportProtocol } from '../../protocol/sip/sip-message.types.
 import type { SipContext } from './sip-context.js';
 
 /** How a dialog came to be. */
-export interface SipCallInit {
+export interface SipLegInit {
   readonly ctx: SipContext;
   readonly dialog: SipDialog;
   readonly protocol: SipTransportProtocol;
@@ -24,7 +24,7 @@ export interface SipCallInit {
   readonly session?: SessionInterval;
 }
 
-export interface SipCallEvents {
+export interface SipLegEvents {
   /**
    * The dialog is over (BYE done either way, set-up abandoned, shutdown), whoever ended it; its leg (or
    * bare RTP socket) was released first. Fired once.

@@ -40,7 +40,7 @@ import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
 import { TypedEmitter } from '../../engine/util/typed-emitter.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED, q850CauseFor } from './causes.js';
 import type { SipContext } from './sip-context.js';
-import type { SipCallEvents, SipCallInit } from './sip-call.types.js';
+import type { SipLegEvents, SipLegInit } from './sip-leg.types.js';
 
 /**
  * Whether the far end is expected to send RTP: only on a plain `sendrecv` session. On hold in either
@@ -52,7 +52,7 @@ function expectsRtp(audio: NegotiatedAudio): boolean {
 }
 
 /** One dialog and its media. */
-export class SipCall extends TypedEmitter<SipCallEvents> {
+export class SipLeg extends TypedEmitter<SipLegEvents> {
   readonly ctx: SipContext;
   readonly callUuid: string;
   readonly protocol: SipTransportProtocol;
@@ -74,7 +74,7 @@ export class SipCall extends TypedEmitter<SipCallEvents> {
   /** Our refresh re-INVITE is in flight: a re-INVITE from the far end meanwhile gets 491 (RFC 3261 §14.2). */
   #refreshing = false;
 
-  constructor(init: SipCallInit) {
+  constructor(init: SipLegInit) {
     super();
     this.ctx = init.ctx;
     this.dialog = init.dialog;
