@@ -4,6 +4,7 @@
  */
 import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.types.js';
 import { apiCodes } from './codes/api.js';
+import { clusterCodes } from './codes/cluster.js';
 import { generalCodes } from './codes/general.js';
 import { mediaCodes } from './codes/media.js';
 import { promptCodes } from './codes/prompt.js';
@@ -23,6 +24,7 @@ const sections: readonly CatalogSection[] = [
   apiCodes,
   storageCodes,
   promptCodes,
+  clusterCodes,
 ];
 
 function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry> {
