@@ -11,6 +11,12 @@
  * waits for the registry). Every time is epoch milliseconds.
  */
 
+/** The hangup cause (and stream stop reason) of the calls of a node lost from the cluster. */
+export const NODE_LOST_CAUSE = 'Node Lost';
+
+/** Its code (streamfork's own, engine/records/hangup-causes.ts; next to `Server Restart`). */
+export const NODE_LOST_CAUSE_CODE = 5060;
+
 /** What a node says about itself in each heartbeat. */
 export interface NodeInfo {
   /** `cluster.nodeId`. */

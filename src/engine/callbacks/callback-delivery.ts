@@ -217,6 +217,11 @@ export class CallbackDelivery {
     this.#maxFrequentTotal = Math.max(1, opts.maxFrequentQueuedTotal ?? 10_000);
   }
 
+  /** This process's name on the outbox rows it owns. */
+  get owner(): string {
+    return this.#owner;
+  }
+
   /** Totals since start and the current backlog. */
   get stats(): CallbackDeliveryStats {
     return {
@@ -271,14 +276,19 @@ export class CallbackDelivery {
   /**
    * Takes over the outbox rows a previous process left pending (owned by anyone else: see
    * `CallbackOutbox.claimCallbacks`) and delivers them, in order per lane, each at its next attempt
-   * time, after the lane's requests already queued. Resolves to how many it took over.
+   * time, after the lane's requests already queued. Resolves to how many it took over. `from` takes
+   * only the rows of that owner (in a cluster: this node's previous process, or a lost node's).
    */
-  async recover(limit = 10_000): Promise<number> {
+  async recover(limit = 10_000, from?: string): Promise<number> {
     const { outbox } = this.#opts;
     if (outbox === undefined) {
       return 0;
     }
-    const rows = await outbox.claimCallbacks({ owner: this.#owner, limit });
+    const rows = await outbox.claimCallbacks({
+      owner: this.#owner,
+      limit,
+      ...(from === undefined ? {} : { from }),
+    });
     for (const row of rows) {
       const l = this.#laneFor(row.lane);
       this.#push(l, this.#recovered(row));
