@@ -274,10 +274,10 @@ export class CallbackDelivery {
   }
 
   /**
-   * Takes over the outbox rows a previous process left pending (owned by anyone else: see
-   * `CallbackOutbox.claimCallbacks`) and delivers them, in order per lane, each at its next attempt
-   * time, after the lane's requests already queued. Resolves to how many it took over. `from` takes
-   * only the rows of that owner (in a cluster: this node's previous process, or a lost node's).
+   * Takes over the outbox rows a previous process left pending (owned by anyone else, or with `from`
+   * only that owner's: see `CallbackOutbox.claimCallbacks`; a cluster node passes its own node id) and
+   * delivers them, in order per lane, each at its next attempt time, after the lane's requests already
+   * queued. Resolves to how many it took over.
    */
   async recover(limit = 10_000, from?: string): Promise<number> {
     const { outbox } = this.#opts;
