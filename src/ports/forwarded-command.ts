@@ -9,7 +9,12 @@ import type { CallCommands, CommandResult, HttpMethod, StreamStartRequest } from
 
 export type ForwardedCommand =
   | { readonly op: 'startStream'; readonly callUuid: string; readonly req: StreamStartRequest }
-  | { readonly op: 'stopStream'; readonly callUuid: string; readonly streamId: string; readonly reason: string }
+  | {
+      readonly op: 'stopStream';
+      readonly callUuid: string;
+      readonly streamId: string;
+      readonly reason: string;
+    }
   | { readonly op: 'stopAllStreams'; readonly callUuid: string; readonly reason: string }
   | { readonly op: 'hangup'; readonly callUuid: string; readonly cause: string }
   | { readonly op: 'transfer'; readonly callUuid: string; readonly url: string; readonly method: HttpMethod }

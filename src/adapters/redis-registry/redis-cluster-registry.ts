@@ -16,12 +16,7 @@
  */
 import { Redis } from 'ioredis';
 
-import type {
-  ClusterRegistry,
-  LostNode,
-  NodeInfo,
-  RegistrySnapshot,
-} from '../../ports/cluster-registry.js';
+import type { ClusterRegistry, LostNode, NodeInfo, RegistrySnapshot } from '../../ports/cluster-registry.js';
 
 export interface RedisRegistryOptions {
   /** `redis://host:port/db`. */
@@ -82,6 +77,7 @@ export class RedisClusterRegistry implements ClusterRegistry {
     this.#p = opts.prefix ?? 'streamfork:';
     this.#redis = new Redis(opts.url, {
       enableOfflineQueue: false,
+      lazyConnect: true,
       maxRetriesPerRequest: 1,
       commandTimeout: opts.commandTimeoutMs ?? 1000,
       // Reconnect forever, at most every second.
@@ -92,10 +88,13 @@ export class RedisClusterRegistry implements ClusterRegistry {
     });
   }
 
-  /** Resolves once connected (start-up); rejects after `timeoutMs`. */
+  /** Connects (the constructor does not) and resolves once ready; rejects after `timeoutMs`. */
   async ready(timeoutMs = 5000): Promise<void> {
     if (this.#redis.status === 'ready') {
       return;
+    }
+    if (this.#redis.status === 'wait') {
+      this.#redis.connect().catch(() => undefined); // errors reach onError; ioredis keeps retrying
     }
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -190,6 +189,10 @@ export class RedisClusterRegistry implements ClusterRegistry {
       return;
     }
     this.#closed = true;
+    if (this.#redis.status !== 'ready') {
+      this.#redis.disconnect();
+      return;
+    }
     await this.#redis.quit().catch(() => {
       this.#redis.disconnect();
     });

@@ -43,7 +43,7 @@ function commandOf(body: unknown): ForwardedCommand {
   if (!Value.Check(Command, body)) {
     throw new ServerError('ERR_API_INVALID_PARAM', 'not a forwarded command');
   }
-  return body as ForwardedCommand;
+  return body;
 }
 
 export function registerInternalRoutes(app: ApiApp, prefix: string, local: CallCommands): void {

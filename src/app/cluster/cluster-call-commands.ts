@@ -161,6 +161,6 @@ export class ClusterCallCommands implements CallCommands {
         message: `node ${owner.nodeId} answered HTTP ${res.status}`,
       };
     }
-    return body as CommandResult<T>;
+    return body;
   }
 }

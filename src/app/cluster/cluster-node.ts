@@ -33,8 +33,7 @@ export interface ClusterNodeDeps {
   readonly clock: Pick<Clock, 'epochMs'>;
   readonly timers: Timers;
   readonly logger: Logger;
-  /** This node's record (sent with every heartbeat; `draining` is set by `stop`). */
-  readonly self: NodeInfo;
+  readonly nodeId: string;
   readonly timing: ClusterTiming;
   /** The calls this node runs now. */
   liveCalls(): Iterable<string>;
@@ -56,7 +55,7 @@ export interface TakeoverReport {
 
 export class ClusterNode implements OwnerLookup {
   readonly #deps: ClusterNodeDeps;
-  #self: NodeInfo;
+  #self: NodeInfo | undefined;
   /** Live peers by id, from the last membership read. */
   #peers = new Map<string, NodeInfo>();
   #tried: ReadonlyMap<string, number> = new Map();
@@ -69,11 +68,10 @@ export class ClusterNode implements OwnerLookup {
 
   constructor(deps: ClusterNodeDeps) {
     this.#deps = deps;
-    this.#self = deps.self;
   }
 
   get nodeId(): string {
-    return this.#self.nodeId;
+    return this.#deps.nodeId;
   }
 
   /** Calls `fn` after each takeover this node carried out. */
@@ -81,8 +79,12 @@ export class ClusterNode implements OwnerLookup {
     this.#takeovers.push(fn);
   }
 
-  /** The first heartbeat and membership read (awaited, failures logged), then one every beat. */
-  async start(): Promise<void> {
+  /**
+   * With this node's record (sent with every heartbeat; `draining` is set by `stop`): the first
+   * heartbeat and membership read (awaited, failures logged), then one every beat.
+   */
+  async start(self: NodeInfo): Promise<void> {
+    this.#self = self;
     await this.#beat();
     this.#schedule();
   }
@@ -90,6 +92,9 @@ export class ClusterNode implements OwnerLookup {
   /** Registers a call this node now runs (in the background). */
   callStarted(callUuid: string): void {
     const { registry, timing } = this.#deps;
+    if (this.#stopped) {
+      return;
+    }
     registry.registerCall(callUuid, this.nodeId, timing.callTtlMs).catch((err: unknown) => {
       this.#dirty = true;
       this.#deps.logger.warn({ err, callUuid }, 'could not register the call in the cluster registry');
@@ -98,6 +103,9 @@ export class ClusterNode implements OwnerLookup {
 
   /** Removes an ended call's entry (in the background; its TTL covers a failure). */
   callEnded(callUuid: string): void {
+    if (this.#stopped) {
+      return;
+    }
     this.#deps.registry.unregisterCall(callUuid, this.nodeId).catch((err: unknown) => {
       this.#deps.logger.warn({ err, callUuid }, 'could not remove the call from the cluster registry');
     });
@@ -114,13 +122,18 @@ export class ClusterNode implements OwnerLookup {
 
   /** Stops beating; a last heartbeat says the node is draining. Its record then expires by itself. */
   async stop(): Promise<void> {
-    if (this.#stopped) {
-      return;
+    const self = this.#self;
+    this.halt();
+    if (self !== undefined) {
+      this.#self = { ...self, draining: true };
+      await this.#deps.registry.heartbeat(this.#self, this.#deps.timing.nodeTtlMs).catch(() => undefined);
     }
+  }
+
+  /** Stops at once and writes nothing more to the registry (as a crash would; tests). */
+  halt(): void {
     this.#stopped = true;
     this.#timer?.cancel();
-    this.#self = { ...this.#self, draining: true };
-    await this.#deps.registry.heartbeat(this.#self, this.#deps.timing.nodeTtlMs).catch(() => undefined);
   }
 
   #schedule(): void {
@@ -151,6 +164,9 @@ export class ClusterNode implements OwnerLookup {
 
   async #heartbeatAndWatch(): Promise<void> {
     const { registry, timing, clock } = this.#deps;
+    if (this.#self === undefined) {
+      return;
+    }
     const snapshot = await registry.snapshot();
     const decision = watchCluster(snapshot, this.nodeId, clock.epochMs(), this.#tried, timing.takeoverLockMs);
     this.#tried = decision.tried;
