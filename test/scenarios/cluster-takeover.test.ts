@@ -90,7 +90,7 @@ describe('cluster takeover (fake clock, memory registry and store)', () => {
     }
     await run(clock, 2000);
     assert.equal(await registry.ownerOf(onB[0]!.callUuid), 'b');
-    assert.deepEqual(reports, [], 'no takeover while every node beats');
+    assert.equal(reports.length, 0, 'no takeover while every node beats');
 
     const crashedAt = clock.epochMs();
     nodes[1]!.halt();
