@@ -11,6 +11,7 @@ command -v sox >/dev/null 2>&1 || need+=(sox)
 pg_server() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null 2>&1; }
 pg_server || need+=(postgresql)
 command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -25,7 +26,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-for bin in sipp baresip espeak-ng sox kamailio; do
+for bin in sipp baresip espeak-ng sox kamailio redis-server; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ensure-system-deps: $bin is still missing after install" >&2; exit 1; }
 done
 pg_server || { echo "ensure-system-deps: postgres (package postgresql) is still missing after install" >&2; exit 1; }

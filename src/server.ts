@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { buildApiServer } from './api/server.js';
+import { buildApiServer, type ApiDeps } from './api/server.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
@@ -26,6 +26,8 @@ import type { Logger } from './ports/logger.js';
 import type { Clock } from './ports/clock.js';
 import type { AppPorts } from './app/runtime.js';
 import { listenError } from './listen-error.js';
+import { composeCluster, type ClusterParts } from './server-cluster.js';
+import type { ClusterNode } from './app/cluster/cluster-node.js';
 import {
   nodeIdentityFrom,
   streamSettingsFrom,
@@ -46,6 +48,11 @@ const OUTBOX_PRUNE_INTERVAL_MS = 3600_000;
 export interface StartServerOptions {
   /** Default {@link LAST_SEEN_INTERVAL_MS}. */
   readonly lastSeenIntervalMs?: number;
+  /**
+   * A record store shared with other in-process nodes (cluster tests), used instead of
+   * `storage.driver`; the server does not close it.
+   */
+  readonly store?: CallStore;
 }
 
 export interface StreamforkServer {
@@ -57,6 +64,14 @@ export interface StreamforkServer {
    * the live calls to end on their own; resolves to whether they all did. Follow it with `stop()`.
    */
   drain(timeoutMs: number): Promise<boolean>;
+  readonly nodeId: string;
+  /** This node's part in the cluster (`cluster.redisUrl`), else undefined. */
+  readonly cluster: ClusterNode | undefined;
+  /**
+   * A crash as the cluster sees it (tests): heartbeats and registry writes stop at once, then the
+   * server stops. What it writes to a store it does not own is the caller's to drop.
+   */
+  kill(): Promise<void>;
   /** Stops new calls, ends live ones with `cause`, waits for records and callbacks, closes everything. */
   stop(cause?: string): Promise<void>;
 }
@@ -307,13 +322,65 @@ async function openStore(config: Config, onIdleError: (err: ServerError) => void
   }
 }
 
+/** What `stop` releases, in order. */
+interface StopParts {
+  stopTimers(): void;
+  readonly sip: SipServer;
+  idle(): Promise<unknown>;
+  readonly cluster: ClusterParts | undefined;
+  readonly api: ReturnType<typeof buildApiServer>;
+  readonly runtime: Runtime;
+  readonly graceMs: number;
+  /** Undefined when the store is not the server's (`StartServerOptions.store`). */
+  readonly closeStore: (() => Promise<void>) | undefined;
+}
+
+/** The server's `stop`: new calls refused, live ones ended with `cause`, then everything released once. */
+function stopper(p: StopParts): (cause?: string) => Promise<void> {
+  let stopped: Promise<void> | undefined;
+  return (cause = 'Server Shutdown') => {
+    stopped ??= (async () => {
+      p.stopTimers();
+      await p.sip.stop(cause);
+      await Promise.race([p.idle(), new Promise((r) => setTimeout(r, p.graceMs).unref())]);
+      await p.cluster?.close();
+      await p.api.close();
+      await p.runtime.close(p.graceMs);
+      await p.closeStore?.();
+    })();
+    return stopped;
+  };
+}
+
+/** The REST API on the store and the commands (a cluster node's forward; `localCommands` never do). */
+function apiFor(
+  config: Config,
+  ports: AppPorts,
+  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger'>,
+): ReturnType<typeof buildApiServer> {
+  const tls = config.http.tls;
+  return buildApiServer(
+    {
+      ...parts,
+      clock: ports.clock,
+      uuid: () => ports.random.uuid(),
+      authId: config.auth.authId,
+      authToken: config.auth.authToken,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+    },
+    tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
+  );
+}
+
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const targets = targetGuardFrom(config);
   const node = nodeIdentityFrom(config);
   let logIdleError: (err: ServerError) => void = () => undefined;
-  const store = await openStore(config, (err) => {
-    logIdleError(err);
-  });
+  const store =
+    opts.store ??
+    (await openStore(config, (err) => {
+      logIdleError(err);
+    }));
   const authToken = config.auth.authToken;
   const runtime = composeRuntime(runtimeOptionsOf(config, targets, store, node));
   const { engine, logger, ports } = runtime;
@@ -357,50 +424,59 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const abandon = async (): Promise<void> => {
     stopTimers();
     await runtime.close(0);
-    await store.close();
+    if (opts.store === undefined) {
+      await store.close();
+    }
   };
   const udpPort = await startSip(sip, config, abandon);
   const dialer = restDialerOf(config, runtime, control, sip);
 
-  const tls = config.http.tls;
-  const api = buildApiServer(
-    {
-      store,
-      commands: new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) }),
-      clock: ports.clock,
-      uuid: () => ports.random.uuid(),
-      logger: logger.child({ component: 'api' }),
-      authId: config.auth.authId,
-      authToken,
-      bodyLimitBytes: config.http.bodyLimitBytes,
-    },
-    tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
-  );
+  const local = new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) });
+  const cluster = composeCluster({
+    config,
+    nodeId: node.nodeId,
+    engine,
+    ports,
+    store,
+    local,
+    logger,
+    sipPort: udpPort,
+  });
+  const api = apiFor(config, ports, {
+    store,
+    commands: cluster?.commands ?? local,
+    ...(cluster === undefined ? {} : { localCommands: local }),
+    logger: logger.child({ component: 'api' }),
+  });
   const address = await listenApi(api, config, async () => {
     await sip.stop();
     await abandon();
   });
   const httpPort = Number(new URL(address).port);
 
-  let stopped: Promise<void> | undefined;
+  await cluster?.start(address);
+
+  const stop = stopper({
+    stopTimers,
+    sip,
+    idle: () => Promise.all([dialer.idle(), control.idle()]).then(() => records.idle()),
+    cluster,
+    api,
+    runtime,
+    graceMs: config.tuning.shutdownGraceMs,
+    closeStore: opts.store === undefined ? () => store.close() : undefined,
+  });
   return {
     sipPort: udpPort,
     httpPort,
     store,
     drain: (timeoutMs) => sip.drain(timeoutMs),
-    stop(cause = 'Server Shutdown') {
-      stopped ??= (async () => {
-        stopTimers();
-        await sip.stop(cause);
-        await Promise.race([
-          Promise.all([dialer.idle(), control.idle()]).then(() => records.idle()),
-          new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
-        ]);
-        await api.close();
-        await runtime.close(config.tuning.shutdownGraceMs);
-        await store.close();
-      })();
-      return stopped;
+    nodeId: node.nodeId,
+    cluster: cluster?.node,
+    kill() {
+      cluster?.node.halt();
+      return stop();
     },
+    stop,
   };
 }

@@ -59,6 +59,7 @@ export class Engine {
   /** The calls' typed events (call started/answered/ended, errors, streams): the record projector and the CLI listen. */
   readonly events: CallEventBus;
   readonly #calls = new Map<string, CallSession>();
+  readonly #callWatchers: ((callUuid: string, event: 'added' | 'ended') => void)[] = [];
   /** The calls ticked in each phase of the frame. */
   readonly #phases: Set<CallSession>[];
   #removeTicker: (() => void) | undefined;
@@ -82,6 +83,11 @@ export class Engine {
       ...(options.callbackOwner === undefined ? {} : { owner: options.callbackOwner }),
       clock: deps.clock,
     });
+  }
+
+  /** Calls `fn` when a call is added and when it ends (the cluster registry's registrations). */
+  watchCalls(fn: (callUuid: string, event: 'added' | 'ended') => void): void {
+    this.#callWatchers.push(fn);
   }
 
   /** Live calls. */
@@ -115,10 +121,16 @@ export class Engine {
       newStreamId: () => this.#deps.random.uuid(),
     });
     this.#calls.set(callUuid, call);
+    for (const fn of this.#callWatchers) {
+      fn(callUuid, 'added');
+    }
     const phase = this.#quietestPhase();
     phase.add(call);
     call.on('ended', () => {
       this.#calls.delete(callUuid);
+      for (const fn of this.#callWatchers) {
+        fn(callUuid, 'ended');
+      }
       phase.delete(call);
       if (this.#calls.size === 0) {
         this.#removeTicker?.();

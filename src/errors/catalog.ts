@@ -5,6 +5,7 @@
 import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.types.js';
 import { apiCodes } from './codes/api.js';
 import { callCodes } from './codes/call.js';
+import { clusterCodes } from './codes/cluster.js';
 import { generalCodes } from './codes/general.js';
 import { mediaCodes } from './codes/media.js';
 import { promptCodes } from './codes/prompt.js';
@@ -25,6 +26,7 @@ const sections: readonly CatalogSection[] = [
   apiCodes,
   storageCodes,
   promptCodes,
+  clusterCodes,
 ];
 
 function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry> {
