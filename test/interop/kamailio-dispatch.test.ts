@@ -15,7 +15,7 @@ import dgram from 'node:dgram';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 
 import Database from 'better-sqlite3';
 
@@ -27,20 +27,14 @@ import {
   fillScenario,
   freeUdpPort,
   HOST,
-  killChildren,
+  cleanupAfterTests,
   runTool,
   sippArgs,
   sippTotals,
   type ToolRun,
 } from './helpers/sipp.js';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  killChildren();
-  for (const c of cleanups.reverse()) {
-    await c();
-  }
-});
+const cleanups = cleanupAfterTests();
 
 /** RTP ports per node: node i uses [base + i * SPAN, base + i * SPAN + SPAN - 1]. */
 const SPAN = 40;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 
 import Database from 'better-sqlite3';
 
@@ -18,19 +18,13 @@ import {
   fillScenario,
   freeUdpPort,
   HOST,
-  killChildren,
+  cleanupAfterTests,
   runTool,
   sippArgs,
   sippTotals,
 } from './helpers/sipp.js';
 
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  killChildren();
-  for (const c of cleanups.reverse()) {
-    await c();
-  }
-});
+const cleanups = cleanupAfterTests();
 
 /** How long sipp stays on the line after the SIGTERM before it sends its BYE. */
 const HOLD_AFTER_SIGTERM_MS = 3000;

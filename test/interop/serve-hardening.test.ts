@@ -14,22 +14,16 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 
 import { audioSdp, RawSipPeer, rtpCounter, statusOf } from '../helpers/raw-sip-peer.js';
 import { apiGet, freeTcpPort, startServe, waitUntil } from './helpers/serve.js';
-import { children, freeUdpPort, HOST, killChildren } from './helpers/sipp.js';
+import { children, freeUdpPort, HOST, cleanupAfterTests } from './helpers/sipp.js';
 
 const AUTH_ID = 'MAHARDENTEST00000000';
 const TOKEN = 'hardening-test-token';
 const root = new URL('../..', import.meta.url).pathname;
-const cleanups: (() => unknown)[] = [];
-after(async () => {
-  killChildren();
-  for (const c of cleanups.reverse()) {
-    await c();
-  }
-});
+const cleanups = cleanupAfterTests();
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'streamfork-harden-'));

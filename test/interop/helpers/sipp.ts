@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { after } from 'node:test';
 
 export const HOST = '127.0.0.1';
 
@@ -52,6 +53,21 @@ export function killChildren(): void {
     }
   }
   children.clear();
+}
+
+/**
+ * Registers the file's `after`: kill every child still running, then run the cleanups pushed on the
+ * returned list, newest first (temp dirs, servers, peers).
+ */
+export function cleanupAfterTests(): (() => unknown)[] {
+  const cleanups: (() => unknown)[] = [];
+  after(async () => {
+    killChildren();
+    for (const c of cleanups.reverse()) {
+      await c();
+    }
+  });
+  return cleanups;
 }
 
 export interface ToolRun {
