@@ -5,6 +5,7 @@
 import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.types.js';
 import { apiCodes } from './codes/api.js';
 import { generalCodes } from './codes/general.js';
+import { launchCodes } from './codes/launch.js';
 import { mediaCodes } from './codes/media.js';
 import { promptCodes } from './codes/prompt.js';
 import { rtpCodes } from './codes/rtp.js';
@@ -23,6 +24,7 @@ const sections: readonly CatalogSection[] = [
   apiCodes,
   storageCodes,
   promptCodes,
+  launchCodes,
 ];
 
 function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry> {
