@@ -46,10 +46,10 @@ export interface RuntimeOptions {
   readonly maxStreamsPerCall?: number;
   readonly callbackTimeoutMs?: number;
   readonly callbackAttempts?: number;
-  /** The callback outbox (the record store) and the retry limits (`tuning.callbackMaxBackoffMs`, `tuning.callbackMaxAgeSec`). */
+  /** The callback outbox (the record store), its rows' owner, and the retry limits (`tuning.callbackMaxBackoffMs`, `tuning.callbackMaxAgeSec`). */
   readonly callbackDurability?: Pick<
     EngineOptions,
-    'callbackOutbox' | 'callbackMaxBackoffMs' | 'callbackMaxAgeSec'
+    'callbackOutbox' | 'callbackOwner' | 'callbackMaxBackoffMs' | 'callbackMaxAgeSec'
   >;
   /** Sub-ticks per 20 ms frame of the media clock (`tuning.clockPhases`, 1..8). Default 4. */
   readonly clockPhases?: number;

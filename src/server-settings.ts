@@ -1,6 +1,8 @@
 /**
  * Maps the validated server config onto the settings objects the engine and adapters take.
  */
+import { hostname } from 'node:os';
+
 import { TargetGuard } from './adapters/net/target-guard.js';
 import type { Config } from './config/schema.js';
 import { ServerError } from './errors/server-error.js';
@@ -35,4 +37,27 @@ export function targetGuardFrom(config: Config): TargetGuard {
     throw new ServerError('ERR_CONFIG_INVALID', `invalid configuration:\n  ${policy.errors.join('\n  ')}`);
   }
   return new TargetGuard(policy.value);
+}
+
+/** Store drivers several nodes share (a cluster): each node then recovers and refreshes only its own calls. */
+const SHARED_STORE_DRIVERS: ReadonlySet<string> = new Set(['postgres']);
+
+/** Who this node is, and whether it shares its record store with other nodes. */
+export interface NodeIdentity {
+  /** `cluster.nodeId`, or when empty the host name and the SIP port (`host:5060`). */
+  readonly nodeId: string;
+  /**
+   * True on a shared store: start-up recovery and the last-seen refresh take only this node's calls,
+   * and the callback outbox rows are owned by the node id. False (SQLite, memory): one node owns every
+   * record, as before nodes were recorded.
+   */
+  readonly clustered: boolean;
+}
+
+export function nodeIdentityFrom(config: Config): NodeIdentity {
+  const configured = config.cluster.nodeId.trim();
+  return {
+    nodeId: configured === '' ? `${hostname()}:${config.sip.port}` : configured,
+    clustered: SHARED_STORE_DRIVERS.has(config.storage.driver),
+  };
 }

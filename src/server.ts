@@ -21,7 +21,12 @@ import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
 import type { Engine } from './engine/engine.js';
 import { listenError } from './listen-error.js';
-import { streamSettingsFrom, targetGuardFrom } from './server-settings.js';
+import {
+  nodeIdentityFrom,
+  streamSettingsFrom,
+  targetGuardFrom,
+  type NodeIdentity,
+} from './server-settings.js';
 
 /**
  * How often the record store is told which calls are still live (`touchLiveCalls`): after a crash,
@@ -88,8 +93,16 @@ async function keepLastSeen(
   engine: Engine,
   logger: Logger,
   intervalMs: number,
+  node: NodeIdentity,
 ): Promise<NodeJS.Timeout> {
-  const recovered = await store.markLiveAsAbnormal(engine.deps.clock.epochMs(), SERVER_RESTART_CAUSE);
+  // On a shared store only this node's calls: the other nodes' live calls are theirs.
+  const mine = node.clustered ? node.nodeId : undefined;
+  const recovered = await store.markLiveAsAbnormal(
+    engine.deps.clock.epochMs(),
+    SERVER_RESTART_CAUSE,
+    undefined,
+    mine,
+  );
   if (recovered.calls > 0 || recovered.streams > 0) {
     logger.warn(
       recovered,
@@ -103,7 +116,7 @@ async function keepLastSeen(
     }
     refreshing = true;
     store
-      .touchLiveCalls(engine.deps.clock.epochMs())
+      .touchLiveCalls(engine.deps.clock.epochMs(), mine)
       .catch((err: unknown) => {
         logger.warn({ err }, 'could not refresh the last-seen time of live calls');
       })
@@ -126,19 +139,21 @@ async function recoverRecords(
   runtime: ReturnType<typeof composeRuntime>,
   config: Config,
   opts: StartServerOptions,
+  node: NodeIdentity,
 ): Promise<() => void> {
   const { engine, logger } = runtime;
   const lastSeenIntervalMs = opts.lastSeenIntervalMs ?? LAST_SEEN_INTERVAL_MS;
   const maxAgeSec = config.tuning.callbackMaxAgeSec;
   let lastSeen: NodeJS.Timeout;
   try {
-    lastSeen = await keepLastSeen(store, engine, logger, lastSeenIntervalMs);
+    lastSeen = await keepLastSeen(store, engine, logger, lastSeenIntervalMs, node);
   } catch (err) {
     await runtime.close(0);
     await store.close();
     throw err;
   }
-  engine.callbacks.recover().catch((err: unknown) => {
+  // A cluster node takes back its own leftovers only; a dead node's rows are the survivors' to claim.
+  engine.callbacks.recover(undefined, node.clustered ? node.nodeId : undefined).catch((err: unknown) => {
     logger.error({ err }, 'could not read the callback outbox; pending callbacks wait for the next start');
   });
   // Finished outbox rows are kept for a callback's maximum age (a receiver deduplicating by id needs
@@ -200,12 +215,17 @@ async function listenApi(
   }
 }
 
+/** The record store `storage.driver` names. */
+function openStore(config: Config): CallStore {
+  return config.storage.driver === 'sqlite'
+    ? openSqliteCallStoreIn(config.storage.dataDir)
+    : new MemoryCallStore();
+}
+
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const targets = targetGuardFrom(config);
-  const store: CallStore =
-    config.storage.driver === 'sqlite'
-      ? openSqliteCallStoreIn(config.storage.dataDir)
-      : new MemoryCallStore();
+  const node = nodeIdentityFrom(config);
+  const store = openStore(config);
   const authToken = config.auth.authToken;
   const runtime = composeRuntime({
     targets,
@@ -216,13 +236,14 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     callbackAttempts: config.tuning.callbackAttempts,
     callbackDurability: {
       callbackOutbox: store,
+      ...(node.clustered ? { callbackOwner: node.nodeId } : {}),
       callbackMaxBackoffMs: config.tuning.callbackMaxBackoffMs,
       callbackMaxAgeSec: config.tuning.callbackMaxAgeSec,
     },
     clockPhases: config.tuning.clockPhases,
   });
   const { engine, logger } = runtime;
-  const stopTimers = await recoverRecords(store, runtime, config, opts);
+  const stopTimers = await recoverRecords(store, runtime, config, opts, node);
   const control = new CallControl({
     engine,
     store,
@@ -231,6 +252,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     logger,
     accountId: config.auth.authId,
     authToken,
+    nodeId: node.nodeId,
   });
   const answer = answerConfigOf(config);
   const identityOf = (call: CallSession, info: InboundCallInfo): CallIdentity => ({

@@ -103,6 +103,7 @@ const callRecord: CallRecord = {
   sipCallId: null,
   endedAbnormally: false,
   lastSeenAt: null,
+  nodeId: null,
 };
 const streamRecord: StreamRecord = {
   streamId: STREAM,

@@ -54,6 +54,7 @@ const call: CallRecord = {
   sipCallId: 'abc@127.0.0.1',
   endedAbnormally: false,
   lastSeenAt: null,
+  nodeId: null,
 };
 
 test('time formats: Plivo spellings in UTC, microseconds zero-padded', () => {

@@ -54,6 +54,8 @@ export interface CallControlDeps {
   readonly accountId: string;
   /** Signs every request the call makes (answer, action, redirect, hangup; D8). */
   readonly authToken: string;
+  /** The node running the calls (`cluster.nodeId`), written on every call record. Default null. */
+  readonly nodeId?: string | null;
 }
 
 /** Optional facts about the call that the caller of `run` knows. */
@@ -92,6 +94,11 @@ export class CallControl {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'call-control' });
     this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio });
+  }
+
+  /** The node written on the call records (`CallControlDeps.nodeId`), or null. */
+  get nodeId(): string | null {
+    return this.#deps.nodeId ?? null;
   }
 
   /** Calls being run now. */
@@ -267,7 +274,9 @@ export class CallControl {
     const { identity, answer } = live;
     this.#write(live, 'could not record the call; it runs anyway', {}, async () => {
       if ((await store.getCall(identity.callUuid)) === undefined) {
-        await store.insertCall(newCallRecord(identity, answer.answerUrl, live.answeredAtMs, sipCallId));
+        await store.insertCall(
+          newCallRecord(identity, answer.answerUrl, live.answeredAtMs, sipCallId, this.nodeId),
+        );
       } else {
         // A REST-created call: its record exists (queued/ringing) and now becomes in-progress.
         await store.updateCall(identity.callUuid, {

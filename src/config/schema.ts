@@ -239,6 +239,16 @@ const Storage = Type.Object(
   closed,
 );
 
+const Cluster = Type.Object(
+  {
+    nodeId: str('', {
+      description:
+        'This node’s name on its call records and callback outbox rows; empty: the host name and the SIP port (`host:5060`).',
+    }),
+  },
+  closed,
+);
+
 const Stream = Type.Object(
   {
     extraHeadersMode: Type.Union([Type.Literal('semicolon'), Type.Literal('verbatim')], {
@@ -394,6 +404,11 @@ export const ConfigSchema = Type.Object(
       ...closed,
       default: {},
       description: 'Durable call and stream records.',
+    }),
+    cluster: Type.Object(Cluster.properties, {
+      ...closed,
+      default: {},
+      description: 'Several nodes on one shared record store (docs/cluster.md).',
     }),
     stream: Type.Object(Stream.properties, {
       ...closed,

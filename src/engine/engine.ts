@@ -46,6 +46,8 @@ export interface EngineOptions {
   readonly callbackMaxAgeSec?: number;
   /** Where lifecycle and hangup callbacks are written before they are sent (the record store); absent: memory only. */
   readonly callbackOutbox?: CallbackOutbox;
+  /** The owner of this process's outbox rows (the node id in a cluster); absent: a random UUID per process. */
+  readonly callbackOwner?: string;
 }
 
 export class Engine {
@@ -72,6 +74,7 @@ export class Engine {
       ...(options.callbackMaxBackoffMs === undefined ? {} : { maxBackoffMs: options.callbackMaxBackoffMs }),
       ...(options.callbackMaxAgeSec === undefined ? {} : { maxAgeMs: options.callbackMaxAgeSec * 1000 }),
       ...(options.callbackOutbox === undefined ? {} : { outbox: options.callbackOutbox }),
+      ...(options.callbackOwner === undefined ? {} : { owner: options.callbackOwner }),
       clock: deps.clock,
     });
   }

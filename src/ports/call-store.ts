@@ -87,6 +87,12 @@ export interface CallRecord {
    * `touchLiveCalls` while it is; null before the first refresh. After a crash it is the call's end.
    */
   readonly lastSeenAt: number | null;
+  /**
+   * The node that runs the call (`cluster.nodeId`), so that in a cluster a node ends only its own
+   * leftovers at start and a survivor can end a dead node's calls; null for records written before
+   * nodes were recorded.
+   */
+  readonly nodeId: string | null;
 }
 
 /** The fields of a call that change after insertion; `undefined` values are ignored (not cleared). */
@@ -250,17 +256,24 @@ export interface CallStore extends CallbackOutbox {
 
   /**
    * Marks every live call as seen alive at `nowMs` (`lastSeenAt`); returns how many. One statement:
-   * cheap enough to run every few seconds off the media path.
+   * cheap enough to run every few seconds off the media path. With `nodeId`, only that node's calls.
    */
-  touchLiveCalls(nowMs: number): Promise<number>;
+  touchLiveCalls(nowMs: number, nodeId?: string): Promise<number>;
 
   /**
    * Startup recovery after a crash: every live call is ended by {@link abnormalCallEnd} (end time =
    * its last-seen time, durations to it, `hangupCause = cause` with `causeCode`, default
    * `SERVER_RESTART_CAUSE` and its code, `endedAbnormally = true`), and every live stream (of any call)
    * by {@link abnormalStreamEnd} (`failed`, ended with its call, `stopReason = cause`). One transaction.
+   * With `nodeId`, only that node's live calls and their live streams (a node restarting in a cluster,
+   * or a survivor ending a dead node's calls); absent: every live call and every live stream.
    */
-  markLiveAsAbnormal(nowMs: number, cause?: string, causeCode?: number | null): Promise<AbnormalEndCounts>;
+  markLiveAsAbnormal(
+    nowMs: number,
+    cause?: string,
+    causeCode?: number | null,
+    nodeId?: string,
+  ): Promise<AbnormalEndCounts>;
 
   /** The backend's own consistency check; `'ok'` when healthy, else a description of the damage. */
   integrityCheck(): Promise<string>;

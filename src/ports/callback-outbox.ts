@@ -7,8 +7,9 @@
  * PostgreSQL store gets it with the same contract suite (`test/contracts/call-store.contract.ts`).
  *
  * Claims carry an owner (a process or node id): a process only ever claims rows owned by someone else
- * (a previous process on the same data dir, or, in a cluster, a node known to be dead), so a live
- * owner's rows are never delivered twice by two processes at once.
+ * (a previous process on the same data dir, or, in a cluster, a node known to be dead) or, in a
+ * cluster, its own node's rows left by its previous run; so a live owner's rows are never delivered
+ * twice by two processes at once.
  *
  * Every time is epoch milliseconds (UTC).
  */
@@ -50,9 +51,13 @@ export interface OutboxEntry extends NewOutboxEntry {
 }
 
 export interface ClaimOptions {
-  /** The claimer: becomes the rows' owner. Rows it already owns are not returned. */
+  /** The claimer: becomes the rows' owner. Rows it already owns are not returned unless `from` names it. */
   readonly owner: string;
-  /** Only rows owned by this previous owner; absent: rows of any other owner. */
+  /**
+   * Only rows owned by this previous owner; absent: rows of any other owner. `from` equal to `owner`
+   * takes back the claimer's own pending rows: a cluster node (owner = its node id) restarting takes
+   * over what its previous run left, and no other node's rows.
+   */
   readonly from?: string;
   /** Only rows due by this time (`nextAttemptAt <= dueBy`); absent: every pending row. */
   readonly dueBy?: number;
@@ -100,8 +105,7 @@ export function newOutboxRow(entry: NewOutboxEntry, seq: number): OutboxEntry {
 export function isClaimable(row: OutboxEntry, options: ClaimOptions): boolean {
   return (
     row.status === 'pending' &&
-    row.owner !== options.owner &&
-    (options.from === undefined || row.owner === options.from) &&
+    (options.from === undefined ? row.owner !== options.owner : row.owner === options.from) &&
     (options.dueBy === undefined || row.nextAttemptAt <= options.dueBy)
   );
 }

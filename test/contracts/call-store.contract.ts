@@ -48,6 +48,7 @@ export function finishedCall(n: number, overrides: Partial<CallRecord> = {}): Ca
     sipCallId: `call-${n}@127.0.0.1`,
     endedAbnormally: false,
     lastSeenAt: T0 + n * 1000 + 60_000,
+    nodeId: `node-${n % 3}`,
     ...overrides,
   };
 }
@@ -338,6 +339,60 @@ function recoveryCases(withStore: WithStore): void {
       });
       assert.deepEqual(await store.markLiveAsAbnormal(now + 1, 'Other'), { calls: 0, streams: 0 });
       assert.equal((await store.listCalls({ status: 'live', limit: 10, offset: 0 })).total, 0);
+    },
+  );
+
+  withStore('touchLiveCalls with a node id stamps only that node’s live calls', async (store) => {
+    const mine = liveCall(1, { nodeId: 'node-a', lastSeenAt: null });
+    const theirs = liveCall(2, { nodeId: 'node-b', lastSeenAt: null });
+    const legacy = liveCall(3, { nodeId: null, lastSeenAt: null });
+    const doneMine = finishedCall(4, { nodeId: 'node-a' });
+    for (const c of [mine, theirs, legacy, doneMine]) {
+      await store.insertCall(c);
+    }
+    assert.equal(await store.touchLiveCalls(T0 + 7000, 'node-a'), 1);
+    assert.equal((await store.getCall(mine.callUuid))?.lastSeenAt, T0 + 7000);
+    assert.deepEqual(await store.getCall(theirs.callUuid), theirs);
+    assert.deepEqual(await store.getCall(legacy.callUuid), legacy);
+    assert.deepEqual(await store.getCall(doneMine.callUuid), doneMine);
+    assert.equal(await store.touchLiveCalls(T0 + 8000, 'node-z'), 0);
+    assert.equal(await store.touchLiveCalls(T0 + 9000), 3, 'without a node id: every live call');
+  });
+
+  withStore(
+    'markLiveAsAbnormal with a node id ends only that node’s live calls and their streams',
+    async (store) => {
+      const mine = liveCall(1, { nodeId: 'node-a', lastSeenAt: T0 + 30_000 });
+      const theirs = liveCall(2, { nodeId: 'node-b', lastSeenAt: T0 + 30_000 });
+      const legacy = liveCall(3, { nodeId: null });
+      for (const c of [mine, theirs, legacy]) {
+        await store.insertCall(c);
+      }
+      const live = { status: 'in-progress', endedAt: null, stopReason: null } as const;
+      const myStream = streamOf(mine, 0, live);
+      const theirStream = streamOf(theirs, 0, live);
+      for (const s of [myStream, theirStream]) {
+        await store.insertStream(s);
+      }
+      const now = T0 + 500_000;
+      assert.deepEqual(await store.markLiveAsAbnormal(now, 'Node Lost', null, 'node-a'), {
+        calls: 1,
+        streams: 1,
+      });
+      const ended = await store.getCall(mine.callUuid);
+      assert.deepEqual(
+        [ended?.status, ended?.endedAt, ended?.hangupCause, ended?.hangupCauseCode, ended?.endedAbnormally],
+        ['completed', T0 + 30_000, 'Node Lost', null, true],
+      );
+      assert.deepEqual([(await store.getStream(mine.callUuid, myStream.streamId))?.status], ['failed']);
+      assert.deepEqual(await store.getCall(theirs.callUuid), theirs, 'another node’s call is untouched');
+      assert.deepEqual(await store.getStream(theirs.callUuid, theirStream.streamId), theirStream);
+      assert.deepEqual(await store.getCall(legacy.callUuid), legacy);
+      assert.deepEqual(await store.markLiveAsAbnormal(now, undefined, undefined, 'node-a'), {
+        calls: 0,
+        streams: 0,
+      });
+      assert.deepEqual(await store.markLiveAsAbnormal(now), { calls: 2, streams: 1 });
     },
   );
 

@@ -139,6 +139,30 @@ export function outboxCases(withStore: WithStore): void {
   });
 
   withStore(
+    'outbox: a claim from itself takes back the claimer’s own rows, and only those',
+    async (store) => {
+      await store.enqueueCallback(outboxEntry(1, 'stream:s1', 'node-a'));
+      await store.enqueueCallback(outboxEntry(2, 'stream:s2', 'node-b'));
+      await store.enqueueCallback(outboxEntry(3, 'hangup:c1', 'node-a'));
+      await store.markCallbackDelivered('cb-3', 1, T0 + 10);
+      assert.deepEqual(await store.claimCallbacks({ owner: 'node-a', limit: 10 }), [
+        { ...(await store.getCallback('cb-2')), owner: 'node-a' },
+      ]);
+      await store.enqueueCallback(outboxEntry(4, 'stream:s4', 'node-b'));
+      const own = await store.claimCallbacks({ owner: 'node-a', from: 'node-a', limit: 10 });
+      assert.deepEqual(
+        own.map((r) => [r.id, r.owner]),
+        [
+          ['cb-1', 'node-a'],
+          ['cb-2', 'node-a'],
+        ],
+        'its own pending rows (cb-2 it claimed before); not node-b’s cb-4, never a finished row',
+      );
+      assert.equal((await store.getCallback('cb-4'))?.owner, 'node-b');
+    },
+  );
+
+  withStore(
     'outbox: pruning deletes finished rows older than the cut, never a pending one',
     async (store) => {
       for (const n of [1, 2, 3, 4]) {

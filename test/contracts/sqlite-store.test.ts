@@ -117,6 +117,7 @@ test('migrations: a version-1 database with data is migrated and its rows read b
       hangupCauseCode: null,
       endedAbnormally: false,
       lastSeenAt: null,
+      nodeId: null,
     });
     const live = liveCall(8);
     await store.insertCall(live);
@@ -221,13 +222,35 @@ test('migration 4: a version-3 database with a call gains the callback outbox an
     ).run();
     db.close();
     const store = new SqliteCallStore({ path });
-    assert.equal(currentSchemaVersion(store.databaseForTesting), 4);
+    assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
     assert.equal((await store.getCall('c-v3'))?.status, 'completed');
     const row = await store.enqueueCallback(outboxEntry(1));
     await store.close();
     const again = new SqliteCallStore({ path });
     assert.deepEqual(await again.getCallback('cb-1'), row, 'the outbox row survives a reopen');
     await again.close();
+  } finally {
+    tmp.dispose();
+  }
+});
+
+test('migration 5: a version-4 database gains node_id; its calls read back with a null node', async () => {
+  const tmp = tempDir();
+  const path = join(tmp.dir, 'v4.sqlite');
+  try {
+    const db = new BetterSqlite3(path);
+    assert.deepEqual(migrate(db, 4), [1, 2, 3, 4]);
+    db.prepare(
+      `INSERT INTO calls (call_uuid, direction, from_number, to_number, status, started_at, ended_abnormally)
+      VALUES ('c-v4', 'inbound', 'a', 'b', 'in-progress', 1, 0)`,
+    ).run();
+    db.close();
+    const store = new SqliteCallStore({ path });
+    assert.equal(currentSchemaVersion(store.databaseForTesting), 5);
+    assert.equal((await store.getCall('c-v4'))?.nodeId, null);
+    assert.equal(await store.touchLiveCalls(2, 'node-a'), 0, 'a call of no known node is no node’s');
+    assert.deepEqual(await store.markLiveAsAbnormal(3), { calls: 1, streams: 0 });
+    await store.close();
   } finally {
     tmp.dispose();
   }

@@ -17,6 +17,7 @@ import { until } from '../helpers/stream-call.js';
 const HOST = '127.0.0.1';
 const AUTH_ID = 'MARESTDIALTEST000000';
 const TOKEN = 'rest-dial-token';
+const NODE_ID = 'node-rest-dial';
 const auth = `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`;
 
 let server: StreamforkServer;
@@ -31,6 +32,7 @@ before(async () => {
     auth: { authId: AUTH_ID, authToken: TOKEN },
     sip: { host: HOST, port: await freeUdpPort(), transports: ['udp'] },
     http: { host: HOST, port: await freeUdpPort() },
+    cluster: { nodeId: NODE_ID },
   });
   server = await startServer(config);
 });
@@ -103,6 +105,8 @@ test('a number with no trunk: 201, then a failed record with INVALID_NUMBER_FORM
   assert.equal(cdr['bill_duration'], 0);
   assert.equal(cdr['to_number'], '14155550199');
   assert.deepEqual(cdr['error'], { messages: ['outbound call failed: INVALID_NUMBER_FORMAT'] });
+  const rec = await server.store.getCall(String(cdr['call_uuid']));
+  assert.equal(rec?.nodeId, NODE_ID, 'the REST dialer writes cluster.nodeId on the record');
 });
 
 test('the far end answers 486: a busy record with USER_BUSY (3010) from the call recipient', async () => {

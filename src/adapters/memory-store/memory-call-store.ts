@@ -68,6 +68,11 @@ function settle<T>(fn: () => T): Promise<T> {
   }
 }
 
+/** True when `call` is live and, with `nodeId`, runs on that node. */
+function isLiveOn(call: CallRecord, nodeId: string | undefined): boolean {
+  return isLiveCallStatus(call.status) && (nodeId === undefined || call.nodeId === nodeId);
+}
+
 /** See the module comment. */
 export class MemoryCallStore implements CallStore {
   readonly #calls = new Map<string, CallRecord>();
@@ -181,12 +186,12 @@ export class MemoryCallStore implements CallStore {
     });
   }
 
-  touchLiveCalls(nowMs: number): Promise<number> {
+  touchLiveCalls(nowMs: number, nodeId?: string): Promise<number> {
     return settle(() => {
       this.#open();
       let n = 0;
       for (const call of this.#calls.values()) {
-        if (isLiveCallStatus(call.status)) {
+        if (isLiveOn(call, nodeId)) {
           this.#calls.set(call.callUuid, snapshot({ ...call, lastSeenAt: nowMs }));
           n += 1;
         }
@@ -199,12 +204,13 @@ export class MemoryCallStore implements CallStore {
     nowMs: number,
     cause: string = SERVER_RESTART_CAUSE,
     causeCode: number | null = cause === SERVER_RESTART_CAUSE ? SERVER_RESTART_CAUSE_CODE : null,
+    nodeId?: string,
   ): Promise<AbnormalEndCounts> {
     return settle(() => {
       this.#open();
       const endedAt = new Map<string, number>();
       for (const call of this.#calls.values()) {
-        if (isLiveCallStatus(call.status)) {
+        if (isLiveOn(call, nodeId)) {
           const ended = abnormalCallEnd(call, nowMs, cause, causeCode);
           this.#calls.set(call.callUuid, snapshot(ended));
           endedAt.set(call.callUuid, ended.endedAt ?? nowMs);
@@ -212,7 +218,8 @@ export class MemoryCallStore implements CallStore {
       }
       let streams = 0;
       for (const stream of this.#streams.values()) {
-        if (LiveStreamStatuses.includes(stream.status)) {
+        const ofNode = nodeId === undefined || this.#calls.get(stream.callUuid)?.nodeId === nodeId;
+        if (ofNode && LiveStreamStatuses.includes(stream.status)) {
           const callEnd = endedAt.get(stream.callUuid) ?? this.#calls.get(stream.callUuid)?.endedAt ?? nowMs;
           this.#streams.set(stream.streamId, snapshot(abnormalStreamEnd(stream, callEnd, cause)));
           streams += 1;

@@ -109,6 +109,17 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX callback_outbox_pending ON callback_outbox (seq) WHERE status = 'pending';
     `,
   },
+  {
+    version: 5,
+    name: 'node of each call',
+    // Existing rows get NULL (written before nodes were recorded). The partial index serves a node's
+    // start-up recovery and last-seen refresh, and holds only live calls.
+    sql: `
+      ALTER TABLE calls ADD COLUMN node_id TEXT;
+      CREATE INDEX calls_live_by_node ON calls (node_id)
+        WHERE status IN ('queued', 'ringing', 'in-progress');
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

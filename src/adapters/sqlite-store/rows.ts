@@ -12,7 +12,7 @@ import type {
   StreamStatus,
 } from '../../ports/call-store.js';
 
-/** A row of `calls` (schema version 3). */
+/** A row of `calls` (schema version 5). */
 export interface CallRow {
   call_uuid: string;
   direction: string;
@@ -34,6 +34,7 @@ export interface CallRow {
   sip_call_id: string | null;
   ended_abnormally: number;
   last_seen_at: number | null;
+  node_id: string | null;
 }
 
 /** A row of `streams`. */
@@ -96,6 +97,7 @@ export function callToRow(c: CallRecord): CallRow {
     sip_call_id: c.sipCallId,
     ended_abnormally: c.endedAbnormally ? 1 : 0,
     last_seen_at: c.lastSeenAt,
+    node_id: c.nodeId,
   };
 }
 
@@ -121,6 +123,7 @@ export function rowToCall(r: CallRow): CallRecord {
     sipCallId: r.sip_call_id,
     endedAbnormally: r.ended_abnormally === 1,
     lastSeenAt: r.last_seen_at,
+    nodeId: r.node_id,
   });
 }
 

@@ -116,8 +116,11 @@ interface Statements {
   listCalls: Record<'all' | 'live' | 'completed', Statement<[number, number], CallRow>>;
   countCalls: Record<'all' | 'live' | 'completed', Statement<[], { n: number }>>;
   touchLive: Statement<[number]>;
+  touchLiveOf: Statement<[number, string]>;
   liveCalls: Statement<[], CallRow>;
+  liveCallsOf: Statement<[string], CallRow>;
   liveStreams: Statement<[], StreamRow>;
+  liveStreamsOf: Statement<[string], StreamRow>;
   insertOutbox: Statement<[OutboxInsertRow], { seq: number }>;
   pendingOutbox: Statement<[number], OutboxRow>;
   getOutbox: Statement<[string], OutboxRow>;
@@ -155,8 +158,16 @@ function prepareAll(db: Database): Statements {
     listCalls: { all: list(where.all), live: list(where.live), completed: list(where.completed) },
     countCalls: { all: count(where.all), live: count(where.live), completed: count(where.completed) },
     touchLive: db.prepare(`UPDATE calls SET last_seen_at = ? WHERE status IN (${liveCalls})`),
+    touchLiveOf: db.prepare(
+      `UPDATE calls SET last_seen_at = ? WHERE status IN (${liveCalls}) AND node_id = ?`,
+    ),
     liveCalls: db.prepare(`SELECT * FROM calls WHERE status IN (${liveCalls})`),
+    liveCallsOf: db.prepare(`SELECT * FROM calls WHERE status IN (${liveCalls}) AND node_id = ?`),
     liveStreams: db.prepare(`SELECT * FROM streams WHERE status IN (${liveStreams})`),
+    liveStreamsOf: db.prepare(
+      `SELECT s.* FROM streams s JOIN calls c ON c.call_uuid = s.call_uuid
+       WHERE s.status IN (${liveStreams}) AND c.node_id = ?`,
+    ),
     insertOutbox: db.prepare(
       `INSERT INTO callback_outbox (${outbox.names}) VALUES (${outbox.params}) RETURNING seq`,
     ),
@@ -296,25 +307,32 @@ export class SqliteCallStore implements CallStore {
     );
   }
 
-  touchLiveCalls(nowMs: number): Promise<number> {
-    return this.#guard('last-seen refresh', () => this.#st.touchLive.run(nowMs).changes);
+  touchLiveCalls(nowMs: number, nodeId?: string): Promise<number> {
+    return this.#guard('last-seen refresh', () =>
+      nodeId === undefined
+        ? this.#st.touchLive.run(nowMs).changes
+        : this.#st.touchLiveOf.run(nowMs, nodeId).changes,
+    );
   }
 
   markLiveAsAbnormal(
     nowMs: number,
     cause: string = SERVER_RESTART_CAUSE,
     causeCode: number | null = cause === SERVER_RESTART_CAUSE ? SERVER_RESTART_CAUSE_CODE : null,
+    nodeId?: string,
   ): Promise<AbnormalEndCounts> {
     return this.#guard('crash recovery', () =>
       this.#db.transaction(() => {
         // Rows are few (the calls live at a crash), and the end time is computed per call.
         const endedAt = new Map<string, number>();
-        for (const row of this.#st.liveCalls.all()) {
+        const calls = nodeId === undefined ? this.#st.liveCalls.all() : this.#st.liveCallsOf.all(nodeId);
+        for (const row of calls) {
           const ended = abnormalCallEnd(rowToCall(row), nowMs, cause, causeCode);
           this.#st.updateCall.run(callToRow(ended));
           endedAt.set(ended.callUuid, ended.endedAt ?? nowMs);
         }
-        const streams = this.#st.liveStreams.all();
+        const streams =
+          nodeId === undefined ? this.#st.liveStreams.all() : this.#st.liveStreamsOf.all(nodeId);
         for (const row of streams) {
           const stream = rowToStream(row);
           const callEnd =

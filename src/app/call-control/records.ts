@@ -40,12 +40,13 @@ export function hangupCauseCode(cause: string): number | null {
   return hangupCauseCodeOf(cause);
 }
 
-/** A new call record for a call that was just answered. */
+/** A new call record for a call that was just answered, run by node `nodeId` (`cluster.nodeId`). */
 export function newCallRecord(
   identity: CallIdentity,
   answerUrl: string,
   answeredAtMs: number,
   sipCallId: string | null,
+  nodeId: string | null,
 ): CallRecord {
   return {
     callUuid: identity.callUuid,
@@ -68,6 +69,7 @@ export function newCallRecord(
     sipCallId,
     endedAbnormally: false,
     lastSeenAt: null,
+    nodeId,
   };
 }
 

@@ -112,7 +112,7 @@ export class RestDialer {
     };
     // The queued record is written before the dial starts, so the answer's update always follows it.
     const recorded = this.#record(
-      () => this.#deps.store.insertCall(queuedRecord(identity, req.answerUrl)),
+      () => this.#deps.store.insertCall(queuedRecord(identity, req.answerUrl, this.#deps.control.nodeId)),
       identity,
     );
     const placing = recorded.then(() => this.#place(identity, req));
@@ -233,9 +233,9 @@ export class RestDialer {
 }
 
 /** The record of an accepted, not yet answered outbound call. */
-function queuedRecord(identity: CallIdentity, answerUrl: string): CallRecord {
+function queuedRecord(identity: CallIdentity, answerUrl: string, nodeId: string | null): CallRecord {
   return {
-    ...newCallRecord(identity, answerUrl, identity.startedAtMs, null),
+    ...newCallRecord(identity, answerUrl, identity.startedAtMs, null, nodeId),
     status: 'queued',
     answeredAt: null,
   };

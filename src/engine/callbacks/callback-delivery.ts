@@ -269,16 +269,21 @@ export class CallbackDelivery {
   }
 
   /**
-   * Takes over the outbox rows a previous process left pending (owned by anyone else: see
-   * `CallbackOutbox.claimCallbacks`) and delivers them, in order per lane, each at its next attempt
-   * time, after the lane's requests already queued. Resolves to how many it took over.
+   * Takes over the outbox rows a previous process left pending (owned by anyone else, or with `from`
+   * only that owner's: see `CallbackOutbox.claimCallbacks`; a cluster node passes its own node id) and
+   * delivers them, in order per lane, each at its next attempt time, after the lane's requests already
+   * queued. Resolves to how many it took over.
    */
-  async recover(limit = 10_000): Promise<number> {
+  async recover(limit = 10_000, from?: string): Promise<number> {
     const { outbox } = this.#opts;
     if (outbox === undefined) {
       return 0;
     }
-    const rows = await outbox.claimCallbacks({ owner: this.#owner, limit });
+    const rows = await outbox.claimCallbacks({
+      owner: this.#owner,
+      limit,
+      ...(from === undefined ? {} : { from }),
+    });
     for (const row of rows) {
       const l = this.#laneFor(row.lane);
       this.#push(l, this.#recovered(row));

@@ -51,7 +51,7 @@ function liveRecord(callUuid: string, nowMs: number, from: string, to: string): 
     accountId: TEST_ACCOUNT_ID,
     startedAtMs: nowMs,
   };
-  return newCallRecord(identity, FIXTURE_ANSWER_URL, nowMs, null);
+  return newCallRecord(identity, FIXTURE_ANSWER_URL, nowMs, null, null);
 }
 
 /** No XML runs in the fixture, so nothing is spoken or fetched. */
