@@ -27,6 +27,7 @@ const ioModules = [
   'fastify',
   'better-sqlite3',
   'pino',
+  'ioredis',
 ];
 
 export default tseslint.config(

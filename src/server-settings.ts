@@ -58,6 +58,6 @@ export function nodeIdentityFrom(config: Config): NodeIdentity {
   const configured = config.cluster.nodeId.trim();
   return {
     nodeId: configured === '' ? `${hostname()}:${config.sip.port}` : configured,
-    clustered: SHARED_STORE_DRIVERS.has(config.storage.driver),
+    clustered: SHARED_STORE_DRIVERS.has(config.storage.driver) || config.cluster.redisUrl !== null,
   };
 }

@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { buildApiServer } from './api/server.js';
+import { buildApiServer, type ApiDeps } from './api/server.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer } from './app/call-control/rest-dialer.js';
@@ -21,6 +21,8 @@ import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
 import type { Engine } from './engine/engine.js';
 import { listenError } from './listen-error.js';
+import { composeCluster, type ClusterParts } from './server-cluster.js';
+import type { ClusterNode } from './app/cluster/cluster-node.js';
 import {
   nodeIdentityFrom,
   streamSettingsFrom,
@@ -41,12 +43,25 @@ const OUTBOX_PRUNE_INTERVAL_MS = 3600_000;
 export interface StartServerOptions {
   /** Default {@link LAST_SEEN_INTERVAL_MS}. */
   readonly lastSeenIntervalMs?: number;
+  /**
+   * A record store shared with other in-process nodes (cluster tests), used instead of
+   * `storage.driver`; the server does not close it.
+   */
+  readonly store?: CallStore;
 }
 
 export interface StreamforkServer {
   readonly sipPort: number;
   readonly httpPort: number;
   readonly store: CallStore;
+  readonly nodeId: string;
+  /** This node's part in the cluster (`cluster.redisUrl`), else undefined. */
+  readonly cluster: ClusterNode | undefined;
+  /**
+   * A crash as the cluster sees it (tests): heartbeats and registry writes stop at once, then the
+   * server stops. What it writes to a store it does not own is the caller's to drop.
+   */
+  kill(): Promise<void>;
   /** Stops new calls, ends live ones with `cause`, waits for records and callbacks, closes everything. */
   stop(cause?: string): Promise<void>;
 }
@@ -222,10 +237,88 @@ function openStore(config: Config): CallStore {
     : new MemoryCallStore();
 }
 
+/** The RTP options of the SIP server (media sockets and the tuning knobs that govern them). */
+function rtpOptionsOf(config: Config): Parameters<typeof composeSipServer>[1]['rtp'] {
+  return {
+    ...config.rtp,
+    reorderWaitMs: config.tuning.jitterBufferMs,
+    mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
+    holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
+    maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
+  };
+}
+
+/** The identity (call params) of an inbound call. */
+function inboundIdentity(
+  config: Config,
+  engine: Engine,
+): (call: CallSession, info: InboundCallInfo) => CallIdentity {
+  return (call, info) => ({
+    callUuid: call.callUuid,
+    requestUuid: engine.deps.random.uuid(),
+    from: info.from,
+    to: info.to,
+    direction: 'inbound',
+    accountId: config.auth.authId,
+    startedAtMs: engine.deps.clock.epochMs(),
+    sipHeaders: info.sipHeaders,
+  });
+}
+
+/** What `stop` releases, in order. */
+interface StopParts {
+  stopTimers(): void;
+  readonly sip: SipServer;
+  idle(): Promise<unknown>;
+  readonly cluster: ClusterParts | undefined;
+  readonly api: ReturnType<typeof buildApiServer>;
+  readonly runtime: ReturnType<typeof composeRuntime>;
+  readonly graceMs: number;
+  /** Undefined when the store is not the server's (`StartServerOptions.store`). */
+  readonly closeStore: (() => Promise<void>) | undefined;
+}
+
+/** The server's `stop`: new calls refused, live ones ended with `cause`, then everything released once. */
+function stopper(p: StopParts): (cause?: string) => Promise<void> {
+  let stopped: Promise<void> | undefined;
+  return (cause = 'Server Shutdown') => {
+    stopped ??= (async () => {
+      p.stopTimers();
+      await p.sip.stop(cause);
+      await Promise.race([p.idle(), new Promise((r) => setTimeout(r, p.graceMs).unref())]);
+      await p.cluster?.close();
+      await p.api.close();
+      await p.runtime.close(p.graceMs);
+      await p.closeStore?.();
+    })();
+    return stopped;
+  };
+}
+
+/** The REST API on the store and the commands (a cluster node's forward; `localCommands` never do). */
+function apiFor(
+  config: Config,
+  engine: Engine,
+  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger'>,
+): ReturnType<typeof buildApiServer> {
+  const tls = config.http.tls;
+  return buildApiServer(
+    {
+      ...parts,
+      clock: engine.deps.clock,
+      uuid: () => engine.deps.random.uuid(),
+      authId: config.auth.authId,
+      authToken: config.auth.authToken,
+      bodyLimitBytes: config.http.bodyLimitBytes,
+    },
+    tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
+  );
+}
+
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
   const targets = targetGuardFrom(config);
   const node = nodeIdentityFrom(config);
-  const store = openStore(config);
+  const store = opts.store ?? openStore(config);
   const authToken = config.auth.authToken;
   const runtime = composeRuntime({
     targets,
@@ -255,26 +348,11 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     nodeId: node.nodeId,
   });
   const answer = answerConfigOf(config);
-  const identityOf = (call: CallSession, info: InboundCallInfo): CallIdentity => ({
-    callUuid: call.callUuid,
-    requestUuid: engine.deps.random.uuid(),
-    from: info.from,
-    to: info.to,
-    direction: 'inbound',
-    accountId: config.auth.authId,
-    startedAtMs: engine.deps.clock.epochMs(),
-    sipHeaders: info.sipHeaders,
-  });
+  const identityOf = inboundIdentity(config, engine);
   const sip = composeSipServer(runtime, {
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
-    rtp: {
-      ...config.rtp,
-      reorderWaitMs: config.tuning.jitterBufferMs,
-      mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
-      holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
-      maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
-    },
+    rtp: rtpOptionsOf(config),
     targets,
     onInboundCall: (call, info) => {
       if (answer === undefined) {
@@ -288,7 +366,9 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const abandon = async (): Promise<void> => {
     stopTimers();
     await runtime.close(0);
-    await store.close();
+    if (opts.store === undefined) {
+      await store.close();
+    }
   };
   const udpPort = await startSip(sip, config, abandon);
   const dialer = new RestDialer({
@@ -302,44 +382,49 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     dial: (opts) => sip.dial(opts),
   });
 
-  const tls = config.http.tls;
-  const api = buildApiServer(
-    {
-      store,
-      commands: new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) }),
-      clock: engine.deps.clock,
-      uuid: () => engine.deps.random.uuid(),
-      logger: logger.child({ component: 'api' }),
-      authId: config.auth.authId,
-      authToken,
-      bodyLimitBytes: config.http.bodyLimitBytes,
-    },
-    tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
-  );
+  const local = new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) });
+  const cluster = composeCluster({
+    config,
+    nodeId: node.nodeId,
+    engine,
+    store,
+    local,
+    logger,
+    sipPort: udpPort,
+  });
+  const api = apiFor(config, engine, {
+    store,
+    commands: cluster?.commands ?? local,
+    ...(cluster === undefined ? {} : { localCommands: local }),
+    logger: logger.child({ component: 'api' }),
+  });
   const address = await listenApi(api, config, async () => {
     await sip.stop();
     await abandon();
   });
   const httpPort = Number(new URL(address).port);
+  await cluster?.start(address);
 
-  let stopped: Promise<void> | undefined;
+  const stop = stopper({
+    stopTimers,
+    sip,
+    idle: () => Promise.all([dialer.idle(), control.idle()]),
+    cluster,
+    api,
+    runtime,
+    graceMs: config.tuning.shutdownGraceMs,
+    closeStore: opts.store === undefined ? () => store.close() : undefined,
+  });
   return {
     sipPort: udpPort,
     httpPort,
     store,
-    stop(cause = 'Server Shutdown') {
-      stopped ??= (async () => {
-        stopTimers();
-        await sip.stop(cause);
-        await Promise.race([
-          Promise.all([dialer.idle(), control.idle()]),
-          new Promise((r) => setTimeout(r, config.tuning.shutdownGraceMs).unref()),
-        ]);
-        await api.close();
-        await runtime.close(config.tuning.shutdownGraceMs);
-        await store.close();
-      })();
-      return stopped;
+    nodeId: node.nodeId,
+    cluster: cluster?.node,
+    kill() {
+      cluster?.node.halt();
+      return stop();
     },
+    stop,
   };
 }

@@ -13,6 +13,11 @@ export interface ApiDeps {
   readonly store: CallStore;
   /** Every change the API makes to a call (start/stop streams, hang up, transfer, DTMF, create). */
   readonly commands: CallCommands;
+  /**
+   * A cluster node's own commands (never forwarded): given, the internal route that other nodes forward
+   * commands to is served (`routes/internal.ts`). Absent on a single node.
+   */
+  readonly localCommands?: CallCommands;
   /** "Now" for elapsed fields of live records. */
   readonly clock: Pick<Clock, 'epochMs'>;
   /** Mints each answer's `api_id` (a v4 UUID). */

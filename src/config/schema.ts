@@ -245,6 +245,32 @@ const Cluster = Type.Object(
       description:
         'This node’s name on its call records and callback outbox rows; empty: the host name and the SIP port (`host:5060`).',
     }),
+    redisUrl: nullableStr(
+      {
+        description:
+          'Redis of the live cluster registry (`redis://host:6379/0`): heartbeats, call owners, REST forwarding, node-loss takeover; null: a single node.',
+      },
+      { pattern: '^rediss?://[^\\s]+$', expected: 'redis:// or rediss:// URL' },
+    ),
+    advertiseApiUrl: nullableStr(
+      {
+        description:
+          'The URL other nodes reach this node’s REST API at (forwarded commands); null: http(s)://<http.host>:<bound port>.',
+      },
+      httpUrl,
+    ),
+    heartbeatMs: int(1000, 100, 60_000, {
+      description: 'How often the node refreshes its registry record and reads the membership.',
+      unit: 'ms',
+    }),
+    nodeTtlMs: int(3000, 300, 600_000, {
+      description: 'A node whose record is older than this is lost; a survivor ends its calls (`Node Lost`).',
+      unit: 'ms',
+    }),
+    forwardTimeoutMs: int(2000, 100, 60_000, {
+      description: 'A command forwarded to the node owning a call fails (ERR_CLUSTER_FORWARD_TIMEOUT) after this.',
+      unit: 'ms',
+    }),
   },
   closed,
 );

@@ -55,6 +55,7 @@ export class Engine {
   readonly options: EngineOptions;
   readonly callbacks: CallbackDelivery;
   readonly #calls = new Map<string, CallSession>();
+  readonly #callWatchers: ((callUuid: string, event: 'added' | 'ended') => void)[] = [];
   /** The calls ticked in each phase of the frame. */
   readonly #phases: Set<CallSession>[];
   #removeTicker: (() => void) | undefined;
@@ -77,6 +78,11 @@ export class Engine {
       ...(options.callbackOwner === undefined ? {} : { owner: options.callbackOwner }),
       clock: deps.clock,
     });
+  }
+
+  /** Calls `fn` when a call is added and when it ends (the cluster registry's registrations). */
+  watchCalls(fn: (callUuid: string, event: 'added' | 'ended') => void): void {
+    this.#callWatchers.push(fn);
   }
 
   /** Live calls. */
@@ -108,10 +114,16 @@ export class Engine {
       newStreamId: () => this.deps.random.uuid(),
     });
     this.#calls.set(callUuid, call);
+    for (const fn of this.#callWatchers) {
+      fn(callUuid, 'added');
+    }
     const phase = this.#quietestPhase();
     phase.add(call);
     call.on('ended', () => {
       this.#calls.delete(callUuid);
+      for (const fn of this.#callWatchers) {
+        fn(callUuid, 'ended');
+      }
       phase.delete(call);
       if (this.#calls.size === 0) {
         this.#removeTicker?.();

@@ -4,6 +4,7 @@
  */
 import type { CatalogEntry, CatalogSection, ErrorCategory } from './catalog.types.js';
 import { apiCodes } from './codes/api.js';
+import { clusterCodes } from './codes/cluster.js';
 import { generalCodes } from './codes/general.js';
 import { launchCodes } from './codes/launch.js';
 import { mediaCodes } from './codes/media.js';
@@ -24,6 +25,7 @@ const sections: readonly CatalogSection[] = [
   apiCodes,
   storageCodes,
   promptCodes,
+  clusterCodes,
   launchCodes,
 ];
 

@@ -5,6 +5,8 @@ export interface HttpRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as `application/x-www-form-urlencoded` for POST, or appended to the query for GET. */
   readonly form?: readonly (readonly [string, string])[];
+  /** POST only: sent as the `application/json` body instead of `form`. */
+  readonly json?: string;
   readonly timeoutMs: number;
   /** Larger bodies are refused with `tooLarge` (the body is not buffered past this). */
   readonly maxBodyBytes: number;

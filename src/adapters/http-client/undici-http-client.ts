@@ -53,6 +53,9 @@ export class UndiciHttpClient implements HttpClient {
       if (encoded !== '') {
         url += (url.includes('?') ? '&' : '?') + encoded;
       }
+    } else if (req.json !== undefined) {
+      body = req.json;
+      headers['content-type'] = 'application/json';
     } else {
       body = encoded;
       headers['content-type'] = 'application/x-www-form-urlencoded';

@@ -217,6 +217,11 @@ export class CallbackDelivery {
     this.#maxFrequentTotal = Math.max(1, opts.maxFrequentQueuedTotal ?? 10_000);
   }
 
+  /** This process's name on the outbox rows it owns. */
+  get owner(): string {
+    return this.#owner;
+  }
+
   /** Totals since start and the current backlog. */
   get stats(): CallbackDeliveryStats {
     return {

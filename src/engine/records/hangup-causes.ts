@@ -14,6 +14,7 @@
  * still reads it right.
  */
 import { SERVER_RESTART_CAUSE, SERVER_RESTART_CAUSE_CODE } from '../../ports/call-store.js';
+import { NODE_LOST_CAUSE, NODE_LOST_CAUSE_CODE } from '../../ports/cluster-registry.js';
 
 export interface HangupCauseEntry {
   /** The numeric code for `hangup_cause_code`. */
@@ -58,6 +59,10 @@ export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map
     own(SERVER_RESTART_CAUSE_CODE, 'the server stopped (crash, kill -9) while the call was live'),
   ],
   ['Server Shutdown', own(5050, 'the server was shut down while the call was live')],
+  [
+    NODE_LOST_CAUSE,
+    own(NODE_LOST_CAUSE_CODE, 'the cluster node running the call died; a surviving node ended its record'),
+  ],
   // Timeouts (6000s).
   ['Scheduled Hangup', plivo(6000, 'the call reached its time limit')],
   ['Ring Timeout Reached', plivo(6010, 'the call was not answered within its ring timeout')],
