@@ -62,6 +62,11 @@ export interface StreamforkServer {
    * server stops. What it writes to a store it does not own is the caller's to drop.
    */
   kill(): Promise<void>;
+  /**
+   * Refuses new calls (SIP 503 to INVITE and OPTIONS, REST dials fail) and waits up to `timeoutMs` for
+   * the live calls to end on their own; resolves to whether they all did. Follow it with `stop()`.
+   */
+  drain(timeoutMs: number): Promise<boolean>;
   /** Stops new calls, ends live ones with `cause`, waits for records and callbacks, closes everything. */
   stop(cause?: string): Promise<void>;
 }
@@ -87,6 +92,7 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   const { inboundAuth, trunk } = config.sip;
   return {
     ...config.sip,
+    maxCalls: config.tuning.maxCalls,
     transports: [...config.sip.transports],
     inboundAuth:
       inboundAuth === null
@@ -421,6 +427,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     store,
     nodeId: node.nodeId,
     cluster: cluster?.node,
+    drain: (timeoutMs) => sip.drain(timeoutMs),
     kill() {
       cluster?.node.halt();
       return stop();

@@ -1,7 +1,8 @@
 /**
  * `streamfork serve`: SIP, RTP, the REST API and the engine in one process, on embedded defaults
  * (loopback, SQLite under ./.data) unless configured (file, STREAMFORK_* environment, flags).
- * SIGTERM/SIGINT stop new calls, end live ones with a cause, and flush records.
+ * SIGTERM/SIGINT drain (new calls and OPTIONS get 503; live calls have `tuning.drainTimeoutSec` to end on
+ * their own), end the calls still up with a cause, and flush records.
  */
 import type { Command } from 'commander';
 
@@ -123,14 +124,24 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
         process.exit(1);
       }
       stopping = true;
-      ctx.stderr.write(`streamfork serve: ${signal}: ending live calls and flushing records\n`);
+      const drainMs = config.tuning.drainTimeoutSec * 1000;
+      ctx.stderr.write(
+        `streamfork serve: ${signal}: draining (new calls get 503); live calls have ${drainMs / 1000} s to end\n`,
+      );
       // The stop is bounded step by step; this is the backstop if one of them never settles.
       const limitMs = shutdownLimitMs(config);
       setTimeout(() => {
         ctx.stderr.write(`streamfork serve: shutdown did not finish within ${limitMs} ms; exiting\n`);
         process.exit(1);
       }, limitMs).unref();
-      void server.stop('Server Shutdown').then(resolve, (err: unknown) => {
+      const stop = async (): Promise<void> => {
+        if (!(await server.drain(drainMs))) {
+          ctx.stderr.write('streamfork serve: drain time over; ending the remaining calls\n');
+        }
+        ctx.stderr.write('streamfork serve: flushing records\n');
+        await server.stop('Server Shutdown');
+      };
+      void stop().then(resolve, (err: unknown) => {
         ctx.stderr.write(`streamfork serve: error while stopping: ${String(err)}\n`);
         ctx.exitCode = 1;
         resolve();
@@ -144,11 +155,12 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
 }
 
 /**
- * The longest SIGTERM may take: the SIP stop (BYEs, at most 3 s, then the port release, 2 s), the
- * records and callbacks (`tuning.shutdownGraceMs`), the engine runtime (the same grace), plus slack.
+ * The longest SIGTERM may take: the drain (`tuning.drainTimeoutSec`), the SIP stop (BYEs, at most 3 s,
+ * then the port release, 2 s), the records and callbacks (`tuning.shutdownGraceMs`), the engine runtime
+ * (the same grace), plus slack.
  */
 function shutdownLimitMs(config: Config): number {
-  return 5000 + 2 * config.tuning.shutdownGraceMs + 5000;
+  return config.tuning.drainTimeoutSec * 1000 + 5000 + 2 * config.tuning.shutdownGraceMs + 5000;
 }
 
 /**

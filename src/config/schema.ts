@@ -403,8 +403,18 @@ const Tuning = Type.Object(
       unit: 's',
     }),
     shutdownGraceMs: int(10000, 0, 600000, {
-      description: 'Time live calls get to end on SIGTERM before they are cut.',
+      description:
+        'After the drain, how long the records and status callbacks of the calls just ended (and the engine) get to finish before the process closes them.',
       unit: 'ms',
+    }),
+    drainTimeoutSec: int(20, 0, 3600, {
+      description:
+        'On SIGTERM the node drains: OPTIONS and new INVITEs get 503 at once (a proxy in front moves new calls elsewhere) and live calls may end on their own for up to this long; those still up then are ended with BYE (cause Server Shutdown). 20 s leaves room for the rest of the stop within the 30 s a supervisor such as Kubernetes waits by default before it kills. 0 ends live calls at once.',
+      unit: 's',
+    }),
+    maxCalls: int(0, 0, 100000, {
+      description:
+        'Most calls (inbound being set up or live, and outbound) a node takes at once; at the limit new INVITEs and OPTIONS get 503 with Retry-After (a proxy sends the call to another node) and REST dials fail. 0: no limit but the RTP port range.',
     }),
   },
   closed,

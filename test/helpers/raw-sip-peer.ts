@@ -153,6 +153,13 @@ export class RawSipPeer {
     return { response, dialog };
   }
 
+  /** An out-of-dialog OPTIONS (the health probe a proxy sends); resolves to the final response. */
+  options(timeoutMs = 3000): Promise<string> {
+    const callId = `raw-options-${++this.#seq}-${process.pid}@${HOST}`;
+    this.sendText(this.request('OPTIONS', { callId, fromTag: `o${this.#seq}`, cseq: 1 }, '', `sip:${HOST}`));
+    return this.received(finalFor(callId, 'OPTIONS'), 'the OPTIONS answer', timeoutMs);
+  }
+
   /** Our BYE in `d`; resolves to the server's final response. */
   bye(d: RawDialog, cseq: number): Promise<string> {
     return this.send(this.request('BYE', { ...d, cseq }), finalFor(d.callId, 'BYE'), 'the BYE answer');

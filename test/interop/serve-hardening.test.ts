@@ -126,13 +126,11 @@ test(
     const answerUrl = `http://${HOST}:${(answer.address() as AddressInfo).port}/answer`;
     const sipPort = await freeUdpPort();
     const httpPort = await freeTcpPort();
-    const serve = await startServe([
-      ...baseArgs(tempDir(), sipPort, httpPort),
-      '--answer-url',
-      answerUrl,
-      '--log-level',
-      'warn',
-    ]);
+    // No drain (tuning.drainTimeoutSec 0): SIGTERM ends the live call at once (the drain has its own test).
+    const serve = await startServe(
+      [...baseArgs(tempDir(), sipPort, httpPort), '--answer-url', answerUrl, '--log-level', 'warn'],
+      { STREAMFORK_TUNING_DRAIN_TIMEOUT_SEC: '0' },
+    );
     const peer = await RawSipPeer.open(sipPort);
     cleanups.push(() => {
       peer.close();

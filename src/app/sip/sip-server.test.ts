@@ -177,15 +177,15 @@ const SDP = [
   '',
 ].join('\r\n');
 
-function invite(): SipRequest {
+function invite(n = 1): SipRequest {
   return parseRequest(
     [
       'INVITE sip:stream@192.0.2.10 SIP/2.0',
-      'Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-ports-1;rport',
+      `Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-ports-${n};rport`,
       'Max-Forwards: 70',
       'From: <sip:tester@192.0.2.20>;tag=a1',
       'To: <sip:stream@192.0.2.10>',
-      'Call-ID: ports-1@192.0.2.20',
+      `Call-ID: ports-${n}@192.0.2.20`,
       'CSeq: 1 INVITE',
       'Contact: <sip:tester@192.0.2.20:5060>',
       'Content-Type: application/sdp',
@@ -196,19 +196,20 @@ function invite(): SipRequest {
   );
 }
 
-function ackFor(ok: SipResponse): SipRequest {
+/** An in-dialog request of the caller (ACK, BYE) on the dialog `ok` set up for `invite(n)`. */
+function inDialog(method: 'ACK' | 'BYE', ok: SipResponse, n = 1): SipRequest {
   const toTag = /tag=([^;>\s]+)/.exec(
     ok.headers.find((h) => h.name.toLowerCase() === 'to')?.value ?? '',
   )?.[1];
   return parseRequest(
     [
-      'ACK sip:stream@192.0.2.10 SIP/2.0',
-      'Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-ports-ack;rport',
+      `${method} sip:stream@192.0.2.10 SIP/2.0`,
+      `Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-ports-${n}-${method};rport`,
       'Max-Forwards: 70',
       'From: <sip:tester@192.0.2.20>;tag=a1',
       `To: <sip:stream@192.0.2.10>;tag=${toTag ?? ''}`,
-      'Call-ID: ports-1@192.0.2.20',
-      'CSeq: 1 ACK',
+      `Call-ID: ports-${n}@192.0.2.20`,
+      `CSeq: ${method === 'ACK' ? 1 : 2} ${method}`,
       'Content-Length: 0',
       '',
       '',
@@ -216,7 +217,7 @@ function ackFor(ok: SipResponse): SipRequest {
   );
 }
 
-test('SipServer runs a call and shuts down on the ports it is given, with no socket of its own', async () => {
+function fakeServer(maxCalls?: number) {
   const transport = new FakeTransport();
   const transactions = new FakeTransactions();
   const rtpSockets = new FakeRtpSockets();
@@ -232,6 +233,7 @@ test('SipServer runs a call and shuts down on the ports it is given, with no soc
       allowFrom: ['192.0.2.0/24'],
       inboundAuth: null,
       trunk: null,
+      ...(maxCalls === undefined ? {} : { maxCalls }),
     },
     rtp: { host: '192.0.2.10', portMin: 1, portMax: 2, recvBufferBytes: 0 },
     transport,
@@ -240,6 +242,11 @@ test('SipServer runs a call and shuts down on the ports it is given, with no soc
     targets: refuseAll,
     onInboundCall: (call) => answered.push(call.callUuid),
   });
+  return { server, transport, transactions, rtpSockets, answered };
+}
+
+test('SipServer runs a call and shuts down on the ports it is given, with no socket of its own', async () => {
+  const { server, transport, transactions, rtpSockets, answered } = fakeServer();
   transport.malformed?.({
     bytes: new Uint8Array(1),
     source: { protocol: 'udp', address: '192.0.2.20', port: 5060 },
@@ -259,7 +266,7 @@ test('SipServer runs a call and shuts down on the ports it is given, with no soc
   assert.match(Buffer.from(ok.body).toString('latin1'), /m=audio 40000 /);
   assert.equal(server.stats().rtpPortsInUse, 1);
 
-  transactions.deliver(ackFor(ok), undefined);
+  transactions.deliver(inDialog('ACK', ok), undefined);
   assert.equal(answered.length, 1, 'the ACK starts the engine call');
   assert.equal(server.stats().liveDialogs, 1);
 
@@ -276,4 +283,100 @@ test('SipServer runs a call and shuts down on the ports it is given, with no soc
   assert.equal(server.stats().rtpPortsInUse, 0);
   assert.equal(server.stats().liveDialogs, 0);
   assert.ok(transactions.closed && transport.closed, 'stop closes the transaction layer and the transport');
+});
+
+function options(n: number): SipRequest {
+  return parseRequest(
+    [
+      'OPTIONS sip:192.0.2.10 SIP/2.0',
+      `Via: SIP/2.0/UDP 192.0.2.20:5060;branch=z9hG4bK-probe-${n};rport`,
+      'Max-Forwards: 70',
+      'From: <sip:probe@192.0.2.20>;tag=p1',
+      'To: <sip:192.0.2.10>',
+      `Call-ID: probe-${n}@192.0.2.20`,
+      'CSeq: 1 OPTIONS',
+      'Content-Length: 0',
+      '',
+      '',
+    ].join('\r\n'),
+  );
+}
+
+test('tuning.maxCalls and drain: OPTIONS and INVITE get 503 with Retry-After when full or draining; the live call ends on its own', async () => {
+  const { server, transactions } = fakeServer(1);
+  await server.start();
+  const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+  let probes = 0;
+  const probe = (): { status: number; reason: string; retryAfter: string | undefined } => {
+    transactions.deliver(options(++probes), `server-options-${probes}`);
+    const r = transactions.responses().at(-1);
+    assert.ok(
+      r !== undefined && (r.headers.find((h) => h.name === 'Call-ID')?.value ?? '').startsWith('probe-'),
+    );
+    return {
+      status: r.status,
+      reason: r.reason,
+      retryAfter: r.headers.find((h) => h.name === 'Retry-After')?.value,
+    };
+  };
+  const finalTo = (n: number): SipResponse | undefined =>
+    transactions
+      .responses()
+      .find(
+        (r) =>
+          r.status >= 200 &&
+          r.headers.some((h) => h.name === 'Call-ID' && h.value === `ports-${n}@192.0.2.20`),
+      );
+
+  assert.equal(probe().status, 200, 'ready before any call');
+  transactions.deliver(invite(1), 'server-invite-1');
+  await tick();
+  const ok = finalTo(1);
+  assert.equal(ok?.status, 200);
+  transactions.deliver(inDialog('ACK', ok), undefined);
+  assert.deepEqual(probe(), {
+    status: 503,
+    reason: 'Service Unavailable (at tuning.maxCalls)',
+    retryAfter: '5',
+  });
+  transactions.deliver(invite(2), 'server-invite-2');
+  await tick();
+  assert.equal(finalTo(2)?.status, 503, 'an INVITE beyond tuning.maxCalls gets 503');
+  assert.deepEqual(await server.dial({ to: 'sip:someone@example.invalid', from: 'x' }), {
+    ok: false,
+    cause: 'NORMAL_TEMPORARY_FAILURE',
+  });
+
+  const drained = server.drain(5000);
+  assert.deepEqual(probe(), { status: 503, reason: 'Service Unavailable (draining)', retryAfter: '30' });
+  transactions.deliver(invite(3), 'server-invite-3');
+  await tick();
+  assert.equal(finalTo(3)?.status, 503, 'a new INVITE while draining gets 503');
+  assert.equal(server.stats().liveDialogs, 1, 'the drain leaves the live call up');
+  assert.ok(
+    !transactions.inputs.some((i) => i.type === 'send-request' && i.request.method === 'BYE'),
+    'the drain sends no BYE',
+  );
+
+  transactions.deliver(inDialog('BYE', ok), 'server-bye-1');
+  assert.equal(await drained, true, 'the drain ends once the caller hung up');
+  assert.equal(server.stats().liveDialogs, 0);
+  assert.equal(probe().status, 503, 'a drained node stays unavailable');
+  await server.stop();
+});
+
+test('drain gives up after its timeout and says a call is still up; stop ends it', async () => {
+  const { server, transactions } = fakeServer();
+  await server.start();
+  transactions.deliver(invite(1), 'server-invite-1');
+  await new Promise((resolve) => setImmediate(resolve));
+  const ok = transactions.responses().find((r) => r.status === 200);
+  assert.ok(ok);
+  transactions.deliver(inDialog('ACK', ok), undefined);
+  const t0 = Date.now();
+  assert.equal(await server.drain(200), false);
+  assert.ok(Date.now() - t0 >= 190, `the drain waited ${Date.now() - t0} ms`);
+  await server.stop('Server Shutdown');
+  assert.ok(transactions.inputs.some((i) => i.type === 'send-request' && i.request.method === 'BYE'));
+  assert.equal(server.stats().liveDialogs, 0);
 });

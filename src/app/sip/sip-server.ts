@@ -4,7 +4,8 @@
  * RTP socket + RtpMediaLeg → 200 → engine call at the ACK) and outbound calls (`dial`).
  *
  * Request routing: a Request-URI that is not sip: or sips: gets 416 (RFC 3261 §8.2.2.1); a request with a To-tag belongs to a dialog (481 when none matches, RFC 3261 §12.2.2);
- * without one, INVITE starts a call, CANCEL cancels one, OPTIONS gets 200, BYE gets 481, methods we know
+ * without one, INVITE starts a call, CANCEL cancels one, OPTIONS gets 200 (503 with Retry-After when draining
+ * or full, see readiness.ts: the health probe of a proxy in front), BYE gets 481, methods we know
  * but do not support get 405 and unknown ones 501, both with Allow (§8.2.1). Sources outside
  * `allowFrom` get 403 for every request. Malformed messages are answered (or dropped) by the transport
  * with `replyToMalformed` and counted.
@@ -13,7 +14,8 @@
  * the SIP transport, the transaction layer driving it, the RTP socket factory (over the port allocator)
  * and the outbound target resolver. The server closes the transport and the transaction layer in `stop()`.
  *
- * Lifecycle (docs/lifecycle.md): `start()` binds; `stop(cause)` refuses new INVITEs, ends every
+ * Lifecycle (docs/lifecycle.md): `start()` binds; `drain(timeoutMs)` refuses new calls (503) and waits,
+ * bounded, for the live ones to end on their own; `stop(cause)` refuses new INVITEs, ends every
  * call with BYE, waits (bounded) for the BYEs, then closes the sockets. Every path of a call releases its
  * RTP socket and port: rejection, CANCEL, BYE either way, no-ACK timeout, dial failure.
  */
@@ -25,6 +27,7 @@ import type { RtpSocketFactory, RtpSocketStats } from '../../ports/rtp-socket.js
 import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import type { SipTransport } from '../../ports/sip-transport.js';
 import type { TargetResolver } from '../../ports/target-resolver.js';
+import type { BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import { getCallId, getMaxForwards, getTo } from '../../protocol/sip/headers.js';
 import { tagOf } from '../../protocol/sip/name-addr.js';
 import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
@@ -33,6 +36,7 @@ import { AllowList } from './allow-list.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
 import { InboundCalls, type InboundCallInfo } from './inbound.js';
 import { OutboundDial, type DialOptions, type DialResult, type SipTrunk } from './outbound.js';
+import { Readiness, type ReadinessState } from './readiness.js';
 import type { SipCall } from './sip-call.js';
 import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters } from './sip-context.js';
 
@@ -57,6 +61,8 @@ export interface SipServerSipOptions {
   readonly sessionExpiresSec?: number;
   /** Our Min-SE (`sip.minSessionExpiresSec`). Default 90. */
   readonly minSessionExpiresSec?: number;
+  /** Most calls set up or live at once (`tuning.maxCalls`); beyond it INVITEs and OPTIONS get 503. Default 0: no limit. */
+  readonly maxCalls?: number;
 }
 
 /** RTP settings (config `rtp`). */
@@ -118,6 +124,11 @@ export interface SipServerStats {
   rejected: number;
 }
 
+/** The 503 of a node not ready: its reason phrase and Retry-After. */
+function unavailable(state: Extract<ReadinessState, { ready: false }>): BuildResponseOptions {
+  return { reason: state.reason, headers: [{ name: 'Retry-After', value: String(state.retryAfterSec) }] };
+}
+
 function isUnspecified(address: string): boolean {
   return address === '0.0.0.0' || address === '::';
 }
@@ -134,9 +145,11 @@ export class SipServer {
   #ctx: SipContext | undefined;
   #inbound: InboundCalls | undefined;
   #stopping = false;
+  readonly #readiness: Readiness;
 
   constructor(opts: SipServerOptions) {
     this.#opts = opts;
+    this.#readiness = new Readiness(opts.sip.maxCalls ?? 0);
     this.#allow = new AllowList(opts.sip.allowFrom);
     this.#transport = opts.transport;
     this.#driver = opts.transactions;
@@ -279,10 +292,11 @@ export class SipServer {
   ): void {
     switch (request.method) {
       case 'INVITE': {
-        if (this.#stopping) {
-          ctx.respond(request, 503, { headers: [{ name: 'Retry-After', value: '30' }] });
-        } else {
+        const state = this.readiness();
+        if (state.ready) {
           inbound.onInvite(request, source, transactionId);
+        } else {
+          ctx.respond(request, 503, unavailable(state));
         }
         return;
       }
@@ -294,12 +308,19 @@ export class SipServer {
         return;
       }
       case 'OPTIONS': {
-        ctx.respond(request, 200, {
-          headers: [
-            { name: 'Allow', value: ALLOWED_METHODS },
-            { name: 'Accept', value: 'application/sdp' },
-          ],
-        });
+        const state = this.readiness();
+        ctx.respond(
+          request,
+          state.ready ? 200 : 503,
+          state.ready
+            ? {
+                headers: [
+                  { name: 'Allow', value: ALLOWED_METHODS },
+                  { name: 'Accept', value: 'application/sdp' },
+                ],
+              }
+            : unavailable(state),
+        );
         return;
       }
       case 'BYE': {
@@ -320,7 +341,7 @@ export class SipServer {
    */
   async dial(opts: DialOptions): Promise<DialResult> {
     const ctx = this.#ctx;
-    if (ctx === undefined || this.#stopping) {
+    if (ctx === undefined || this.#stopping || !this.readiness().ready) {
       return { ok: false, cause: 'NORMAL_TEMPORARY_FAILURE' };
     }
     return OutboundDial.dial(
@@ -334,12 +355,30 @@ export class SipServer {
     );
   }
 
+  /** Whether a new call would be taken now (what OPTIONS answers): the calls being set up and live count. */
+  readiness(): ReadinessState {
+    return this.#readiness.check(this.#calls.size + (this.#inbound?.pending ?? 0));
+  }
+
+  /**
+   * Refuses every new call from now on (INVITE and OPTIONS 503, dials fail) and waits until the live
+   * calls have ended on their own, at most `timeoutMs`; resolves to whether none is left. `stop()` ends
+   * the rest.
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    this.#readiness.drain();
+    const idle = (): boolean => this.#calls.size === 0 && (this.#inbound?.pending ?? 0) === 0;
+    await this.#waitFor(idle, timeoutMs, 50);
+    return idle();
+  }
+
   /** Ends every live call with `cause` (BYE), stops accepting calls, closes sockets. */
   async stop(cause = 'NORMAL_CLEARING'): Promise<void> {
     if (this.#stopping) {
       return;
     }
     this.#stopping = true;
+    this.#readiness.drain();
     this.#inbound?.refuseAll();
     for (const call of [...this.#calls.values()]) {
       call.hangup(cause);
@@ -353,11 +392,11 @@ export class SipServer {
     await this.#transport.close();
   }
 
-  async #waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+  async #waitFor(condition: () => boolean, timeoutMs: number, stepMs = 10): Promise<void> {
     const deadline = this.#opts.engine.deps.clock.monotonicMs() + timeoutMs;
     while (!condition() && this.#opts.engine.deps.clock.monotonicMs() < deadline) {
       await new Promise<void>((resolve) => {
-        this.#opts.engine.deps.timers.after(10, resolve);
+        this.#opts.engine.deps.timers.after(stepMs, resolve);
       });
     }
   }

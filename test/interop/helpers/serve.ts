@@ -30,9 +30,15 @@ export interface Serve {
   stderr(): string;
 }
 
-/** Starts `streamfork serve <args>` and resolves once the REST API listens. */
-export function startServe(args: readonly string[]): Promise<Serve> {
-  const child = spawn(process.execPath, [join(root, 'bin/streamfork.js'), 'serve', ...args], { cwd: root });
+/** Starts `streamfork serve <args>` (`env` added to ours) and resolves once the REST API listens. */
+export function startServe(
+  args: readonly string[],
+  env: Readonly<Record<string, string>> = {},
+): Promise<Serve> {
+  const child = spawn(process.execPath, [join(root, 'bin/streamfork.js'), 'serve', ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   const exited = new Promise<number | null>((r) => {
     child.on('exit', (code) => {

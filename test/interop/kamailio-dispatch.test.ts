@@ -1,0 +1,263 @@
+/**
+ * Issue 12 (Kamailio in front): two `streamfork serve` nodes behind the shipped Kamailio config
+ * (deploy/kamailio/kamailio.cfg), sipp calling Kamailio.
+ * - New calls spread over both nodes (round-robin); each call's ACK and BYE pass through Kamailio
+ *   (Record-Route, loose routing) to the node that answered, and its record there ends completed with
+ *   NORMAL_CLEARING.
+ * - RTP goes straight from the node to the caller: the RTP the test's socket receives comes from the
+ *   node's own RTP port range (each node has its own), never from Kamailio.
+ * - SIGTERM one node while it holds a call (it drains: OPTIONS 503): Kamailio takes it out of rotation
+ *   within 5 s (the figure is printed), new calls all land on the survivor, the held call still ends
+ *   normally through Kamailio, and the drained node exits 0 by itself.
+ */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import Database from 'better-sqlite3';
+
+import { startKamailio, type RunningKamailio } from '../helpers/kamailio.js';
+import { apiGet, AUTH_ID, freeTcpPort, startServe, TOKEN, waitUntil, type Serve } from './helpers/serve.js';
+import {
+  fillScenario,
+  freeUdpPort,
+  HOST,
+  killChildren,
+  runTool,
+  sippArgs,
+  sippTotals,
+  type ToolRun,
+} from './helpers/sipp.js';
+
+const cleanups: (() => unknown)[] = [];
+after(async () => {
+  killChildren();
+  for (const c of cleanups.reverse()) {
+    await c();
+  }
+});
+
+/** RTP ports per node: node i uses [base + i * SPAN, base + i * SPAN + SPAN - 1]. */
+const SPAN = 40;
+
+interface Node {
+  readonly name: string;
+  readonly sipPort: number;
+  readonly httpPort: number;
+  readonly dataDir: string;
+  readonly rtpMin: number;
+  readonly rtpMax: number;
+  readonly serve: Serve;
+}
+
+async function startNode(name: string, root: string, answerUrl: string, rtpMin: number): Promise<Node> {
+  const dataDir = join(root, name);
+  mkdirSync(dataDir);
+  const sipPort = await freeUdpPort();
+  const httpPort = await freeTcpPort();
+  const rtpMax = rtpMin + SPAN - 1;
+  const serve = await startServe(
+    [
+      '--data-dir',
+      dataDir,
+      '--sip-port',
+      String(sipPort),
+      '--http-port',
+      String(httpPort),
+      '--answer-url',
+      answerUrl,
+      '--auth-id',
+      AUTH_ID,
+      '--auth-token',
+      TOKEN,
+      '--log-level',
+      'warn',
+    ],
+    {
+      STREAMFORK_SIP_TRANSPORTS: 'udp',
+      STREAMFORK_RTP_PORT_MIN: String(rtpMin),
+      STREAMFORK_RTP_PORT_MAX: String(rtpMax),
+    },
+  );
+  cleanups.push(async () => {
+    if (serve.child.exitCode === null) {
+      serve.child.kill('SIGKILL');
+      await serve.exited;
+    }
+  });
+  return { name, sipPort, httpPort, dataDir, rtpMin, rtpMax, serve };
+}
+
+/** The caller's RTP socket: which source ports sent it RTP, and how many packets each. */
+async function rtpSink(): Promise<{ port: number; bySource: Map<string, number>; close(): void }> {
+  const bySource = new Map<string, number>();
+  const socket = dgram.createSocket('udp4');
+  socket.on('message', (_msg, from) => {
+    const key = `${from.address}:${from.port}`;
+    bySource.set(key, (bySource.get(key) ?? 0) + 1);
+  });
+  await new Promise<void>((r) => socket.bind(0, HOST, r));
+  return { port: socket.address().port, bySource, close: () => socket.close() };
+}
+
+test(
+  'Kamailio in front of two nodes: calls spread, dialogs stay on their node, RTP is direct; a drained node leaves the rotation within 5 s',
+  { timeout: 90_000 },
+  async (t) => {
+    const root = mkdtempSync(join(tmpdir(), 'streamfork-kamailio-'));
+    cleanups.push(() => {
+      rmSync(root, { recursive: true, force: true });
+    });
+    const answer: Server = createServer((_req, res) => {
+      res
+        .writeHead(200, { 'content-type': 'application/xml' })
+        .end('<Response><Wait length="60"/></Response>');
+    });
+    await new Promise<void>((r) => answer.listen(0, HOST, r));
+    cleanups.push(() => new Promise((r) => answer.close(r)));
+    const answerUrl = `http://${HOST}:${(answer.address() as AddressInfo).port}/answer`;
+
+    const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
+    const nodes = await Promise.all([
+      startNode('a', root, answerUrl, rtpBase),
+      startNode('b', root, answerUrl, rtpBase + SPAN),
+    ]);
+    const [a, b] = nodes as [Node, Node];
+    const kamDir = join(root, 'kamailio');
+    mkdirSync(kamDir);
+    const kamailio: RunningKamailio = await startKamailio({
+      nodes: nodes.map((n) => ({ address: HOST, port: n.sipPort })),
+      dir: kamDir,
+    });
+    cleanups.push(() => kamailio.stop());
+
+    const sink = await rtpSink();
+    cleanups.push(() => {
+      sink.close();
+    });
+    const nodeOfRtp = (source: string): Node | undefined => {
+      const port = Number(source.split(':')[1]);
+      return nodes.find((n) => source.startsWith(`${HOST}:`) && port >= n.rtpMin && port <= n.rtpMax);
+    };
+
+    /** sipp places `calls` calls to Kamailio, each held `holdMs`, at most `rate` per second. */
+    const place = async (calls: number, holdMs: number, caseName: string): Promise<ToolRun> => {
+      const scenario = fillScenario('uac-via-proxy.xml', join(root, 'kamailio'), {
+        RTP_PORT: String(sink.port),
+        HOLD_MS: String(holdMs),
+      });
+      const run = await runTool(
+        'sipp',
+        [
+          ...sippArgs(
+            `${kamailio.address}:${kamailio.port}`,
+            await freeUdpPort(),
+            await freeUdpPort(true),
+            40,
+          ),
+          '-sf',
+          scenario,
+          '-m',
+          String(calls),
+          '-r',
+          '5',
+          '-l',
+          String(calls),
+        ],
+        45_000,
+        root,
+      );
+      assert.equal(
+        run.code,
+        0,
+        `sipp (${caseName}) exit ${run.code}:\n${run.output.slice(-3000)}\n${kamailio.log().slice(-3000)}`,
+      );
+      assert.deepEqual(sippTotals(run.output), { successful: calls, failed: 0 }, caseName);
+      return run;
+    };
+    const live = async (n: Node): Promise<number> =>
+      ((await apiGet(n.httpPort, 'Call/?status=live')) as { calls: string[] }).calls.length;
+    const dispatchedTo = (n: Node, log: string): number =>
+      log.split('\n').filter((l) => l.includes(`INVITE `) && l.includes(` to node sip:${HOST}:${n.sipPort}`))
+        .length;
+
+    // 1. Two held calls, one per node (round-robin), to drain one node under later.
+    const held = place(2, 14_000, 'held');
+    await waitUntil(
+      'a held call on each node',
+      async () => (await live(a)) === 1 && (await live(b)) === 1,
+      8000,
+    );
+
+    // 2. Four short calls: two per node, BYE through Kamailio, RTP straight from the node.
+    await place(4, 500, 'spread');
+    assert.equal(dispatchedTo(a, kamailio.log()), 3, kamailio.log());
+    assert.equal(dispatchedTo(b, kamailio.log()), 3, kamailio.log());
+    const sources = [...sink.bySource.keys()];
+    assert.equal(sources.length, 6, `six calls, six RTP sources: ${JSON.stringify([...sink.bySource])}`);
+    for (const source of sources) {
+      assert.ok(
+        nodeOfRtp(source) !== undefined,
+        `RTP from ${source} comes from a node's own range, not Kamailio`,
+      );
+      assert.ok((sink.bySource.get(source) ?? 0) >= 10, `RTP flowed from ${source}`);
+    }
+    assert.equal(sources.filter((s) => nodeOfRtp(s) === a).length, 3);
+    assert.equal(sources.filter((s) => nodeOfRtp(s) === b).length, 3);
+
+    // 3. SIGTERM node a (it drains: its held call goes on, OPTIONS gets 503) and time how long until
+    //    Kamailio's probes take it out of the rotation.
+    const logBefore = kamailio.log().length;
+    const signalledAt = Date.now();
+    a.serve.child.kill('SIGTERM');
+    const down = `streamfork node down: sip:${HOST}:${a.sipPort}`;
+    await waitUntil('Kamailio marking node a down', () => kamailio.log().includes(down), 8000);
+    const outOfRotationMs = Date.now() - signalledAt;
+    t.diagnostic(`drained node out of Kamailio's rotation ${outOfRotationMs} ms after SIGTERM`);
+    process.stderr.write(`kamailio-dispatch: drained node out of rotation after ${outOfRotationMs} ms\n`);
+    assert.ok(outOfRotationMs <= 5000, `out of rotation after ${outOfRotationMs} ms`);
+
+    // 4. New calls all land on the survivor.
+    const rtpSourcesBefore = new Set(sink.bySource.keys());
+    await place(4, 500, 'after drain');
+    const after = kamailio.log().slice(logBefore);
+    assert.equal(dispatchedTo(a, after), 0, `no new call went to the drained node:\n${after}`);
+    assert.equal(dispatchedTo(b, after), 4, after);
+    const newSources = [...sink.bySource.keys()].filter((s) => !rtpSourcesBefore.has(s));
+    assert.equal(newSources.length, 4);
+    assert.ok(
+      newSources.every((s) => nodeOfRtp(s) === b),
+      JSON.stringify(newSources),
+    );
+
+    // 5. The held calls end when sipp hangs up; the drained node then exits 0 on its own.
+    await held;
+    assert.equal(await a.serve.exited, 0, a.serve.stderr());
+    b.serve.child.kill('SIGTERM');
+    assert.equal(await b.serve.exited, 0, b.serve.stderr());
+
+    for (const [node, count] of [
+      [a, 3],
+      [b, 7],
+    ] as const) {
+      const db = new Database(join(node.dataDir, 'streamfork.sqlite'), { readonly: true });
+      try {
+        const rows = db
+          .prepare('SELECT status, hangup_cause AS cause, COUNT(*) AS n FROM calls GROUP BY 1, 2')
+          .all();
+        assert.deepEqual(
+          rows,
+          [{ status: 'completed', cause: 'NORMAL_CLEARING', n: count }],
+          `node ${node.name}`,
+        );
+      } finally {
+        db.close();
+      }
+    }
+  },
+);
