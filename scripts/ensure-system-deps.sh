@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the real test peers the interop tests drive (Debian packages), when any is missing.
-# sipp comes from the package sip-tester; baresip from baresip-core.
+# sipp comes from the package sip-tester; baresip from baresip-core; kamailio (5.6, with dispatcher) from kamailio.
 set -euo pipefail
 need=()
 command -v sipp >/dev/null 2>&1 || need+=(sip-tester)
@@ -8,6 +8,7 @@ command -v baresip >/dev/null 2>&1 || need+=(baresip-core)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || need+=(sox)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -22,6 +23,6 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-for bin in sipp baresip espeak-ng sox redis-server; do
+for bin in sipp baresip espeak-ng sox redis-server kamailio; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ensure-system-deps: $bin is still missing after install" >&2; exit 1; }
 done

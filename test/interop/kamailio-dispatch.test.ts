@@ -55,7 +55,13 @@ interface Node {
   readonly serve: Serve;
 }
 
-async function startNode(name: string, root: string, answerUrl: string, rtpMin: number): Promise<Node> {
+async function startNode(
+  name: string,
+  root: string,
+  answerUrl: string,
+  rtpMin: number,
+  env: Readonly<Record<string, string>>,
+): Promise<Node> {
   const dataDir = join(root, name);
   mkdirSync(dataDir);
   const sipPort = await freeUdpPort();
@@ -82,6 +88,7 @@ async function startNode(name: string, root: string, answerUrl: string, rtpMin: 
       STREAMFORK_SIP_TRANSPORTS: 'udp',
       STREAMFORK_RTP_PORT_MIN: String(rtpMin),
       STREAMFORK_RTP_PORT_MAX: String(rtpMax),
+      ...env,
     },
   );
   cleanups.push(async () => {
@@ -105,89 +112,100 @@ async function rtpSink(): Promise<{ port: number; bySource: Map<string, number>;
   return { port: socket.address().port, bySource, close: () => socket.close() };
 }
 
+/** Two nodes (their own data dirs, SIP ports and RTP ranges) behind Kamailio, and the caller's RTP socket. */
+async function startCluster(
+  envOf: (name: string) => Readonly<Record<string, string>> = () => ({}),
+  defines: Readonly<Record<string, string | number>> = {},
+) {
+  const root = mkdtempSync(join(tmpdir(), 'streamfork-kamailio-'));
+  cleanups.push(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+  const answer: Server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/xml' }).end('<Response><Wait length="60"/></Response>');
+  });
+  await new Promise<void>((r) => answer.listen(0, HOST, r));
+  cleanups.push(() => new Promise((r) => answer.close(r)));
+  const answerUrl = `http://${HOST}:${(answer.address() as AddressInfo).port}/answer`;
+
+  const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
+  const nodes = await Promise.all([
+    startNode('a', root, answerUrl, rtpBase, envOf('a')),
+    startNode('b', root, answerUrl, rtpBase + SPAN, envOf('b')),
+  ]);
+  const kamDir = join(root, 'kamailio');
+  mkdirSync(kamDir);
+  const kamailio: RunningKamailio = await startKamailio({
+    nodes: nodes.map((n) => ({ address: HOST, port: n.sipPort })),
+    dir: kamDir,
+    defines,
+  });
+  cleanups.push(() => kamailio.stop());
+
+  const sink = await rtpSink();
+  cleanups.push(() => {
+    sink.close();
+  });
+  const nodeOfRtp = (source: string): Node | undefined => {
+    const port = Number(source.split(':')[1]);
+    return nodes.find((n) => source.startsWith(`${HOST}:`) && port >= n.rtpMin && port <= n.rtpMax);
+  };
+
+  /** sipp places `calls` calls to `target` (default Kamailio), each held `holdMs`, 5 a second. */
+  const place = async (
+    calls: number,
+    holdMs: number,
+    caseName: string,
+    target = `${kamailio.address}:${kamailio.port}`,
+  ): Promise<ToolRun> => {
+    const scenario = fillScenario('uac-via-proxy.xml', kamDir, {
+      RTP_PORT: String(sink.port),
+      HOLD_MS: String(holdMs),
+    });
+    const run = await runTool(
+      'sipp',
+      [
+        ...sippArgs(target, await freeUdpPort(), await freeUdpPort(true), 40),
+        '-sf',
+        scenario,
+        '-m',
+        String(calls),
+        '-r',
+        '5',
+        '-l',
+        String(calls),
+      ],
+      45_000,
+      root,
+    );
+    assert.equal(
+      run.code,
+      0,
+      `sipp (${caseName}) exit ${run.code}:\n${run.output.slice(-3000)}\n${kamailio.log().slice(-3000)}`,
+    );
+    assert.deepEqual(sippTotals(run.output), { successful: calls, failed: 0 }, caseName);
+    return run;
+  };
+  return { nodes, kamailio, sink, nodeOfRtp, place };
+}
+
+const live = async (n: Node): Promise<number> =>
+  ((await apiGet(n.httpPort, 'Call/?status=live')) as { calls: string[] }).calls.length;
+
+/** How many INVITEs Kamailio's log says it sent to `n` (route[DISPATCH] logs one line per INVITE). */
+const dispatchedTo = (n: Node, log: string): number =>
+  log.split('\n').filter((l) => l.includes('INVITE ') && l.includes(` to node sip:${HOST}:${n.sipPort}`))
+    .length;
+
 test(
   'Kamailio in front of two nodes: calls spread, dialogs stay on their node, RTP is direct; a drained node leaves the rotation within 5 s',
   { timeout: 90_000 },
   async (t) => {
-    const root = mkdtempSync(join(tmpdir(), 'streamfork-kamailio-'));
-    cleanups.push(() => {
-      rmSync(root, { recursive: true, force: true });
-    });
-    const answer: Server = createServer((_req, res) => {
-      res
-        .writeHead(200, { 'content-type': 'application/xml' })
-        .end('<Response><Wait length="60"/></Response>');
-    });
-    await new Promise<void>((r) => answer.listen(0, HOST, r));
-    cleanups.push(() => new Promise((r) => answer.close(r)));
-    const answerUrl = `http://${HOST}:${(answer.address() as AddressInfo).port}/answer`;
-
-    const rtpBase = 30000 + 2 * Math.floor(Math.random() * 10000);
-    const nodes = await Promise.all([
-      startNode('a', root, answerUrl, rtpBase),
-      startNode('b', root, answerUrl, rtpBase + SPAN),
-    ]);
-    const [a, b] = nodes as [Node, Node];
-    const kamDir = join(root, 'kamailio');
-    mkdirSync(kamDir);
-    const kamailio: RunningKamailio = await startKamailio({
-      nodes: nodes.map((n) => ({ address: HOST, port: n.sipPort })),
-      dir: kamDir,
-    });
-    cleanups.push(() => kamailio.stop());
-
-    const sink = await rtpSink();
-    cleanups.push(() => {
-      sink.close();
-    });
-    const nodeOfRtp = (source: string): Node | undefined => {
-      const port = Number(source.split(':')[1]);
-      return nodes.find((n) => source.startsWith(`${HOST}:`) && port >= n.rtpMin && port <= n.rtpMax);
-    };
-
-    /** sipp places `calls` calls to Kamailio, each held `holdMs`, at most `rate` per second. */
-    const place = async (calls: number, holdMs: number, caseName: string): Promise<ToolRun> => {
-      const scenario = fillScenario('uac-via-proxy.xml', join(root, 'kamailio'), {
-        RTP_PORT: String(sink.port),
-        HOLD_MS: String(holdMs),
-      });
-      const run = await runTool(
-        'sipp',
-        [
-          ...sippArgs(
-            `${kamailio.address}:${kamailio.port}`,
-            await freeUdpPort(),
-            await freeUdpPort(true),
-            40,
-          ),
-          '-sf',
-          scenario,
-          '-m',
-          String(calls),
-          '-r',
-          '5',
-          '-l',
-          String(calls),
-        ],
-        45_000,
-        root,
-      );
-      assert.equal(
-        run.code,
-        0,
-        `sipp (${caseName}) exit ${run.code}:\n${run.output.slice(-3000)}\n${kamailio.log().slice(-3000)}`,
-      );
-      assert.deepEqual(sippTotals(run.output), { successful: calls, failed: 0 }, caseName);
-      return run;
-    };
-    const live = async (n: Node): Promise<number> =>
-      ((await apiGet(n.httpPort, 'Call/?status=live')) as { calls: string[] }).calls.length;
-    const dispatchedTo = (n: Node, log: string): number =>
-      log.split('\n').filter((l) => l.includes(`INVITE `) && l.includes(` to node sip:${HOST}:${n.sipPort}`))
-        .length;
+    const { nodes, kamailio, sink, nodeOfRtp, place } = await startCluster();
+    const [a, b] = nodes;
 
     // 1. Two held calls, one per node (round-robin), to drain one node under later.
-    const held = place(2, 14_000, 'held');
+    const held = place(2, 10_000, 'held');
     await waitUntil(
       'a held call on each node',
       async () => (await live(a)) === 1 && (await live(b)) === 1,
@@ -219,7 +237,6 @@ test(
     await waitUntil('Kamailio marking node a down', () => kamailio.log().includes(down), 8000);
     const outOfRotationMs = Date.now() - signalledAt;
     t.diagnostic(`drained node out of Kamailio's rotation ${outOfRotationMs} ms after SIGTERM`);
-    process.stderr.write(`kamailio-dispatch: drained node out of rotation after ${outOfRotationMs} ms\n`);
     assert.ok(outOfRotationMs <= 5000, `out of rotation after ${outOfRotationMs} ms`);
 
     // 4. New calls all land on the survivor.
@@ -238,26 +255,67 @@ test(
     // 5. The held calls end when sipp hangs up; the drained node then exits 0 on its own.
     await held;
     assert.equal(await a.serve.exited, 0, a.serve.stderr());
-    b.serve.child.kill('SIGTERM');
-    assert.equal(await b.serve.exited, 0, b.serve.stderr());
-
-    for (const [node, count] of [
-      [a, 3],
-      [b, 7],
-    ] as const) {
-      const db = new Database(join(node.dataDir, 'streamfork.sqlite'), { readonly: true });
-      try {
-        const rows = db
-          .prepare('SELECT status, hangup_cause AS cause, COUNT(*) AS n FROM calls GROUP BY 1, 2')
-          .all();
-        assert.deepEqual(
-          rows,
-          [{ status: 'completed', cause: 'NORMAL_CLEARING', n: count }],
-          `node ${node.name}`,
-        );
-      } finally {
-        db.close();
-      }
+    const db = new Database(join(a.dataDir, 'streamfork.sqlite'), { readonly: true });
+    try {
+      const rows = db
+        .prepare('SELECT status, hangup_cause AS cause, COUNT(*) AS n FROM calls GROUP BY 1, 2')
+        .all();
+      assert.deepEqual(rows, [{ status: 'completed', cause: 'NORMAL_CLEARING', n: 3 }], 'node a');
+    } finally {
+      db.close();
     }
+    const finished = async (): Promise<Record<string, unknown>[]> =>
+      ((await apiGet(b.httpPort, 'Call/?limit=20')) as { objects: Record<string, unknown>[] }).objects;
+    await waitUntil('seven finished records on node b', async () => (await finished()).length === 7, 5000);
+    for (const record of await finished()) {
+      assert.equal(record['call_status'], 'completed');
+      assert.equal(record['hangup_cause_name'], 'NORMAL_CLEARING');
+    }
+
+    // 6. A node that dies (kill -9) answers no probe: it is out once two probes have timed out.
+    const killedAt = Date.now();
+    b.serve.child.kill('SIGKILL');
+    const dead = `streamfork node down: sip:${HOST}:${b.sipPort}`;
+    await waitUntil('Kamailio marking node b down', () => kamailio.log().includes(dead), 8000);
+    const deadOutMs = Date.now() - killedAt;
+    t.diagnostic(`killed node out of Kamailio's rotation ${deadOutMs} ms after kill -9`);
+    assert.ok(deadOutMs <= 5000, `out of rotation after ${deadOutMs} ms`);
+  },
+);
+
+test(
+  'Kamailio fails a call over to the other node when the chosen one refuses it with 503 (full at tuning.maxCalls)',
+  { timeout: 60_000 },
+  async () => {
+    // Probes every 60 s: only the failure route can move the call.
+    const { nodes, kamailio, place } = await startCluster(
+      (name) => (name === 'a' ? { STREAMFORK_TUNING_MAX_CALLS: '1' } : {}),
+      { PROBE_INTERVAL_SEC: 60 },
+    );
+    const [a, b] = nodes;
+    // Node a's one call slot, taken by a call straight to it (not through Kamailio).
+    const held = place(1, 4000, 'straight to a', `${HOST}:${a.sipPort}`);
+    await waitUntil('node a full', async () => (await live(a)) === 1, 5000);
+
+    // Round-robin sends one of these to node a, which answers 503; Kamailio retries it on node b.
+    await place(2, 300, 'through kamailio');
+    const log = kamailio.log();
+    assert.equal(dispatchedTo(a, log), 1, log);
+    assert.equal(dispatchedTo(b, log), 1, log);
+    assert.match(
+      log,
+      new RegExp(`node sip:${HOST}:${a.sipPort} failed INVITE \\S+ \\(503\\); trying the next one`),
+    );
+    await held;
+    await waitUntil(
+      'both calls recorded on node b',
+      async () => {
+        const records = (await apiGet(b.httpPort, 'Call/?limit=20')) as {
+          objects: Record<string, unknown>[];
+        };
+        return records.objects.filter((r) => r['call_status'] === 'completed').length === 2;
+      },
+      5000,
+    );
   },
 );
