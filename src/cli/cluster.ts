@@ -5,10 +5,13 @@
  * processes running; progress goes to stderr and each process logs to a file in DIR. `down` stops
  * what `up` recorded in DIR/cluster.json.
  */
+import { readFileSync } from 'node:fs';
+
 import type { Command } from 'commander';
 
 import { summaryOf } from '../adapters/launch/cluster-state.js';
 import { clusterDown, clusterUp } from '../adapters/launch/local-cluster.js';
+import type { Config, DeepPartial } from '../config/schema.js';
 import { ServerError } from '../errors/server-error.js';
 import type { CliContext } from './context.js';
 
@@ -17,6 +20,7 @@ interface UpOptions {
   dir: string;
   basePort?: string;
   answerUrl?: string;
+  config?: string;
 }
 
 interface DownOptions {
@@ -24,13 +28,34 @@ interface DownOptions {
   purge?: boolean;
 }
 
+interface ParsedUp {
+  nodes: number;
+  basePort?: number;
+  answerUrl?: string;
+  nodeConfig?: DeepPartial<Config>;
+}
+
+/** The `--config` file: a JSON object of config sections. */
+function readNodeConfig(file: string): DeepPartial<Config> | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    return `--config ${file}: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return `--config ${file}: must hold a JSON object (config sections, docs/config.md)`;
+  }
+  return value as DeepPartial<Config>;
+}
+
 /** Parsed `up` flags, or the message for a bad one. */
-function parseUp(opts: UpOptions): { nodes: number; basePort?: number; answerUrl?: string } | string {
+function parseUp(opts: UpOptions): ParsedUp | string {
   const nodes = Number(opts.nodes);
   if (!Number.isInteger(nodes) || nodes < 1 || nodes > 100) {
     return `--nodes must be a whole number from 1 to 100, got ${opts.nodes}`;
   }
-  const out: { nodes: number; basePort?: number; answerUrl?: string } = { nodes };
+  const out: ParsedUp = { nodes };
   if (opts.basePort !== undefined) {
     const basePort = Number(opts.basePort);
     // Node i uses base + 200i … base + 200i + 199.
@@ -45,6 +70,13 @@ function parseUp(opts: UpOptions): { nodes: number; basePort?: number; answerUrl
       return `--answer-url must be an http:// or https:// URL, got ${opts.answerUrl}`;
     }
     out.answerUrl = opts.answerUrl;
+  }
+  if (opts.config !== undefined) {
+    const nodeConfig = readNodeConfig(opts.config);
+    if (typeof nodeConfig === 'string') {
+      return nodeConfig;
+    }
+    out.nodeConfig = nodeConfig;
   }
   return out;
 }
@@ -102,6 +134,10 @@ export function addClusterCommand(program: Command, ctx: CliContext): void {
     .requiredOption('--dir <dir>', 'directory for data, logs and cluster.json (created if missing)')
     .option('--base-port <port>', 'Kamailio on this UDP port, the rest above it (default: free ports)')
     .option('--answer-url <url>', 'answer URL fetched for inbound calls (default: inbound calls are refused)')
+    .option(
+      '--config <file.json>',
+      'config every node starts from (docs/config.md); its ports, storage, cluster and auth are set by cluster up',
+    )
     .action(async (opts: UpOptions) => {
       await up(opts, ctx);
     });

@@ -293,7 +293,7 @@ async function startPieces(
         auth: { authId, authToken },
         answer: { answerUrl: opts.answerUrl ?? null },
         storage: { driver: 'postgres', url: postgres!.url } as DeepPartial<Config['storage']>,
-        cluster: { nodeId: node.id, redisUrl: redis!.url } as DeepPartial<Config['cluster']>,
+        cluster: { nodeId: node.id, redisUrl: redis!.url },
       },
       opts.nodeConfig,
     );
