@@ -38,9 +38,9 @@ export interface ClusterUpOptions {
   readonly dir: string;
   readonly nodes: number;
   readonly basePort?: number;
-  /** Inbound calls fetch their XML here; null/absent: the nodes refuse inbound calls. */
-  readonly answerUrl?: string | null;
-  /** Merged into every node's config (a test's shorter timers); per section, key by key. */
+  /** Inbound calls fetch their XML here; absent: as `nodeConfig` says (by default they are refused). */
+  readonly answerUrl?: string;
+  /** What every node's config starts from (a test's timers); the generated keys are set over it. */
   readonly nodeConfig?: DeepPartial<Config>;
   /** More Kamailio config defines (probe timings). */
   readonly kamailioDefines?: Readonly<Record<string, string | number>>;
@@ -285,18 +285,16 @@ async function startPieces(
   setNodes(nodes);
   const nodeStarts = nodes.map((node, i) => {
     const p = ports.nodes[i]!;
-    const config = mergeSections(
-      {
-        sip: { host: HOST, port: p.sip, transports: ['udp'] },
-        rtp: { host: HOST, portMin: node.rtp[0], portMax: node.rtp[1] },
-        http: { host: HOST, port: p.api },
-        auth: { authId, authToken },
-        answer: { answerUrl: opts.answerUrl ?? null },
-        storage: { driver: 'postgres', url: postgres!.url } as DeepPartial<Config['storage']>,
-        cluster: { nodeId: node.id, redisUrl: redis!.url },
-      },
-      opts.nodeConfig,
-    );
+    // The generated keys win over the --config file's: ports, storage and cluster are the cluster's.
+    const config = mergeSections(opts.nodeConfig ?? {}, {
+      sip: { host: HOST, port: p.sip, transports: ['udp'] },
+      rtp: { host: HOST, portMin: node.rtp[0], portMax: node.rtp[1] },
+      http: { host: HOST, port: p.api },
+      auth: { authId, authToken },
+      ...(opts.answerUrl === undefined ? {} : { answer: { answerUrl: opts.answerUrl } }),
+      storage: { driver: 'postgres', url: postgres!.url },
+      cluster: { nodeId: node.id, redisUrl: redis!.url },
+    });
     return startStreamforkNode({ dir, name: node.id, config, apiUrl: node.api, authId, authToken });
   });
   await settleAll(nodeStarts, started);
