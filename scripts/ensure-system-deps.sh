@@ -9,6 +9,9 @@ command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || need+=(sox)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
 command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
+# PostgreSQL's server binaries live outside PATH on Debian (/usr/lib/postgresql/<major>/bin).
+pg_server() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || command -v postgres >/dev/null 2>&1; }
+pg_server || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -26,3 +29,4 @@ $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 for bin in sipp baresip espeak-ng sox redis-server kamailio; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ensure-system-deps: $bin is still missing after install" >&2; exit 1; }
 done
+pg_server || { echo "ensure-system-deps: postgres (package postgresql) is still missing after install" >&2; exit 1; }

@@ -10,10 +10,13 @@ import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer } from './app/call-control/rest-dialer.js';
 import type { InboundCallInfo, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
+import type { TargetGuard } from './adapters/net/target-guard.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
+import { PostgresCallStore } from './adapters/postgres-store/postgres-call-store.js';
+import { ServerError } from './errors/server-error.js';
 import { EspeakTts } from './adapters/tts-espeak/espeak-tts.js';
 import { HttpAudioFetcher } from './adapters/audio-fetcher/http-audio-fetcher.js';
-import { composeRuntime, composeSipServer } from './compose.js';
+import { composeRuntime, composeSipServer, type RuntimeOptions } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
 import type { CallSession } from './engine/call/call-session.js';
@@ -236,13 +239,6 @@ async function listenApi(
   }
 }
 
-/** The record store `storage.driver` names. */
-function openStore(config: Config): CallStore {
-  return config.storage.driver === 'sqlite'
-    ? openSqliteCallStoreIn(config.storage.dataDir)
-    : new MemoryCallStore();
-}
-
 /** The RTP options of the SIP server (media sockets and the tuning knobs that govern them). */
 function rtpOptionsOf(config: Config): Parameters<typeof composeSipServer>[1]['rtp'] {
   return {
@@ -321,12 +317,15 @@ function apiFor(
   );
 }
 
-export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
-  const targets = targetGuardFrom(config);
-  const node = nodeIdentityFrom(config);
-  const store = opts.store ?? openStore(config);
+/** The engine runtime's options: the config's, the store as the callback outbox (owned by the node id in a cluster). */
+function runtimeOptionsOf(
+  config: Config,
+  targets: TargetGuard,
+  store: CallStore,
+  node: NodeIdentity,
+): RuntimeOptions {
   const authToken = config.auth.authToken;
-  const runtime = composeRuntime({
+  return {
     targets,
     stream: streamSettingsFrom(config, authToken),
     log: { level: config.log.level, redact: config.log.redact },
@@ -340,8 +339,46 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       callbackMaxAgeSec: config.tuning.callbackMaxAgeSec,
     },
     clockPhases: config.tuning.clockPhases,
-  });
+  };
+}
+
+/**
+ * The record store `storage.driver` names. PostgreSQL is connected and migrated here; when it cannot
+ * be reached the start fails with one line (`ERR_STORAGE_UNREACHABLE`, password redacted).
+ */
+async function openStore(config: Config, onIdleError: (err: ServerError) => void): Promise<CallStore> {
+  const { driver, url, dataDir } = config.storage;
+  switch (driver) {
+    case 'sqlite':
+      return openSqliteCallStoreIn(dataDir);
+    case 'memory':
+      return new MemoryCallStore();
+    case 'postgres':
+      if (url === null) {
+        throw new ServerError(
+          'ERR_CONFIG_INVALID',
+          'storage.url (STREAMFORK_STORAGE_URL) is required with storage.driver postgres',
+        );
+      }
+      return PostgresCallStore.open({ url, onIdleError });
+  }
+}
+
+export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
+  const targets = targetGuardFrom(config);
+  const node = nodeIdentityFrom(config);
+  let logIdleError: (err: ServerError) => void = () => undefined;
+  const store =
+    opts.store ??
+    (await openStore(config, (err) => {
+      logIdleError(err);
+    }));
+  const authToken = config.auth.authToken;
+  const runtime = composeRuntime(runtimeOptionsOf(config, targets, store, node));
   const { engine, logger } = runtime;
+  logIdleError = (err) => {
+    logger.warn({ err }, 'a pooled PostgreSQL connection failed; the pool replaces it');
+  };
   const stopTimers = await recoverRecords(store, runtime, config, opts, node);
   const control = new CallControl({
     engine,

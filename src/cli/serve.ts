@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 
 import { loadConfig } from '../config/load.js';
 import { ServerError } from '../errors/server-error.js';
+import { redactUrl } from '../observability/redact.js';
 import type { Config, DeepPartial } from '../config/schema.js';
 import { readOrCreateAuthToken } from './auth-token.js';
 import type { CliContext } from './context.js';
@@ -86,6 +87,15 @@ function resolveConfig(opts: ServeOptions, ctx: CliContext): Config | undefined 
   return second.ok ? second.config : undefined;
 }
 
+/** Where the records go, for the start line (a PostgreSQL URL without its credentials). */
+function recordsWhere(config: Config): string {
+  const { driver, dataDir, url } = config.storage;
+  if (driver === 'postgres') {
+    return `PostgreSQL ${redactUrl(url ?? '')}`;
+  }
+  return driver === 'sqlite' ? dataDir : 'memory';
+}
+
 async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
   const config = resolveConfig(opts, ctx);
   if (config === undefined) {
@@ -110,7 +120,7 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
   ctx.stderr.write(
     `streamfork serve: SIP on ${config.sip.host}:${server.sipPort} (${config.sip.transports.join('+')}), ` +
       `REST API on http${config.http.tls === null ? '' : 's'}://${config.http.host}:${server.httpPort}/v1/Account/${config.auth.authId}/, ` +
-      `records in ${config.storage.driver === 'sqlite' ? config.storage.dataDir : 'memory'}` +
+      `records in ${recordsWhere(config)}` +
       (config.answer.answerUrl === null
         ? '; no answer URL configured: inbound calls are refused (set --answer-url)'
         : '') +

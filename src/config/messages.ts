@@ -7,6 +7,7 @@ import type { TSchema } from 'typebox';
 import type { TLocalizedValidationError } from 'typebox/error';
 import { Value } from 'typebox/value';
 
+import { redactUrl } from '../observability/redact.js';
 import { envNameFor, nullableObjectBranch, objectProperties } from './schema.js';
 
 interface SchemaShape {
@@ -119,6 +120,10 @@ function shown(path: readonly string[], value: unknown): string {
   const last = path[path.length - 1] ?? '';
   if (/password|token/i.test(last) && typeof value === 'string') {
     return '(redacted)';
+  }
+  if (typeof value === 'string' && /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/]*@/.test(value)) {
+    // A URL with credentials (`storage.url`): keep where it points, not who logs in with what.
+    return JSON.stringify(redactUrl(value));
   }
   return value === undefined ? 'nothing' : JSON.stringify(value);
 }

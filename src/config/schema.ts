@@ -226,10 +226,18 @@ const Answer = Type.Object(
 
 const Storage = Type.Object(
   {
-    driver: Type.Union([Type.Literal('sqlite'), Type.Literal('memory')], {
+    driver: Type.Union([Type.Literal('sqlite'), Type.Literal('postgres'), Type.Literal('memory')], {
       default: 'sqlite',
-      description: 'Call/stream record store: `sqlite` (durable) or `memory` (lost on exit; tests only).',
+      description:
+        'Call/stream record store: `sqlite` (durable, one node), `postgres` (shared by the nodes of a cluster; `storage.url`) or `memory` (lost on exit; tests only).',
     }),
+    url: nullableStr(
+      {
+        description:
+          'PostgreSQL connection URL for driver `postgres`, `postgres://user:password@host:5432/db` (the issue’s `store.url`; the password is redacted in logs and errors).',
+      },
+      { pattern: '^postgres(ql)?://[^\\s]+$', expected: 'postgres:// or postgresql:// URL' },
+    ),
     dataDir: str(
       './.data',
       { description: 'Directory holding the SQLite database (created if missing).' },

@@ -11,8 +11,14 @@ import { describe, test } from 'node:test';
 import type { CallRecord, CallStore, StreamRecord } from '../../src/ports/call-store.js';
 import { outboxCases, type WithStore } from './outbox.contract.js';
 
-/** Opens a fresh, empty store; `dispose` closes it and removes whatever it created. */
-export type CallStoreFactory = () => { store: CallStore; dispose: () => void | Promise<void> };
+/** A fresh, empty store; `dispose` closes it and removes whatever it created. */
+export interface OpenedStore {
+  readonly store: CallStore;
+  readonly dispose: () => void | Promise<void>;
+}
+
+/** Opens a fresh, empty store (at once, or asynchronously for a networked database). */
+export type CallStoreFactory = () => OpenedStore | Promise<OpenedStore>;
 
 const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
 
@@ -104,7 +110,7 @@ async function codeOf(fn: () => Promise<unknown>): Promise<string | undefined> {
 export function callStoreContract(name: string, factory: CallStoreFactory): void {
   const withStore: WithStore = (title, body) => {
     void test(title, async () => {
-      const { store, dispose } = factory();
+      const { store, dispose } = await factory();
       try {
         await body(store);
       } finally {

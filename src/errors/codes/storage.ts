@@ -16,5 +16,9 @@ export const storageCodes = {
     message: 'The database was written by a newer streamfork (its schema version is unknown to this one).',
     category: 'server',
   },
+  ERR_STORAGE_UNREACHABLE: {
+    message: 'The record store server (PostgreSQL) cannot be reached or refused the connection.',
+    category: 'connectivity',
+  },
   ERR_STORAGE_CLOSED: { message: 'The record store is closed.', category: 'server' },
 } as const satisfies CatalogSection;
