@@ -106,15 +106,18 @@ before(async () => {
   consumer = await startReferenceConsumer({
     path: '/stream',
     onConnection: (session) => {
-      session.socket.on('message', (data: Buffer) => {
-        const msg = JSON.parse(data.toString()) as { event: string; media?: { chunk: number; track: string } };
+      // A predicate that never matches sees every message as it arrives: it stamps the media ones.
+      const stamp = (m: { event: string; media?: unknown }): boolean => {
         const callId = session.start?.start.callId;
-        if (msg.event === 'media' && msg.media !== undefined && callId !== undefined) {
+        const media = m.media as { chunk: number; track: string } | undefined;
+        if (m.event === 'media' && media !== undefined && callId !== undefined) {
           const list = mediaArrivals.get(callId) ?? [];
-          list.push({ atMs: Date.now(), chunk: msg.media.chunk, track: msg.media.track });
+          list.push({ atMs: Date.now(), chunk: media.chunk, track: media.track });
           mediaArrivals.set(callId, list);
         }
-      });
+        return false;
+      };
+      session.waitFor(stamp, 300_000).catch(() => undefined);
     },
   });
   cleanups.push(() => consumer.close());
