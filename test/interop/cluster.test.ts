@@ -188,7 +188,7 @@ test('(b) REST on node A acts on a live call of node B; an unknown call is 404',
   assert.equal((await rest(summary, api, 'GET', `Call/${uuid}/?status=live`)).status, 200);
 
   const sessionsBefore = consumer.sessions.length;
-  const started = await rest(summary, api, 'POST', `Call/${uuid}/Stream/`, { service_url: consumer.url });
+  const started = await rest(summary, api, 'POST', `Call/${uuid}/Stream/`, { service_url: `${consumer.url}?via=rest` });
   assert.equal(started.status, 202, JSON.stringify(started.json));
   const streamId = String(started.json?.['stream_id']);
   await waitUntil(
