@@ -46,7 +46,7 @@ function readNodeConfig(file: string): DeepPartial<Config> | string {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return `--config ${file}: must hold a JSON object (config sections, docs/config.md)`;
   }
-  return value as DeepPartial<Config>;
+  return value;
 }
 
 /** Parsed `up` flags, or the message for a bad one. */

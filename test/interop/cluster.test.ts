@@ -72,12 +72,16 @@ function apiOf(id: string): string {
 }
 
 /** Places calls `prefix-1`, `prefix-2`, … until one lands on each node in `wanted`; hangs up the extras. */
-async function callsOn(prefix: string, wanted: readonly string[], holdMs: number): Promise<Map<string, PlacedCall>> {
+async function callsOn(
+  prefix: string,
+  wanted: readonly string[],
+  holdMs: number,
+): Promise<Map<string, PlacedCall>> {
   const found = new Map<string, PlacedCall>();
   for (let i = 1; found.size < wanted.length; i++) {
     assert.ok(i <= 2 * wanted.length + 2, `calls ${prefix}-* did not reach ${wanted.join(', ')}`);
     const call = await placeCall(state, scratch, `${prefix}-${i}`, holdMs);
-    cleanups.push(() => call.close());
+    cleanups.push(() => { call.close(); });
     const node = await call.node();
     if (wanted.includes(node) && !found.has(node)) {
       found.set(node, call);
@@ -93,7 +97,11 @@ async function kamailioSays(event: 'down' | 'up', node: string, timeoutMs: numbe
   const line = `streamfork node ${event}: sip:${nodeInfo(node).sip}`;
   const file = join(dir, 'kamailio.log');
   const seenBefore = readFileSync(file, 'utf8').split(line).length - 1;
-  await waitUntil(`Kamailio: ${line}`, () => readFileSync(file, 'utf8').split(line).length - 1 > seenBefore, timeoutMs);
+  await waitUntil(
+    `Kamailio: ${line}`,
+    () => readFileSync(file, 'utf8').split(line).length - 1 > seenBefore,
+    timeoutMs,
+  );
   return Date.now();
 }
 
@@ -102,7 +110,7 @@ before(async () => {
   // PostgreSQL runs as user postgres, which must be able to enter the directory.
   chmodSync(dir, 0o755);
   scratch = mkdtempSync(join(tmpdir(), 'streamfork-cluster-sipp-'));
-  cleanups.push(() => rmSync(scratch, { recursive: true, force: true }));
+  cleanups.push(() => { rmSync(scratch, { recursive: true, force: true }); });
   consumer = await startReferenceConsumer({
     path: '/stream',
     onConnection: (session) => {
@@ -170,7 +178,9 @@ test('(a) calls through Kamailio reach both nodes and end normally', async () =>
     const other = node === A ? B : A;
     await waitUntil(
       `the record of ${call.tag} completed`,
-      async () => (await rest(summary, apiOf(other), 'GET', `Call/${uuid}/`)).json?.['hangup_cause_name'] === 'NORMAL_CLEARING',
+      async () =>
+        (await rest(summary, apiOf(other), 'GET', `Call/${uuid}/`)).json?.['hangup_cause_name'] ===
+        'NORMAL_CLEARING',
       10_000,
     );
   }
@@ -182,13 +192,16 @@ test('(b) REST on node A acts on a live call of node B; an unknown call is 404',
   const api = apiOf(A);
   await waitUntil(
     'the call listed live on A',
-    async () => ((await rest(summary, api, 'GET', 'Call/?status=live')).json?.['calls'] as string[]).includes(uuid),
+    async () =>
+      ((await rest(summary, api, 'GET', 'Call/?status=live')).json?.['calls'] as string[]).includes(uuid),
     10_000,
   );
   assert.equal((await rest(summary, api, 'GET', `Call/${uuid}/?status=live`)).status, 200);
 
   const sessionsBefore = consumer.sessions.length;
-  const started = await rest(summary, api, 'POST', `Call/${uuid}/Stream/`, { service_url: `${consumer.url}?via=rest` });
+  const started = await rest(summary, api, 'POST', `Call/${uuid}/Stream/`, {
+    service_url: `${consumer.url}?via=rest`,
+  });
   assert.equal(started.status, 202, JSON.stringify(started.json));
   const streamId = String(started.json?.['stream_id']);
   await waitUntil(
@@ -198,7 +211,10 @@ test('(b) REST on node A acts on a live call of node B; an unknown call is 404',
   );
   const session = consumer.sessions.find((s) => s.start?.start.streamId === streamId)!;
   assert.equal((await rest(summary, api, 'DELETE', `Call/${uuid}/Stream/${streamId}/`)).status, 204);
-  await Promise.race([session.closed, new Promise((_, reject) => setTimeout(() => reject(new Error('stream not closed')), 10_000))]);
+  await Promise.race([
+    session.closed,
+    new Promise((_, reject) => setTimeout(() => { reject(new Error('stream not closed')); }, 10_000)),
+  ]);
 
   const dtmf = await rest(summary, api, 'POST', `Call/${uuid}/DTMF/`, { digits: '12' });
   assert.equal(dtmf.status, 202, JSON.stringify(dtmf.json));
@@ -227,34 +243,46 @@ test('(c) kill -9 of node B: routing stops, A closes its call and delivers its p
   // A's callbacks go through from now on; B's keep failing, so they wait in B's outbox.
   app.refused.add(onB.tag);
   app.refused.delete('loss*');
-  await waitUntil('a refused callback of B', () => app.callbacks.some((c) => c.tag === onB.tag && c.answered === 500), 10_000);
+  await waitUntil(
+    'a refused callback of B',
+    () => app.callbacks.some((c) => c.tag === onB.tag && c.answered === 500),
+    10_000,
+  );
   await waitUntil('media on A', () => (mediaArrivals.get(uuidA)?.length ?? 0) > 50, 10_000);
 
   const killedAt = Date.now();
   process.kill(processOf(B).pid, 'SIGKILL');
   app.refused.delete(onB.tag);
-  const pendingIds = new Set(app.callbacks.filter((c) => c.tag === onB.tag && c.answered === 500).map((c) => c.id));
+  const pendingIds = new Set(
+    app.callbacks.filter((c) => c.tag === onB.tag && c.answered === 500).map((c) => c.id),
+  );
 
   const downAt = await kamailioSays('down', B, 10_000);
   figure('stop-routing-ms', String(downAt - killedAt));
   assert.ok(downAt - killedAt <= 5000, `Kamailio took ${downAt - killedAt} ms to stop routing to B`);
   for (const tag of ['after-loss-1', 'after-loss-2']) {
     const call = await placeCall(state, scratch, tag, 1500);
-    cleanups.push(() => call.close());
+    cleanups.push(() => { call.close(); });
     assert.equal(await call.node(), A, `${tag}, placed after the loss, goes to A`);
   }
 
   await waitUntil(
     "B's call closed in the records",
-    async () => (await rest(summary, apiOf(A), 'GET', `Call/${uuidB}/`)).json?.['hangup_cause_name'] === 'Node Lost',
+    async () =>
+      (await rest(summary, apiOf(A), 'GET', `Call/${uuidB}/`)).json?.['hangup_cause_name'] === 'Node Lost',
     12_000,
   );
   const closedMs = Date.now() - killedAt;
   figure('close-dead-calls-ms', String(closedMs));
   assert.ok(closedMs <= 10_000, `B's call was closed ${closedMs} ms after the kill`);
 
-  const delivered = (id: string): number => app.callbacks.filter((c) => c.id === id && c.answered === 200).length;
-  await waitUntil('B\'s pending callbacks delivered', () => [...pendingIds].every((id) => delivered(id) >= 1), 10_000);
+  const delivered = (id: string): number =>
+    app.callbacks.filter((c) => c.id === id && c.answered === 200).length;
+  await waitUntil(
+    "B's pending callbacks delivered",
+    () => [...pendingIds].every((id) => delivered(id) >= 1),
+    10_000,
+  );
   // A redelivery would follow within the retry backoff (500 ms); wait a few of them.
   await new Promise((r) => setTimeout(r, 2000));
   for (const id of pendingIds) {
@@ -271,7 +299,10 @@ test('(c) kill -9 of node B: routing stops, A closes its call and delivers its p
   await waitUntil('5 s of A after the kill', () => Date.now() >= killedAt + windowMs, windowMs + 1000);
   const during = inbound.filter((m) => m.atMs >= killedAt && m.atMs < killedAt + windowMs).length;
   figure('a-frames-in-5s-after-kill', String(during));
-  assert.ok(during >= 0.9 * (windowMs / 20), `A's stream carried ${during} frames in the ${windowMs} ms after the kill`);
+  assert.ok(
+    during >= 0.9 * (windowMs / 20),
+    `A's stream carried ${during} frames in the ${windowMs} ms after the kill`,
+  );
   assert.equal(consumer.violations.length, 0, JSON.stringify(consumer.violations.slice(0, 3)));
   assert.equal((await rest(summary, apiOf(A), 'DELETE', `Call/${uuidA}/`)).status, 204);
 });
@@ -294,14 +325,22 @@ test('(d) SIGTERM of node A with B back: OPTIONS 503, new calls go to B, the liv
   const termAt = Date.now();
   process.kill(processOf(A).pid, 'SIGTERM');
   const [host, port] = nodeInfo(A).sip.split(':') as [string, string];
-  await waitUntil('OPTIONS 503 from A', async () => (await sipOptionsStatus(host, Number(port), 500)) === 503, 5000);
+  await waitUntil(
+    'OPTIONS 503 from A',
+    async () => (await sipOptionsStatus(host, Number(port), 500)) === 503,
+    5000,
+  );
   figure('options-503-after-sigterm-ms', String(Date.now() - termAt));
   const next = await placeCall(state, scratch, 'drain-new', 1500);
-  cleanups.push(() => next.close());
+  cleanups.push(() => { next.close(); });
   assert.equal(await next.node(), B, 'a new call during the drain goes to B');
 
   const run = await live.done;
-  assert.deepEqual(sippTotals(run.output), { successful: 1, failed: 0 }, 'the live call on A ended by its BYE');
+  assert.deepEqual(
+    sippTotals(run.output),
+    { successful: 1, failed: 0 },
+    'the live call on A ended by its BYE',
+  );
   await waitUntil('A exited', () => !isRunning(processOf(A)), 30_000);
   figure('drain-exit-ms', String(Date.now() - termAt));
   const record = await rest(summary, b.api, 'GET', `Call/${uuid}/`);

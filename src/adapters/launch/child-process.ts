@@ -139,7 +139,7 @@ export function launch(spec: LaunchSpec): ProcessRecord {
 /** True while the recorded process runs (same PID, same start time, not a zombie). */
 export function isRunning(rec: Pick<ProcessRecord, 'pid' | 'startTicks'>): boolean {
   const fields = statFields(rec.pid);
-  return fields !== undefined && fields[START_TICKS] === rec.startTicks && fields[STATE] !== 'Z';
+  return fields?.[START_TICKS] === rec.startTicks && fields[STATE] !== 'Z';
 }
 
 function signal(rec: ProcessRecord, sig: NodeJS.Signals): void {

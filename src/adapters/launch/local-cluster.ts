@@ -127,24 +127,18 @@ function credentials(): { authId: string; authToken: string } {
   return { authId: `MA${id}`, authToken: randomBytes(32).toString('base64url') };
 }
 
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** `base` with each section of `extra` merged in key by key. */
-function mergeSections(
-  base: DeepPartial<Config>,
-  extra: DeepPartial<Config> | undefined,
-): DeepPartial<Config> {
+function mergeSections(base: DeepPartial<Config>, extra: DeepPartial<Config>): DeepPartial<Config> {
   const out: Record<string, unknown> = { ...base };
-  for (const [section, value] of Object.entries(extra ?? {})) {
+  for (const [section, value] of Object.entries(extra as Record<string, unknown>)) {
     const current = out[section];
-    out[section] =
-      typeof current === 'object' &&
-      current !== null &&
-      typeof value === 'object' &&
-      value !== null &&
-      !Array.isArray(value)
-        ? { ...current, ...value }
-        : value;
+    out[section] = isPlainObject(current) && isPlainObject(value) ? { ...current, ...value } : value;
   }
-  return out as DeepPartial<Config>;
+  return out;
 }
 
 /** Every piece `up` may create in DIR; the ones not there before are recorded for `down --purge`. */
@@ -237,26 +231,24 @@ export async function clusterUp(opts: ClusterUpOptions): Promise<ClusterState> {
   return state;
 }
 
-/** Runs each start in `starts`; records each that succeeded, then rethrows the first failure. */
-async function settleAll<T extends { readonly record: ProcessRecord }>(
-  starts: readonly Promise<T>[],
+/** Awaits every start; records each that succeeded, then rethrows the first failure. */
+async function settleAll<T extends readonly Promise<{ readonly record: ProcessRecord }>[]>(
+  starts: T,
   started: (record: ProcessRecord) => void,
-): Promise<T[]> {
+): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
   const results = await Promise.allSettled(starts);
-  const ok: T[] = [];
-  let failure: unknown;
   for (const r of results) {
     if (r.status === 'fulfilled') {
       started(r.value.record);
-      ok.push(r.value);
-    } else {
-      failure ??= r.reason;
     }
   }
-  if (failure !== undefined) {
-    throw failure;
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed !== undefined) {
+    throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
   }
-  return ok;
+  return results.map((r) => (r as PromiseFulfilledResult<unknown>).value) as {
+    -readonly [K in keyof T]: Awaited<T[K]>;
+  };
 }
 
 async function startPieces(
@@ -267,33 +259,33 @@ async function startPieces(
   setNodes: (nodes: ClusterNodeInfo[]) => void,
 ): Promise<void> {
   const { dir } = current();
-  const [postgres, redis] = await settleAll<{ record: ProcessRecord; url: string }>(
+  const [postgres, redis] = await settleAll(
     [
       startPostgres({ dir, host: HOST, port: ports.postgres }),
       startRedis({ dir, host: HOST, port: ports.redis }),
-    ],
+    ] as const,
     started,
   );
   const { authId, authToken } = current();
-  const nodes: ClusterNodeInfo[] = ports.nodes.map((p, i) => ({
+  const nodes = ports.nodes.map((p, i) => ({
     id: `node-${i + 1}`,
     api: `http://${HOST}:${p.api}`,
     sip: `${HOST}:${p.sip}`,
-    rtp: [p.rtpMin, p.rtpMin + RTP_BLOCK - 1],
+    rtp: [p.rtpMin, p.rtpMin + RTP_BLOCK - 1] as const,
     configFile: join(dir, `node-${i + 1}`, 'config.json'),
+    ports: p,
   }));
-  setNodes(nodes);
-  const nodeStarts = nodes.map((node, i) => {
-    const p = ports.nodes[i]!;
+  setNodes(nodes.map(({ ports: _ports, ...info }) => info));
+  const nodeStarts = nodes.map((node) => {
     // The generated keys win over the --config file's: ports, storage and cluster are the cluster's.
     const config = mergeSections(opts.nodeConfig ?? {}, {
-      sip: { host: HOST, port: p.sip, transports: ['udp'] },
+      sip: { host: HOST, port: node.ports.sip, transports: ['udp'] },
       rtp: { host: HOST, portMin: node.rtp[0], portMax: node.rtp[1] },
-      http: { host: HOST, port: p.api },
+      http: { host: HOST, port: node.ports.api },
       auth: { authId, authToken },
       ...(opts.answerUrl === undefined ? {} : { answer: { answerUrl: opts.answerUrl } }),
-      storage: { driver: 'postgres', url: postgres!.url },
-      cluster: { nodeId: node.id, redisUrl: redis!.url },
+      storage: { driver: 'postgres', url: postgres.url },
+      cluster: { nodeId: node.id, redisUrl: redis.url },
     });
     return startStreamforkNode({ dir, name: node.id, config, apiUrl: node.api, authId, authToken });
   });

@@ -212,7 +212,11 @@ export async function placeCall(
     tag,
     done,
     node: async (timeoutMs = 15_000) => {
-      await waitUntil(`RTP of call ${tag}`, () => [...sources].some((p) => nodeOf(p) !== undefined), timeoutMs);
+      await waitUntil(
+        `RTP of call ${tag}`,
+        () => [...sources].some((p) => nodeOf(p) !== undefined),
+        timeoutMs,
+      );
       return nodeOf([...sources].find((p) => nodeOf(p) !== undefined)!)!;
     },
     close: () => {
