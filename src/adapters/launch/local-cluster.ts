@@ -221,7 +221,7 @@ export async function clusterUp(opts: ClusterUpOptions): Promise<ClusterState> {
       },
     );
   } catch (err) {
-    progress(`start failed: ${err instanceof Error ? err.message : String(err)}`);
+    progress('a piece failed to start; stopping what was started');
     await stopAll(state.processes, progress);
     writeClusterState({ ...state, state: 'stopped' });
     throw err;
