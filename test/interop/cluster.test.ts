@@ -81,7 +81,9 @@ async function callsOn(
   for (let i = 1; found.size < wanted.length; i++) {
     assert.ok(i <= 2 * wanted.length + 2, `calls ${prefix}-* did not reach ${wanted.join(', ')}`);
     const call = await placeCall(state, scratch, `${prefix}-${i}`, holdMs);
-    cleanups.push(() => { call.close(); });
+    cleanups.push(() => {
+      call.close();
+    });
     const node = await call.node();
     if (wanted.includes(node) && !found.has(node)) {
       found.set(node, call);
@@ -110,7 +112,9 @@ before(async () => {
   // PostgreSQL runs as user postgres, which must be able to enter the directory.
   chmodSync(dir, 0o755);
   scratch = mkdtempSync(join(tmpdir(), 'streamfork-cluster-sipp-'));
-  cleanups.push(() => { rmSync(scratch, { recursive: true, force: true }); });
+  cleanups.push(() => {
+    rmSync(scratch, { recursive: true, force: true });
+  });
   consumer = await startReferenceConsumer({
     path: '/stream',
     onConnection: (session) => {
@@ -213,7 +217,11 @@ test('(b) REST on node A acts on a live call of node B; an unknown call is 404',
   assert.equal((await rest(summary, api, 'DELETE', `Call/${uuid}/Stream/${streamId}/`)).status, 204);
   await Promise.race([
     session.closed,
-    new Promise((_, reject) => setTimeout(() => { reject(new Error('stream not closed')); }, 10_000)),
+    new Promise((_, reject) =>
+      setTimeout(() => {
+        reject(new Error('stream not closed'));
+      }, 10_000),
+    ),
   ]);
 
   const dtmf = await rest(summary, api, 'POST', `Call/${uuid}/DTMF/`, { digits: '12' });
@@ -262,7 +270,9 @@ test('(c) kill -9 of node B: routing stops, A closes its call and delivers its p
   assert.ok(downAt - killedAt <= 5000, `Kamailio took ${downAt - killedAt} ms to stop routing to B`);
   for (const tag of ['after-loss-1', 'after-loss-2']) {
     const call = await placeCall(state, scratch, tag, 1500);
-    cleanups.push(() => { call.close(); });
+    cleanups.push(() => {
+      call.close();
+    });
     assert.equal(await call.node(), A, `${tag}, placed after the loss, goes to A`);
   }
 
@@ -332,7 +342,9 @@ test('(d) SIGTERM of node A with B back: OPTIONS 503, new calls go to B, the liv
   );
   figure('options-503-after-sigterm-ms', String(Date.now() - termAt));
   const next = await placeCall(state, scratch, 'drain-new', 1500);
-  cleanups.push(() => { next.close(); });
+  cleanups.push(() => {
+    next.close();
+  });
   assert.equal(await next.node(), B, 'a new call during the drain goes to B');
 
   const run = await live.done;
