@@ -22,6 +22,7 @@ import { after, test } from 'node:test';
 import Database from 'better-sqlite3';
 
 import { startKamailio, type RunningKamailio } from '../helpers/kamailio.js';
+import { headerOf, RawSipPeer, statusOf } from '../helpers/raw-sip-peer.js';
 import { apiGet, AUTH_ID, freeTcpPort, startServe, TOKEN, waitUntil, type Serve } from './helpers/serve.js';
 import {
   fillScenario,
@@ -203,6 +204,11 @@ test(
   async (t) => {
     const { nodes, kamailio, sink, nodeOfRtp, place } = await startCluster();
     const [a, b] = nodes;
+    const proxyHealth = await RawSipPeer.open(kamailio.port);
+    cleanups.push(() => {
+      proxyHealth.close();
+    });
+    assert.equal(statusOf(await proxyHealth.options()), 200, "the proxy's own OPTIONS: nodes are up");
 
     // 1. Two held calls, one per node (round-robin), to drain one node under later.
     const held = place(2, 10_000, 'held');
@@ -280,6 +286,11 @@ test(
     const deadOutMs = Date.now() - killedAt;
     t.diagnostic(`killed node out of Kamailio's rotation ${deadOutMs} ms after kill -9`);
     assert.ok(deadOutMs <= 5000, `out of rotation after ${deadOutMs} ms`);
+
+    // With no node up, the proxy's own health check says so.
+    const health = await proxyHealth.options();
+    assert.match(health, /^SIP\/2\.0 503 No Node Available\r\n/);
+    assert.equal(headerOf(health, 'Retry-After'), '5');
   },
 );
 
