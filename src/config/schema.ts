@@ -276,7 +276,8 @@ const Cluster = Type.Object(
       unit: 'ms',
     }),
     forwardTimeoutMs: int(2000, 100, 60_000, {
-      description: 'A command forwarded to the node owning a call fails (ERR_CLUSTER_FORWARD_TIMEOUT) after this.',
+      description:
+        'A command forwarded to the node owning a call fails (ERR_CLUSTER_FORWARD_TIMEOUT) after this.',
       unit: 'ms',
     }),
   },

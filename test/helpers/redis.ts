@@ -60,7 +60,11 @@ function ping(port: number): Promise<boolean> {
 function exited(child: ChildProcess): Promise<void> {
   return child.exitCode !== null || child.signalCode !== null
     ? Promise.resolve()
-    : new Promise((resolve) => child.once('exit', () => resolve()));
+    : new Promise((resolve) => {
+        child.once('exit', () => {
+          resolve();
+        });
+      });
 }
 
 export async function startRedis(): Promise<TestRedis> {

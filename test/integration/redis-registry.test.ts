@@ -115,7 +115,11 @@ describe('RedisClusterRegistry (real redis-server)', () => {
       timers: {
         after: (ms, fn) => {
           const t = setTimeout(fn, ms);
-          return { cancel: () => clearTimeout(t) };
+          return {
+            cancel: () => {
+              clearTimeout(t);
+            },
+          };
         },
       },
       logger: nullLogger,

@@ -140,8 +140,7 @@ describe('two nodes, one store, one Redis', () => {
     });
     assert.equal(started.status, 202, JSON.stringify(started.json));
     const streamId = String(started.json['stream_id']);
-    const session = await consumer.waitForSession(10_000);
-    assert.ok(session !== undefined, 'B opened the stream A asked for');
+    await consumer.waitForSession(10_000); // B opened the stream A asked for (else this rejects)
     const stopped = await api(nodeA.httpPort, 'DELETE', `Call/${uuid}/Stream/${streamId}/`);
     assert.equal(stopped.status, 204, JSON.stringify(stopped.json));
     assert.equal((await nodeA.store.getStream(uuid, streamId))?.status, 'completed');
@@ -155,9 +154,8 @@ describe('two nodes, one store, one Redis', () => {
     const hung = await api(nodeA.httpPort, 'DELETE', `Call/${uuid}/`);
     assert.equal(hung.status, 204, JSON.stringify(hung.json));
     const rec = await nodeA.store.getCall(uuid);
-    assert.equal(rec?.status, 'completed');
-    assert.equal(rec?.hangupSource, 'API Request');
-    assert.equal(rec?.nodeId, 'node-b');
+    assert.ok(rec !== undefined);
+    assert.deepEqual([rec.status, rec.hangupSource, rec.nodeId], ['completed', 'API Request', 'node-b']);
 
     // An ended call and an unknown one get the answers a single node gives.
     for (const path of [`Call/${uuid}/`, 'Call/00000000-0000-4000-8000-000000000000/']) {
@@ -194,9 +192,11 @@ describe('two nodes, one store, one Redis', () => {
     );
     const tookMs = Date.now() - killedAt;
     const rec = await nodeA.store.getCall(uuid);
-    assert.equal(rec?.hangupCause, NODE_LOST_CAUSE);
-    assert.equal(rec?.hangupCauseCode, NODE_LOST_CAUSE_CODE);
-    assert.equal(rec?.endedAbnormally, true);
+    assert.ok(rec !== undefined);
+    assert.deepEqual(
+      [rec.hangupCause, rec.hangupCauseCode, rec.endedAbnormally],
+      [NODE_LOST_CAUSE, NODE_LOST_CAUSE_CODE, true],
+    );
     const stream = await nodeA.store.getStream(uuid, streamId);
     assert.deepEqual([stream?.status, stream?.stopReason], ['failed', NODE_LOST_CAUSE]);
     const cdr = await api(nodeA.httpPort, 'GET', `Call/${uuid}/`);

@@ -116,7 +116,14 @@ export class ClusterNode implements OwnerLookup {
     if (owner === undefined || owner === this.nodeId) {
       return undefined;
     }
-    const peer = this.#peers.get(owner) ?? (await this.#deps.registry.nodeInfo(owner));
+    let peer = this.#peers.get(owner);
+    if (peer === undefined) {
+      // A node that joined after our last membership read; kept until the next read replaces the map.
+      peer = await this.#deps.registry.nodeInfo(owner);
+      if (peer !== undefined) {
+        this.#peers.set(owner, peer);
+      }
+    }
     return peer === undefined ? undefined : { nodeId: peer.nodeId, apiUrl: peer.apiUrl };
   }
 
