@@ -67,7 +67,17 @@ test('stop by PID: the stop signal ends it; a record with another start time sig
 test('a process that ignores its stop signal is killed after its bound', async () => {
   const rec = sh('stubborn', "trap '' TERM; while :; do sleep 0.1; done", 300);
   // Give the shell time to install its trap.
-  await waitReady(rec, 'the trap', () => new Promise((r) => setTimeout(() => { r(true); }, 200)), 2000);
+  await waitReady(
+    rec,
+    'the trap',
+    () =>
+      new Promise((r) =>
+        setTimeout(() => {
+          r(true);
+        }, 200),
+      ),
+    2000,
+  );
   const t0 = Date.now();
   assert.equal(await stopProcess(rec), 'killed');
   assert.equal(isRunning(rec), false);
