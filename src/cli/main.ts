@@ -4,13 +4,19 @@
 import { Command, CommanderError } from 'commander';
 
 import { addCallCommand } from './call.js';
+import { addClusterCommand } from './cluster.js';
 import type { AddCommand, CliContext } from './context.js';
 import { addServeCommand } from './serve.js';
 import { addXmlValidateCommand } from './xml-validate.js';
 
 export type { CliContext } from './context.js';
 
-const COMMANDS: readonly AddCommand[] = [addXmlValidateCommand, addCallCommand, addServeCommand];
+const COMMANDS: readonly AddCommand[] = [
+  addXmlValidateCommand,
+  addCallCommand,
+  addServeCommand,
+  addClusterCommand,
+];
 
 /** Runs the CLI with `argv` (without node and the script); resolves to the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {

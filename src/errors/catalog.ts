@@ -7,6 +7,7 @@ import { apiCodes } from './codes/api.js';
 import { callCodes } from './codes/call.js';
 import { clusterCodes } from './codes/cluster.js';
 import { generalCodes } from './codes/general.js';
+import { launchCodes } from './codes/launch.js';
 import { mediaCodes } from './codes/media.js';
 import { promptCodes } from './codes/prompt.js';
 import { rtpCodes } from './codes/rtp.js';
@@ -27,6 +28,7 @@ const sections: readonly CatalogSection[] = [
   storageCodes,
   promptCodes,
   clusterCodes,
+  launchCodes,
 ];
 
 function merge(all: readonly CatalogSection[]): ReadonlyMap<string, CatalogEntry> {

@@ -1,29 +1,25 @@
 /**
  * A real Kamailio (Debian package `kamailio`, 5.6) running the shipped `deploy/kamailio/kamailio.cfg`
- * for a test: a dispatcher.list naming the given nodes in a temp dir, a free loopback UDP port, the
- * runtime dir and PID file in that temp dir (nothing under /var/run), stderr logging. Resolves once it
- * answers OPTIONS; `stop()` ends it by its process group (the one we started, with its workers).
- * No kamailio binary is a failure naming the package, never a skip.
+ * for a test, through the launcher `streamfork cluster up` uses (src/adapters/launch/kamailio.ts): a
+ * dispatcher list naming the given nodes, a free loopback UDP port, the runtime dir and PID file in the
+ * test's dir (nothing under /var/run), its log in `<dir>/kamailio.log`. Resolves once it answers
+ * OPTIONS; `stop()` ends it by its process group (the one we started, with its workers). No kamailio
+ * binary is a failure naming the package, never a skip.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 
-import { freeUdpPort } from '../interop/helpers/sipp.js';
-import { RawSipPeer, statusOf } from './raw-sip-peer.js';
+import { stopProcess } from '../../src/adapters/launch/child-process.js';
+import { startKamailio as launchKamailio, type DispatchTarget } from '../../src/adapters/launch/kamailio.js';
 
-const CONFIG = new URL('../../deploy/kamailio/kamailio.cfg', import.meta.url).pathname;
+export { dispatcherList } from '../../src/adapters/launch/kamailio.js';
 
 /** A node the proxy dispatches to. */
-export interface KamailioNode {
-  readonly address: string;
-  readonly port: number;
-}
+export type KamailioNode = DispatchTarget;
 
 export interface KamailioOptions {
   /** Dispatcher set 1, in this order. */
   readonly nodes: readonly KamailioNode[];
-  /** A temp dir the test owns: dispatcher.list, the PID file and the runtime dir go there. */
+  /** A temp dir the test owns: the dispatcher list, the PID file, the runtime dir and the log go there. */
   readonly dir: string;
   /** More `-A NAME=value` defines (the config's probe timings and the like). */
   readonly defines?: Readonly<Record<string, string | number>>;
@@ -39,107 +35,19 @@ export interface RunningKamailio {
   stop(): Promise<void>;
 }
 
-const MISSING =
-  'kamailio is not installed: install the Debian package kamailio (scripts/ensure-system-deps.sh does)';
-
-/** The dispatcher list file: set 1, one line per node. */
-export function dispatcherList(nodes: readonly KamailioNode[]): string {
-  return (
-    '# setid destination flags priority\n' +
-    nodes.map((n) => `1 sip:${n.address}:${n.port} 0 0`).join('\n') +
-    '\n'
-  );
-}
-
 export async function startKamailio(opts: KamailioOptions): Promise<RunningKamailio> {
-  if (spawnSync('kamailio', ['-v'], { stdio: 'ignore' }).error !== undefined) {
-    throw new Error(MISSING);
-  }
-  const address = '127.0.0.1';
-  const port = await freeUdpPort();
-  const list = join(opts.dir, 'dispatcher.list');
-  writeFileSync(list, dispatcherList(opts.nodes));
-  const defines: Record<string, string | number> = {
-    LISTEN_ADDR: address,
-    LISTEN_PORT: port,
-    DISPATCHER_LIST: `"${list}"`,
-    CHILDREN: 2,
-    ...opts.defines,
-  };
-  const args = [
-    '-f',
-    CONFIG,
-    '-DD',
-    '-E',
-    '-a',
-    'no',
-    '-m',
-    '32',
-    '-M',
-    '4',
-    '-Y',
-    opts.dir,
-    '-P',
-    join(opts.dir, 'kamailio.pid'),
-    '-w',
-    opts.dir,
-    ...Object.entries(defines).flatMap(([name, value]) => ['-A', `${name}=${value}`]),
-  ];
-  // Its own process group, so stop() reaches the workers it forks, and only them.
-  const child: ChildProcess = spawn('kamailio', args, {
-    detached: true,
-    stdio: ['ignore', 'ignore', 'pipe'],
+  const { record, host, port } = await launchKamailio({
+    dir: opts.dir,
+    nodes: opts.nodes,
+    ...(opts.defines === undefined ? {} : { defines: opts.defines }),
   });
-  let log = '';
-  child.stderr?.on('data', (d: Buffer) => (log += d.toString()));
-  const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      resolve();
-    });
-  });
-  const pid = child.pid;
-  if (pid === undefined) {
-    throw new Error(MISSING);
-  }
-  const stop = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      return;
-    }
-    const signal = (s: NodeJS.Signals): void => {
-      try {
-        process.kill(-pid, s);
-      } catch {
-        // Already gone.
-      }
-    };
-    signal('SIGTERM');
-    const timer = setTimeout(() => {
-      signal('SIGKILL');
-    }, 3000);
-    await exited;
-    clearTimeout(timer);
+  return {
+    address: host,
+    port,
+    pid: record.pid,
+    log: () => readFileSync(record.logFile, 'utf8'),
+    stop: async () => {
+      await stopProcess({ ...record, stopGraceMs: 3000 });
+    },
   };
-
-  const probe = await RawSipPeer.open(port);
-  try {
-    const end = Date.now() + 10_000;
-    for (;;) {
-      if (child.exitCode !== null) {
-        throw new Error(`kamailio exited with status ${child.exitCode}:\n${log.slice(-3000)}`);
-      }
-      const answer = await probe.options(300).catch(() => undefined);
-      if (answer !== undefined && statusOf(answer) > 0) {
-        break;
-      }
-      if (Date.now() > end) {
-        await stop();
-        throw new Error(
-          `kamailio did not answer OPTIONS on ${address}:${port} within 10 s:\n${log.slice(-3000)}`,
-        );
-      }
-    }
-  } finally {
-    probe.close();
-  }
-  return { address, port, pid, log: () => log, stop };
 }
