@@ -124,6 +124,9 @@ function parseHeaderLines(lines: readonly string[], maxHeaders: number): ParseRe
       if (pending === undefined) {
         return fail({ code: 'ERR_SIP_BAD_HEADER', detail: 'continuation line before any header' });
       }
+      if (hasControlChar(line)) {
+        return fail({ code: 'ERR_SIP_BAD_HEADER', detail: `control character in header ${pending.name}` });
+      }
       pending.value = `${pending.value} ${line.trim()}`.trim();
       continue;
     }
