@@ -22,6 +22,8 @@ export interface PostgresOptions {
   readonly port?: number;
   /** Default 30 s. */
   readonly readyTimeoutMs?: number;
+  /** More `name=value` server settings (`-c`), e.g. `log_statement=all` to count statements. */
+  readonly settings?: readonly string[];
 }
 
 export interface RunningPostgres {
@@ -31,6 +33,8 @@ export interface RunningPostgres {
   /** `postgres://postgres@host:port/postgres` (trust authentication on loopback). */
   readonly url: string;
   readonly dataDir: string;
+  /** The server's log file (stdout and stderr). */
+  readonly logFile: string;
 }
 
 /** The server's binary directories, newest major first (Debian does not put them on PATH). */
@@ -153,6 +157,7 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
       'synchronous_commit=off',
       '-c',
       'full_page_writes=off',
+      ...(opts.settings ?? []).flatMap((c) => ['-c', c]),
     ],
     cwd: dataDir,
     logFile,
@@ -166,5 +171,5 @@ export async function startPostgres(opts: PostgresOptions): Promise<RunningPostg
     () => pgIsReady(isReady, host, port),
     opts.readyTimeoutMs ?? 30_000,
   );
-  return { record, host, port, url: `postgres://postgres@${host}:${port}/postgres`, dataDir };
+  return { record, host, port, url: `postgres://postgres@${host}:${port}/postgres`, dataDir, logFile };
 }
