@@ -15,6 +15,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 
 import { buildResponse } from '../../src/protocol/sip/build-response.js';
+import { parseNameAddr, tagOf } from '../../src/protocol/sip/name-addr.js';
 import { parseSipMessage } from '../../src/protocol/sip/parse-sip-message.js';
 import type { SipMessage, SipRequest, SipResponse } from '../../src/protocol/sip/sip-message.types.js';
 import {
@@ -135,11 +136,13 @@ class Rig {
       this.unanswered.delete(id);
     }
     // Two tags, so that ACKs of one dialog can be offered to the other's transaction.
-    const toTag = `uas${(this.#answers++ % 2) + 1}`;
+    const response = buildResponse(request, status, { toTag: `uas${(this.#answers++ % 2) + 1}` });
     if (request.method === 'INVITE' && status >= 200 && status < 300) {
-      this.accepted.set(id, { toTag, ended: false });
+      // The dialog's tag is the one the 2xx carries: a request that already had a To-tag keeps it.
+      const to = parseNameAddr(response.headers.find((h) => h.name === 'To')?.value ?? '');
+      this.accepted.set(id, { toTag: (to.ok ? tagOf(to.value) : undefined) ?? '', ended: false });
     }
-    this.input({ type: 'send-response', response: buildResponse(request, status, { toTag }) });
+    this.input({ type: 'send-response', response });
   }
 }
 
