@@ -104,6 +104,7 @@ const callRecord: CallRecord = {
   endedAbnormally: false,
   lastSeenAt: null,
   nodeId: null,
+  hangupCallback: null,
 };
 const streamRecord: StreamRecord = {
   streamId: STREAM,

@@ -55,6 +55,7 @@ const call: CallRecord = {
   endedAbnormally: false,
   lastSeenAt: null,
   nodeId: null,
+  hangupCallback: null,
 };
 
 test('time formats: Plivo spellings in UTC, microseconds zero-padded', () => {

@@ -17,12 +17,13 @@ import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
+import { hangupCallbackId } from '../ports/callback-outbox.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
 import type { Logger } from '../ports/logger.js';
 import type { Random } from '../ports/random.js';
 import type { Tts } from '../ports/tts.js';
-import { hangupParams } from './call-control/records.js';
+import { hangupCallbackTemplate, hangupParams } from './call-control/records.js';
 
 /** What call control needs of the record projector: the API's read-your-writes wait, and shutdown. */
 export interface RecordWrites {
@@ -148,6 +149,7 @@ export class CallControl {
       flows: [],
     };
     const sipCallId = opts.sipCallId ?? null;
+    const hangupCallback = hangupCallbackTemplate(identity, answer.hangupUrl, answer.hangupMethod);
     if (opts.announced !== true) {
       engine.events.emit({
         type: 'call.started',
@@ -161,6 +163,7 @@ export class CallControl {
         sipCallId,
         startedAtMs: identity.startedAtMs,
         nodeId: this.nodeId,
+        hangupCallback,
       });
     }
     engine.events.emit({
@@ -169,6 +172,7 @@ export class CallControl {
       atMs: live.answeredAtMs,
       answerUrl: answer.answerUrl,
       sipCallId,
+      hangupCallback,
     });
     if (opts.announced !== true) {
       this.#replay(call);
@@ -295,11 +299,15 @@ export class CallControl {
     const times = { startedAtMs: live.identity.startedAtMs, answeredAtMs: live.answeredAtMs, endedAtMs };
     const url = live.answer.hangupUrl;
     if (url !== undefined && url !== null && url !== '') {
-      this.#deps.engine.callbacks.send(`hangup:${live.call.callUuid}`, {
-        url,
-        method: live.answer.hangupMethod ?? 'POST',
-        params: hangupParams(live.identity, hangup, times),
-      });
+      this.#deps.engine.callbacks.send(
+        `hangup:${live.call.callUuid}`,
+        {
+          url,
+          method: live.answer.hangupMethod ?? 'POST',
+          params: hangupParams(live.identity, hangup, times),
+        },
+        { id: hangupCallbackId(live.call.callUuid) },
+      );
     }
   }
 }

@@ -176,8 +176,16 @@ function announce(events: CallEventSink, identity: CallIdentity, answerUrl: stri
     sipCallId: null,
     startedAtMs,
     nodeId: null,
+    hangupCallback: null,
   });
-  events.emit({ type: 'call.answered', callUuid, atMs: startedAtMs, answerUrl, sipCallId: null });
+  events.emit({
+    type: 'call.answered',
+    callUuid,
+    atMs: startedAtMs,
+    answerUrl,
+    sipCallId: null,
+    hangupCallback: null,
+  });
 }
 
 export async function runVirtualCall(

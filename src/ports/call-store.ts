@@ -14,7 +14,9 @@
  * frozen snapshots: patch through `updateCall`/`updateStream`, never by mutation.
  */
 
-import type { CallbackOutbox } from './callback-outbox.js';
+import { elapsedSec } from '../protocol/plivo-time.js';
+import { hangupCallbackParams } from '../protocol/plivo-hangup.js';
+import { hangupCallbackId, type CallbackOutbox, type NewOutboxEntry } from './callback-outbox.js';
 
 /** JSON-compatible data, as stored in `error` columns. */
 export type JsonValue =
@@ -94,6 +96,20 @@ export interface CallRecord {
    * nodes were recorded.
    */
   readonly nodeId: string | null;
+  /**
+   * Where and how to tell hangup_url when the call ends, kept with the record so that a call whose
+   * node stopped still gets its hangup callback: recovery (`markLiveAsAbnormal`) builds it from this
+   * and the ended record. Null when the call has no hangup_url.
+   */
+  readonly hangupCallback: HangupCallbackTemplate | null;
+}
+
+/** The hangup callback of a call, as far as it is known before the call ends. */
+export interface HangupCallbackTemplate {
+  readonly url: string;
+  readonly method: 'GET' | 'POST';
+  /** The call's own parameters (CallUUID, From, To, Direction, CallStatus…), as sent on a live hangup. */
+  readonly params: readonly (readonly [string, string])[];
 }
 
 /** The fields of a call that change after insertion; `undefined` values are ignored (not cleared). */
@@ -186,11 +202,6 @@ export const SERVER_RESTART_CAUSE = 'Server Restart';
 /** Its code (streamfork's own, engine/records/hangup-causes.ts: Plivo has none for a crash). */
 export const SERVER_RESTART_CAUSE_CODE = 5040;
 
-/** Whole seconds from `startMs` to `endMs`, rounded up (as Plivo's durations), never negative. */
-function wholeSeconds(startMs: number, endMs: number): number {
-  return Math.max(0, Math.ceil((endMs - startMs) / 1000));
-}
-
 /**
  * How crash recovery ends a call left live: at the last time it was seen alive (`lastSeenAt`, or its
  * answer or start when it was never refreshed; never after `nowMs`), with durations measured to that
@@ -212,8 +223,8 @@ export function abnormalCallEnd(
     hangupCause: cause,
     hangupCauseCode: causeCode,
     hangupSource: 'Error',
-    durationSec: wholeSeconds(call.startedAt, endedAt),
-    billDurationSec: call.answeredAt === null ? 0 : wholeSeconds(call.answeredAt, endedAt),
+    durationSec: elapsedSec(call.startedAt, endedAt),
+    billDurationSec: call.answeredAt === null ? 0 : elapsedSec(call.answeredAt, endedAt),
     endedAbnormally: true,
   };
 }
@@ -228,10 +239,52 @@ export function abnormalStreamEnd(stream: StreamRecord, callEndedAt: number, cau
   };
 }
 
+/** Who owns the hangup callbacks recovery writes for calls of no named node (a single node claims them at start). */
+export const RECOVERED_OUTBOX_OWNER = 'recovered';
+
+/**
+ * The outbox row of the hangup callback of `ended`, a call {@link abnormalCallEnd} just ended, or
+ * undefined when it has no hangup_url. Its id is {@link hangupCallbackId}, the one the live path would
+ * have used, so a callback the node had already written before it stopped is not written twice (the
+ * stores skip a row whose id exists) and a receiver deduplicating by `X-Streamfork-Callback-Id` sees
+ * one callback. `owner`: the stopped node's outbox owner, so its normal recovery claims the row.
+ */
+export function abnormalHangupCallback(
+  ended: CallRecord,
+  owner: string,
+  nowMs: number,
+): NewOutboxEntry | undefined {
+  const template = ended.hangupCallback;
+  if (template === null) {
+    return undefined;
+  }
+  const status = ended.status;
+  const base = template.params.map(([k, v]) => [k, k === 'CallStatus' ? status : v] as const);
+  return {
+    id: hangupCallbackId(ended.callUuid),
+    lane: `hangup:${ended.callUuid}`,
+    callUuid: ended.callUuid,
+    url: template.url,
+    method: template.method,
+    params: hangupCallbackParams(base, {
+      cause: ended.hangupCause ?? SERVER_RESTART_CAUSE,
+      causeCode: ended.hangupCauseCode,
+      sourceName: ended.hangupSource ?? 'Error',
+      startedAtMs: ended.startedAt,
+      answeredAtMs: ended.answeredAt,
+      endedAtMs: ended.endedAt ?? nowMs,
+    }),
+    owner,
+    createdAt: nowMs,
+  };
+}
+
 /** What `markLiveAsAbnormal` changed. */
 export interface AbnormalEndCounts {
   readonly calls: number;
   readonly streams: number;
+  /** Hangup callbacks written to the outbox for the ended calls. */
+  readonly hangupCallbacks: number;
 }
 
 /**
@@ -268,6 +321,9 @@ export interface CallStore extends CallbackOutbox {
    * by {@link abnormalStreamEnd} (`failed`, ended with its call, `stopReason = cause`). One transaction.
    * With `nodeId`, only that node's live calls and their live streams (a node restarting in a cluster,
    * or a survivor ending a dead node's calls); absent: every live call and every live stream.
+   * In the same transaction, each ended call that has a `hangupCallback` gets its hangup callback in
+   * the outbox ({@link abnormalHangupCallback}), owned by `nodeId` or else {@link RECOVERED_OUTBOX_OWNER},
+   * unless a row with that id exists; `hangupCallbacks` counts the rows written.
    */
   markLiveAsAbnormal(
     nowMs: number,

@@ -13,6 +13,7 @@
  *
  * Every time is epoch milliseconds (UTC).
  */
+import { createHash } from 'node:crypto';
 
 /** `pending` until delivered, given up on (attempts or age spent, or dropped by a budget). */
 export const OutboxStatuses = ['pending', 'delivered', 'given-up'] as const;
@@ -108,4 +109,20 @@ export function isClaimable(row: OutboxEntry, options: ClaimOptions): boolean {
     (options.from === undefined ? row.owner !== options.owner : row.owner === options.from) &&
     (options.dueBy === undefined || row.nextAttemptAt <= options.dueBy)
   );
+}
+
+/** RFC 4122 §4.3 name space of streamfork's hangup callback ids (a random v4 UUID fixed here). */
+const HANGUP_ID_NAMESPACE = Buffer.from('5b0e7d2c8a4f4e61b7a3c2d9e0f14a68', 'hex');
+
+/**
+ * The id of a call's hangup callback: a name-based (version 5) UUID of the call UUID, so the live path
+ * and crash recovery, on any node, give one call's hangup callback the same id (and the receiver one
+ * `X-Streamfork-Callback-Id` to deduplicate by).
+ */
+export function hangupCallbackId(callUuid: string): string {
+  const hash = createHash('sha1').update(HANGUP_ID_NAMESPACE).update(`hangup:${callUuid}`).digest();
+  hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
+  hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }

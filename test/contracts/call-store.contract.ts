@@ -8,7 +8,14 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import type { CallRecord, CallStore, StreamRecord } from '../../src/ports/call-store.js';
+import {
+  RECOVERED_OUTBOX_OWNER,
+  type CallRecord,
+  type CallStore,
+  type StreamRecord,
+} from '../../src/ports/call-store.js';
+import { hangupCallbackId } from '../../src/ports/callback-outbox.js';
+import { plivoTime } from '../../src/protocol/plivo-time.js';
 import { outboxCases, type WithStore } from './outbox.contract.js';
 
 /** A fresh, empty store; `dispose` closes it and removes whatever it created. */
@@ -55,6 +62,15 @@ export function finishedCall(n: number, overrides: Partial<CallRecord> = {}): Ca
     endedAbnormally: false,
     lastSeenAt: T0 + n * 1000 + 60_000,
     nodeId: `node-${n % 3}`,
+    hangupCallback: {
+      url: `http://127.0.0.1:9000/hangup?n=${n}`,
+      method: n % 2 === 0 ? 'POST' : 'GET',
+      params: [
+        ['CallUUID', fixtureUuid(1, n)],
+        ['CallStatus', 'completed'],
+        ['X-PH-Tag', `t${n}`],
+      ],
+    },
     ...overrides,
   };
 }
@@ -302,7 +318,7 @@ function recoveryCases(withStore: WithStore): void {
         await store.insertStream(s);
       }
       const now = T0 + 500_000;
-      assert.deepEqual(await store.markLiveAsAbnormal(now), { calls: 3, streams: 2 });
+      assert.deepEqual(await store.markLiveAsAbnormal(now), { calls: 3, streams: 2, hangupCallbacks: 3 });
       assert.deepEqual(await store.getCall(done.callUuid), done);
       const abnormal = {
         hangupCause: 'Server Restart',
@@ -343,7 +359,11 @@ function recoveryCases(withStore: WithStore): void {
         endedAt: pending.createdAt,
         stopReason: 'Server Restart',
       });
-      assert.deepEqual(await store.markLiveAsAbnormal(now + 1, 'Other'), { calls: 0, streams: 0 });
+      assert.deepEqual(await store.markLiveAsAbnormal(now + 1, 'Other'), {
+        calls: 0,
+        streams: 0,
+        hangupCallbacks: 0,
+      });
       assert.equal((await store.listCalls({ status: 'live', limit: 10, offset: 0 })).total, 0);
     },
   );
@@ -384,6 +404,7 @@ function recoveryCases(withStore: WithStore): void {
       assert.deepEqual(await store.markLiveAsAbnormal(now, 'Node Lost', null, 'node-a'), {
         calls: 1,
         streams: 1,
+        hangupCallbacks: 1,
       });
       const ended = await store.getCall(mine.callUuid);
       assert.deepEqual(
@@ -397,8 +418,96 @@ function recoveryCases(withStore: WithStore): void {
       assert.deepEqual(await store.markLiveAsAbnormal(now, undefined, undefined, 'node-a'), {
         calls: 0,
         streams: 0,
+        hangupCallbacks: 0,
       });
-      assert.deepEqual(await store.markLiveAsAbnormal(now), { calls: 2, streams: 1 });
+      assert.deepEqual(await store.markLiveAsAbnormal(now), { calls: 2, streams: 1, hangupCallbacks: 2 });
+    },
+  );
+
+  withStore(
+    'markLiveAsAbnormal writes each ended call’s hangup callback to the outbox, once, owned by its node',
+    async (store) => {
+      // Answered at +1.5 s, last seen at +41.5 s; a ringing call; a call with no hangup_url.
+      const answered = liveCall(2, { nodeId: 'node-a', lastSeenAt: T0 + 2000 + 41_500 });
+      const ringing = liveCall(3, {
+        nodeId: 'node-a',
+        status: 'ringing',
+        answeredAt: null,
+        lastSeenAt: null,
+      });
+      const silent = liveCall(4, { nodeId: 'node-a', hangupCallback: null });
+      const other = liveCall(5, { nodeId: 'node-b' });
+      for (const c of [answered, ringing, silent, other]) {
+        await store.insertCall(c);
+      }
+      // The live path had already written the ringing call's hangup callback before the node stopped.
+      const early = {
+        id: hangupCallbackId(ringing.callUuid),
+        lane: `hangup:${ringing.callUuid}`,
+        callUuid: ringing.callUuid,
+        url: 'http://127.0.0.1:9000/hangup?early',
+        method: 'POST' as const,
+        params: [['Event', 'Hangup']] as const,
+        owner: 'node-a',
+        createdAt: T0 + 10,
+      };
+      await store.enqueueCallback(early);
+      const now = T0 + 500_000;
+      assert.deepEqual(await store.markLiveAsAbnormal(now, 'Node Lost', 5041, 'node-a'), {
+        calls: 3,
+        streams: 0,
+        hangupCallbacks: 1,
+      });
+      const row = await store.getCallback(hangupCallbackId(answered.callUuid));
+      assert.ok(row !== undefined, 'the answered call’s hangup callback is pending');
+      const template = answered.hangupCallback;
+      assert.ok(template !== null);
+      assert.deepEqual(
+        [row.lane, row.callUuid, row.url, row.method, row.owner, row.status, row.attempts, row.createdAt],
+        [
+          `hangup:${answered.callUuid}`,
+          answered.callUuid,
+          template.url,
+          template.method,
+          'node-a',
+          'pending',
+          0,
+          now,
+        ],
+      );
+      const end = T0 + 2000 + 41_500;
+      assert.deepEqual(row.params, [
+        ['CallUUID', answered.callUuid],
+        ['CallStatus', 'completed'],
+        ['X-PH-Tag', 't2'],
+        ['Event', 'Hangup'],
+        ['HangupCause', 'Node Lost'],
+        ['HangupCauseCode', '5041'],
+        ['HangupSource', 'Error'],
+        ['Duration', '42'],
+        ['BillDuration', '40'],
+        ['StartTime', plivoTime(answered.startedAt)],
+        ['AnswerTime', plivoTime(answered.answeredAt ?? 0)],
+        ['EndTime', plivoTime(end)],
+      ]);
+      assert.equal((await store.getCallback(early.id))?.url, early.url, 'a row the live path wrote is kept');
+      const pending = await store.pendingCallbacks(10);
+      assert.deepEqual(
+        pending.map((p) => p.callUuid).sort(),
+        [answered.callUuid, ringing.callUuid].sort(),
+        'no row for a call without hangup_url, nor for another node’s call',
+      );
+      // Another node's leftovers (no node id: a single node's recovery) are owned by `recovered`.
+      assert.deepEqual(await store.markLiveAsAbnormal(now), { calls: 1, streams: 0, hangupCallbacks: 1 });
+      assert.equal(
+        (await store.getCallback(hangupCallbackId(other.callUuid)))?.owner,
+        RECOVERED_OUTBOX_OWNER,
+      );
+      const params = new Map((await store.getCallback(hangupCallbackId(other.callUuid)))?.params);
+      assert.deepEqual(
+        [params.get('HangupCause'), params.get('HangupCauseCode'), params.get('CallStatus')],
+        ['Server Restart', '5040', 'completed'],
+      );
     },
   );
 

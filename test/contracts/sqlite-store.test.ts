@@ -118,11 +118,12 @@ test('migrations: a version-1 database with data is migrated and its rows read b
       endedAbnormally: false,
       lastSeenAt: null,
       nodeId: null,
+      hangupCallback: null,
     });
     const live = liveCall(8);
     await store.insertCall(live);
     await store.insertStream(streamOf(live, 0, { status: 'in-progress' }));
-    assert.deepEqual(await store.markLiveAsAbnormal(1), { calls: 1, streams: 1 });
+    assert.deepEqual(await store.markLiveAsAbnormal(1), { calls: 1, streams: 1, hangupCallbacks: 1 });
     assert.equal(await store.integrityCheck(), 'ok');
     await store.close();
   } finally {
@@ -160,7 +161,11 @@ test('migration 3: a version-2 database gains last_seen_at; its live calls end a
     const columns = store.databaseForTesting.pragma('table_info(calls)') as { name: string }[];
     assert.ok(columns.some((c) => c.name === 'last_seen_at'));
     assert.equal((await store.getCall(live.callUuid))?.lastSeenAt, null);
-    assert.deepEqual(await store.markLiveAsAbnormal(live.startedAt + 3_600_000), { calls: 1, streams: 0 });
+    assert.deepEqual(await store.markLiveAsAbnormal(live.startedAt + 3_600_000), {
+      calls: 1,
+      streams: 0,
+      hangupCallbacks: 0,
+    });
     const ended = await store.getCall(live.callUuid);
     assert.ok(ended !== undefined);
     assert.equal(ended.endedAt, live.answeredAt, 'never seen after the upgrade: ends at its answer');
@@ -254,9 +259,9 @@ test('migration 4: a version-3 database with a call gains the callback outbox an
 test('migration 5: a version-4 database gains node_id; its calls read back with a null node', () =>
   withOldDatabase(4, 'c-v4', 'in-progress', async (path) => {
     const store = new SqliteCallStore({ path });
-    assert.equal(currentSchemaVersion(store.databaseForTesting), 5);
+    assert.equal(currentSchemaVersion(store.databaseForTesting), LATEST_SCHEMA_VERSION);
     assert.equal((await store.getCall('c-v4'))?.nodeId, null);
     assert.equal(await store.touchLiveCalls(2, 'node-a'), 0, 'a call of no known node is no node’s');
-    assert.deepEqual(await store.markLiveAsAbnormal(3), { calls: 1, streams: 0 });
+    assert.deepEqual(await store.markLiveAsAbnormal(3), { calls: 1, streams: 0, hangupCallbacks: 0 });
     await store.close();
   }));

@@ -126,7 +126,7 @@ describe('RedisClusterRegistry (real redis-server)', () => {
       nodeId: 'n1',
       timing: { heartbeatMs: 100, nodeTtlMs: 300, callTtlMs: 60_000, takeoverLockMs: 1000 },
       liveCalls: () => calls,
-      closeRecords: () => Promise.resolve({ calls: 0, streams: 0 }),
+      closeRecords: () => Promise.resolve({ calls: 0, streams: 0, hangupCallbacks: 0 }),
       deliverCallbacks: () => Promise.resolve(0),
     });
     await node.start(info('n1'));

@@ -126,7 +126,12 @@ if (childDir !== undefined) {
         );
 
         const counts = await store.markLiveAsAbnormal(nowMs);
-        assert.deepEqual(counts, { calls: LIVE + noise, streams: LIVE * 2 + noiseStreams });
+        // Every fixture call has a hangup_url: each ended call gets its hangup callback in the outbox.
+        assert.deepEqual(counts, {
+          calls: LIVE + noise,
+          streams: LIVE * 2 + noiseStreams,
+          hangupCallbacks: LIVE + noise,
+        });
 
         const finished = finishedRecords();
         for (const call of finished.calls) {

@@ -137,7 +137,11 @@ before(async () => {
   cleanups.push(() => app.close());
   const config = join(scratch, 'node-config.json');
   // Callbacks retried often and long, so ones refused before the kill are still pending after it.
-  const nodeConfig = { tuning: { callbackAttempts: 50, callbackMaxBackoffMs: 500 }, log: { level: 'info' } };
+  const nodeConfig = {
+    tuning: { callbackAttempts: 50, callbackMaxBackoffMs: 500 },
+    log: { level: 'info' },
+    answer: { hangupUrl: app.hangupUrl },
+  };
   writeFileSync(config, JSON.stringify(nodeConfig));
   const started = Date.now();
   ({ summary, state } = await clusterUpCli(
@@ -299,6 +303,13 @@ test('(c) kill -9 of node B: routing stops, A closes its call and delivers its p
     assert.equal(delivered(id), 1, `callback ${id} delivered exactly once`);
   }
   figure('pending-callbacks-of-b', String(pendingIds.size));
+  // B never ended its call, so the survivor tells hangup_url, once, from the call's record.
+  const hangups = app.callbacks.filter((c) => c.tag === onB.tag && c.event === 'Hangup');
+  assert.deepEqual(
+    hangups.map((c) => [c.cause, c.answered]),
+    [['Node Lost', 200]],
+    "B's call: one hangup callback, Node Lost",
+  );
 
   // A's stream: every chunk of its inbound track, none missing, and 50 a second through the takeover.
   const inbound = (mediaArrivals.get(uuidA) ?? []).filter((m) => m.track === 'inbound');

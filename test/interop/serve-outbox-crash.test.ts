@@ -3,7 +3,9 @@
  * pending because the app's callback endpoint answers 503 — the hangup callback of a call that just
  * ended, and the status callbacks of a call still live — then restarted on the same data dir with the
  * endpoint healthy. Every callback arrives, and each is accepted exactly once (the app counts by
- * callback id and by call and event), in order per stream.
+ * callback id and by call and event), in order per stream; and the call that was live at the kill gets
+ * its hangup callback too (`Server Restart`, source `Error`, ended when it was last seen), written by
+ * recovery from the call's record.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,6 +36,7 @@ interface Hit {
   readonly id: string;
   readonly callUuid: string;
   readonly event: string;
+  readonly cause: string;
   readonly status: number;
 }
 
@@ -57,6 +60,7 @@ function callbackApp(): { server: Server; hits: Hit[]; setDown: (down: boolean) 
         id: String(req.headers['x-streamfork-callback-id'] ?? ''),
         callUuid: form.get('CallUUID') ?? '',
         event: form.get('Event') ?? '',
+        cause: `${form.get('HangupCause') ?? ''}/${form.get('HangupSource') ?? ''}`,
         status,
       });
       res.writeHead(status).end();
@@ -162,17 +166,26 @@ test(
       `${shortCall} StopStream`,
       `${shortCall} Hangup`,
       `${liveCall} StartStream`,
+      `${liveCall} Hangup`,
     ].sort();
     await waitUntil(
       'the pending callbacks delivered after the restart',
-      () => accepted().length >= 4,
+      () => accepted().length >= 5,
       20_000,
     );
     // Give a duplicate time to show up.
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const got = accepted().map((h) => `${h.callUuid} ${h.event}`);
     assert.deepEqual([...got].sort(), expected, 'each callback accepted exactly once');
-    assert.equal(new Set(accepted().map((h) => h.id)).size, 4, 'four distinct callback ids');
+    assert.equal(new Set(accepted().map((h) => h.id)).size, 5, 'five distinct callback ids');
+    assert.deepEqual(
+      accepted()
+        .filter((h) => h.event === 'Hangup')
+        .map((h) => `${h.callUuid} ${h.cause}`)
+        .sort(),
+      [`${shortCall} NORMAL_CLEARING/Caller`, `${liveCall} Server Restart/Error`].sort(),
+      'the live call’s hangup callback says the server restarted',
+    );
     for (const hit of cb.hits) {
       const ok = accepted().find((h) => h.callUuid === hit.callUuid && h.event === hit.event);
       assert.equal(
@@ -193,8 +206,8 @@ test(
       const rows = db.prepare('SELECT status, COUNT(*) AS n FROM callback_outbox GROUP BY status').all();
       assert.deepEqual(
         rows,
-        [{ status: 'delivered', n: 4 }],
-        'the outbox holds four delivered rows, none pending',
+        [{ status: 'delivered', n: 5 }],
+        'the outbox holds five delivered rows, none pending',
       );
     } finally {
       db.close();

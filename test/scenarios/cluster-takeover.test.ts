@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { MemoryClusterRegistry } from '../../src/adapters/memory-registry/memory-cluster-registry.js';
+import { hangupCallbackId } from '../../src/ports/callback-outbox.js';
 import { MemoryCallStore } from '../../src/adapters/memory-store/memory-call-store.js';
 import { ClusterNode, type TakeoverReport } from '../../src/app/cluster/cluster-node.js';
 import { NODE_LOST_CAUSE, NODE_LOST_CAUSE_CODE } from '../../src/ports/cluster-registry.js';
@@ -100,11 +101,21 @@ describe('cluster takeover (fake clock, memory registry and store)', () => {
     const report = reports[0]!;
     assert.equal(report.nodeId, 'b');
     assert.notEqual(report.by, 'b');
+    // The callbacks: the stream's pending one, and the hangup callback recovery wrote for each call.
     assert.deepEqual(
-      { calls: report.calls, streams: report.streams, callbacks: report.callbacks },
-      { calls: 2, streams: 1, callbacks: 1 },
+      {
+        calls: report.calls,
+        streams: report.streams,
+        hangupCallbacks: report.hangupCallbacks,
+        callbacks: report.callbacks,
+      },
+      { calls: 2, streams: 1, hangupCallbacks: 2, callbacks: 3 },
     );
-    assert.deepEqual(claimed, [`cb-1->${report.by}`], 'the pending callback was claimed once');
+    assert.deepEqual(
+      claimed,
+      [`cb-1`, ...onB.map((c) => hangupCallbackId(c.callUuid))].map((id) => `${id}->${report.by}`),
+      'each pending callback was claimed once',
+    );
     for (const c of onB) {
       const rec = await store.getCall(c.callUuid);
       assert.ok(rec !== undefined);
@@ -142,7 +153,7 @@ describe('cluster takeover (fake clock, memory registry and store)', () => {
       nodeId: 'a',
       timing: TIMING,
       liveCalls: () => live,
-      closeRecords: () => Promise.resolve({ calls: 0, streams: 0 }),
+      closeRecords: () => Promise.resolve({ calls: 0, streams: 0, hangupCallbacks: 0 }),
       deliverCallbacks: () => Promise.resolve(0),
     });
     await node.start({

@@ -5,10 +5,12 @@
 import { ServerError } from '../../errors/server-error.js';
 import {
   abnormalCallEnd,
+  abnormalHangupCallback,
   abnormalStreamEnd,
   applyPatch,
   isLiveCallStatus,
   LiveStreamStatuses,
+  RECOVERED_OUTBOX_OWNER,
   SERVER_RESTART_CAUSE,
   SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
@@ -209,11 +211,17 @@ export class MemoryCallStore implements CallStore {
     return settle(() => {
       this.#open();
       const endedAt = new Map<string, number>();
+      let hangupCallbacks = 0;
       for (const call of this.#calls.values()) {
         if (isLiveOn(call, nodeId)) {
           const ended = abnormalCallEnd(call, nowMs, cause, causeCode);
           this.#calls.set(call.callUuid, snapshot(ended));
           endedAt.set(call.callUuid, ended.endedAt ?? nowMs);
+          const hangup = abnormalHangupCallback(ended, nodeId ?? RECOVERED_OUTBOX_OWNER, nowMs);
+          if (hangup !== undefined && !this.#outbox.has(hangup.id)) {
+            this.#outbox.set(hangup.id, snapshot(newOutboxRow(hangup, ++this.#seq)));
+            hangupCallbacks += 1;
+          }
         }
       }
       let streams = 0;
@@ -225,7 +233,7 @@ export class MemoryCallStore implements CallStore {
           streams += 1;
         }
       }
-      return { calls: endedAt.size, streams };
+      return { calls: endedAt.size, streams, hangupCallbacks };
     });
   }
 

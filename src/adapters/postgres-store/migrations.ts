@@ -91,6 +91,13 @@ export const pgMigrations: readonly Migration[] = [
       CREATE INDEX callback_outbox_pending ON callback_outbox (seq) WHERE status = 'pending';
     `,
   },
+  {
+    version: 2,
+    name: 'hangup callback of each call (SQLite version 6)',
+    sql: `
+      ALTER TABLE calls ADD COLUMN hangup_callback_json TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

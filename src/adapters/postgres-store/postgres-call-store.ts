@@ -15,7 +15,9 @@ import { ServerError } from '../../errors/server-error.js';
 import { redactUrl } from '../../observability/redact.js';
 import {
   abnormalCallEnd,
+  abnormalHangupCallback,
   abnormalStreamEnd,
+  RECOVERED_OUTBOX_OWNER,
   SERVER_RESTART_CAUSE,
   SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
@@ -309,6 +311,7 @@ export class PostgresCallStore implements CallStore {
     return this.#transaction('crash recovery', async (run) => {
       const node = nodeId ?? null;
       const endedAt = new Map<string, number>();
+      let hangupCallbacks = 0;
       for (const row of await run<CallRow>({ text: sql.lockLiveCalls, values: [node] })) {
         const ended = abnormalCallEnd(rowToCall(row), nowMs, cause, causeCode);
         const update = callPatchUpdate(ended.callUuid, patchOf(ended));
@@ -316,6 +319,11 @@ export class PostgresCallStore implements CallStore {
           await run(update);
         }
         endedAt.set(ended.callUuid, ended.endedAt ?? nowMs);
+        const hangup = abnormalHangupCallback(ended, nodeId ?? RECOVERED_OUTBOX_OWNER, nowMs);
+        if (hangup !== undefined) {
+          const values = Object.values(outboxToRow(newOutboxRow(hangup, 0)));
+          hangupCallbacks += (await run({ text: sql.insertOutboxIfAbsent, values })).length;
+        }
       }
       const streams = await run<StreamRow & { call_ended_at: number | null }>({
         text: sql.lockLiveStreams,
@@ -335,7 +343,7 @@ export class PostgresCallStore implements CallStore {
           await run(update);
         }
       }
-      return { calls: endedAt.size, streams: streams.length };
+      return { calls: endedAt.size, streams: streams.length, hangupCallbacks };
     });
   }
 

@@ -46,6 +46,7 @@ const CALL_COLUMN: Readonly<Record<keyof CallPatch, keyof CallRow>> = {
   endedAbnormally: 'ended_abnormally',
   lastSeenAt: 'last_seen_at',
   nodeId: 'node_id',
+  hangupCallback: 'hangup_callback_json',
 };
 const STREAM_COLUMN: Readonly<Record<keyof StreamPatch, keyof StreamRow>> = {
   status: 'status',
@@ -59,6 +60,8 @@ export const sql = {
   insertCall: insertOf('calls', anyCall),
   insertStream: insertOf('streams', anyStream),
   insertOutbox: `${insertOf('callback_outbox', outboxInsertColumns)} RETURNING seq`,
+  /** Recovery's hangup callbacks: a row whose id exists (the live path wrote it) is left as it is. */
+  insertOutboxIfAbsent: `${insertOf('callback_outbox', outboxInsertColumns)} ON CONFLICT (id) DO NOTHING RETURNING seq`,
   getCall: 'SELECT * FROM calls WHERE call_uuid = $1',
   getStream: 'SELECT * FROM streams WHERE call_uuid = $1 AND stream_id = $2',
   /** One statement: the page (possibly empty: then one row of NULLs) and the total, from one snapshot. */

@@ -120,6 +120,15 @@ export const migrations: readonly Migration[] = [
         WHERE status IN ('queued', 'ringing', 'in-progress');
     `,
   },
+  {
+    version: 6,
+    name: 'hangup callback of each call',
+    // JSON of the call's hangup_url, method and parameters (HangupCallbackTemplate), so recovery can
+    // tell hangup_url about a call its node did not finish; NULL for calls without one and older rows.
+    sql: `
+      ALTER TABLE calls ADD COLUMN hangup_callback_json TEXT;
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -7,12 +7,13 @@ import type {
   CallDirection,
   CallRecord,
   CallStatus,
+  HangupCallbackTemplate,
   JsonValue,
   StreamRecord,
   StreamStatus,
 } from '../../ports/call-store.js';
 
-/** A row of `calls` (schema version 5). */
+/** A row of `calls` (schema version 6). */
 export interface CallRow {
   call_uuid: string;
   direction: string;
@@ -35,6 +36,7 @@ export interface CallRow {
   ended_abnormally: number;
   last_seen_at: number | null;
   node_id: string | null;
+  hangup_callback_json: string | null;
 }
 
 /** A row of `streams`. */
@@ -75,6 +77,10 @@ function fromJson(text: string | null): JsonValue {
   return text === null ? null : deepFreeze(JSON.parse(text) as JsonValue);
 }
 
+function hangupCallbackOf(text: string | null): HangupCallbackTemplate | null {
+  return text === null ? null : deepFreeze(JSON.parse(text) as HangupCallbackTemplate);
+}
+
 export function callToRow(c: CallRecord): CallRow {
   return {
     call_uuid: c.callUuid,
@@ -98,6 +104,7 @@ export function callToRow(c: CallRecord): CallRow {
     ended_abnormally: c.endedAbnormally ? 1 : 0,
     last_seen_at: c.lastSeenAt,
     node_id: c.nodeId,
+    hangup_callback_json: c.hangupCallback === null ? null : JSON.stringify(c.hangupCallback),
   };
 }
 
@@ -124,6 +131,7 @@ export function rowToCall(r: CallRow): CallRecord {
     endedAbnormally: r.ended_abnormally === 1,
     lastSeenAt: r.last_seen_at,
     nodeId: r.node_id,
+    hangupCallback: hangupCallbackOf(r.hangup_callback_json),
   });
 }
 

@@ -19,10 +19,12 @@ import BetterSqlite3, { type Database, type Statement } from 'better-sqlite3';
 import { ServerError } from '../../errors/server-error.js';
 import {
   abnormalCallEnd,
+  abnormalHangupCallback,
   abnormalStreamEnd,
   applyPatch,
   LiveCallStatuses,
   LiveStreamStatuses,
+  RECOVERED_OUTBOX_OWNER,
   SERVER_RESTART_CAUSE,
   SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
@@ -122,6 +124,7 @@ interface Statements {
   liveStreams: Statement<[], StreamRow>;
   liveStreamsOf: Statement<[string], StreamRow>;
   insertOutbox: Statement<[OutboxInsertRow], { seq: number }>;
+  insertOutboxIfAbsent: Statement<[OutboxInsertRow]>;
   pendingOutbox: Statement<[number], OutboxRow>;
   getOutbox: Statement<[string], OutboxRow>;
   claimOutbox: Statement<[string, number]>;
@@ -170,6 +173,9 @@ function prepareAll(db: Database): Statements {
     ),
     insertOutbox: db.prepare(
       `INSERT INTO callback_outbox (${outbox.names}) VALUES (${outbox.params}) RETURNING seq`,
+    ),
+    insertOutboxIfAbsent: db.prepare(
+      `INSERT INTO callback_outbox (${outbox.names}) VALUES (${outbox.params}) ON CONFLICT (id) DO NOTHING`,
     ),
     pendingOutbox: db.prepare(`SELECT * FROM callback_outbox WHERE status = 'pending' ORDER BY seq LIMIT ?`),
     getOutbox: db.prepare('SELECT * FROM callback_outbox WHERE id = ?'),
@@ -325,11 +331,18 @@ export class SqliteCallStore implements CallStore {
       this.#db.transaction(() => {
         // Rows are few (the calls live at a crash), and the end time is computed per call.
         const endedAt = new Map<string, number>();
+        let hangupCallbacks = 0;
         const calls = nodeId === undefined ? this.#st.liveCalls.all() : this.#st.liveCallsOf.all(nodeId);
         for (const row of calls) {
           const ended = abnormalCallEnd(rowToCall(row), nowMs, cause, causeCode);
           this.#st.updateCall.run(callToRow(ended));
           endedAt.set(ended.callUuid, ended.endedAt ?? nowMs);
+          const hangup = abnormalHangupCallback(ended, nodeId ?? RECOVERED_OUTBOX_OWNER, nowMs);
+          if (hangup !== undefined) {
+            hangupCallbacks += this.#st.insertOutboxIfAbsent.run(
+              outboxToRow(newOutboxRow(hangup, 0)),
+            ).changes;
+          }
         }
         const streams =
           nodeId === undefined ? this.#st.liveStreams.all() : this.#st.liveStreamsOf.all(nodeId);
@@ -339,7 +352,7 @@ export class SqliteCallStore implements CallStore {
             endedAt.get(stream.callUuid) ?? this.#st.getCall.get(stream.callUuid)?.ended_at ?? nowMs;
           this.#st.updateStream.run(streamToRow(abnormalStreamEnd(stream, callEnd, cause)));
         }
-        return { calls: endedAt.size, streams: streams.length };
+        return { calls: endedAt.size, streams: streams.length, hangupCallbacks };
       })(),
     );
   }

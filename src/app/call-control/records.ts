@@ -10,9 +10,10 @@ import type {
 } from '../../engine/events/call-events.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
 import { hangupCauseCodeOf, hangupSourceName } from '../../engine/records/hangup-causes.js';
-import { elapsedSec, plivoTime } from '../../protocol/plivo-time.js';
+import { hangupCallbackParams } from '../../protocol/plivo-hangup.js';
+import { elapsedSec } from '../../protocol/plivo-time.js';
 import { streamRecordOf } from '../../engine/records/stream-record.js';
-import type { CallRecord, JsonValue, StreamRecord } from '../../ports/call-store.js';
+import type { CallRecord, HangupCallbackTemplate, JsonValue, StreamRecord } from '../../ports/call-store.js';
 import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
 
 /** The numeric code of a cause (engine/records/hangup-causes.ts), or null for an unknown one. */
@@ -44,6 +45,7 @@ export function newCallRecord(started: CallStartedEvent, answeredAtMs: number | 
     endedAbnormally: false,
     lastSeenAt: null,
     nodeId: started.nodeId,
+    hangupCallback: started.hangupCallback,
   };
 }
 
@@ -125,19 +127,27 @@ export function durationsOf(t: CallTimes): { durationSec: number; billDurationSe
  * StartTime, AnswerTime, EndTime (`YYYY-MM-DD HH:MM:SS+00:00`).
  */
 export function hangupParams(identity: CallIdentity, hangup: LegHangup, t: CallTimes): [string, string][] {
+  return hangupCallbackParams(callParams(identity, 'completed'), {
+    cause: hangup.cause,
+    causeCode: hangupCauseCode(hangup.cause),
+    sourceName: hangupSourceName(hangup.source),
+    ...t,
+  });
+}
+
+/**
+ * What the call's record keeps of its hangup callback (`hangupCallback`): the URL, the method and the
+ * call's parameters, so that recovery can tell hangup_url about a call whose node stopped. Null
+ * without a URL.
+ */
+export function hangupCallbackTemplate(
+  identity: CallIdentity,
+  url: string | null | undefined,
+  method: 'GET' | 'POST' | undefined,
+): HangupCallbackTemplate | null {
+  if (url === undefined || url === null || url === '') {
+    return null;
+  }
   const params = callParams(identity, 'completed').filter(([k]) => k !== 'Event');
-  const { durationSec, billDurationSec } = durationsOf(t);
-  const code = hangupCauseCode(hangup.cause);
-  params.push(
-    ['Event', 'Hangup'],
-    ['HangupCause', hangup.cause],
-    ...(code === null ? [] : [['HangupCauseCode', String(code)] as [string, string]]),
-    ['HangupSource', hangupSourceName(hangup.source)],
-    ['Duration', String(durationSec)],
-    ['BillDuration', String(billDurationSec)],
-    ['StartTime', plivoTime(t.startedAtMs)],
-    ['AnswerTime', plivoTime(t.answeredAtMs)],
-    ['EndTime', plivoTime(t.endedAtMs)],
-  );
-  return params;
+  return { url, method: method ?? 'POST', params };
 }

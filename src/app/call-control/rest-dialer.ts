@@ -11,11 +11,13 @@ import type { Engine } from '../../engine/engine.js';
 import type { EndedCallStatus } from '../../engine/events/call-events.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
 import { hangupCauseCodeOf, hangupSourceName } from '../../engine/records/hangup-causes.js';
-import { plivoTime } from '../../protocol/plivo-time.js';
+import { hangupCallbackParams } from '../../protocol/plivo-hangup.js';
+import { hangupCallbackId } from '../../ports/callback-outbox.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { AnswerConfig, CallControl } from '../call-control.js';
+import { hangupCallbackTemplate } from './records.js';
 import type { DialRequest } from '../../ports/call-commands.js';
 import type { SipDialResult } from '../sip/outbound.js';
 
@@ -106,6 +108,7 @@ export class RestDialer {
       sipCallId: null,
       startedAtMs: identity.startedAtMs,
       nodeId: this.#deps.control.nodeId,
+      hangupCallback: hangupCallbackTemplate(identity, req.hangupUrl, req.hangupMethod),
     });
     const placing = this.#place(identity, req);
     this.#pending.add(placing);
@@ -198,21 +201,18 @@ export class RestDialer {
     if (url === undefined || url === '') {
       return;
     }
-    const params = callParams(identity, status).filter(([k]) => k !== 'Event');
-    params.push(
-      ['Event', 'Hangup'],
-      ['HangupCause', cause],
-      ...(code === null ? [] : [['HangupCauseCode', String(code)] as [string, string]]),
-      ['HangupSource', hangupSourceName(source)],
-      ['Duration', '0'],
-      ['BillDuration', '0'],
-      ['StartTime', plivoTime(identity.startedAtMs)],
-      ['EndTime', plivoTime(endedAtMs)],
-    );
-    engine.callbacks.send(`hangup:${identity.callUuid}`, {
-      url,
-      method: req.hangupMethod ?? 'POST',
-      params,
+    const params = hangupCallbackParams(callParams(identity, status), {
+      cause,
+      causeCode: code,
+      sourceName: hangupSourceName(source),
+      startedAtMs: identity.startedAtMs,
+      answeredAtMs: null,
+      endedAtMs,
     });
+    engine.callbacks.send(
+      `hangup:${identity.callUuid}`,
+      { url, method: req.hangupMethod ?? 'POST', params },
+      { id: hangupCallbackId(identity.callUuid) },
+    );
   }
 }

@@ -48,6 +48,9 @@ export interface TakeoverReport {
   readonly nodeId: string;
   readonly calls: number;
   readonly streams: number;
+  /** Hangup callbacks written for the ended calls (they are among `callbacks`). */
+  readonly hangupCallbacks: number;
+  /** Pending callbacks of the lost node claimed and resumed. */
   readonly callbacks: number;
   /** From the first beat that saw the node lost to the records being closed. */
   readonly tookMs: number;

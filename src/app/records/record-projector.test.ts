@@ -25,6 +25,7 @@ function started(callUuid: string, extra: Partial<CallStartedEvent> = {}): CallS
     sipCallId: 'sip-1',
     startedAtMs: T0,
     nodeId: null,
+    hangupCallback: null,
     ...extra,
   };
 }
@@ -71,6 +72,7 @@ test('events in, records out: an answered call with a stream, its errors and its
       atMs: T0 + 1000,
       answerUrl: 'http://app.test/answer',
       sipCallId: 'sip-1',
+      hangupCallback: null,
     },
     { type: 'stream.started', callUuid: 'c1', atMs: T0 + 1100, streamId: 's1', spec },
   );
@@ -147,6 +149,7 @@ test('writes run in event order per call: a REST call queued, answered, ended ne
       atMs: T0 + 2000,
       answerUrl: 'http://app.test/a',
       sipCallId: 'x',
+      hangupCallback: null,
     },
     ended('r1', T0 + 3000, 'NORMAL_CLEARING', 'api'),
   );

@@ -103,6 +103,7 @@ export class RecordProjector {
           answeredAt: event.atMs,
           answerUrl: event.answerUrl,
           ...(event.sipCallId === null ? {} : { sipCallId: event.sipCallId }),
+          ...(event.hangupCallback === null ? {} : { hangupCallback: event.hangupCallback }),
         });
         return;
       case 'call.error':

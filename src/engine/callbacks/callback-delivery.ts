@@ -77,6 +77,11 @@ export interface CallbackSendOptions {
   readonly coalesceKey?: string;
   /** Called at most once, if this request is dropped or replaced before it was sent. */
   readonly onDropped?: (why: 'dropped' | 'coalesced') => void;
+  /**
+   * The callback's id (header and outbox row) when the caller has a stable one (the hangup callback:
+   * `hangupCallbackId`, the same id crash recovery would give it); default a new UUID.
+   */
+  readonly id?: string;
 }
 
 export interface CallbackDeliveryOptions {
@@ -248,7 +253,7 @@ export class CallbackDelivery {
   send(lane: string, req: CallbackRequest, opts: CallbackSendOptions = {}): void {
     const kind = opts.kind ?? 'lifecycle';
     const l = this.#laneFor(lane);
-    const id = this.#opts.random.uuid();
+    const id = opts.id ?? this.#opts.random.uuid();
     const createdAt = this.#now();
     const entry: Entry = {
       id,

@@ -6,6 +6,7 @@
  * Events are rare: a handful per call and per stream. Media frames are never events.
  */
 import type { ErrorCode } from '../../errors/catalog.js';
+import type { HangupCallbackTemplate } from '../../ports/call-store.js';
 import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
 import type { HangupSource } from '../call/media-leg.types.js';
 import type { StreamSpec } from '../fork/stream-fork.types.js';
@@ -26,6 +27,8 @@ export interface CallStartedEvent {
   readonly startedAtMs: number;
   /** The node that runs the call (`cluster.nodeId`), written on its record; null when none is set. */
   readonly nodeId: string | null;
+  /** Its hangup_url, method and parameters when known at start (REST calls), kept on the record for recovery. */
+  readonly hangupCallback: HangupCallbackTemplate | null;
 }
 
 /** The call was answered and its XML is about to run. */
@@ -35,6 +38,8 @@ export interface CallAnsweredEvent {
   readonly atMs: number;
   readonly answerUrl: string;
   readonly sipCallId: string | null;
+  /** Its hangup_url, method and parameters (null: none), kept on the record for recovery. */
+  readonly hangupCallback: HangupCallbackTemplate | null;
 }
 
 /** How an ended call's record reads: `completed` once answered, else why it never was. */

@@ -67,6 +67,8 @@ export interface CallbackHit {
   readonly tag: string;
   readonly id: string;
   readonly event: string;
+  /** `HangupCause` of a hangup callback; empty for status callbacks. */
+  readonly cause: string;
   /** What the app answered: 500 while the tag's callbacks are refused, else 200. */
   readonly answered: number;
 }
@@ -74,6 +76,8 @@ export interface CallbackHit {
 export interface ClusterApp {
   /** The answer URL: each call gets a `<Stream>` to `wsUrl` with a status callback naming its tag. */
   readonly answerUrl: string;
+  /** The hangup URL for the nodes' config (`answer.hangupUrl`): its hits are tagged by the call's To. */
+  readonly hangupUrl: string;
   /** Call UUIDs by tag, from the answer requests. */
   readonly calls: Map<string, string>;
   readonly callbacks: CallbackHit[];
@@ -117,12 +121,16 @@ export async function startClusterApp(wsUrl: string): Promise<ClusterApp> {
         res.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
         return;
       }
-      const tag = url.searchParams.get('tag') ?? '';
+      const tag =
+        url.pathname === '/hangup'
+          ? (/^(?:sip:)?([^@;]+)/.exec(params.get('To') ?? '')?.[1] ?? '')
+          : (url.searchParams.get('tag') ?? '');
       const answered = isRefused(tag) ? 500 : 200;
       callbacks.push({
         tag,
         id: String(req.headers['x-streamfork-callback-id'] ?? ''),
         event: params.get('Event') ?? '',
+        cause: params.get('HangupCause') ?? '',
         answered,
       });
       res.writeHead(answered).end();
@@ -132,6 +140,7 @@ export async function startClusterApp(wsUrl: string): Promise<ClusterApp> {
   origin = `http://${HOST}:${(server.address() as AddressInfo).port}`;
   return {
     answerUrl: `${origin}/answer`,
+    hangupUrl: `${origin}/hangup`,
     calls,
     callbacks,
     refused,

@@ -55,6 +55,7 @@ function liveRecord(callUuid: string, nowMs: number, from: string, to: string): 
     sipCallId: null,
     startedAtMs: nowMs,
     nodeId: null,
+    hangupCallback: null,
   };
   return newCallRecord(started, nowMs);
 }
