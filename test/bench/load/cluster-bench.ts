@@ -187,11 +187,10 @@ export async function bringUp(plan: ClusterPlan): Promise<BenchCluster> {
   return { state, sipPort, nodes, infra, pinNote };
 }
 
-/** Stops everything the cluster started and removes its directory's pieces. */
+/** Stops everything the cluster started (its directory goes with the run's temporary directory). */
 export async function bringDown(dir: string, log: (line: string) => void): Promise<void> {
   await clusterDown({
     dir,
-    purge: true,
     progress: (line) => {
       log(`cluster: ${line}`);
     },

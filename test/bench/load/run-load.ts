@@ -22,7 +22,16 @@
  *          forwarder, --gc-rss or --cpu-prof then)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
@@ -762,6 +771,21 @@ function checkPins(sf: Server, gen: Ipc, app: Ipc, nul: Ipc | null): Record<stri
   return checks;
 }
 
+/** Copies each cluster process's log next to --sf-log (`…-node-1.log`, `…-kamailio.log`) before the purge. */
+function keepClusterLogs(c: BenchCluster): void {
+  const base = SF_LOG.replace(/\.log$/, '');
+  const kept: string[] = [];
+  for (const p of c.state.processes) {
+    try {
+      copyFileSync(p.logFile, `${base}-${p.name}.log`);
+      kept.push(`${base}-${p.name}.log`);
+    } catch {
+      // No log written.
+    }
+  }
+  log(`cluster logs kept: ${kept.join(', ')}`);
+}
+
 /** Stops the server(s): SIGTERM to the single `serve`, or the whole cluster down; returns leftovers. */
 async function stopServer(sf: Server): Promise<number[]> {
   // Node waits for an attached debugger before it exits: close the session first.
@@ -774,6 +798,7 @@ async function stopServer(sf: Server): Promise<number[]> {
   }
   const pids = clusterPids(cluster);
   await clusterDownOnce();
+  keepClusterLogs(cluster);
   const left = stillAlive(pids);
   log(
     left.length === 0
