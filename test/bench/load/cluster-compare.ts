@@ -8,7 +8,7 @@
  *        [--configs single,1,2] [--budget-s 420 (each run)] [--measure-s 8] [--out FILE]
  *
  * After each run it lists the kamailio, redis-server and postgres processes and streamfork nodes that
- * appeared during the run and are still there (`orphans`; there should be none).
+ * appeared during the run and are still there, re-parented to init (`orphans`; there should be none).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -53,6 +53,15 @@ function pgrepAll(): Record<string, number[]> {
     postgres: pg(['-x', 'postgres']),
     'streamfork serve': pg(['-f', 'streamfork.js serve']),
   };
+}
+
+function parentOf(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return -1;
+  }
 }
 
 interface RunFile {
@@ -108,8 +117,13 @@ async function runOne(name: string, cluster: number, outFile: string): Promise<R
   });
   process.removeListener('SIGINT', stop);
   const after = pgrepAll();
+  // New since the run began and re-parented to init: the run's own leftovers, not another user's
+  // processes that happen to run meanwhile (those have a living parent).
   const orphans = Object.fromEntries(
-    Object.entries(after).map(([k, pids]) => [k, pids.filter((p) => !(before[k] ?? []).includes(p))]),
+    Object.entries(after).map(([k, pids]) => [
+      k,
+      pids.filter((p) => !(before[k] ?? []).includes(p) && parentOf(p) === 1),
+    ]),
   );
   let file: RunFile | null = null;
   try {
