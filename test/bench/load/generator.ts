@@ -308,8 +308,9 @@ async function place(n: number, cps: number, firstId: number): Promise<unknown> 
   // Which server answered each call (its Contact's host:port): the node, behind a dispatcher.
   const byContact: Record<string, number> = {};
   for (const c of answered) {
-    const { host, port } = hostPortOf(c.contact);
-    byContact[`${host}:${port}`] = (byContact[`${host}:${port}`] ?? 0) + 1;
+    const key =
+      c.contact === '' ? '(no Contact)' : `${hostPortOf(c.contact).host}:${hostPortOf(c.contact).port}`;
+    byContact[key] = (byContact[key] ?? 0) + 1;
   }
   return {
     ev: 'placed',
