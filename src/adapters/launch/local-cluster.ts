@@ -28,7 +28,7 @@ import { sipOptionsStatus } from './sip-options.js';
 import { startStreamforkNode } from './streamfork-node.js';
 
 const HOST = '127.0.0.1';
-/** RTP ports per node (50 calls); ranges are searched from here, below Linux's ephemeral ports. */
+/** Default RTP ports per node (50 calls); ranges are searched from 21000, below the ephemeral ports. */
 const RTP_BLOCK = 100;
 const RTP_SEARCH_FROM = 21000;
 /** With a base port P: Kamailio P, PostgreSQL P+1, Redis P+2, node i (1-based) SIP P+200i, API P+200i+1, RTP P+200i+100…+199. */
@@ -42,6 +42,11 @@ export interface ClusterUpOptions {
   readonly answerUrl?: string;
   /** What every node's config starts from (a test's timers); the generated keys are set over it. */
   readonly nodeConfig?: DeepPartial<Config>;
+  /**
+   * RTP ports per node (two per call), default 100. With `basePort` at most 100 (the node stride's
+   * RTP part); without it each node gets the next free block of this size from port 21000.
+   */
+  readonly rtpPortsPerNode?: number;
   /** More Kamailio config defines (probe timings). */
   readonly kamailioDefines?: Readonly<Record<string, string | number>>;
   /** Progress lines (to stderr in the CLI). */
@@ -52,6 +57,7 @@ interface NodePorts {
   readonly sip: number;
   readonly api: number;
   readonly rtpMin: number;
+  readonly rtpCount: number;
 }
 
 interface Ports {
@@ -71,20 +77,20 @@ async function requireFree(port: number, kinds: readonly ('tcp' | 'udp')[], what
   return port;
 }
 
-async function basePortPlan(base: number, count: number): Promise<Ports> {
+async function basePortPlan(base: number, count: number, rtpCount: number): Promise<Ports> {
   const nodes: NodePorts[] = [];
   for (let i = 1; i <= count; i++) {
     const at = base + NODE_STRIDE * i;
     const rtpMin = at + 100;
     await requireFree(at, ['udp'], `node-${i} SIP`);
     await requireFree(at + 1, ['tcp'], `node-${i} API`);
-    if ((await freeUdpBlock(HOST, rtpMin, RTP_BLOCK)) !== rtpMin) {
+    if ((await freeUdpBlock(HOST, rtpMin, rtpCount)) !== rtpMin) {
       throw new ServerError(
         'ERR_LAUNCH_NO_PORTS',
-        `node-${i} RTP: ports ${rtpMin}-${rtpMin + RTP_BLOCK - 1} are not all free`,
+        `node-${i} RTP: ports ${rtpMin}-${rtpMin + rtpCount - 1} are not all free`,
       );
     }
-    nodes.push({ sip: at, api: at + 1, rtpMin });
+    nodes.push({ sip: at, api: at + 1, rtpMin, rtpCount });
   }
   return {
     kamailio: await requireFree(base, ['udp'], 'kamailio SIP'),
@@ -94,7 +100,7 @@ async function basePortPlan(base: number, count: number): Promise<Ports> {
   };
 }
 
-async function freePortPlan(count: number): Promise<Ports> {
+async function freePortPlan(count: number, rtpCount: number): Promise<Ports> {
   const taken = new Set<number>();
   const pick = async (kinds: readonly ('tcp' | 'udp')[]): Promise<number> => {
     for (;;) {
@@ -113,9 +119,9 @@ async function freePortPlan(count: number): Promise<Ports> {
   for (let i = 0; i < count; i++) {
     const sip = await pick(['udp']);
     const api = await pick(['tcp']);
-    const rtpMin = await freeUdpBlock(HOST, rtpFrom, RTP_BLOCK, taken);
-    rtpFrom = rtpMin + RTP_BLOCK;
-    nodes.push({ sip, api, rtpMin });
+    const rtpMin = await freeUdpBlock(HOST, rtpFrom, rtpCount, taken);
+    rtpFrom = rtpMin + rtpCount;
+    nodes.push({ sip, api, rtpMin, rtpCount });
   }
   return { kamailio, postgres, redis, nodes };
 }
@@ -174,6 +180,11 @@ export async function clusterUp(opts: ClusterUpOptions): Promise<ClusterState> {
   if (!Number.isInteger(opts.nodes) || opts.nodes < 1 || opts.nodes > 100) {
     throw new RangeError(`the node count must be 1-100, got ${opts.nodes}`);
   }
+  const rtpCount = opts.rtpPortsPerNode ?? RTP_BLOCK;
+  const rtpMax = opts.basePort === undefined ? 20000 : RTP_BLOCK;
+  if (!Number.isInteger(rtpCount) || rtpCount < 2 || rtpCount > rtpMax) {
+    throw new RangeError(`RTP ports per node must be 2-${rtpMax}, got ${rtpCount}`);
+  }
   const dir = resolve(opts.dir);
   const progress = opts.progress ?? (() => undefined);
   const createdBefore = checkDirFree(dir);
@@ -189,8 +200,8 @@ export async function clusterUp(opts: ClusterUpOptions): Promise<ClusterState> {
   }
   const ports =
     opts.basePort === undefined
-      ? await freePortPlan(opts.nodes)
-      : await basePortPlan(opts.basePort, opts.nodes);
+      ? await freePortPlan(opts.nodes, rtpCount)
+      : await basePortPlan(opts.basePort, opts.nodes, rtpCount);
   let state: ClusterState = {
     version: 1,
     state: 'starting',
@@ -271,7 +282,7 @@ async function startPieces(
     id: `node-${i + 1}`,
     api: `http://${HOST}:${p.api}`,
     sip: `${HOST}:${p.sip}`,
-    rtp: [p.rtpMin, p.rtpMin + RTP_BLOCK - 1] as const,
+    rtp: [p.rtpMin, p.rtpMin + p.rtpCount - 1] as const,
     configFile: join(dir, `node-${i + 1}`, 'config.json'),
     ports: p,
   }));

@@ -6,6 +6,10 @@
  * window's `lateMs`, and counts over 2 / 20 / 60 ms).
  * In "raw" mode it sends the same RTP to given ports without SIP (for the null forwarder).
  *
+ * In-dialog requests (the ACK of a 2xx, BYE) follow the dialog's route set (dialog.ts): straight to the
+ * server's Contact when it answered directly, through the proxy when one Record-Routed (Kamailio in
+ * front of a cluster). Responses to the server's own requests go back along their Via headers, all kept.
+ *
  * Pacing: one timer ticks every 5 ms and serves a quarter of the calls per tick (call i in phase i % 4),
  * so the packets of N calls are spread over the 20 ms instead of one burst.
  */
@@ -25,6 +29,7 @@ import {
   writeStamp,
   type Window,
 } from './common.js';
+import { headerValues, hostPortOf, inDialogTarget, responseTarget, routeSetOf } from './dialog.js';
 
 interface Call {
   readonly id: number;
@@ -40,7 +45,9 @@ interface Call {
   readonly callId: string;
   readonly fromTag: string;
   toTag: string;
+  /** The remote target (the 2xx's Contact) and the route set (its Record-Route, reversed). */
   contact: string;
+  routeSet: string[];
   inviteUs: number;
   okUs: number;
   byeDone: (() => void) | undefined;
@@ -96,6 +103,7 @@ async function newCall(id: number): Promise<Call> {
     fromTag: `t${id}`,
     toTag: '',
     contact: '',
+    routeSet: [],
     inviteUs: 0,
     okUs: 0,
     byeDone: undefined,
@@ -175,15 +183,19 @@ function startPacing(): void {
 
 // --- SIP -------------------------------------------------------------------------------------------
 
-function sipSend(text: string): void {
-  sip?.send(Buffer.from(text), sipTarget.port, sipTarget.host);
+function sipSend(text: string, to: { host: string; port: number } = sipTarget): void {
+  sip?.send(Buffer.from(text), to.port, to.host);
+}
+
+function inviteUri(): string {
+  return `sip:load@${sipTarget.host}:${sipTarget.port}`;
 }
 
 function invite(call: Call): void {
   const sdp =
     `v=0\r\no=load ${call.id} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +
     `m=audio ${call.localPort} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
-  const target = `sip:load@${sipTarget.host}:${sipTarget.port}`;
+  const target = inviteUri();
   call.inviteUs = nowUs();
   sipSend(
     `INVITE ${target} SIP/2.0\r\n` +
@@ -195,15 +207,28 @@ function invite(call: Call): void {
   );
 }
 
-function inDialog(call: Call, method: string, cseq: number, branch: string): string {
-  const ruri = call.contact === '' ? `sip:load@${sipTarget.host}:${sipTarget.port}` : call.contact;
-  return (
-    `${method} ${ruri} SIP/2.0\r\n` +
+/** A request of the dialog (or, with `routed` false, the ACK of a non-2xx: same target as the INVITE). */
+function inDialog(
+  call: Call,
+  method: string,
+  cseq: number,
+  branch: string,
+  routed = true,
+): { text: string; next: { host: string; port: number } } {
+  const t = routed && call.contact !== '' ? inDialogTarget(call.routeSet, call.contact) : undefined;
+  const route = (t?.routes ?? []).map((r) => `Route: <${r}>\r\n`).join('');
+  const text =
+    `${method} ${t?.requestUri ?? inviteUri()} SIP/2.0\r\n` +
     `Via: SIP/2.0/UDP 127.0.0.1:${sipLocalPort};branch=z9hG4bK-${call.id}-${branch};rport\r\n` +
+    route +
     `From: <sip:+1555${String(call.id).padStart(7, '0')}@127.0.0.1>;tag=${call.fromTag}\r\n` +
-    `To: <sip:load@${sipTarget.host}:${sipTarget.port}>;tag=${call.toTag}\r\nCall-ID: ${call.callId}\r\n` +
-    `CSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`
-  );
+    `To: <${inviteUri()}>;tag=${call.toTag}\r\nCall-ID: ${call.callId}\r\n` +
+    `CSeq: ${cseq} ${method}\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n`;
+  return { text, next: t?.next ?? sipTarget };
+}
+
+function sendInDialog(r: { text: string; next: { host: string; port: number } }): void {
+  sipSend(r.text, r.next);
 }
 
 const okWaiters = new Map<string, () => void>();
@@ -221,19 +246,20 @@ function onSip(buf: Buffer): void {
     if (cseq.endsWith('INVITE') && status >= 200) {
       const tag = /;\s*tag=([^;>\s]+)/.exec(h.get('to') ?? '');
       call.toTag = tag?.[1] ?? '';
-      const contact = /<([^>]+)>/.exec(h.get('contact') ?? '');
-      call.contact = contact?.[1] ?? call.contact;
       if (status < 300) {
         if (call.okUs === 0) {
           call.okUs = nowUs();
+          // The dialog's remote target and route set come from the (first) 2xx.
+          call.contact = /<([^>]+)>/.exec(h.get('contact') ?? '')?.[1] ?? '';
+          call.routeSet = routeSetOf(text);
           const m = /m=audio (\d+)/.exec(body);
           call.remotePort = Number(m?.[1] ?? 0);
           call.sending = call.remotePort > 0;
         }
-        sipSend(inDialog(call, 'ACK', 1, 'ack'));
+        sendInDialog(inDialog(call, 'ACK', 1, 'ack'));
       } else {
-        // non-2xx: ACK in the INVITE transaction (same branch)
-        sipSend(inDialog(call, 'ACK', 1, 'inv'));
+        // non-2xx: ACK in the INVITE transaction (same branch, same target, no route set)
+        sendInDialog(inDialog(call, 'ACK', 1, 'inv', false));
       }
       okWaiters.get(call.callId)?.();
     } else if (cseq.endsWith('BYE') && status >= 200) {
@@ -241,11 +267,13 @@ function onSip(buf: Buffer): void {
     }
     return;
   }
-  // A request from the server (BYE, OPTIONS, …): answer 200 with its own headers.
+  // A request from the server (BYE, OPTIONS, …): answer 200 with its headers, every Via in order.
+  const vias = headerValues(text, 'via', 'v');
   const resp =
-    `SIP/2.0 200 OK\r\nVia: ${h.get('via') ?? ''}\r\nFrom: ${h.get('from') ?? ''}\r\nTo: ${h.get('to') ?? ''}\r\n` +
+    `SIP/2.0 200 OK\r\n${vias.map((v) => `Via: ${v}\r\n`).join('')}` +
+    `From: ${h.get('from') ?? ''}\r\nTo: ${h.get('to') ?? ''}\r\n` +
     `Call-ID: ${h.get('call-id') ?? ''}\r\nCSeq: ${h.get('cseq') ?? ''}\r\nContent-Length: 0\r\n\r\n`;
-  sipSend(resp);
+  sipSend(resp, vias[0] === undefined ? sipTarget : responseTarget(vias[0]));
   if (call !== undefined && first.startsWith('BYE')) {
     call.sending = false;
     call.toTag = '';
@@ -277,8 +305,16 @@ async function place(n: number, cps: number, firstId: number): Promise<unknown> 
   }
   await Promise.all(waits);
   const answered = calls.filter((c) => c.okUs > 0 && c.sending);
+  // Which server answered each call (its Contact's host:port): the node, behind a dispatcher.
+  const byContact: Record<string, number> = {};
+  for (const c of answered) {
+    const key =
+      c.contact === '' ? '(no Contact)' : `${hostPortOf(c.contact).host}:${hostPortOf(c.contact).port}`;
+    byContact[key] = (byContact[key] ?? 0) + 1;
+  }
   return {
     ev: 'placed',
+    byContact,
     answered: answered.length,
     failed: n - answered.length,
     setup: answered.map((c) => ({ id: c.id, inviteUs: c.inviteUs, okUs: c.okUs })),
@@ -310,7 +346,7 @@ async function hangup(): Promise<ByeStats> {
           const again = (): void => {
             copies++;
             stats.retransmits++;
-            sipSend(bye);
+            sendInDialog(bye);
             interval = Math.min(interval * 2, 4000);
             retry = setTimeout(again, interval);
           };
@@ -327,7 +363,7 @@ async function hangup(): Promise<ByeStats> {
             }
             resolve();
           };
-          sipSend(bye);
+          sendInDialog(bye);
           retry = setTimeout(again, interval);
         }),
       );

@@ -55,10 +55,11 @@ function has(cmd: string): boolean {
 }
 
 /**
- * Decides on pinning and, when on, pins this process (all threads) to the load CPU. Pinning needs
- * taskset and at least two CPUs in this process's affinity mask; the first two are used.
+ * Decides on pinning and, when on, pins this process (all threads) to the load CPU (unless `pinSelf` is
+ * false: a two-node cluster run leaves the load unpinned). Pinning needs taskset and at least two CPUs
+ * in this process's affinity mask; the first two are used.
  */
-export function setupPinning(wanted: boolean): PinSetup {
+export function setupPinning(wanted: boolean, pinSelf = true): PinSetup {
   if (!wanted) {
     return { pinned: null, note: 'pinning off (--no-pin)' };
   }
@@ -69,6 +70,12 @@ export function setupPinning(wanted: boolean): PinSetup {
   }
   if (!has('taskset')) {
     return { pinned: null, note: 'pinning off: taskset (util-linux) not found' };
+  }
+  if (!pinSelf) {
+    return {
+      pinned: { server: String(server), load: String(load) },
+      note: `CPUs ${server} and ${load} in use; the orchestrator and the load peers are not pinned`,
+    };
   }
   const r = spawnSync('taskset', ['-a', '-cp', String(load), String(process.pid)], { encoding: 'utf8' });
   if (r.status !== 0) {

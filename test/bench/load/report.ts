@@ -91,6 +91,11 @@ export interface StepResult {
   closeWaitS: number | null;
   /** Streams still open when the close wait gave up (0 when they all closed). */
   leftOpen: number;
+  // --- added for the cluster runs (issue 12) ------------------------------------------------------------
+  /** Each streamfork process: the calls it answered in the step (the 200's Contact), its CPU, CPU per stream. */
+  perNode?: { id: string; calls: number; cpuCores: number; cpuPctPerStream: number | null }[];
+  /** Kamailio's, Redis's and PostgreSQL's CPU over the window, each its whole process tree (null: no cluster). */
+  infraCpuCores?: Record<string, number> | null;
 }
 
 export function round(x: number, d = 3): number {
@@ -249,6 +254,17 @@ export interface RunInfo {
   readonly endIdleRssKb?: number | null;
   readonly endIdleRssKbNoGc?: number;
   readonly endIdleHeapUsedKb?: number | null;
+  /** os.loadavg() when the run started and after its ramp. */
+  readonly loadAvgAtStart?: number[];
+  readonly loadAvgAtEnd?: number[];
+  /** --cluster runs: the node count, Kamailio's address, each process and its CPU (null: unpinned). */
+  readonly cluster?: {
+    nodes: number;
+    sip: string;
+    members: { name: string; pid: number; cpu: string | null }[];
+  } | null;
+  /** Pids of the cluster's process trees still alive after it was brought down (should be none). */
+  readonly leftAfterDown?: number[];
 }
 
 export function writeOut(
@@ -289,6 +305,10 @@ export function writeOut(
         endIdleRssKb: info.endIdleRssKb ?? null,
         endIdleRssKbNoGc: info.endIdleRssKbNoGc ?? null,
         endIdleHeapUsedKb: info.endIdleHeapUsedKb ?? null,
+        loadAvgAtStart: info.loadAvgAtStart ?? null,
+        loadAvgAtEnd: info.loadAvgAtEnd ?? null,
+        cluster: info.cluster ?? null,
+        leftAfterDown: info.leftAfterDown ?? null,
       },
       null,
       1,

@@ -17,21 +17,45 @@
  *          --sf-log <file> (streamfork's log; default in the temp dir)
  *          --null-rtp-out (inbound steps: the null forwarder also answers each packet with one RTP packet)
  *          --play paced|echo (bidirectional play-back: on the consumer's own 20 ms clock, or on arrival)
+ *          --cluster N (issue 12: N nodes on PostgreSQL and Redis behind Kamailio, from clusterUp, instead of
+ *          one `streamfork serve` on SQLite; the calls go to Kamailio; see cluster-bench.ts; no null
+ *          forwarder, --gc-rss or --cpu-prof then)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { type IncomingMessage, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
+import { readClusterState } from '../../../src/adapters/launch/cluster-state.js';
+import {
+  type BenchCluster,
+  bringDown,
+  bringUp,
+  clusterPids,
+  infraCpuS,
+  killNow,
+  stillAlive,
+  treeAffinity,
+} from './cluster-bench.js';
 import { dist, nowUs } from './common.js';
 import { type GcSample, Inspector, inspectorUrl } from './inspector.js';
 import { type PinCheck, checkPid, forkVia, nodeCommand, setupPinning } from './pinning.js';
 import {
   type ConsumerStats,
   type GenStats,
+  type RunInfo,
   type StepResult,
   capacityLines,
   capacityOf,
@@ -65,8 +89,21 @@ const { values: opt } = parseArgs({
     'null-rtp-out': { type: 'boolean', default: false },
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-bench-load.log') },
     capacity: { type: 'boolean', default: false },
+    cluster: { type: 'string', default: '0' },
   },
 });
+/** 0: one `streamfork serve` on SQLite (issue 6); N ≥ 1: N clustered nodes behind Kamailio (issue 12). */
+const CLUSTER = Number(opt.cluster);
+if (!Number.isInteger(CLUSTER) || CLUSTER < 0 || CLUSTER > 2) {
+  process.stderr.write(`--cluster must be 1 or 2 (absent: one node without a cluster), got ${opt.cluster}\n`);
+  process.exit(2);
+}
+if (CLUSTER > 0 && (opt['gc-rss'] || opt['cpu-prof'] !== undefined)) {
+  process.stderr.write('--gc-rss and --cpu-prof measure the single server; not with --cluster\n');
+  process.exit(2);
+}
+/** The null forwarder is the single-process floor of issue 6; a cluster run has none. */
+const NO_NULL = opt['no-null'] || CLUSTER > 0;
 const STEPS = opt.steps.split(',').map(Number);
 const MODES = opt.modes.split(',') as ('inbound' | 'bidir')[];
 const BUDGET_MS = Number(opt['budget-s']) * 1000;
@@ -99,24 +136,51 @@ function killAll(): void {
     }
   }
 }
-process.on('exit', killAll);
+/** The cluster's directory once bring-up has begun, until it is down (its processes are detached). */
+let clusterDir: string | null = null;
+/** Brings the cluster down (stop signals, then SIGKILL after each piece's grace), at most once. */
+async function clusterDownOnce(): Promise<void> {
+  const d = clusterDir;
+  clusterDir = null;
+  if (d !== null && readClusterState(d) !== undefined) {
+    await bringDown(d, log).catch((e: unknown) => {
+      log(`cluster down failed: ${String(e)}`);
+    });
+  }
+}
+/** The synchronous last resort (the exit event): SIGKILL whatever the cluster still runs. */
+function killCluster(): void {
+  const state = clusterDir === null ? undefined : readClusterState(clusterDir);
+  if (state !== undefined) {
+    killNow(state);
+  }
+}
+process.on('exit', () => {
+  killAll();
+  killCluster();
+});
+async function abort(code: number): Promise<never> {
+  killAll();
+  await Promise.race([clusterDownOnce(), sleep(60_000)]);
+  process.exit(code);
+}
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
   process.on(sig, () => {
-    killAll();
-    process.exit(130);
+    log(`${sig}: stopping everything`);
+    void abort(130);
   });
 }
 // A hard stop well past the budget, whatever happens.
 setTimeout(() => {
   log('hard deadline reached; killing every child');
-  killAll();
-  process.exit(3);
+  void abort(3);
 }, BUDGET_MS + 300_000).unref();
 
 // Pinning first: children forked later inherit nothing by accident, each gets its CPU explicitly.
-const pin = setupPinning(!opt['no-pin']);
+const pin = setupPinning(!opt['no-pin'], CLUSTER < 2);
 const SERVER_CPU = pin.pinned?.server ?? null;
-const LOAD_CPU = pin.pinned?.load ?? null;
+/** With two nodes, one per CPU, the load peers and the orchestrator are left to the scheduler. */
+const LOAD_CPU = CLUSTER >= 2 ? null : (pin.pinned?.load ?? null);
 
 interface Ipc {
   readonly child: ChildProcess;
@@ -226,8 +290,25 @@ let nextId = 1;
 /** Set when a step's streams did not all close within the wait: the next step's result is marked. */
 let contaminatedNext = false;
 
+/** The sum of the nodes' samples (one node: its own). */
+function sumSamples(xs: readonly ProcSample[]): ProcSample {
+  const sum = (k: keyof ProcSample): number => xs.reduce((a, x) => a + x[k], 0);
+  return {
+    cpuS: sum('cpuS'),
+    userS: sum('userS'),
+    sysS: sum('sysS'),
+    mainThreadS: sum('mainThreadS'),
+    rssKb: sum('rssKb'),
+  };
+}
+
 interface Measured {
+  /** All streamfork processes together (the single server, or every node). */
   cpuCores: number;
+  /** Each streamfork process's CPU over the window (one entry without a cluster). */
+  nodes: { id: string; cpuCores: number; user: number; sys: number }[];
+  /** Kamailio's, Redis's and PostgreSQL's process trees over the window (cluster runs). */
+  infraCpuCores: Record<string, number> | null;
   /** The same CPU split: user, kernel (system calls, and the loopback delivery done on its behalf), main thread. */
   cpuSplit: { user: number; sys: number; mainThread: number };
   /** UDP datagrams the kernel dropped host-wide for full receive buffers during the window. */
@@ -247,31 +328,50 @@ interface Baseline {
   readonly gc: GcSample | null;
 }
 
-async function measure(pid: number, gen: Ipc, app: Ipc, inspector: Inspector | null): Promise<Measured> {
+async function measure(sf: Server, gen: Ipc, app: Ipc): Promise<Measured> {
   const fromUs = nowUs() + 200_000;
   const toUs = fromUs + MEASURE_MS * 1000;
   await gen.ask({ cmd: 'window', fromUs, toUs, lateMs: LATE_MS }, 'window');
   await app.ask({ cmd: 'window', fromUs, toUs }, 'window');
   await sleep((fromUs - nowUs()) / 1000);
   const dropsBefore = udpRcvbufErrors();
-  const a = procSample(pid);
+  const an = sf.nodes.map((n) => procSample(n.pid));
+  const ia = sf.infra.length === 0 ? null : infraCpuS(sf.infra);
   const ga = procSample(gen.child.pid ?? 0);
   const ca = procSample(app.child.pid ?? 0);
   const oa = process.cpuUsage();
   await sleep((toUs - nowUs()) / 1000);
-  const b = procSample(pid);
+  const bn = sf.nodes.map((n) => procSample(n.pid));
+  const ib = ia === null ? null : infraCpuS(sf.infra);
   const gb = procSample(gen.child.pid ?? 0);
   const cb = procSample(app.child.pid ?? 0);
   const od = process.cpuUsage(oa);
   const udpDrops = udpRcvbufErrors() - dropsBefore;
   const secs = MEASURE_MS / 1000;
+  const a = sumSamples(an);
+  const b = sumSamples(bn);
   await sleep(1500); // frames stamped inside the window still in flight
   const g = await gen.ask<GenStats>({ cmd: 'collect' }, 'stats');
   const c = await app.ask<ConsumerStats>({ cmd: 'collect' }, 'stats');
   // The forced GC comes after the counts are collected, so its pause cannot make a counted frame late.
-  const gc = inspector === null ? null : await inspector.gcSample(pid);
+  const only = sf.nodes[0];
+  const gc = sf.inspector === null || only === undefined ? null : await sf.inspector.gcSample(only.pid);
   return {
     cpuCores: (b.cpuS - a.cpuS) / secs,
+    nodes: sf.nodes.map((n, i) => {
+      const x = an[i] ?? procSample(n.pid);
+      const y = bn[i] ?? x;
+      return {
+        id: n.id,
+        cpuCores: round((y.cpuS - x.cpuS) / secs),
+        user: round((y.userS - x.userS) / secs),
+        sys: round((y.sysS - x.sysS) / secs),
+      };
+    }),
+    infraCpuCores:
+      ia === null || ib === null
+        ? null
+        : Object.fromEntries(Object.keys(ia).map((k) => [k, round(((ib[k] ?? 0) - (ia[k] ?? 0)) / secs)])),
     cpuSplit: {
       user: round((b.userS - a.userS) / secs),
       sys: round((b.sysS - a.sysS) / secs),
@@ -400,11 +500,36 @@ async function waitClosed(app: Ipc, what: string, r: StepResult | null): Promise
   }
 }
 
+/** The streamfork processes measured and what they need: one `serve`, or a cluster's nodes. */
 interface Server {
-  readonly proc: ChildProcess;
-  readonly pid: number;
+  readonly nodes: readonly { id: string; pid: number; sip: string; cpu: string | null }[];
+  /** Kamailio, Redis, PostgreSQL (cluster runs; empty otherwise). */
+  readonly infra: readonly { name: string; pid: number; cpu: string | null }[];
   readonly inspector: Inspector | null;
+  /** Where the generator sends its INVITEs: streamfork itself, or Kamailio. */
+  readonly sipPort: number;
 }
+
+/** Calls and CPU per stream of each node in a step (who answered: the 200's Contact). */
+function perNodeOf(
+  sf: Server,
+  m: Measured,
+  byContact: Record<string, number>,
+): NonNullable<StepResult['perNode']> {
+  return sf.nodes.map((n, i) => {
+    const calls = byContact[n.sip] ?? 0;
+    const cpuCores = m.nodes[i]?.cpuCores ?? NaN;
+    return {
+      id: n.id,
+      calls,
+      cpuCores,
+      cpuPctPerStream: calls > 0 ? round((100 * cpuCores) / calls, 4) : null,
+    };
+  });
+}
+
+/** The single server's child process (for its shutdown). */
+let serveProc: ChildProcess | null = null;
 
 async function startStreamfork(dir: string, answerUrl: string): Promise<Server> {
   const sipPort = 15060 + (process.pid % 1000) * 2;
@@ -478,7 +603,33 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
   });
   sf.stderr?.resume();
   const inspector = url === undefined ? null : await Inspector.connect(url);
-  return { proc: sf, pid: sf.pid ?? 0, inspector };
+  serveProc = sf;
+  return {
+    nodes: [{ id: 'streamfork', pid: sf.pid ?? 0, sip: `127.0.0.1:${sipPort}`, cpu: SERVER_CPU }],
+    infra: [],
+    inspector,
+    sipPort,
+  };
+}
+
+let cluster: BenchCluster | null = null;
+
+async function startCluster(dir: string, answerUrl: string): Promise<Server> {
+  clusterDir = join(dir, 'cluster');
+  const c = await bringUp({
+    nodes: CLUSTER,
+    dir: clusterDir,
+    answerUrl,
+    maxCalls: Math.max(...STEPS),
+    cpus: pin.pinned === null ? null : { first: pin.pinned.server, second: pin.pinned.load },
+    log,
+  });
+  cluster = c;
+  log(
+    `cluster up: Kamailio ${c.state.sip}; ${c.nodes.map((n) => `${n.id} pid ${n.pid} ${n.sip}`).join(', ')}`,
+  );
+  log(c.pinNote);
+  return { nodes: c.nodes, infra: c.infra, inspector: null, sipPort: c.sipPort };
 }
 
 async function warmUp(sf: Server, gen: Ipc, app: Ipc): Promise<Baseline> {
@@ -491,8 +642,8 @@ async function warmUp(sf: Server, gen: Ipc, app: Ipc): Promise<Baseline> {
   await gen.ask({ cmd: 'hangup' }, 'down');
   await waitClosed(app, 'warm-up streams closed', null);
   await sleep(1000);
-  const rawRssKb = procSample(sf.pid).rssKb;
-  const gc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.pid);
+  const rawRssKb = sumSamples(sf.nodes.map((n) => procSample(n.pid))).rssKb;
+  const gc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.nodes[0]?.pid ?? 0);
   return { rawRssKb, gc };
 }
 
@@ -508,10 +659,11 @@ async function streamforkStep(
   const firstId = nextId;
   nextId += n;
   log(`${mode} N=${n}: placing ${n} calls at ${CPS}/s`);
-  const placed = await gen.ask<{ answered: number; setup: { id: number; inviteUs: number; okUs: number }[] }>(
-    { cmd: 'place', n, cps: CPS, firstId },
-    'placed',
-  );
+  const placed = await gen.ask<{
+    answered: number;
+    byContact: Record<string, number>;
+    setup: { id: number; inviteUs: number; okUs: number }[];
+  }>({ cmd: 'place', n, cps: CPS, firstId }, 'placed');
   let starts: { gen: number; us: number }[] = [];
   await waitFor(
     'starts',
@@ -535,8 +687,10 @@ async function streamforkStep(
     missingStarts: placed.answered - okToStart.length,
   };
   await sleep(1500);
-  const m = await measure(sf.pid, gen, app, sf.inspector);
+  const m = await measure(sf, gen, app);
   const r = result('streamfork', mode, n, placed.answered, m, idle, setup);
+  r.perNode = perNodeOf(sf, m, placed.byContact);
+  r.infraCpuCores = m.infraCpuCores;
   if (m.c.errors.length > 0) {
     log(`consumer errors: ${m.c.errors.join('; ')}`);
   }
@@ -566,7 +720,16 @@ async function nullStep(
   nextId += n;
   await gen.ask({ cmd: 'raw', targets: nf.targets }, 'raw-ready');
   await sleep(1500);
-  const mn = await measure(nul.child.pid ?? 0, gen, app, null);
+  const mn = await measure(
+    {
+      nodes: [{ id: 'null', pid: nul.child.pid ?? 0, sip: '', cpu: SERVER_CPU }],
+      infra: [],
+      inspector: null,
+      sipPort: 0,
+    },
+    gen,
+    app,
+  );
   const rn = result('null', mode, n, n, mn, null, null);
   await gen.ask({ cmd: 'hangup' }, 'down');
   await nul.ask({ cmd: 'stop' }, 'stopped');
@@ -575,93 +738,116 @@ async function nullStep(
   return rn;
 }
 
-function checkPins(sf: Server, gen: Ipc, app: Ipc, nul: Ipc): Record<string, PinCheck> {
-  const checks: Record<string, PinCheck> = {
-    streamfork: checkPid(sf.pid, SERVER_CPU),
-    nullForwarder: checkPid(nul.child.pid ?? 0, SERVER_CPU),
-    generator: checkPid(gen.child.pid ?? 0, LOAD_CPU),
-    consumer: checkPid(app.child.pid ?? 0, LOAD_CPU),
-    orchestrator: checkPid(process.pid, LOAD_CPU),
-  };
+function checkPins(sf: Server, gen: Ipc, app: Ipc, nul: Ipc | null): Record<string, PinCheck> {
+  const checks: Record<string, PinCheck> = {};
+  const expected: Record<string, string | null> = {};
+  for (const n of sf.nodes) {
+    checks[n.id] = checkPid(n.pid, n.cpu);
+    expected[n.id] = n.cpu;
+  }
+  for (const p of sf.infra) {
+    // Not node processes: only the affinity of every thread of the tree is checked.
+    const affinity = treeAffinity(p.pid);
+    const ok = p.cpu === null || (affinity.length === 1 && affinity[0] === p.cpu);
+    checks[p.name] = { pid: p.pid, isNode: false, affinity, ok };
+    expected[p.name] = p.cpu;
+  }
+  if (nul !== null) {
+    checks['nullForwarder'] = checkPid(nul.child.pid ?? 0, SERVER_CPU);
+    expected['nullForwarder'] = SERVER_CPU;
+  }
+  for (const [name, child] of [
+    ['generator', gen.child.pid ?? 0],
+    ['consumer', app.child.pid ?? 0],
+    ['orchestrator', process.pid],
+  ] as const) {
+    checks[name] = checkPid(child, LOAD_CPU);
+    expected[name] = LOAD_CPU;
+  }
   for (const [name, c] of Object.entries(checks)) {
-    const line = `${name} pid ${c.pid}: ${c.isNode ? 'node' : 'NOT node'}, CPUs allowed ${c.affinity.join(' | ')}`;
-    log(
-      c.ok
-        ? line
-        : `WARNING ${line} (expected ${name === 'streamfork' || name === 'nullForwarder' ? SERVER_CPU : LOAD_CPU})`,
-    );
+    const line = `${name} pid ${c.pid}: ${c.isNode ? 'node' : 'not node'}, CPUs allowed ${c.affinity.join(' | ')}`;
+    log(c.ok ? line : `WARNING ${line} (expected ${expected[name] ?? 'any'})`);
   }
   return checks;
 }
 
-async function main(): Promise<void> {
-  log(pin.note);
-  const dir = mkdtempSync(join(tmpdir(), 'streamfork-load-'));
-  process.on('exit', () => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const http = createServer(answer);
-  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
-  const answerUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/answer`;
+/** Copies each cluster process's log next to --sf-log (`…-node-1.log`, `…-kamailio.log`) before the purge. */
+function keepClusterLogs(c: BenchCluster): void {
+  const base = SF_LOG.replace(/\.log$/, '');
+  const kept: string[] = [];
+  for (const p of c.state.processes) {
+    try {
+      copyFileSync(p.logFile, `${base}-${p.name}.log`);
+      kept.push(`${base}-${p.name}.log`);
+    } catch {
+      // No log written.
+    }
+  }
+  log(`cluster logs kept: ${kept.join(', ')}`);
+}
 
-  const app = forkChild('consumer.ts', LOAD_CPU);
-  const gen = forkChild('generator.ts', LOAD_CPU);
-  const nul = forkChild('null-forwarder.ts', SERVER_CPU);
-  const appReady = await app.ask<{ port: number }>({}, 'ready');
-  wsUrl = `ws://127.0.0.1:${appReady.port}/stream`;
-
-  const sf = await startStreamfork(dir, answerUrl);
-  const sipPort = 15060 + (process.pid % 1000) * 2;
-  await gen.ask({ cmd: 'init', sipPort }, 'ready');
-  await sleep(2000);
-  const cold = procSample(sf.pid);
-  const idle = await warmUp(sf, gen, app);
-  const pinCheck = checkPins(sf, gen, app, nul);
+/** Stops the server(s): SIGTERM to the single `serve`, or the whole cluster down; returns leftovers. */
+async function stopServer(sf: Server): Promise<number[]> {
+  // Node waits for an attached debugger before it exits: close the session first.
+  await sf.inspector?.close();
+  if (cluster === null) {
+    const proc = serveProc;
+    proc?.kill('SIGTERM');
+    await Promise.race([new Promise((r) => proc?.on('exit', r)), sleep(20_000)]);
+    return [];
+  }
+  const pids = clusterPids(cluster);
+  await clusterDownOnce();
+  keepClusterLogs(cluster);
+  const left = stillAlive(pids);
   log(
-    `streamfork pid ${sf.pid} up; RSS cold ${cold.rssKb} kB, idle after warm-up ${idle.rawRssKb} kB` +
-      (idle.gc === null
-        ? ' (no forced GC)'
-        : `, after forced GC ${idle.gc.rssKb} kB (heap used ${idle.gc.heapUsedKb} kB, GC ${idle.gc.gcMs} ms)`),
+    left.length === 0
+      ? `cluster down: none of its ${pids.length} processes is left`
+      : `WARNING cluster down left pids ${left.join(',')}`,
   );
-  const info = {
-    options: {
-      keepGoing: opt['keep-going'],
-      steps: STEPS,
-      modes: MODES,
-      measureS: MEASURE_MS / 1000,
-      cps: CPS,
-      lateMs: LATE_MS,
-      cpuProf: opt['cpu-prof'] ?? null,
-      pin: pin.pinned !== null,
-      gcRss: GC_RSS,
-      closeWaitS: CLOSE_WAIT_MS / 1000,
-      noNull: opt['no-null'],
-      play: PLAY,
-      nullRtpOut: opt['null-rtp-out'],
-    },
-    idleRssKb: idle.gc?.rssKb ?? idle.rawRssKb,
-    coldRssKb: cold.rssKb,
-    idleRssKbNoGc: idle.rawRssKb,
-    idleHeapUsedKb: idle.gc?.heapUsedKb ?? null,
-    gcRss: idle.gc !== null,
-    pinned: pin.pinned,
-    pinNote: pin.note,
-    pinCheck,
-  };
+  return left;
+}
 
+function runOptions(): Record<string, unknown> {
+  return {
+    keepGoing: opt['keep-going'],
+    steps: STEPS,
+    modes: MODES,
+    measureS: MEASURE_MS / 1000,
+    cps: CPS,
+    lateMs: LATE_MS,
+    cpuProf: opt['cpu-prof'] ?? null,
+    pin: pin.pinned !== null,
+    gcRss: GC_RSS,
+    closeWaitS: CLOSE_WAIT_MS / 1000,
+    noNull: NO_NULL,
+    play: PLAY,
+    nullRtpOut: opt['null-rtp-out'],
+    cluster: CLUSTER,
+  };
+}
+
+async function ramp(
+  sf: Server,
+  gen: Ipc,
+  app: Ipc,
+  nul: Ipc | null,
+  idle: Baseline,
+  info: RunInfo,
+): Promise<StepResult[]> {
   const results: StepResult[] = [];
   for (const [mi, mode] of MODES.entries()) {
     const modeDeadline = t0 + (BUDGET_MS * (mi + 1)) / MODES.length;
     streamMode = mode;
     for (const n of STEPS) {
-      const estimate = ((2 * n) / CPS + MEASURE_MS / 1000 + 8) * (opt['no-null'] ? 1 : 1.7) * 1000;
+      const estimate = ((2 * n) / CPS + MEASURE_MS / 1000 + 8) * (nul === null ? 1 : 1.7) * 1000;
       if (Date.now() + estimate > modeDeadline) {
         log(`${mode} N=${n}: skipped, over the time budget`);
         break;
       }
       const r = await streamforkStep(sf, gen, app, mode, n, idle);
       results.push(r);
-      if (!opt['no-null']) {
+      if (nul !== null) {
         results.push(await nullStep(nul, gen, app, mode, n));
       }
       writeOut(opt.out, results, MODES, info);
@@ -671,13 +857,76 @@ async function main(): Promise<void> {
       }
     }
   }
+  return results;
+}
+
+async function main(): Promise<void> {
+  log(pin.note);
+  const loadAtStart = loadavg().map((x) => round(x, 2));
+  const dir = mkdtempSync(join(tmpdir(), 'streamfork-load-'));
+  process.on('exit', () => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+  if (CLUSTER > 0) {
+    // PostgreSQL runs as its own user when we are root: it must reach its data directory.
+    chmodSync(dir, 0o755);
+  }
+  const http = createServer(answer);
+  await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
+  const answerUrl = `http://127.0.0.1:${(http.address() as AddressInfo).port}/answer`;
+
+  const app = forkChild('consumer.ts', LOAD_CPU);
+  const gen = forkChild('generator.ts', LOAD_CPU);
+  const nul = NO_NULL ? null : forkChild('null-forwarder.ts', SERVER_CPU);
+  const appReady = await app.ask<{ port: number }>({}, 'ready');
+  wsUrl = `ws://127.0.0.1:${appReady.port}/stream`;
+
+  const sf = CLUSTER > 0 ? await startCluster(dir, answerUrl) : await startStreamfork(dir, answerUrl);
+  await gen.ask({ cmd: 'init', sipPort: sf.sipPort }, 'ready');
+  await sleep(2000);
+  const cold = sumSamples(sf.nodes.map((n) => procSample(n.pid)));
+  const idle = await warmUp(sf, gen, app);
+  const pinCheck = checkPins(sf, gen, app, nul);
+  log(
+    `streamfork pids ${sf.nodes.map((n) => n.pid).join(',')} up; RSS cold ${cold.rssKb} kB, idle after warm-up ${idle.rawRssKb} kB` +
+      (idle.gc === null
+        ? ' (no forced GC)'
+        : `, after forced GC ${idle.gc.rssKb} kB (heap used ${idle.gc.heapUsedKb} kB, GC ${idle.gc.gcMs} ms)`),
+  );
+  const info: RunInfo = {
+    options: runOptions(),
+    idleRssKb: idle.gc?.rssKb ?? idle.rawRssKb,
+    coldRssKb: cold.rssKb,
+    idleRssKbNoGc: idle.rawRssKb,
+    idleHeapUsedKb: idle.gc?.heapUsedKb ?? null,
+    gcRss: idle.gc !== null,
+    pinned: pin.pinned,
+    pinNote: cluster?.pinNote ?? pin.note,
+    pinCheck,
+    loadAvgAtStart: loadAtStart,
+    cluster:
+      cluster === null
+        ? null
+        : {
+            nodes: CLUSTER,
+            sip: cluster.state.sip,
+            members: [...cluster.nodes, ...cluster.infra].map((p) => ({
+              name: 'id' in p ? p.id : p.name,
+              pid: p.pid,
+              cpu: p.cpu,
+            })),
+          },
+  };
+
+  const results = await ramp(sf, gen, app, nul, idle, info);
   // Idle again after the ramp: what the steps left behind (retained per-call state would show here).
   await sleep(1000);
-  const endGc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.pid);
+  const endGc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.nodes[0]?.pid ?? 0);
   const end = {
-    endIdleRssKbNoGc: procSample(sf.pid).rssKb,
+    endIdleRssKbNoGc: sumSamples(sf.nodes.map((n) => procSample(n.pid))).rssKb,
     endIdleRssKb: endGc?.rssKb ?? null,
     endIdleHeapUsedKb: endGc?.heapUsedKb ?? null,
+    loadAvgAtEnd: loadavg().map((x) => round(x, 2)),
   };
   log(
     `streamfork idle after the ramp: RSS ${end.endIdleRssKb ?? end.endIdleRssKbNoGc} kB, heap used ${end.endIdleHeapUsedKb ?? '-'} kB`,
@@ -690,12 +939,10 @@ async function main(): Promise<void> {
     process.stdout.write(line + '\n');
   }
 
-  // Node waits for an attached debugger before it exits: close the session first.
-  await sf.inspector?.close();
-  sf.proc.kill('SIGTERM');
-  await Promise.race([new Promise((r) => sf.proc.on('exit', r)), sleep(20_000)]);
+  const left = await stopServer(sf);
+  writeOut(opt.out, results, MODES, { ...info, ...end, leftAfterDown: left });
   for (const c of [gen, app, nul]) {
-    if (c.child.connected) {
+    if (c?.child.connected === true) {
       c.child.send({ cmd: 'exit' });
     }
   }
@@ -707,6 +954,5 @@ async function main(): Promise<void> {
 
 main().catch((e: unknown) => {
   log(`failed: ${String(e)}`);
-  killAll();
-  process.exit(1);
+  void abort(1);
 });
