@@ -17,7 +17,7 @@ import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
-import { hangupCallbackId } from '../ports/callback-outbox.js';
+import { hangupCallbackId, hangupLane } from '../ports/callback-outbox.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
 import type { Logger } from '../ports/logger.js';
@@ -300,7 +300,7 @@ export class CallControl {
     const url = live.answer.hangupUrl;
     if (url !== undefined && url !== null && url !== '') {
       this.#deps.engine.callbacks.send(
-        `hangup:${live.call.callUuid}`,
+        hangupLane(live.call.callUuid),
         {
           url,
           method: live.answer.hangupMethod ?? 'POST',

@@ -16,7 +16,7 @@
 
 import { elapsedSec } from '../protocol/plivo-time.js';
 import { hangupCallbackParams } from '../protocol/plivo-hangup.js';
-import { hangupCallbackId, type CallbackOutbox, type NewOutboxEntry } from './callback-outbox.js';
+import { hangupCallbackId, hangupLane, type CallbackOutbox, type NewOutboxEntry } from './callback-outbox.js';
 
 /** JSON-compatible data, as stored in `error` columns. */
 export type JsonValue =
@@ -247,11 +247,12 @@ export const RECOVERED_OUTBOX_OWNER = 'recovered';
  * undefined when it has no hangup_url. Its id is {@link hangupCallbackId}, the one the live path would
  * have used, so a callback the node had already written before it stopped is not written twice (the
  * stores skip a row whose id exists) and a receiver deduplicating by `X-Streamfork-Callback-Id` sees
- * one callback. `owner`: the stopped node's outbox owner, so its normal recovery claims the row.
+ * one callback. Owned by the stopped node (`nodeId`; on a single node {@link RECOVERED_OUTBOX_OWNER}),
+ * so that node's normal recovery, or the survivor that takes it over, claims the row.
  */
 export function abnormalHangupCallback(
   ended: CallRecord,
-  owner: string,
+  nodeId: string | undefined,
   nowMs: number,
 ): NewOutboxEntry | undefined {
   const template = ended.hangupCallback;
@@ -262,7 +263,7 @@ export function abnormalHangupCallback(
   const base = template.params.map(([k, v]) => [k, k === 'CallStatus' ? status : v] as const);
   return {
     id: hangupCallbackId(ended.callUuid),
-    lane: `hangup:${ended.callUuid}`,
+    lane: hangupLane(ended.callUuid),
     callUuid: ended.callUuid,
     url: template.url,
     method: template.method,
@@ -274,7 +275,7 @@ export function abnormalHangupCallback(
       answeredAtMs: ended.answeredAt,
       endedAtMs: ended.endedAt ?? nowMs,
     }),
-    owner,
+    owner: nodeId ?? RECOVERED_OUTBOX_OWNER,
     createdAt: nowMs,
   };
 }

@@ -114,13 +114,18 @@ export function isClaimable(row: OutboxEntry, options: ClaimOptions): boolean {
 /** RFC 4122 §4.3 name space of streamfork's hangup callback ids (a random v4 UUID fixed here). */
 const HANGUP_ID_NAMESPACE = Buffer.from('5b0e7d2c8a4f4e61b7a3c2d9e0f14a68', 'hex');
 
+/** The outbox lane of a call's hangup callback (one per call). */
+export function hangupLane(callUuid: string): string {
+  return `hangup:${callUuid}`;
+}
+
 /**
  * The id of a call's hangup callback: a name-based (version 5) UUID of the call UUID, so the live path
  * and crash recovery, on any node, give one call's hangup callback the same id (and the receiver one
  * `X-Streamfork-Callback-Id` to deduplicate by).
  */
 export function hangupCallbackId(callUuid: string): string {
-  const hash = createHash('sha1').update(HANGUP_ID_NAMESPACE).update(`hangup:${callUuid}`).digest();
+  const hash = createHash('sha1').update(HANGUP_ID_NAMESPACE).update(hangupLane(callUuid)).digest();
   hash[6] = ((hash[6] ?? 0) & 0x0f) | 0x50;
   hash[8] = ((hash[8] ?? 0) & 0x3f) | 0x80;
   const hex = hash.subarray(0, 16).toString('hex');

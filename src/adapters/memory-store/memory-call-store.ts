@@ -10,7 +10,6 @@ import {
   applyPatch,
   isLiveCallStatus,
   LiveStreamStatuses,
-  RECOVERED_OUTBOX_OWNER,
   SERVER_RESTART_CAUSE,
   SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
@@ -217,7 +216,7 @@ export class MemoryCallStore implements CallStore {
           const ended = abnormalCallEnd(call, nowMs, cause, causeCode);
           this.#calls.set(call.callUuid, snapshot(ended));
           endedAt.set(call.callUuid, ended.endedAt ?? nowMs);
-          const hangup = abnormalHangupCallback(ended, nodeId ?? RECOVERED_OUTBOX_OWNER, nowMs);
+          const hangup = abnormalHangupCallback(ended, nodeId, nowMs);
           if (hangup !== undefined && !this.#outbox.has(hangup.id)) {
             this.#outbox.set(hangup.id, snapshot(newOutboxRow(hangup, ++this.#seq)));
             hangupCallbacks += 1;

@@ -17,7 +17,6 @@ import {
   abnormalCallEnd,
   abnormalHangupCallback,
   abnormalStreamEnd,
-  RECOVERED_OUTBOX_OWNER,
   SERVER_RESTART_CAUSE,
   SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
@@ -319,7 +318,7 @@ export class PostgresCallStore implements CallStore {
           await run(update);
         }
         endedAt.set(ended.callUuid, ended.endedAt ?? nowMs);
-        const hangup = abnormalHangupCallback(ended, nodeId ?? RECOVERED_OUTBOX_OWNER, nowMs);
+        const hangup = abnormalHangupCallback(ended, nodeId, nowMs);
         if (hangup !== undefined) {
           const values = Object.values(outboxToRow(newOutboxRow(hangup, 0)));
           hangupCallbacks += (await run({ text: sql.insertOutboxIfAbsent, values })).length;

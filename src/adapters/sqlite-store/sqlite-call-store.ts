@@ -24,7 +24,6 @@ import {
   applyPatch,
   LiveCallStatuses,
   LiveStreamStatuses,
-  RECOVERED_OUTBOX_OWNER,
   SERVER_RESTART_CAUSE,
   SERVER_RESTART_CAUSE_CODE,
   type AbnormalEndCounts,
@@ -337,7 +336,7 @@ export class SqliteCallStore implements CallStore {
           const ended = abnormalCallEnd(rowToCall(row), nowMs, cause, causeCode);
           this.#st.updateCall.run(callToRow(ended));
           endedAt.set(ended.callUuid, ended.endedAt ?? nowMs);
-          const hangup = abnormalHangupCallback(ended, nodeId ?? RECOVERED_OUTBOX_OWNER, nowMs);
+          const hangup = abnormalHangupCallback(ended, nodeId, nowMs);
           if (hangup !== undefined) {
             hangupCallbacks += this.#st.insertOutboxIfAbsent.run(
               outboxToRow(newOutboxRow(hangup, 0)),

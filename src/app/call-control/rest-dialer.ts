@@ -12,7 +12,7 @@ import type { EndedCallStatus } from '../../engine/events/call-events.js';
 import { callParams, type CallIdentity } from '../../engine/interpreter/call-params.js';
 import { hangupCauseCodeOf, hangupSourceName } from '../../engine/records/hangup-causes.js';
 import { hangupCallbackParams } from '../../protocol/plivo-hangup.js';
-import { hangupCallbackId } from '../../ports/callback-outbox.js';
+import { hangupCallbackId, hangupLane } from '../../ports/callback-outbox.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
@@ -210,7 +210,7 @@ export class RestDialer {
       endedAtMs,
     });
     engine.callbacks.send(
-      `hangup:${identity.callUuid}`,
+      hangupLane(identity.callUuid),
       { url, method: req.hangupMethod ?? 'POST', params },
       { id: hangupCallbackId(identity.callUuid) },
     );
