@@ -265,6 +265,82 @@ test('an event-loop stall: the catch-up ticks leave the frames whose packets wai
   assert.deepEqual([b.stats.fillerFrames, b.stats.inbound.late], [0, 0]);
 });
 
+/** Runs `due` catch-up ticks back to back after a stall of `due` frames, with `sent` of a's packets held in the socket meanwhile. */
+function stallThenRead(
+  t: ReturnType<typeof setup>,
+  due: number,
+  sent: number[],
+  deliver: (k: number) => boolean,
+): void {
+  const held: RtpPacket[] = [];
+  t.sa.drop = (p) => {
+    if (p.payloadType === 0) {
+      held.push(p);
+      return true;
+    }
+    return false;
+  };
+  for (const k of sent) {
+    t.a.writeOutbound(tone(k));
+  }
+  t.advance(20 * (due - 1));
+  for (let i = 0; i < due; i++) {
+    t.b.tickInbound();
+  }
+  t.sa.drop = () => false;
+  held.forEach((p, i) => {
+    if (deliver(sent[i] ?? -1)) {
+      t.sa.peer?.deliverRtp(p);
+    }
+  });
+  t.advance(20);
+}
+
+test('a 120 ms event-loop stall: six catch-up ticks conceal nothing, the held packets are played after the socket is read', () => {
+  const t = setup();
+  for (let k = 0; k < 10; k++) {
+    t.tick(tone(k));
+  }
+  stallThenRead(t, 6, [10, 11, 12, 13, 14, 15], () => true);
+  for (let k = 16; k < 30; k++) {
+    t.tick(tone(k));
+  }
+  assert.equal(t.heard.length, 30, 'one frame per tick of the clock');
+  assert.ok(
+    t.heard.every((h) => h.audio),
+    'every frame is the caller audio',
+  );
+  assert.deepEqual([t.b.stats.fillerFrames, t.b.stats.inbound.late], [0, 0]);
+});
+
+test('a stall with a packet really lost: the next tick on the beat fills for it, the frame count stays with the clock', () => {
+  const t = setup();
+  for (let k = 0; k < 10; k++) {
+    t.tick(tone(k));
+  }
+  stallThenRead(t, 4, [10, 11, 12, 13], (k) => k !== 11);
+  for (let k = 14; k < 30; k++) {
+    t.tick(tone(k));
+  }
+  assert.equal(t.heard.length, 30, 'one frame per tick of the clock');
+  // The tick on the beat gives up the gap at once (ReorderBuffer.take) and the frames after it move up
+  // one slot, so the loss costs at most one more frame at the end of the run: never a drift.
+  assert.ok(t.b.stats.fillerFrames >= 1 && t.b.stats.fillerFrames <= 2, `fillers ${t.b.stats.fillerFrames}`);
+  assert.ok(t.b.stats.inbound.late <= 1, `late ${t.b.stats.inbound.late}`);
+});
+
+test('a stall longer than maxStallFrames: the catch-up fills beyond the cap, so the leg never falls further behind', () => {
+  const t = setup();
+  for (let k = 0; k < 10; k++) {
+    t.tick(tone(k));
+  }
+  // 15 frames due at once and nothing arrives: the catch-up leaves 10, the next tick fills them.
+  stallThenRead(t, 15, [], () => true);
+  assert.equal(t.heard.length, 10 + 15 - 10, 'catch-up ticks fill beyond the 10-frame cap');
+  t.tick(tone(25));
+  assert.equal(t.heard.length, 26);
+});
+
 test('early packets: one that comes in the tick before its own (jitter the other way) is handed over at once', () => {
   const { tick, sa, sb, heard, b } = setup();
   sa.drop = (p) => p.payloadType === 0; // a's audio is replaced by the packets below

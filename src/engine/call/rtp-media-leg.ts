@@ -15,8 +15,9 @@
  * §2.5), losing packets, or sending nothing at all. The fill is immediate, so every 20 ms of the
  * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's. The one
  * exception is a tick off its beat (after an event-loop stall the clock's due ticks run back to back,
- * before the socket is read): it leaves up to `reorderWaitMs` of frames to the next tick, so packets
- * that waited in the socket during the stall are played, not concealed and then dropped as late.
+ * before the socket is read): it fills nothing unless the leg is more than `maxStallFrames` behind, and
+ * leaves the rest to the next tick on the beat, so packets that waited in the socket during the stall
+ * are played, not concealed and then dropped as late.
  *
  * Audio that arrives in order is never delayed: it goes out at once, ahead of the clock by up to
  * `maxLeadFrames` (a packet arriving before its tick is one frame ahead; jitter can bring the next one
@@ -57,6 +58,12 @@ import type { RtpMediaLegOptions, RtpMediaLegStats } from './rtp-media-leg.types
  */
 export const SEND_FAILED_CAUSE = 'NETWORK_OUT_OF_ORDER';
 
+/**
+ * Default `maxStallFrames`: 10 frames (200 ms), the media clock driver's default catch-up, so every
+ * tick it replays after a stall can wait for the packets the stall held in the socket.
+ */
+export const DEFAULT_MAX_STALL_FRAMES = 10;
+
 export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly #opts: RtpMediaLegOptions;
   readonly #socket: RtpSocket;
@@ -77,8 +84,8 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   #haveLastPcm = false;
   #concealRun = 0;
   readonly #maxLead: number;
-  /** Frames a late tick may leave unfilled (`reorderWaitMs` in frames): see `tickInbound`. */
-  readonly #maxLateLag: number;
+  /** Frames a tick off its beat may leave unfilled (`maxStallFrames`): see `tickInbound`. */
+  readonly #maxStallFrames: number;
   #lastTickMs: number | undefined;
   /** Whether the media clock has ticked yet: the frame count starts with its first tick. */
   #clocked = false;
@@ -114,7 +121,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       1,
       Math.floor(opts.maxLeadFrames ?? 1 + Math.ceil(reorderWaitMs / CALL_FRAME_MS)),
     );
-    this.#maxLateLag = Math.ceil(reorderWaitMs / CALL_FRAME_MS);
+    this.#maxStallFrames = Math.max(1, Math.floor(opts.maxStallFrames ?? DEFAULT_MAX_STALL_FRAMES));
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
@@ -206,11 +213,12 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#drain(now);
     // A tick off its 20 ms beat (the event loop stalled, and the clock is catching up) runs before the
     // packets that arrived meanwhile are read: filling now would conceal audio that is already here and
-    // then drop it as late. Such a tick leaves up to `reorderWaitMs` of frames for the next one.
+    // then drop it as late. Such a tick leaves up to `maxStallFrames` for the next one on the beat, which
+    // runs after the socket was read (timers run before I/O in Node's loop) and fills what did not come.
     const sinceLast = this.#lastTickMs === undefined ? CALL_FRAME_MS : now - this.#lastTickMs;
     this.#lastTickMs = now;
     const offBeat = sinceLast > CALL_FRAME_MS * 1.5 || sinceLast < CALL_FRAME_MS * 0.5;
-    const owed = offBeat ? this.#clockFrames - this.#maxLateLag : this.#clockFrames;
+    const owed = offBeat ? this.#clockFrames - this.#maxStallFrames : this.#clockFrames;
     while (this.#frames < owed) {
       // This tick's frame has not come: the next held audio (a gap is given up), else a filler.
       const r = this.#reorder.take(now);
