@@ -16,6 +16,12 @@
  */
 
 /** Options of `MediaClock`. */
+/**
+ * Default catch-up: the most frames replayed back to back after a late wake-up (200 ms at 20 ms
+ * frames). The RTP leg lets that many catch-up ticks wait for the packets a stall held in the socket.
+ */
+export const DEFAULT_MAX_CATCH_UP_FRAMES = 10;
+
 export interface MediaClockOptions {
   /** Frame period in milliseconds (20 for telephony). */
   readonly frameMs: number;

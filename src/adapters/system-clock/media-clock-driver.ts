@@ -35,7 +35,7 @@
    bounds by loop construction; `!` costs nothing at run time where `?? 0` would add a check per sample. */
 import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
 import type { MediaTicker } from '../../ports/media-ticker.js';
-import { MediaClock } from '../../media/media-clock.js';
+import { DEFAULT_MAX_CATCH_UP_FRAMES, MediaClock } from '../../media/media-clock.js';
 import { systemClock } from './system-clock.js';
 
 /** Options of `MediaClockDriver`. */
@@ -124,7 +124,7 @@ export class MediaClockDriver implements MediaTicker {
     this.#phases = opts.phases ?? 1;
     this.#clock = opts.clock ?? systemClock;
     this.#timers = opts.timers;
-    this.#maxCatchUp = opts.maxCatchUpFrames ?? 10;
+    this.#maxCatchUp = opts.maxCatchUpFrames ?? DEFAULT_MAX_CATCH_UP_FRAMES;
     this.#onError = opts.onError;
     if (!(this.#frameMs > 0) || !(this.#maxCatchUp >= 1)) {
       throw new TypeError('MediaClockDriver: frameMs must be > 0 and maxCatchUpFrames >= 1');

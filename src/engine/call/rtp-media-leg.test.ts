@@ -329,7 +329,7 @@ test('a stall with a packet really lost: the next tick on the beat fills for it,
   assert.ok(t.b.stats.inbound.late <= 1, `late ${t.b.stats.inbound.late}`);
 });
 
-test('a stall longer than maxStallFrames: the catch-up fills beyond the cap, so the leg never falls further behind', () => {
+test("a stall longer than the clock's catch-up: the catch-up fills beyond the cap, so the leg never falls further behind", () => {
   const t = setup();
   for (let k = 0; k < 10; k++) {
     t.tick(tone(k));

@@ -15,7 +15,7 @@
  * §2.5), losing packets, or sending nothing at all. The fill is immediate, so every 20 ms of the
  * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's. The one
  * exception is a tick off its beat (after an event-loop stall the clock's due ticks run back to back,
- * before the socket is read): it fills nothing unless the leg is more than `maxStallFrames` behind, and
+ * before the socket is read): it fills nothing unless the leg is more than the media clock's catch-up (`DEFAULT_MAX_CATCH_UP_FRAMES`) behind, and
  * leaves the rest to the next tick on the beat, so packets that waited in the socket during the stall
  * are played, not concealed and then dropped as late.
  *
@@ -33,6 +33,7 @@
  * false.
  */
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
+import { DEFAULT_MAX_CATCH_UP_FRAMES } from '../../media/media-clock.js';
 import type { RtpSendFailure, RtpSocket } from '../../ports/rtp-socket.js';
 import { DtmfReceiver, DtmfSender } from '../../protocol/dtmf/rfc4733.js';
 import { ReorderBuffer } from '../../protocol/rtp/reorder-buffer.js';
@@ -58,12 +59,6 @@ import type { RtpMediaLegOptions, RtpMediaLegStats } from './rtp-media-leg.types
  */
 export const SEND_FAILED_CAUSE = 'NETWORK_OUT_OF_ORDER';
 
-/**
- * Default `maxStallFrames`: 10 frames (200 ms), the media clock driver's default catch-up, so every
- * tick it replays after a stall can wait for the packets the stall held in the socket.
- */
-export const DEFAULT_MAX_STALL_FRAMES = 10;
-
 export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg {
   readonly #opts: RtpMediaLegOptions;
   readonly #socket: RtpSocket;
@@ -84,8 +79,6 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   #haveLastPcm = false;
   #concealRun = 0;
   readonly #maxLead: number;
-  /** Frames a tick off its beat may leave unfilled (`maxStallFrames`): see `tickInbound`. */
-  readonly #maxStallFrames: number;
   #lastTickMs: number | undefined;
   /** Whether the media clock has ticked yet: the frame count starts with its first tick. */
   #clocked = false;
@@ -121,7 +114,6 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
       1,
       Math.floor(opts.maxLeadFrames ?? 1 + Math.ceil(reorderWaitMs / CALL_FRAME_MS)),
     );
-    this.#maxStallFrames = Math.max(1, Math.floor(opts.maxStallFrames ?? DEFAULT_MAX_STALL_FRAMES));
     this.#sender = new RtpSender({ payloadType: this.#audioPt, random: opts.random });
     this.#dtmfOut = new DtmfSender(opts.dtmf);
     this.#rtcpInterval = opts.rtcpIntervalTicks ?? 250;
@@ -213,12 +205,12 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#drain(now);
     // A tick off its 20 ms beat (the event loop stalled, and the clock is catching up) runs before the
     // packets that arrived meanwhile are read: filling now would conceal audio that is already here and
-    // then drop it as late. Such a tick leaves up to `maxStallFrames` for the next one on the beat, which
+    // then drop it as late. Such a tick leaves up to the clock's catch-up (DEFAULT_MAX_CATCH_UP_FRAMES) for the next one on the beat, which
     // runs after the socket was read (timers run before I/O in Node's loop) and fills what did not come.
     const sinceLast = this.#lastTickMs === undefined ? CALL_FRAME_MS : now - this.#lastTickMs;
     this.#lastTickMs = now;
     const offBeat = sinceLast > CALL_FRAME_MS * 1.5 || sinceLast < CALL_FRAME_MS * 0.5;
-    const owed = offBeat ? this.#clockFrames - this.#maxStallFrames : this.#clockFrames;
+    const owed = offBeat ? this.#clockFrames - DEFAULT_MAX_CATCH_UP_FRAMES : this.#clockFrames;
     while (this.#frames < owed) {
       // This tick's frame has not come: the next held audio (a gap is given up), else a filler.
       const r = this.#reorder.take(now);

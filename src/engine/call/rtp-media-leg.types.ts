@@ -31,12 +31,6 @@ export interface RtpMediaLegOptions {
    */
   readonly maxLeadFrames?: number;
   /**
-   * Most frames a tick off its 20 ms beat (the media clock catching up after an event-loop stall) may
-   * leave for the next tick on the beat instead of concealing them; see `tickInbound`. Default 10
-   * (`DEFAULT_MAX_STALL_FRAMES`, 200 ms).
-   */
-  readonly maxStallFrames?: number;
-  /**
    * Hang up (cause `MEDIA_TIMEOUT`, BYE sent) when no RTP has arrived for this long while the far end
    * is supposed to be sending (see `setRemoteSending`): a call whose BYE was lost must not stream
    * forever. 0 or absent: never.
