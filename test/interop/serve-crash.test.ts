@@ -127,6 +127,21 @@ test(
       30_000,
     );
     await waitUntil('20 streams connected', () => Promise.resolve(app.sessions.length >= 20), 15_000);
+    // The stream records are written through each call's write chain after the socket connects: wait for
+    // them, so the kill tests recovery of written records, not a write still in flight.
+    await waitUntil(
+      'a stream record for every live call',
+      async () => {
+        for (const uuid of live) {
+          const s = (await api(httpPort, `Call/${uuid}/Stream/`)) as { objects: unknown[] };
+          if (s.objects.length === 0) {
+            return false;
+          }
+        }
+        return true;
+      },
+      15_000,
+    );
 
     const killedAt = Date.now();
     first.child.kill('SIGKILL');
