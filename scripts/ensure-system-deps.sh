@@ -12,6 +12,9 @@ pg_server() { compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null || comm
 pg_server || need+=(postgresql)
 command -v kamailio >/dev/null 2>&1 || need+=(kamailio)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+# The console's browser tests drive Debian's chromium through playwright-core; the systemd unit is checked with systemd-analyze.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
@@ -26,7 +29,7 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
-for bin in sipp baresip espeak-ng sox kamailio redis-server; do
+for bin in sipp baresip espeak-ng sox kamailio redis-server chromium systemd-analyze; do
   command -v "$bin" >/dev/null 2>&1 || { echo "ensure-system-deps: $bin is still missing after install" >&2; exit 1; }
 done
 pg_server || { echo "ensure-system-deps: postgres (package postgresql) is still missing after install" >&2; exit 1; }
