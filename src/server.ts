@@ -27,6 +27,7 @@ import type { Clock } from './ports/clock.js';
 import type { AppPorts } from './app/runtime.js';
 import { listenError } from './listen-error.js';
 import { composeCluster, type ClusterParts } from './server-cluster.js';
+import { composeOps, startLagMonitor } from './server-ops.js';
 import type { ClusterNode } from './app/cluster/cluster-node.js';
 import {
   nodeIdentityFrom,
@@ -97,7 +98,9 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
   const { inboundAuth, trunk } = config.sip;
   return {
     ...config.sip,
-    maxCalls: config.tuning.maxCalls,
+    maxCalls: config.limits.maxCalls > 0 ? config.limits.maxCalls : config.tuning.maxCalls,
+    maxStreams: config.limits.maxStreams,
+    maxEventLoopLagMs: config.limits.maxEventLoopLagMs,
     transports: [...config.sip.transports],
     inboundAuth:
       inboundAuth === null
@@ -356,7 +359,7 @@ function stopper(p: StopParts): (cause?: string) => Promise<void> {
 function apiFor(
   config: Config,
   ports: AppPorts,
-  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger'>,
+  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger' | 'ops'>,
 ): ReturnType<typeof buildApiServer> {
   const tls = config.http.tls;
   return buildApiServer(
@@ -401,6 +404,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     nodeId: node.nodeId,
   });
   const answer = answerConfigOf(config);
+  const lag = startLagMonitor();
   const sip = composeSipServer(runtime, {
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
@@ -412,6 +416,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
     },
     targets,
+    eventLoopLagMs: () => lag.lagMs(),
     onInboundCall: (call, info) => {
       if (answer === undefined) {
         call.reportError('ERR_CALL_ANSWER_MISSING', 'no answer URL configured');
@@ -423,6 +428,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   });
   const abandon = async (): Promise<void> => {
     stopTimers();
+    lag.stop();
     await runtime.close(0);
     if (opts.store === undefined) {
       await store.close();
@@ -431,7 +437,14 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const udpPort = await startSip(sip, config, abandon);
   const dialer = restDialerOf(config, runtime, control, sip);
 
-  const local = new EngineCallCommands({ engine, store, control, dial: (req) => dialer.dial(req) });
+  const opsParts = composeOps(config, runtime, sip, store, lag);
+  const local = new EngineCallCommands({
+    engine,
+    store,
+    control,
+    dial: (req) => dialer.dial(req),
+    admission: opsParts.admission,
+  });
   const cluster = composeCluster({
     config,
     nodeId: node.nodeId,
@@ -447,6 +460,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     commands: cluster?.commands ?? local,
     ...(cluster === undefined ? {} : { localCommands: local }),
     logger: logger.child({ component: 'api' }),
+    ops: opsParts.ops,
   });
   const address = await listenApi(api, config, async () => {
     await sip.stop();
@@ -457,7 +471,10 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   await cluster?.start(address);
 
   const stop = stopper({
-    stopTimers,
+    stopTimers: () => {
+      stopTimers();
+      opsParts.close();
+    },
     sip,
     idle: () => Promise.all([dialer.idle(), control.idle()]).then(() => records.idle()),
     cluster,

@@ -6,6 +6,7 @@ import type { CallCommands } from '../ports/call-commands.js';
 import type { CallStore } from '../ports/call-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
+import type { NodeOps } from '../ports/node-ops.js';
 
 export type { DialRequest, HttpMethod } from '../ports/call-commands.js';
 
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly logger: Logger;
   readonly authId: string;
   readonly authToken: string;
+  /** Health, readiness and metrics (`/healthz`, `/readyz`, `/metrics`); absent: not served. */
+  readonly ops?: NodeOps;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
 }

@@ -104,6 +104,9 @@ export function sendError(reply: FastifyReply, err: ServerError, apiId: string):
   if (err.code === 'ERR_API_UNAUTHENTICATED') {
     void reply.header('www-authenticate', 'Basic realm="streamfork"');
   }
+  if (err.retryAfterSec !== undefined) {
+    void reply.header('retry-after', String(err.retryAfterSec));
+  }
   return reply
     .code(status)
     .type('application/json; charset=utf-8')

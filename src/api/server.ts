@@ -10,8 +10,9 @@
  * whatever else is wrong with it (unknown resource, wrong method, bad percent-encoding, an over-long
  * ID, a bad Content-Type, a malformed or too-large body), so it learns nothing about the routes. With
  * valid credentials, another account's path is 404, and then the request's own faults are answered.
- * Paths outside `/v1/Account/` (the OpenAPI document, anything unknown) are not authenticated; unknown
- * ones are 404. The OpenAPI document is public by choice: it describes Plivo's published API, nothing
+ * Paths outside `/v1/Account/` (the OpenAPI document, `/healthz`, `/readyz`, anything unknown) are
+ * not authenticated; unknown ones are 404. `/metrics` asks for credentials when `metrics.requireAuth`
+ * (routes/ops.ts). The OpenAPI document is public by choice: it describes Plivo's published API, nothing
  * about any account. What Node's HTTP parser refuses (headers over maxHeaderSize → 431, not HTTP → 400)
  * never reaches routing or auth. Every answer, fastify's own included, is `{"api_id","error"}` with
  * the code's catalogued status.
@@ -38,6 +39,7 @@ import { type DocumentedRoute, buildOpenApiDocument, documentedRoutes } from './
 import { RecordsView } from './records-view.js';
 import { callRoutes } from './routes/calls.js';
 import { registerInternalRoutes } from './routes/internal.js';
+import { registerOpsRoutes } from './routes/ops.js';
 import type { ApiApp, RouteContext } from './routes/context.js';
 import { streamRoutes } from './routes/streams.js';
 import { EXPECTED_KEYWORD } from './schemas/common.js';
@@ -174,6 +176,9 @@ export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): Fast
   void typed.register(streamRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   if (deps.localCommands !== undefined) {
     registerInternalRoutes(typed, ACCOUNT_PREFIX, deps.localCommands);
+  }
+  if (deps.ops !== undefined) {
+    registerOpsRoutes(app, deps.ops, deps);
   }
   return app;
 }

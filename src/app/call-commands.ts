@@ -20,6 +20,17 @@ import type {
 } from '../ports/call-commands.js';
 import type { CallStore } from '../ports/call-store.js';
 import type { CallControl } from './call-control.js';
+import type { ReadinessState } from './sip/readiness.js';
+
+/** The node's gate for new work (the SIP server's readiness: draining and `limits`). */
+export interface Admission {
+  /** Whether a new call may start now. */
+  call(): ReadinessState;
+  /** Whether a new stream may start on a live call now. */
+  stream(): ReadinessState;
+  /** Counts a refusal that was answered (metrics). */
+  countRefusal(state: ReadinessState): void;
+}
 
 export interface EngineCallCommandsDeps {
   readonly engine: Engine;
@@ -28,9 +39,22 @@ export interface EngineCallCommandsDeps {
   readonly control: Pick<CallControl, 'transfer' | 'settled'>;
   /** Call create (`RestDialer.dial`); resolves once the call's record exists. */
   dial(req: DialRequest): Promise<CommandResult<{ readonly requestUuid: string }>>;
+  /** Refuses Call create and Stream start (503 with Retry-After) while the node is not ready. Absent: never. */
+  readonly admission?: Admission;
 }
 
 const OK = { ok: true } as const;
+
+/** The refusal of a node that takes no new work now (REST 503 with Retry-After). */
+function unavailable(state: Extract<ReadinessState, { ready: false }>): CommandRefusal {
+  return {
+    ok: false,
+    reason: 'failed',
+    code: 'ERR_API_UNAVAILABLE',
+    message: state.reason,
+    retryAfterSec: state.retryAfterSec,
+  };
+}
 
 function refused(reason: 'not-found' | 'not-live' | 'refused', message: string): CommandRefusal {
   return { ok: false, reason, message };
@@ -44,6 +68,12 @@ export class EngineCallCommands implements CallCommands {
   }
 
   async createCall(req: DialRequest): Promise<CommandResult<{ readonly requestUuid: string }>> {
+    const admission = this.#deps.admission;
+    const state = admission?.call();
+    if (state !== undefined && !state.ready) {
+      admission?.countRefusal(state);
+      return unavailable(state);
+    }
     return this.#deps.dial(req);
   }
 
@@ -54,6 +84,12 @@ export class EngineCallCommands implements CallCommands {
     const call = await this.#live(callUuid);
     if ('reason' in call) {
       return call;
+    }
+    const admission = this.#deps.admission;
+    const state = admission?.stream();
+    if (state !== undefined && !state.ready) {
+      admission?.countRefusal(state);
+      return unavailable(state);
     }
     // REST streams never hold the call's XML (compatibility §8: no REST keepCallAlive).
     const spec: StreamSpec = { ...req, keepCallAlive: false };

@@ -9,6 +9,8 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 
+import { LimitsSection, MetricsSection } from './schema-ops.js';
+
 /** Annotations every leaf key carries besides its JSON Schema keywords. */
 interface KeyDoc {
   /** One line, shown in docs/config.md and .env.example. */
@@ -423,7 +425,7 @@ const Tuning = Type.Object(
     }),
     maxCalls: int(0, 0, 100000, {
       description:
-        'Most calls (inbound being set up or live, and outbound) a node takes at once; at the limit new INVITEs and OPTIONS get 503 with Retry-After (a proxy sends the call to another node) and REST dials fail. 0: no limit but the RTP port range.',
+        'The older name of limits.maxCalls, still honoured when limits.maxCalls is 0 (limits.maxCalls wins when both are set).',
     }),
   },
   closed,
@@ -467,6 +469,8 @@ export const ConfigSchema = Type.Object(
       default: {},
       description: 'Tuning knobs; the defaults suit most deployments.',
     }),
+    limits: LimitsSection,
+    metrics: MetricsSection,
   },
   closed,
 );

@@ -95,6 +95,15 @@ export class Engine {
     return this.#calls;
   }
 
+  /** Live streams over every live call (the node's `limits.maxStreams` counts these). */
+  get liveStreamCount(): number {
+    let n = 0;
+    for (const call of this.#calls.values()) {
+      n += call.liveStreamCount;
+    }
+    return n;
+  }
+
   getCall(callUuid: string): CallSession | undefined {
     return this.#calls.get(callUuid);
   }

@@ -6,10 +6,16 @@ export class ServerError extends Error {
   readonly code: string;
   readonly category: ErrorCategory;
   readonly retryable: boolean;
+  /** When to ask again, s (a node at a limit); the REST API answers it as Retry-After. */
+  readonly retryAfterSec: number | undefined;
 
-  constructor(code: string, message?: string, options?: { cause?: unknown }) {
+  constructor(code: string, message?: string, options?: { cause?: unknown; retryAfterSec?: number }) {
     const entry = errorCatalog.get(code);
-    super(message ?? entry?.message ?? code, options);
+    super(
+      message ?? entry?.message ?? code,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.retryAfterSec = options?.retryAfterSec;
     this.name = 'ServerError';
     this.code = code;
     this.category = entry?.category ?? 'server';

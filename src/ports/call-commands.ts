@@ -50,7 +50,14 @@ export interface StreamStartRequest {
  */
 export type CommandRefusal =
   | { readonly ok: false; readonly reason: 'not-found' | 'not-live' | 'refused'; readonly message: string }
-  | { readonly ok: false; readonly reason: 'failed'; readonly code: string; readonly message: string };
+  | {
+      readonly ok: false;
+      readonly reason: 'failed';
+      readonly code: string;
+      readonly message: string;
+      /** How long to wait before asking again (a node at a limit): the API's Retry-After. */
+      readonly retryAfterSec?: number;
+    };
 
 export type CommandResult<T extends object = object> = ({ readonly ok: true } & T) | CommandRefusal;
 

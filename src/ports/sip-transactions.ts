@@ -15,6 +15,23 @@ export type { SipTransactionInput };
 export type SipTuEffect = Exclude<SipTransactionEffect, { type: 'send' | 'timer' | 'cancel-timer' }>;
 
 /** A running transaction layer. */
+/**
+ * SIP messages through the transaction layer since start, for metrics. Methods outside the RFC 3261
+ * set and its common extensions count as `OTHER`, so the label set stays bounded.
+ */
+export interface SipTrafficCounters {
+  /** Requests received / sent, by method. */
+  readonly requestsIn: ReadonlyMap<string, number>;
+  readonly requestsOut: ReadonlyMap<string, number>;
+  /** Responses received / sent, by status code. */
+  readonly responsesIn: ReadonlyMap<number, number>;
+  readonly responsesOut: ReadonlyMap<number, number>;
+  /** Messages we sent again because a timer fired (RFC 3261 §17 timers A, E, G). */
+  readonly retransmissionsOut: number;
+  /** Retransmitted requests from the far end that the layer absorbed (answered with its last response). */
+  readonly retransmissionsIn: number;
+}
+
 export interface SipTransactions {
   /** Feeds one input to the layer now. Ignored once closed. */
   input(input: SipTransactionInput): void;
@@ -22,6 +39,8 @@ export interface SipTransactions {
   onEffect(handler: (effect: SipTuEffect) => void): void;
   /** Live transactions (they linger up to 64*T1 after completing, RFC 3261 §17). */
   readonly size: number;
+  /** Message counters (absent on a fake). */
+  readonly traffic?: SipTrafficCounters;
   /** Stops every timer; later inputs are ignored. Idempotent. */
   close(): void;
 }

@@ -268,12 +268,12 @@ test(
 );
 
 test(
-  'Kamailio fails a call over to the other node when the chosen one refuses it with 503 (full at tuning.maxCalls)',
+  'Kamailio fails a call over to the other node when the chosen one refuses it with 503 (full at limits.maxCalls)',
   { timeout: 60_000 },
   async () => {
     // Probes every 60 s: only the failure route can move the call.
     const { nodes, kamailio, place } = await startCluster(
-      (name) => (name === 'a' ? { STREAMFORK_TUNING_MAX_CALLS: '1' } : {}),
+      (name) => (name === 'a' ? { STREAMFORK_LIMITS_MAX_CALLS: '1' } : {}),
       { PROBE_INTERVAL_SEC: 60 },
     );
     const [a, b] = nodes;

@@ -3,7 +3,8 @@
  * and timer expiries become layer inputs; `send`, `timer` and `cancel-timer` effects are executed here;
  * every other effect (request, response, timeout, transport-error, …) goes to the TU callback.
  */
-import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
+import type { SipTrafficCounters, SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
+import type { SipMessage } from '../../protocol/sip/sip-message.types.js';
 import type { SipTransport } from '../../ports/sip-transport.js';
 import {
   SipTransactionLayer,
@@ -20,6 +21,43 @@ export interface SipTransactionDriverOptions extends SipTransactionLayerOptions 
   readonly nowMs?: () => number;
 }
 
+/** Methods counted by name; any other is `OTHER` (a bounded label set for metrics). */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'INVITE',
+  'ACK',
+  'BYE',
+  'CANCEL',
+  'OPTIONS',
+  'REGISTER',
+  'INFO',
+  'UPDATE',
+  'PRACK',
+  'REFER',
+  'NOTIFY',
+  'SUBSCRIBE',
+  'MESSAGE',
+]);
+
+class Traffic implements SipTrafficCounters {
+  readonly requestsIn = new Map<string, number>();
+  readonly requestsOut = new Map<string, number>();
+  readonly responsesIn = new Map<number, number>();
+  readonly responsesOut = new Map<number, number>();
+  retransmissionsOut = 0;
+  retransmissionsIn = 0;
+
+  count(message: SipMessage, inbound: boolean): void {
+    if (message.kind === 'request') {
+      const method = KNOWN_METHODS.has(message.method) ? message.method : 'OTHER';
+      const map = inbound ? this.requestsIn : this.requestsOut;
+      map.set(method, (map.get(method) ?? 0) + 1);
+    } else {
+      const map = inbound ? this.responsesIn : this.responsesOut;
+      map.set(message.status, (map.get(message.status) ?? 0) + 1);
+    }
+  }
+}
+
 /** Couples a {@link SipTransactionLayer} with a {@link SipTransport} and node timers. */
 export class SipTransactionDriver implements SipTransactions {
   readonly layer: SipTransactionLayer;
@@ -27,6 +65,7 @@ export class SipTransactionDriver implements SipTransactions {
   private readonly now: () => number;
   private tu: (effect: SipTuEffect) => void = () => undefined;
   private closed = false;
+  readonly traffic = new Traffic();
 
   constructor(
     private readonly transport: SipTransport,
@@ -54,7 +93,28 @@ export class SipTransactionDriver implements SipTransactions {
     if (this.closed) {
       return;
     }
-    for (const effect of this.layer.handle(input, this.now())) {
+    const effects = this.layer.handle(input, this.now());
+    let sends = 0;
+    let delivered = false;
+    for (const effect of effects) {
+      if (effect.type === 'send') {
+        sends++;
+        this.traffic.count(effect.message, false);
+      } else if (effect.type === 'request') {
+        delivered = true;
+      }
+    }
+    if (input.type === 'receive') {
+      this.traffic.count(input.message, true);
+      // A request that made no new transaction but was answered is a retransmission the layer absorbed.
+      if (input.message.kind === 'request' && !delivered && sends > 0) {
+        this.traffic.retransmissionsIn++;
+      }
+    } else if (input.type === 'timer-fired') {
+      // A send caused by a timer is a retransmission (timers A, E, G).
+      this.traffic.retransmissionsOut += sends;
+    }
+    for (const effect of effects) {
       this.execute(effect);
     }
   }

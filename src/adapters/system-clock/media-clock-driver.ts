@@ -117,6 +117,7 @@ export class MediaClockDriver implements MediaTicker {
   #ticks = 0;
   #skipped = 0;
   #lateMaxMs = 0;
+  #lateSumMs = 0;
   readonly #histogram = new Uint32Array(BUCKETS);
 
   constructor(opts: MediaClockDriverOptions = {}) {
@@ -192,6 +193,7 @@ export class MediaClockDriver implements MediaTicker {
     this.#ticks = 0;
     this.#skipped = 0;
     this.#lateMaxMs = 0;
+    this.#lateSumMs = 0;
     this.#histogram.fill(0);
     this.#core = new MediaClock({
       frameMs: this.#frameMs,
@@ -218,6 +220,24 @@ export class MediaClockDriver implements MediaTicker {
       lateMaxMs: this.#lateMaxMs,
       skippedFrames: this.#skipped,
     };
+  }
+
+  /**
+   * The lateness histogram since the last start, for metrics: how many sub-ticks were at most each of
+   * `boundsMs` late (cumulative, ascending bounds), their count and the sum of their lateness, ms.
+   */
+  lateness(boundsMs: readonly number[]): { counts: number[]; count: number; sumMs: number } {
+    const counts: number[] = [];
+    let b = 0;
+    let seen = 0;
+    for (const bound of boundsMs) {
+      const last = Math.min(BUCKETS - 1, Math.floor(bound / BUCKET_MS + 1e-9));
+      for (; b <= last; b++) {
+        seen += this.#histogram[b]!;
+      }
+      counts.push(seen);
+    }
+    return { counts, count: this.#ticks, sumMs: this.#lateSumMs };
   }
 
   #cancelTimer(): void {
@@ -288,6 +308,7 @@ export class MediaClockDriver implements MediaTicker {
 
   #record(lateMs: number): void {
     const late = Math.max(0, lateMs);
+    this.#lateSumMs += late;
     if (late > this.#lateMaxMs) {
       this.#lateMaxMs = late;
     }

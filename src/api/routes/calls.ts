@@ -105,11 +105,12 @@ function registerCreate(app: ApiApp, ctx: RouteContext): void {
           'Places an outbound call per destination. Several destinations joined by "<" are dialled in order, one request each; ' +
           'the first that fails stops the rest: 201 with the request UUIDs fired so far, or the error when none was fired. ' +
           'A bad `to` or `from` answers 400 (naming the position of the bad destination) before anything is dialled. ' +
+          'A node that is draining or at one of its limits (limits.maxCalls, maxStreams, maxEventLoopLagMs) answers 503 with Retry-After and dials nothing. ' +
           'Each accepted call has a record at once (`queued`); one that fails later (no trunk, rejected, not answered) ends with its status, hangup cause and code, in Get and List.',
         tags,
         params: AccountParams,
         body: CallCreateBody,
-        response: { 201: CallCreated, ...errorResponses() },
+        response: { 201: CallCreated, ...errorResponses(503) },
       },
     },
     async (request, reply) => {

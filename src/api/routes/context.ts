@@ -46,7 +46,10 @@ export interface RefusalCodes {
 /** The ServerError for a refusal (its message kept). */
 export function refusalError(refusal: CommandRefusal, codes: RefusalCodes): ServerError {
   if (refusal.reason === 'failed') {
-    return new ServerError(errorCatalog.has(refusal.code) ? refusal.code : codes.failed, refusal.message);
+    const code = errorCatalog.has(refusal.code) ? refusal.code : codes.failed;
+    return refusal.retryAfterSec === undefined
+      ? new ServerError(code, refusal.message)
+      : new ServerError(code, refusal.message, { retryAfterSec: refusal.retryAfterSec });
   }
   return new ServerError(codes[refusal.reason], refusal.message);
 }

@@ -62,11 +62,12 @@ function registerStart(app: ApiApp, ctx: RouteContext): void {
       schema: {
         summary: 'Start a stream',
         description:
-          "Forks the live call's audio to a WebSocket app. Streams started here never hold the call's XML.",
+          "Forks the live call's audio to a WebSocket app. Streams started here never hold the call's XML. " +
+          'A node that is draining or at limits.maxStreams or limits.maxEventLoopLagMs answers 503 with Retry-After.',
         tags,
         params: CallParams,
         body: StreamStartBody,
-        response: { 202: StreamStarted, ...errorResponses() },
+        response: { 202: StreamStarted, ...errorResponses(503) },
       },
     },
     async (request, reply) => {

@@ -306,7 +306,7 @@ function options(n: number): SipRequest {
   );
 }
 
-test('tuning.maxCalls and drain: OPTIONS and INVITE get 503 with Retry-After when full or draining; the live call ends on its own', async () => {
+test('limits.maxCalls and drain: OPTIONS and INVITE get 503 with Retry-After when full or draining; the live call ends on its own', async () => {
   const { server, transactions } = fakeServer(1);
   await server.start();
   const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -340,12 +340,12 @@ test('tuning.maxCalls and drain: OPTIONS and INVITE get 503 with Retry-After whe
   transactions.deliver(inDialog('ACK', ok), undefined);
   assert.deepEqual(probe(), {
     status: 503,
-    reason: 'Service Unavailable (at tuning.maxCalls)',
+    reason: 'Service Unavailable (at limits.maxCalls)',
     retryAfter: '5',
   });
   transactions.deliver(invite(2), 'server-invite-2');
   await tick();
-  assert.equal(finalTo(2)?.status, 503, 'an INVITE beyond tuning.maxCalls gets 503');
+  assert.equal(finalTo(2)?.status, 503, 'an INVITE beyond limits.maxCalls gets 503');
   assert.deepEqual(await server.dial({ to: 'sip:someone@example.invalid', from: 'x' }), {
     ok: false,
     cause: 'NORMAL_TEMPORARY_FAILURE',

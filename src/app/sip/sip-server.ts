@@ -24,7 +24,7 @@ import type { Engine } from '../../engine/engine.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { RtpSocketFactory, RtpSocketStats } from '../../ports/rtp-socket.js';
-import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
+import type { SipTrafficCounters, SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import type { SipTransport } from '../../ports/sip-transport.js';
 import type { TargetResolver } from '../../ports/target-resolver.js';
 import type { BuildResponseOptions } from '../../protocol/sip/build-response.js';
@@ -36,7 +36,7 @@ import { AllowList } from './allow-list.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
 import { InboundCalls, type InboundInvite } from './inbound.js';
 import { OutboundDial, type DialOptions, type SipDialResult, type SipTrunk } from './outbound.js';
-import { Readiness, type ReadinessState } from './readiness.js';
+import { type NotReadyWhy, Readiness, type ReadinessState } from './readiness.js';
 import type { SipLeg } from './sip-leg.js';
 import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters, type SipPorts } from './sip-context.js';
 
@@ -61,8 +61,12 @@ export interface SipServerSipOptions {
   readonly sessionExpiresSec?: number;
   /** Our Min-SE (`sip.minSessionExpiresSec`). Default 90. */
   readonly minSessionExpiresSec?: number;
-  /** Most calls set up or live at once (`tuning.maxCalls`); beyond it INVITEs and OPTIONS get 503. Default 0: no limit. */
+  /** Most calls set up or live at once (`limits.maxCalls`); beyond it INVITEs and OPTIONS get 503. Default 0: no limit. */
   readonly maxCalls?: number;
+  /** Most live streams on the node (`limits.maxStreams`); at it new calls get 503. Default 0: no limit. */
+  readonly maxStreams?: number;
+  /** Refuse new calls while the event loop lags more than this (`limits.maxEventLoopLagMs`). Default 0: never. */
+  readonly maxEventLoopLagMs?: number;
 }
 
 /** RTP settings (config `rtp`). */
@@ -93,6 +97,8 @@ export interface SipServerSpec {
   readonly dialogTime?: { readonly clock: Clock; readonly timers: Timers };
   /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
   readonly onInboundCall: (call: CallSession, info: InboundInvite) => void;
+  /** The event loop's recent lag, ms (for `maxEventLoopLagMs`); absent: 0. */
+  readonly eventLoopLagMs?: () => number;
 }
 
 /** Builds a SIP server from its spec (the composition root supplies the engine and the adapters). */
@@ -124,6 +130,8 @@ export interface SipServerStats {
   malformed: number;
   /** Requests we refused with a final status >= 400 (not counting 401/407 challenges, 481, 487). */
   rejected: number;
+  /** Messages through the transaction layer, by method and status (absent when the layer keeps none). */
+  traffic: SipTrafficCounters | undefined;
 }
 
 /** The 503 of a node not ready: its reason phrase and Retry-After. */
@@ -151,7 +159,11 @@ export class SipServer {
 
   constructor(opts: SipServerOptions) {
     this.#opts = opts;
-    this.#readiness = new Readiness(opts.sip.maxCalls ?? 0);
+    this.#readiness = new Readiness({
+      maxCalls: opts.sip.maxCalls ?? 0,
+      maxStreams: opts.sip.maxStreams ?? 0,
+      maxEventLoopLagMs: opts.sip.maxEventLoopLagMs ?? 0,
+    });
     this.#allow = new AllowList(opts.sip.allowFrom);
     this.#transport = opts.transport;
     this.#driver = opts.transactions;
@@ -299,6 +311,7 @@ export class SipServer {
         if (state.ready) {
           inbound.onInvite(request, source, transactionId);
         } else {
+          this.#readiness.countRefusal(state);
           ctx.respond(request, 503, unavailable(state));
         }
         return;
@@ -360,7 +373,34 @@ export class SipServer {
 
   /** Whether a new call would be taken now (what OPTIONS answers): the calls being set up and live count. */
   readiness(): ReadinessState {
-    return this.#readiness.check(this.#calls.size + (this.#inbound?.pending ?? 0));
+    return this.#readiness.check({
+      calls: this.#calls.size + (this.#inbound?.pending ?? 0),
+      streams: this.#opts.engine.liveStreamCount,
+      eventLoopLagMs: this.#opts.eventLoopLagMs?.() ?? 0,
+    });
+  }
+
+  /** Whether a new stream may start on a live call now (draining, `maxStreams`, the lag limit). */
+  streamReadiness(): ReadinessState {
+    return this.#readiness.checkStream({
+      streams: this.#opts.engine.liveStreamCount,
+      eventLoopLagMs: this.#opts.eventLoopLagMs?.() ?? 0,
+    });
+  }
+
+  /** Counts a refusal that was sent (a 503 to an INVITE or a REST request), for metrics. */
+  countRefusal(state: ReadinessState): void {
+    this.#readiness.countRefusal(state);
+  }
+
+  /** New work refused since start, by why. */
+  get refusals(): Readonly<Record<NotReadyWhy, number>> {
+    return this.#readiness.refused;
+  }
+
+  /** Whether `start()` has bound the SIP port and `stop()` has not begun. */
+  get listening(): boolean {
+    return this.#ctx !== undefined && !this.#stopping;
   }
 
   /**
@@ -411,6 +451,7 @@ export class SipServer {
       transactions: this.#driver.size,
       malformed: this.#counters.malformed,
       rejected: this.#counters.rejected,
+      traffic: this.#driver.traffic,
     };
   }
 

@@ -120,6 +120,17 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return this.#forks.filter((f) => !f.closed);
   }
 
+  /** How many streams on this call have not ended (no array made). */
+  get liveStreamCount(): number {
+    let n = 0;
+    for (const f of this.#forks) {
+      if (!f.closed) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Every stream started on this call, ended ones included. */
   get allStreams(): readonly StreamFork[] {
     return this.#forks;

@@ -131,6 +131,8 @@ export interface CallbackDeliveryStats {
   readonly delivered: number;
   /** Given up after every attempt failed. */
   readonly failed: number;
+  /** Failed attempts followed by another attempt (each retry counted once). */
+  readonly retried: number;
   /** Dropped unsent to stay within a budget. */
   readonly dropped: number;
   /** Replaced unsent by a newer request with the same coalesce key. */
@@ -201,6 +203,7 @@ export class CallbackDelivery {
   #queued = 0;
   #delivered = 0;
   #failed = 0;
+  #retried = 0;
   #dropped = 0;
   #coalesced = 0;
 
@@ -232,6 +235,7 @@ export class CallbackDelivery {
     return {
       delivered: this.#delivered,
       failed: this.#failed,
+      retried: this.#retried,
       dropped: this.#dropped,
       coalesced: this.#coalesced,
       queued: this.#queued,
@@ -537,6 +541,7 @@ export class CallbackDelivery {
         );
         return;
       }
+      this.#retried++;
       await this.#record(l, entry, (o) => o.markCallbackFailed(entry.id, attempt, nextAt, why));
       await this.#wait(delay);
     }

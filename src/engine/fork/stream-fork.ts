@@ -67,6 +67,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     bufferUsagePercent: 0,
     callbacksDropped: 0,
     callbacksCoalesced: 0,
+    connectedAtMs: 0,
+    firstMediaAtMs: 0,
+    firstPlayAudioAtMs: 0,
+    degradedEvents: 0,
+    wsBufferedBytes: 0,
   };
 
   readonly #host: StreamHost;
@@ -161,6 +166,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     return this.#playback?.queuedMs ?? 0;
   }
 
+  /** Playout underruns so far (bidirectional streams; see stream-playback.ts). */
+  get playoutUnderruns(): number {
+    return this.#playback?.underruns ?? 0;
+  }
+
   /** Starts connecting (D10: `connectAttempts` tries with back-off, each with a timeout). */
   start(): void {
     void this.#connect();
@@ -193,7 +203,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#encoders[track].encode(pcm),
     );
     ws.send(text);
-    this.stats.mediaMessagesSent++;
+    if (this.stats.mediaMessagesSent++ === 0) {
+      this.stats.firstMediaAtMs = this.#deps.clock.epochMs();
+    }
     this.#checkBackpressure(ws, text.length * this.#tracks.length);
   }
 
@@ -324,6 +336,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#onSocketClosed(code, reason);
     });
     this.#startEpochMs = this.#deps.clock.epochMs();
+    this.stats.connectedAtMs = this.#startEpochMs;
     for (const text of this.#dialect.start(this.#startEpochMs)) {
       ws.send(text);
     }
@@ -399,6 +412,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     if (!res.ok) {
       this.#appError(res.code, res.detail);
     } else if (msg.type === 'play') {
+      if (this.stats.firstPlayAudioAtMs === 0) {
+        this.stats.firstPlayAudioAtMs = this.#deps.clock.epochMs();
+      }
       this.emit('event', 'playAudio', { bytes: msg.audio.length });
     } else {
       this.emit('event', 'checkpoint', { name: msg.name });
@@ -429,8 +445,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       monitor = new SendBufferMonitor(perFrame * (1000 / CALL_FRAME_MS) * this.#settings.bufferSeconds);
       this.#monitor = monitor;
     }
-    const effect = monitor.update(ws.bufferedAmount);
+    const buffered = ws.bufferedAmount;
+    this.stats.wsBufferedBytes = buffered;
+    const effect = monitor.update(buffered);
     if (effect.type === 'degraded') {
+      this.stats.degradedEvents++;
       this.stats.bufferUsagePercent = Math.max(this.stats.bufferUsagePercent, effect.percent);
       this.#log.warn({ percent: effect.percent }, 'app is reading slowly; send buffer filling');
       this.emit('event', 'degraded', { percent: effect.percent });

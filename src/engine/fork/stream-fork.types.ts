@@ -70,6 +70,16 @@ export interface StreamStats {
   callbacksDropped: number;
   /** Status callbacks merged into a newer one of the same kind while waiting (ClearedAudio). */
   callbacksCoalesced: number;
+  /** When the socket connected (epoch ms; 0: not yet). */
+  connectedAtMs: number;
+  /** When the first `media` message was sent (epoch ms; 0: none yet). */
+  firstMediaAtMs: number;
+  /** When the app's first accepted `playAudio` arrived (epoch ms; 0: none yet). */
+  firstPlayAudioAtMs: number;
+  /** D11 degraded warnings raised (each a DegradedStream callback). */
+  degradedEvents: number;
+  /** The socket's send buffer at the last media message, bytes. */
+  wsBufferedBytes: number;
 }
 
 export interface StreamForkEvents {

@@ -10,6 +10,13 @@ import type { MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { PlayoutQueue, type QueueRefusal } from '../../protocol/stream-ws/playout-queue.js';
 import { WireDecoder } from './wire-audio.js';
 
+/**
+ * An underrun: the queue ran dry while the app was playing and its next audio came within this many
+ * frames of silence (the caller heard a gap the app did not mean: it sent too late). A longer pause is the end of
+ * an utterance, not an underrun.
+ */
+export const UNDERRUN_WINDOW_FRAMES = 10;
+
 export interface StreamPlaybackOptions {
   /** D6: true = little-endian L16. */
   readonly l16LittleEndian: boolean;
@@ -23,6 +30,11 @@ export class StreamPlayback {
   /** One frame in the wire format, between the queue and the decoder. */
   readonly #frame: Uint8Array;
   readonly #reached: string[] = [];
+  #frames = 0;
+  #playing = false;
+  /** The frame at which the queue ran dry while playing, or -1. */
+  #dryAt = -1;
+  #underruns = 0;
 
   constructor(format: MediaFormat, opts: StreamPlaybackOptions) {
     this.#queue = new PlayoutQueue(format, { maxQueuedMs: opts.maxQueuedMs });
@@ -33,6 +45,11 @@ export class StreamPlayback {
   /** Audio queued, in ms. */
   get queuedMs(): number {
     return this.#queue.queuedMs;
+  }
+
+  /** Underruns so far (see {@link UNDERRUN_WINDOW_FRAMES}). */
+  get underruns(): number {
+    return this.#underruns;
   }
 
   /** The checkpoints `render` reached since the last `forgetReached`, oldest first. */
@@ -47,6 +64,12 @@ export class StreamPlayback {
 
   /** Queues audio in the wire format; refused (nothing queued) past the bound. */
   enqueue(audio: Uint8Array): { ok: true } | QueueRefusal {
+    if (this.#dryAt >= 0) {
+      if (this.#frames - this.#dryAt < UNDERRUN_WINDOW_FRAMES) {
+        this.#underruns++;
+      }
+      this.#dryAt = -1;
+    }
     return this.#queue.enqueue(audio);
   }
 
@@ -62,15 +85,21 @@ export class StreamPlayback {
   clear(): { droppedMs: number; droppedCheckpoints: readonly string[] } {
     const dropped = this.#queue.clear();
     this.#decoder.reset();
+    this.#playing = false;
+    this.#dryAt = -1;
     return dropped;
   }
 
   /** Writes the next 20 ms into `out` (160 samples at 8 kHz) and returns true, or returns false when nothing is queued. */
   render(out: Int16Array): boolean {
     const { played, checkpoints } = this.#queue.nextFrame(this.#frame);
+    this.#frames++;
     if (played) {
       this.#decoder.decode(this.#frame, out);
+    } else if (this.#playing) {
+      this.#dryAt = this.#frames;
     }
+    this.#playing = played;
     for (let i = 0; i < checkpoints.length; i++) {
       this.#reached.push(checkpoints[i] ?? '');
     }

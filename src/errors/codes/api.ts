@@ -6,6 +6,12 @@ import type { CatalogSection } from '../catalog.types.js';
  * maps a code to a response.
  */
 export const apiCodes = {
+  ERR_API_UNAVAILABLE: {
+    message:
+      'The node takes no new calls or streams now: it is draining, or at limits.maxCalls, limits.maxStreams or limits.maxEventLoopLagMs. Retry after the Retry-After seconds, or on another node.',
+    category: 'rate_limit',
+    httpStatus: 503,
+  },
   ERR_API_MISSING_PARAM: {
     message: 'A required request parameter is missing.',
     category: 'invalid_request',
