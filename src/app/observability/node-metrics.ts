@@ -78,7 +78,10 @@ export class NodeMetrics {
   readonly #deps: NodeMetricsDeps;
   readonly #media = zeroMedia();
   readonly #streamTotals: StreamTotals = { underruns: 0, degraded: 0 };
-  readonly #liveCalls = new Map<string, { call: CallSession | undefined; direction: string }>();
+  /** Direction of each call between its started and ended events. */
+  readonly #directions = new Map<string, string>();
+  /** Each engine call from its registration to its end (its RTP counters are folded in then). */
+  readonly #sessions = new Map<string, CallSession>();
   readonly #streams = new Map<string, TrackedStream>();
   readonly #unsubscribe: () => void;
 
@@ -169,6 +172,9 @@ export class NodeMetrics {
     this.#unsubscribe = deps.engine.events.subscribe((e) => {
       this.#onEvent(e);
     });
+    deps.engine.watchCalls((callUuid, what) => {
+      this.#onCall(callUuid, what);
+    });
   }
 
   /** One window of the event-loop lag monitor (its max, ms). */
@@ -189,24 +195,13 @@ export class NodeMetrics {
     switch (e.type) {
       case 'call.started': {
         this.#callsStarted.inc({ direction: e.direction });
-        this.#liveCalls.set(e.callUuid, {
-          call: this.#deps.engine.getCall(e.callUuid),
-          direction: e.direction,
-        });
+        this.#directions.set(e.callUuid, e.direction);
         return;
       }
       case 'call.ended': {
-        const live = this.#liveCalls.get(e.callUuid);
-        this.#liveCalls.delete(e.callUuid);
-        const call = live?.call ?? this.#deps.engine.getCall(e.callUuid);
-        const leg = call === undefined ? undefined : rtpLegOf(call);
-        if (leg !== undefined) {
-          addLeg(this.#media, leg);
-        }
-        this.#callsEnded.inc({
-          direction: live?.direction ?? 'unknown',
-          cause: e.causeCode === null ? 'other' : e.cause,
-        });
+        const direction = this.#directions.get(e.callUuid) ?? 'unknown';
+        this.#directions.delete(e.callUuid);
+        this.#callsEnded.inc({ direction, cause: e.causeCode === null ? 'other' : e.cause });
         return;
       }
       case 'stream.started': {
@@ -250,6 +245,23 @@ export class NodeMetrics {
     }
   }
 
+  /** A call joins the engine (its session is kept) or leaves it (its RTP counters join the totals). */
+  #onCall(callUuid: string, what: 'added' | 'ended'): void {
+    if (what === 'added') {
+      const call = this.#deps.engine.getCall(callUuid);
+      if (call !== undefined) {
+        this.#sessions.set(callUuid, call);
+      }
+      return;
+    }
+    const call = this.#sessions.get(callUuid);
+    this.#sessions.delete(callUuid);
+    const leg = call === undefined ? undefined : rtpLegOf(call);
+    if (leg !== undefined) {
+      addLeg(this.#media, leg);
+    }
+  }
+
   /** First media and first playAudio, observed once per stream (at a scrape or at its end). */
   #observeFirsts(s: TrackedStream): void {
     const stats = s.fork?.stats;
@@ -269,7 +281,7 @@ export class NodeMetrics {
   /** The media totals now: ended calls plus live ones. */
   #mediaNow(): MediaTotals {
     const t = { ...this.#media };
-    for (const call of this.#deps.engine.calls.values()) {
+    for (const call of this.#sessions.values()) {
       const leg = rtpLegOf(call);
       if (leg !== undefined) {
         addLeg(t, leg);

@@ -50,8 +50,14 @@ interface Call {
   routeSet: string[];
   inviteUs: number;
   okUs: number;
+  /** The INVITE's final status (0: none yet), and whether any response to it came (stops retransmitting). */
+  finalStatus: number;
+  inviteAnswered: boolean;
   byeDone: (() => void) | undefined;
 }
+
+/** INVITEs sent again because no response came (RFC 3261 Timer A: 0.5 s, doubling, until 4 s). */
+let inviteRetransmits = 0;
 
 const TONE = toneFrame();
 const PHASES = 4;
@@ -106,6 +112,8 @@ async function newCall(id: number): Promise<Call> {
     routeSet: [],
     inviteUs: 0,
     okUs: 0,
+    finalStatus: 0,
+    inviteAnswered: false,
     byeDone: undefined,
   };
   sock.on('message', (msg) => {
@@ -197,14 +205,25 @@ function invite(call: Call): void {
     `m=audio ${call.localPort} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
   const target = inviteUri();
   call.inviteUs = nowUs();
-  sipSend(
+  const text =
     `INVITE ${target} SIP/2.0\r\n` +
-      `Via: SIP/2.0/UDP 127.0.0.1:${sipLocalPort};branch=z9hG4bK-${call.id}-inv;rport\r\n` +
-      `From: <sip:+1555${String(call.id).padStart(7, '0')}@127.0.0.1>;tag=${call.fromTag}\r\n` +
-      `To: <${target}>\r\nCall-ID: ${call.callId}\r\nCSeq: 1 INVITE\r\n` +
-      `Contact: <sip:load@127.0.0.1:${sipLocalPort}>\r\nMax-Forwards: 70\r\n` +
-      `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`,
-  );
+    `Via: SIP/2.0/UDP 127.0.0.1:${sipLocalPort};branch=z9hG4bK-${call.id}-inv;rport\r\n` +
+    `From: <sip:+1555${String(call.id).padStart(7, '0')}@127.0.0.1>;tag=${call.fromTag}\r\n` +
+    `To: <${target}>\r\nCall-ID: ${call.callId}\r\nCSeq: 1 INVITE\r\n` +
+    `Contact: <sip:load@127.0.0.1:${sipLocalPort}>\r\nMax-Forwards: 70\r\n` +
+    `Content-Type: application/sdp\r\nContent-Length: ${Buffer.byteLength(sdp)}\r\n\r\n${sdp}`;
+  sipSend(text);
+  // Like a real UAC over UDP: a lost INVITE (or a lost 100 Trying) is sent again, not given up.
+  const resend = (afterMs: number): void => {
+    setTimeout(() => {
+      if (!call.inviteAnswered && afterMs <= 4000) {
+        inviteRetransmits++;
+        sipSend(text);
+        resend(afterMs * 2);
+      }
+    }, afterMs).unref();
+  };
+  resend(500);
 }
 
 /** A request of the dialog (or, with `routed` false, the ACK of a non-2xx: same target as the INVITE). */
@@ -243,7 +262,13 @@ function onSip(buf: Buffer): void {
     if (call === undefined) {
       return;
     }
+    if (cseq.endsWith('INVITE')) {
+      call.inviteAnswered = true;
+    }
     if (cseq.endsWith('INVITE') && status >= 200) {
+      if (call.finalStatus === 0) {
+        call.finalStatus = status;
+      }
       const tag = /;\s*tag=([^;>\s]+)/.exec(h.get('to') ?? '');
       call.toTag = tag?.[1] ?? '';
       if (status < 300) {
@@ -312,9 +337,16 @@ async function place(n: number, cps: number, firstId: number): Promise<unknown> 
       c.contact === '' ? '(no Contact)' : `${hostPortOf(c.contact).host}:${hostPortOf(c.contact).port}`;
     byContact[key] = (byContact[key] ?? 0) + 1;
   }
+  // The final status of every call placed (0: none came), so refusals (503) are told from losses.
+  const finals: Record<string, number> = {};
+  for (const c of calls.slice(-n)) {
+    finals[String(c.finalStatus)] = (finals[String(c.finalStatus)] ?? 0) + 1;
+  }
   return {
     ev: 'placed',
     byContact,
+    finals,
+    inviteRetransmits,
     answered: answered.length,
     failed: n - answered.length,
     setup: answered.map((c) => ({ id: c.id, inviteUs: c.inviteUs, okUs: c.okUs })),

@@ -51,6 +51,8 @@ export interface StepResult {
   mode: 'inbound' | 'bidir';
   n: number;
   answered: number;
+  /** How the step's INVITEs ended, by final status ("0": no final response); 503s are refusals (limits). */
+  inviteFinals?: Record<string, number>;
   /** The generator's BYEs after the step: sent, retransmits, answeredAfterRetransmit, unanswered. */
   byes?: Record<string, number>;
   cpuCores: number;

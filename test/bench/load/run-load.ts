@@ -662,8 +662,15 @@ async function streamforkStep(
   const placed = await gen.ask<{
     answered: number;
     byContact: Record<string, number>;
+    finals: Record<string, number>;
+    inviteRetransmits: number;
     setup: { id: number; inviteUs: number; okUs: number }[];
   }>({ cmd: 'place', n, cps: CPS, firstId }, 'placed');
+  if (placed.answered < n || placed.inviteRetransmits > 0) {
+    log(
+      `${mode} N=${n}: INVITE final statuses ${JSON.stringify(placed.finals)} (0: none), INVITE retransmits ${placed.inviteRetransmits}`,
+    );
+  }
   let starts: { gen: number; us: number }[] = [];
   await waitFor(
     'starts',
@@ -690,6 +697,7 @@ async function streamforkStep(
   const m = await measure(sf, gen, app);
   const r = result('streamfork', mode, n, placed.answered, m, idle, setup);
   r.perNode = perNodeOf(sf, m, placed.byContact);
+  r.inviteFinals = placed.finals;
   r.infraCpuCores = m.infraCpuCores;
   if (m.c.errors.length > 0) {
     log(`consumer errors: ${m.c.errors.join('; ')}`);
