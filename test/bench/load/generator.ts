@@ -85,6 +85,10 @@ function resetStats(): void {
   playLate = 0;
   playLatency = new Samples();
   intervalErr = new Samples();
+  genLateMaxUs = 0;
+  genLateOver['20'] = 0;
+  genLateOver['40'] = 0;
+  genLateOver['60'] = 0;
 }
 
 async function newCall(id: number): Promise<Call> {
@@ -167,9 +171,19 @@ function sendFrame(call: Call): void {
 let tick = 0;
 let t0 = 0;
 let timer: NodeJS.Timeout | undefined;
+/** How late the generator's own pacing ran (a stall on the load core sends frames late, in a burst). */
+let genLateMaxUs = 0;
+const genLateOver = { '20': 0, '40': 0, '60': 0 };
 function runTicks(): void {
   const now = nowUs();
   while (t0 + tick * TICK_US <= now) {
+    const late = now - (t0 + tick * TICK_US);
+    if (inWindow(window, now)) {
+      genLateMaxUs = Math.max(genLateMaxUs, late);
+      genLateOver['20'] += late > 20_000 ? 1 : 0;
+      genLateOver['40'] += late > 40_000 ? 1 : 0;
+      genLateOver['60'] += late > 60_000 ? 1 : 0;
+    }
     const phase = tick % PHASES;
     for (let i = phase; i < calls.length; i += PHASES) {
       const c = calls[i];
@@ -462,6 +476,8 @@ process.on('message', (m: Command) => {
           playLatency: playLatency.dist(),
           playOverMs: Object.fromEntries(OVER_MS.map((ms) => [String(ms), playLatency.count(ms)])),
           intervalErr: intervalErr.dist(),
+          pacingLateMaxMs: genLateMaxUs / 1000,
+          pacingLateOverMs: { ...genLateOver },
           cpu: process.cpuUsage(),
         });
         break;

@@ -16,6 +16,9 @@ export interface GenStats {
   playLatency: Dist;
   playOverMs: OverCounts;
   intervalErr: Dist;
+  /** The generator's own pacing lateness in the window: its largest, and ticks over 20/40/60 ms. */
+  pacingLateMaxMs?: number;
+  pacingLateOverMs?: Record<string, number>;
   cpu: { user: number; system: number };
 }
 
@@ -51,6 +54,11 @@ export interface StepResult {
   mode: 'inbound' | 'bidir';
   n: number;
   answered: number;
+  /**
+   * The generator's own pacing in the window: its worst lateness and ticks over 20/40/60 ms. A stall of
+   * the load core sends RTP late, in a burst: the server then conceals those frames (counted lost).
+   */
+  generatorPacing?: { lateMaxMs: number; overMs: Record<string, number> };
   /** How the step's INVITEs ended, by final status ("0": no final response); 503s are refusals (limits). */
   inviteFinals?: Record<string, number>;
   /** The generator's BYEs after the step: sent, retransmits, answeredAfterRetransmit, unanswered. */

@@ -17,6 +17,8 @@
  *          --sf-log <file> (streamfork's log; default in the temp dir)
  *          --null-rtp-out (inbound steps: the null forwarder also answers each packet with one RTP packet)
  *          --play paced|echo (bidirectional play-back: on the consumer's own 20 ms clock, or on arrival)
+ *          --sf-root <dir> (measure the streamfork of another checkout, e.g. a worktree of the baseline
+ *          commit, under this checkout's harness: a side-by-side run with the same load)
  *          --cluster N (issue 12: N nodes on PostgreSQL and Redis behind Kamailio, from clusterUp, instead of
  *          one `streamfork serve` on SQLite; the calls go to Kamailio; see cluster-bench.ts; no null
  *          forwarder, --gc-rss or --cpu-prof then)
@@ -88,6 +90,7 @@ const { values: opt } = parseArgs({
     play: { type: 'string', default: 'paced' },
     'null-rtp-out': { type: 'boolean', default: false },
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-bench-load.log') },
+    'sf-root': { type: 'string' },
     capacity: { type: 'boolean', default: false },
     cluster: { type: 'string', default: '0' },
   },
@@ -113,6 +116,8 @@ const LATE_MS = Number(opt['late-ms']);
 /** How the consumer plays back on bidirectional streams: `paced` (its own 20 ms clock) or `echo` (on arrival). */
 const PLAY = opt.play === 'echo' ? 'echo' : 'paced';
 const SF_LOG = opt['sf-log'];
+/** The checkout whose `bin/streamfork.js` is measured (a git worktree of a baseline commit); default this one. */
+const SF_ROOT = opt['sf-root'] ?? root;
 const CLOSE_WAIT_MS = Number(opt['close-wait-s']) * 1000;
 /**
  * Forced-GC RSS readings (inspector attached, a memory-reducing GC before each reading) are opt-in: they
@@ -547,7 +552,7 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
     SERVER_CPU,
     [
       ...nodeFlags,
-      join(root, 'bin/streamfork.js'),
+      join(SF_ROOT, 'bin/streamfork.js'),
       'serve',
       '--config',
       configFile,
@@ -570,7 +575,7 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
   );
   // streamfork's own log (warn and above: dropped streams, errors) is kept for reading after the run.
   const logFd = openSync(SF_LOG, 'w');
-  const sf = spawn(cmd, args, { cwd: root, stdio: ['ignore', logFd, 'pipe'] });
+  const sf = spawn(cmd, args, { cwd: SF_ROOT, stdio: ['ignore', logFd, 'pipe'] });
   closeSync(logFd);
   log(`streamfork log: ${SF_LOG}`);
   children.push(sf);
@@ -698,6 +703,10 @@ async function streamforkStep(
   const r = result('streamfork', mode, n, placed.answered, m, idle, setup);
   r.perNode = perNodeOf(sf, m, placed.byContact);
   r.inviteFinals = placed.finals;
+  r.generatorPacing = { lateMaxMs: m.g.pacingLateMaxMs ?? 0, overMs: m.g.pacingLateOverMs ?? {} };
+  log(
+    `${mode} N=${n}: generator pacing late max ${round(r.generatorPacing.lateMaxMs, 1)} ms, ticks over 20/40/60 ms ${JSON.stringify(r.generatorPacing.overMs)}`,
+  );
   r.infraCpuCores = m.infraCpuCores;
   if (m.c.errors.length > 0) {
     log(`consumer errors: ${m.c.errors.join('; ')}`);
