@@ -169,7 +169,7 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
  * then the port release, 2 s), the records and callbacks (`tuning.shutdownGraceMs`), the engine runtime
  * (the same grace), plus slack.
  */
-function shutdownLimitMs(config: Config): number {
+export function shutdownLimitMs(config: Config): number {
   return config.tuning.drainTimeoutSec * 1000 + 5000 + 2 * config.tuning.shutdownGraceMs + 5000;
 }
 
