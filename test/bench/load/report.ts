@@ -59,6 +59,8 @@ export interface StepResult {
    * the load core sends RTP late, in a burst: the server then conceals those frames (counted lost).
    */
   generatorPacing?: { lateMaxMs: number; overMs: Record<string, number> };
+  /** GET /metrics during the window (--scrape-ms): scrapes, answered 200, bytes, slowest (ms). */
+  scrapes?: { count: number; ok: number; bytes: number; maxMs: number };
   /** How the step's INVITEs ended, by final status ("0": no final response); 503s are refusals (limits). */
   inviteFinals?: Record<string, number>;
   /** The generator's BYEs after the step: sent, retransmits, answeredAfterRetransmit, unanswered. */

@@ -17,6 +17,7 @@
  *          --sf-log <file> (streamfork's log; default in the temp dir)
  *          --null-rtp-out (inbound steps: the null forwarder also answers each packet with one RTP packet)
  *          --play paced|echo (bidirectional play-back: on the consumer's own 20 ms clock, or on arrival)
+ *          --scrape-ms <ms> (GET streamfork's /metrics this often during each window, as Prometheus would)
  *          --sf-root <dir> (measure the streamfork of another checkout, e.g. a worktree of the baseline
  *          commit, under this checkout's harness: a side-by-side run with the same load)
  *          --cluster N (issue 12: N nodes on PostgreSQL and Redis behind Kamailio, from clusterUp, instead of
@@ -52,6 +53,7 @@ import {
   treeAffinity,
 } from './cluster-bench.js';
 import { dist, nowUs } from './common.js';
+import { type Scrapes, startScraping } from './scrape.js';
 import { type GcSample, Inspector, inspectorUrl } from './inspector.js';
 import { type PinCheck, checkPid, forkVia, nodeCommand, setupPinning } from './pinning.js';
 import {
@@ -91,6 +93,7 @@ const { values: opt } = parseArgs({
     'null-rtp-out': { type: 'boolean', default: false },
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-bench-load.log') },
     'sf-root': { type: 'string' },
+    'scrape-ms': { type: 'string', default: '0' },
     capacity: { type: 'boolean', default: false },
     cluster: { type: 'string', default: '0' },
   },
@@ -118,6 +121,8 @@ const PLAY = opt.play === 'echo' ? 'echo' : 'paced';
 const SF_LOG = opt['sf-log'];
 /** The checkout whose `bin/streamfork.js` is measured (a git worktree of a baseline commit); default this one. */
 const SF_ROOT = opt['sf-root'] ?? root;
+/** Scrape streamfork's GET /metrics this often during each measured window (0: never), as Prometheus would. */
+const SCRAPE_MS = Number(opt['scrape-ms']);
 const CLOSE_WAIT_MS = Number(opt['close-wait-s']) * 1000;
 /**
  * Forced-GC RSS readings (inspector attached, a memory-reducing GC before each reading) are opt-in: they
@@ -308,6 +313,8 @@ function sumSamples(xs: readonly ProcSample[]): ProcSample {
 }
 
 interface Measured {
+  /** GET /metrics during the window (--scrape-ms), or null. */
+  scrapes: Scrapes | null;
   /** All streamfork processes together (the single server, or every node). */
   cpuCores: number;
   /** Each streamfork process's CPU over the window (one entry without a cluster). */
@@ -345,7 +352,10 @@ async function measure(sf: Server, gen: Ipc, app: Ipc): Promise<Measured> {
   const ga = procSample(gen.child.pid ?? 0);
   const ca = procSample(app.child.pid ?? 0);
   const oa = process.cpuUsage();
+  const stopScraping =
+    SCRAPE_MS > 0 && sf.httpBase !== undefined ? startScraping(sf.httpBase, SCRAPE_MS) : null;
   await sleep((toUs - nowUs()) / 1000);
+  const scrapes = stopScraping === null ? null : await stopScraping();
   const bn = sf.nodes.map((n) => procSample(n.pid));
   const ib = ia === null ? null : infraCpuS(sf.infra);
   const gb = procSample(gen.child.pid ?? 0);
@@ -362,6 +372,7 @@ async function measure(sf: Server, gen: Ipc, app: Ipc): Promise<Measured> {
   const only = sf.nodes[0];
   const gc = sf.inspector === null || only === undefined ? null : await sf.inspector.gcSample(only.pid);
   return {
+    scrapes,
     cpuCores: (b.cpuS - a.cpuS) / secs,
     nodes: sf.nodes.map((n, i) => {
       const x = an[i] ?? procSample(n.pid);
@@ -513,6 +524,8 @@ interface Server {
   readonly inspector: Inspector | null;
   /** Where the generator sends its INVITEs: streamfork itself, or Kamailio. */
   readonly sipPort: number;
+  /** The single node's REST API (for --scrape-ms); undefined for a cluster. */
+  readonly httpBase?: string;
 }
 
 /** Calls and CPU per stream of each node in a step (who answered: the 200's Contact). */
@@ -614,6 +627,7 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
     infra: [],
     inspector,
     sipPort,
+    httpBase: `http://127.0.0.1:${httpPort}`,
   };
 }
 
@@ -703,6 +717,10 @@ async function streamforkStep(
   const r = result('streamfork', mode, n, placed.answered, m, idle, setup);
   r.perNode = perNodeOf(sf, m, placed.byContact);
   r.inviteFinals = placed.finals;
+  if (m.scrapes !== null) {
+    r.scrapes = m.scrapes;
+    log(`${mode} N=${n}: /metrics scrapes ${JSON.stringify(m.scrapes)}`);
+  }
   r.generatorPacing = { lateMaxMs: m.g.pacingLateMaxMs ?? 0, overMs: m.g.pacingLateOverMs ?? {} };
   log(
     `${mode} N=${n}: generator pacing late max ${round(r.generatorPacing.lateMaxMs, 1)} ms, ticks over 20/40/60 ms ${JSON.stringify(r.generatorPacing.overMs)}`,
