@@ -40,6 +40,8 @@ export interface VirtualCallOptions {
   readonly onEvent?: (event: VirtualCallEvent) => void;
   /** Called once the call exists, with the leg that plays the caller (level meters, key presses). */
   readonly onLeg?: (leg: VirtualLeg) => void;
+  /** Called with each stream as it starts (its playout queue can be watched: the conformance kit). */
+  readonly onStream?: (fork: StreamFork) => void;
 }
 
 export interface CheckpointResult {
@@ -208,6 +210,7 @@ export async function runVirtualCall(
   const errors: string[] = [];
   call.on('stream-started', (fork) => {
     tracks.push(watchStream(fork, elapsed, emit));
+    opts.onStream?.(fork);
   });
   const unsubscribe = engine.events.subscribe((e) => {
     if (e.callUuid === call.callUuid) {

@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 
 import { addCallCommand } from './call.js';
 import { addClusterCommand } from './cluster.js';
+import { addConformanceCommand } from './conformance.js';
 import type { AddCommand, CliContext } from './context.js';
 import { addServeCommand } from './serve.js';
 import { addXmlValidateCommand } from './xml-validate.js';
@@ -14,6 +15,7 @@ export type { CliContext } from './context.js';
 const COMMANDS: readonly AddCommand[] = [
   addXmlValidateCommand,
   addCallCommand,
+  addConformanceCommand,
   addServeCommand,
   addClusterCommand,
 ];

@@ -99,6 +99,18 @@ export class VirtualLeg extends TypedEmitter<MediaLegEvents> implements MediaLeg
     return this.#hungUp !== undefined;
   }
 
+  /**
+   * The virtual caller starts saying `samples` with its next frame, over what its audio held from there
+   * (the caller audio is the call's whole timeline: a script may fill it as the call goes, e.g. to talk
+   * over the bot once its playback starts). Returns how many samples fit before the timeline's end.
+   */
+  speakNow(samples: Int16Array): number {
+    const room = Math.max(0, this.#audio.length - this.#readPos);
+    const n = Math.min(room, samples.length);
+    this.#audio.set(samples.subarray(0, n), this.#readPos);
+    return n;
+  }
+
   /** The virtual caller presses a key. */
   pressDigit(digit: string): void {
     this.emit('dtmf', digit);

@@ -390,6 +390,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         return;
       case 'ignored':
         this.#log.debug({ reason: msg.reason }, 'app message ignored');
+        this.emit('event', 'appIgnored', { reason: msg.reason });
         return;
       case 'error':
         this.#appError(msg.code, msg.detail);
