@@ -72,6 +72,9 @@ export function streamSpecFromRest(body: StreamStartBody): StreamStartRequest {
     statusCallbackMethod: upperMethod(body.status_callback_method) ?? 'POST',
     contentType,
     extraHeaders,
+    ...(body.resume_timeout === undefined || body.resume_timeout === 0
+      ? {}
+      : { resumeTimeoutSec: body.resume_timeout }),
   };
 }
 

@@ -39,6 +39,8 @@ export interface StreamStartRequest {
   readonly contentType: ContentType;
   /** `k=v,k2=v2` as given. */
   readonly extraHeaders?: string | undefined;
+  /** Resumable stream (streamfork extension `resume_timeout`): reconnect for this long after a drop. */
+  readonly resumeTimeoutSec?: number | undefined;
 }
 
 /**

@@ -71,6 +71,8 @@ export interface StreamDialectSpec {
   /** `k=v,k2=v2` as given in XML/REST, not yet in wire form. */
   readonly extraHeaders?: string | undefined;
   readonly keepCallAlive?: boolean | undefined;
+  /** Resumable stream: reconnect for up to this long after the app's socket drops (0 or absent: off). */
+  readonly resumeTimeoutSec?: number | undefined;
 }
 
 /** Everything a dialect learns about its stream, fixed for the stream's lifetime. */
@@ -112,6 +114,8 @@ export interface StreamDialect {
   upgradeHeaders(nonce: string): Readonly<Record<string, string>>;
   /** The first messages once the socket is open; `startEpochMs` is the stream's media time zero. */
   start(startEpochMs: number): readonly string[];
+  /** The first messages on the new socket of a resumed stream (it says so; same stream id). */
+  resume(startEpochMs: number): readonly string[];
   /**
    * One 20 ms frame of a track (the hot path: 50 per second per track). `timestampMs` is the frame's
    * epoch time on the media clock; `payload` is in the negotiated format, read and not kept.

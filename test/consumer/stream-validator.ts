@@ -72,6 +72,9 @@ export class StreamValidator {
   readonly #clears: PendingCheckpoint[][] = [];
 
   /** Creates a validator for one session. */
+  /** The stream's start said `resumed` (streamfork's resumable streams): its counters go on. */
+  #resumed = false;
+
   constructor(options: StreamValidatorOptions = {}) {
     this.#allowStop = options.allowStop ?? false;
     this.#requireEpoch = options.requireEpochTimestamps ?? true;
@@ -133,6 +136,17 @@ export class StreamValidator {
     }
     if (this.#stopSeen) {
       add('stop.last', `"${parsed.event}" arrived after stop`);
+    }
+    // A resumed stream's start (streamfork's resumeTimeout) goes on with the old socket's numbering.
+    const body = parsed['start'];
+    if (
+      this.#jsonFrames === 1 &&
+      isRecord(body) &&
+      body['resumed'] === true &&
+      typeof parsed['sequenceNumber'] === 'number'
+    ) {
+      this.#lastSequence = parsed['sequenceNumber'] - 1;
+      this.#resumed = true;
     }
     this.#checkSequence(parsed, add);
     const checked = this.#dispatch(parsed, add);
@@ -308,6 +322,10 @@ export class StreamValidator {
   }
 
   #checkChunk(track: Track, chunk: unknown, add: AddFinding): void {
+    // A resumed stream's chunks go on from the old socket's: the first one sets the count.
+    if (this.#resumed && !this.#chunks.has(track) && typeof chunk === 'number') {
+      this.#chunks.set(track, chunk - 1);
+    }
     const expected = (this.#chunks.get(track) ?? 0) + 1;
     if (typeof chunk !== 'number' || !Number.isInteger(chunk)) {
       add('media.chunk', `media.chunk is ${describe(chunk)}`);

@@ -28,6 +28,7 @@ const StreamStart = Type.Object({
   statusCallbackMethod: Method,
   contentType: Type.Union(ContentTypes.map((c) => Type.Literal(c))),
   extraHeaders: Type.Optional(Str),
+  resumeTimeoutSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
 });
 
 const Command = Type.Union([

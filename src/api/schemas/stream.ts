@@ -41,6 +41,17 @@ export const StreamStartBody = Type.Object(
         'a positive integer (seconds)',
       ),
     ),
+    resume_timeout: Type.Optional(
+      expecting(
+        Type.Integer({
+          minimum: 0,
+          maximum: 300,
+          description:
+            'streamfork extension (not Plivo): seconds to reconnect and resume the stream after its WebSocket drops without a normal close. Default 0: the stream ends.',
+        }),
+        'an integer from 0 to 300 (seconds)',
+      ),
+    ),
     status_callback_url: Type.Optional(
       expecting(
         Type.String({ description: 'http(s) URL notified of stream events; "" for none.' }),

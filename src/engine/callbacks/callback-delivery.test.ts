@@ -270,6 +270,7 @@ test('retries: a 503 then a 200 is one delivery after one back-off; a lane that 
   assert.deepEqual(delivery.stats, {
     delivered: 1,
     failed: 0,
+    retried: 1,
     dropped: 0,
     coalesced: 0,
     queued: 0,

@@ -163,6 +163,9 @@ class WordDialect implements StreamDialect {
   start(startEpochMs: number): readonly string[] {
     return [w('hello'), w(`start ${startEpochMs}`)];
   }
+  resume(startEpochMs: number): readonly string[] {
+    return [w(`resume ${startEpochMs}`)];
+  }
   media(track: StreamTrack, timestampMs: number, payload: Uint8Array): string {
     return w(`media ${track} ${timestampMs} ${payload.length}`);
   }

@@ -35,20 +35,14 @@ import type {
   StreamStats,
   StreamStatus,
 } from './stream-fork.types.js';
-import { StreamPlayback } from './stream-playback.js';
+import { PLAYBACK_VERB, StreamPlayback } from './stream-playback.js';
+import { NORMAL_CLOSE_CODES, type ResumeBuffer, resumeAfterDrop } from './stream-resume.js';
 import { WireEncoder } from './wire-audio.js';
 
 type PlaybackCommand = Extract<StreamCommand, { type: 'play' | 'checkpoint' | 'clear' }>;
 
-/** How the app's message is named in the error for a playback command on a one-way stream. */
-const PLAYBACK_VERB: Readonly<Record<PlaybackCommand['type'], string>> = {
-  play: 'playAudio',
-  checkpoint: 'checkpoint',
-  clear: 'clearAudio',
-};
 const STARTED: StreamStatusEvent = Object.freeze({ type: 'started' });
 const CLEARED: StreamStatusEvent = Object.freeze({ type: 'cleared' });
-const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
 export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly streamId: string;
@@ -72,6 +66,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     firstPlayAudioAtMs: 0,
     degradedEvents: 0,
     wsBufferedBytes: 0,
+    resumes: 0,
+    resumeDroppedMessages: 0,
   };
 
   readonly #host: StreamHost;
@@ -93,6 +89,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #inboundFrames = 0;
   #outboundFrames = 0;
   #stopRequested: string | undefined;
+  /** Set while a resumable stream's socket is away (stream-resume.ts): what it would have sent. */
+  #resume: ResumeBuffer | undefined;
   #resolveEnded!: (end: StreamEnd) => void;
   /** Counts this stream's status callbacks that the delivery dropped or merged (its `onDropped`). */
   readonly #onCallbackDropped = (why: 'dropped' | 'coalesced'): void => {
@@ -193,7 +191,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   /** D5: the timestamp is the stream's start plus the media time of the frame on its track. */
   #sendMedia(track: StreamTrack, pcm: Int16Array): void {
     const ws = this.#ws;
-    if (ws === undefined || this.#status !== 'in-progress') {
+    if (this.#status !== 'in-progress' || (ws === undefined && this.#resume === undefined)) {
       return;
     }
     const frame = track === 'inbound' ? this.#inboundFrames++ : this.#outboundFrames++;
@@ -202,6 +200,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#startEpochMs + frame * CALL_FRAME_MS,
       this.#encoders[track].encode(pcm),
     );
+    if (ws === undefined) {
+      this.#resume?.push(text);
+      return;
+    }
     ws.send(text);
     if (this.stats.mediaMessagesSent++ === 0) {
       this.stats.firstMediaAtMs = this.#deps.clock.epochMs();
@@ -265,6 +267,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     this.#stopRequested = reason;
     const ws = this.#ws;
     if (ws === undefined) {
+      if (this.#resume !== undefined) {
+        // Reconnecting: the loop sees the stream closed and closes any socket it still gets.
+        this.#finish({ status: 'completed', reason });
+      }
       // Still connecting: #connect sees #stopRequested and ends the stream.
       return;
     }
@@ -298,12 +304,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       }
       this.stats.connectAttempts = attempt;
       try {
-        const ws = await this.#deps.ws.connect(this.spec.serviceUrl, {
-          headers: this.#dialect.upgradeHeaders(makeNonce(this.#deps.random)),
-          timeoutMs: settings.connectTimeoutMs,
-          maxPayloadBytes: settings.maxMessageBytes + 1024 * 1024,
-        });
-        this.#onConnected(ws);
+        this.#onConnected(await this.#open(settings.connectTimeoutMs));
         return;
       } catch (err) {
         lastError = err instanceof Error ? err.message : String(err);
@@ -328,13 +329,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#finish({ status: 'completed', reason: this.#stopRequested });
       return;
     }
-    this.#ws = ws;
-    ws.onMessage((data, isBinary) => {
-      this.#onAppMessage(data, isBinary);
-    });
-    ws.onClose((code, reason) => {
-      this.#onSocketClosed(code, reason);
-    });
+    this.#attach(ws);
     this.#startEpochMs = this.#deps.clock.epochMs();
     this.stats.connectedAtMs = this.#startEpochMs;
     for (const text of this.#dialect.start(this.#startEpochMs)) {
@@ -360,10 +355,63 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
     if (NORMAL_CLOSE_CODES.has(code)) {
       this.#finish({ status: 'completed', reason: 'Closed by app' });
-    } else {
-      const error = `WebSocket closed with code ${code}${reason === '' ? '' : `: ${reason}`}`;
-      this.#finish({ status: 'failed', reason: 'Connection error', error });
+      return;
     }
+    const error = `WebSocket closed with code ${code}${reason === '' ? '' : `: ${reason}`}`;
+    if ((this.spec.resumeTimeoutSec ?? 0) > 0 && this.#stopRequested === undefined) {
+      this.#resumeAfterDrop(error);
+      return;
+    }
+    this.#finish({ status: 'failed', reason: 'Connection error', error });
+  }
+
+  /** The app's socket dropped on a resumable stream: hold what would be sent, reconnect, resume. */
+  #resumeAfterDrop(error: string): void {
+    this.#ws = undefined;
+    this.#monitor = undefined;
+    void resumeAfterDrop(
+      {
+        timeoutMs: (this.spec.resumeTimeoutSec ?? 0) * 1000,
+        tracks: this.#tracks.length,
+        connectTimeoutMs: this.#settings.connectTimeoutMs,
+        time: this.#deps,
+        stats: this.stats,
+        open: (t) => this.#open(t),
+        closed: () => this.closed,
+        hold: (buffer) => (this.#resume = buffer),
+        resumeMessages: () => this.#dialect.resume(this.#startEpochMs),
+        attach: (ws) => {
+          this.#attach(ws);
+        },
+        failed: (error) => {
+          this.#finish({ status: 'failed', reason: 'Connection error', error });
+        },
+        emit: (name, detail) => {
+          this.emit('event', name, detail);
+        },
+        log: this.#log,
+      },
+      error,
+    );
+  }
+
+  /** Opens a socket to the app (the upgrade signed afresh). */
+  #open(timeoutMs: number): Promise<WsConnection> {
+    return this.#deps.ws.connect(this.spec.serviceUrl, {
+      headers: this.#dialect.upgradeHeaders(makeNonce(this.#deps.random)),
+      timeoutMs,
+      maxPayloadBytes: this.#settings.maxMessageBytes + 1024 * 1024,
+    });
+  }
+
+  #attach(ws: WsConnection): void {
+    this.#ws = ws;
+    ws.onMessage((data, isBinary) => {
+      this.#onAppMessage(data, isBinary);
+    });
+    ws.onClose((code, reason) => {
+      this.#onSocketClosed(code, reason);
+    });
   }
 
   #onAppMessage(data: string | Uint8Array, isBinary: boolean): void {
@@ -464,8 +512,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   }
 
   #sendText(text: string | undefined): void {
-    if (text !== undefined) {
-      this.#ws?.send(text);
+    if (text === undefined) {
+      return;
+    }
+    if (this.#ws !== undefined) {
+      this.#ws.send(text);
+    } else {
+      this.#resume?.push(text);
     }
   }
 

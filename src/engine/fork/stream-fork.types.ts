@@ -80,6 +80,10 @@ export interface StreamStats {
   degradedEvents: number;
   /** The socket's send buffer at the last media message, bytes. */
   wsBufferedBytes: number;
+  /** Times a resumable stream reconnected after its socket dropped (stream-resume.ts). */
+  resumes: number;
+  /** Messages dropped from the resume buffer because an outage outlasted it. */
+  resumeDroppedMessages: number;
 }
 
 export interface StreamForkEvents {

@@ -17,6 +17,13 @@ import { WireDecoder } from './wire-audio.js';
  */
 export const UNDERRUN_WINDOW_FRAMES = 10;
 
+/** How the app's playback commands are named in errors (e.g. one sent on a one-way stream). */
+export const PLAYBACK_VERB: Readonly<Record<'play' | 'checkpoint' | 'clear', string>> = {
+  play: 'playAudio',
+  checkpoint: 'checkpoint',
+  clear: 'clearAudio',
+};
+
 export interface StreamPlaybackOptions {
   /** D6: true = little-endian L16. */
   readonly l16LittleEndian: boolean;

@@ -36,7 +36,8 @@ test('every XML duration attribute has a maximum of at most 24 h', () => {
   assert.ok(durations.length >= 6, `found ${durations.length} duration attributes`);
   for (const [element, attribute, max, unit] of durations) {
     assert.notEqual(max, undefined, `${element} ${attribute} has no maximum`);
-    assert.equal(max, unit === 'seconds' ? MAX_DURATION_SEC : MAX_DURATION_MS, `${element} ${attribute}`);
+    const limit = unit === 'seconds' ? MAX_DURATION_SEC : MAX_DURATION_MS;
+    assert.ok(max !== undefined && max <= limit, `${element} ${attribute}: max ${max} over ${limit}`);
   }
 });
 

@@ -72,6 +72,11 @@ export class PlivoDialect implements StreamDialect {
     return [this.#writer.start(this.#ctx.tracks, this.#ctx.format)];
   }
 
+  /** A resumed stream's `start`: Plivo's shape plus `"resumed": true` (only resumable streams send it). */
+  resume(_startEpochMs: number): readonly string[] {
+    return [this.#writer.start(this.#ctx.tracks, this.#ctx.format, true)];
+  }
+
   media(track: StreamTrack, timestampMs: number, payload: Uint8Array): string {
     return this.#writer.media(track, timestampMs, payload);
   }

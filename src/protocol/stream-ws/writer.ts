@@ -70,12 +70,13 @@ export class StreamMessageWriter {
   }
 
   /** `start` (compatibility §4.1): must be the first message, so its `sequenceNumber` is 1. */
-  start(tracks: readonly Track[], format: MediaFormat): string {
+  start(tracks: readonly Track[], format: MediaFormat, resumed = false): string {
     this.#tracksJson = JSON.stringify(tracks);
     return (
       `{"event":"start","sequenceNumber":${++this.#seq},"start":{"callId":${this.#callIdJson},` +
       `"streamId":${this.#streamIdJson},"accountId":${this.#accountIdJson},"tracks":${this.#tracksJson},` +
-      `"mediaFormat":{"encoding":"${format.encoding}","sampleRate":${format.sampleRateHz}}}` +
+      `"mediaFormat":{"encoding":"${format.encoding}","sampleRate":${format.sampleRateHz}}` +
+      `${resumed ? ',"resumed":true' : ''}}` +
       this.#tail
     );
   }

@@ -27,6 +27,7 @@ export function streamSpecOf(node: StreamNode): StreamSpec {
     contentType: node.contentType,
     extraHeaders: node.extraHeaders,
     keepCallAlive: node.keepCallAlive,
+    ...(node.resumeTimeoutSec > 0 ? { resumeTimeoutSec: node.resumeTimeoutSec } : {}),
   };
 }
 

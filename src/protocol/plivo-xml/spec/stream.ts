@@ -102,6 +102,17 @@ export const streamSpec = {
       default: false,
       doc: 'When true, the elements after this one wait until the stream has ended (D3).',
     },
+    resumeTimeout: {
+      type: 'integer',
+      default: 0,
+      min: 0,
+      max: 300,
+      unit: 'seconds',
+      field: 'resumeTimeoutSec',
+      doc:
+        'streamfork extension (not Plivo): when the WebSocket drops without a normal close, reconnect for up to this long, ' +
+        'holding the audio meanwhile, and resume the same stream (its start says "resumed": true). 0 (default): the stream ends, as on Plivo.',
+    },
     noiseCancellation: {
       type: 'boolean',
       default: false,
