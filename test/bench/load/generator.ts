@@ -57,11 +57,12 @@ interface Call {
   readonly srtpKey: SrtpMasterKey;
   srtpTx: SrtpContext | undefined;
   srtpRx: SrtpContext | undefined;
+  /** The protected copy of `pkt` (per call: dgram may still hold the previous one when the next call sends). */
+  readonly sealed: Buffer;
 }
 
 /** `init` with `srtp: true`: offer RTP/SAVP with an SDES key and protect/unprotect every packet (issue 13). */
 let srtp = false;
-const sealed = Buffer.alloc(12 + 160 + 10);
 
 const TONE = toneFrame();
 const PHASES = 4;
@@ -124,6 +125,7 @@ async function newCall(id: number): Promise<Call> {
     },
     srtpTx: undefined,
     srtpRx: undefined,
+    sealed: Buffer.alloc(12 + 160 + 10),
   };
   sock.on('message', (msg) => {
     onRtp(call, msg);
@@ -176,9 +178,9 @@ function sendFrame(call: Call): void {
     txInWindow++;
   }
   if (call.srtpTx !== undefined) {
-    p.copy(sealed);
-    const r = call.srtpTx.protectRtp(sealed, p.length);
-    call.sock.send(sealed, 0, r.ok ? r.length : 0, call.remotePort, '127.0.0.1');
+    p.copy(call.sealed);
+    const r = call.srtpTx.protectRtp(call.sealed, p.length);
+    call.sock.send(call.sealed, 0, r.ok ? r.length : 0, call.remotePort, '127.0.0.1');
     return;
   }
   call.sock.send(p, call.remotePort, '127.0.0.1');
