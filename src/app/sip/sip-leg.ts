@@ -447,6 +447,17 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
   }
 
+  /** One log line per call that dropped SRTP packets (forged, wrong key, replayed): counted, never played. */
+  #reportSrtpDrops(): void {
+    const { srtpAuthFailures, srtpReplays, srtpMalformed } = this.socket.stats;
+    if (srtpAuthFailures + srtpReplays + srtpMalformed > 0) {
+      this.ctx.logger.warn(
+        { callUuid: this.callUuid, srtpAuthFailures, srtpReplays, srtpMalformed },
+        'SRTP packets dropped on this call',
+      );
+    }
+  }
+
   /**
    * Releases everything once, children first: the dialog timers, the leg (or the bare socket), the
    * engine call if still in progress; then `closed` (the server's registry, the inbound side's ACK wait).
@@ -456,6 +467,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       return;
     }
     this.#closed = true;
+    this.#reportSrtpDrops();
     this.#timers.input({ type: 'closed' }, this.ctx.dialogTime.clock.monotonicMs());
     this.#wake?.cancel();
     this.#wake = undefined;

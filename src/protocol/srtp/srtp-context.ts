@@ -1,10 +1,10 @@
 /**
  * SRTP and SRTCP (RFC 3711) for one direction of one SDES master key: `protect*` for what we send,
  * `unprotect*` for what we receive. Sans-I/O: bytes in, bytes (in place) out, no clock. Packets are
- * transformed in the caller's buffer, so the hot path allocates only the HMAC and the keystream.
+ * transformed in the caller's buffer, so the hot path allocates only the AES keystream (one `update`).
  *
  * - Encryption: AES-CM (§4.1.1), IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16).
- * - Authentication: HMAC-SHA1 over the authenticated portion || ROC (SRTP, §4.2) or the
+ * - Authentication: HMAC-SHA1 (hmac-sha1.ts, precomputed pads) over the authenticated portion || ROC (SRTP, §4.2) or the
  *   authenticated portion including E || SRTCP index (SRTCP, §3.4), truncated to the suite's tag,
  *   compared in constant time.
  * - The receiver estimates the rollover counter from s_l (§3.3.1, Appendix A) per SSRC and keeps a
@@ -12,9 +12,10 @@
  *   authenticates, so a forged packet cannot move the window or the ROC.
  * - MKI is not used (RFC 4568 lets the offer leave it out; we refuse offers that set one).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 
 import { AesCm } from './aes-cm.js';
+import { HmacSha1 } from './hmac-sha1.js';
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './replay-window.js';
 import { deriveSessionKeys, type SrtpSessionKeys } from './srtp-kdf.js';
 import { SRTP_SUITES, type SrtpMasterKey, type SrtpSuite } from './srtp-suites.js';
@@ -110,6 +111,8 @@ class Direction {
   readonly rtcpKeys: SrtpSessionKeys;
   readonly rtpCipher: AesCm;
   readonly rtcpCipher: AesCm;
+  readonly rtpMac: HmacSha1;
+  readonly rtcpMac: HmacSha1;
   readonly rtp = new Map<number, RtpStream>();
   readonly rtcp = new Map<number, RtcpStream>();
 
@@ -118,6 +121,8 @@ class Direction {
     this.rtcpKeys = deriveSessionKeys(master.key, master.salt, true);
     this.rtpCipher = new AesCm(this.rtpKeys.encryptionKey);
     this.rtcpCipher = new AesCm(this.rtcpKeys.encryptionKey);
+    this.rtpMac = new HmacSha1(this.rtpKeys.authKey);
+    this.rtcpMac = new HmacSha1(this.rtcpKeys.authKey);
   }
 }
 
@@ -176,16 +181,14 @@ export class SrtpContext {
     return this.#setIv(this.#dir.rtpKeys.salt, ssrc, roc >>> 16, (((roc & 0xffff) << 16) | seq) >>> 0);
   }
 
-  #rtpTag(buf: Uint8Array, length: number, roc: number): Buffer {
+  /** The full 20-octet HMAC (a reused buffer, valid until the next tag). */
+  #rtpTag(buf: Uint8Array, length: number, roc: number): Uint8Array {
     writeU32(this.#roc, 0, roc >>> 0);
-    return createHmac('sha1', this.#dir.rtpKeys.authKey)
-      .update(buf.subarray(0, length))
-      .update(this.#roc)
-      .digest();
+    return this.#dir.rtpMac.mac(buf, length, this.#roc);
   }
 
-  #rtcpTag(buf: Uint8Array, length: number): Buffer {
-    return createHmac('sha1', this.#dir.rtcpKeys.authKey).update(buf.subarray(0, length)).digest();
+  #rtcpTag(buf: Uint8Array, length: number): Uint8Array {
+    return this.#dir.rtcpMac.mac(buf, length);
   }
 
   #remember<T>(map: Map<number, T>, key: number, value: T): T {
