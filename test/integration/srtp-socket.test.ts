@@ -117,6 +117,16 @@ test('SRTP between two sockets: ciphertext on the wire, RTP and RTCP delivered, 
     });
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(got.length, 21, 'only the genuine seq 20 was delivered');
+
+    // The same keys again (a re-INVITE that changes nothing) keep the replay window: still a replay.
+    b.setSrtp({ ...ba, local: { ...key(2) }, remote: { ...key(1) } });
+    await sendRaw(sealed);
+    await waitFor('the second replay counted', () => b.stats.srtpReplays === 2);
+    // New keys start fresh: the old packet no longer authenticates.
+    b.setSrtp({ ...ba, remote: key(9) });
+    await sendRaw(sealed);
+    await waitFor('an auth failure under the new key', () => b.stats.srtpAuthFailures === 3);
+    assert.equal(got.length, 21);
     sender.close();
   } finally {
     spy.close();
