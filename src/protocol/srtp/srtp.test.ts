@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
+import fc from 'fast-check';
+
 import { AesCm } from './aes-cm.js';
 import { ReplayWindow } from './replay-window.js';
 import { estimateRoc, SrtpContext } from './srtp-context.js';
@@ -224,4 +226,18 @@ test('ReplayWindow: refuses sizes below 64, tracks the highest index', () => {
   assert.equal(w.check(936), 'too-old');
   assert.equal(w.check(937), 'new');
   assert.equal(w.check(1000), 'replayed');
+});
+
+test('random datagrams: unprotect never throws and never accepts (property)', () => {
+  const rx = new SrtpContext(master());
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 0, maxLength: 400 }), (bytes) => {
+      const a = Uint8Array.from(bytes);
+      const b = Uint8Array.from(bytes);
+      const r1 = rx.unprotectRtp(a, a.length);
+      const r2 = rx.unprotectRtcp(b, b.length);
+      return !r1.ok && !r2.ok;
+    }),
+    { numRuns: 2000 },
+  );
 });
