@@ -48,6 +48,10 @@ class LoopSocket implements RtpSocket {
   setRemote(): void {
     /* fixed */
   }
+  readonly srtp = false;
+  setSrtp(): void {
+    // plain RTP only
+  }
   unlatch(): void {
     /* fixed */
   }

@@ -8,6 +8,7 @@
  */
 import type { RtpPacket } from '../protocol/rtp/packet.js';
 import type { RtcpPacket } from '../protocol/rtp/rtcp.js';
+import type { NegotiatedSrtp } from '../protocol/sdp/sdes-crypto.js';
 
 /** A UDP transport address. */
 export interface RtpAddress {
@@ -33,6 +34,12 @@ export interface RtpSocketStats {
   sendFailed: number;
   /** Exceptions thrown by our own listeners (isolated, never reach the socket). */
   listenerErrors: number;
+  /** SRTP/SRTCP packets whose authentication tag did not verify (dropped, never delivered). */
+  srtpAuthFailures: number;
+  /** SRTP/SRTCP packets refused by the replay window: seen already, or older than the window (dropped). */
+  srtpReplays: number;
+  /** SRTP/SRTCP datagrams too short or not RTP/RTCP-shaped for SRTP (dropped; also not in `malformed`). */
+  srtpMalformed: number;
 }
 
 /** A send that failed (see `RtpSocket.onSendError`). */
@@ -91,6 +98,15 @@ export interface RtpSocket {
    * Same failure rules as `sendRtp`. Never throws.
    */
   sendRtcp(bytes: Uint8Array): boolean;
+  /**
+   * Turns SDES-SRTP on (RFC 3711: our key protects every RTP/RTCP datagram sent, the peer's key
+   * unprotects every one received; a datagram that fails is dropped and counted) or off (undefined).
+   * Setting the same keys again keeps the crypto state (rollover counter, replay window); new keys
+   * start fresh.
+   */
+  setSrtp(srtp: NegotiatedSrtp | undefined): void;
+  /** True while SRTP is on. */
+  readonly srtp: boolean;
   /** Closes both sockets and releases the port pair (when the promise resolves). Idempotent. */
   close(): Promise<void>;
   /**

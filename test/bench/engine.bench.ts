@@ -97,6 +97,10 @@ class NullRtpSocket implements RtpSocket {
   setRemote(): void {
     /* Fixed. */
   }
+  readonly srtp = false;
+  setSrtp(): void {
+    // plain RTP only
+  }
   unlatch(): void {
     /* Fixed. */
   }

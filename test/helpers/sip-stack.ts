@@ -41,6 +41,8 @@ export interface SipStackOptions {
   readonly rtpPortMin?: number;
   readonly rtpPortMax?: number;
   readonly recvBufferBytes?: number;
+  /** `rtp.srtp`; default off. */
+  readonly srtp?: 'off' | 'optional' | 'required';
   /** Hang up after this long without RTP (see `SipServerRtpOptions.mediaTimeoutMs`). Default 0: never. */
   readonly mediaTimeoutMs?: number;
   readonly timers?: SipServerSipOptions['timers'];
@@ -113,6 +115,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       portMin,
       portMax: opts.rtpPortMax ?? portMin + 1999,
       recvBufferBytes: opts.recvBufferBytes ?? 1024 * 1024,
+      ...(opts.srtp === undefined ? {} : { srtp: opts.srtp }),
       mediaTimeoutMs: opts.mediaTimeoutMs ?? 0,
       holdTimeoutMs: opts.holdTimeoutMs ?? 0,
       maxCallDurationMs: opts.maxCallDurationMs ?? 0,

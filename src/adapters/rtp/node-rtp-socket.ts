@@ -17,6 +17,8 @@ import type {
 } from '../../ports/rtp-socket.js';
 import { looksLikeRtcp, parseRtpPacket, type RtpPacket } from '../../protocol/rtp/packet.js';
 import { parseRtcpCompound, type RtcpPacket } from '../../protocol/rtp/rtcp.js';
+import type { NegotiatedSrtp } from '../../protocol/sdp/sdes-crypto.js';
+import { SrtpContext, type SrtpUnprotectResult } from '../../protocol/srtp/srtp-context.js';
 import type { RtpPortAllocator } from './rtp-port-allocator.js';
 
 export interface NodeRtpSocketFactoryOptions {
@@ -36,6 +38,29 @@ export interface NodeRtpSocketFactoryOptions {
  */
 const MAX_FREE_BUFFERS = 64;
 const MTU = 1500;
+/** Send slots have room for the SRTCP index and the longest tag after an MTU-sized packet. */
+const SLOT_BYTES = MTU + 14;
+
+/** One call's SRTP: the key it was built from and the two contexts (ours protects, the peer's unprotects). */
+interface SrtpPair {
+  readonly negotiated: NegotiatedSrtp;
+  readonly tx: SrtpContext;
+  readonly rx: SrtpContext;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+function sameSrtp(a: NegotiatedSrtp, b: NegotiatedSrtp): boolean {
+  return (
+    a.suite === b.suite &&
+    sameBytes(a.local.key, b.local.key) &&
+    sameBytes(a.local.salt, b.local.salt) &&
+    sameBytes(a.remote.key, b.remote.key) &&
+    sameBytes(a.remote.salt, b.remote.salt)
+  );
+}
 
 function bindSocket(type: 'udp4' | 'udp6', address: string, port: number): Promise<dgram.Socket> {
   return new Promise((resolve, reject) => {
@@ -101,7 +126,11 @@ class NodeRtpSocket implements RtpSocket {
     rtcpSent: 0,
     sendFailed: 0,
     listenerErrors: 0,
+    srtpAuthFailures: 0,
+    srtpReplays: 0,
+    srtpMalformed: 0,
   };
+  #srtp: SrtpPair | undefined;
   readonly #free: Uint8Array[] = [];
   #sdpRtp: RtpAddress | undefined;
   #sdpRtcp: RtpAddress | undefined;
@@ -162,6 +191,44 @@ class NodeRtpSocket implements RtpSocket {
     this.#latchedRtcp = undefined;
   }
 
+  get srtp(): boolean {
+    return this.#srtp !== undefined;
+  }
+
+  setSrtp(srtp: NegotiatedSrtp | undefined): void {
+    if (srtp === undefined) {
+      this.#srtp = undefined;
+      return;
+    }
+    if (this.#srtp !== undefined && sameSrtp(this.#srtp.negotiated, srtp)) {
+      return;
+    }
+    this.#srtp = { negotiated: srtp, tx: new SrtpContext(srtp.local), rx: new SrtpContext(srtp.remote) };
+  }
+
+  /** Counts an SRTP failure; true when the datagram may go on. */
+  #srtpPassed(result: SrtpUnprotectResult): result is { ok: true; length: number } {
+    if (result.ok) {
+      return true;
+    }
+    switch (result.reason) {
+      case 'auth-failed': {
+        this.#stats.srtpAuthFailures++;
+        break;
+      }
+      case 'replayed':
+      case 'too-old': {
+        this.#stats.srtpReplays++;
+        break;
+      }
+      case 'malformed': {
+        this.#stats.srtpMalformed++;
+        break;
+      }
+    }
+    return false;
+  }
+
   onRtp(listener: (packet: RtpPacket) => void): void {
     this.#onRtp = listener;
   }
@@ -197,7 +264,16 @@ class NodeRtpSocket implements RtpSocket {
       this.#stats.otherSource++;
       return;
     }
-    const parsed = parseRtpPacket(msg);
+    let bytes: Uint8Array = msg;
+    if (this.#srtp !== undefined) {
+      // Authenticated before anything else looks at it: a forged packet neither latches nor plays.
+      const opened = this.#srtp.rx.unprotectRtp(msg, msg.length);
+      if (!this.#srtpPassed(opened)) {
+        return;
+      }
+      bytes = msg.subarray(0, opened.length);
+    }
+    const parsed = parseRtpPacket(bytes);
     if (!parsed.ok) {
       this.#stats.malformed++;
       this.#stats.lastMalformedCode = parsed.error.code;
@@ -231,7 +307,15 @@ class NodeRtpSocket implements RtpSocket {
       this.#stats.otherSource++;
       return;
     }
-    const parsed = parseRtcpCompound(msg);
+    let bytes: Uint8Array = msg;
+    if (this.#srtp !== undefined) {
+      const opened = this.#srtp.rx.unprotectRtcp(msg, msg.length);
+      if (!this.#srtpPassed(opened)) {
+        return;
+      }
+      bytes = msg.subarray(0, opened.length);
+    }
+    const parsed = parseRtcpCompound(bytes);
     if (!parsed.ok) {
       this.#stats.malformed++;
       this.#stats.lastMalformedCode = parsed.error.code;
@@ -261,10 +345,21 @@ class NodeRtpSocket implements RtpSocket {
       this.#stats.sendFailed++;
       return false;
     }
-    const slot = this.#free.pop() ?? new Uint8Array(MTU);
+    const slot = this.#free.pop() ?? new Uint8Array(SLOT_BYTES);
     slot.set(bytes);
+    let length = bytes.length;
+    if (this.#srtp !== undefined) {
+      const sealed =
+        kind === 'rtp' ? this.#srtp.tx.protectRtp(slot, length) : this.#srtp.tx.protectRtcp(slot, length);
+      if (!sealed.ok) {
+        this.#free.push(slot);
+        this.#stats.sendFailed++;
+        return false;
+      }
+      length = sealed.length;
+    }
     try {
-      socket.send(slot, 0, bytes.length, to.port, to.address, (err) => {
+      socket.send(slot, 0, length, to.port, to.address, (err) => {
         if (this.#free.length < MAX_FREE_BUFFERS) {
           this.#free.push(slot);
         }

@@ -201,17 +201,25 @@ export class InboundCalls {
       return;
     }
     const origin = { sessionId: String(ctx.ports.random.int(2 ** 31)), sessionVersion: 1 };
+    const srtp = ctx.srtpPolicy();
+    const srtpOption = srtp === undefined ? {} : { srtp };
     let audio: NegotiatedAudio | undefined;
     let localSdp: string;
     if (request.body.length === 0) {
       // Delayed offer (RFC 3261 §13.2.1): we offer in the 200, the answer comes in the ACK.
-      localSdp = buildOffer({ localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin });
+      localSdp = buildOffer({
+        localAddress: ctx.mediaAddress,
+        localPort: socket.rtpPort,
+        origin,
+        ...srtpOption,
+      });
     } else {
       const negotiated = negotiateAnswer(bodyText(request), {
         localAddress: ctx.mediaAddress,
         localPort: socket.rtpPort,
         origin,
         reachable: ctx.reachable(socket),
+        ...srtpOption,
       });
       if (!negotiated.ok) {
         ctx.logger.info(
@@ -255,6 +263,7 @@ export class InboundCalls {
       origin,
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
+      ...srtpOption,
     });
     call.on('closed', () => {
       this.#forget(transactionId, call);
@@ -278,7 +287,10 @@ export class InboundCalls {
       const read =
         ack.body.length === 0
           ? ({ ok: false, error: { detail: 'the ACK carries no SDP answer to our offer' } } as const)
-          : readAnswer(bodyText(ack), { reachable: this.#ctx.reachable(call.socket) });
+          : readAnswer(bodyText(ack), {
+              reachable: this.#ctx.reachable(call.socket),
+              ...(call.srtp === undefined ? {} : { srtp: call.srtp }),
+            });
       if (read.ok) {
         call.startMedia(read.value);
       } else {

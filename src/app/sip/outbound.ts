@@ -8,6 +8,7 @@ import type { MediaLeg } from '../../engine/call/media-leg.types.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { TargetResolver } from '../../ports/target-resolver.js';
 import { buildOffer, readAnswer } from '../../protocol/sdp/build-offer.js';
+import type { SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
 import { buildRequest } from '../../protocol/sip/build-request.js';
 import {
   intervalAfter422,
@@ -135,6 +136,7 @@ export class OutboundDial {
   #call: SipLeg | undefined;
   #resolve: (r: SipDialResult) => void = () => undefined;
   #timer: { cancel(): void } | undefined;
+  readonly #srtp: SrtpPolicy | undefined;
 
   private constructor(
     ctx: SipContext,
@@ -151,14 +153,20 @@ export class OutboundDial {
     this.#target = target;
     this.#socket = socket;
     this.#origin = { sessionId: String(ctx.ports.random.int(2 ** 31)), sessionVersion: 1 };
+    this.#srtp = ctx.srtpPolicy();
     this.#offer = buildOffer({
       localAddress: ctx.mediaAddress,
       localPort: socket.rtpPort,
       origin: this.#origin,
+      ...this.#srtpOption(),
     });
     this.#callId = `${ctx.token(12)}@${ctx.advertisedHost}`;
     this.#fromTag = ctx.token();
     this.#sessionAskSec = ctx.limits.session.sessionExpiresSec;
+  }
+
+  #srtpOption(): { srtp?: SrtpPolicy } {
+    return this.#srtp === undefined ? {} : { srtp: this.#srtp };
   }
 
   /** Dials; never rejects. */
@@ -312,13 +320,17 @@ export class OutboundDial {
       callUuid: this.#opts.callUuid ?? this.#ctx.ports.random.uuid(),
       origin: this.#origin,
       localSdp: this.#offer,
+      ...this.#srtpOption(),
       ...(this.#opts.timeLimitSec === undefined ? {} : { timeLimitMs: this.#opts.timeLimitSec * 1000 }),
       ...sessionOf(response),
     });
     this.#call = call;
     this.#register(call);
     this.#sendAck(call, invite);
-    const answer = readAnswer(bodyText(response), { reachable: this.#ctx.reachable(this.#socket) });
+    const answer = readAnswer(bodyText(response), {
+      reachable: this.#ctx.reachable(this.#socket),
+      ...this.#srtpOption(),
+    });
     if (!answer.ok) {
       this.#ctx.logger.warn(
         { callUuid: call.callUuid, code: answer.error.code, detail: answer.error.detail },

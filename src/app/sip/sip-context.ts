@@ -9,6 +9,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
 import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
+import { SRTP_KEY_MATERIAL_BYTES, type SrtpMode, type SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
 import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
@@ -54,6 +55,8 @@ export interface SipCounters {
 /** The shared plumbing of one SIP user agent. */
 export class SipContext {
   readonly #clientOps = new Map<string, (event: ClientEvent) => void>();
+  /** `rtp.srtp`: set by the server once, before any call. */
+  srtpMode: SrtpMode = 'off';
 
   constructor(
     readonly engine: Engine,
@@ -76,6 +79,13 @@ export class SipContext {
     /** The time that drives those dialog timers: the runtime's unless a test steps its own. */
     readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = ports,
   ) {}
+
+  /** A new call's SDES-SRTP policy: the mode and fresh key material from the random port; undefined when off. */
+  srtpPolicy(): SrtpPolicy | undefined {
+    return this.srtpMode === 'off'
+      ? undefined
+      : { mode: this.srtpMode, keyMaterial: this.ports.random.bytes(SRTP_KEY_MATERIAL_BYTES) };
+  }
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */
   token(bytes = 8): string {

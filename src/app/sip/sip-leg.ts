@@ -12,6 +12,7 @@ import type { RtpSocket } from '../../ports/rtp-socket.js';
 import { readAnswer } from '../../protocol/sdp/build-offer.js';
 import { negotiateAnswer } from '../../protocol/sdp/negotiate-answer.js';
 import { isHoldAddress } from '../../protocol/sdp/sdp-audio.js';
+import type { SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
 import type { NegotiatedAudio, SdpOrigin } from '../../protocol/sdp/sdp.types.js';
 import { DialogTimers, type DialogTimerInput } from '../../protocol/sip/dialog/dialog-timers.js';
 import {
@@ -55,6 +56,8 @@ function expectsRtp(audio: NegotiatedAudio): boolean {
 export class SipLeg extends TypedEmitter<SipLegEvents> {
   readonly ctx: SipContext;
   readonly callUuid: string;
+  /** This call's SDES-SRTP policy; undefined when `rtp.srtp` is off. */
+  readonly srtp: SrtpPolicy | undefined;
   readonly protocol: SipTransportProtocol;
   readonly socket: RtpSocket;
   dialog: SipDialog;
@@ -83,6 +86,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     this.callUuid = init.callUuid;
     this.#origin = init.origin;
     this.#localSdp = init.localSdp;
+    this.srtp = init.srtp;
     this.onListenerError = (err) => {
       init.ctx.logger.error({ err, callUuid: init.callUuid }, 'SIP call closed listener threw');
     };
@@ -191,7 +195,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     if (destination !== undefined) {
       this.ctx.send(ack, destination);
     }
-    const read = readAnswer(bodyText(response));
+    const read = readAnswer(bodyText(response), this.#srtpOption());
     if (read.ok) {
       this.#applyRemote(read.value);
     }
@@ -245,7 +249,14 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     return leg;
   }
 
+  /** The `srtp` option of offer/answer for this call (nothing when SRTP is off). */
+  #srtpOption(): { srtp?: SrtpPolicy } {
+    return this.srtp === undefined ? {} : { srtp: this.srtp };
+  }
+
   #applyRemote(audio: NegotiatedAudio): void {
+    // The SDP just agreed says whether media is SRTP and with which keys (the same keys keep the state).
+    this.socket.setSrtp(audio.srtp);
     if (isHoldAddress(audio.remoteAddress) || audio.remotePort === 0) {
       return;
     }
@@ -340,7 +351,10 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     if (request.body.length === 0) {
       return;
     }
-    const read = readAnswer(bodyText(request), { reachable: this.ctx.reachable(this.socket) });
+    const read = readAnswer(bodyText(request), {
+      reachable: this.ctx.reachable(this.socket),
+      ...this.#srtpOption(),
+    });
     if (read.ok) {
       this.#applyRemote(read.value);
       this.#holdChanged(read.value);
@@ -403,6 +417,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       previousAnswer: this.#localSdp,
       reachable: this.ctx.reachable(this.socket),
       ...(codec === undefined ? {} : { codecs: [codec] }),
+      ...this.#srtpOption(),
     });
     if (!negotiated.ok) {
       // The session goes on unchanged (RFC 3261 §14.2).
@@ -432,6 +447,17 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
   }
 
+  /** One log line per call that dropped SRTP packets (forged, wrong key, replayed): counted, never played. */
+  #reportSrtpDrops(): void {
+    const { srtpAuthFailures, srtpReplays, srtpMalformed } = this.socket.stats;
+    if (srtpAuthFailures + srtpReplays + srtpMalformed > 0) {
+      this.ctx.logger.warn(
+        { callUuid: this.callUuid, srtpAuthFailures, srtpReplays, srtpMalformed },
+        'SRTP packets dropped on this call',
+      );
+    }
+  }
+
   /**
    * Releases everything once, children first: the dialog timers, the leg (or the bare socket), the
    * engine call if still in progress; then `closed` (the server's registry, the inbound side's ACK wait).
@@ -441,6 +467,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       return;
     }
     this.#closed = true;
+    this.#reportSrtpDrops();
     this.#timers.input({ type: 'closed' }, this.ctx.dialogTime.clock.monotonicMs());
     this.#wake?.cancel();
     this.#wake = undefined;

@@ -7,6 +7,7 @@ import type { SessionInterval } from '../../protocol/sip/dialog/session-timer.js
 import type { SipDialog } from '../../protocol/sip/dialog/sip-dialog.js';
 import type { SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
 import type { SipContext } from './sip-context.js';
+import type { SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
 
 /** How a dialog came to be. */
 export interface SipLegInit {
@@ -22,6 +23,8 @@ export interface SipLegInit {
   readonly timeLimitMs?: number;
   /** The RFC 4028 session interval the set-up negotiated, if any. */
   readonly session?: SessionInterval;
+  /** This call's SDES-SRTP policy (mode and key material), kept for re-INVITEs; absent when `rtp.srtp` is off. */
+  readonly srtp?: SrtpPolicy;
 }
 
 export interface SipLegEvents {

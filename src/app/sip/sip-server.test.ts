@@ -97,6 +97,9 @@ function fakeSocket(port: number, onClose: () => void): RtpSocket & { closedAt: 
     rtcpSent: 0,
     sendFailed: 0,
     listenerErrors: 0,
+    srtpAuthFailures: 0,
+    srtpReplays: 0,
+    srtpMalformed: 0,
   };
   let remote: RtpAddress | undefined;
   const socket = {
@@ -115,6 +118,10 @@ function fakeSocket(port: number, onClose: () => void): RtpSocket & { closedAt: 
     },
     unlatch() {
       // Nothing latched in a fake.
+    },
+    srtp: false,
+    setSrtp() {
+      // Plain RTP in a fake.
     },
     onRtp() {
       // No packets arrive.

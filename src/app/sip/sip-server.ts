@@ -27,6 +27,7 @@ import type { RtpSocketFactory, RtpSocketStats } from '../../ports/rtp-socket.js
 import type { SipTrafficCounters, SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import type { SipTransport } from '../../ports/sip-transport.js';
 import type { TargetResolver } from '../../ports/target-resolver.js';
+import type { SrtpMode } from '../../protocol/sdp/sdes-crypto.js';
 import type { BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import { getCallId, getMaxForwards, getTo } from '../../protocol/sip/headers.js';
 import { tagOf } from '../../protocol/sip/name-addr.js';
@@ -76,6 +77,8 @@ export interface SipServerRtpOptions {
   readonly portMax: number;
   /** Requested UDP receive buffer per RTP socket (dependencies.md §4: size it explicitly). */
   readonly recvBufferBytes: number;
+  /** SDES-SRTP mode (`rtp.srtp`). Default `off`. */
+  readonly srtp?: SrtpMode;
   /** Longest a missing inbound RTP packet holds back the ones behind it (`tuning.jitterBufferMs`). Default 40. */
   readonly reorderWaitMs?: number;
   /** Hang up a call after this long without RTP from a far end not on hold (`tuning.mediaTimeoutSec`). Default 0: never. */
@@ -205,6 +208,7 @@ export class SipServer {
       },
       this.#opts.dialogTime ?? this.#opts.ports,
     );
+    ctx.srtpMode = rtp.srtp ?? 'off';
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,

@@ -30,6 +30,10 @@ class FailingSocket implements RtpSocket {
   setRemote(): void {
     /* fixed remote */
   }
+  readonly srtp = false;
+  setSrtp(): void {
+    // plain RTP only
+  }
   unlatch(): void {
     /* not used */
   }

@@ -27,6 +27,10 @@ class FakeRtpSocket implements RtpSocket {
   setRemote(): void {
     /* not used */
   }
+  readonly srtp = false;
+  setSrtp(): void {
+    // plain RTP only
+  }
   unlatch(): void {
     /* not used */
   }

@@ -135,7 +135,10 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   }
 
   get stats(): RtpMediaLegStats {
+    const socket = this.#socket.stats;
     return {
+      srtpAuthFailures: socket.srtpAuthFailures,
+      srtpReplays: socket.srtpReplays,
       inbound: this.#reorder.counters,
       fillerFrames: this.#fillers,
       overrunFrames: this.#overruns,

@@ -57,4 +57,8 @@ export interface RtpMediaLegStats {
   readonly packetsSent: number;
   readonly cumulativeLost: number;
   readonly jitterMs: number;
+  /** SRTP/SRTCP packets dropped because their authentication tag did not verify (0 on plain RTP). */
+  readonly srtpAuthFailures: number;
+  /** SRTP/SRTCP packets dropped by the replay window (replayed or too old; 0 on plain RTP). */
+  readonly srtpReplays: number;
 }

@@ -6,6 +6,13 @@
 import { fail, ok, type ParseResult } from '../../errors/result.js';
 import { parseSdp } from './parse-sdp.js';
 import { checkRemoteMedia, type RemoteMediaOptions } from './remote-media.js';
+import {
+  acceptedCrypto,
+  isSecureProfile,
+  offeredCryptos,
+  type NegotiatedSrtp,
+  type SrtpPolicy,
+} from './sdes-crypto.js';
 import { directionOf, findTelephoneEvent, isHoldAddress, offeredFormats } from './sdp-audio.js';
 import type { G711Codec, NegotiatedAudio, SdpDirection, SdpOrigin } from './sdp.types.js';
 import { g711, writeAudioSdp } from './write-audio-sdp.js';
@@ -23,6 +30,11 @@ export interface BuildOfferOptions {
   readonly ptimeMs?: number;
   /** Default sendrecv. */
   readonly direction?: SdpDirection;
+  /**
+   * SDES-SRTP (RFC 4568). Absent or `off`: plain RTP/AVP. `optional`: RTP/AVP with `a=crypto` lines
+   * (best-effort SRTP: a peer without SRTP answers plain). `required`: RTP/SAVP with `a=crypto`.
+   */
+  readonly srtp?: SrtpPolicy;
 }
 
 /** Writes our audio offer (RFC 3264 §5.1). */
@@ -36,7 +48,28 @@ export function buildOffer(options: BuildOfferOptions): string {
     ...(te === null ? {} : { telephoneEvent: { payloadType: te, events: '0-16' } }),
     ptimeMs: options.ptimeMs ?? 20,
     direction: options.direction ?? 'sendrecv',
+    ...(options.srtp?.mode === 'required' ? { protocol: 'RTP/SAVP' } : {}),
+    crypto: offeredCryptos(options.srtp),
   });
+}
+
+/** The answer's SRTP against what we offered, or why it does not fit (RFC 4568 §7.1.3). */
+function answerSrtp(
+  media: { protocol: string } & Parameters<typeof acceptedCrypto>[0],
+  policy: SrtpPolicy | undefined,
+): ParseResult<NegotiatedSrtp | undefined> {
+  const mode = policy?.mode ?? 'off';
+  const secure = isSecureProfile(media.protocol);
+  if (mode === 'off') {
+    return secure
+      ? fail({ code: 'ERR_SDP_BAD_ANSWER', detail: `the answer uses ${media.protocol}; rtp.srtp is off` })
+      : ok(undefined);
+  }
+  const srtp = acceptedCrypto(media, offeredCryptos(policy));
+  if (srtp === undefined && (secure || mode === 'required')) {
+    return fail({ code: 'ERR_SDP_BAD_ANSWER', detail: 'the answer has no a=crypto matching our offer' });
+  }
+  return ok(srtp);
 }
 
 /**
@@ -46,7 +79,7 @@ export function buildOffer(options: BuildOfferOptions): string {
  */
 export function readAnswer(
   answer: string,
-  offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction'> & RemoteMediaOptions = {},
+  offered: Pick<BuildOfferOptions, 'codecs' | 'ptimeMs' | 'direction' | 'srtp'> & RemoteMediaOptions = {},
 ): ParseResult<NegotiatedAudio> {
   const parsed = parseSdp(answer);
   if (!parsed.ok) {
@@ -68,6 +101,10 @@ export function readAnswer(
   if (!remote.ok) {
     return fail({ code: remote.error.code, detail: remote.error.detail });
   }
+  const srtp = answerSrtp(media, offered.srtp);
+  if (!srtp.ok) {
+    return srtp;
+  }
   const remoteAddress = remote.value.address;
   const remoteDirection = directionOf(sdp, media);
   const telephoneEvent = findTelephoneEvent(media);
@@ -80,5 +117,6 @@ export function readAnswer(
     localDirection: offered.direction ?? 'sendrecv',
     onHold: remoteDirection === 'recvonly' || remoteDirection === 'inactive' || isHoldAddress(remoteAddress),
     ptimeMs: offered.ptimeMs ?? 20,
+    ...(srtp.value === undefined ? {} : { srtp: srtp.value }),
   });
 }

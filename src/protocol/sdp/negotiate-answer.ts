@@ -10,6 +10,13 @@ import { fail, ok, type ParseResult } from '../../errors/result.js';
 import { parseSdp } from './parse-sdp.js';
 import { checkRemoteMedia, type RemoteMediaOptions } from './remote-media.js';
 import {
+  answerCrypto,
+  isSecureProfile,
+  usableCryptos,
+  type SrtpMode,
+  type SrtpPolicy,
+} from './sdes-crypto.js';
+import {
   answerDirection,
   directionOf,
   findTelephoneEvent,
@@ -42,6 +49,13 @@ export interface NegotiateAnswerOptions extends RemoteMediaOptions {
   readonly previousAnswer?: string;
   /** The agent name in Warning values. Default `streamfork`. */
   readonly warnAgent?: string;
+  /**
+   * SDES-SRTP (RFC 4568): the `rtp.srtp` mode and this call's key material. Absent: `off`.
+   * off: RTP/AVP only (an offer with only RTP/SAVP is refused; `a=crypto` on RTP/AVP is ignored);
+   * optional: RTP/SAVP with a usable `a=crypto`, or RTP/AVP (encrypted when it carries a usable
+   * `a=crypto`, the best-effort form); required: only streams with a usable `a=crypto`.
+   */
+  readonly srtp?: SrtpPolicy;
 }
 
 /** A successful negotiation: the answer to send and what was agreed. */
@@ -83,12 +97,47 @@ function pickCodec(
     : { name: first.name, payloadType: first.payloadType, clockRateHz: 8000 };
 }
 
-function isCandidate(media: MediaDescription): boolean {
-  return media.type === 'audio' && media.port > 0 && supportedProtocols.has(media.protocol);
+function isCandidate(media: MediaDescription, mode: SrtpMode): boolean {
+  if (media.type !== 'audio' || media.port <= 0) {
+    return false;
+  }
+  if (isSecureProfile(media.protocol)) {
+    return mode !== 'off' && usableCryptos(media).length > 0;
+  }
+  return supportedProtocols.has(media.protocol) && (mode !== 'required' || usableCryptos(media).length > 0);
 }
 
-function classifyFailure(sdp: SessionDescription, agent: string): ParseResult<never, SdpFailure> {
+function classifySrtpFailure(
+  audio: readonly MediaDescription[],
+  mode: SrtpMode,
+  agent: string,
+): ParseResult<never, SdpFailure> | undefined {
+  const secure = audio.filter((m) => isSecureProfile(m.protocol));
+  if (mode === 'off' && secure.length > 0 && !audio.some((m) => supportedProtocols.has(m.protocol))) {
+    const detail = 'only RTP/SAVP offered and rtp.srtp is off';
+    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 302, 'Incompatible transport protocol', agent, detail);
+  }
+  if (mode !== 'off' && secure.length > 0 && !secure.some((m) => usableCryptos(m).length > 0)) {
+    const detail = 'RTP/SAVP offered without a usable a=crypto (AES_CM_128_HMAC_SHA1_80/_32, no MKI)';
+    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 305, 'No usable crypto suite', agent, detail);
+  }
+  if (mode === 'required' && !audio.some((m) => usableCryptos(m).length > 0)) {
+    const detail = 'rtp.srtp is required and the offer has no SRTP (RTP/SAVP with a=crypto)';
+    return refuse('ERR_SDP_NOT_ACCEPTABLE', 488, 302, 'SRTP required', agent, detail);
+  }
+  return undefined;
+}
+
+function classifyFailure(
+  sdp: SessionDescription,
+  mode: SrtpMode,
+  agent: string,
+): ParseResult<never, SdpFailure> {
   const audio = sdp.media.filter((m) => m.type === 'audio' && m.port > 0);
+  const srtp = audio.length === 0 ? undefined : classifySrtpFailure(audio, mode, agent);
+  if (srtp !== undefined) {
+    return srtp;
+  }
   if (audio.length === 0) {
     return refuse(
       'ERR_SDP_NOT_ACCEPTABLE',
@@ -99,7 +148,7 @@ function classifyFailure(sdp: SessionDescription, agent: string): ParseResult<ne
       'no active audio stream offered',
     );
   }
-  if (!audio.some((m) => supportedProtocols.has(m.protocol))) {
+  if (!audio.some((m) => supportedProtocols.has(m.protocol) || isSecureProfile(m.protocol))) {
     return refuse(
       'ERR_SDP_NOT_ACCEPTABLE',
       488,
@@ -135,17 +184,18 @@ export function negotiateAnswer(
   }
   const sdp = parsed.value;
   const ours = options.codecs ?? ['PCMU', 'PCMA'];
+  const mode = options.srtp?.mode ?? 'off';
   let chosen: { index: number; codec: NegotiatedCodec } | undefined;
   for (let i = 0; i < sdp.media.length && chosen === undefined; i++) {
     const media = sdp.media[i];
-    if (media !== undefined && isCandidate(media)) {
+    if (media !== undefined && isCandidate(media, mode)) {
       const codec = pickCodec(media, ours, options.preferOfferOrder ?? true);
       chosen = codec === undefined ? undefined : { index: i, codec };
     }
   }
   const media = chosen === undefined ? undefined : sdp.media[chosen.index];
   if (chosen === undefined || media === undefined) {
-    return classifyFailure(sdp, agent);
+    return classifyFailure(sdp, mode, agent);
   }
   const remote = checkRemoteMedia(sdp, media, options);
   if (!remote.ok) {
@@ -155,6 +205,7 @@ export function negotiateAnswer(
   const remoteAddress = remote.value.address;
   const remoteDirection = directionOf(sdp, media);
   const telephoneEvent = options.telephoneEvent === false ? undefined : findTelephoneEvent(media);
+  const crypto = options.srtp === undefined || mode === 'off' ? undefined : answerCrypto(media, options.srtp);
   const audio: NegotiatedAudio = {
     codec: chosen.codec,
     ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
@@ -164,6 +215,7 @@ export function negotiateAnswer(
     localDirection: answerDirection(remoteDirection),
     onHold: remoteDirection === 'sendonly' || remoteDirection === 'inactive' || isHoldAddress(remoteAddress),
     ptimeMs: options.ptimeMs ?? 20,
+    ...(crypto === undefined ? {} : { srtp: crypto.srtp }),
   };
   const write = (origin: SdpOrigin): string =>
     writeAudioSdp({
@@ -176,6 +228,8 @@ export function negotiateAnswer(
       direction: audio.localDirection,
       audioIndex: chosen.index,
       mirror: sdp.media,
+      ...(isSecureProfile(media.protocol) ? { protocol: media.protocol } : {}),
+      ...(crypto === undefined ? {} : { crypto: [crypto.line] }),
     });
   let origin = options.origin;
   let answer = write(origin);

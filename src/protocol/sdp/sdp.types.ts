@@ -2,6 +2,7 @@
  * Types of the audio offer/answer model (RFC 3264) over SDP (RFC 4566 / RFC 8866).
  */
 import type { ParseFailure } from '../../errors/result.js';
+import type { NegotiatedSrtp } from './sdes-crypto.js';
 
 /** Media direction attributes (RFC 3264 §5.1, §6.1). */
 export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
@@ -38,6 +39,8 @@ export interface NegotiatedAudio {
   readonly onHold: boolean;
   /** Packetization time we send with, in ms. */
   readonly ptimeMs: number;
+  /** SDES-SRTP as agreed (RFC 4568); absent for plain RTP. */
+  readonly srtp?: NegotiatedSrtp;
 }
 
 /** The `o=` identity of our side of a session (RFC 4566 §5.2); the version increments when our SDP changes. */

@@ -5,6 +5,7 @@
 import sdpTransform from 'sdp-transform';
 import type { MediaAttributes, MediaDescription, SessionDescription } from 'sdp-transform';
 
+import { inlineKey, type SdesCrypto } from './sdes-crypto.js';
 import { addrTypeOf, G711_STATIC_PT, payloadTokens } from './sdp-audio.js';
 import type { NegotiatedCodec, NegotiatedTelephoneEvent, SdpDirection, SdpOrigin } from './sdp.types.js';
 
@@ -18,6 +19,10 @@ export interface AudioSdpSpec {
   readonly telephoneEvent?: NegotiatedTelephoneEvent;
   readonly ptimeMs: number;
   readonly direction: SdpDirection;
+  /** The m= transport profile. Default `RTP/AVP`; `RTP/SAVP` for SRTP (RFC 3711 §12). */
+  readonly protocol?: string;
+  /** `a=crypto` lines (RFC 4568), in order. */
+  readonly crypto?: readonly SdesCrypto[];
   /** For answers: the offer's m= lines and the index of the audio stream we accept. */
   readonly mirror?: readonly MediaDescription[];
   readonly audioIndex?: number;
@@ -38,15 +43,19 @@ function audioMedia(spec: AudioSdpSpec): MediaDescription {
       fmtp.push({ payload: spec.telephoneEvent.payloadType, config: spec.telephoneEvent.events });
     }
   }
+  const crypto = spec.crypto ?? [];
   return {
     type: 'audio',
     port: spec.port,
-    protocol: 'RTP/AVP',
+    protocol: spec.protocol ?? 'RTP/AVP',
     payloads: pts.join(' '),
     rtp,
     fmtp,
     ptime: spec.ptimeMs,
     direction: spec.direction,
+    ...(crypto.length === 0
+      ? {}
+      : { crypto: crypto.map((c) => ({ id: c.tag, suite: c.suite, config: inlineKey(c.key) })) }),
   };
 }
 

@@ -29,6 +29,8 @@ import {
   writeStamp,
   type Window,
 } from './common.js';
+import { SrtpContext } from '../../../src/protocol/srtp/srtp-context.js';
+import type { SrtpMasterKey } from '../../../src/protocol/srtp/srtp-suites.js';
 import { headerValues, hostPortOf, inDialogTarget, responseTarget, routeSetOf } from './dialog.js';
 
 interface Call {
@@ -54,10 +56,18 @@ interface Call {
   finalStatus: number;
   inviteAnswered: boolean;
   byeDone: (() => void) | undefined;
+  /** With `srtp` (init): our SDES key, and the two contexts once the 2xx gave streamfork's key. */
+  readonly srtpKey: SrtpMasterKey;
+  srtpTx: SrtpContext | undefined;
+  srtpRx: SrtpContext | undefined;
+  /** The protected copy of `pkt` (per call: dgram may still hold the previous one when the next call sends). */
+  readonly sealed: Buffer;
 }
 
 /** INVITEs sent again because no response came (RFC 3261 Timer A: 0.5 s, doubling, until 4 s). */
 let inviteRetransmits = 0;
+/** `init` with `srtp: true`: offer RTP/SAVP with an SDES key and protect/unprotect every packet (issue 13). */
+let srtp = false;
 
 const TONE = toneFrame();
 const PHASES = 4;
@@ -119,6 +129,14 @@ async function newCall(id: number): Promise<Call> {
     finalStatus: 0,
     inviteAnswered: false,
     byeDone: undefined,
+    srtpKey: {
+      suite: 'AES_CM_128_HMAC_SHA1_80',
+      key: Uint8Array.from({ length: 16 }, (_, i) => (id * 31 + i) & 0xff),
+      salt: Uint8Array.from({ length: 14 }, (_, i) => (id * 17 + i * 3) & 0xff),
+    },
+    srtpTx: undefined,
+    srtpRx: undefined,
+    sealed: Buffer.alloc(12 + 160 + 10),
   };
   sock.on('message', (msg) => {
     onRtp(call, msg);
@@ -134,6 +152,12 @@ function onRtp(call: Call, msg: Buffer): void {
   const t = nowUs();
   if (msg.length < 12 || (msg[1] ?? 0) >= 200) {
     return; // RTCP
+  }
+  if (call.srtpRx !== undefined) {
+    const opened = call.srtpRx.unprotectRtp(msg, msg.length);
+    if (!opened.ok) {
+      return;
+    }
   }
   if (inWindow(window, t)) {
     rxFrames++;
@@ -163,6 +187,12 @@ function sendFrame(call: Call): void {
   writeStamp(p, 12, MAGIC_GEN, t);
   if (inWindow(window, t)) {
     txInWindow++;
+  }
+  if (call.srtpTx !== undefined) {
+    p.copy(call.sealed);
+    const r = call.srtpTx.protectRtp(call.sealed, p.length);
+    call.sock.send(call.sealed, 0, r.ok ? r.length : 0, call.remotePort, '127.0.0.1');
+    return;
   }
   call.sock.send(p, call.remotePort, '127.0.0.1');
 }
@@ -214,9 +244,12 @@ function inviteUri(): string {
 }
 
 function invite(call: Call): void {
+  const inline = Buffer.concat([call.srtpKey.key, call.srtpKey.salt]).toString('base64');
   const sdp =
     `v=0\r\no=load ${call.id} 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n` +
-    `m=audio ${call.localPort} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\na=ptime:20\r\na=sendrecv\r\n`;
+    `m=audio ${call.localPort} ${srtp ? 'RTP/SAVP' : 'RTP/AVP'} 0\r\na=rtpmap:0 PCMU/8000\r\n` +
+    (srtp ? `a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:${inline}\r\n` : '') +
+    `a=ptime:20\r\na=sendrecv\r\n`;
   const target = inviteUri();
   call.inviteUs = nowUs();
   const text =
@@ -266,6 +299,25 @@ function sendInDialog(r: { text: string; next: { host: string; port: number } })
 
 const okWaiters = new Map<string, () => void>();
 
+/** streamfork's answer carries its key (RFC 4568): ours protects what we send, its key what it sends. */
+function startSrtp(call: Call, body: string): void {
+  if (!srtp) {
+    return;
+  }
+  const inline = /a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:([A-Za-z0-9+/=]+)/.exec(body)?.[1];
+  const raw = inline === undefined ? undefined : Buffer.from(inline, 'base64');
+  if (raw?.length !== 30) {
+    call.remotePort = 0; // no SRTP in the answer: send nothing (the step shows up as unhealthy)
+    return;
+  }
+  call.srtpTx = new SrtpContext(call.srtpKey);
+  call.srtpRx = new SrtpContext({
+    suite: 'AES_CM_128_HMAC_SHA1_80',
+    key: raw.subarray(0, 16),
+    salt: raw.subarray(16, 30),
+  });
+}
+
 function onSip(buf: Buffer): void {
   const text = buf.toString('latin1');
   const { first, h, body } = headersOf(text);
@@ -293,6 +345,7 @@ function onSip(buf: Buffer): void {
           call.routeSet = routeSetOf(text);
           const m = /m=audio (\d+)/.exec(body);
           call.remotePort = Number(m?.[1] ?? 0);
+          startSrtp(call, body);
           call.sending = call.remotePort > 0;
         }
         sendInDialog(inDialog(call, 'ACK', 1, 'ack'));
@@ -439,6 +492,7 @@ process.on('message', (m: Command) => {
     switch (m.cmd) {
       case 'init': {
         sipTarget = { host: '127.0.0.1', port: Number(m['sipPort']) };
+        srtp = m['srtp'] === true;
         sip = dgram.createSocket({ type: 'udp4', recvBufferSize: 1 << 22 });
         sip.on('message', onSip);
         await new Promise<void>((r) => sip?.bind(0, '127.0.0.1', r));

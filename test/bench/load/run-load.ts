@@ -23,6 +23,8 @@
  *          --cluster N (issue 12: N nodes on PostgreSQL and Redis behind Kamailio, from clusterUp, instead of
  *          one `streamfork serve` on SQLite; the calls go to Kamailio; see cluster-bench.ts; no null
  *          forwarder, --gc-rss or --cpu-prof then)
+ *          --srtp (issue 13: streamfork runs with rtp.srtp required and the generator calls with SDES-SRTP,
+ *          AES_CM_128_HMAC_SHA1_80; the null forwarder stays plain RTP, so use --no-null)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import {
@@ -96,6 +98,7 @@ const { values: opt } = parseArgs({
     'scrape-ms': { type: 'string', default: '0' },
     capacity: { type: 'boolean', default: false },
     cluster: { type: 'string', default: '0' },
+    srtp: { type: 'boolean', default: false },
   },
 });
 /** 0: one `streamfork serve` on SQLite (issue 6); N ≥ 1: N clustered nodes behind Kamailio (issue 12). */
@@ -555,7 +558,10 @@ async function startStreamfork(dir: string, answerUrl: string): Promise<Server> 
   const configFile = join(dir, 'config.json');
   writeFileSync(
     configFile,
-    JSON.stringify({ rtp: { portMin: 20000, portMax: 29999 }, sip: { transports: ['udp'] } }),
+    JSON.stringify({
+      rtp: { portMin: 20000, portMax: 29999, ...(opt.srtp ? { srtp: 'required' } : {}) },
+      sip: { transports: ['udp'] },
+    }),
   );
   const nodeFlags = [
     ...(opt['cpu-prof'] === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${opt['cpu-prof']}`]),
@@ -858,6 +864,7 @@ function runOptions(): Record<string, unknown> {
     noNull: NO_NULL,
     play: PLAY,
     nullRtpOut: opt['null-rtp-out'],
+    srtp: opt.srtp,
     cluster: CLUSTER,
   };
 }
@@ -917,7 +924,7 @@ async function main(): Promise<void> {
   wsUrl = `ws://127.0.0.1:${appReady.port}/stream`;
 
   const sf = CLUSTER > 0 ? await startCluster(dir, answerUrl) : await startStreamfork(dir, answerUrl);
-  await gen.ask({ cmd: 'init', sipPort: sf.sipPort }, 'ready');
+  await gen.ask({ cmd: 'init', sipPort: sf.sipPort, srtp: opt.srtp }, 'ready');
   await sleep(2000);
   const cold = sumSamples(sf.nodes.map((n) => procSample(n.pid)));
   const idle = await warmUp(sf, gen, app);
