@@ -9,6 +9,8 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 
+import { rtpCodecKeys } from './codec-keys.js';
+
 /** Annotations every leaf key carries besides its JSON Schema keywords. */
 interface KeyDoc {
   /** One line, shown in docs/config.md and .env.example. */
@@ -140,6 +142,7 @@ const Rtp = Type.Object(
       description: 'SO_RCVBUF requested per RTP socket; 0 keeps the OS default.',
       unit: 'bytes',
     }),
+    ...rtpCodecKeys,
   },
   closed,
 );

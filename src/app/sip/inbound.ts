@@ -205,13 +205,19 @@ export class InboundCalls {
     let localSdp: string;
     if (request.body.length === 0) {
       // Delayed offer (RFC 3261 §13.2.1): we offer in the 200, the answer comes in the ACK.
-      localSdp = buildOffer({ localAddress: ctx.mediaAddress, localPort: socket.rtpPort, origin });
+      localSdp = buildOffer({
+        localAddress: ctx.mediaAddress,
+        localPort: socket.rtpPort,
+        origin,
+        codecs: ctx.codecPolicy.codecs,
+      });
     } else {
       const negotiated = negotiateAnswer(bodyText(request), {
         localAddress: ctx.mediaAddress,
         localPort: socket.rtpPort,
         origin,
         reachable: ctx.reachable(socket),
+        ...ctx.answerCodecs,
       });
       if (!negotiated.ok) {
         ctx.logger.info(
@@ -278,7 +284,10 @@ export class InboundCalls {
       const read =
         ack.body.length === 0
           ? ({ ok: false, error: { detail: 'the ACK carries no SDP answer to our offer' } } as const)
-          : readAnswer(bodyText(ack), { reachable: this.#ctx.reachable(call.socket) });
+          : readAnswer(bodyText(ack), {
+              reachable: this.#ctx.reachable(call.socket),
+              codecs: this.#ctx.codecPolicy.codecs,
+            });
       if (read.ok) {
         call.startMedia(read.value);
       } else {

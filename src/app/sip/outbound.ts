@@ -155,6 +155,7 @@ export class OutboundDial {
       localAddress: ctx.mediaAddress,
       localPort: socket.rtpPort,
       origin: this.#origin,
+      codecs: ctx.codecPolicy.codecs,
     });
     this.#callId = `${ctx.token(12)}@${ctx.advertisedHost}`;
     this.#fromTag = ctx.token();
@@ -318,7 +319,10 @@ export class OutboundDial {
     this.#call = call;
     this.#register(call);
     this.#sendAck(call, invite);
-    const answer = readAnswer(bodyText(response), { reachable: this.#ctx.reachable(this.#socket) });
+    const answer = readAnswer(bodyText(response), {
+      reachable: this.#ctx.reachable(this.#socket),
+      codecs: this.#ctx.codecPolicy.codecs,
+    });
     if (!answer.ok) {
       this.#ctx.logger.warn(
         { callUuid: call.callUuid, code: answer.error.code, detail: answer.error.detail },

@@ -9,6 +9,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
 import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
+import type { AudioCodec } from '../../protocol/sdp/sdp.types.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
 import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
@@ -37,6 +38,17 @@ export const DEFAULT_CALL_LIMITS: SipLegLimits = {
   maxCallDurationMs: 14_400_000,
   session: { sessionExpiresSec: 1800, minSeSec: 90 },
 };
+
+/** Codec choice of every dialog (config `rtp.codecs`, `rtp.codecOrder`; docs/codecs.md). */
+export interface SipCodecPolicy {
+  /** Offered and accepted, in our preference order. */
+  readonly codecs: readonly AudioCodec[];
+  /** Answering an offer: its order (`offer`) or ours. */
+  readonly order: 'offer' | 'ours';
+}
+
+/** Today's narrowband default: PCMU, then PCMA, in the offer's order. */
+export const DEFAULT_CODEC_POLICY: SipCodecPolicy = { codecs: ['PCMU', 'PCMA'], order: 'offer' };
 
 /** The runtime's ports the user agent uses (the composition root hands them in with the engine). */
 export interface SipPorts {
@@ -75,7 +87,14 @@ export class SipContext {
     readonly limits: SipLegLimits = DEFAULT_CALL_LIMITS,
     /** The time that drives those dialog timers: the runtime's unless a test steps its own. */
     readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = ports,
+    /** The codecs offered and accepted. */
+    readonly codecPolicy: SipCodecPolicy = DEFAULT_CODEC_POLICY,
   ) {}
+
+  /** What `negotiateAnswer` needs of the codec policy. */
+  get answerCodecs(): { codecs: readonly AudioCodec[]; preferOfferOrder: boolean } {
+    return { codecs: this.codecPolicy.codecs, preferOfferOrder: this.codecPolicy.order === 'offer' };
+  }
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */
   token(bytes = 8): string {

@@ -191,7 +191,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     if (destination !== undefined) {
       this.ctx.send(ack, destination);
     }
-    const read = readAnswer(bodyText(response));
+    const read = readAnswer(bodyText(response), { codecs: this.ctx.codecPolicy.codecs });
     if (read.ok) {
       this.#applyRemote(read.value);
     }
@@ -340,7 +340,10 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     if (request.body.length === 0) {
       return;
     }
-    const read = readAnswer(bodyText(request), { reachable: this.ctx.reachable(this.socket) });
+    const read = readAnswer(bodyText(request), {
+      reachable: this.ctx.reachable(this.socket),
+      codecs: this.ctx.codecPolicy.codecs,
+    });
     if (read.ok) {
       this.#applyRemote(read.value);
       this.#holdChanged(read.value);

@@ -69,8 +69,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.onListenerError = (err) => {
       this.#log.error({ err }, 'call event listener threw');
     };
-    opts.leg.setInboundSink((frame, audio) => {
-      this.#onInbound(frame, audio);
+    opts.leg.setInboundSink((frame, audio, wide) => {
+      this.#onInbound(frame, audio, wide);
     });
     opts.leg.on('dtmf', (digit) => {
       this.#onDtmf(digit);
@@ -234,7 +234,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
   }
 
-  #onInbound(frame: Int16Array, audio: boolean): void {
+  /** `wide` is the same frame at 16 kHz from a wideband leg (G.722), for the 16 kHz streams. */
+  #onInbound(frame: Int16Array, audio: boolean, wide: Int16Array | undefined): void {
     if (this.#status !== 'in-progress') {
       return;
     }
@@ -243,7 +244,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     try {
       for (const fork of this.#forks) {
-        fork.onInbound(frame);
+        fork.onInbound(frame, wide);
       }
     } catch (err) {
       // As for a failed tick (Engine): a broken call is logged and hung up, never left half-working.

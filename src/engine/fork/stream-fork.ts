@@ -166,10 +166,14 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     void this.#connect();
   }
 
-  /** The caller's audio, a 20 ms frame as soon as the leg has it: one `media` message on the inbound track. */
-  onInbound(pcm: Int16Array): void {
+  /**
+   * The caller's audio, a 20 ms frame as soon as the leg has it: one `media` message on the inbound
+   * track. `wide` is the same frame at 16 kHz when the leg is wideband (G.722): a 16 kHz stream sends
+   * it as it is instead of upsampling `pcm`.
+   */
+  onInbound(pcm: Int16Array, wide?: Int16Array): void {
     if (this.#sendsInbound) {
-      this.#sendMedia('inbound', pcm);
+      this.#sendMedia('inbound', pcm, wide);
     }
   }
 
@@ -181,7 +185,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   }
 
   /** D5: the timestamp is the stream's start plus the media time of the frame on its track. */
-  #sendMedia(track: StreamTrack, pcm: Int16Array): void {
+  #sendMedia(track: StreamTrack, pcm: Int16Array, wide?: Int16Array): void {
     const ws = this.#ws;
     if (ws === undefined || this.#status !== 'in-progress') {
       return;
@@ -190,7 +194,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     const text = this.#dialect.media(
       track,
       this.#startEpochMs + frame * CALL_FRAME_MS,
-      this.#encoders[track].encode(pcm),
+      this.#encoders[track].encode(pcm, wide),
     );
     ws.send(text);
     this.stats.mediaMessagesSent++;
