@@ -2,7 +2,8 @@
  * The RTP leg's codec: RTP payload ↔ the frames the leg hands over and sends. Narrowband codecs (G.711)
  * work on the call's 8 kHz frame directly. G.722 decodes into a 16 kHz frame (what wideband streams
  * get, unresampled) and derives the 8 kHz frame from it with the half-band downsampler (what the
- * narrowband streams get); what the caller hears is mixed at 8 kHz and upsampled 2× before encoding.
+ * narrowband streams get). What the caller hears comes mixed at 16 kHz from the call (`encodeWide`),
+ * or at 8 kHz, upsampled 2× before encoding.
  * Every buffer is allocated once per leg; docs/codecs.md has the design.
  */
 import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
@@ -32,12 +33,18 @@ export interface LegAudio {
   finish(): void;
   /** Encodes 160 samples of 8 kHz call audio into one 20 ms payload (`out`, 160 bytes). */
   encode(pcm: Int16Array, out: Uint8Array): void;
+  /**
+   * A wideband codec's encoder of 320 samples at 16 kHz into one payload, else undefined. A leg uses
+   * one of `encode` and `encodeWide` for its whole life (the upsampler keeps history).
+   */
+  readonly encodeWide: ((wide: Int16Array, out: Uint8Array) => void) | undefined;
 }
 
 class G711Audio implements LegAudio {
   readonly frame = new Int16Array(FRAME_SAMPLES);
   readonly narrow = this.frame;
   readonly wide = undefined;
+  readonly encodeWide = undefined;
   readonly #decode: (bytes: Uint8Array, out: Int16Array) => void;
   readonly encode: (pcm: Int16Array, out: Uint8Array) => void;
 
@@ -88,6 +95,10 @@ class G722Audio implements LegAudio {
     this.#up.process(pcm, this.#upOut);
     this.#encoder.encode(this.#upOut, out);
   }
+
+  readonly encodeWide = (wide: Int16Array, out: Uint8Array): void => {
+    this.#encoder.encode(wide, out);
+  };
 }
 
 /** The leg audio of `codec`. */

@@ -4,7 +4,8 @@
  *
  * Audio at this boundary is 8 kHz mono signed 16-bit PCM in 20 ms frames of 160 samples: the rate of
  * G.711 (PCMU/PCMA). A G.722 leg hands over the caller's audio at 16 kHz too (`InboundSink`'s `wide`),
- * for the streams that want wideband; what the caller hears is mixed at 8 kHz (docs/codecs.md).
+ * for the streams that want wideband, and gets what the caller hears at 16 kHz too (`writeOutbound`'s
+ * `wide`, see docs/codecs.md).
  */
 export const CALL_SAMPLE_RATE_HZ = 8000;
 export const CALL_FRAME_MS = 20;
@@ -56,8 +57,17 @@ export interface MediaLeg {
    * arrival (lost packets given up, silence, a virtual leg's audio) and runs DTMF timeouts.
    */
   tickInbound(): void;
-  /** Sends 20 ms (160 samples) to the caller. Called once per tick of the shared media clock. */
-  writeOutbound(frame: Int16Array): void;
+  /**
+   * Sends 20 ms (160 samples) to the caller. Called once per tick of the shared media clock. A
+   * `wideband` leg also gets `wide`: the same 20 ms mixed at 16 kHz (320 samples), which it sends
+   * instead of `frame`.
+   */
+  writeOutbound(frame: Int16Array, wide?: Int16Array): void;
+  /**
+   * True when the leg's codec carries 16 kHz audio (G.722): the call then mixes what the caller hears
+   * at 16 kHz too, so a 16 kHz stream's playback reaches the caller in wideband. Absent: false.
+   */
+  readonly wideband?: boolean;
   /** Plays DTMF digits to the caller (RFC 4733 on SIP legs). */
   sendDtmf(digits: string): void;
   /** Ends the leg from our side with `cause` (the domain verb: an RTP leg asks its dialog for a BYE). Idempotent. */

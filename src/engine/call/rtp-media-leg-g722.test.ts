@@ -174,3 +174,21 @@ test('G.722 leg outbound: PT 9, 160 octets per 20 ms, timestamps step 160 (RFC 3
   // Upsampled 8 kHz audio: nothing (no image) at 7 kHz.
   assert.ok(db(tonePower(heard, 16000, 1000), tonePower(heard, 16000, 7000)) > 40);
 });
+
+test('G.722 leg outbound: a 16 kHz mix from the call is encoded as it is (a 6 kHz tone reaches the caller)', () => {
+  const { leg, socket } = setup();
+  assert.equal(leg.wideband, true);
+  const frames = 50;
+  const wide = generateTone(6000, 16000, frames * 20, 8000);
+  const narrow = new Int16Array(FRAME_SAMPLES);
+  for (let f = 0; f < frames; f++) {
+    leg.writeOutbound(narrow, wide.subarray(f * 320, f * 320 + 320));
+  }
+  const dec = new G722Decoder();
+  const out = new Int16Array(frames * 320);
+  socket.sent.forEach((p, i) => {
+    dec.decode(p.payload, out.subarray(i * 320, i * 320 + 320));
+  });
+  const heard = out.subarray(1600);
+  assert.ok(Math.abs(db(tonePower(heard, 16000, 6000), tonePower(wide.subarray(1600), 16000, 6000))) < 1);
+});

@@ -290,7 +290,12 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     return false;
   }
 
-  writeOutbound(frame: Int16Array): void {
+  /** True for G.722: the sink gets 16 kHz frames too, and `writeOutbound` takes them. */
+  get wideband(): boolean {
+    return this.#audio.encodeWide !== undefined;
+  }
+
+  writeOutbound(frame: Int16Array, wide?: Int16Array): void {
     if (this.#ended) {
       return;
     }
@@ -303,7 +308,12 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
         return;
       }
     } else {
-      this.#audio.encode(frame.subarray(0, FRAME_SAMPLES), this.#encoded);
+      const encodeWide = this.#audio.encodeWide;
+      if (wide !== undefined && encodeWide !== undefined) {
+        encodeWide(wide.subarray(0, 2 * FRAME_SAMPLES), this.#encoded);
+      } else {
+        this.#audio.encode(frame.subarray(0, FRAME_SAMPLES), this.#encoded);
+      }
       const n = sender.writeAudio(this.#packet, this.#encoded);
       if (!this.#send('rtp', this.#packet.subarray(0, n))) {
         return;

@@ -218,6 +218,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     return played;
   }
 
+  /** After a `renderPlayback` that returned true: its frame at 16 kHz for a 16 kHz stream, else undefined. */
+  get playbackWide(): Int16Array | undefined {
+    return this.#playback?.wide;
+  }
+
   /** Whether `renderPlayback` reached checkpoints that `reportPlayback` has not acknowledged yet. */
   get hasReachedCheckpoints(): boolean {
     return this.#playback !== undefined && this.#playback.reached.length > 0;

@@ -111,6 +111,11 @@ export class WireDecoder {
     }
   }
 
+  /** A 16 kHz format's last decoded frame before its downsampling (320 samples, reused), else undefined. */
+  get wide(): Int16Array | undefined {
+    return this.#wide;
+  }
+
   /** Forgets filter history, so audio from before a `clearAudio` cannot leak into what follows. */
   reset(): void {
     this.#down?.reset();
