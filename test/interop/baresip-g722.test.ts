@@ -257,3 +257,28 @@ test('baresip → streamfork over G.722 only: the 16 kHz stream carries energy a
   );
   consumer.assertClean();
 });
+
+test('baresip offering only G.722 to streamfork with the default codecs (PCMU, PCMA) gets 488 and no call', async () => {
+  const narrow = await startSipStack({ answerUrl: app.url('/answer') });
+  try {
+    const source = join(dir, 'silence.wav');
+    tool('sox', ['-n', '-r', '16000', '-c', '1', '-b', '16', source, 'trim', '0', '1'], 'sox');
+    const confDir = join(dir, 'conf-488');
+    const recDir = join(dir, 'rec-488');
+    mkdirSync(recDir);
+    const rtpBase = 40000 + 2 * Math.floor(Math.random() * 9000);
+    baresipConfig(confDir, await freeUdpPort(), rtpBase, source, recDir);
+    const run = await runTool(
+      'baresip',
+      ['-f', confDir, '-e', `/dial sip:stream@${HOST}:${narrow.port}`, '-t', '4'],
+      20_000,
+      dir,
+    );
+    assert.match(run.output, /488/, run.output.slice(-3000));
+    assert.doesNotMatch(run.output, /Call established/);
+    assert.equal(narrow.calls.length, 0);
+    assert.equal(narrow.server.stats().rejected, 1);
+  } finally {
+    await narrow.close();
+  }
+});
