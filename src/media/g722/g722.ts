@@ -131,23 +131,25 @@ class SubBand {
     // UPPOL2: a2 ← (1 − 2⁻⁷)·a2 + 2⁻⁷·sgn(p0)sgn(p2) − 2⁻⁷·f(a1)·sgn(p0)sgn(p1), |a2| ≤ 0.75.
     let f = sat16(this.a1 * 4);
     if (sameSign1) {
-      f = f === -32768 ? 32767 : -f;
+      f = f === -32768 ? 32767 : 0 - f;
     }
     let a2 = (neg0 === this.p2 < 0 ? 128 : -128) + (f >> 7) + ((this.a2 * 32512) >> 15);
     a2 = a2 > 12288 ? 12288 : a2 < -12288 ? -12288 : a2;
     // UPPOL1: a1 ← (1 − 2⁻⁸)·a1 + 3·2⁻⁸·sgn(p0)sgn(p1), |a1| ≤ 1 − 2⁻⁴ − a2.
     let a1 = sat16((sameSign1 ? 192 : -192) + ((this.a1 * 32640) >> 15));
     const limit = sat16(15360 - a2);
-    a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
+    const negLimit = 0 - limit;
+    a1 = a1 > limit ? limit : a1 < negLimit ? negLimit : a1;
     // UPZERO: b_i ← (1 − 2⁻⁸)·b_i + 2⁻⁷·sgn(dq)sgn(d_i) (no step when dq is 0); then DELAYZ and
     // FILTEZ (sz = Σ b_i·d_i over the shifted line).
     const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
-    const b1 = sat16((this.d1 < 0 ? -up : up) + ((this.b1 * 32640) >> 15));
-    const b2 = sat16((this.d2 < 0 ? -up : up) + ((this.b2 * 32640) >> 15));
-    const b3 = sat16((this.d3 < 0 ? -up : up) + ((this.b3 * 32640) >> 15));
-    const b4 = sat16((this.d4 < 0 ? -up : up) + ((this.b4 * 32640) >> 15));
-    const b5 = sat16((this.d5 < 0 ? -up : up) + ((this.b5 * 32640) >> 15));
-    const b6 = sat16((this.d6 < 0 ? -up : up) + ((this.b6 * 32640) >> 15));
+    const down = 0 - up;
+    const b1 = sat16((this.d1 < 0 ? down : up) + ((this.b1 * 32640) >> 15));
+    const b2 = sat16((this.d2 < 0 ? down : up) + ((this.b2 * 32640) >> 15));
+    const b3 = sat16((this.d3 < 0 ? down : up) + ((this.b3 * 32640) >> 15));
+    const b4 = sat16((this.d4 < 0 ? down : up) + ((this.b4 * 32640) >> 15));
+    const b5 = sat16((this.d5 < 0 ? down : up) + ((this.b5 * 32640) >> 15));
+    const b6 = sat16((this.d6 < 0 ? down : up) + ((this.b6 * 32640) >> 15));
     this.b1 = b1;
     this.b2 = b2;
     this.b3 = b3;
@@ -207,7 +209,7 @@ function adaptHigh(band: SubBand, code: number, dq: number): void {
 
 /** The 6-bit low-band code of the prediction error `e` at scale factor `det` (binary search, Table 6). */
 function quantiseLow(e: number, det: number): number {
-  const mag = e >= 0 ? e : -(e + 1);
+  const mag = e >= 0 ? e : -1 - e;
   // Smallest interval m in 1..29 with mag below its upper threshold, else 30.
   let lo = 1;
   let hi = 30;
@@ -265,7 +267,7 @@ export class G722Encoder {
       adaptLow(low, lowCode);
 
       const eh = sat16(((xa - xb) >> 14) - high.s);
-      const big = (eh >= 0 ? eh : -(eh + 1)) >= (HIGH_THRESHOLD * high.det) >> 12;
+      const big = (eh >= 0 ? eh : -1 - eh) >= (HIGH_THRESHOLD * high.det) >> 12;
       const highCode = eh < 0 ? (big ? 0 : 1) : big ? 2 : 3;
       adaptHigh(high, highCode, (high.det * HIGH_INV2[highCode]!) >> 15);
       out[n] = (highCode << 6) | lowCode;
