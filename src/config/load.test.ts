@@ -274,3 +274,19 @@ test('storage: postgres needs storage.url; a bad URL is refused without echoing 
   assert.ok(ok.ok);
   assert.equal(ok.config.storage.url, 'postgres://u:p@db/x');
 });
+
+test('rtp.codecs: default PCMU, PCMA in the offer order; env list form; unknown or repeated codecs refused', () => {
+  const defaults = okConfig(loadConfig({ env: token }));
+  assert.deepEqual(defaults.rtp.codecs, ['PCMU', 'PCMA']);
+  assert.equal(defaults.rtp.codecOrder, 'offer');
+  const wide = okConfig(
+    loadConfig({
+      env: { ...token, STREAMFORK_RTP_CODECS: 'G722,PCMU,PCMA', STREAMFORK_RTP_CODEC_ORDER: 'ours' },
+    }),
+  );
+  assert.deepEqual(wide.rtp.codecs, ['G722', 'PCMU', 'PCMA']);
+  assert.equal(wide.rtp.codecOrder, 'ours');
+  assert.equal(loadConfig({ env: { ...token, STREAMFORK_RTP_CODECS: 'G729' } }).ok, false);
+  assert.equal(loadConfig({ env: { ...token, STREAMFORK_RTP_CODECS: 'PCMU,PCMU' } }).ok, false);
+  assert.equal(loadConfig({ env: { ...token, STREAMFORK_RTP_CODECS: '' } }).ok, false);
+});

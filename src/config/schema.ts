@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 
 import { LimitsSection, MetricsSection } from './schema-ops.js';
+import { rtpCodecKeys } from './codec-keys.js';
 
 /** Annotations every leaf key carries besides its JSON Schema keywords. */
 interface KeyDoc {
@@ -142,11 +143,7 @@ const Rtp = Type.Object(
       description: 'SO_RCVBUF requested per RTP socket; 0 keeps the OS default.',
       unit: 'bytes',
     }),
-    srtp: Type.Union([Type.Literal('off'), Type.Literal('optional'), Type.Literal('required')], {
-      default: 'off',
-      description:
-        'SDES-SRTP (RFC 4568, AES_CM_128_HMAC_SHA1_80/_32): `off` plain RTP only (RTP/SAVP-only offers get 488); `optional` SRTP when the far end offers or accepts it; `required` refuse plain offers and answers (488). Outbound calls offer per the same setting (docs/srtp.md).',
-    }),
+    ...rtpCodecKeys,
   },
   closed,
 );

@@ -21,6 +21,7 @@ import type {
   SipServer,
   InboundInvite,
   SipServerSpec,
+  SipServerRtpOptions,
   SipServerSipOptions,
   SipTrunk,
 } from '../../src/app/sip/sip-server.js';
@@ -58,6 +59,10 @@ export interface SipStackOptions {
   readonly ringMs?: number;
   /** The outbound target policy (HTTP, WebSocket and trunkless dials). Default: the built-in denials. */
   readonly targets?: TargetGuard;
+  /** Codecs offered and accepted (`rtp.codecs`). Default PCMU, PCMA. */
+  readonly codecs?: SipServerRtpOptions['codecs'];
+  /** `rtp.codecOrder`. Default `offer`. */
+  readonly codecOrder?: SipServerRtpOptions['codecOrder'];
   /** Extra observer of inbound calls (after the call flow started). */
   readonly onInboundCall?: (call: CallSession, info: InboundInvite) => void;
 }
@@ -119,6 +124,8 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       mediaTimeoutMs: opts.mediaTimeoutMs ?? 0,
       holdTimeoutMs: opts.holdTimeoutMs ?? 0,
       maxCallDurationMs: opts.maxCallDurationMs ?? 0,
+      ...(opts.codecs === undefined ? {} : { codecs: opts.codecs }),
+      ...(opts.codecOrder === undefined ? {} : { codecOrder: opts.codecOrder }),
     },
     ...(opts.targets === undefined ? {} : { targets: opts.targets }),
     ...(opts.dialogTime === undefined ? {} : { dialogTime: opts.dialogTime }),

@@ -212,6 +212,7 @@ export class InboundCalls {
         localPort: socket.rtpPort,
         origin,
         ...srtpOption,
+        codecs: ctx.codecPolicy.codecs,
       });
     } else {
       const negotiated = negotiateAnswer(bodyText(request), {
@@ -220,6 +221,7 @@ export class InboundCalls {
         origin,
         reachable: ctx.reachable(socket),
         ...srtpOption,
+        ...ctx.answerCodecs,
       });
       if (!negotiated.ok) {
         ctx.logger.info(
@@ -290,6 +292,7 @@ export class InboundCalls {
           : readAnswer(bodyText(ack), {
               reachable: this.#ctx.reachable(call.socket),
               ...(call.srtp === undefined ? {} : { srtp: call.srtp }),
+              codecs: this.#ctx.codecPolicy.codecs,
             });
       if (read.ok) {
         call.startMedia(read.value);

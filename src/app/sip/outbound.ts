@@ -159,6 +159,7 @@ export class OutboundDial {
       localPort: socket.rtpPort,
       origin: this.#origin,
       ...this.#srtpOption(),
+      codecs: ctx.codecPolicy.codecs,
     });
     this.#callId = `${ctx.token(12)}@${ctx.advertisedHost}`;
     this.#fromTag = ctx.token();
@@ -330,6 +331,7 @@ export class OutboundDial {
     const answer = readAnswer(bodyText(response), {
       reachable: this.#ctx.reachable(this.#socket),
       ...this.#srtpOption(),
+      codecs: this.#ctx.codecPolicy.codecs,
     });
     if (!answer.ok) {
       this.#ctx.logger.warn(

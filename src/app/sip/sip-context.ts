@@ -10,6 +10,7 @@ import type { Random } from '../../ports/random.js';
 import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
 import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import { SRTP_KEY_MATERIAL_BYTES, type SrtpMode, type SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
+import type { AudioCodec } from '../../protocol/sdp/sdp.types.js';
 import { makeBranch, type LocalVia } from '../../protocol/sip/build-request.js';
 import { buildResponse, type BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import type { SipEndpoint, SipRequest, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
@@ -38,6 +39,17 @@ export const DEFAULT_CALL_LIMITS: SipLegLimits = {
   maxCallDurationMs: 14_400_000,
   session: { sessionExpiresSec: 1800, minSeSec: 90 },
 };
+
+/** Codec choice of every dialog (config `rtp.codecs`, `rtp.codecOrder`; docs/codecs.md). */
+export interface SipCodecPolicy {
+  /** Offered and accepted, in our preference order. */
+  readonly codecs: readonly AudioCodec[];
+  /** Answering an offer: its order (`offer`) or ours. */
+  readonly order: 'offer' | 'ours';
+}
+
+/** Today's narrowband default: PCMU, then PCMA, in the offer's order. */
+export const DEFAULT_CODEC_POLICY: SipCodecPolicy = { codecs: ['PCMU', 'PCMA'], order: 'offer' };
 
 /** The runtime's ports the user agent uses (the composition root hands them in with the engine). */
 export interface SipPorts {
@@ -78,6 +90,8 @@ export class SipContext {
     readonly limits: SipLegLimits = DEFAULT_CALL_LIMITS,
     /** The time that drives those dialog timers: the runtime's unless a test steps its own. */
     readonly dialogTime: { readonly clock: Clock; readonly timers: Timers } = ports,
+    /** The codecs offered and accepted. */
+    readonly codecPolicy: SipCodecPolicy = DEFAULT_CODEC_POLICY,
   ) {}
 
   /** A new call's SDES-SRTP policy: the mode and fresh key material from the random port; undefined when off. */
@@ -85,6 +99,11 @@ export class SipContext {
     return this.srtpMode === 'off'
       ? undefined
       : { mode: this.srtpMode, keyMaterial: this.ports.random.bytes(SRTP_KEY_MATERIAL_BYTES) };
+  }
+
+  /** What `negotiateAnswer` needs of the codec policy. */
+  get answerCodecs(): { codecs: readonly AudioCodec[]; preferOfferOrder: boolean } {
+    return { codecs: this.codecPolicy.codecs, preferOfferOrder: this.codecPolicy.order === 'offer' };
   }
 
   /** `n` random bytes as hex (tags, branches, Call-IDs). */

@@ -195,7 +195,10 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     if (destination !== undefined) {
       this.ctx.send(ack, destination);
     }
-    const read = readAnswer(bodyText(response), this.#srtpOption());
+    const read = readAnswer(bodyText(response), {
+      ...this.#srtpOption(),
+      codecs: this.ctx.codecPolicy.codecs,
+    });
     if (read.ok) {
       this.#applyRemote(read.value);
     }
@@ -354,6 +357,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     const read = readAnswer(bodyText(request), {
       reachable: this.ctx.reachable(this.socket),
       ...this.#srtpOption(),
+      codecs: this.ctx.codecPolicy.codecs,
     });
     if (read.ok) {
       this.#applyRemote(read.value);

@@ -28,6 +28,7 @@ import type { SipTrafficCounters, SipTransactions, SipTuEffect } from '../../por
 import type { SipTransport } from '../../ports/sip-transport.js';
 import type { TargetResolver } from '../../ports/target-resolver.js';
 import type { SrtpMode } from '../../protocol/sdp/sdes-crypto.js';
+import type { AudioCodec } from '../../protocol/sdp/sdp.types.js';
 import type { BuildResponseOptions } from '../../protocol/sip/build-response.js';
 import { getCallId, getMaxForwards, getTo } from '../../protocol/sip/headers.js';
 import { tagOf } from '../../protocol/sip/name-addr.js';
@@ -39,7 +40,13 @@ import { InboundCalls, type InboundInvite } from './inbound.js';
 import { OutboundDial, type DialOptions, type SipDialResult, type SipTrunk } from './outbound.js';
 import { type NotReadyWhy, Readiness, type ReadinessState } from './readiness.js';
 import type { SipLeg } from './sip-leg.js';
-import { DEFAULT_CALL_LIMITS, SipContext, type SipCounters, type SipPorts } from './sip-context.js';
+import {
+  DEFAULT_CALL_LIMITS,
+  DEFAULT_CODEC_POLICY,
+  SipContext,
+  type SipCounters,
+  type SipPorts,
+} from './sip-context.js';
 
 export type { InboundInvite } from './inbound.js';
 export type { DialOptions, SipDialResult, SipTrunk } from './outbound.js';
@@ -87,6 +94,10 @@ export interface SipServerRtpOptions {
   readonly holdTimeoutMs?: number;
   /** Longest answered call unless a dial names its own limit (`tuning.maxCallDurationSec`). Default 4 h. */
   readonly maxCallDurationMs?: number;
+  /** Codecs offered and accepted, in our preference order (`rtp.codecs`). Default PCMU, PCMA. */
+  readonly codecs?: readonly AudioCodec[];
+  /** Answering: the offer's codec order or ours (`rtp.codecOrder`). Default `offer`. */
+  readonly codecOrder?: 'offer' | 'ours';
 }
 
 /** What a {@link SipServer} is configured with, apart from its engine and its adapters. */
@@ -207,6 +218,10 @@ export class SipServer {
         },
       },
       this.#opts.dialogTime ?? this.#opts.ports,
+      {
+        codecs: rtp.codecs ?? DEFAULT_CODEC_POLICY.codecs,
+        order: rtp.codecOrder ?? DEFAULT_CODEC_POLICY.order,
+      },
     );
     ctx.srtpMode = rtp.srtp ?? 'off';
     this.#ctx = ctx;

@@ -24,6 +24,7 @@ import type {
   OutboundSource,
 } from './call-session.types.js';
 import { FRAME_SAMPLES, type HangupSource, type LegHangup, type MediaLeg } from './media-leg.types.js';
+import { WideMix } from './wide-mix.js';
 
 export type {
   CallErrorContext,
@@ -50,6 +51,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   readonly #outbound = new Int16Array(FRAME_SAMPLES);
   readonly #scratch = new Int16Array(FRAME_SAMPLES);
   readonly #mix = new Int32Array(FRAME_SAMPLES);
+  /** What the caller hears at 16 kHz, for a wideband leg (G.722); undefined otherwise. */
+  readonly #wideMix: WideMix | undefined;
   #status: CallSessionState = 'in-progress';
   /** This tick's mix reached a checkpoint of some stream: its fork acknowledges it in `tickForks`. */
   #acksDue = false;
@@ -65,12 +68,13 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     this.callUuid = opts.callUuid;
     this.leg = opts.leg;
     this.#opts = opts;
+    this.#wideMix = opts.leg.wideband === true ? new WideMix() : undefined;
     this.#log = opts.logger.child({ callUuid: opts.callUuid });
     this.onListenerError = (err) => {
       this.#log.error({ err }, 'call event listener threw');
     };
-    opts.leg.setInboundSink((frame, audio) => {
-      this.#onInbound(frame, audio);
+    opts.leg.setInboundSink((frame, audio, wide) => {
+      this.#onInbound(frame, audio, wide);
     });
     opts.leg.on('dtmf', (digit) => {
       this.#onDtmf(digit);
@@ -222,7 +226,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     this.frames++;
     this.#renderOutbound();
-    this.leg.writeOutbound(this.#outbound);
+    this.leg.writeOutbound(this.#outbound, this.#wideMix?.finish());
   }
 
   /**
@@ -245,7 +249,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
   }
 
-  #onInbound(frame: Int16Array, audio: boolean): void {
+  /** `wide` is the same frame at 16 kHz from a wideband leg (G.722), for the 16 kHz streams. */
+  #onInbound(frame: Int16Array, audio: boolean, wide: Int16Array | undefined): void {
     if (this.#status !== 'in-progress') {
       return;
     }
@@ -254,7 +259,7 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     }
     try {
       for (const fork of this.#forks) {
-        fork.onInbound(frame);
+        fork.onInbound(frame, wide);
       }
     } catch (err) {
       // As for a failed tick (Engine): a broken call is logged and hung up, never left half-working.
@@ -265,16 +270,27 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   #renderOutbound(): void {
     const scratch = this.#scratch;
+    const wide = this.#wideMix;
+    wide?.begin();
     let sources = 0;
     for (const source of this.#sources) {
       if (source.render(scratch)) {
         sources = this.#mixIn(scratch, sources);
+        wide?.addNarrow(scratch);
       }
     }
     for (const fork of this.#forks) {
       if (fork.spec.bidirectional) {
         if (fork.renderPlayback(scratch)) {
           sources = this.#mixIn(scratch, sources);
+          if (wide !== undefined) {
+            const w = fork.playbackWide;
+            if (w === undefined) {
+              wide.addNarrow(scratch);
+            } else {
+              wide.addWide(w);
+            }
+          }
         }
         if (fork.hasReachedCheckpoints) {
           this.#acksDue = true;

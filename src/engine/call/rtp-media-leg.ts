@@ -1,6 +1,7 @@
 /**
- * A `MediaLeg` over RTP: G.711 (PCMU/PCMA, RFC 3551) audio, RFC 4733 DTMF both ways, and basic RTCP
- * (SR/RR + SDES every ~5 s, BYE on hangup; RFC 3550 §6). The leg owns no timer.
+ * A `MediaLeg` over RTP: G.711 (PCMU/PCMA, RFC 3551) or G.722 audio (wideband: the sink also gets each
+ * frame at 16 kHz, see leg-audio.ts), RFC 4733 DTMF both ways, and basic RTCP (SR/RR + SDES every ~5 s,
+ * BYE on hangup; RFC 3550 §6). The leg owns no timer.
  *
  * Inbound audio goes through a `ReorderBuffer`: a packet that arrives in order is decoded and handed to
  * the sink at once, in the socket's receive callback, so a stream fork adds no buffering delay; only a
@@ -32,7 +33,6 @@
  * decoded frame at half amplitude (-6 dB); the ones after it are silence, handed over with `audio`
  * false.
  */
-import { alawDecode, alawEncode, mulawDecode, mulawEncode } from '../../media/codecs/g711.js';
 import { DEFAULT_MAX_CATCH_UP_FRAMES } from '../../media/media-clock.js';
 import type { RtpSendFailure, RtpSocket } from '../../ports/rtp-socket.js';
 import { DtmfReceiver, DtmfSender } from '../../protocol/dtmf/rfc4733.js';
@@ -43,6 +43,7 @@ import { buildRtcpReport } from '../../protocol/rtp/rtcp-report.js';
 import type { RtcpPacket } from '../../protocol/rtp/rtcp.js';
 import { RtpSender } from '../../protocol/rtp/rtp-sender.js';
 import { TypedEmitter } from '../util/typed-emitter.js';
+import { legAudio, STATIC_PAYLOAD_TYPE, type LegAudio } from './leg-audio.js';
 import {
   CALL_FRAME_MS,
   FRAME_SAMPLES,
@@ -64,10 +65,8 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   readonly #socket: RtpSocket;
   readonly #audioPt: number;
   readonly #eventPt: number | undefined;
-  readonly #decode: (bytes: Uint8Array, out: Int16Array) => void;
-  readonly #encode: (pcm: Int16Array, out: Uint8Array) => void;
+  readonly #audio: LegAudio;
   readonly #reorder: ReorderBuffer;
-  readonly #pcm = new Int16Array(FRAME_SAMPLES);
   #sink: InboundSink | undefined;
   readonly #sender: RtpSender;
   readonly #dtmfOut: DtmfSender;
@@ -75,7 +74,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   readonly #rtcpInterval: number;
   readonly #encoded = new Uint8Array(FRAME_SAMPLES);
   readonly #packet = new Uint8Array(12 + FRAME_SAMPLES);
-  readonly #lastPcm = new Int16Array(FRAME_SAMPLES);
+  readonly #lastPcm: Int16Array;
   #haveLastPcm = false;
   #concealRun = 0;
   readonly #maxLead: number;
@@ -104,10 +103,10 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     super();
     this.#opts = opts;
     this.#socket = opts.socket;
-    this.#audioPt = opts.payloadType ?? (opts.codec === 'PCMU' ? 0 : 8);
+    this.#audioPt = opts.payloadType ?? STATIC_PAYLOAD_TYPE[opts.codec];
     this.#eventPt = opts.telephoneEventPayloadType;
-    this.#decode = opts.codec === 'PCMU' ? mulawDecode : alawDecode;
-    this.#encode = opts.codec === 'PCMU' ? mulawEncode : alawEncode;
+    this.#audio = legAudio(opts.codec);
+    this.#lastPcm = new Int16Array(this.#audio.frame.length);
     const reorderWaitMs = opts.reorderWaitMs ?? 40;
     this.#reorder = new ReorderBuffer({ maxWaitMs: reorderWaitMs });
     this.#maxLead = Math.max(
@@ -266,19 +265,17 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
   /** Decodes `payload` (or conceals, for null) and hands the frame to the sink; counts it. */
   #handOver(payload: Uint8Array | null): void {
     const audio = this.#render(payload);
+    this.#audio.finish();
     // Before the first tick only the latest frame counts: it stands for the first tick's.
     this.#frames = this.#clocked ? this.#frames + 1 : 1;
-    this.#sink?.(this.#pcm, audio);
+    this.#sink?.(this.#audio.narrow, audio, this.#audio.wide);
   }
 
-  /** Decodes or conceals one frame into `#pcm`; false when it carries no audio. */
+  /** Decodes or conceals one frame into the codec's frame; false when it carries no audio. */
   #render(frame: Uint8Array | null): boolean {
-    const out = this.#pcm;
+    const out = this.#audio.frame;
     if (frame !== null) {
-      if (frame.length < FRAME_SAMPLES) {
-        out.fill(0);
-      }
-      this.#decode(frame.length > FRAME_SAMPLES ? frame.subarray(0, FRAME_SAMPLES) : frame, out);
+      this.#audio.decode(frame);
       this.#lastPcm.set(out);
       this.#haveLastPcm = true;
       this.#concealRun = 0;
@@ -286,7 +283,7 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     }
     if (this.#haveLastPcm && this.#concealRun === 0) {
       this.#concealRun++;
-      for (let i = 0; i < FRAME_SAMPLES; i++) {
+      for (let i = 0; i < out.length; i++) {
         out[i] = (this.#lastPcm[i] ?? 0) >> 1;
       }
       return true;
@@ -296,7 +293,12 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     return false;
   }
 
-  writeOutbound(frame: Int16Array): void {
+  /** True for G.722: the sink gets 16 kHz frames too, and `writeOutbound` takes them. */
+  get wideband(): boolean {
+    return this.#audio.encodeWide !== undefined;
+  }
+
+  writeOutbound(frame: Int16Array, wide?: Int16Array): void {
     if (this.#ended) {
       return;
     }
@@ -309,7 +311,12 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
         return;
       }
     } else {
-      this.#encode(frame.subarray(0, FRAME_SAMPLES), this.#encoded);
+      const encodeWide = this.#audio.encodeWide;
+      if (wide !== undefined && encodeWide !== undefined) {
+        encodeWide(wide.subarray(0, 2 * FRAME_SAMPLES), this.#encoded);
+      } else {
+        this.#audio.encode(frame.subarray(0, FRAME_SAMPLES), this.#encoded);
+      }
       const n = sender.writeAudio(this.#packet, this.#encoded);
       if (!this.#send('rtp', this.#packet.subarray(0, n))) {
         return;

@@ -14,9 +14,12 @@ export interface RtpMediaLegOptions {
   readonly clock: Clock;
   /** Draws the SSRC and initial sequence number and timestamp. */
   readonly random: Random;
-  /** The negotiated codec. */
-  readonly codec: 'PCMU' | 'PCMA';
-  /** Audio payload type. Default 0 for PCMU, 8 for PCMA (RFC 3551 §6). */
+  /**
+   * The negotiated codec. G.722 carries 16 kHz audio: the leg hands the sink each frame at 16 kHz as
+   * well as at 8 kHz (docs/codecs.md).
+   */
+  readonly codec: 'PCMU' | 'PCMA' | 'G722';
+  /** Audio payload type. Default 0 for PCMU, 8 for PCMA, 9 for G.722 (RFC 3551 §6). */
   readonly payloadType?: number;
   /** Negotiated `telephone-event/8000` payload type (often 101), or undefined when not offered. */
   readonly telephoneEventPayloadType?: number | undefined;

@@ -174,10 +174,14 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     void this.#connect();
   }
 
-  /** The caller's audio, a 20 ms frame as soon as the leg has it: one `media` message on the inbound track. */
-  onInbound(pcm: Int16Array): void {
+  /**
+   * The caller's audio, a 20 ms frame as soon as the leg has it: one `media` message on the inbound
+   * track. `wide` is the same frame at 16 kHz when the leg is wideband (G.722): a 16 kHz stream sends
+   * it as it is instead of upsampling `pcm`.
+   */
+  onInbound(pcm: Int16Array, wide?: Int16Array): void {
     if (this.#sendsInbound) {
-      this.#sendMedia('inbound', pcm);
+      this.#sendMedia('inbound', pcm, wide);
     }
   }
 
@@ -189,7 +193,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   }
 
   /** D5: the timestamp is the stream's start plus the media time of the frame on its track. */
-  #sendMedia(track: StreamTrack, pcm: Int16Array): void {
+  #sendMedia(track: StreamTrack, pcm: Int16Array, wide?: Int16Array): void {
     const ws = this.#ws;
     if (this.#status !== 'in-progress' || (ws === undefined && this.#resume === undefined)) {
       return;
@@ -198,7 +202,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     const text = this.#dialect.media(
       track,
       this.#startEpochMs + frame * CALL_FRAME_MS,
-      this.#encoders[track].encode(pcm),
+      this.#encoders[track].encode(pcm, wide),
     );
     if (ws === undefined) {
       this.#resume?.push(text);
@@ -226,6 +230,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.stats.playedFrames++;
     }
     return played;
+  }
+
+  /** After a `renderPlayback` that returned true: its frame at 16 kHz for a 16 kHz stream, else undefined. */
+  get playbackWide(): Int16Array | undefined {
+    return this.#playback?.wide;
   }
 
   /** Whether `renderPlayback` reached checkpoints that `reportPlayback` has not acknowledged yet. */
@@ -380,9 +389,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         closed: () => this.closed,
         hold: (buffer) => (this.#resume = buffer),
         resumeMessages: () => this.#dialect.resume(this.#startEpochMs),
-        attach: (ws) => {
-          this.#attach(ws);
-        },
+        attach: (ws) => this.#attach(ws),
         failed: (error) => {
           this.#finish({ status: 'failed', reason: 'Connection error', error });
         },
@@ -404,7 +411,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     });
   }
 
-  #attach(ws: WsConnection): void {
+  #attach(ws: WsConnection): WsConnection {
     this.#ws = ws;
     ws.onMessage((data, isBinary) => {
       this.#onAppMessage(data, isBinary);
@@ -412,6 +419,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     ws.onClose((code, reason) => {
       this.#onSocketClosed(code, reason);
     });
+    return ws;
   }
 
   #onAppMessage(data: string | Uint8Array, isBinary: boolean): void {

@@ -97,6 +97,14 @@ export class StreamPlayback {
     return dropped;
   }
 
+  /**
+   * For a 16 kHz stream, the frame the last successful `render` played at 16 kHz (320 samples, reused;
+   * `out` is its downsampled version); undefined for 8 kHz streams.
+   */
+  get wide(): Int16Array | undefined {
+    return this.#decoder.wide;
+  }
+
   /** Writes the next 20 ms into `out` (160 samples at 8 kHz) and returns true, or returns false when nothing is queued. */
   render(out: Int16Array): boolean {
     const { played, checkpoints } = this.#queue.nextFrame(this.#frame);

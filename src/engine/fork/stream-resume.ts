@@ -136,7 +136,7 @@ export interface ResumeHost {
   /** The dialect's first messages on the new socket (its resumed `start`). */
   resumeMessages(): readonly string[];
   /** Makes `ws` the stream's socket (messages in, close). */
-  attach(ws: WsConnection): void;
+  attach(ws: WsConnection): unknown;
   /** Ends the stream: the app did not come back in time. */
   failed(error: string): void;
   emit(name: string, detail: Readonly<Record<string, unknown>>): void;

@@ -88,3 +88,18 @@ for (const [contentType, littleEndian] of cases) {
     }
   });
 }
+
+test('WireEncoder 16 kHz: a wideband leg frame is sent as it is (no upsampling); 8 kHz formats ignore it', () => {
+  const wide = generateTone(6000, 16000, 20, 9000);
+  const narrow = caller.subarray(0, FRAME_SAMPLES);
+  for (const littleEndian of [true, false]) {
+    const enc = new WireEncoder(mediaFormatOf('audio/x-l16;rate=16000'), littleEndian);
+    assert.deepEqual(l16Samples(enc.encode(narrow, wide), littleEndian), wide);
+  }
+  const mulaw = new WireEncoder(mediaFormatOf('audio/x-mulaw;rate=8000'), true);
+  const expected = new Uint8Array(FRAME_SAMPLES);
+  mulawEncode(narrow, expected);
+  assert.deepEqual(mulaw.encode(narrow, wide), expected);
+  const l16 = new WireEncoder(mediaFormatOf('audio/x-l16;rate=8000'), true);
+  assert.deepEqual(l16Samples(l16.encode(narrow, wide), true), narrow);
+});

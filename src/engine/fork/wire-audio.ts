@@ -1,5 +1,6 @@
 /**
- * Converts call audio (8 kHz int16, 20 ms = 160 samples) to and from a stream's wire format
+ * Converts call audio (8 kHz int16, 20 ms = 160 samples; a wideband leg's 16 kHz frame where a stream
+ * wants 16 kHz) to and from a stream's wire format
  * (`audio/x-mulaw;rate=8000`, `audio/x-l16;rate=8000`, `audio/x-l16;rate=16000`). One instance per
  * direction and track, because the 16 kHz resamplers keep state; every buffer is allocated once.
  */
@@ -48,12 +49,21 @@ export class WireEncoder {
       this.#native && this.#wide !== undefined ? bytesOf(this.#wide) : new Uint8Array(format.frameBytes);
   }
 
-  /** Encodes one 160-sample frame; the returned view is reused by the next call. */
-  encode(pcm: Int16Array): Uint8Array {
+  /**
+   * Encodes one 160-sample frame; the returned view is reused by the next call. `wide`, when given, is
+   * the same 20 ms at 16 kHz (320 samples, from a wideband leg): a 16 kHz format takes it as it is
+   * (real wideband audio), the 8 kHz formats ignore it. A track gets `wide` on every frame or never
+   * (the leg's codec is fixed), so the upsampler's history never mixes the two.
+   */
+  encode(pcm: Int16Array, wide?: Int16Array): Uint8Array {
     if (this.#format.encoding === 'audio/x-mulaw') {
       mulawEncode(pcm, this.#out);
     } else if (this.#up !== undefined && this.#wide !== undefined) {
-      this.#up.process(pcm, this.#wide);
+      if (wide?.length === this.#wide.length) {
+        this.#wide.set(wide);
+      } else {
+        this.#up.process(pcm, this.#wide);
+      }
       if (!this.#native) {
         l16Encode(this.#wide, this.#out, this.#littleEndian);
       }
@@ -99,6 +109,11 @@ export class WireDecoder {
     } else {
       l16Decode(frame, out, this.#littleEndian);
     }
+  }
+
+  /** A 16 kHz format's last decoded frame before its downsampling (320 samples, reused), else undefined. */
+  get wide(): Int16Array | undefined {
+    return this.#wide;
   }
 
   /** Forgets filter history, so audio from before a `clearAudio` cannot leak into what follows. */

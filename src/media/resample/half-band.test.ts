@@ -313,3 +313,25 @@ test('reset() mid-stream: the next output equals a fresh resampler on the same i
   assert.deepEqual(upsample(x8, 7, up), upsample(x8, 7, new Upsampler2x()));
   assert.deepEqual(downsample(x16, 14, down), downsample(x16, 14, new Downsampler2x()));
 });
+
+test('Downsampler2x as the wideband → narrowband path: stopband 4.6–8 kHz attenuated by at least 90 dB', (t) => {
+  // What a G.722 call feeds a narrowband fork: every tone between the stopband edge and 8 kHz, at a
+  // high level, must leave its alias (8 kHz − f) below -90 dB relative to the input tone.
+  const amplitude = 20000;
+  let worst = Infinity;
+  let worstHz = 4600;
+  for (let f = 4600; f <= 7900; f += 100) {
+    // A 997 Hz tone beside it keeps the int16 rounding realistic (a lone tone rounds its alias to 0).
+    const x = mix(generateTone(f, 16000, 1100, amplitude), generateTone(997, 16000, 1100, 8000));
+    const y = downsample(x).subarray(400, 8400);
+    const input = tonePower(x.subarray(800, 16800), 16000, f);
+    const alias = tonePower(y, 8000, 8000 - f);
+    const db = ratioDb(input, alias);
+    if (db < worst) {
+      worst = db;
+      worstHz = f;
+    }
+  }
+  t.diagnostic(`worst stopband attenuation ${worst.toFixed(1)} dB at ${worstHz} Hz`);
+  assert.ok(worst >= 90, `stopband attenuation ${worst.toFixed(1)} dB at ${worstHz} Hz`);
+});

@@ -1,5 +1,5 @@
 /**
- * Our SDP offer for outbound calls (RFC 3264 §5): PCMU and PCMA (static PTs) plus telephone-event,
+ * Our SDP offer for outbound calls (RFC 3264 §5): the configured codecs (default PCMU and PCMA, static PTs) plus telephone-event,
  * and reading the peer's answer (RFC 3264 §7).
  * https://www.rfc-editor.org/rfc/rfc3264#section-5
  */
@@ -13,9 +13,9 @@ import {
   type NegotiatedSrtp,
   type SrtpPolicy,
 } from './sdes-crypto.js';
-import { directionOf, findTelephoneEvent, isHoldAddress, offeredFormats } from './sdp-audio.js';
-import type { G711Codec, NegotiatedAudio, SdpDirection, SdpOrigin } from './sdp.types.js';
-import { g711, writeAudioSdp } from './write-audio-sdp.js';
+import { directionOf, findTelephoneEvent, isHoldAddress, isOurCodec, offeredFormats } from './sdp-audio.js';
+import type { AudioCodec, NegotiatedAudio, SdpDirection, SdpOrigin } from './sdp.types.js';
+import { staticCodec, writeAudioSdp } from './write-audio-sdp.js';
 
 /** Options for {@link buildOffer}. */
 export interface BuildOfferOptions {
@@ -23,7 +23,7 @@ export interface BuildOfferOptions {
   readonly localPort: number;
   readonly origin: SdpOrigin;
   /** Codecs in preference order. Default `['PCMU', 'PCMA']`. */
-  readonly codecs?: readonly G711Codec[];
+  readonly codecs?: readonly AudioCodec[];
   /** Dynamic PT for telephone-event (RFC 4733), or null to leave it out. Default 101. */
   readonly telephoneEventPayloadType?: number | null;
   /** Default 20 ms. */
@@ -44,7 +44,7 @@ export function buildOffer(options: BuildOfferOptions): string {
     origin: options.origin,
     address: options.localAddress,
     port: options.localPort,
-    codecs: (options.codecs ?? ['PCMU', 'PCMA']).map(g711),
+    codecs: (options.codecs ?? ['PCMU', 'PCMA']).map(staticCodec),
     ...(te === null ? {} : { telephoneEvent: { payloadType: te, events: '0-16' } }),
     ptimeMs: options.ptimeMs ?? 20,
     direction: options.direction ?? 'sendrecv',
@@ -91,9 +91,7 @@ export function readAnswer(
     return fail({ code: 'ERR_SDP_BAD_ANSWER', detail: 'the answer rejected or lacks the audio stream' });
   }
   const ours = offered.codecs ?? ['PCMU', 'PCMA'];
-  const format = offeredFormats(media).find(
-    (f) => (f.name === 'PCMU' || f.name === 'PCMA') && f.clockRateHz === 8000 && ours.includes(f.name),
-  );
+  const format = offeredFormats(media).find((f) => isOurCodec(f, ours));
   if (format === undefined) {
     return fail({ code: 'ERR_SDP_BAD_ANSWER', detail: 'the answer picked a codec we did not offer' });
   }
@@ -109,7 +107,7 @@ export function readAnswer(
   const remoteDirection = directionOf(sdp, media);
   const telephoneEvent = findTelephoneEvent(media);
   return ok({
-    codec: { name: format.name as G711Codec, payloadType: format.payloadType, clockRateHz: 8000 },
+    codec: { name: format.name, payloadType: format.payloadType, clockRateHz: 8000 },
     ...(telephoneEvent === undefined ? {} : { telephoneEvent }),
     remoteAddress,
     remotePort: remote.value.port,

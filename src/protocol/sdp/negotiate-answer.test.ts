@@ -271,3 +271,57 @@ test('RFC 3264 §7: readAnswer refuses an answer whose address or port is unusab
   const hold = readAnswer(addressed('IN IP4 0.0.0.0', null, 5000));
   assert.ok(hold.ok);
 });
+
+test('G.722 (RFC 3551 §4.5.2): accepted only when configured, answered as static PT 9 G722/8000', () => {
+  // The default stays narrowband: the real baresip offer lists G722 third and gets PCMU.
+  const narrow = negotiateAnswer(offer('baresip-offer'), local);
+  assert.ok(narrow.ok);
+  assert.equal(narrow.value.audio.codec.name, 'PCMU');
+  // Configured with our order first, G.722 wins although the offer lists PCMU and PCMA before it.
+  const ours = negotiateAnswer(offer('baresip-offer'), {
+    ...local,
+    codecs: ['G722', 'PCMU', 'PCMA'],
+    preferOfferOrder: false,
+  });
+  assert.ok(ours.ok);
+  assert.deepEqual(ours.value.audio.codec, { name: 'G722', payloadType: 9, clockRateHz: 8000 });
+  assert.match(ours.value.answer, /m=audio 40000 RTP\/AVP 9 105\r\n/);
+  assert.match(ours.value.answer, /a=rtpmap:9 G722\/8000\r\n/);
+  // In the offer's order PCMU comes first.
+  const byOffer = negotiateAnswer(offer('baresip-offer'), { ...local, codecs: ['G722', 'PCMU'] });
+  assert.ok(byOffer.ok);
+  assert.equal(byOffer.value.audio.codec.name, 'PCMU');
+});
+
+test('G.722: an offer of only PT 9 (no rtpmap) is G.722; G722/16000 is not; without G722 configured it is refused', () => {
+  const only9 = [
+    'v=0',
+    'o=- 1 1 IN IP4 127.0.0.1',
+    's=-',
+    'c=IN IP4 127.0.0.1',
+    't=0 0',
+    'm=audio 7000 RTP/AVP 9',
+    '',
+  ].join('\r\n');
+  const g = negotiateAnswer(only9, { ...local, codecs: ['PCMU', 'G722'] });
+  assert.ok(g.ok);
+  assert.equal(g.value.audio.codec.name, 'G722');
+  const refused = negotiateAnswer(only9, local);
+  assert.ok(!refused.ok);
+  assert.equal(refused.error.sipStatus, 488);
+  assert.match(refused.error.detail, /none of PCMU, PCMA offered/);
+  const wrongRate = only9.replace('RTP/AVP 9', 'RTP/AVP 9\r\na=rtpmap:9 G722/16000');
+  assert.ok(!negotiateAnswer(wrongRate, { ...local, codecs: ['G722'] }).ok);
+});
+
+test('G.722 in our offer and in the answer we read', () => {
+  const ours = buildOffer({ ...local, codecs: ['G722', 'PCMU'] });
+  assert.match(ours, /m=audio 40000 RTP\/AVP 9 0 101\r\n/);
+  assert.match(ours, /a=rtpmap:9 G722\/8000\r\n/);
+  const answer = ours.replace('RTP/AVP 9 0 101', 'RTP/AVP 9 101');
+  const read = readAnswer(answer, { codecs: ['G722', 'PCMU'] });
+  assert.ok(read.ok);
+  assert.deepEqual(read.value.codec, { name: 'G722', payloadType: 9, clockRateHz: 8000 });
+  // An answer with G.722 to an offer that did not include it is refused.
+  assert.ok(!readAnswer(answer).ok);
+});

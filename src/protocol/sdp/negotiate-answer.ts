@@ -1,5 +1,5 @@
 /**
- * The answerer side of offer/answer for one audio stream (RFC 3264 §6): pick PCMU or PCMA, keep the
+ * The answerer side of offer/answer for one audio stream (RFC 3264 §6): pick PCMU, PCMA or G.722, keep the
  * offerer's telephone-event payload type (RFC 4733 §7.1.1), mirror the direction, reject every other
  * m= line with port 0, and write the answer SDP. Never throws on bad SDP.
  * https://www.rfc-editor.org/rfc/rfc3264#section-6
@@ -21,9 +21,10 @@ import {
   directionOf,
   findTelephoneEvent,
   isHoldAddress,
+  isOurCodec,
   offeredFormats,
 } from './sdp-audio.js';
-import type { G711Codec, NegotiatedAudio, NegotiatedCodec, SdpFailure, SdpOrigin } from './sdp.types.js';
+import type { AudioCodec, NegotiatedAudio, NegotiatedCodec, SdpFailure, SdpOrigin } from './sdp.types.js';
 import { writeAudioSdp } from './write-audio-sdp.js';
 
 /** Options for {@link negotiateAnswer}. */
@@ -33,7 +34,7 @@ export interface NegotiateAnswerOptions extends RemoteMediaOptions {
   /** Our RTP port. */
   readonly localPort: number;
   /** The codecs we accept, in our preference order. Default `['PCMU', 'PCMA']`. */
-  readonly codecs?: readonly G711Codec[];
+  readonly codecs?: readonly AudioCodec[];
   /** Follow the offer's order (true, default) or ours (false) when both sides support several codecs. */
   readonly preferOfferOrder?: boolean;
   /** Accept telephone-event when offered. Default true. */
@@ -81,13 +82,10 @@ function refuse(
 
 function pickCodec(
   media: MediaDescription,
-  ours: readonly G711Codec[],
+  ours: readonly AudioCodec[],
   offerOrder: boolean,
 ): NegotiatedCodec | undefined {
-  const usable = offeredFormats(media).filter(
-    (f): f is typeof f & { name: G711Codec } =>
-      (f.name === 'PCMU' || f.name === 'PCMA') && f.clockRateHz === 8000 && ours.includes(f.name),
-  );
+  const usable = offeredFormats(media).filter((f) => isOurCodec(f, ours));
   const ranked = offerOrder
     ? usable
     : [...usable].sort((a, b) => ours.indexOf(a.name) - ours.indexOf(b.name));
@@ -132,6 +130,7 @@ function classifyFailure(
   sdp: SessionDescription,
   mode: SrtpMode,
   agent: string,
+  ours: readonly AudioCodec[],
 ): ParseResult<never, SdpFailure> {
   const audio = sdp.media.filter((m) => m.type === 'audio' && m.port > 0);
   const srtp = audio.length === 0 ? undefined : classifySrtpFailure(audio, mode, agent);
@@ -164,7 +163,7 @@ function classifyFailure(
     305,
     'Incompatible media format',
     agent,
-    'no PCMU or PCMA offered',
+    `none of ${ours.join(', ')} offered`,
   );
 }
 
@@ -195,7 +194,7 @@ export function negotiateAnswer(
   }
   const media = chosen === undefined ? undefined : sdp.media[chosen.index];
   if (chosen === undefined || media === undefined) {
-    return classifyFailure(sdp, mode, agent);
+    return classifyFailure(sdp, mode, agent, ours);
   }
   const remote = checkRemoteMedia(sdp, media, options);
   if (!remote.ok) {

@@ -4,10 +4,19 @@
  */
 import type { MediaDescription, SessionDescription } from 'sdp-transform';
 
-import type { G711Codec, NegotiatedTelephoneEvent, SdpDirection } from './sdp.types.js';
+import type { AudioCodec, NegotiatedTelephoneEvent, SdpDirection } from './sdp.types.js';
 
-/** Static payload types of the G.711 codecs (RFC 3551 Table 4). */
-export const G711_STATIC_PT: Readonly<Record<G711Codec, number>> = { PCMU: 0, PCMA: 8 };
+/** Static payload types of our codecs (RFC 3551 Table 4). */
+export const STATIC_PT: Readonly<Record<AudioCodec, number>> = { PCMU: 0, PCMA: 8, G722: 9 };
+
+/** Whether an offered format (upper-case name, SDP clock rate) is one of `ours`. */
+export function isOurCodec(
+  format: OfferedFormat,
+  ours: readonly AudioCodec[],
+): format is OfferedFormat & { name: AudioCodec } {
+  // G.722 too is 8000 here (RFC 3551 §4.5.2); a `G722/16000` would imply a 16 kHz timestamp clock.
+  return format.clockRateHz === 8000 && (ours as readonly string[]).includes(format.name);
+}
 
 /** One payload type as offered: the codec name (upper case) and clock rate. */
 export interface OfferedFormat {
@@ -47,6 +56,8 @@ export function offeredFormats(media: MediaDescription): OfferedFormat[] {
       out.push({ payloadType: 0, name: 'PCMU', clockRateHz: 8000 });
     } else if (pt === 8) {
       out.push({ payloadType: 8, name: 'PCMA', clockRateHz: 8000 });
+    } else if (pt === 9) {
+      out.push({ payloadType: 9, name: 'G722', clockRateHz: 8000 });
     }
   }
   return out;

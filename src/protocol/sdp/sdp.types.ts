@@ -10,10 +10,17 @@ export type SdpDirection = 'sendrecv' | 'sendonly' | 'recvonly' | 'inactive';
 /** The G.711 codecs we speak (RFC 3551 §4.5.14): PCMU is static PT 0, PCMA static PT 8. */
 export type G711Codec = 'PCMU' | 'PCMA';
 
+/**
+ * Every audio codec we speak: G.711 and G.722 (RFC 3551 §4.5.2: static PT 9, written `G722/8000` in
+ * SDP and timestamped at 8000 Hz although it samples at 16 kHz, an error kept for compatibility).
+ */
+export type AudioCodec = G711Codec | 'G722';
+
 /** The codec chosen for the audio stream. */
 export interface NegotiatedCodec {
-  readonly name: G711Codec;
+  readonly name: AudioCodec;
   readonly payloadType: number;
+  /** The RTP clock rate as SDP writes it: 8000 for all three (G.722 included, see `AudioCodec`). */
   readonly clockRateHz: 8000;
 }
 

@@ -6,8 +6,15 @@ import sdpTransform from 'sdp-transform';
 import type { MediaAttributes, MediaDescription, SessionDescription } from 'sdp-transform';
 
 import { inlineKey, type SdesCrypto } from './sdes-crypto.js';
-import { addrTypeOf, G711_STATIC_PT, payloadTokens } from './sdp-audio.js';
-import type { NegotiatedCodec, NegotiatedTelephoneEvent, SdpDirection, SdpOrigin } from './sdp.types.js';
+import { addrTypeOf, payloadTokens, STATIC_PT } from './sdp-audio.js';
+import type {
+  AudioCodec,
+  G711Codec,
+  NegotiatedCodec,
+  NegotiatedTelephoneEvent,
+  SdpDirection,
+  SdpOrigin,
+} from './sdp.types.js';
 
 /** What to write. */
 export interface AudioSdpSpec {
@@ -90,6 +97,11 @@ export function writeAudioSdp(spec: AudioSdpSpec): string {
 }
 
 /** The static PT of a G.711 codec as a NegotiatedCodec. */
-export function g711(name: keyof typeof G711_STATIC_PT): NegotiatedCodec {
-  return { name, payloadType: G711_STATIC_PT[name], clockRateHz: 8000 };
+export function g711(name: G711Codec): NegotiatedCodec {
+  return staticCodec(name);
+}
+
+/** Any of our codecs at its static PT (RFC 3551 Table 4), as a NegotiatedCodec. */
+export function staticCodec(name: AudioCodec): NegotiatedCodec {
+  return { name, payloadType: STATIC_PT[name], clockRateHz: 8000 };
 }
