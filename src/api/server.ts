@@ -27,6 +27,7 @@ import type { CallStore } from '../ports/call-store.js';
 import { nullLogger } from '../ports/logger.js';
 import type { ApiDeps } from './api.types.js';
 import { accountOfPath, authorize } from './auth.js';
+import { registerConsole } from './console/register.js';
 import {
   apiIdOf,
   makeClientErrorHandler,
@@ -174,6 +175,9 @@ export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): Fast
   void typed.register(streamRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   if (deps.localCommands !== undefined) {
     registerInternalRoutes(typed, ACCOUNT_PREFIX, deps.localCommands);
+  }
+  if (deps.console !== undefined) {
+    registerConsole(app, deps, deps.console);
   }
   return app;
 }

@@ -78,6 +78,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #encoders: Readonly<Record<StreamTrack, WireEncoder>>;
   /** Bidirectional streams only. */
   readonly #playback: StreamPlayback | undefined;
+  /** When each queued checkpoint's message arrived, oldest first (for its play latency). */
+  readonly #checkpointArrivals: { readonly name: string; readonly atMs: number }[] = [];
   #status: StreamStatus = 'initiated';
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
@@ -229,7 +231,10 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
-      this.#deps.events.emit({ type: 'stream.checkpoint', ...this.#eventBase(), name });
+      const base = this.#eventBase();
+      const arrived = this.#takeArrival(name);
+      const latencyMs = arrived === undefined ? null : base.atMs - arrived;
+      this.#deps.events.emit({ type: 'stream.checkpoint', ...base, name, latencyMs });
       this.#callback({ type: 'checkpointPlayed', name });
     }
     playback.forgetReached();
@@ -395,19 +400,44 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#clear(playback);
       return;
     }
+    const idle = playback.queuedMs === 0;
     const res = msg.type === 'play' ? playback.enqueue(msg.audio) : playback.checkpoint(msg.name);
     if (!res.ok) {
       this.#appError(res.code, res.detail);
     } else if (msg.type === 'play') {
       this.emit('event', 'playAudio', { bytes: msg.audio.length });
+      if (idle) {
+        this.#deps.events.emit({ type: 'stream.play', ...this.#eventBase(), bytes: msg.audio.length });
+      }
     } else {
+      this.#checkpointArrivals.push({ name: msg.name, atMs: this.#deps.clock.epochMs() });
       this.emit('event', 'checkpoint', { name: msg.name });
     }
+  }
+
+  /** The arrival time of the oldest queued checkpoint called `name`, forgotten once taken. */
+  #takeArrival(name: string): number | undefined {
+    const arrivals = this.#checkpointArrivals;
+    const i = arrivals.findIndex((a) => a.name === name);
+    if (i < 0) {
+      return undefined;
+    }
+    const [taken] = arrivals.splice(i, 1);
+    return taken?.atMs;
   }
 
   #clear(playback: StreamPlayback): void {
     const { droppedMs, droppedCheckpoints } = playback.clear();
     this.stats.clears++;
+    for (const name of droppedCheckpoints) {
+      this.#takeArrival(name);
+    }
+    this.#deps.events.emit({
+      type: 'stream.cleared',
+      ...this.#eventBase(),
+      droppedMs,
+      droppedCheckpoints: droppedCheckpoints.length,
+    });
     for (const text of this.#dialect.cleared(droppedCheckpoints)) {
       this.#sendText(text);
     }
