@@ -65,7 +65,7 @@ function sendAsset(reply: FastifyReply, asset: ConsoleAsset | undefined, status 
     .header('content-type', asset.type)
     .header('content-security-policy', CSP)
     .header('x-content-type-options', 'nosniff')
-    .header('referrer-policy', 'no-referrer')
+    .header('referrer-policy', 'same-origin')
     .header('x-frame-options', 'DENY')
     .header('cache-control', 'no-cache')
     .send(asset.body);

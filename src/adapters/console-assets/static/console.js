@@ -13,7 +13,11 @@ const stats = {
     sumSquares: { inbound: 0, outbound: 0 },
     samples: { inbound: 0, outbound: 0 },
     scheduled: 0,
+    /** Frame left the call → arrived in the page (ms). */
+    arrivalMs: [],
+    /** Frame left the call → scheduled to be heard (arrival + playout cushion + output latency). */
     latenciesMs: [],
+    outputLatencyMs: 0,
   },
 };
 window.__console = stats;
@@ -23,6 +27,8 @@ let csrfToken = '';
 const calls = new Map();
 let lastId = 0;
 let selected = null;
+/** The selected call's last view once it has ended (its streams stay listed with their final status). */
+let selectedEnded = null;
 /** Events of the selected call that came while its timeline was being fetched (null: not fetching). */
 let pending = null;
 let timelineLastId = 0;
@@ -141,6 +147,7 @@ function applyEvent(e) {
       }
       break;
     case 'call.ended':
+      if (e.callUuid === selected) selectedEnded = c ?? null;
       calls.delete(e.callUuid);
       // The record is written just after the event: read the history a little later.
       setTimeout(loadHistory, 300);
@@ -187,7 +194,7 @@ function connectFeed() {
 // ---- one call: streams, timeline, audio ----------------------------------------------------------
 
 function renderStreams() {
-  const c = calls.get(selected);
+  const c = calls.get(selected) ?? selectedEnded;
   const body = $('streams').tBodies[0];
   if (!c) {
     body.replaceChildren();
@@ -272,6 +279,7 @@ function appendTimeline(entry) {
 
 async function openCall(callUuid) {
   selected = callUuid;
+  selectedEnded = null;
   $('detail').hidden = false;
   $('detail-uuid').textContent = callUuid;
   $('timeline').replaceChildren();
@@ -312,9 +320,13 @@ let gain = null;
 let listening = false;
 const nextAt = { inbound: 0, outbound: 0 };
 const TRACKS = ['inbound', 'outbound'];
-/** Playout cushion (s) and the most audio a track may have scheduled ahead (s) before frames are dropped. */
+/**
+ * Playout cushion (s), and the most audio a track may have scheduled ahead (s): past it frames are
+ * dropped, so a sound card clock slower than the call's (or a burst after a stall) cannot make the
+ * delay grow.
+ */
 const CUSHION_S = 0.04;
-const MAX_AHEAD_S = 0.25;
+const MAX_AHEAD_S = 0.1;
 
 function openAudio(callUuid) {
   if (socket) socket.close();
@@ -334,7 +346,13 @@ function openAudio(callUuid) {
     onFrame(m.data);
   });
   ws.addEventListener('close', () => {
-    if (socket === ws) $('audio-state').textContent = 'audio closed';
+    if (socket !== ws) return;
+    $('audio-state').textContent = 'audio closed';
+    for (const track of TRACKS) {
+      meterLevel[track] = -60;
+      $(`level-${track}`).value = -60;
+      $(`db-${track}`).textContent = '–';
+    }
   });
 }
 
@@ -345,6 +363,7 @@ function onFrame(buf) {
   const atMs = view.getFloat64(8, true);
   const pcm = new Int16Array(buf, 16, (buf.byteLength - 16) / 2);
   const a = stats.audio;
+  if (a.arrivalMs.length < 5000) a.arrivalMs.push(Date.now() - atMs);
   let sum = 0;
   let nonZero = 0;
   for (let i = 0; i < pcm.length; i++) {
@@ -381,11 +400,12 @@ function play(track, pcm, atMs) {
   src.connect(gain);
   src.start(nextAt[track]);
   // When this frame will be heard, on the wall clock: now + the wait + the output's own latency.
-  const heardAtMs =
-    Date.now() + (nextAt[track] - now) * 1000 + (audioCtx.outputLatency || audioCtx.baseLatency || 0) * 1000;
+  const outputMs = (audioCtx.outputLatency || audioCtx.baseLatency || 0) * 1000;
+  const heardAtMs = Date.now() + (nextAt[track] - now) * 1000 + outputMs;
   nextAt[track] += pcm.length / 8000;
   const a = stats.audio;
   a.scheduled++;
+  a.outputLatencyMs = outputMs;
   if (a.latenciesMs.length < 5000) a.latenciesMs.push(heardAtMs - atMs);
 }
 
