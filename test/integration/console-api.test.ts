@@ -445,3 +445,46 @@ test('the page and its files come from streamfork with a self-only CSP', async (
     assert.equal((await fetch(`${base}${m[1]}`)).status, 200, m[1]);
   }
 });
+
+test('an expired session: the open event feed ends at its next heartbeat, and the cookie is refused', async () => {
+  const short = buildApiServer({
+    store,
+    commands,
+    clock: { epochMs: () => Date.now() },
+    uuid: randomUUID,
+    logger: nullLogger,
+    authId: AUTH_ID,
+    authToken: TOKEN,
+    console: { feed, tap, assets: loadConsoleAssets(), heartbeatMs: 100, sessionTtlMs: 400 },
+  });
+  const url = await short.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const res = await fetch(`${url}/console/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: url },
+      body: new URLSearchParams({ auth_id: AUTH_ID, auth_token: TOKEN }).toString(),
+    });
+    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+    assert.match(
+      res.headers.get('set-cookie') ?? '',
+      /Max-Age=1(;|$)/,
+      'a 400 ms session: Max-Age rounds up',
+    );
+    const t0 = Date.now();
+    const feedRes = await fetch(`${url}/console/api/events`, { headers: { cookie } });
+    assert.equal(feedRes.status, 200);
+    const reader = (feedRes.body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done } = await reader.read().catch(() => ({ done: true }));
+      if (done) {
+        break;
+      }
+    }
+    const lasted = Date.now() - t0;
+    assert.ok(lasted >= 300 && lasted < 1500, `the feed ended ${lasted} ms after login`);
+    assert.equal((await fetch(`${url}/console/api/session`, { headers: { cookie } })).status, 401);
+  } finally {
+    await short.close();
+  }
+});

@@ -109,7 +109,7 @@ function registerPages(app: FastifyInstance, ctx: Ctx): void {
     }
     const session = ctx.sessions.create(ctx.now());
     const secure = ctx.console.secureCookie === true || cameOverTls(request.raw);
-    const maxAge = Math.floor((session.expiresAtMs - session.createdAtMs) / 1000);
+    const maxAge = Math.ceil((session.expiresAtMs - session.createdAtMs) / 1000);
     ctx.deps.logger.info({ remote: request.ip }, 'console login');
     return reply
       .code(303)
