@@ -155,3 +155,28 @@ test('the listen-in tap: both tracks at 50 frames/s each while listened to, noth
   assert.equal(ended, 1);
   assert.equal(tap.tappedCalls, 0);
 });
+
+test('an app that paces its audio (one 20 ms playAudio per frame for 2 s) makes one stream.play, not 100', async () => {
+  const h = new CallHarness();
+  const events: CallEvent[] = [];
+  h.engine.events.subscribe((e) => events.push(e));
+  const app = h.app('/bot');
+  h.web.serve(
+    '/answer',
+    `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">${app.url}</Stream></Response>`,
+  );
+  const call = h.start({ answerUrl: h.web.url('/answer'), callerAudio: callerTone(4000), durationMs: 4000 });
+  await h.until(() => app.sessions[0] !== undefined && mediaOf(app.session(0)).length > 0, 5000, 'media');
+  const session = app.session(0);
+  const chunk = mulawTone(20);
+  for (let i = 0; i < 100; i++) {
+    session.playAudio(chunk);
+    await h.advance(20);
+  }
+  // After a pause, a second burst.
+  await h.advance(500);
+  session.playAudio(chunk);
+  await h.advance(100);
+  await call.end();
+  assert.equal(events.filter((e) => e.type === 'stream.play').length, 2);
+});

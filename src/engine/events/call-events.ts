@@ -141,7 +141,8 @@ export interface CallDtmfEvent {
 
 /**
  * The app started playing to the caller: a `playAudio` arrived while the stream's playback queue was
- * empty (one event per burst of audio, not per message).
+ * empty and at least `PLAY_BURST_GAP_MS` (200) after the previous one — one event per burst of audio,
+ * not per message, even for an app that paces its audio in real time.
  */
 export interface StreamPlayEvent {
   readonly type: 'stream.play';

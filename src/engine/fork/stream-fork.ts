@@ -50,6 +50,9 @@ const STARTED: StreamStatusEvent = Object.freeze({ type: 'started' });
 const CLEARED: StreamStatusEvent = Object.freeze({ type: 'cleared' });
 const NORMAL_CLOSE_CODES: ReadonlySet<number> = new Set([1000, 1001, 1005]);
 
+/** `stream.play` marks a burst of the app's audio: a `playAudio` after at least this long without one, into an empty queue. */
+export const PLAY_BURST_GAP_MS = 200;
+
 export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly streamId: string;
   readonly spec: StreamSpec;
@@ -78,6 +81,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #encoders: Readonly<Record<StreamTrack, WireEncoder>>;
   /** Bidirectional streams only. */
   readonly #playback: StreamPlayback | undefined;
+  /** When the last accepted `playAudio` arrived (for `stream.play`: once per burst). */
+  #lastPlayAtMs = Number.NEGATIVE_INFINITY;
   /** When each queued checkpoint's message arrived, oldest first (for its play latency). */
   readonly #checkpointArrivals: { readonly name: string; readonly atMs: number }[] = [];
   #status: StreamStatus = 'initiated';
@@ -406,9 +411,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#appError(res.code, res.detail);
     } else if (msg.type === 'play') {
       this.emit('event', 'playAudio', { bytes: msg.audio.length });
-      if (idle) {
+      const now = this.#deps.clock.epochMs();
+      // A new burst: the queue ran dry and the app had sent nothing for a while. An app that paces its
+      // audio in real time (one 20 ms message per frame) drains the queue every frame: one event, not 50/s.
+      if (idle && now - this.#lastPlayAtMs >= PLAY_BURST_GAP_MS) {
         this.#deps.events.emit({ type: 'stream.play', ...this.#eventBase(), bytes: msg.audio.length });
       }
+      this.#lastPlayAtMs = now;
     } else {
       this.#checkpointArrivals.push({ name: msg.name, atMs: this.#deps.clock.epochMs() });
       this.emit('event', 'checkpoint', { name: msg.name });

@@ -20,6 +20,7 @@
  *          --cluster N (issue 12: N nodes on PostgreSQL and Redis behind Kamailio, from clusterUp, instead of
  *          one `streamfork serve` on SQLite; the calls go to Kamailio; see cluster-bench.ts; no null
  *          forwarder, --gc-rss or --cpu-prof then)
+ *          --console [--console-listen N] (a web console watching the run: event feed, listen-in to N calls)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import {
@@ -50,6 +51,7 @@ import {
   treeAffinity,
 } from './cluster-bench.js';
 import { dist, nowUs } from './common.js';
+import { openConsole } from './console-client.js';
 import { type GcSample, Inspector, inspectorUrl } from './inspector.js';
 import { type PinCheck, checkPid, forkVia, nodeCommand, setupPinning } from './pinning.js';
 import {
@@ -90,6 +92,8 @@ const { values: opt } = parseArgs({
     'sf-log': { type: 'string', default: join(tmpdir(), 'streamfork-bench-load.log') },
     capacity: { type: 'boolean', default: false },
     cluster: { type: 'string', default: '0' },
+    console: { type: 'boolean', default: false },
+    'console-listen': { type: 'string', default: '0' },
   },
 });
 /** 0: one `streamfork serve` on SQLite (issue 6); N ≥ 1: N clustered nodes behind Kamailio (issue 12). */
@@ -531,9 +535,12 @@ function perNodeOf(
 /** The single server's child process (for its shutdown). */
 let serveProc: ChildProcess | null = null;
 
+/** The single server's REST API (and console) port. */
+const benchHttpPort = (): number => 18080 + (process.pid % 1000);
+
 async function startStreamfork(dir: string, answerUrl: string): Promise<Server> {
   const sipPort = 15060 + (process.pid % 1000) * 2;
-  const httpPort = 18080 + (process.pid % 1000);
+  const httpPort = benchHttpPort();
   const configFile = join(dir, 'config.json');
   writeFileSync(
     configFile,
@@ -918,7 +925,21 @@ async function main(): Promise<void> {
           },
   };
 
+  // --console: an operator watching (event feed; listen-in to --console-listen calls) during the ramp.
+  const watching =
+    opt.console && CLUSTER === 0
+      ? await openConsole(
+          `http://127.0.0.1:${benchHttpPort()}`,
+          'MALOADBENCH000000000',
+          'load-bench',
+          Number(opt['console-listen']),
+        )
+      : null;
   const results = await ramp(sf, gen, app, nul, idle, info);
+  if (watching !== null) {
+    log(`console watching: ${JSON.stringify(watching.stats())}`);
+    watching.close();
+  }
   // Idle again after the ramp: what the steps left behind (retained per-call state would show here).
   await sleep(1000);
   const endGc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.nodes[0]?.pid ?? 0);
