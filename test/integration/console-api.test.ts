@@ -439,6 +439,12 @@ test('the page and its files come from streamfork with a self-only CSP', async (
   const csp = page.headers.get('content-security-policy') ?? '';
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /script-src 'self'/);
+  const script = await (await fetch(`${base}/console/assets/console.js`)).text();
+  assert.doesNotMatch(
+    script,
+    /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/,
+    'call values (From, To, URLs, messages: caller-controlled) only ever go into the page as text',
+  );
   const html = await page.text();
   for (const m of html.matchAll(/(?:src|href)="([^"]+)"/g)) {
     assert.ok(m[1]!.startsWith('/console/'), `${m[1]} is served by streamfork`);
