@@ -149,6 +149,8 @@ function applyEvent(e) {
     case 'call.ended':
       if (e.callUuid === selected) selectedEnded = c ?? null;
       calls.delete(e.callUuid);
+      delete stats.rowShownAtMs[e.callUuid];
+      delete stats.callStartedAtMs[e.callUuid];
       // The record is written just after the event: read the history a little later.
       setTimeout(loadHistory, 300);
       setTimeout(loadHistory, 1500);
