@@ -134,7 +134,7 @@ test(
     cleanups.push(() => web.close());
     web.serve(
       '/answer',
-      `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">${bot.url}</Stream></Response>`,
+      `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000" audioTrak="both">${bot.url}</Stream></Response>`,
     );
     const server: StreamforkServer = await startServer(
       configForTesting({
@@ -228,6 +228,9 @@ test(
     ]) {
       assert.ok(timeline.includes(type), `${type} in the timeline: ${timeline.join(', ')}`);
     }
+    // The misspelt attribute is a warning: the document runs, and the timeline shows the issue.
+    const issue = await page.textContent('#timeline li[data-type="call.xml"] .issue');
+    assert.match(issue ?? '', /^warning ERR_XML_\w+ \d+:\d+ /, `the XML warning is shown: ${issue}`);
     const session = await botScript;
     assert.ok(session.start !== undefined);
 

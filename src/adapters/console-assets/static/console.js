@@ -272,7 +272,11 @@ function appendTimeline(entry) {
   if (e.type === 'call.xml') {
     for (const i of e.issues) {
       li.append(
-        el('span', { class: 'issue' }, `${i.severity} ${i.code} ${i.line}:${i.column} ${i.path} ${i.detail}`),
+        el(
+          'span',
+          { class: `issue ${i.severity}` },
+          `${i.severity} ${i.code} ${i.line}:${i.column} ${i.path} ${i.detail}`,
+        ),
       );
     }
   }
