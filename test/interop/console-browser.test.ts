@@ -6,8 +6,9 @@
  * test's RTP socket plays a tone as the caller. The operator logs in, sees the call appear (the delay
  * from the call's start to its row is measured and printed), opens its timeline and sees the
  * checkpoint, listens in (the page counts the non-zero samples it received and their RMS, and the
- * latency from a frame leaving the call to its scheduled play time), hangs up, and finds the call in
- * the history. Screenshots go to a temp dir, or to $CONSOLE_SCREENSHOTS_DIR (docs/images for the doc).
+ * latency from a frame leaving the call to its scheduled play time), sees the caller's DTMF (RFC 4733
+ * from the test's RTP socket) and the XML warning in the timeline, stops the stream (the call stays up
+ * on its <Wait>), hangs up, and finds the call in the history. Screenshots go to a temp dir, or to $CONSOLE_SCREENSHOTS_DIR (docs/images for the doc).
  *
  * Exclusive: it measures latencies and needs the CPU to itself.
  */
@@ -49,7 +50,7 @@ function mulawTone(hz: number, ms: number, amplitude = 8000): Uint8Array {
 }
 
 /** The caller's side of the media: a socket sipp's SDP points at, sending a 300 Hz tone back, 20 ms apart. */
-async function callerPhone(): Promise<{ port: number; close(): Promise<void> }> {
+async function callerPhone(): Promise<{ port: number; press(digit: number): void; close(): Promise<void> }> {
   const sock = dgram.createSocket('udp4');
   await new Promise<void>((r) => sock.bind(0, HOST, r));
   const tone = mulawTone(300, 60_000, 6000);
@@ -58,24 +59,47 @@ async function callerPhone(): Promise<{ port: number; close(): Promise<void> }> 
   sock.on('message', (_msg, rinfo) => {
     peer ??= { address: rinfo.address, port: rinfo.port };
   });
+  /** An RFC 4733 event in progress: its digit, start timestamp and packets sent (8 × 20 ms, the last 3 with E). */
+  let dtmf: { digit: number; timestamp: number; sent: number } | undefined;
   const timer = setInterval(() => {
     if (peer === undefined) {
       return;
     }
-    const off = (seq * 160) % (tone.length - 160);
-    const packet = serializeRtpPacket({
-      marker: seq === 0,
-      payloadType: 0,
-      sequenceNumber: seq & 0xffff,
-      timestamp: (seq * 160) >>> 0,
-      ssrc: 0x5eed,
-      payload: tone.subarray(off, off + 160),
-    });
+    let packet: Uint8Array;
+    if (dtmf !== undefined) {
+      const end = dtmf.sent >= 5;
+      const duration = Math.min(8, dtmf.sent + 1) * 160;
+      packet = serializeRtpPacket({
+        marker: dtmf.sent === 0,
+        payloadType: 101,
+        sequenceNumber: seq & 0xffff,
+        timestamp: dtmf.timestamp >>> 0,
+        ssrc: 0x5eed,
+        payload: Uint8Array.of(dtmf.digit, (end ? 0x80 : 0) | 10, duration >> 8, duration & 0xff),
+      });
+      dtmf.sent++;
+      if (dtmf.sent === 8) {
+        dtmf = undefined;
+      }
+    } else {
+      const off = (seq * 160) % (tone.length - 160);
+      packet = serializeRtpPacket({
+        marker: seq === 0,
+        payloadType: 0,
+        sequenceNumber: seq & 0xffff,
+        timestamp: (seq * 160) >>> 0,
+        ssrc: 0x5eed,
+        payload: tone.subarray(off, off + 160),
+      });
+    }
     seq++;
     sock.send(packet, peer.port, peer.address);
   }, 20);
   return {
     port: (sock.address() as { port: number }).port,
+    press: (digit) => {
+      dtmf = { digit, timestamp: seq * 160, sent: 0 };
+    },
     close: () =>
       new Promise((r) => {
         clearInterval(timer);
@@ -134,7 +158,7 @@ test(
     cleanups.push(() => web.close());
     web.serve(
       '/answer',
-      `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000" audioTrak="both">${bot.url}</Stream></Response>`,
+      `<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000" audioTrak="both">${bot.url}</Stream><Wait length="60"/></Response>`,
     );
     const server: StreamforkServer = await startServer(
       configForTesting({
@@ -260,6 +284,22 @@ test(
     assert.ok(framesIn3s.outbound >= 140, `bot frames arrive at about 50/s (${framesIn3s.outbound} in 3 s)`);
     assert.ok(lat.length > 100, 'frames were scheduled for playback');
     assert.ok(percentile(lat, 50) < 250, `listen-in latency median ${percentile(lat, 50)} ms`);
+
+    // The caller presses 5 (RFC 4733): the timeline shows it to the operator.
+    phone.press(5);
+    await page.waitForSelector('#timeline li[data-type="call.dtmf"]', { timeout: 5000 });
+    assert.match((await page.textContent('#timeline li[data-type="call.dtmf"]')) ?? '', /DTMF 5/);
+
+    // Stop the stream from the console: the XML goes on to its <Wait>, the call stays up.
+    await page.click('#streams button.stop');
+    await page.waitForSelector('#timeline li[data-type="stream.status"]:has-text("completed")', {
+      timeout: 5000,
+    });
+    assert.match(
+      (await page.textContent('#timeline li[data-type="stream.status"]:has-text("completed")')) ?? '',
+      /Stopped from the console/,
+    );
+    assert.ok(await page.$(`#calls tr[data-call-uuid="${callUuid}"]`), 'the call is still live');
 
     // Hang up from the console; the call leaves the live list and shows in the history.
     await page.click(`#calls tr[data-call-uuid="${callUuid}"] button.hangup`);
