@@ -5,6 +5,10 @@
 import { readFileSync } from 'node:fs';
 
 import { buildApiServer, type ApiDeps } from './api/server.js';
+import type { ConsoleDeps } from './api/console/console.types.js';
+import { loadConsoleAssets } from './adapters/console-assets/console-assets.js';
+import { ConsoleFeed } from './app/console/console-feed.js';
+import { EngineAudioTap } from './app/console/engine-audio-tap.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
@@ -359,7 +363,7 @@ function stopper(p: StopParts): (cause?: string) => Promise<void> {
 function apiFor(
   config: Config,
   ports: AppPorts,
-  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger' | 'ops'>,
+  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger' | 'ops' | 'console'>,
 ): ReturnType<typeof buildApiServer> {
   const tls = config.http.tls;
   return buildApiServer(
@@ -373,6 +377,16 @@ function apiFor(
     },
     tls === null ? {} : { https: { key: readFileSync(tls.keyFile), cert: readFileSync(tls.certFile) } },
   );
+}
+
+/** The web console's ports on this node's engine, and its files. */
+function consoleDepsOf(runtime: Runtime): ConsoleDeps {
+  const { engine, logger, ports } = runtime;
+  return {
+    feed: new ConsoleFeed({ events: engine.events }),
+    tap: new EngineAudioTap({ engine, clock: ports.clock, logger: logger.child({ component: 'console' }) }),
+    assets: loadConsoleAssets(),
+  };
 }
 
 export async function startServer(config: Config, opts: StartServerOptions = {}): Promise<StreamforkServer> {
@@ -392,6 +406,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   };
   const stopTimers = await recoverRecords(store, runtime, config, opts, node);
   const records = new RecordProjector({ store, logger, events: engine.events });
+  // Before SIP starts, so the console's feed sees every call from the first.
+  const consoleDeps = consoleDepsOf(runtime);
   const control = new CallControl({
     engine,
     records,
@@ -460,7 +476,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     commands: cluster?.commands ?? local,
     ...(cluster === undefined ? {} : { localCommands: local }),
     logger: logger.child({ component: 'api' }),
-    ops: opsParts.ops,
+    ...{ ops: opsParts.ops, console: consoleDeps },
   });
   const address = await listenApi(api, config, async () => {
     await sip.stop();

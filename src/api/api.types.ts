@@ -7,6 +7,7 @@ import type { CallStore } from '../ports/call-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { NodeOps } from '../ports/node-ops.js';
+import type { ConsoleDeps } from './console/console.types.js';
 
 export type { DialRequest, HttpMethod } from '../ports/call-commands.js';
 
@@ -30,6 +31,8 @@ export interface ApiDeps {
   readonly ops?: NodeOps;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
+  /** Given, the live web console is served under /console (docs/console.md). */
+  readonly console?: ConsoleDeps;
 }
 
 declare module 'fastify' {

@@ -28,6 +28,7 @@ import type { CallStore } from '../ports/call-store.js';
 import { nullLogger } from '../ports/logger.js';
 import type { ApiDeps } from './api.types.js';
 import { accountOfPath, authorize } from './auth.js';
+import { registerConsole } from './console/register.js';
 import {
   apiIdOf,
   makeClientErrorHandler,
@@ -179,6 +180,9 @@ export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): Fast
   }
   if (deps.ops !== undefined) {
     registerOpsRoutes(app, deps.ops, deps);
+  }
+  if (deps.console !== undefined) {
+    registerConsole(app, deps, deps.console);
   }
   return app;
 }

@@ -112,6 +112,11 @@ function lineOf(
     case 'call.started':
       return { t, type: 'callStarted', detail: { callUuid: e.callUuid } };
     case 'call.answered':
+    case 'call.xml':
+    case 'call.dtmf':
+    case 'stream.play':
+    case 'stream.cleared':
+      // The view shows these from the fork's and the leg's own events (message-level lines).
       return undefined;
     case 'call.ended':
       return { t, type: 'callEnded', detail: { cause: e.cause, source: e.source } };

@@ -100,11 +100,12 @@ test('the events of one call: how many, in which order (none per media frame)', 
     [
       'call.started',
       'call.answered',
+      'call.xml',
       'stream.started',
       'stream.status:in-progress',
       'stream.status:completed',
       'call.ended',
     ],
-    '150 media frames each way, six events',
+    '150 media frames each way, seven events',
   );
 });

@@ -240,7 +240,11 @@ export class NodeMetrics {
       }
       case 'call.answered':
       case 'call.error':
+      case 'call.xml':
+      case 'call.dtmf':
       case 'stream.checkpoint':
+      case 'stream.play':
+      case 'stream.cleared':
         return;
     }
   }

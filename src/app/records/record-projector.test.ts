@@ -82,7 +82,14 @@ test('events in, records out: an answered call with a stream, its errors and its
   assert.equal((await store.getStream('c1', 's1'))?.status, 'initiated');
   emit(
     { type: 'stream.status', callUuid: 'c1', atMs: T0 + 1200, streamId: 's1', status: 'in-progress' },
-    { type: 'stream.checkpoint', callUuid: 'c1', atMs: T0 + 1300, streamId: 's1', name: 'cp' },
+    {
+      type: 'stream.checkpoint',
+      callUuid: 'c1',
+      atMs: T0 + 1300,
+      streamId: 's1',
+      name: 'cp',
+      latencyMs: null,
+    },
     { type: 'call.error', callUuid: 'c1', atMs: T0 + 1400, code: 'ERR_TTS_FAILED', message: 'tts broke' },
     ended('c1', T0 + 5500, 'NORMAL_CLEARING', 'caller'),
     {

@@ -141,6 +141,10 @@ export class RecordProjector {
         this.#forgetWhenDone(p);
         return;
       case 'stream.checkpoint':
+      case 'call.xml':
+      case 'call.dtmf':
+      case 'stream.play':
+      case 'stream.cleared':
         return;
     }
   }

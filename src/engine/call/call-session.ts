@@ -10,7 +10,9 @@
  */
 import type { ErrorCode } from '../../errors/catalog.js';
 import { ServerError } from '../../errors/server-error.js';
+import type { TapTrack } from '../../ports/call-event-feed.js';
 import type { Logger } from '../../ports/logger.js';
+import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
 import type { CallErrorEvent } from '../events/call-events.js';
 import { StreamFork } from '../fork/stream-fork.js';
 import type { StreamSpec } from '../fork/stream-fork.types.js';
@@ -62,6 +64,8 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   /** Media-clock ticks (frames sent to the caller). */
   frames = 0;
   readonly #errors: CallErrorEvent[] = [];
+  /** The console's listen-in tap: undefined unless someone listens (one null check per frame then). */
+  #tap: ((track: TapTrack, pcm: Int16Array) => void) | undefined;
 
   constructor(opts: CallSessionOptions) {
     super();
@@ -117,6 +121,26 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     };
     this.#errors.push(event);
     this.#opts.events.emit(event);
+  }
+
+  /**
+   * Hands every frame of both tracks to `tap` (the caller's as it arrives, what the caller hears once
+   * per tick) until it is replaced or cleared with undefined. The frame array is reused.
+   */
+  setTap(tap: ((track: TapTrack, pcm: Int16Array) => void) | undefined): void {
+    this.#tap = tap;
+  }
+
+  /** Reports a fetched and parsed XML document with its validation issues (`call.xml`). */
+  reportXml(url: string, ok: boolean, issues: readonly XmlIssue[]): void {
+    this.#opts.events.emit({
+      type: 'call.xml',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      url,
+      ok,
+      issues,
+    });
   }
 
   /** Streams on this call that have not ended. */
@@ -247,6 +271,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     for (const fork of this.#forks) {
       fork.onOutbound(this.#outbound);
     }
+    const tap = this.#tap;
+    if (tap !== undefined) {
+      tap('outbound', this.#outbound);
+    }
   }
 
   /** `wide` is the same frame at 16 kHz from a wideband leg (G.722), for the 16 kHz streams. */
@@ -260,6 +288,10 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     try {
       for (const fork of this.#forks) {
         fork.onInbound(frame, wide);
+      }
+      const tap = this.#tap;
+      if (tap !== undefined) {
+        tap('inbound', frame);
       }
     } catch (err) {
       // As for a failed tick (Engine): a broken call is logged and hung up, never left half-working.
@@ -334,6 +366,12 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       fork.onDtmf(digit);
     }
     this.emit('dtmf', digit);
+    this.#opts.events.emit({
+      type: 'call.dtmf',
+      callUuid: this.callUuid,
+      atMs: this.#opts.forkDeps.clock.epochMs(),
+      digit,
+    });
   }
 
   #end(hangup: LegHangup): void {

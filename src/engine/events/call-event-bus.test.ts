@@ -11,6 +11,7 @@ const checkpoint = (name: string): CallEvent => ({
   atMs: 1,
   streamId: 's1',
   name,
+  latencyMs: null,
 });
 
 test('the bus delivers every event to every listener, in order, synchronously; unsubscribe stops one', () => {

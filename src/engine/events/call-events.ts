@@ -106,6 +106,63 @@ export interface StreamCheckpointEvent {
   readonly atMs: number;
   readonly streamId: string;
   readonly name: string;
+  /**
+   * Play latency: ms from the app's `checkpoint` message arriving to the caller having heard all the
+   * audio queued before it; null when the arrival time is not known.
+   */
+  readonly latencyMs: number | null;
+}
+
+/**
+ * An XML document was fetched and parsed: its URL and every D9 issue found (errors, which stop the
+ * document and are also reported as `call.error`, and warnings, which do not). A failed fetch is a
+ * `call.error`, not this event.
+ */
+export interface CallXmlEvent {
+  readonly type: 'call.xml';
+  readonly callUuid: string;
+  readonly atMs: number;
+  readonly url: string;
+  /** False when the document was rejected (it had errors). */
+  readonly ok: boolean;
+  readonly issues: readonly XmlIssue[];
+}
+
+/**
+ * The caller pressed a DTMF key. The digit is in the event (the stream app receives it too); the
+ * logs never show it, and only listeners that need it (the console's authenticated feed) pass it on.
+ */
+export interface CallDtmfEvent {
+  readonly type: 'call.dtmf';
+  readonly callUuid: string;
+  readonly atMs: number;
+  readonly digit: string;
+}
+
+/**
+ * The app started playing to the caller: a `playAudio` arrived while the stream's playback queue was
+ * empty and at least `PLAY_BURST_GAP_MS` (200) after the previous one — one event per burst of audio,
+ * not per message, even for an app that paces its audio in real time.
+ */
+export interface StreamPlayEvent {
+  readonly type: 'stream.play';
+  readonly callUuid: string;
+  readonly atMs: number;
+  readonly streamId: string;
+  /** Bytes of audio in the message that started it. */
+  readonly bytes: number;
+}
+
+/** The app's `clearAudio` emptied the stream's playback queue. */
+export interface StreamClearedEvent {
+  readonly type: 'stream.cleared';
+  readonly callUuid: string;
+  readonly atMs: number;
+  readonly streamId: string;
+  /** Queued audio thrown away, in ms. */
+  readonly droppedMs: number;
+  /** Checkpoints that were waiting in the queue (acknowledged as cleared). */
+  readonly droppedCheckpoints: number;
 }
 
 export type CallEvent =
@@ -115,7 +172,11 @@ export type CallEvent =
   | CallErrorEvent
   | StreamStartedEvent
   | StreamStatusEvent
-  | StreamCheckpointEvent;
+  | StreamCheckpointEvent
+  | CallXmlEvent
+  | CallDtmfEvent
+  | StreamPlayEvent
+  | StreamClearedEvent;
 
 export type CallEventType = CallEvent['type'];
 

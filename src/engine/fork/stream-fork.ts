@@ -35,6 +35,8 @@ import type {
   StreamStats,
   StreamStatus,
 } from './stream-fork.types.js';
+import { PlaybackTimeline } from './playback-timeline.js';
+import { freshStreamStats } from './stream-defaults.js';
 import { PLAYBACK_VERB, StreamPlayback } from './stream-playback.js';
 import { NORMAL_CLOSE_CODES, type ResumeBuffer, resumeAfterDrop } from './stream-resume.js';
 import { WireEncoder } from './wire-audio.js';
@@ -44,31 +46,14 @@ type PlaybackCommand = Extract<StreamCommand, { type: 'play' | 'checkpoint' | 'c
 const STARTED: StreamStatusEvent = Object.freeze({ type: 'started' });
 const CLEARED: StreamStatusEvent = Object.freeze({ type: 'cleared' });
 
+export { PLAY_BURST_GAP_MS } from './playback-timeline.js';
+
 export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly streamId: string;
   readonly spec: StreamSpec;
   readonly format: MediaFormat;
   readonly ended: Promise<StreamEnd>;
-  readonly stats: StreamStats = {
-    mediaMessagesSent: 0,
-    playedFrames: 0,
-    checkpointsAcked: 0,
-    clears: 0,
-    appMessages: 0,
-    appErrors: 0,
-    lastAppError: undefined,
-    connectAttempts: 0,
-    bufferUsagePercent: 0,
-    callbacksDropped: 0,
-    callbacksCoalesced: 0,
-    connectedAtMs: 0,
-    firstMediaAtMs: 0,
-    firstPlayAudioAtMs: 0,
-    degradedEvents: 0,
-    wsBufferedBytes: 0,
-    resumes: 0,
-    resumeDroppedMessages: 0,
-  };
+  readonly stats: StreamStats = freshStreamStats();
 
   readonly #host: StreamHost;
   readonly #settings: StreamSettings;
@@ -79,6 +64,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #encoders: Readonly<Record<StreamTrack, WireEncoder>>;
   /** Bidirectional streams only. */
   readonly #playback: StreamPlayback | undefined;
+  /** Play bursts and checkpoint latencies, for the timeline events. */
+  readonly #timeline = new PlaybackTimeline();
   #status: StreamStatus = 'initiated';
   #ws: WsConnection | undefined;
   #monitor: SendBufferMonitor | undefined;
@@ -252,7 +239,9 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#sendText(this.#dialect.checkpointPlayed(name));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
-      this.#deps.events.emit({ type: 'stream.checkpoint', ...this.#eventBase(), name });
+      const base = this.#eventBase();
+      const latencyMs = this.#timeline.played(name, base.atMs);
+      this.#deps.events.emit({ type: 'stream.checkpoint', ...base, name, latencyMs });
       this.#callback({ type: 'checkpointPlayed', name });
     }
     playback.forgetReached();
@@ -465,6 +454,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       this.#clear(playback);
       return;
     }
+    const idle = playback.queuedMs === 0;
     const res = msg.type === 'play' ? playback.enqueue(msg.audio) : playback.checkpoint(msg.name);
     if (!res.ok) {
       this.#appError(res.code, res.detail);
@@ -473,7 +463,11 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
         this.stats.firstPlayAudioAtMs = this.#deps.clock.epochMs();
       }
       this.emit('event', 'playAudio', { bytes: msg.audio.length });
+      if (this.#timeline.play(this.#deps.clock.epochMs(), idle)) {
+        this.#deps.events.emit({ type: 'stream.play', ...this.#eventBase(), bytes: msg.audio.length });
+      }
     } else {
+      this.#timeline.checkpoint(msg.name, this.#deps.clock.epochMs());
       this.emit('event', 'checkpoint', { name: msg.name });
     }
   }
@@ -481,6 +475,13 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   #clear(playback: StreamPlayback): void {
     const { droppedMs, droppedCheckpoints } = playback.clear();
     this.stats.clears++;
+    this.#timeline.cleared(droppedCheckpoints);
+    this.#deps.events.emit({
+      type: 'stream.cleared',
+      ...this.#eventBase(),
+      droppedMs,
+      droppedCheckpoints: droppedCheckpoints.length,
+    });
     for (const text of this.#dialect.cleared(droppedCheckpoints)) {
       this.#sendText(text);
     }

@@ -111,6 +111,11 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       return fail(ctx, fetched.cause, fetched.code, fetched.detail);
     }
     const parsed = parsePlivoXml(fetched.xml);
+    ctx.call.reportXml(
+      fetched.url,
+      parsed.ok,
+      parsed.ok ? parsed.warnings : [...parsed.errors, ...parsed.warnings],
+    );
     for (const w of parsed.warnings) {
       ctx.logger.warn({ code: w.code, path: w.path, line: w.line, column: w.column }, w.detail);
     }

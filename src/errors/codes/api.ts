@@ -105,6 +105,18 @@ export const apiCodes = {
     category: 'invalid_request',
     httpStatus: 400,
   },
+  ERR_API_CONSOLE_SESSION: {
+    message:
+      'The web console request has no valid session (not logged in, logged out or expired): log in at /console/login.',
+    category: 'authentication',
+    httpStatus: 401,
+  },
+  ERR_API_CONSOLE_FORBIDDEN: {
+    message:
+      'The web console refused the action: its Origin is not this server, or the CSRF token (X-CSRF-Token header) is missing or wrong.',
+    category: 'authorization',
+    httpStatus: 403,
+  },
 } as const satisfies CatalogSection;
 
 /** A code of the api area. */

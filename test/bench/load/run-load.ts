@@ -25,6 +25,7 @@
  *          forwarder, --gc-rss or --cpu-prof then)
  *          --srtp (issue 13: streamfork runs with rtp.srtp required and the generator calls with SDES-SRTP,
  *          AES_CM_128_HMAC_SHA1_80; the null forwarder stays plain RTP, so use --no-null)
+ *          --console [--console-listen N] (a web console watching the run: event feed, listen-in to N calls)
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
 import {
@@ -56,6 +57,7 @@ import {
 } from './cluster-bench.js';
 import { dist, nowUs } from './common.js';
 import { type Scrapes, startScraping } from './scrape.js';
+import { openConsole } from './console-client.js';
 import { type GcSample, Inspector, inspectorUrl } from './inspector.js';
 import { type PinCheck, checkPid, forkVia, nodeCommand, setupPinning } from './pinning.js';
 import {
@@ -99,6 +101,8 @@ const { values: opt } = parseArgs({
     capacity: { type: 'boolean', default: false },
     cluster: { type: 'string', default: '0' },
     srtp: { type: 'boolean', default: false },
+    console: { type: 'boolean', default: false },
+    'console-listen': { type: 'string', default: '0' },
   },
 });
 /** 0: one `streamfork serve` on SQLite (issue 6); N ≥ 1: N clustered nodes behind Kamailio (issue 12). */
@@ -552,9 +556,12 @@ function perNodeOf(
 /** The single server's child process (for its shutdown). */
 let serveProc: ChildProcess | null = null;
 
+/** The single server's REST API (and console) port. */
+const benchHttpPort = (): number => 18080 + (process.pid % 1000);
+
 async function startStreamfork(dir: string, answerUrl: string): Promise<Server> {
   const sipPort = 15060 + (process.pid % 1000) * 2;
-  const httpPort = 18080 + (process.pid % 1000);
+  const httpPort = benchHttpPort();
   const configFile = join(dir, 'config.json');
   writeFileSync(
     configFile,
@@ -960,7 +967,21 @@ async function main(): Promise<void> {
           },
   };
 
+  // --console: an operator watching (event feed; listen-in to --console-listen calls) during the ramp.
+  const watching =
+    opt.console && CLUSTER === 0
+      ? await openConsole(
+          `http://127.0.0.1:${benchHttpPort()}`,
+          'MALOADBENCH000000000',
+          'load-bench',
+          Number(opt['console-listen']),
+        )
+      : null;
   const results = await ramp(sf, gen, app, nul, idle, info);
+  if (watching !== null) {
+    log(`console watching: ${JSON.stringify(watching.stats())}`);
+    watching.close();
+  }
   // Idle again after the ramp: what the steps left behind (retained per-call state would show here).
   await sleep(1000);
   const endGc = sf.inspector === null ? null : await sf.inspector.gcSample(sf.nodes[0]?.pid ?? 0);
