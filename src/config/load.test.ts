@@ -274,3 +274,59 @@ test('storage: postgres needs storage.url; a bad URL is refused without echoing 
   assert.ok(ok.ok);
   assert.equal(ok.config.storage.url, 'postgres://u:p@db/x');
 });
+
+test('sip.registrations: a JSON array in the env, each entry filled with its defaults; bad entries named', () => {
+  const config = okConfig(
+    loadConfig({
+      env: {
+        ...token,
+        STREAMFORK_SIP_REGISTRATIONS: JSON.stringify([
+          { registrar: 'sip:pbx.example.net', username: 'alice', password: 'p' },
+          {
+            registrar: 'sip:10.0.0.5:5080',
+            username: 'bob',
+            password: 'q',
+            transport: 'tcp',
+            expiresSec: 120,
+          },
+        ]),
+      },
+    }),
+  );
+  assert.deepEqual(config.sip.registrations, [
+    {
+      registrar: 'sip:pbx.example.net',
+      username: 'alice',
+      password: 'p',
+      authUsername: null,
+      realm: null,
+      expiresSec: 3600,
+      contactUser: null,
+      transport: 'udp',
+    },
+    {
+      registrar: 'sip:10.0.0.5:5080',
+      username: 'bob',
+      password: 'q',
+      authUsername: null,
+      realm: null,
+      expiresSec: 120,
+      contactUser: null,
+      transport: 'tcp',
+    },
+  ]);
+  const bad = errorsOf(
+    loadConfig({
+      env: {
+        ...token,
+        STREAMFORK_SIP_REGISTRATIONS: JSON.stringify([
+          { registrar: 'pbx', username: 'a', password: 'b', expiresSec: 1 },
+        ]),
+      },
+    }),
+  );
+  assert.ok(
+    bad.some((e) => e.includes('sip.registrations')),
+    bad.join('\n'),
+  );
+});

@@ -90,13 +90,18 @@ function readFileLayer(file: string): { ok: true; value: PlainObject } | { ok: f
 
 /**
  * Fills missing keys from `default` annotations, descending into sections and into the object branch of
- * `X | null` keys that hold an object. (TypeBox's `Value.Default` skips a union branch that does not
+ * `X | null` keys that hold an object, and into the entries of arrays of objects. (TypeBox's `Value.Default` skips a union branch that does not
  * validate yet, which would turn one bad key into several misleading `required` errors.)
  */
 function applyDefaults(schema: TSchema, value: unknown): unknown {
   const branch = nullableObjectBranch(schema);
   if (branch !== undefined) {
     return isPlainObject(value) ? applyDefaults(branch, value) : value;
+  }
+  const items = (schema as { items?: TSchema }).items;
+  if (items !== undefined && Array.isArray(value)) {
+    // Arrays of objects (`sip.registrations`): each entry gets its own defaults.
+    return value.map((entry: unknown) => applyDefaults(items, entry));
   }
   const props = objectProperties(schema);
   if (props === undefined || !isPlainObject(value)) {

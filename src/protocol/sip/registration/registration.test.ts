@@ -323,3 +323,12 @@ test('stop while the unregister times out still ends stopped', () => {
   reg.input({ type: 'failed', reason: 'timeout' }, 40_000);
   assert.equal(reg.state, 'stopped');
 });
+
+test('a configured realm: a challenge for another realm is not answered', () => {
+  const reg = new Registration(config({ realm: 'elsewhere' }));
+  const log: SipRequest[] = [];
+  exchange(reg, reg.input({ type: 'start' }, 0), new FakeRegistrar(), 0, log);
+  assert.equal(log.length, 1);
+  assert.equal(reg.state, 'retrying');
+  assert.match(reg.snapshot().lastError?.reason ?? '', /realm pbx\.test/);
+});

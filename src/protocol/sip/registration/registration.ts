@@ -36,6 +36,8 @@ export interface RegistrationConfig {
   readonly contact: string;
   readonly username: string;
   readonly password: string;
+  /** Only answer challenges for this realm (absent: any realm). */
+  readonly realm?: string;
   /** Expiry we ask for, seconds (> 0). */
   readonly expiresSec: number;
   readonly callId: string;
@@ -314,10 +316,12 @@ export class Registration {
     out: RegistrationEffect[],
   ): string | undefined {
     const header = response.status === 407 ? 'Proxy-Authenticate' : 'WWW-Authenticate';
-    const stale =
-      parseDigestParams(getHeader(response, header) ?? '')
-        ?.get('stale')
-        ?.toLowerCase() === 'true';
+    const params = parseDigestParams(getHeader(response, header) ?? '');
+    const stale = params?.get('stale')?.toLowerCase() === 'true';
+    const realm = params?.get('realm');
+    if (this.#cfg.realm !== undefined && realm !== this.#cfg.realm) {
+      return `challenge for realm ${realm ?? '(none)'}, not the configured ${this.#cfg.realm}`;
+    }
     // A first challenge is expected; a second one means the credentials were refused unless the nonce was stale.
     if (this.#challenges >= MAX_CHALLENGES || (this.#challenges >= 1 && !stale)) {
       return 'credentials refused';
