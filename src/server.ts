@@ -359,7 +359,7 @@ function stopper(p: StopParts): (cause?: string) => Promise<void> {
 function apiFor(
   config: Config,
   ports: AppPorts,
-  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger' | 'ops'>,
+  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger' | 'ops' | 'registrations'>,
 ): ReturnType<typeof buildApiServer> {
   const tls = config.http.tls;
   return buildApiServer(
@@ -461,6 +461,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     ...(cluster === undefined ? {} : { localCommands: local }),
     logger: logger.child({ component: 'api' }),
     ops: opsParts.ops,
+    registrations: { registrations: () => sip.registrations() },
   });
   const address = await listenApi(api, config, async () => {
     await sip.stop();

@@ -7,6 +7,7 @@ import type { CallStore } from '../ports/call-store.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { NodeOps } from '../ports/node-ops.js';
+import type { RegistrationStatus } from '../ports/registration-status.js';
 
 export type { DialRequest, HttpMethod } from '../ports/call-commands.js';
 
@@ -28,6 +29,8 @@ export interface ApiDeps {
   readonly authToken: string;
   /** Health, readiness and metrics (`/healthz`, `/readyz`, `/metrics`); absent: not served. */
   readonly ops?: NodeOps;
+  /** Outbound SIP registrations (`GET …/Registration/`); absent: the list is empty. */
+  readonly registrations?: RegistrationStatus;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
 }
