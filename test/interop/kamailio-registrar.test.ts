@@ -23,7 +23,7 @@ import { freePort } from '../../src/adapters/launch/free-ports.js';
 import { backoffMs } from '../../src/protocol/sip/registration/registration.js';
 import { startHttpRecorder } from '../helpers/http-recorder.js';
 import { startKamailio, type RunningKamailio } from '../helpers/kamailio.js';
-import { apiGet, freeTcpPort, serveArgs, startServe, waitUntil } from './helpers/serve.js';
+import { apiGet, AUTH_ID, freeTcpPort, serveArgs, startServe, TOKEN, waitUntil } from './helpers/serve.js';
 import {
   cleanupAfterTests,
   fillScenario,
@@ -134,6 +134,13 @@ test(
     for (const b of await bindings()) {
       assert.equal(b.granted_sec, 20, `binding ${b.id}: Min-Expires honoured`);
     }
+    const metrics = await (
+      await fetch(`http://${HOST}:${httpPort}/metrics`, {
+        headers: { authorization: 'Basic ' + Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64') },
+      })
+    ).text();
+    assert.match(metrics, /^streamfork_sip_registrations\{state="registered"\} 2$/m);
+    assert.match(metrics, /^streamfork_sip_registrations\{state="retrying"\} 0$/m);
     const log1 = kamailio.log();
     assert.match(log1, /registered alice contact <sip:sf-[0-9a-f]+@127\.0\.0\.1:\d+>/);
     assert.match(
