@@ -329,4 +329,16 @@ test('sip.registrations: a JSON array in the env, each entry filled with its def
     bad.some((e) => e.includes('sip.registrations')),
     bad.join('\n'),
   );
+  const tcpOff = errorsOf(
+    loadConfig({
+      env: {
+        ...token,
+        STREAMFORK_SIP_TRANSPORTS: 'udp',
+        STREAMFORK_SIP_REGISTRATIONS: JSON.stringify([
+          { registrar: 'sip:10.0.0.5', username: 'a', password: 'b', transport: 'tcp' },
+        ]),
+      },
+    }),
+  );
+  assert.deepEqual(tcpOff, ['sip.registrations.0.transport: tcp is not in sip.transports']);
 });

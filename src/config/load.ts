@@ -123,6 +123,11 @@ function applyDefaults(schema: TSchema, value: unknown): unknown {
 /** Rules that span keys, checked once every key is individually valid. */
 function crossKeyErrors(config: Config): string[] {
   const errors: string[] = [];
+  config.sip.registrations.forEach((r, i) => {
+    if (!config.sip.transports.includes(r.transport)) {
+      errors.push(`sip.registrations.${i}.transport: ${r.transport} is not in sip.transports`);
+    }
+  });
   const { portMin, portMax } = config.rtp;
   if (portMax - portMin < 1) {
     errors.push(`rtp.portMax: expected at least rtp.portMin + 1 (${portMin + 1}), got ${portMax}`);
