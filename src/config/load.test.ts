@@ -302,6 +302,7 @@ test('sip.registrations: a JSON array in the env, each entry filled with its def
       realm: null,
       expiresSec: 3600,
       contactUser: null,
+      keepAliveSec: 0,
       transport: 'udp',
     },
     {
@@ -312,6 +313,7 @@ test('sip.registrations: a JSON array in the env, each entry filled with its def
       realm: null,
       expiresSec: 120,
       contactUser: null,
+      keepAliveSec: 0,
       transport: 'tcp',
     },
   ]);

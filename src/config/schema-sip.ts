@@ -38,6 +38,14 @@ export const SipRegistration = Type.Object(
       description:
         'User part of our Contact, or null for a random one per run (an INVITE whose Request-URI names it is accepted while the binding is registered).',
     }),
+    keepAliveSec: Type.Integer({
+      minimum: 0,
+      maximum: 3600,
+      default: 0,
+      description:
+        'Send an OPTIONS to the registrar this often to keep a NAT binding open (25 suits most NATs on UDP); 0: never.',
+      unit: 's',
+    }),
     transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], {
       default: 'udp',
       description: 'Transport of the REGISTERs (and of the Contact we register).',

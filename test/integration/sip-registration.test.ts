@@ -18,9 +18,11 @@ const REGISTRAR_HOST = '127.0.0.2';
 interface ScriptedRegistrar {
   readonly port: number;
   readonly registers: string[];
+  /** OPTIONS received (keep-alives). */
+  readonly options: string[];
   /** What a REGISTER with valid credentials gets. */
   mode: 'ok' | 'forbidden';
-  options(requestUri: string, targetPort: number): Promise<string>;
+  ping(requestUri: string, targetPort: number): Promise<string>;
   close(): void;
 }
 
@@ -45,8 +47,9 @@ async function startRegistrar(password: string): Promise<ScriptedRegistrar> {
   const state: ScriptedRegistrar = {
     port: 0,
     registers,
+    options: [],
     mode: 'ok',
-    options: (requestUri, targetPort) =>
+    ping: (requestUri, targetPort) =>
       new Promise<string>((resolve) => {
         waiting.push(resolve);
         const text = [
@@ -69,6 +72,11 @@ async function startRegistrar(password: string): Promise<ScriptedRegistrar> {
     const text = m.toString('latin1');
     if (text.startsWith('SIP/2.0')) {
       waiting.shift()?.(text);
+      return;
+    }
+    if (text.startsWith('OPTIONS ')) {
+      state.options.push(text);
+      reply(text, from, '200 OK', []);
       return;
     }
     if (!text.startsWith('REGISTER ')) {
@@ -104,7 +112,7 @@ async function until(what: string, fn: () => boolean, timeoutMs = 5000): Promise
   }
 }
 
-function stackFor(registrar: ScriptedRegistrar, password: string): Promise<SipStack> {
+function stackFor(registrar: ScriptedRegistrar, password: string, keepAliveSec = 0): Promise<SipStack> {
   return startSipStack({
     transports: ['udp'],
     allowFrom: ['192.0.2.1'],
@@ -117,6 +125,7 @@ function stackFor(registrar: ScriptedRegistrar, password: string): Promise<SipSt
         realm: null,
         expiresSec: 60,
         contactUser: null,
+        keepAliveSec,
         transport: 'udp',
       },
     ],
@@ -150,7 +159,7 @@ test('registered: the registrar and the contact user are admitted, others refuse
     assert.equal(await optionsFromPeer(`sip:someone@127.0.0.1:${stack.port}`), 403, 'not allowed, not ours');
     assert.equal(await optionsFromPeer(`sip:${user}@127.0.0.1:${stack.port}`), 200, 'the registered contact');
     assert.equal(
-      statusOf(await registrar.options(`sip:anyone@127.0.0.1:${stack.port}`, stack.port)),
+      statusOf(await registrar.ping(`sip:anyone@127.0.0.1:${stack.port}`, stack.port)),
       200,
       "the registrar's own address",
     );
@@ -211,4 +220,23 @@ test('a wrong password: 401 loop bounded, reported as refused credentials', asyn
     await stack.close();
     registrar.close();
   }
+});
+
+test('keep-alive: an OPTIONS to the registrar every keepAliveSec, none after stop', async () => {
+  const registrar = await startRegistrar('pw-ok');
+  const stack = await stackFor(registrar, 'pw-ok', 1);
+  try {
+    await until('two keep-alives', () => registrar.options.length >= 2, 4000);
+    const first = registrar.options[0] ?? '';
+    assert.match(
+      first,
+      new RegExp(`^OPTIONS sip:${REGISTRAR_HOST.replace(/\./g, '\\.')}:${registrar.port} SIP/2.0`),
+    );
+  } finally {
+    await stack.close();
+  }
+  const after = registrar.options.length;
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(registrar.options.length, after, 'no keep-alive after stop');
+  registrar.close();
 });

@@ -15,6 +15,7 @@ import {
   type RegistrationSnapshot,
 } from '../../protocol/sip/registration/registration.js';
 import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
+import { buildRequest } from '../../protocol/sip/build-request.js';
 import { parseSipUri } from '../../protocol/sip/sip-uri.js';
 import type { SipContext } from './sip-context.js';
 
@@ -28,6 +29,8 @@ export interface SipRegistrationConfig {
   readonly expiresSec: number;
   readonly contactUser: string | null;
   readonly transport: 'udp' | 'tcp';
+  /** Send an OPTIONS to the registrar this often, keeping a NAT binding open (0: never). Default 0. */
+  readonly keepAliveSec?: number;
 }
 
 /** Backoff steps (tests shorten them). */
@@ -55,6 +58,9 @@ class Binding {
   #address: string | undefined;
   #machine: Registration | undefined;
   #timer: TimerHandle | undefined;
+  #keepAlive: TimerHandle | undefined;
+  /** Keep-alive OPTIONS sent and answered (any final status), for tests and logs. */
+  readonly keepAlives = { sent: 0, answered: 0 };
   #resolveError: string | undefined;
   #stopped = false;
   #onStopped: (() => void) | undefined;
@@ -109,7 +115,7 @@ class Binding {
     const protocol = this.#cfg.transport;
     const contactHost = ctx.hostForUri();
     this.#machine = new Registration({
-      registrarUri: `sip:${this.host}${this.port === 5060 ? '' : `:${this.port}`}${protocol === 'tcp' ? ';transport=tcp' : ''}`,
+      registrarUri: this.#registrarUri(),
       aor: `sip:${this.#cfg.username}@${this.host}`,
       contact: `<sip:${this.contactUser}@${contactHost}:${ctx.port}${protocol === 'tcp' ? ';transport=tcp' : ''}>`,
       username: this.#cfg.authUsername ?? this.#cfg.username,
@@ -123,6 +129,51 @@ class Binding {
       ...this.#tuning,
     });
     this.#feed({ type: 'start' });
+    this.#armKeepAlive();
+  }
+
+  #registrarUri(): string {
+    const port = this.port === 5060 ? '' : `:${this.port}`;
+    return `sip:${this.host}${port}${this.#cfg.transport === 'tcp' ? ';transport=tcp' : ''}`;
+  }
+
+  /** OPTIONS to the registrar every `keepAliveSec` (RFC 3261 §11; NAT keep-alive as carriers expect). */
+  #armKeepAlive(): void {
+    const every = this.#cfg.keepAliveSec ?? 0;
+    if (every <= 0 || this.#stopped) {
+      return;
+    }
+    this.#keepAlive = this.#ctx.ports.timers.after(every * 1000, () => {
+      this.#keepAlive = undefined;
+      if (this.#stopped) {
+        return;
+      }
+      const ctx = this.#ctx;
+      const uri = this.#registrarUri();
+      const request = buildRequest({
+        method: 'OPTIONS',
+        uri,
+        from: `<sip:${this.#cfg.username}@${this.host}>`,
+        fromTag: ctx.token(),
+        to: `<${uri}>`,
+        callId: `${ctx.token(12)}@${ctx.advertisedHost}`,
+        cseq: 1,
+        via: ctx.via(this.#cfg.transport),
+        headers: [{ name: 'User-Agent', value: 'streamfork' }],
+      });
+      this.keepAlives.sent++;
+      const address = this.#address;
+      if (address !== undefined) {
+        ctx.send(request, { protocol: this.#cfg.transport, address, port: this.port }, (e) => {
+          if (e.type === 'response' && e.response.status >= 200) {
+            this.keepAlives.answered++;
+          } else if (e.type === 'timeout' || e.type === 'transport-error') {
+            ctx.logger.debug({ ...this.#log, result: e.type }, 'SIP keep-alive OPTIONS unanswered');
+          }
+        });
+      }
+      this.#armKeepAlive();
+    });
   }
 
   #feed(event: Parameters<Registration['input']>[0]): void {
@@ -215,6 +266,8 @@ class Binding {
   /** Unregisters (when a binding may be held); resolves once stopped or after `timeoutMs`. */
   stop(timeoutMs: number): Promise<void> {
     this.#stopped = true;
+    this.#keepAlive?.cancel();
+    this.#keepAlive = undefined;
     const machine = this.#machine;
     if (machine === undefined) {
       this.#timer?.cancel();
