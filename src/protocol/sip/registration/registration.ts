@@ -201,7 +201,7 @@ export class Registration {
           this.#lastError = error;
           this.#to('stopped', out);
         } else {
-          this.#fail(out, nowMs, error, 0);
+          this.#onFailure(out, nowMs, error, 0);
         }
         break;
       }
@@ -281,7 +281,7 @@ export class Registration {
         this.#to('stopped', out);
         return;
       }
-      this.#fail(out, nowMs, { status: s, reason: refused }, 0);
+      this.#onFailure(out, nowMs, { status: s, reason: refused }, 0);
       return;
     }
     if (this.#state === 'unregistering') {
@@ -301,12 +301,12 @@ export class Registration {
         this.#register(out, undefined);
         return;
       }
-      this.#fail(out, nowMs, { status: s, reason: 'interval too brief, no usable Min-Expires' }, 0);
+      this.#onFailure(out, nowMs, { status: s, reason: 'interval too brief, no usable Min-Expires' }, 0);
       return;
     }
     const retryAfter =
       s >= 500 ? nonNegativeInt(getHeader(response, 'Retry-After')?.split(/[;(]/)[0]) : undefined;
-    this.#fail(out, nowMs, { status: s, reason: response.reason }, (retryAfter ?? 0) * 1000);
+    this.#onFailure(out, nowMs, { status: s, reason: response.reason }, (retryAfter ?? 0) * 1000);
   }
 
   /** Answers a 401/407; the reason when the loop bound is reached or the challenge cannot be answered. */
@@ -348,7 +348,7 @@ export class Registration {
       this.#askSec;
     if (granted === 0) {
       // A 200 that lists our binding with expires=0 (or says Expires: 0) did not keep it.
-      this.#fail(out, nowMs, { status: response.status, reason: 'registrar granted 0 s' }, 0);
+      this.#onFailure(out, nowMs, { status: response.status, reason: 'registrar granted 0 s' }, 0);
       return;
     }
     this.#grantedSec = granted;
@@ -360,7 +360,7 @@ export class Registration {
     this.#to('registered', out);
   }
 
-  #fail(out: RegistrationEffect[], nowMs: number, error: RegistrationError, atLeastMs: number): void {
+  #onFailure(out: RegistrationEffect[], nowMs: number, error: RegistrationError, atLeastMs: number): void {
     this.#failures++;
     this.#lastError = error;
     if (this.#expiresAtMs !== undefined && nowMs >= this.#expiresAtMs) {
