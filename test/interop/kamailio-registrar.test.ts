@@ -13,7 +13,7 @@
  * - SIGTERM: streamfork unregisters (Expires: 0) before it exits.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -57,7 +57,6 @@ test(
   async (t) => {
     for (const m of ['registrar', 'usrloc', 'auth', 'tm', 'sl', 'rr', 'sanity']) {
       // A missing module fails the test naming the package, never a skip.
-      const { existsSync } = await import('node:fs');
       assert.ok(
         existsSync(join(MODULES, `${m}.so`)),
         `kamailio module ${m} missing: apt-get install kamailio`,
