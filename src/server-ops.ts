@@ -13,6 +13,7 @@ import type { Runtime } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallStore } from './ports/call-store.js';
 import type { NodeOps } from './ports/node-ops.js';
+import type { ApiDeps } from './api/api.types.js';
 
 /** Started before the SIP server (its admission reads the lag). */
 export function startLagMonitor(): EventLoopLagMonitor {
@@ -24,6 +25,8 @@ export function startLagMonitor(): EventLoopLagMonitor {
 export interface OpsParts {
   readonly admission: Admission;
   readonly ops: NodeOps;
+  /** What the REST API serves of it: health, readiness, metrics and the SIP registrations' state. */
+  readonly api: Pick<ApiDeps, 'ops' | 'registrations'>;
   /** Stops the metrics' event subscription and the lag monitor. */
   close(): void;
 }
@@ -59,6 +62,7 @@ export function composeOps(
       },
     },
     ops,
+    api: { ops, registrations: { registrations: () => sip.registrations() } },
     close() {
       metrics?.close();
       lag.stop();

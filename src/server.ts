@@ -13,7 +13,7 @@ import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
 import { RecordProjector } from './app/records/record-projector.js';
-import type { InboundInvite, SipServer, SipServerSipOptions } from './app/sip/sip-server.js';
+import type { InboundInvite, SipServer, SipServerSipOptions, SipServerSpec } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
 import type { TargetGuard } from './adapters/net/target-guard.js';
 import { openSqliteCallStoreIn } from './adapters/sqlite-store/sqlite-call-store.js';
@@ -113,6 +113,17 @@ function sipOptionsOf(config: Config): SipServerSipOptions {
     // A trunk without credentials is dialled without digest auth (a challenge then fails the call).
     trunk:
       trunk === null ? null : { ...trunk, username: trunk.username ?? '', password: trunk.password ?? '' },
+  };
+}
+
+/** The SIP server's RTP settings: config `rtp` and the media timers of `tuning`. */
+function rtpOptionsOf(config: Config): SipServerSpec['rtp'] {
+  return {
+    ...config.rtp,
+    reorderWaitMs: config.tuning.jitterBufferMs,
+    mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
+    holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
+    maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
   };
 }
 
@@ -363,7 +374,10 @@ function stopper(p: StopParts): (cause?: string) => Promise<void> {
 function apiFor(
   config: Config,
   ports: AppPorts,
-  parts: Pick<ApiDeps, 'store' | 'commands' | 'localCommands' | 'logger' | 'ops' | 'console'>,
+  parts: Pick<
+    ApiDeps,
+    'store' | 'commands' | 'localCommands' | 'logger' | 'ops' | 'console' | 'registrations'
+  >,
 ): ReturnType<typeof buildApiServer> {
   const tls = config.http.tls;
   return buildApiServer(
@@ -424,13 +438,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   const sip = composeSipServer(runtime, {
     logger: logger.child({ component: 'sip' }),
     sip: sipOptionsOf(config),
-    rtp: {
-      ...config.rtp,
-      reorderWaitMs: config.tuning.jitterBufferMs,
-      mediaTimeoutMs: config.tuning.mediaTimeoutSec * 1000,
-      holdTimeoutMs: config.tuning.holdTimeoutSec * 1000,
-      maxCallDurationMs: config.tuning.maxCallDurationSec * 1000,
-    },
+    rtp: rtpOptionsOf(config),
     targets,
     eventLoopLagMs: () => lag.lagMs(),
     onInboundCall: (call, info) => {
@@ -476,7 +484,8 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     commands: cluster?.commands ?? local,
     ...(cluster === undefined ? {} : { localCommands: local }),
     logger: logger.child({ component: 'api' }),
-    ...{ ops: opsParts.ops, console: consoleDeps },
+    ...opsParts.api,
+    console: consoleDeps,
   });
   const address = await listenApi(api, config, async () => {
     await sip.stop();

@@ -8,6 +8,7 @@ import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../ports/logger.js';
 import type { NodeOps } from '../ports/node-ops.js';
 import type { ConsoleDeps } from './console/console.types.js';
+import type { RegistrationStatus } from '../ports/registration-status.js';
 
 export type { DialRequest, HttpMethod } from '../ports/call-commands.js';
 
@@ -29,6 +30,8 @@ export interface ApiDeps {
   readonly authToken: string;
   /** Health, readiness and metrics (`/healthz`, `/readyz`, `/metrics`); absent: not served. */
   readonly ops?: NodeOps;
+  /** Outbound SIP registrations (`GET …/Registration/`); absent: the list is empty. */
+  readonly registrations?: RegistrationStatus;
   /** Largest request body accepted, in bytes. Default 1 MiB. */
   readonly bodyLimitBytes?: number;
   /** Given, the live web console is served under /console (docs/console.md). */

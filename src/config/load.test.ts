@@ -290,3 +290,73 @@ test('rtp.codecs: default PCMU, PCMA in the offer order; env list form; unknown 
   assert.equal(loadConfig({ env: { ...token, STREAMFORK_RTP_CODECS: 'PCMU,PCMU' } }).ok, false);
   assert.equal(loadConfig({ env: { ...token, STREAMFORK_RTP_CODECS: '' } }).ok, false);
 });
+
+test('sip.registrations: a JSON array in the env, each entry filled with its defaults; bad entries named', () => {
+  const config = okConfig(
+    loadConfig({
+      env: {
+        ...token,
+        STREAMFORK_SIP_REGISTRATIONS: JSON.stringify([
+          { registrar: 'sip:pbx.example.net', username: 'alice', password: 'p' },
+          {
+            registrar: 'sip:10.0.0.5:5080',
+            username: 'bob',
+            password: 'q',
+            transport: 'tcp',
+            expiresSec: 120,
+          },
+        ]),
+      },
+    }),
+  );
+  assert.deepEqual(config.sip.registrations, [
+    {
+      registrar: 'sip:pbx.example.net',
+      username: 'alice',
+      password: 'p',
+      authUsername: null,
+      realm: null,
+      expiresSec: 3600,
+      contactUser: null,
+      keepAliveSec: 0,
+      transport: 'udp',
+    },
+    {
+      registrar: 'sip:10.0.0.5:5080',
+      username: 'bob',
+      password: 'q',
+      authUsername: null,
+      realm: null,
+      expiresSec: 120,
+      contactUser: null,
+      keepAliveSec: 0,
+      transport: 'tcp',
+    },
+  ]);
+  const bad = errorsOf(
+    loadConfig({
+      env: {
+        ...token,
+        STREAMFORK_SIP_REGISTRATIONS: JSON.stringify([
+          { registrar: 'pbx', username: 'a', password: 'b', expiresSec: 1 },
+        ]),
+      },
+    }),
+  );
+  assert.ok(
+    bad.some((e) => e.includes('sip.registrations')),
+    bad.join('\n'),
+  );
+  const tcpOff = errorsOf(
+    loadConfig({
+      env: {
+        ...token,
+        STREAMFORK_SIP_TRANSPORTS: 'udp',
+        STREAMFORK_SIP_REGISTRATIONS: JSON.stringify([
+          { registrar: 'sip:10.0.0.5', username: 'a', password: 'b', transport: 'tcp' },
+        ]),
+      },
+    }),
+  );
+  assert.deepEqual(tcpOff, ['sip.registrations.0.transport: tcp is not in sip.transports']);
+});

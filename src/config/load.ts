@@ -90,13 +90,18 @@ function readFileLayer(file: string): { ok: true; value: PlainObject } | { ok: f
 
 /**
  * Fills missing keys from `default` annotations, descending into sections and into the object branch of
- * `X | null` keys that hold an object. (TypeBox's `Value.Default` skips a union branch that does not
+ * `X | null` keys that hold an object, and into the entries of arrays of objects. (TypeBox's `Value.Default` skips a union branch that does not
  * validate yet, which would turn one bad key into several misleading `required` errors.)
  */
 function applyDefaults(schema: TSchema, value: unknown): unknown {
   const branch = nullableObjectBranch(schema);
   if (branch !== undefined) {
     return isPlainObject(value) ? applyDefaults(branch, value) : value;
+  }
+  const items = (schema as { items?: TSchema }).items;
+  if (items !== undefined && Array.isArray(value)) {
+    // Arrays of objects (`sip.registrations`): each entry gets its own defaults.
+    return value.map((entry: unknown) => applyDefaults(items, entry));
   }
   const props = objectProperties(schema);
   if (props === undefined || !isPlainObject(value)) {
@@ -118,6 +123,11 @@ function applyDefaults(schema: TSchema, value: unknown): unknown {
 /** Rules that span keys, checked once every key is individually valid. */
 function crossKeyErrors(config: Config): string[] {
   const errors: string[] = [];
+  config.sip.registrations.forEach((r, i) => {
+    if (!config.sip.transports.includes(r.transport)) {
+      errors.push(`sip.registrations.${i}.transport: ${r.transport} is not in sip.transports`);
+    }
+  });
   const { portMin, portMax } = config.rtp;
   if (portMax - portMin < 1) {
     errors.push(`rtp.portMax: expected at least rtp.portMin + 1 (${portMin + 1}), got ${portMax}`);

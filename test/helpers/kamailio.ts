@@ -23,6 +23,10 @@ export interface KamailioOptions {
   readonly dir: string;
   /** More `-A NAME=value` defines (the config's probe timings and the like). */
   readonly defines?: Readonly<Record<string, string | number>>;
+  /** Another shipped config (e.g. deploy/kamailio/registrar.cfg). Default the dispatcher one. */
+  readonly configFile?: string;
+  /** UDP (and TCP, when the config listens on it) port; default a free UDP one. */
+  readonly port?: number;
 }
 
 export interface RunningKamailio {
@@ -40,6 +44,8 @@ export async function startKamailio(opts: KamailioOptions): Promise<RunningKamai
     dir: opts.dir,
     nodes: opts.nodes,
     ...(opts.defines === undefined ? {} : { defines: opts.defines }),
+    ...(opts.configFile === undefined ? {} : { configFile: opts.configFile }),
+    ...(opts.port === undefined ? {} : { port: opts.port }),
   });
   return {
     address: host,

@@ -38,6 +38,9 @@ export interface SipStackOptions {
   readonly allowFrom?: readonly string[];
   readonly inboundAuth?: SipServerSipOptions['inboundAuth'];
   readonly trunk?: SipTrunk | null;
+  /** Outbound registrations (`sip.registrations`) and their backoff steps. */
+  readonly registrations?: SipServerSipOptions['registrations'];
+  readonly registrationTuning?: SipServerSipOptions['registrationTuning'];
   /** RTP port range; default a random 2,000-port window in 20000–31999. */
   readonly rtpPortMin?: number;
   readonly rtpPortMax?: number;
@@ -109,6 +112,8 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       publicAddress: null,
       allowFrom: opts.allowFrom ?? ['127.0.0.0/8', '::1/128'],
       inboundAuth: opts.inboundAuth ?? null,
+      ...(opts.registrations === undefined ? {} : { registrations: opts.registrations }),
+      ...(opts.registrationTuning === undefined ? {} : { registrationTuning: opts.registrationTuning }),
       trunk: opts.trunk ?? null,
       ...(opts.timers === undefined ? {} : { timers: opts.timers }),
       ...(opts.ringMs === undefined ? {} : { ringMs: opts.ringMs }),

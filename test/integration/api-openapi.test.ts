@@ -47,6 +47,8 @@ test('every operation of compatibility §8 and §9 is documented with its succes
     [`${base}{call_uuid}/Stream/`, 'delete', '204'],
     [`${base}{call_uuid}/Stream/{stream_id}/`, 'get', '200'],
     [`${base}{call_uuid}/Stream/{stream_id}/`, 'delete', '204'],
+    // Not Plivo's: the outbound SIP registrations (issue 13).
+    ['/v1/Account/{auth_id}/Registration/', 'get', '200'],
   ];
   for (const [path, method, status] of expected) {
     const op = doc.paths[path]?.[method];

@@ -59,7 +59,11 @@ export interface SipMetricsSource {
   };
   readonly refusals: Readonly<Record<NotReadyWhy, number>>;
   readiness(): ReadinessState;
+  /** The `sip.registrations` bindings (absent: none). */
+  registrations?(): readonly { readonly state: string }[];
 }
+
+const REGISTRATION_STATES = ['idle', 'registering', 'registered', 'retrying', 'unregistering', 'stopped'];
 
 /** What the media clock tells metrics (the driver's lateness histogram). */
 export interface MediaClockMetricsSource {
@@ -272,6 +276,18 @@ export function registerSipMetrics(registers: Registers, sip: SipMetricsSource):
     () => sip.stats().rejected,
   );
   registerSipTraffic(registers, sip);
+  new Gauge({
+    name: 'streamfork_sip_registrations',
+    help: 'Outbound SIP registration bindings (sip.registrations), by state.',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      const all = sip.registrations?.() ?? [];
+      for (const state of REGISTRATION_STATES) {
+        this.set({ state }, all.filter((r) => r.state === state).length);
+      }
+    },
+  });
   new Counter({
     name: 'streamfork_refused_total',
     help: 'New calls and REST stream starts refused with 503, by why (draining, full, streams, overloaded).',

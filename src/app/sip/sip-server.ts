@@ -39,6 +39,8 @@ import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
 import { InboundCalls, type InboundInvite } from './inbound.js';
 import { OutboundDial, type DialOptions, type SipDialResult, type SipTrunk } from './outbound.js';
 import { type NotReadyWhy, Readiness, type ReadinessState } from './readiness.js';
+import type { RegistrationView } from '../../ports/registration-status.js';
+import { SipRegistrations, type RegistrationTuning, type SipRegistrationConfig } from './registrations.js';
 import type { SipLeg } from './sip-leg.js';
 import {
   DEFAULT_CALL_LIMITS,
@@ -61,6 +63,10 @@ export interface SipServerSipOptions {
   readonly allowFrom: readonly string[];
   readonly inboundAuth: { realm: string; users: { username: string; password: string }[] } | null;
   readonly trunk: SipTrunk | null;
+  /** Outbound registrations (`sip.registrations`); INVITEs their registrars send are admitted besides allowFrom. */
+  readonly registrations?: readonly SipRegistrationConfig[];
+  /** Registration backoff steps; defaults 2 s doubling to 300 s. Tests shorten them. */
+  readonly registrationTuning?: RegistrationTuning;
   /** Send 180 Ringing and wait this long before answering inbound calls. Default 0 (answer at once). */
   readonly ringMs?: number;
   /** Transaction timer bases (T1/T2/T4); RFC 3261 defaults when absent. Tests shorten them. */
@@ -168,6 +174,7 @@ export class SipServer {
   readonly #counters: SipCounters = { malformed: 0, rejected: 0 };
   #ctx: SipContext | undefined;
   #inbound: InboundCalls | undefined;
+  #registrations: SipRegistrations | undefined;
   #stopping = false;
   readonly #readiness: Readiness;
 
@@ -236,6 +243,8 @@ export class SipServer {
     this.#driver.onEffect((e) => {
       this.#onEffect(e);
     });
+    this.#registrations = new SipRegistrations(ctx, sip.registrations ?? [], sip.registrationTuning);
+    this.#registrations.start(this.#opts.targets);
     return { udpPort: bound.port, tcpPort: sip.transports.includes('tcp') ? bound.port : 0 };
   }
 
@@ -285,7 +294,7 @@ export class SipServer {
     if (ctx === undefined || inbound === undefined) {
       return;
     }
-    if (!this.#allow.allows(source.address)) {
+    if (!this.#allow.allows(source.address) && this.#registrations?.admits(request, source) !== true) {
       if (request.method !== 'ACK') {
         ctx.respond(request, 403, { reason: 'Forbidden (source not allowed)' });
       }
@@ -390,6 +399,11 @@ export class SipServer {
     );
   }
 
+  /** The state of every `sip.registrations` binding (the REST registration endpoint reads it). */
+  registrations(): readonly RegistrationView[] {
+    return this.#registrations?.views() ?? [];
+  }
+
   /** Whether a new call would be taken now (what OPTIONS answers): the calls being set up and live count. */
   readiness(): ReadinessState {
     return this.#readiness.check({
@@ -442,10 +456,13 @@ export class SipServer {
     this.#stopping = true;
     this.#readiness.drain();
     this.#inbound?.refuseAll();
+    // Unregister (Expires: 0) alongside the BYEs; each is bounded.
+    const unregistered = this.#registrations?.stop(2000);
     for (const call of [...this.#calls.values()]) {
       call.hangup(cause);
     }
     await this.#waitFor(() => this.#calls.size === 0, 3000);
+    await unregistered;
     for (const call of [...this.#calls.values()]) {
       call.close();
     }
