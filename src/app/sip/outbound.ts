@@ -230,7 +230,7 @@ export class OutboundDial {
       callId: this.#callId,
       cseq: ++this.#cseq,
       via: ctx.via(protocol),
-      contact: ctx.contact(protocol),
+      contact: ctx.contact(protocol, undefined, /^sips:/i.test(this.#target.requestUri)),
       headers: [
         { name: 'Allow', value: 'INVITE, ACK, BYE, CANCEL, OPTIONS' },
         { name: 'User-Agent', value: 'streamfork' },

@@ -28,7 +28,7 @@ export interface SipRegistrationConfig {
   readonly realm: string | null;
   readonly expiresSec: number;
   readonly contactUser: string | null;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
   /** Send an OPTIONS to the registrar this often, keeping a NAT binding open (0: never). Default 0. */
   readonly keepAliveSec?: number;
 }
@@ -113,11 +113,10 @@ class Binding {
     }
     const ctx = this.#ctx;
     const protocol = this.#cfg.transport;
-    const contactHost = ctx.hostForUri();
     this.#machine = new Registration({
       registrarUri: this.#registrarUri(),
       aor: `sip:${this.#cfg.username}@${this.host}`,
-      contact: `<sip:${this.contactUser}@${contactHost}:${ctx.port}${protocol === 'tcp' ? ';transport=tcp' : ''}>`,
+      contact: ctx.contact(protocol, this.contactUser),
       username: this.#cfg.authUsername ?? this.#cfg.username,
       password: this.#cfg.password,
       ...(this.#cfg.realm === null ? {} : { realm: this.#cfg.realm }),
@@ -134,7 +133,8 @@ class Binding {
 
   #registrarUri(): string {
     const port = this.port === 5060 ? '' : `:${this.port}`;
-    return `sip:${this.host}${port}${this.#cfg.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const transport = this.#cfg.transport;
+    return `sip:${this.host}${port}${transport === 'udp' ? '' : `;transport=${transport}`}`;
   }
 
   /** OPTIONS to the registrar every `keepAliveSec` (RFC 3261 §11; NAT keep-alive as carriers expect). */

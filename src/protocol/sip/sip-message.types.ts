@@ -34,7 +34,7 @@ export interface SipResponse {
 export type SipMessage = SipRequest | SipResponse;
 
 /** Transport protocols the server speaks (RFC 3261 §18). */
-export type SipTransportProtocol = 'udp' | 'tcp';
+export type SipTransportProtocol = 'udp' | 'tcp' | 'tls';
 
 /** Where a message came from or goes to. */
 export interface SipEndpoint {
