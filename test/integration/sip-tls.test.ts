@@ -6,7 +6,11 @@ import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { after, before, describe, test } from 'node:test';
 
+import type { AddressInfo } from 'node:net';
+
+import { TargetGuard } from '../../src/adapters/net/target-guard.js';
 import { loadSipTlsMaterial } from '../../src/adapters/sip-transport/tls-material.js';
+import { parseTargetPolicy } from '../../src/protocol/net/target-policy.js';
 import { loadConfig } from '../../src/config/load.js';
 
 import { ServerError } from '../../src/errors/server-error.js';
@@ -269,6 +273,76 @@ describe('SIP over TLS (RFC 3261 §26)', () => {
       assert.equal(strict.calls.length, 0);
     } finally {
       await strict.close();
+    }
+  });
+
+  test('registration over TLS to a registrar by name: SNI and the certificate check use the name', async () => {
+    const seen: { servername: string | false | null; register: string }[] = [];
+    const registrar = tls.createServer(
+      { cert: readFileSync(pki.certFile), key: readFileSync(pki.keyFile) },
+      (socket) => {
+        socket.setEncoding('latin1');
+        socket.on('data', (text: string) => {
+          if (!text.startsWith('REGISTER ')) {
+            return;
+          }
+          seen.push({ servername: socket.servername, register: text });
+          const copy = ['Via', 'From', 'Call-ID', 'CSeq', 'Contact'].map((n) => `${n}: ${header(text, n)}`);
+          socket.write(
+            [
+              'SIP/2.0 200 OK',
+              ...copy,
+              `To: ${header(text, 'To')};tag=reg`,
+              'Expires: 600',
+              'Content-Length: 0',
+              '',
+              '',
+            ].join('\r\n'),
+          );
+        });
+      },
+    );
+    await new Promise<void>((resolve) => registrar.listen(0, HOST, resolve));
+    const port = (registrar.address() as AddressInfo).port;
+    const policy = parseTargetPolicy({ allowed: ['127.0.0.0/8'], denied: [] });
+    assert.ok(policy.ok);
+    const targets = new TargetGuard(policy.value, (host) =>
+      host === 'localhost'
+        ? Promise.resolve([{ address: HOST, family: 4 }])
+        : Promise.reject(new Error('ENOTFOUND')),
+    );
+    const client = await startSipStack({
+      targets,
+      tls: { port: 0, certFile: pki.certFile, keyFile: pki.keyFile, caFile: pki.caFile, verifyPeer: true },
+      registrations: [
+        {
+          registrar: `sip:localhost:${port};transport=tls`,
+          username: 'u100',
+          password: 'secret',
+          authUsername: null,
+          realm: null,
+          expiresSec: 600,
+          contactUser: 'sf-tls',
+          keepAliveSec: 0,
+          transport: 'tls',
+        },
+      ],
+    });
+    try {
+      await until(
+        () => client.server.registrations()[0]?.state === 'registered',
+        3000,
+        'the TLS registration',
+      );
+      const first = seen[0];
+      assert.ok(first !== undefined);
+      assert.equal(first.servername, 'localhost');
+      assert.match(header(first.register, 'Via'), new RegExp(`^SIP/2\\.0/TLS ${HOST}:${client.tlsPort};`));
+      assert.equal(header(first.register, 'Contact'), `<sip:sf-tls@${HOST}:${client.tlsPort};transport=tls>`);
+      assert.match(first.register, /^REGISTER sip:localhost:\d+;transport=tls SIP\/2\.0/);
+    } finally {
+      await client.close();
+      registrar.close();
     }
   });
 

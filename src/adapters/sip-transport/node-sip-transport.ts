@@ -353,9 +353,10 @@ export class NodeSipTransport implements SipTransport {
   }
 
   /**
-   * Opens a TLS connection (RFC 3261 §26.2.2 for `sips:`, RFC 5630 §3): SNI is the target host when it is
-   * a name (RFC 6066 forbids IP literals there), and with `verifyPeer` the server's certificate must chain
-   * to `ca` and name that host (a DNS name or an IP address in subjectAltName).
+   * Opens a TLS connection (RFC 3261 §26.2.2 for `sips:`, RFC 5630 §3): SNI is the target host
+   * (`serverName`, else `address`) when it is a name (RFC 6066 forbids IP literals there), and with
+   * `verifyPeer` the server's certificate must chain to `ca` and name that host (a DNS name or an IP
+   * address in subjectAltName).
    */
   private connectTls(destination: SipEndpoint): Promise<Connection> {
     const material = this.options.tls;
@@ -364,10 +365,12 @@ export class NodeSipTransport implements SipTransport {
     }
     return new Promise((resolve, reject) => {
       const host = destination.address;
+      const name = destination.serverName ?? host;
       const socket = tls.connect({
         host,
         port: destination.port,
-        ...(net.isIP(host) === 0 ? { servername: host } : {}),
+        // The certificate is checked against `servername` when given, else against `host`.
+        ...(net.isIP(name) === 0 ? { servername: name } : {}),
         cert: Buffer.from(material.cert),
         key: Buffer.from(material.key),
         ...(material.ca === undefined ? {} : { ca: Buffer.from(material.ca) }),

@@ -192,7 +192,19 @@ export class OutboundDial {
         ctx.logger.warn({ detail: checked.detail }, 'dial refused');
         return { ok: false, cause: 'NETWORK_OUT_OF_ORDER', detail: checked.detail };
       }
-      target = { ...target, destination: { ...target.destination, address: checked.address } };
+      const { destination } = target;
+      const serverName =
+        destination.protocol === 'tls' && checked.address !== destination.address
+          ? destination.address
+          : undefined;
+      target = {
+        ...target,
+        destination: {
+          ...destination,
+          address: checked.address,
+          ...(serverName === undefined ? {} : { serverName }),
+        },
+      };
     }
     let socket: RtpSocket;
     try {

@@ -74,7 +74,8 @@ class Binding {
     const uri = parseSipUri(cfg.registrar);
     this.host = uri.ok ? uri.value.host : cfg.registrar;
     this.port =
-      (uri.ok ? uri.value.port : undefined) ?? (uri.ok && uri.value.scheme === 'sips' ? 5061 : 5060);
+      (uri.ok ? uri.value.port : undefined) ??
+      ((uri.ok && uri.value.scheme === 'sips') || cfg.transport === 'tls' ? 5061 : 5060);
   }
 
   get #log(): { registrar: string; binding: number } {
@@ -164,7 +165,7 @@ class Binding {
       this.keepAlives.sent++;
       const address = this.#address;
       if (address !== undefined) {
-        ctx.send(request, { protocol: this.#cfg.transport, address, port: this.port }, (e) => {
+        ctx.send(request, this.#destination(address), (e) => {
           if (e.type === 'response' && e.response.status >= 200) {
             this.keepAlives.answered++;
           } else if (e.type === 'timeout' || e.type === 'transport-error') {
@@ -239,13 +240,23 @@ class Binding {
     }
   }
 
+  /** Where the registrar is: its resolved address, and over TLS its host name for SNI and the certificate. */
+  #destination(address: string): SipEndpoint {
+    const name = stripBrackets(this.host);
+    return {
+      protocol: this.#cfg.transport,
+      address,
+      port: this.port,
+      ...(this.#cfg.transport === 'tls' && name !== address ? { serverName: name } : {}),
+    };
+  }
+
   #send(request: SipRequest): void {
     const address = this.#address;
     if (address === undefined) {
       return;
     }
-    const destination: SipEndpoint = { protocol: this.#cfg.transport, address, port: this.port };
-    this.#ctx.send(request, destination, (e) => {
+    this.#ctx.send(request, this.#destination(address), (e) => {
       switch (e.type) {
         case 'response': {
           this.#feed({ type: 'response', response: e.response });

@@ -41,6 +41,11 @@ export interface SipEndpoint {
   readonly protocol: SipTransportProtocol;
   readonly address: string;
   readonly port: number;
+  /**
+   * TLS only: the host name the certificate must name and SNI carries, when `address` is the resolved
+   * IP of a name (RFC 5922 §7.2: the identity is the URI's host, not the address it resolved to).
+   */
+  readonly serverName?: string;
 }
 
 /** The SIP version this stack speaks (RFC 3261 §7.1). */
