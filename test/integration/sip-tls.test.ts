@@ -178,6 +178,23 @@ describe('SIP over TLS (RFC 3261 §26)', () => {
     }
   });
 
+  test('a CRLF ping on the TLS connection gets a CRLF pong (RFC 5626 §4.4.1)', async () => {
+    const socket = tls.connect({ host: HOST, port: server.tlsPort, ca: readFileSync(pki.caFile) });
+    try {
+      const received: Buffer[] = [];
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      await new Promise<void>((resolve, reject) => {
+        socket.once('secureConnect', resolve);
+        socket.once('error', reject);
+      });
+      socket.write('\r\n\r\n');
+      await until(() => Buffer.concat(received).length >= 2, 2000, 'the pong');
+      assert.equal(Buffer.concat(received).toString('latin1'), '\r\n');
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test('streamfork dials a TLS peer (transport=tls trunk), verifying its certificate', async () => {
     const dialer = await startSipStack({
       tls: { port: 0, certFile: pki.certFile, keyFile: pki.keyFile, caFile: pki.caFile, verifyPeer: true },

@@ -244,6 +244,10 @@ export class NodeSipTransport implements SipTransport {
     joined.set(conn.buffer, 0);
     joined.set(chunk, conn.buffer.length);
     const frames = frameSipStream(joined, { maxMessageBytes: this.maxMessageBytes });
+    if (frames.pings !== undefined) {
+      // RFC 5626 §4.4.1: a CRLF pong keeps the peer's (a registrar's, a NAT's) view of the flow alive.
+      conn.socket.write('\r\n');
+    }
     for (const bytes of frames.messages) {
       this.onBytes(bytes, conn.peer);
     }
