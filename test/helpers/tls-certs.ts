@@ -1,7 +1,7 @@
 /**
  * Throw-away PKI for SIP-over-TLS tests, made with the openssl CLI (Debian `openssl`) in a temp dir: a
  * CA, a leaf it signs for 127.0.0.1/localhost (server and client use), and a self-signed leaf for the
- * same names that nothing trusts. Also writes `*-bundle.pem` (key + certificate) for peers like baresip
+ * same names that nothing trusts, and a CA-signed leaf that expired in 2020. Also writes `*-bundle.pem` (key + certificate) for peers like baresip
  * that take one file.
  */
 import { execFileSync } from 'node:child_process';
@@ -19,6 +19,9 @@ export interface TestPki {
   /** Self-signed, same names: a certificate no one here trusts. */
   readonly rogueCertFile: string;
   readonly rogueKeyFile: string;
+  /** Signed by the CA for the same names, but valid only in January 2020: expired. */
+  readonly expiredCertFile: string;
+  readonly expiredKeyFile: string;
   remove(): void;
 }
 
@@ -95,6 +98,51 @@ export function makeTestPki(): TestPki {
     ],
     dir,
   );
+  // `openssl ca` is the one subcommand of OpenSSL 3.0 that takes explicit validity dates.
+  writeFileSync(
+    join(dir, 'ca.cnf'),
+    [
+      '[ca]',
+      'default_ca = test_ca',
+      '[test_ca]',
+      `dir = ${dir}`,
+      'database = $dir/index.txt',
+      'new_certs_dir = $dir',
+      'serial = $dir/ca.serial',
+      'default_md = sha256',
+      'policy = any_name',
+      '[any_name]',
+      'commonName = supplied',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(join(dir, 'index.txt'), '');
+  writeFileSync(join(dir, 'ca.serial'), '1000\n');
+  openssl(['req', ...ec, '-keyout', 'expired.key', '-out', 'expired.csr', '-subj', '/CN=localhost'], dir);
+  openssl(
+    [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-in',
+      'expired.csr',
+      '-out',
+      'expired.pem',
+      '-startdate',
+      '20200101000000Z',
+      '-enddate',
+      '20200131000000Z',
+      '-extfile',
+      'leaf.ext',
+      '-notext',
+    ],
+    dir,
+  );
   const bundleFile = join(dir, 'leaf-bundle.pem');
   writeFileSync(
     bundleFile,
@@ -108,6 +156,8 @@ export function makeTestPki(): TestPki {
     bundleFile,
     rogueCertFile: join(dir, 'rogue.pem'),
     rogueKeyFile: join(dir, 'rogue.key'),
+    expiredCertFile: join(dir, 'expired.pem'),
+    expiredKeyFile: join(dir, 'expired.key'),
     remove() {
       rmSync(dir, { recursive: true, force: true });
     },

@@ -256,6 +256,40 @@ describe('SIP over TLS (RFC 3261 §26)', () => {
     }
   });
 
+  test('verifyPeer refuses a peer whose CA-signed certificate has expired, and says so', async () => {
+    const expired = await startSipStack({
+      tls: {
+        port: 0,
+        certFile: pki.expiredCertFile,
+        keyFile: pki.expiredKeyFile,
+        caFile: null,
+        verifyPeer: false,
+      },
+    });
+    const logger = captureLogger();
+    const dialer = await startSipStack({
+      logger,
+      tls: { port: 0, certFile: pki.certFile, keyFile: pki.keyFile, caFile: pki.caFile, verifyPeer: true },
+      trunk: {
+        uri: `sip:${HOST}:${expired.tlsPort};transport=tls`,
+        username: '',
+        password: '',
+        fromUser: null,
+        fromDomain: null,
+      },
+    });
+    try {
+      const result = await dialer.server.dial({ to: '1000', from: '2000', timeoutSec: 5 });
+      assert.equal(result.ok, false);
+      assert.equal(expired.calls.length, 0);
+      const refusal = logger.entries.find((e) => e.msg === 'SIP TLS connection refused');
+      assert.match(String(refusal?.fields['reason']), /certificate has expired/);
+    } finally {
+      await dialer.close();
+      await expired.close();
+    }
+  });
+
   test('with verifyPeer our listener refuses a client without a trusted certificate', async () => {
     const logger = captureLogger();
     const strict = await startSipStack({
