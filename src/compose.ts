@@ -117,7 +117,7 @@ export interface ComposeSipOptions extends SipServerSpec {
 export function composeSipServer(runtime: AppRuntime, opts: ComposeSipOptions): SipServer {
   const { engine, ports } = runtime;
   const { sip, rtp } = opts;
-  const tlsLog = opts.logger.child({ component: 'sip-tls' });
+  const tlsLog = opts.logger.child({ transport: 'tls' });
   const transport = new NodeSipTransport({
     host: sip.host,
     port: sip.port,
