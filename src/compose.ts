@@ -15,6 +15,7 @@ import { NodeRtpSocketFactory } from './adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from './adapters/rtp/rtp-port-allocator.js';
 import { NodeSipTransport } from './adapters/sip-transport/node-sip-transport.js';
 import { SipTransactionDriver } from './adapters/sip-transport/sip-transaction-driver.js';
+import { loadSipTlsMaterial } from './adapters/sip-transport/tls-material.js';
 import type { AppPorts, AppRuntime } from './app/runtime.js';
 import { SipServer, type SipServerSpec } from './app/sip/sip-server.js';
 import { Engine, type EngineOptions } from './engine/engine.js';
@@ -116,10 +117,15 @@ export interface ComposeSipOptions extends SipServerSpec {
 export function composeSipServer(runtime: AppRuntime, opts: ComposeSipOptions): SipServer {
   const { engine, ports } = runtime;
   const { sip, rtp } = opts;
+  const tlsLog = opts.logger.child({ transport: 'tls' });
   const transport = new NodeSipTransport({
     host: sip.host,
     port: sip.port,
     tcp: sip.transports.includes('tcp'),
+    ...(sip.tls === undefined || sip.tls === null ? {} : { tls: loadSipTlsMaterial(sip.tls) }),
+    onTlsError: (peer, reason) => {
+      tlsLog.warn({ peer: `${peer.address}:${peer.port}`, reason }, 'SIP TLS connection refused');
+    },
   });
   const transactions = new SipTransactionDriver(transport, {
     nowMs: () => ports.clock.monotonicMs(),

@@ -62,6 +62,8 @@ export interface StartServerOptions {
 
 export interface StreamforkServer {
   readonly sipPort: number;
+  /** The SIP over TLS port (`sip.tls.port` as bound), 0 without `sip.tls`. */
+  readonly sipTlsPort: number;
   readonly httpPort: number;
   readonly store: CallStore;
   /**
@@ -213,9 +215,14 @@ async function recoverRecords(
 }
 
 /** Starts SIP; when its port cannot be bound, releases what was started and throws ERR_LISTEN_FAILED. */
-async function startSip(sip: SipServer, config: Config, abandon: () => Promise<void>): Promise<number> {
+async function startSip(
+  sip: SipServer,
+  config: Config,
+  abandon: () => Promise<void>,
+): Promise<{ udpPort: number; tlsPort: number }> {
   try {
-    return (await sip.start()).udpPort;
+    const bound = await sip.start();
+    return { udpPort: bound.udpPort, tlsPort: bound.tlsPort ?? 0 };
   } catch (err) {
     await sip.stop().catch(() => undefined);
     await abandon();
@@ -223,8 +230,11 @@ async function startSip(sip: SipServer, config: Config, abandon: () => Promise<v
       {
         host: config.sip.host,
         port: config.sip.port,
-        transport: config.sip.transports.includes('tcp') ? 'UDP+TCP' : 'UDP',
-        setting: 'sip.port (--sip-port, STREAMFORK_SIP_PORT)',
+        transport: `${config.sip.transports.includes('tcp') ? 'UDP+TCP' : 'UDP'}${config.sip.tls === null ? '' : ` (TLS on ${config.sip.tls.port})`}`,
+        setting:
+          config.sip.tls === null
+            ? 'sip.port (--sip-port, STREAMFORK_SIP_PORT)'
+            : 'sip.port (--sip-port, STREAMFORK_SIP_PORT) or sip.tls.port (STREAMFORK_SIP_TLS_PORT)',
       },
       err,
     );
@@ -458,7 +468,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       await store.close();
     }
   };
-  const udpPort = await startSip(sip, config, abandon);
+  const { udpPort, tlsPort } = await startSip(sip, config, abandon);
   const dialer = restDialerOf(config, runtime, control, sip);
 
   const opsParts = composeOps(config, runtime, sip, store, lag);
@@ -510,6 +520,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   });
   return {
     sipPort: udpPort,
+    sipTlsPort: tlsPort,
     httpPort,
     store,
     drain: (timeoutMs) => sip.drain(timeoutMs),

@@ -118,7 +118,7 @@ async function serve(opts: ServeOptions, ctx: CliContext): Promise<void> {
     return;
   }
   ctx.stderr.write(
-    `streamfork serve: SIP on ${config.sip.host}:${server.sipPort} (${config.sip.transports.join('+')}), ` +
+    `streamfork serve: SIP on ${config.sip.host}:${server.sipPort} (${config.sip.transports.join('+')}${server.sipTlsPort > 0 ? `, tls on ${server.sipTlsPort}` : ''}), ` +
       `REST API on http${config.http.tls === null ? '' : 's'}://${config.http.host}:${server.httpPort}/v1/Account/${config.auth.authId}/, ` +
       `records in ${recordsWhere(config)}` +
       (config.answer.answerUrl === null

@@ -239,6 +239,8 @@ test('schema: every key documented, defaulted unless required, with a unique env
     'sip.inboundAuth.users',
     'http.tls.certFile',
     'http.tls.keyFile',
+    'sip.tls.certFile',
+    'sip.tls.keyFile',
   ]);
   for (const leaf of leaves) {
     const s = leaf.schema as { description?: string; default?: unknown };

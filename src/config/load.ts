@@ -124,7 +124,11 @@ function applyDefaults(schema: TSchema, value: unknown): unknown {
 function crossKeyErrors(config: Config): string[] {
   const errors: string[] = [];
   config.sip.registrations.forEach((r, i) => {
-    if (!config.sip.transports.includes(r.transport)) {
+    if (r.transport === 'tls') {
+      if (config.sip.tls === null) {
+        errors.push(`sip.registrations.${i}.transport: tls needs sip.tls (a certificate and key)`);
+      }
+    } else if (!config.sip.transports.includes(r.transport)) {
       errors.push(`sip.registrations.${i}.transport: ${r.transport} is not in sip.transports`);
     }
   });

@@ -46,9 +46,10 @@ export const SipRegistration = Type.Object(
         'Send an OPTIONS to the registrar this often to keep a NAT binding open (25 suits most NATs on UDP); 0: never.',
       unit: 's',
     }),
-    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')], {
+    transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')], {
       default: 'udp',
-      description: 'Transport of the REGISTERs (and of the Contact we register).',
+      description:
+        'Transport of the REGISTERs (and of the Contact we register); tls needs sip.tls (docs/sip.md#tls).',
     }),
   },
   { additionalProperties: false },
@@ -60,3 +61,42 @@ export const SipRegistrations = Type.Array(SipRegistration, {
   description:
     'Outbound registrations (RFC 3261 §10) to carriers or PBXs, one binding each, refreshed before expiry and retried with backoff (docs/sip.md#registration); env form a JSON array.',
 });
+
+/** `sip.tls`: SIP over TLS (RFC 3261 §26, RFC 5630), or null for no TLS listener. */
+export const SipTls = Type.Union(
+  [
+    Type.Object(
+      {
+        port: Type.Integer({
+          minimum: 0,
+          maximum: 65535,
+          default: 5061,
+          description: 'TLS listening port (5061 is the sips: default; 0 picks a free one).',
+          unit: 'port',
+        }),
+        certFile: Type.String({
+          minLength: 1,
+          description:
+            'PEM certificate (chain) we present, as server and as client; read at start (must be readable).',
+        }),
+        keyFile: Type.String({ minLength: 1, description: 'PEM private key of certFile; read at start.' }),
+        caFile: nullable({
+          description:
+            "PEM CA bundle the peers' certificates must chain to, or null for Node's bundled public roots.",
+        }),
+        verifyPeer: Type.Boolean({
+          default: true,
+          description:
+            "Verify peers: a server's certificate must chain to caFile and name the host we dialled (SNI is that host), and clients connecting to us must present one that chains to caFile; false accepts any certificate (tests only).",
+        }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Null(),
+  ],
+  {
+    default: null,
+    description:
+      'SIP over TLS (docs/sip.md#tls): a listener on its own port and TLS for sips: and ;transport=tls targets, or null for none.',
+  },
+);

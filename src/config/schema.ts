@@ -11,7 +11,7 @@ import { Type, type Static, type TSchema } from 'typebox';
 
 import { LimitsSection, MetricsSection } from './schema-ops.js';
 import { rtpCodecKeys } from './codec-keys.js';
-import { SipRegistrations } from './schema-sip.js';
+import { SipRegistrations, SipTls } from './schema-sip.js';
 
 /** Annotations every leaf key carries besides its JSON Schema keywords. */
 interface KeyDoc {
@@ -116,6 +116,7 @@ const Sip = Type.Object(
       description: 'Outbound SIP trunk for REST-created calls, or null to dial the `to` URI directly.',
     }),
     registrations: SipRegistrations,
+    tls: SipTls,
     sessionExpiresSec: int(1800, 0, 86400, {
       description:
         'RFC 4028 session interval we ask for (outbound) or insert when the caller asks for none (inbound); the refresher re-INVITEs at half of it, and a dialog left unrefreshed is ended with BYE (cause RECOVERY_ON_TIMER_EXPIRE). 1800 is the value RFC 4028 recommends; a value below sip.minSessionExpiresSec is raised to it; 0 only honours intervals the far end asks for.',

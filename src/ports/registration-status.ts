@@ -10,7 +10,7 @@ export interface RegistrationView {
   readonly id: string;
   /** `host:port` of the registrar. */
   readonly registrar: string;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
   /** idle, registering, registered, retrying, unregistering, stopped. */
   readonly state: string;
   /** When the binding runs out (ISO 8601), while registered. */

@@ -1,5 +1,5 @@
 /**
- * The SIP transport port (RFC 3261 §18): UDP and TCP on one host:port, delivering parsed messages with
+ * The SIP transport port (RFC 3261 §18): UDP and TCP on one host:port (TLS on its own, §26), delivering parsed messages with
  * their source, and sending messages to a destination. Adapter: `adapters/sip-transport`.
  */
 import type { ParseFailure } from '../errors/result.js';
@@ -37,6 +37,8 @@ export interface SipTransportStats {
 export interface SipListenAddress {
   readonly address: string;
   readonly port: number;
+  /** The TLS listener's port, when SIP over TLS is configured. */
+  readonly tlsPort?: number;
 }
 
 /** A SIP transport: UDP and TCP on the same port. */

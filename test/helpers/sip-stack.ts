@@ -66,6 +66,8 @@ export interface SipStackOptions {
   readonly codecs?: SipServerRtpOptions['codecs'];
   /** `rtp.codecOrder`. Default `offer`. */
   readonly codecOrder?: SipServerRtpOptions['codecOrder'];
+  /** `sip.tls` (files read at start). Default none. */
+  readonly tls?: SipServerSipOptions['tls'];
   /** Extra observer of inbound calls (after the call flow started). */
   readonly onInboundCall?: (call: CallSession, info: InboundInvite) => void;
 }
@@ -84,6 +86,8 @@ export interface SipStack {
   readonly server: SipServer;
   /** The SIP port (UDP, and TCP when enabled). */
   readonly port: number;
+  /** The TLS port when `tls` was given, else 0. */
+  readonly tlsPort: number;
   readonly host: string;
   /** Inbound calls in the order they started. */
   readonly calls: StackCall[];
@@ -115,6 +119,7 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       ...(opts.registrations === undefined ? {} : { registrations: opts.registrations }),
       ...(opts.registrationTuning === undefined ? {} : { registrationTuning: opts.registrationTuning }),
       trunk: opts.trunk ?? null,
+      ...(opts.tls === undefined ? {} : { tls: opts.tls }),
       ...(opts.timers === undefined ? {} : { timers: opts.timers }),
       ...(opts.ringMs === undefined ? {} : { ringMs: opts.ringMs }),
       sessionExpiresSec: opts.sessionExpiresSec ?? 0,
@@ -143,11 +148,12 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
       opts.onInboundCall?.(call, info);
     },
   });
-  const { udpPort } = await server.start();
+  const { udpPort, tlsPort } = await server.start();
   return {
     runtime,
     server,
     port: udpPort,
+    tlsPort: tlsPort ?? 0,
     host,
     calls,
     async close() {

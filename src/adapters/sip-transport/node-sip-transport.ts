@@ -1,11 +1,13 @@
 /**
- * SIP over UDP and TCP on one host:port with node:dgram and node:net (RFC 3261 §18). Parsing and framing
+ * SIP over UDP and TCP on one host:port with node:dgram and node:net (RFC 3261 §18), and over TLS on its
+ * own port with node:tls (RFC 3261 §26, framed exactly like TCP). Parsing and framing
  * are the sans-I/O core's (`parseSipMessage`, `frameSipStream`); this adapter only owns sockets, buffers
  * and timeouts. Malformed input is counted and reported, answered when a response can be routed
  * (`replyToMalformed`), and never throws or closes the UDP socket.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
+import tls from 'node:tls';
 
 import type { ParseFailure } from '../../errors/result.js';
 import { frameSipStream } from '../../protocol/sip/frame-sip-stream.js';
@@ -46,6 +48,25 @@ export interface NodeSipTransportOptions {
    * 200 calls kept streaming after their BYE).
    */
   readonly recvBufferBytes?: number;
+  /** SIP over TLS (config `sip.tls`): a listener on its own port and outbound TLS connections. */
+  readonly tls?: SipTlsMaterial;
+  /** Called when a TLS handshake fails (certificate, protocol), outbound (the send rejects as well) or inbound. */
+  readonly onTlsError?: (peer: SipEndpoint, reason: string) => void;
+}
+
+/** The certificate, key and trust of SIP over TLS (PEM bytes, read from `sip.tls`'s files at start). */
+export interface SipTlsMaterial {
+  /** Port of the TLS listener; 0 picks a free one. */
+  readonly port: number;
+  readonly cert: Uint8Array;
+  readonly key: Uint8Array;
+  /** Trusted CAs; undefined: Node's bundled roots. */
+  readonly ca?: Uint8Array;
+  /**
+   * Verify the peer's certificate: a server's always when true (chain to `ca`, name = the target host);
+   * a client connecting to us must then present one too (mutual TLS). False accepts any certificate.
+   */
+  readonly verifyPeer: boolean;
 }
 
 interface Connection {
@@ -58,14 +79,16 @@ function plainAddress(address: string): string {
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
 }
 
-function keyOf(address: string, port: number): string {
-  return `${plainAddress(address)}|${port}`;
+function keyOf(protocol: string, address: string, port: number): string {
+  return `${protocol}|${plainAddress(address)}|${port}`;
 }
 
 /** The node:dgram + node:net implementation of the {@link SipTransport} port. */
 export class NodeSipTransport implements SipTransport {
   private udp: dgram.Socket | undefined;
   private server: net.Server | undefined;
+  private tlsServer: tls.Server | undefined;
+  private tlsPortBound = 0;
   private readonly connections = new Map<string, Connection>();
   private messageHandler: (inbound: SipInbound) => void = () => undefined;
   private malformedHandler: (malformed: SipMalformed) => void = () => undefined;
@@ -89,6 +112,20 @@ export class NodeSipTransport implements SipTransport {
   }
 
   async listen(): Promise<SipListenAddress> {
+    const bound = await this.listenPlain();
+    if (this.options.tls === undefined) {
+      return bound;
+    }
+    try {
+      this.tlsPortBound = await this.listenTls(this.options.tls);
+    } catch (err) {
+      await this.close();
+      throw err;
+    }
+    return { ...bound, tlsPort: this.tlsPortBound };
+  }
+
+  private async listenPlain(): Promise<SipListenAddress> {
     for (let attempt = 0; ; attempt++) {
       const port = await this.bindUdp(this.options.port);
       if (this.options.tcp === false) {
@@ -147,14 +184,46 @@ export class NodeSipTransport implements SipTransport {
     });
   }
 
-  private adopt(socket: net.Socket): Connection {
+  private listenTls(material: SipTlsMaterial): Promise<number> {
+    const server = tls.createServer(
+      {
+        cert: Buffer.from(material.cert),
+        key: Buffer.from(material.key),
+        ...(material.ca === undefined ? {} : { ca: Buffer.from(material.ca) }),
+        // RFC 5630 §3: a client certificate is asked for; with verifyPeer it must chain to `ca`.
+        requestCert: material.verifyPeer,
+        rejectUnauthorized: material.verifyPeer,
+      },
+      (socket) => {
+        this.adopt(socket, 'tls');
+      },
+    );
+    // A failed handshake (no or an untrusted client certificate…) is reported; the listener stays up.
+    server.on('tlsClientError', (err, socket) => {
+      this.options.onTlsError?.(
+        { protocol: 'tls', address: plainAddress(socket.remoteAddress ?? ''), port: socket.remotePort ?? 0 },
+        err.message,
+      );
+    });
+    this.tlsServer = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(material.port, this.options.host, () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : material.port);
+      });
+    });
+  }
+
+  private adopt(socket: net.Socket, protocol: 'tcp' | 'tls' = 'tcp'): Connection {
     const peer: SipEndpoint = {
-      protocol: 'tcp',
+      protocol,
       address: plainAddress(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
     const conn: Connection = { socket, peer, buffer: new Uint8Array(0) };
-    const key = keyOf(peer.address, peer.port);
+    const key = keyOf(protocol, peer.address, peer.port);
     this.connections.set(key, conn);
     socket.setNoDelay(true);
     socket.setTimeout(this.options.idleTimeoutMs ?? 120000, () => socket.destroy());
@@ -175,6 +244,10 @@ export class NodeSipTransport implements SipTransport {
     joined.set(conn.buffer, 0);
     joined.set(chunk, conn.buffer.length);
     const frames = frameSipStream(joined, { maxMessageBytes: this.maxMessageBytes });
+    if (frames.pings !== undefined) {
+      // RFC 5626 §4.4.1: a CRLF pong keeps the peer's (a registrar's, a NAT's) view of the flow alive.
+      conn.socket.write('\r\n');
+    }
     for (const bytes of frames.messages) {
       this.onBytes(bytes, conn.peer);
     }
@@ -250,8 +323,8 @@ export class NodeSipTransport implements SipTransport {
       });
     } else {
       const conn =
-        this.connections.get(keyOf(destination.address, destination.port)) ??
-        (await this.connect(destination));
+        this.connections.get(keyOf(destination.protocol, destination.address, destination.port)) ??
+        (await (destination.protocol === 'tls' ? this.connectTls(destination) : this.connect(destination)));
       await new Promise<void>((resolve, reject) => {
         conn.socket.write(bytes, (err) => {
           if (err) {
@@ -283,6 +356,49 @@ export class NodeSipTransport implements SipTransport {
     });
   }
 
+  /**
+   * Opens a TLS connection (RFC 3261 §26.2.2 for `sips:`, RFC 5630 §3): SNI is the target host
+   * (`serverName`, else `address`) when it is a name (RFC 6066 forbids IP literals there), and with
+   * `verifyPeer` the server's certificate must chain to `ca` and name that host (a DNS name or an IP
+   * address in subjectAltName).
+   */
+  private connectTls(destination: SipEndpoint): Promise<Connection> {
+    const material = this.options.tls;
+    if (material === undefined) {
+      return Promise.reject(new Error('SIP over TLS is not configured (sip.tls)'));
+    }
+    return new Promise((resolve, reject) => {
+      const host = destination.address;
+      const name = destination.serverName ?? host;
+      const socket = tls.connect({
+        host,
+        port: destination.port,
+        // The certificate is checked against `servername` when given, else against `host`.
+        ...(net.isIP(name) === 0 ? { servername: name } : {}),
+        cert: Buffer.from(material.cert),
+        key: Buffer.from(material.key),
+        ...(material.ca === undefined ? {} : { ca: Buffer.from(material.ca) }),
+        rejectUnauthorized: material.verifyPeer,
+      });
+      const fail = (reason: string): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        this.options.onTlsError?.(destination, reason);
+        reject(new Error(`TLS to ${host}:${destination.port}: ${reason}`));
+      };
+      const timer = setTimeout(() => {
+        fail('connect timed out');
+      }, this.options.connectTimeoutMs ?? 5000);
+      socket.once('error', (err: Error) => {
+        fail(err.message);
+      });
+      socket.once('secureConnect', () => {
+        clearTimeout(timer);
+        resolve(this.adopt(socket, 'tls'));
+      });
+    });
+  }
+
   private closeUdp(): Promise<void> {
     const udp = this.udp;
     this.udp = undefined;
@@ -303,14 +419,16 @@ export class NodeSipTransport implements SipTransport {
     }
     this.connections.clear();
     await this.closeUdp();
-    const server = this.server;
-    this.server = undefined;
-    if (server !== undefined) {
-      await new Promise<void>((resolve) =>
-        server.close(() => {
-          resolve();
-        }),
-      );
+    for (const server of [this.server, this.tlsServer]) {
+      if (server !== undefined) {
+        await new Promise<void>((resolve) =>
+          server.close(() => {
+            resolve();
+          }),
+        );
+      }
     }
+    this.server = undefined;
+    this.tlsServer = undefined;
   }
 }

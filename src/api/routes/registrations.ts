@@ -15,7 +15,7 @@ const nullableInt = (description: string) => Type.Union([Type.Integer(), Type.Nu
 const RegistrationObject = Type.Object({
   id: Type.String({ description: 'Position of the binding in sip.registrations (0-based).' }),
   registrar: Type.String({ description: 'host:port of the registrar.' }),
-  transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp')]),
+  transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')]),
   state: Type.String({
     description:
       'idle (not started), registering, registered, retrying (the last attempt failed; the next one is at next_attempt_at), unregistering, stopped.',

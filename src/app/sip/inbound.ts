@@ -175,7 +175,10 @@ export class InboundCalls {
     const ctx = this.#ctx;
     const toTag = ctx.token();
     if (this.#opts.ringMs > 0) {
-      ctx.respond(request, 180, { toTag, contact: ctx.contact(source.protocol) });
+      ctx.respond(request, 180, {
+        toTag,
+        contact: ctx.contact(source.protocol, undefined, /^sips:/i.test(request.uri)),
+      });
       await new Promise<void>((resolve) => {
         ctx.ports.timers.after(this.#opts.ringMs, resolve);
       });
@@ -244,7 +247,7 @@ export class InboundCalls {
     }
     const ok = buildResponse(request, 200, {
       toTag,
-      contact: ctx.contact(source.protocol),
+      contact: ctx.contact(source.protocol, undefined, /^sips:/i.test(request.uri)),
       headers: [{ name: 'Allow', value: ALLOWED_METHODS }, ...timer.headers],
       body: localSdp,
     });

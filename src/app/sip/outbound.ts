@@ -192,7 +192,19 @@ export class OutboundDial {
         ctx.logger.warn({ detail: checked.detail }, 'dial refused');
         return { ok: false, cause: 'NETWORK_OUT_OF_ORDER', detail: checked.detail };
       }
-      target = { ...target, destination: { ...target.destination, address: checked.address } };
+      const { destination } = target;
+      const serverName =
+        destination.protocol === 'tls' && checked.address !== destination.address
+          ? destination.address
+          : undefined;
+      target = {
+        ...target,
+        destination: {
+          ...destination,
+          address: checked.address,
+          ...(serverName === undefined ? {} : { serverName }),
+        },
+      };
     }
     let socket: RtpSocket;
     try {
@@ -230,7 +242,7 @@ export class OutboundDial {
       callId: this.#callId,
       cseq: ++this.#cseq,
       via: ctx.via(protocol),
-      contact: ctx.contact(protocol),
+      contact: ctx.contact(protocol, undefined, /^sips:/i.test(this.#target.requestUri)),
       headers: [
         { name: 'Allow', value: 'INVITE, ACK, BYE, CANCEL, OPTIONS' },
         { name: 'User-Agent', value: 'streamfork' },

@@ -28,7 +28,7 @@ export interface SipRegistrationConfig {
   readonly realm: string | null;
   readonly expiresSec: number;
   readonly contactUser: string | null;
-  readonly transport: 'udp' | 'tcp';
+  readonly transport: 'udp' | 'tcp' | 'tls';
   /** Send an OPTIONS to the registrar this often, keeping a NAT binding open (0: never). Default 0. */
   readonly keepAliveSec?: number;
 }
@@ -74,7 +74,8 @@ class Binding {
     const uri = parseSipUri(cfg.registrar);
     this.host = uri.ok ? uri.value.host : cfg.registrar;
     this.port =
-      (uri.ok ? uri.value.port : undefined) ?? (uri.ok && uri.value.scheme === 'sips' ? 5061 : 5060);
+      (uri.ok ? uri.value.port : undefined) ??
+      ((uri.ok && uri.value.scheme === 'sips') || cfg.transport === 'tls' ? 5061 : 5060);
   }
 
   get #log(): { registrar: string; binding: number } {
@@ -113,11 +114,10 @@ class Binding {
     }
     const ctx = this.#ctx;
     const protocol = this.#cfg.transport;
-    const contactHost = ctx.hostForUri();
     this.#machine = new Registration({
       registrarUri: this.#registrarUri(),
       aor: `sip:${this.#cfg.username}@${this.host}`,
-      contact: `<sip:${this.contactUser}@${contactHost}:${ctx.port}${protocol === 'tcp' ? ';transport=tcp' : ''}>`,
+      contact: ctx.contact(protocol, this.contactUser),
       username: this.#cfg.authUsername ?? this.#cfg.username,
       password: this.#cfg.password,
       ...(this.#cfg.realm === null ? {} : { realm: this.#cfg.realm }),
@@ -134,7 +134,8 @@ class Binding {
 
   #registrarUri(): string {
     const port = this.port === 5060 ? '' : `:${this.port}`;
-    return `sip:${this.host}${port}${this.#cfg.transport === 'tcp' ? ';transport=tcp' : ''}`;
+    const transport = this.#cfg.transport;
+    return `sip:${this.host}${port}${transport === 'udp' ? '' : `;transport=${transport}`}`;
   }
 
   /** OPTIONS to the registrar every `keepAliveSec` (RFC 3261 §11; NAT keep-alive as carriers expect). */
@@ -164,7 +165,7 @@ class Binding {
       this.keepAlives.sent++;
       const address = this.#address;
       if (address !== undefined) {
-        ctx.send(request, { protocol: this.#cfg.transport, address, port: this.port }, (e) => {
+        ctx.send(request, this.#destination(address), (e) => {
           if (e.type === 'response' && e.response.status >= 200) {
             this.keepAlives.answered++;
           } else if (e.type === 'timeout' || e.type === 'transport-error') {
@@ -239,13 +240,23 @@ class Binding {
     }
   }
 
+  /** Where the registrar is: its resolved address, and over TLS its host name for SNI and the certificate. */
+  #destination(address: string): SipEndpoint {
+    const name = stripBrackets(this.host);
+    return {
+      protocol: this.#cfg.transport,
+      address,
+      port: this.port,
+      ...(this.#cfg.transport === 'tls' && name !== address ? { serverName: name } : {}),
+    };
+  }
+
   #send(request: SipRequest): void {
     const address = this.#address;
     if (address === undefined) {
       return;
     }
-    const destination: SipEndpoint = { protocol: this.#cfg.transport, address, port: this.port };
-    this.#ctx.send(request, destination, (e) => {
+    this.#ctx.send(request, this.#destination(address), (e) => {
       switch (e.type) {
         case 'response': {
           this.#feed({ type: 'response', response: e.response });

@@ -69,6 +69,8 @@ export class SipContext {
   readonly #clientOps = new Map<string, (event: ClientEvent) => void>();
   /** `rtp.srtp`: set by the server once, before any call. */
   srtpMode: SrtpMode = 'off';
+  /** The TLS listener's port (`sip.tls.port`, as bound): set by the server once; 0 when there is none. */
+  tlsPort = 0;
 
   constructor(
     readonly engine: Engine,
@@ -114,16 +116,31 @@ export class SipContext {
   /** A Via for a new request over `protocol` (RFC 3261 §18.1.1, rport per RFC 3581). */
   via(protocol: SipTransportProtocol): LocalVia {
     return {
-      transport: protocol === 'tcp' ? 'TCP' : 'UDP',
+      transport: protocol === 'tcp' ? 'TCP' : protocol === 'tls' ? 'TLS' : 'UDP',
       host: this.hostForUri(),
-      port: this.port,
+      port: this.portFor(protocol),
       branch: makeBranch(this.token()),
     };
   }
 
-  /** Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` when the dialog runs over TCP. */
-  contact(protocol: SipTransportProtocol, user = 'streamfork'): string {
-    return `<sip:${user}@${this.hostForUri()}:${this.port}${protocol === 'tcp' ? ';transport=tcp' : ''}>`;
+  /** The port we listen on for `protocol`: the TLS listener's for TLS, else the UDP/TCP one. */
+  portFor(protocol: SipTransportProtocol): number {
+    return protocol === 'tls' && this.tlsPort > 0 ? this.tlsPort : this.port;
+  }
+
+  /**
+   * Our Contact (RFC 3261 §8.1.1.8), with `transport=tcp` when the dialog runs over TCP. Over TLS it is
+   * `sips:` when the dialog is secure (the request was `sips:`, §8.1.1.8 and §12.1.1 demand a SIPS
+   * Contact then), else `sip:…;transport=tls` (RFC 5630 §3.1.3: TLS on this hop only). docs/sip.md#tls.
+   */
+  contact(protocol: SipTransportProtocol, user = 'streamfork', secure = false): string {
+    const port = this.portFor(protocol);
+    if (protocol === 'tls') {
+      return secure
+        ? `<sips:${user}@${this.hostForUri()}:${port}>`
+        : `<sip:${user}@${this.hostForUri()}:${port};transport=tls>`;
+    }
+    return `<sip:${user}@${this.hostForUri()}:${port}${protocol === 'tcp' ? ';transport=tcp' : ''}>`;
   }
 
   hostForUri(): string {

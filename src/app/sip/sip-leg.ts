@@ -152,7 +152,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
     const built = buildInDialogRequest(this.dialog, 'INVITE', {
       via: this.ctx.via(this.protocol),
-      contact: this.ctx.contact(this.protocol),
+      contact: this.ctx.contact(this.protocol, undefined, this.dialog.secure),
       headers: [
         { name: 'Allow', value: ALLOWED_METHODS },
         ...uacSessionHeaders(this.ctx.limits.session, intervalSec, 'uac'),
@@ -391,7 +391,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       this.ctx.respond(request, 491, { headers: [{ name: 'Retry-After', value: '2' }] });
       return;
     }
-    const contact = this.ctx.contact(this.protocol);
+    const contact = this.ctx.contact(this.protocol, undefined, this.dialog.secure);
     // RFC 4028 §9: a re-INVITE is also a session refresh (or renegotiates the interval).
     const timer = negotiateAsUas(request, this.ctx.limits.session);
     if (timer.type === 'reject') {

@@ -53,6 +53,15 @@ import {
 export type { InboundInvite } from './inbound.js';
 export type { DialOptions, SipDialResult, SipTrunk } from './outbound.js';
 
+/** `sip.tls` (docs/sip.md#tls). */
+export interface SipTlsSettings {
+  readonly port: number;
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string | null;
+  readonly verifyPeer: boolean;
+}
+
 /** SIP settings (config `sip`). */
 export interface SipServerSipOptions {
   readonly host: string;
@@ -63,6 +72,8 @@ export interface SipServerSipOptions {
   readonly allowFrom: readonly string[];
   readonly inboundAuth: { realm: string; users: { username: string; password: string }[] } | null;
   readonly trunk: SipTrunk | null;
+  /** SIP over TLS (`sip.tls`): the files are read by the composition root; null or absent: no TLS. */
+  readonly tls?: SipTlsSettings | null;
   /** Outbound registrations (`sip.registrations`); INVITEs their registrars send are admitted besides allowFrom. */
   readonly registrations?: readonly SipRegistrationConfig[];
   /** Registration backoff steps; defaults 2 s doubling to 300 s. Tests shorten them. */
@@ -199,7 +210,7 @@ export class SipServer {
   }
 
   /** Binds UDP (and TCP when configured) on `sip.host:sip.port`; port 0 picks one. */
-  async start(): Promise<{ udpPort: number; tcpPort: number }> {
+  async start(): Promise<{ udpPort: number; tcpPort: number; tlsPort?: number }> {
     const { sip, rtp, engine, logger } = this.#opts;
     const bound = await this.#transport.listen();
     const advertised = sip.publicAddress ?? sip.host;
@@ -231,6 +242,7 @@ export class SipServer {
       },
     );
     ctx.srtpMode = rtp.srtp ?? 'off';
+    ctx.tlsPort = bound.tlsPort ?? 0;
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,
@@ -245,7 +257,11 @@ export class SipServer {
     });
     this.#registrations = new SipRegistrations(ctx, sip.registrations ?? [], sip.registrationTuning);
     this.#registrations.start(this.#opts.targets);
-    return { udpPort: bound.port, tcpPort: sip.transports.includes('tcp') ? bound.port : 0 };
+    return {
+      udpPort: bound.port,
+      tcpPort: sip.transports.includes('tcp') ? bound.port : 0,
+      ...(bound.tlsPort === undefined ? {} : { tlsPort: bound.tlsPort }),
+    };
   }
 
   #register(call: SipLeg): void {

@@ -8,7 +8,7 @@ import { BRANCH_MAGIC_COOKIE } from './via.js';
 
 /** Our Via sent-by for a request (RFC 3261 §18.1.1). */
 export interface LocalVia {
-  readonly transport: 'UDP' | 'TCP';
+  readonly transport: 'UDP' | 'TCP' | 'TLS';
   readonly host: string;
   readonly port: number;
   /** A branch starting with z9hG4bK (see {@link makeBranch}). */

@@ -34,13 +34,18 @@ export interface SipResponse {
 export type SipMessage = SipRequest | SipResponse;
 
 /** Transport protocols the server speaks (RFC 3261 §18). */
-export type SipTransportProtocol = 'udp' | 'tcp';
+export type SipTransportProtocol = 'udp' | 'tcp' | 'tls';
 
 /** Where a message came from or goes to. */
 export interface SipEndpoint {
   readonly protocol: SipTransportProtocol;
   readonly address: string;
   readonly port: number;
+  /**
+   * TLS only: the host name the certificate must name and SNI carries, when `address` is the resolved
+   * IP of a name (RFC 5922 §7.2: the identity is the URI's host, not the address it resolved to).
+   */
+  readonly serverName?: string;
 }
 
 /** The SIP version this stack speaks (RFC 3261 §7.1). */

@@ -85,7 +85,13 @@ test('RFC 3261 §20.42 / RFC 3581: Via with IPv6, received and rport; stamping f
 
 test('RFC 3263 §4 (no DNS): uriEndpoint reads maddr, port defaults and the transport parameter', () => {
   assert.deepEqual(uriEndpoint('sip:a@192.0.2.1'), { protocol: 'udp', address: '192.0.2.1', port: 5060 });
-  assert.deepEqual(uriEndpoint('sips:a@[::1]'), { protocol: 'udp', address: '::1', port: 5061 });
+  // RFC 3261 §26.2.2: sips: is TLS whatever the default; transport=tls too (RFC 5630 §3.1.3).
+  assert.deepEqual(uriEndpoint('sips:a@[::1]'), { protocol: 'tls', address: '::1', port: 5061 });
+  assert.deepEqual(uriEndpoint('sip:a@h.example:5071;transport=TLS'), {
+    protocol: 'tls',
+    address: 'h.example',
+    port: 5071,
+  });
   assert.deepEqual(uriEndpoint('sip:a@h:5070;transport=TCP;maddr=10.1.1.1'), {
     protocol: 'tcp',
     address: '10.1.1.1',

@@ -86,11 +86,11 @@ export function stampTopVia(request: SipRequest, source: SipEndpoint): SipReques
 
 /**
  * Where a server transaction sends its responses (RFC 3261 §18.2.2, RFC 3581 §4): back over the same
- * connection on TCP; on UDP to `received` (or the sent-by host) at the `rport` port, else the sent-by port.
+ * connection on TCP and TLS; on UDP to `received` (or the sent-by host) at the `rport` port, else the sent-by port.
  */
 export function responseDestination(request: SipRequest, source: SipEndpoint): SipEndpoint {
   const via = getTopVia(request);
-  if (source.protocol === 'tcp' || via === undefined) {
+  if (source.protocol !== 'udp' || via === undefined) {
     return source;
   }
   const rport = viaRport(via);
