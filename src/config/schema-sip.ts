@@ -87,7 +87,7 @@ export const SipTls = Type.Union(
         verifyPeer: Type.Boolean({
           default: true,
           description:
-            "Verify peers: a server's certificate must chain to caFile and name the host we dialled (SNI is that host), and clients connecting to us must present one that chains to caFile; false accepts any certificate (tests only).",
+            "Verify peers: a server's certificate must chain to caFile and name the host we dialled (SNI is that host), and, when caFile is set, clients connecting to us must present one that chains to it (mutual TLS); false accepts any certificate (tests only).",
         }),
       },
       { additionalProperties: false },

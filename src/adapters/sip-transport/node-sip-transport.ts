@@ -190,9 +190,10 @@ export class NodeSipTransport implements SipTransport {
         cert: Buffer.from(material.cert),
         key: Buffer.from(material.key),
         ...(material.ca === undefined ? {} : { ca: Buffer.from(material.ca) }),
-        // RFC 5630 §3: a client certificate is asked for; with verifyPeer it must chain to `ca`.
-        requestCert: material.verifyPeer,
-        rejectUnauthorized: material.verifyPeer,
+        // Mutual TLS only with a private CA (`caFile`): then a client certificate is asked for and, with
+        // verifyPeer, must chain to it. With the public roots, clients (carriers, phones) present none.
+        requestCert: material.verifyPeer && material.ca !== undefined,
+        rejectUnauthorized: material.verifyPeer && material.ca !== undefined,
       },
       (socket) => {
         this.adopt(socket, 'tls');
