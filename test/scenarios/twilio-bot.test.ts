@@ -139,3 +139,78 @@ test('a pipecat-style Twilio bot: connected/start/media in, its audio heard, mar
   const stop = bot.events('stop');
   assert.equal(stop.length, 1, 'Twilio ends the stream with stop');
 });
+
+test("Twilio webhooks: the answer request (webhookDialect twilio) and a TwiML <Redirect> carry Twilio's parameters and an X-Twilio-Signature that validateRequest accepts; so does the stream's upgrade", async () => {
+  const h = new CallHarness();
+  const token = h.engine.options.stream.authToken;
+  const bot = new TwilioBot();
+  const wsUrl = 'ws://apps.test/signed-bot?room=1';
+  h.ws.listen(wsUrl, bot);
+  const first = new twilio.twiml.VoiceResponse();
+  first.redirect({ method: 'POST' }, h.web.url('/next'));
+  h.web.serve('/answer', first.toString());
+  const second = new twilio.twiml.VoiceResponse();
+  second.connect().stream({ url: wsUrl });
+  h.web.serve('/next', second.toString());
+
+  const call = h.start({ durationMs: 1000, webhookDialect: 'twilio' });
+  await call.end();
+  const requests = [...h.web.requestsTo('/answer'), ...h.web.requestsTo('/next')];
+  assert.equal(requests.length, 2);
+  for (const r of requests) {
+    const form = r.req.form ?? [];
+    assert.deepEqual(
+      form.map(([k]) => k),
+      ['CallSid', 'AccountSid', 'From', 'To', 'CallStatus', 'Direction', 'ApiVersion'],
+    );
+    assert.match(r.param('CallSid') ?? '', /^CA[0-9a-f]{32}$/);
+    const sig = r.req.headers?.['X-Twilio-Signature'];
+    assert.ok(sig !== undefined, 'signed');
+    assert.ok(
+      twilio.validateRequest(token, sig, r.req.url, Object.fromEntries(form)),
+      `valid for ${r.req.url}`,
+    );
+    assert.ok(!twilio.validateRequest(`${token}x`, sig, r.req.url, Object.fromEntries(form)));
+    assert.equal(
+      r.req.headers?.['X-Plivo-Signature-V3'],
+      undefined,
+      'no Plivo signature on a Twilio webhook',
+    );
+  }
+  const upgrade = bot.headers['X-Twilio-Signature'];
+  assert.ok(upgrade !== undefined);
+  assert.ok(twilio.validateRequest(token, upgrade, 'http://apps.test/signed-bot?room=1', {}));
+});
+
+test('a Plivo answer request stays Plivo (V3 signature, Plivo names); a <Redirect> from a TwiML document is sent Twilio style', async () => {
+  const h = new CallHarness();
+  const first = new twilio.twiml.VoiceResponse();
+  first.pause({ length: 1 });
+  first.redirect(h.web.url('/next'));
+  h.web.serve('/answer', first.toString());
+  h.web.serve('/next', '<Response><Hangup/></Response>');
+  await h.run({ durationMs: 3000 });
+  const [answer] = h.web.requestsTo('/answer');
+  const [next] = h.web.requestsTo('/next');
+  assert.ok(answer?.req.headers?.['X-Plivo-Signature-V3'] !== undefined);
+  assert.equal(answer.param('CallUUID') !== undefined, true);
+  assert.equal(answer.param('CallSid'), undefined);
+  assert.ok(next?.req.headers?.['X-Twilio-Signature'] !== undefined);
+  assert.match(next.param('CallSid') ?? '', /^CA/);
+});
+
+test('a TwiML document with a Plivo element is refused before anything runs, naming the dialect it looks like', async () => {
+  const h = new CallHarness();
+  const doc = new twilio.twiml.VoiceResponse();
+  doc.say('hello');
+  doc.connect().stream({ url: 'ws://apps.test/never' });
+  h.web.serve('/answer', doc.toString().replace('</Response>', '<Wait length="1"/></Response>'));
+  const result = await h.run({ durationMs: 2000 });
+  assert.ok(result.flow.end === 'error');
+  assert.equal(result.flow.code, 'ERR_CALL_XML_INVALID');
+  assert.match(
+    result.flow.detail,
+    /ERR_XML_WRONG_DIALECT.*looks like TwiML \(Twilio\).*Plivo XML elements \(<Wait>\)/,
+  );
+  assert.equal(result.streams.length, 0);
+});

@@ -7,7 +7,7 @@ import type { ErrorCode } from '../../errors/catalog.js';
 import { parsePlivoXml } from '../../protocol/plivo-xml/parse.js';
 import type { ResponseChildNode, XmlIssue } from '../../protocol/plivo-xml/types.js';
 import type { CallErrorContext } from '../call/call-session.js';
-import { detectAnswerDialect } from '../../protocol/twiml/detect.js';
+import { detectAnswerDialect, type AnswerDialect } from '../../protocol/twiml/detect.js';
 import { parseTwiml } from '../../protocol/twiml/parse.js';
 import { fetchXml } from './fetch-xml.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
@@ -28,6 +28,12 @@ export interface RunCallFlowOptions {
   readonly registry: ElementRegistry;
   /** Tries per URL on transport errors and 5xx (default 3, as Plivo). */
   readonly attempts?: number;
+  /**
+   * How the first request is sent: `plivo` (default: Plivo's parameters, V3-signed) or `twilio`
+   * (Twilio's parameter names, `X-Twilio-Signature`). Later requests follow the dialect of the document
+   * that made them (a TwiML `<Redirect>` or `<Connect action>` is sent Twilio's way).
+   */
+  readonly webhookDialect?: 'plivo' | 'twilio';
   /** Most documents fetched for one call (redirects and actions included). Default 100. */
   readonly maxDocuments?: number;
 }
@@ -108,7 +114,7 @@ function invalid(ctx: ElementContext, url: string, errors: readonly XmlIssue[]):
 
 /**
  * Checks one fetched document in its dialect (chosen by its elements: TwiML or Plivo XML; a mix is
- * refused, naming the dialect it looks like) and runs it: the outcome of its last element, or the
+ * refused, naming the dialect it looks like; only shared elements: the flow's dialect so far, `style`) and runs it: the outcome of its last element, or the
  * flow's end when the document was refused or the call went away.
  */
 async function runDocument(
@@ -116,8 +122,9 @@ async function runDocument(
   url: string,
   xml: string,
   registry: ElementRegistry,
-): Promise<ElementOutcome | CallFlowEnd> {
-  const dialect = detectAnswerDialect(xml);
+  style: AnswerDialect,
+): Promise<{ next: ElementOutcome; dialect: AnswerDialect } | CallFlowEnd> {
+  const dialect = detectAnswerDialect(xml, style);
   if (!dialect.ok) {
     const issue: XmlIssue = {
       severity: 'error',
@@ -157,7 +164,12 @@ async function runDocument(
       break;
     }
   }
-  return next;
+  return { next, dialect: dialect.dialect };
+}
+
+/** The call's parameters for a request sent in `style`. */
+function webhookParams(ctx: ElementContext, style: AnswerDialect): readonly (readonly [string, string])[] {
+  return style === 'twilio' && ctx.twilioCallParams !== undefined ? ctx.twilioCallParams() : ctx.callParams();
 }
 
 /** Runs the call's XML until it hangs up or ends. Never rejects. */
@@ -168,6 +180,7 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
     extra: [],
   };
   let fallback = opts.fallbackUrl;
+  let style = opts.webhookDialect ?? 'plivo';
   for (let doc = 0; doc < (opts.maxDocuments ?? 100); doc++) {
     const fetched = await fetchXml({
       http: ctx.http,
@@ -175,7 +188,8 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       authToken: ctx.authToken,
       url: target.url,
       method: target.method,
-      params: [...ctx.callParams(), ...target.extra],
+      params: [...webhookParams(ctx, style), ...target.extra],
+      style,
       fallbackUrl: fallback,
       ...(opts.fallbackMethod === undefined ? {} : { fallbackMethod: opts.fallbackMethod }),
       ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
@@ -188,11 +202,12 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
     if (!fetched.ok) {
       return fail(ctx, fetched.cause, fetched.code, fetched.detail);
     }
-    const ran = await runDocument(ctx, fetched.url, fetched.xml, opts.registry);
+    const ran = await runDocument(ctx, fetched.url, fetched.xml, opts.registry, style);
     if ('end' in ran) {
       return ran;
     }
-    const next = ran;
+    const { next } = ran;
+    style = ran.dialect;
     if (next.next === 'hangup' || callGone(ctx)) {
       return { end: 'hangup' };
     }

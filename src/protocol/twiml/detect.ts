@@ -1,7 +1,7 @@
 /**
  * Which dialect an answer document is written in, by its elements: TwiML (Twilio) or Plivo XML. An
  * element only one of them has decides; a document with only the elements both share (`<Play>`,
- * `<Hangup>`, `<Redirect>`) runs as Plivo XML, the default. A document with elements of both is refused,
+ * `<Hangup>`, `<Redirect>`) is read in `fallback`, the dialect of the flow so far (Plivo XML at first). A document with elements of both is refused,
  * naming the dialect most of its elements belong to. Malformed documents are left to the parsers.
  */
 import { SaxesParser } from 'saxes';
@@ -53,7 +53,7 @@ export type DetectResult =
 const NAMES: Readonly<Record<AnswerDialect, string>> = { twilio: 'TwiML (Twilio)', plivo: 'Plivo XML' };
 
 /** Classifies an answer document. Never throws. */
-export function detectAnswerDialect(source: string): DetectResult {
+export function detectAnswerDialect(source: string, fallback: AnswerDialect = 'plivo'): DetectResult {
   const seen: Record<AnswerDialect, string[]> = { twilio: [], plivo: [] };
   let first: AnswerDialect | undefined;
   const parser = new SaxesParser({ xmlns: false });
@@ -97,5 +97,5 @@ export function detectAnswerDialect(source: string): DetectResult {
         `${NAMES[other]} elements (${list(seen[other])}); a document is written in one dialect`,
     };
   }
-  return { ok: true, dialect: t > 0 ? 'twilio' : 'plivo' };
+  return { ok: true, dialect: t > 0 ? 'twilio' : p > 0 ? 'plivo' : fallback };
 }
