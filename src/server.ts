@@ -91,6 +91,7 @@ function answerConfigOf(config: Config): AnswerConfig | undefined {
   return {
     answerUrl: a.answerUrl,
     answerMethod: a.answerMethod,
+    webhookDialect: a.webhookDialect,
     fallbackUrl: a.fallbackUrl,
     fallbackMethod: a.fallbackMethod,
     hangupUrl: a.hangupUrl,

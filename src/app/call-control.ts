@@ -37,6 +37,8 @@ export interface RecordWrites {
 export interface AnswerConfig {
   readonly answerUrl: string;
   readonly answerMethod: 'GET' | 'POST';
+  /** How the answer URL is requested (Plivo's parameters and signature, or Twilio's). Default plivo. */
+  readonly webhookDialect?: 'plivo' | 'twilio';
   readonly fallbackUrl?: string | null;
   readonly fallbackMethod?: 'GET' | 'POST';
   readonly hangupUrl?: string | null;
@@ -276,6 +278,7 @@ export class CallControl {
       fallbackUrl: fallbackUrl ?? undefined,
       ...(answer.fallbackMethod === undefined ? {} : { fallbackMethod: answer.fallbackMethod }),
       ...(answer.attempts === undefined ? {} : { attempts: answer.attempts }),
+      ...(answer.webhookDialect === undefined ? {} : { webhookDialect: answer.webhookDialect }),
       registry: this.#registry,
     }).then(
       (end) => {

@@ -27,6 +27,8 @@ export interface VirtualCallEvent {
 export interface VirtualCallOptions {
   readonly answerUrl: string;
   readonly answerMethod?: 'GET' | 'POST';
+  /** How the answer URL is requested: Plivo's way (default) or Twilio's. */
+  readonly webhookDialect?: 'plivo' | 'twilio';
   /** 8 kHz mono caller audio. */
   readonly callerAudio: Int16Array;
   /** The caller hangs up after this long. Default: the caller audio's length plus 3 s. */
@@ -264,6 +266,7 @@ export async function runVirtualCall(
   const flow = await runCallFlow(ctx, {
     url: opts.answerUrl,
     method: opts.answerMethod ?? 'POST',
+    ...(opts.webhookDialect === undefined ? {} : { webhookDialect: opts.webhookDialect }),
     registry: opts.registry ?? createElementRegistry(),
   });
   await ended;

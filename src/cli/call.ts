@@ -22,6 +22,7 @@ interface CallCommandOptions {
   answerUrl?: string;
   sip?: string;
   answerMethod: string;
+  webhookDialect: string;
   play?: string;
   tone?: string;
   record?: string;
@@ -89,6 +90,11 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
     fail(`--answer-method must be GET or POST, got ${opts.answerMethod}`);
     return;
   }
+  const webhookDialect = opts.webhookDialect;
+  if (webhookDialect !== 'plivo' && webhookDialect !== 'twilio') {
+    fail(`--webhook-dialect must be plivo or twilio, got ${webhookDialect}`);
+    return;
+  }
   const audio = await loadCallerAudio(opts);
   const dtmf = parseDtmf(opts.dtmf);
   const durationSec = opts.duration === undefined ? undefined : Number(opts.duration);
@@ -118,6 +124,7 @@ async function runCallCommand(opts: CallCommandOptions, ctx: CliContext): Promis
     result = await runVirtualCall(runtime, {
       answerUrl,
       answerMethod: method,
+      webhookDialect,
       callerAudio: audio,
       ...(durationSec === undefined ? {} : { durationMs: durationSec * 1000 }),
       dtmf,
@@ -220,6 +227,11 @@ export function addCallCommand(program: Command, ctx: CliContext): void {
       'call a running streamfork over real SIP/RTP instead, e.g. sip:bot@127.0.0.1:5060 (its answer URL applies)',
     )
     .option('--answer-method <method>', 'GET or POST', 'POST')
+    .option(
+      '--webhook-dialect <dialect>',
+      "plivo or twilio: the answer request's parameters and signature (docs/twilio.md)",
+      'plivo',
+    )
     .option('--play <file.wav>', "the caller's audio (WAV: PCM16, 8-bit, mu-law or A-law; any common rate)")
     .option('--tone <hz>', 'a 5 s test tone instead of --play')
     .option('--record <file.wav>', 'write what the app played back to the caller (8 kHz WAV)')

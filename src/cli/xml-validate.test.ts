@@ -89,3 +89,27 @@ test('xml validate: an unreadable file is reported on stderr, exit 1', async () 
   assert.equal(r.out, '');
   assert.match(r.err, /cannot read/);
 });
+
+test('xml validate: a TwiML document is checked as TwiML; a mix of TwiML and Plivo XML is refused naming the dialect', async () => {
+  const ok = await run([
+    'xml',
+    'validate',
+    file('twiml.xml', '<Response><Connect><Stream url="wss://bot.example/m"/></Connect></Response>'),
+  ]);
+  assert.equal(ok.status, 0);
+  assert.equal(ok.out, 'OK (TwiML)\n');
+  const bad = await run([
+    'xml',
+    'validate',
+    file('dial.xml', '<Response><Say>hi</Say><Dial>+1555</Dial></Response>'),
+  ]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.out, /ERR_XML_UNSUPPORTED_ELEMENT <Dial> is TwiML this server does not run/);
+  const mixed = await run([
+    'xml',
+    'validate',
+    file('mixed.xml', '<Response><Say>hi</Say><Speak>plivo</Speak><Wait length="1"/></Response>'),
+  ]);
+  assert.equal(mixed.status, 1);
+  assert.match(mixed.out, /^1:0 ERR_XML_WRONG_DIALECT the document looks like Plivo XML/);
+});

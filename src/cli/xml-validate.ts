@@ -1,6 +1,6 @@
 /**
- * `streamfork xml validate <file|->`: checks a Plivo XML document the way the server would before
- * running it (D9). Prints `OK` (and any warnings), or one line per error as `line:col code message`;
+ * `streamfork xml validate <file|->`: checks a Plivo XML or TwiML document (chosen by its elements, as
+ * the server chooses; docs/twilio.md) the way the server would before running it (D9). Prints `OK` (and any warnings), or one line per error as `line:col code message`;
  * the exit status is 0 when the document would run and 1 when it would not.
  */
 import { readFile } from 'node:fs/promises';
@@ -8,6 +8,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 
 import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
+import { detectAnswerDialect } from '../protocol/twiml/detect.js';
+import { parseTwiml } from '../protocol/twiml/parse.js';
 import type { XmlIssue } from '../protocol/plivo-xml/types.js';
 import type { CliContext } from './context.js';
 
@@ -40,9 +42,16 @@ async function validate(file: string, ctx: CliContext): Promise<void> {
     ctx.exitCode = 1;
     return;
   }
-  const result = parsePlivoXml(text);
+  const dialect = detectAnswerDialect(text);
+  if (!dialect.ok) {
+    ctx.stdout.write(`1:0 ERR_XML_WRONG_DIALECT ${dialect.detail}\n`);
+    ctx.exitCode = 1;
+    return;
+  }
+  const twiml = dialect.dialect === 'twilio';
+  const result = twiml ? parseTwiml(text) : parsePlivoXml(text);
   if (result.ok) {
-    ctx.stdout.write('OK\n');
+    ctx.stdout.write(twiml ? 'OK (TwiML)\n' : 'OK\n');
   } else {
     for (const issue of result.errors) {
       ctx.stdout.write(`${formatIssue(issue)}\n`);

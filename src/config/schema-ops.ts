@@ -60,3 +60,6 @@ export const MetricsSection = Type.Object(Metrics.properties, {
   default: {},
   description: 'Prometheus metrics.',
 });
+
+/** The answer webhook's dialect key, kept outside schema.ts (its size budget). */
+export { webhookDialect } from './dialect-keys.js';

@@ -9,7 +9,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 
-import { LimitsSection, MetricsSection } from './schema-ops.js';
+import { LimitsSection, MetricsSection, webhookDialect } from './schema-ops.js';
 import { rtpCodecKeys } from './codec-keys.js';
 import { SipRegistrations, SipTls } from './schema-sip.js';
 
@@ -211,6 +211,7 @@ const Answer = Type.Object(
       httpUrl,
     ),
     answerMethod: httpMethod({ description: 'HTTP method for answerUrl.' }),
+    webhookDialect,
     fallbackUrl: nullableStr({ description: 'URL fetched when answerUrl fails, or null.' }, httpUrl),
     fallbackMethod: httpMethod({ description: 'HTTP method for fallbackUrl.' }),
     hangupUrl: nullableStr({ description: 'URL notified when an inbound call ends, or null.' }, httpUrl),

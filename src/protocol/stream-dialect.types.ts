@@ -15,7 +15,7 @@ import type { MediaFormat } from './stream-ws/formats.js';
 export type StreamTrack = 'inbound' | 'outbound';
 
 /** The dialects a stream spec may name. */
-export type StreamDialectName = 'plivo';
+export type StreamDialectName = 'plivo' | 'twilio';
 
 /** The dialect of a stream whose spec names none. */
 export const DEFAULT_STREAM_DIALECT: StreamDialectName = 'plivo';
@@ -73,6 +73,10 @@ export interface StreamDialectSpec {
   readonly keepCallAlive?: boolean | undefined;
   /** Resumable stream: reconnect for up to this long after the app's socket drops (0 or absent: off). */
   readonly resumeTimeoutSec?: number | undefined;
+  /** The stream's name (TwiML `<Stream name>`), for dialects that report it. */
+  readonly name?: string | undefined;
+  /** Name/value pairs for the app (TwiML `<Parameter>`: Twilio's `start.customParameters`), in order. */
+  readonly customParameters?: readonly (readonly [string, string])[] | undefined;
 }
 
 /** Everything a dialect learns about its stream, fixed for the stream's lifetime. */

@@ -4,6 +4,10 @@
  */
 import type { StreamDialectRegistry } from './stream-dialect.types.js';
 import { plivoDialect } from './stream-ws/plivo-dialect.js';
+import { twilioDialect } from './twilio/twilio-dialect.js';
 
 /** Every built-in dialect, by the name a stream spec uses. */
-export const BUILT_IN_STREAM_DIALECTS: StreamDialectRegistry = Object.freeze({ plivo: plivoDialect });
+export const BUILT_IN_STREAM_DIALECTS: StreamDialectRegistry = Object.freeze({
+  plivo: plivoDialect,
+  twilio: twilioDialect,
+});

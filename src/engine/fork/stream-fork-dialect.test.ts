@@ -215,6 +215,7 @@ test('the fork speaks only through the dialect its spec names, from the injected
   let made: WordDialect | undefined;
   const registry: StreamDialectRegistry = {
     plivo: (ctx) => (made = new WordDialect(ctx)),
+    twilio: () => assert.fail('the spec names plivo'),
   };
   const { fork, sockets, connects, callbacks, digits } = setup(
     { dialect: 'plivo', audioTrack: 'both', extraHeaders: 'a=1' },

@@ -1,4 +1,5 @@
 import type { Logger } from '../../ports/logger.js';
+import { twilioSid } from '../../protocol/twilio/twilio-sid.js';
 import type { CallSession } from '../call/call-session.js';
 import type { EngineDeps } from '../engine.js';
 import type { ElementContext } from './interpreter.types.js';
@@ -42,6 +43,23 @@ export function callParams(id: CallIdentity, callStatus: string): [string, strin
   return params;
 }
 
+/**
+ * The parameters Twilio sends with a voice webhook, for flows whose documents are TwiML: CallSid and
+ * AccountSid (Twilio-style sids of the call's UUID and the account), From, To, CallStatus, Direction
+ * (`inbound` or `outbound-api`) and ApiVersion.
+ */
+export function twilioCallParams(id: CallIdentity, callStatus: string): [string, string][] {
+  return [
+    ['CallSid', twilioSid('CA', id.callUuid)],
+    ['AccountSid', id.accountId],
+    ['From', id.from],
+    ['To', id.to],
+    ['CallStatus', callStatus],
+    ['Direction', id.direction === 'inbound' ? 'inbound' : 'outbound-api'],
+    ['ApiVersion', '2010-04-01'],
+  ];
+}
+
 /** The runtime's ports a call flow uses (the composition root's, the same the engine was built with). */
 export type FlowPorts = Pick<EngineDeps, 'http' | 'random' | 'clock' | 'timers'>;
 
@@ -75,5 +93,7 @@ export function flowContext(
     signal: opts.signal,
     fetchTimeoutMs: opts.fetchTimeoutMs,
     callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
+    twilioCallParams: () =>
+      twilioCallParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
   };
 }

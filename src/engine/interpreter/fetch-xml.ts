@@ -4,6 +4,7 @@
  * fallback URL; documents over 100 KB are refused.
  */
 import { signatureHeaders } from '../../protocol/signature/v3.js';
+import { twilioSignature } from '../../protocol/twilio/twilio-signature.js';
 import type { HttpClient } from '../../ports/http-client.js';
 import type { Random } from '../../ports/random.js';
 import { makeNonce } from '../callbacks/callback-delivery.js';
@@ -19,6 +20,11 @@ export interface FetchXmlOptions {
   readonly params: readonly (readonly [string, string])[];
   readonly fallbackUrl?: string | undefined;
   readonly fallbackMethod?: 'GET' | 'POST';
+  /**
+   * How the request is signed: Plivo's V3 headers (default) or Twilio's `X-Twilio-Signature` (for a
+   * flow whose documents are TwiML; `params` then carry Twilio's names).
+   */
+  readonly style?: 'plivo' | 'twilio';
   /** Tries per URL. Default 3. */
   readonly attempts?: number;
   readonly timeoutMs: number;
@@ -40,18 +46,39 @@ function paramRecord(params: FetchXmlOptions['params']): Record<string, string[]
   return out;
 }
 
+/**
+ * Twilio signs what it sends: a POST over the URL and its form parameters, a GET over the URL with the
+ * parameters already in its query (written as the HTTP client appends them).
+ */
+export function twilioRequestSignature(
+  authToken: string,
+  url: string,
+  method: 'GET' | 'POST',
+  params: readonly (readonly [string, string])[],
+): string {
+  if (method === 'POST') {
+    return twilioSignature(authToken, url, params);
+  }
+  const query = new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString();
+  const full = query === '' ? url : url + (url.includes('?') ? '&' : '?') + query;
+  return twilioSignature(authToken, full, []);
+}
+
 async function fetchOnce(
   opts: FetchXmlOptions,
   url: string,
   method: 'GET' | 'POST',
 ): Promise<FetchXmlResult & { retry: boolean }> {
-  const headers = signatureHeaders({
-    method,
-    url,
-    params: paramRecord(opts.params),
-    nonce: makeNonce(opts.random),
-    authToken: opts.authToken,
-  });
+  const headers =
+    opts.style === 'twilio'
+      ? { 'X-Twilio-Signature': twilioRequestSignature(opts.authToken, url, method, opts.params) }
+      : signatureHeaders({
+          method,
+          url,
+          params: paramRecord(opts.params),
+          nonce: makeNonce(opts.random),
+          authToken: opts.authToken,
+        });
   const res = await opts.http.request({
     method,
     url,

@@ -7,8 +7,11 @@ import type { ErrorCode } from '../../errors/catalog.js';
 import { parsePlivoXml } from '../../protocol/plivo-xml/parse.js';
 import type { ResponseChildNode, XmlIssue } from '../../protocol/plivo-xml/types.js';
 import type { CallErrorContext } from '../call/call-session.js';
+import { detectAnswerDialect, type AnswerDialect } from '../../protocol/twiml/detect.js';
+import { parseTwiml } from '../../protocol/twiml/parse.js';
 import { fetchXml } from './fetch-xml.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
+import { runTwimlVerb } from './twiml-flow.js';
 
 /** Plivo hangup causes used by the interpreter. */
 export const HangupCauses = {
@@ -25,6 +28,12 @@ export interface RunCallFlowOptions {
   readonly registry: ElementRegistry;
   /** Tries per URL on transport errors and 5xx (default 3, as Plivo). */
   readonly attempts?: number;
+  /**
+   * How the first request is sent: `plivo` (default: Plivo's parameters, V3-signed) or `twilio`
+   * (Twilio's parameter names, `X-Twilio-Signature`). Later requests follow the dialect of the document
+   * that made them (a TwiML `<Redirect>` or `<Connect action>` is sent Twilio's way).
+   */
+  readonly webhookDialect?: 'plivo' | 'twilio';
   /** Most documents fetched for one call (redirects and actions included). Default 100. */
   readonly maxDocuments?: number;
 }
@@ -82,6 +91,87 @@ function callGone(ctx: ElementContext): boolean {
   return ctx.signal.aborted || ctx.call.status !== 'in-progress';
 }
 
+/** Reports a fetched document's issues on the call and in the log. */
+function report(
+  ctx: ElementContext,
+  url: string,
+  ok: boolean,
+  errors: readonly XmlIssue[],
+  warnings: readonly XmlIssue[],
+): void {
+  ctx.call.reportXml(url, ok, [...errors, ...warnings]);
+  for (const w of warnings) {
+    ctx.logger.warn({ code: w.code, path: w.path, line: w.line, column: w.column }, w.detail);
+  }
+}
+
+function invalid(ctx: ElementContext, url: string, errors: readonly XmlIssue[]): CallFlowEnd {
+  const detail = errors
+    .map((e) => `${e.line}:${e.column} ${e.code} ${e.path === '' ? '' : `${e.path}: `}${e.detail}`)
+    .join('; ');
+  return fail(ctx, HangupCauses.invalidXml, 'ERR_CALL_XML_INVALID', detail, { url, issues: errors });
+}
+
+/**
+ * Checks one fetched document in its dialect (chosen by its elements: TwiML or Plivo XML; a mix is
+ * refused, naming the dialect it looks like; only shared elements: the flow's dialect so far, `style`) and runs it: the outcome of its last element, or the
+ * flow's end when the document was refused or the call went away.
+ */
+async function runDocument(
+  ctx: ElementContext,
+  url: string,
+  xml: string,
+  registry: ElementRegistry,
+  style: AnswerDialect,
+): Promise<{ next: ElementOutcome; dialect: AnswerDialect } | CallFlowEnd> {
+  const dialect = detectAnswerDialect(xml, style);
+  if (!dialect.ok) {
+    const issue: XmlIssue = {
+      severity: 'error',
+      code: 'ERR_XML_WRONG_DIALECT',
+      detail: dialect.detail,
+      path: 'Response',
+      line: 1,
+      column: 0,
+      offset: 0,
+    };
+    report(ctx, url, false, [issue], []);
+    return invalid(ctx, url, [issue]);
+  }
+  let steps: (() => Promise<ElementOutcome>)[];
+  if (dialect.dialect === 'twilio') {
+    const parsed = parseTwiml(xml);
+    report(ctx, url, parsed.ok, parsed.ok ? [] : parsed.errors, parsed.warnings);
+    if (!parsed.ok) {
+      return invalid(ctx, url, parsed.errors);
+    }
+    steps = parsed.value.verbs.map((v) => () => runTwimlVerb(v, ctx, registry));
+  } else {
+    const parsed = parsePlivoXml(xml);
+    report(ctx, url, parsed.ok, parsed.ok ? [] : parsed.errors, parsed.warnings);
+    if (!parsed.ok) {
+      return invalid(ctx, url, parsed.errors);
+    }
+    steps = parsed.value.response.children.map((n) => () => runElement(n, ctx, registry));
+  }
+  let next: ElementOutcome = { next: 'continue' };
+  for (const step of steps) {
+    if (callGone(ctx)) {
+      return { end: 'hangup' };
+    }
+    next = await step();
+    if (next.next !== 'continue') {
+      break;
+    }
+  }
+  return { next, dialect: dialect.dialect };
+}
+
+/** The call's parameters for a request sent in `style`. */
+function webhookParams(ctx: ElementContext, style: AnswerDialect): readonly (readonly [string, string])[] {
+  return style === 'twilio' && ctx.twilioCallParams !== undefined ? ctx.twilioCallParams() : ctx.callParams();
+}
+
 /** Runs the call's XML until it hangs up or ends. Never rejects. */
 export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions): Promise<CallFlowEnd> {
   let target: { url: string; method: 'GET' | 'POST'; extra: readonly (readonly [string, string])[] } = {
@@ -90,6 +180,7 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
     extra: [],
   };
   let fallback = opts.fallbackUrl;
+  let style = opts.webhookDialect ?? 'plivo';
   for (let doc = 0; doc < (opts.maxDocuments ?? 100); doc++) {
     const fetched = await fetchXml({
       http: ctx.http,
@@ -97,7 +188,8 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
       authToken: ctx.authToken,
       url: target.url,
       method: target.method,
-      params: [...ctx.callParams(), ...target.extra],
+      params: [...webhookParams(ctx, style), ...target.extra],
+      style,
       fallbackUrl: fallback,
       ...(opts.fallbackMethod === undefined ? {} : { fallbackMethod: opts.fallbackMethod }),
       ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
@@ -110,34 +202,12 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
     if (!fetched.ok) {
       return fail(ctx, fetched.cause, fetched.code, fetched.detail);
     }
-    const parsed = parsePlivoXml(fetched.xml);
-    ctx.call.reportXml(
-      fetched.url,
-      parsed.ok,
-      parsed.ok ? parsed.warnings : [...parsed.errors, ...parsed.warnings],
-    );
-    for (const w of parsed.warnings) {
-      ctx.logger.warn({ code: w.code, path: w.path, line: w.line, column: w.column }, w.detail);
+    const ran = await runDocument(ctx, fetched.url, fetched.xml, opts.registry, style);
+    if ('end' in ran) {
+      return ran;
     }
-    if (!parsed.ok) {
-      const detail = parsed.errors
-        .map((e) => `${e.line}:${e.column} ${e.code} ${e.path === '' ? '' : `${e.path}: `}${e.detail}`)
-        .join('; ');
-      return fail(ctx, HangupCauses.invalidXml, 'ERR_CALL_XML_INVALID', detail, {
-        url: fetched.url,
-        issues: parsed.errors,
-      });
-    }
-    let next: ElementOutcome = { next: 'continue' };
-    for (const node of parsed.value.response.children) {
-      if (callGone(ctx)) {
-        return { end: 'hangup' };
-      }
-      next = await runElement(node, ctx, opts.registry);
-      if (next.next !== 'continue') {
-        break;
-      }
-    }
+    const { next } = ran;
+    style = ran.dialect;
     if (next.next === 'hangup' || callGone(ctx)) {
       return { end: 'hangup' };
     }

@@ -20,6 +20,8 @@ export interface ElementContext {
   readonly fetchTimeoutMs: number;
   /** The call's Plivo parameters, sent with every request the call makes (§9). */
   callParams(): readonly (readonly [string, string])[];
+  /** The same call's parameters under Twilio's names, for requests of a TwiML flow (absent: Plivo's only). */
+  twilioCallParams?(): readonly (readonly [string, string])[];
 }
 
 /** What happens after an element ran. */

@@ -49,6 +49,10 @@ export const xmlCodes = {
     message: 'A legacy value, accepted as its current equivalent (warning, D16)',
     category: 'invalid_request',
   },
+  ERR_XML_WRONG_DIALECT: {
+    message: 'The document mixes TwiML (Twilio) and Plivo XML elements',
+    category: 'invalid_request',
+  },
   ERR_XML_ATTRIBUTE_IGNORED: {
     message: 'The attribute has no effect with the other attributes given (warning)',
     category: 'invalid_request',
