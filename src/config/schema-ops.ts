@@ -63,3 +63,12 @@ export const MetricsSection = Type.Object(Metrics.properties, {
 
 /** The answer webhook's dialect key, kept outside schema.ts (its size budget). */
 export { webhookDialect } from './dialect-keys.js';
+
+/** `tuning.maxCalls`: the older name of limits.maxCalls. */
+export const legacyMaxCalls = Type.Integer({
+  minimum: 0,
+  maximum: 100000,
+  default: 0,
+  description:
+    'The older name of limits.maxCalls, still honoured when limits.maxCalls is 0 (limits.maxCalls wins when both are set).',
+});

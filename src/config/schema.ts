@@ -9,7 +9,7 @@
  */
 import { Type, type Static, type TSchema } from 'typebox';
 
-import { LimitsSection, MetricsSection, webhookDialect } from './schema-ops.js';
+import { LimitsSection, MetricsSection, legacyMaxCalls, webhookDialect } from './schema-ops.js';
 import { rtpCodecKeys } from './codec-keys.js';
 import { SipRegistrations, SipTls } from './schema-sip.js';
 
@@ -429,10 +429,7 @@ const Tuning = Type.Object(
         'On SIGTERM the node drains: OPTIONS and new INVITEs get 503 at once (a proxy in front moves new calls elsewhere) and live calls may end on their own for up to this long; those still up then are ended with BYE (cause Server Shutdown). 20 s leaves room for the rest of the stop within the 30 s a supervisor such as Kubernetes waits by default before it kills. 0 ends live calls at once.',
       unit: 's',
     }),
-    maxCalls: int(0, 0, 100000, {
-      description:
-        'The older name of limits.maxCalls, still honoured when limits.maxCalls is 0 (limits.maxCalls wins when both are set).',
-    }),
+    maxCalls: legacyMaxCalls,
   },
   closed,
 );
