@@ -15,7 +15,7 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 import type { CallSession } from '../../engine/call/call-session.js';
-import type { RtpMediaLeg } from '../../engine/call/rtp-media-leg.js';
+import { RtpMediaLeg } from '../../engine/call/rtp-media-leg.js';
 import type { Engine } from '../../engine/engine.js';
 import type { CallEvent } from '../../engine/events/call-events.js';
 import type { StreamFork } from '../../engine/fork/stream-fork.js';
@@ -45,8 +45,7 @@ export interface NodeMetricsDeps {
 
 /** The RTP leg of a call, or undefined for a virtual call. */
 function rtpLegOf(call: CallSession): RtpMediaLeg | undefined {
-  const leg = call.leg as Partial<RtpMediaLeg>;
-  return typeof leg.ssrc === 'number' && 'stats' in leg ? (leg as RtpMediaLeg) : undefined;
+  return call.leg instanceof RtpMediaLeg ? call.leg : undefined;
 }
 
 function addLeg(into: MediaTotals, leg: RtpMediaLeg): void {

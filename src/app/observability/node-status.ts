@@ -6,7 +6,7 @@
 import type { CallStore } from '../../ports/call-store.js';
 import type { NodeOps, ReadyCheck, ReadyReport } from '../../ports/node-ops.js';
 import type { Timers } from '../../ports/clock.js';
-import type { ReadinessState } from '../sip/readiness.js';
+import { NOT_READY_CONDITION, type ReadinessState } from '../sip/readiness.js';
 
 /** A call uuid no call has (the nil UUID): reading it asks the store a question with no answer to leak. */
 const PROBE_CALL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -44,7 +44,7 @@ export class NodeStatus implements NodeOps {
         : { name: 'draining', ok: true };
     const limits: ReadyCheck =
       !state.ready && state.why !== 'draining'
-        ? { name: 'limits', ok: false, why: state.reason.replace(/^Service Unavailable \((.*)\)$/, '$1') }
+        ? { name: 'limits', ok: false, why: NOT_READY_CONDITION[state.why] }
         : { name: 'limits', ok: true };
     const checks = [store, sip, draining, limits];
     const ready = checks.every((c) => c.ok);

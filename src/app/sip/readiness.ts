@@ -52,31 +52,23 @@ export interface NodeLoad {
   readonly eventLoopLagMs: number;
 }
 
+/** What each refusal reached, in a few words: the 503's reason phrase and what /readyz shows. */
+export const NOT_READY_CONDITION: Readonly<Record<NotReadyWhy, string>> = {
+  draining: 'draining',
+  full: 'at limits.maxCalls',
+  streams: 'at limits.maxStreams',
+  overloaded: 'event loop lag over limits.maxEventLoopLagMs',
+};
+
+function notReady(why: NotReadyWhy, retryAfterSec: number): ReadinessState {
+  return { ready: false, why, reason: `Service Unavailable (${NOT_READY_CONDITION[why]})`, retryAfterSec };
+}
+
 const READY: ReadinessState = { ready: true };
-const DRAINING: ReadinessState = {
-  ready: false,
-  why: 'draining',
-  reason: 'Service Unavailable (draining)',
-  retryAfterSec: DRAINING_RETRY_AFTER_SEC,
-};
-const FULL: ReadinessState = {
-  ready: false,
-  why: 'full',
-  reason: 'Service Unavailable (at limits.maxCalls)',
-  retryAfterSec: FULL_RETRY_AFTER_SEC,
-};
-const STREAMS: ReadinessState = {
-  ready: false,
-  why: 'streams',
-  reason: 'Service Unavailable (at limits.maxStreams)',
-  retryAfterSec: FULL_RETRY_AFTER_SEC,
-};
-const OVERLOADED: ReadinessState = {
-  ready: false,
-  why: 'overloaded',
-  reason: 'Service Unavailable (event loop lag over limits.maxEventLoopLagMs)',
-  retryAfterSec: OVERLOADED_RETRY_AFTER_SEC,
-};
+const DRAINING = notReady('draining', DRAINING_RETRY_AFTER_SEC);
+const FULL = notReady('full', FULL_RETRY_AFTER_SEC);
+const STREAMS = notReady('streams', FULL_RETRY_AFTER_SEC);
+const OVERLOADED = notReady('overloaded', OVERLOADED_RETRY_AFTER_SEC);
 
 const NO_LIMITS: ReadinessLimits = { maxCalls: 0, maxStreams: 0, maxEventLoopLagMs: 0 };
 
