@@ -1,6 +1,6 @@
 /**
  * The console's listen-in tap on the engine's calls (`CallAudioTap`). A call with no listener has no
- * tap at all (`CallSession.setTap(undefined)`: one null check per frame); the first listener installs
+ * tap at all (`CallSession.addTap`'s list stays empty: one null check per frame); the first listener installs
  * one fan-out function, the last one to leave removes it. Listeners must be cheap and must not keep
  * the frame array (it is the call's own buffer): the console's socket encodes and sends, or drops.
  */
@@ -18,6 +18,8 @@ export interface EngineAudioTapDeps {
 export class EngineAudioTap implements CallAudioTap {
   readonly #deps: EngineAudioTapDeps;
   readonly #listening = new Map<string, Set<AudioTapListener>>();
+  /** Removes each tapped call's fan-out tap (what `CallSession.addTap` returned). */
+  readonly #untap = new Map<string, () => void>();
   /** Calls whose end this tap already watches (a call tapped, untapped and tapped again). */
   readonly #watched = new WeakSet<CallSession>();
 
@@ -46,7 +48,7 @@ export class EngineAudioTap implements CallAudioTap {
     const listeners = new Set<AudioTapListener>();
     this.#listening.set(call.callUuid, listeners);
     const { clock, logger } = this.#deps;
-    call.setTap((track: TapTrack, pcm: Int16Array) => {
+    const remove = call.addTap((track: TapTrack, pcm: Int16Array) => {
       const atMs = clock.epochMs();
       for (const l of listeners) {
         try {
@@ -58,6 +60,7 @@ export class EngineAudioTap implements CallAudioTap {
         }
       }
     });
+    this.#untap.set(call.callUuid, remove);
     if (!this.#watched.has(call)) {
       this.#watched.add(call);
       call.on('ended', () => {
@@ -69,8 +72,7 @@ export class EngineAudioTap implements CallAudioTap {
 
   #ended(call: CallSession): void {
     const listeners = this.#listening.get(call.callUuid);
-    call.setTap(undefined);
-    this.#listening.delete(call.callUuid);
+    this.#untapCall(call);
     for (const l of listeners ?? []) {
       l.ended();
     }
@@ -83,8 +85,13 @@ export class EngineAudioTap implements CallAudioTap {
     }
     listeners.delete(listener);
     if (listeners.size === 0) {
-      call.setTap(undefined);
-      this.#listening.delete(call.callUuid);
+      this.#untapCall(call);
     }
+  }
+
+  #untapCall(call: CallSession): void {
+    this.#untap.get(call.callUuid)?.();
+    this.#untap.delete(call.callUuid);
+    this.#listening.delete(call.callUuid);
   }
 }

@@ -28,6 +28,9 @@ import type {
 import { FRAME_SAMPLES, type HangupSource, type LegHangup, type MediaLeg } from './media-leg.types.js';
 import { WideMix } from './wide-mix.js';
 
+/** Receives a frame of one track of a call: `inbound` (the caller) or `outbound` (what the caller hears). */
+export type AudioTap = (track: TapTrack, pcm: Int16Array) => void;
+
 export type {
   CallErrorContext,
   CallSessionEvents,
@@ -64,8 +67,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
   /** Media-clock ticks (frames sent to the caller). */
   frames = 0;
   readonly #errors: CallErrorEvent[] = [];
-  /** The console's listen-in tap: undefined unless someone listens (one null check per frame then). */
-  #tap: ((track: TapTrack, pcm: Int16Array) => void) | undefined;
+  /**
+   * The audio taps (the console's listen-in, a recorder, a bridge): undefined while there are none, so a
+   * call nobody taps pays one null check per frame.
+   */
+  #taps: AudioTap[] | undefined;
 
   constructor(opts: CallSessionOptions) {
     super();
@@ -125,10 +131,16 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
 
   /**
    * Hands every frame of both tracks to `tap` (the caller's as it arrives, what the caller hears once
-   * per tick) until it is replaced or cleared with undefined. The frame array is reused.
+   * per tick, after the mix) until the returned function removes it. The frame array is reused: a tap
+   * that keeps audio copies it. Taps run in the order they were added; one that throws is the caller's
+   * problem as for a fork (the call is hung up), so a tap must catch its own errors.
    */
-  setTap(tap: ((track: TapTrack, pcm: Int16Array) => void) | undefined): void {
-    this.#tap = tap;
+  addTap(tap: AudioTap): () => void {
+    this.#taps = [...(this.#taps ?? []), tap];
+    return () => {
+      const rest = (this.#taps ?? []).filter((t) => t !== tap);
+      this.#taps = rest.length === 0 ? undefined : rest;
+    };
   }
 
   /** Reports a fetched and parsed XML document with its validation issues (`call.xml`). */
@@ -271,9 +283,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     for (const fork of this.#forks) {
       fork.onOutbound(this.#outbound);
     }
-    const tap = this.#tap;
-    if (tap !== undefined) {
-      tap('outbound', this.#outbound);
+    const taps = this.#taps;
+    if (taps !== undefined) {
+      for (const tap of taps) {
+        tap('outbound', this.#outbound);
+      }
     }
   }
 
@@ -289,9 +303,11 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
       for (const fork of this.#forks) {
         fork.onInbound(frame, wide);
       }
-      const tap = this.#tap;
-      if (tap !== undefined) {
-        tap('inbound', frame);
+      const taps = this.#taps;
+      if (taps !== undefined) {
+        for (const tap of taps) {
+          tap('inbound', frame);
+        }
       }
     } catch (err) {
       // As for a failed tick (Engine): a broken call is logged and hung up, never left half-working.
