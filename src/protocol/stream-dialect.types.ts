@@ -9,6 +9,7 @@
  * One dialect instance serves one stream. The engine never imports a dialect: the composition root
  * hands it a {@link StreamDialectRegistry} (lint rule in eslint.config.mjs).
  */
+import type { CallbackSigning } from './signature/callback-signing.js';
 import type { MediaFormat } from './stream-ws/formats.js';
 
 /** A forked track: what the caller says (`inbound`) or hears (`outbound`). */
@@ -114,6 +115,8 @@ export type StreamStatusEventType = StreamStatusEvent['type'];
  * when it will be sent, since a dialect may number its messages.
  */
 export interface StreamDialect {
+  /** How this protocol's apps expect the stream's status callbacks signed; absent: Plivo's V3. */
+  readonly callbackSigning?: CallbackSigning;
   /** Headers of the WebSocket upgrade request (signatures); `nonce` is fresh random text per attempt. */
   upgradeHeaders(nonce: string): Readonly<Record<string, string>>;
   /** The first messages once the socket is open; `startEpochMs` is the stream's media time zero. */

@@ -579,7 +579,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     if (params !== undefined) {
       this.#deps.callbacks.send(
         this.streamId,
-        { url, method: this.spec.statusCallbackMethod, params },
+        { url, method: this.spec.statusCallbackMethod, params, signing: this.#dialect.callbackSigning },
         { ...streamCallbackPolicy(event.type), onDropped: this.#onCallbackDropped },
       );
     }
