@@ -101,7 +101,7 @@ export function addConformanceCommand(program: Command, ctx: CliContext): void {
   program
     .command('conformance')
     .description(
-      'check a stream bot against scripted calls (barge-in, pace, format, DTMF, hangup) and report by rule',
+      'check a stream bot against scripted calls (barge-in, pace, format, DTMF, hangup, 16 kHz, reconnect) and report by rule',
     )
     .option('--answer-url <url>', "the bot's answer URL (returns Plivo XML with a bidirectional <Stream>)")
     .option('--json', 'print the report as one JSON object')
