@@ -52,6 +52,15 @@ function expectsRtp(audio: NegotiatedAudio): boolean {
   return audio.remoteDirection === 'sendrecv' && !audio.onHold;
 }
 
+/** The payload types that may latch symmetric RTP (docs/nat.md): the codec, telephone-event, comfort noise. */
+function latchPayloadTypes(audio: NegotiatedAudio): number[] {
+  const types = [audio.codec.payloadType, 13];
+  if (audio.telephoneEvent !== undefined) {
+    types.push(audio.telephoneEvent.payloadType);
+  }
+  return types;
+}
+
 /** One dialog and its media. */
 export class SipLeg extends TypedEmitter<SipLegEvents> {
   readonly ctx: SipContext;
@@ -260,6 +269,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
   #applyRemote(audio: NegotiatedAudio): void {
     // The SDP just agreed says whether media is SRTP and with which keys (the same keys keep the state).
     this.socket.setSrtp(audio.srtp);
+    this.socket.setLatchPayloadTypes?.(latchPayloadTypes(audio));
     if (isHoldAddress(audio.remoteAddress) || audio.remotePort === 0) {
       return;
     }

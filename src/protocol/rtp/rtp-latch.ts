@@ -1,0 +1,162 @@
+/**
+ * Symmetric RTP latching (RFC 4961; the NAT case of issue 13): which source a call's RTP is accepted
+ * from and sent to. Sans-I/O: the socket adapter feeds every RTP packet that parsed (and, with SRTP,
+ * authenticated) with its source and `nowMs`; the latch says whether to deliver it and whether the send
+ * target changed. The rule (docs/nat.md#symmetric-rtp-latching):
+ *
+ * - **Learning** (no latch yet, or after `reset()`): every packet is delivered. A packet counts towards
+ *   latching only when its payload type is one the SDP negotiated; `latchPackets` (3) such packets in a
+ *   row from one source with one SSRC and consecutive sequence numbers latch that source. A packet from
+ *   another source, with another SSRC or a sequence gap starts the count again with itself.
+ * - **Latched**: packets from the latched source are delivered whatever their SSRC; a new SSRC from
+ *   that source (a media server switch behind the same SBC) simply becomes the latched SSRC. Packets
+ *   from any other source are dropped. Another source takes over (re-latch) only when it sent
+ *   `latchPackets` negotiated packets in a row with consecutive sequence numbers **and** the latched
+ *   source has been silent for `relatchQuietMs` (a NAT that rebound the far end to a new port, or a
+ *   carrier that moved the media): an active stream cannot be hijacked by packets from elsewhere.
+ */
+
+/** A transport address as the latch compares it. */
+export interface LatchSource {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** Tuning of {@link RtpLatch}. */
+export interface RtpLatchOptions {
+  /** Consecutive valid packets that latch a source. Default {@link DEFAULT_LATCH_PACKETS}. */
+  readonly latchPackets?: number;
+  /** How long the latched source must have been silent before another may take over. Default 500 ms. */
+  readonly relatchQuietMs?: number;
+}
+
+/** Three packets (60 ms of audio) in a row: one stray or spoofed datagram cannot latch. */
+export const DEFAULT_LATCH_PACKETS = 3;
+/** 25 packet times without a word from the latched source. */
+export const DEFAULT_RELATCH_QUIET_MS = 500;
+
+/** What to do with one packet. */
+export interface LatchVerdict {
+  /** Hand the packet to the call (false: drop and count it as from another source). */
+  readonly deliver: boolean;
+  /** Set when this packet latched (or re-latched) its source: the new send target. */
+  readonly latched?: LatchSource;
+}
+
+interface Candidate {
+  address: string;
+  port: number;
+  ssrc: number;
+  nextSeq: number;
+  count: number;
+}
+
+const DELIVER: LatchVerdict = { deliver: true };
+const DROP: LatchVerdict = { deliver: false };
+
+/** The latch of one call's RTP socket. */
+export class RtpLatch {
+  readonly #latchPackets: number;
+  readonly #quietMs: number;
+  #payloadTypes: ReadonlySet<number> | undefined;
+  #latched: (LatchSource & { ssrc: number }) | undefined;
+  #lastFromLatchedMs = 0;
+  #candidate: Candidate | undefined;
+  /** Times another source took over from a latched one. */
+  relatches = 0;
+
+  constructor(options: RtpLatchOptions = {}) {
+    this.#latchPackets = Math.max(1, options.latchPackets ?? DEFAULT_LATCH_PACKETS);
+    this.#quietMs = options.relatchQuietMs ?? DEFAULT_RELATCH_QUIET_MS;
+  }
+
+  /** The latched source, if any. */
+  get source(): LatchSource | undefined {
+    const l = this.#latched;
+    return l === undefined ? undefined : { address: l.address, port: l.port };
+  }
+
+  /**
+   * The payload types the SDP negotiated (codec, telephone-event, comfort noise); only they count
+   * towards latching. Undefined (the default, before any SDP): every payload type counts.
+   */
+  setPayloadTypes(types: readonly number[] | undefined): void {
+    this.#payloadTypes = types === undefined ? undefined : new Set(types);
+  }
+
+  /** Forgets the latch (a re-INVITE moved the media): learning starts again. */
+  reset(): void {
+    this.#latched = undefined;
+    this.#candidate = undefined;
+  }
+
+  /**
+   * The check before any parsing or SRTP work: true for a datagram from another source while the
+   * latched one is active (it could not re-latch, so a flood from elsewhere costs only this).
+   */
+  screensOut(address: string, port: number, nowMs: number): boolean {
+    const l = this.#latched;
+    if (l === undefined || (l.port === port && l.address === address)) {
+      return false;
+    }
+    if (nowMs - this.#lastFromLatchedMs < this.#quietMs) {
+      this.#candidate = undefined;
+      return true;
+    }
+    return false;
+  }
+
+  /** One parsed (and authenticated) RTP packet from `address:port`. */
+  packet(
+    address: string,
+    port: number,
+    ssrc: number,
+    payloadType: number,
+    sequenceNumber: number,
+    nowMs: number,
+  ): LatchVerdict {
+    const latched = this.#latched;
+    if (latched?.port === port && latched.address === address) {
+      this.#lastFromLatchedMs = nowMs;
+      this.#candidate = undefined;
+      if (ssrc !== latched.ssrc) {
+        this.#latched = { ...latched, ssrc };
+      }
+      return DELIVER;
+    }
+    const counted = this.#count(address, port, ssrc, payloadType, sequenceNumber);
+    if (latched === undefined) {
+      if (counted >= this.#latchPackets) {
+        return this.#latch(address, port, ssrc, nowMs);
+      }
+      return DELIVER;
+    }
+    if (counted >= this.#latchPackets && nowMs - this.#lastFromLatchedMs >= this.#quietMs) {
+      this.relatches++;
+      return this.#latch(address, port, ssrc, nowMs);
+    }
+    return DROP;
+  }
+
+  #latch(address: string, port: number, ssrc: number, nowMs: number): LatchVerdict {
+    this.#latched = { address, port, ssrc };
+    this.#lastFromLatchedMs = nowMs;
+    this.#candidate = undefined;
+    return { deliver: true, latched: { address, port } };
+  }
+
+  /** Advances (or restarts) the candidate; returns its count, 0 when the packet cannot count. */
+  #count(address: string, port: number, ssrc: number, payloadType: number, seq: number): number {
+    if (this.#payloadTypes !== undefined && !this.#payloadTypes.has(payloadType)) {
+      return 0;
+    }
+    const c = this.#candidate;
+    if (c?.address === address && c.port === port && c.ssrc === ssrc && c.nextSeq === seq) {
+      c.count++;
+      c.nextSeq = (seq + 1) & 0xffff;
+      return c.count;
+    }
+    this.#candidate = { address, port, ssrc, nextSeq: (seq + 1) & 0xffff, count: 1 };
+    return 1;
+  }
+}
