@@ -80,6 +80,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
   #closed = false;
   #byeSent = false;
   readonly #remoteSource: HangupSource;
+  readonly #natFlow: SipEndpoint | undefined;
   readonly #timers: DialogTimers;
   #wake: TimerHandle | undefined;
   #initialSession: SessionInterval | undefined;
@@ -105,6 +106,16 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       holdTimeoutMs: init.ctx.limits.holdTimeoutMs,
     });
     this.#initialSession = init.session;
+    this.#natFlow = init.natFlow;
+    if (init.natFlow !== undefined) {
+      init.ctx.logger.info(
+        {
+          callUuid: init.callUuid,
+          flow: `${init.natFlow.protocol}:${init.natFlow.address}:${init.natFlow.port}`,
+        },
+        'SIP far end behind NAT: in-dialog requests go where its requests come from',
+      );
+    }
   }
 
   /**
@@ -281,8 +292,14 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
   }
 
-  /** Where in-dialog requests go: the first route, else the remote target (RFC 3261 §12.2.1.1, §8.1.2). */
+  /**
+   * Where in-dialog requests go: the first route, else the remote target (RFC 3261 §12.2.1.1, §8.1.2);
+   * without a route set, to a far end behind a NAT, where its requests came from (docs/nat.md).
+   */
   destination(request: SipRequest): SipEndpoint | undefined {
+    if (this.#natFlow !== undefined && this.dialog.routeSet.length === 0) {
+      return this.#natFlow;
+    }
     return uriEndpoint(nextHopUri(request), this.protocol);
   }
 
