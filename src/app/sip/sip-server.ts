@@ -243,6 +243,8 @@ export class SipServer {
     );
     ctx.srtpMode = rtp.srtp ?? 'off';
     ctx.tlsPort = bound.tlsPort ?? 0;
+    ctx.publicAddressConfigured = sip.publicAddress !== null;
+    ctx.flowKeepAlive = this.#transport.keepAlive?.bind(this.#transport);
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,
