@@ -151,6 +151,43 @@ test('a caller behind a NAT: responses at the source port, RTP latched to its re
     clearInterval(talk);
   }
 
+  // A re-INVITE moves the media to a new address: the latch is forgotten and our RTP goes there.
+  const moved = await udp('127.0.0.4');
+  sockets.push(moved);
+  const reBody = sdp('127.0.0.4', moved.port);
+  phoneSip.socket.send(
+    Buffer.from(
+      [
+        `INVITE sip:stream@127.0.0.1:${stack.port} SIP/2.0`,
+        `Via: SIP/2.0/UDP ${PRIVATE}:${privateSip.port};branch=z9hG4bK-nat3;rport`,
+        'Max-Forwards: 70',
+        `From: <sip:phone@${PRIVATE}>;tag=natf1`,
+        `To: <sip:stream@127.0.0.1>;tag=${toTag}`,
+        `Call-ID: ${callId}`,
+        'CSeq: 2 INVITE',
+        `Contact: <sip:phone@${PRIVATE}:${privateSip.port}>`,
+        'Content-Type: application/sdp',
+        `Content-Length: ${Buffer.byteLength(reBody)}`,
+        '',
+        reBody,
+      ].join('\r\n'),
+      'latin1',
+    ),
+    stack.port,
+    '127.0.0.1',
+  );
+  await until(
+    () => phoneSip.got.some((m) => statusOf(m.text) === 200 && m.text.includes('CSeq: 2 INVITE')),
+    3000,
+    'the re-INVITE answered',
+  );
+  phoneSip.socket.send(
+    Buffer.from(ack.replace('z9hG4bK-nat2', 'z9hG4bK-nat4').replace('CSeq: 1 ACK', 'CSeq: 2 ACK'), 'latin1'),
+    stack.port,
+    '127.0.0.1',
+  );
+  await until(() => moved.got.length >= 5, 3000, 'our RTP at the address the re-INVITE named');
+
   // We hang up: the BYE goes to where the caller's requests came from; the Request-URI is its Contact.
   call.hangup('NORMAL_CLEARING', 'server');
   await until(() => phoneSip.got.some((m) => m.text.startsWith('BYE ')), 5000, 'our BYE at the NAT side');
