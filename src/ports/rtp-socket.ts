@@ -82,6 +82,8 @@ export interface RtpSocket {
    * count towards latching. Until called, any payload type counts. Absent on fakes.
    */
   setLatchPayloadTypes?(types: readonly number[]): void;
+  /** Times another source took over from the latched one (docs/nat.md, re-latch). Absent on fakes. */
+  readonly relatches?: number;
   /** The listener for parsed RTP packets from the accepted source (replaces any previous one). */
   onRtp(listener: (packet: RtpPacket) => void): void;
   /** The listener for parsed RTCP compounds from the accepted source (replaces any previous one). */
