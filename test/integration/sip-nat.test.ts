@@ -4,7 +4,8 @@
  * `c=` name 127.0.0.3 (its private side), where decoy sockets count anything that wrongly goes there.
  * streamfork must answer at the packet's source (rport, RFC 3581), latch its RTP to where the caller's
  * RTP comes from (the caller then hears us at its real source, and the private address gets nothing
- * once latched), and send its BYE to the NAT's public side with the private Contact as Request-URI.
+ * once latched), and send its BYE to the NAT's public side with the private Contact as Request-URI,
+ * at the port its last request came from after the NAT rebound it.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -151,11 +152,13 @@ test('a caller behind a NAT: responses at the source port, RTP latched to its re
     clearInterval(talk);
   }
 
-  // A re-INVITE moves the media to a new address: the latch is forgotten and our RTP goes there.
+  // The NAT rebinds the phone's signalling to a new public port, and its re-INVITE moves the media to
+  // a new address: the latch is forgotten and our RTP goes there; later requests follow the new port.
   const moved = await udp('127.0.0.4');
-  sockets.push(moved);
+  const rebound = await udp(PUBLIC);
+  sockets.push(moved, rebound);
   const reBody = sdp('127.0.0.4', moved.port);
-  phoneSip.socket.send(
+  rebound.socket.send(
     Buffer.from(
       [
         `INVITE sip:stream@127.0.0.1:${stack.port} SIP/2.0`,
@@ -177,11 +180,11 @@ test('a caller behind a NAT: responses at the source port, RTP latched to its re
     '127.0.0.1',
   );
   await until(
-    () => phoneSip.got.some((m) => statusOf(m.text) === 200 && m.text.includes('CSeq: 2 INVITE')),
+    () => rebound.got.some((m) => statusOf(m.text) === 200 && m.text.includes('CSeq: 2 INVITE')),
     3000,
     'the re-INVITE answered',
   );
-  phoneSip.socket.send(
+  rebound.socket.send(
     Buffer.from(ack.replace('z9hG4bK-nat2', 'z9hG4bK-nat4').replace('CSeq: 1 ACK', 'CSeq: 2 ACK'), 'latin1'),
     stack.port,
     '127.0.0.1',
@@ -190,14 +193,19 @@ test('a caller behind a NAT: responses at the source port, RTP latched to its re
 
   // We hang up: the BYE goes to where the caller's requests came from; the Request-URI is its Contact.
   call.hangup('NORMAL_CLEARING', 'server');
-  await until(() => phoneSip.got.some((m) => m.text.startsWith('BYE ')), 5000, 'our BYE at the NAT side');
-  const bye = phoneSip.got.find((m) => m.text.startsWith('BYE '))?.text ?? '';
+  await until(() => rebound.got.some((m) => m.text.startsWith('BYE ')), 5000, 'our BYE at the NAT side');
+  const bye = rebound.got.find((m) => m.text.startsWith('BYE '))?.text ?? '';
   assert.ok(bye.startsWith(`BYE sip:phone@${PRIVATE}:${privateSip.port} SIP/2.0`), bye.split('\r\n')[0]);
   assert.match(headerOf(bye, 'Via') ?? '', /;rport/, 'our Via asks for rport');
   assert.equal(
     privateSip.got.filter((m) => m.text.startsWith('BYE ')).length,
     0,
     'no BYE to the private Contact',
+  );
+  assert.equal(
+    phoneSip.got.filter((m) => m.text.startsWith('BYE ')).length,
+    0,
+    'nor to the NAT port the phone no longer uses',
   );
   const reply = [
     'SIP/2.0 200 OK',
@@ -210,7 +218,7 @@ test('a caller behind a NAT: responses at the source port, RTP latched to its re
     '',
     '',
   ].join('\r\n');
-  phoneSip.socket.send(Buffer.from(reply, 'latin1'), stack.port, '127.0.0.1');
+  rebound.socket.send(Buffer.from(reply, 'latin1'), stack.port, '127.0.0.1');
   await until(() => stack.server.stats().liveDialogs === 0, 3000, 'the dialog over');
   await until(() => stack.server.stats().rtpPortsInUse === 0, 3000, 'the port pair released');
 });

@@ -80,7 +80,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
   #closed = false;
   #byeSent = false;
   readonly #remoteSource: HangupSource;
-  readonly #natFlow: SipEndpoint | undefined;
+  #natFlow: SipEndpoint | undefined;
   readonly #timers: DialogTimers;
   #wake: TimerHandle | undefined;
   #initialSession: SessionInterval | undefined;
@@ -339,8 +339,23 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
   }
 
-  /** A request inside this dialog (To-tag matched ours). */
-  onRequest(request: SipRequest): void {
+  /**
+   * A request inside this dialog (To-tag matched ours), from `source`. A far end behind a NAT is
+   * followed when its NAT maps it elsewhere: later requests go to where this one came from.
+   */
+  onRequest(request: SipRequest, source?: SipEndpoint): void {
+    const flow = this.#natFlow;
+    if (
+      flow !== undefined &&
+      source?.protocol === flow.protocol &&
+      (source.address !== flow.address || source.port !== flow.port)
+    ) {
+      this.#natFlow = { protocol: source.protocol, address: source.address, port: source.port };
+      this.ctx.logger.info(
+        { callUuid: this.callUuid, flow: `${source.protocol}:${source.address}:${source.port}` },
+        'SIP far end behind NAT moved: in-dialog requests follow it',
+      );
+    }
     switch (request.method) {
       case 'ACK': {
         this.#onAck(request);

@@ -330,7 +330,7 @@ export class SipServer {
     if (toTag !== undefined) {
       const call = this.#calls.get(`${getCallId(request) ?? ''};${toTag}`);
       if (call !== undefined) {
-        call.onRequest(request);
+        call.onRequest(request, source);
       } else if (request.method !== 'ACK') {
         ctx.respond(request, 481);
       }
