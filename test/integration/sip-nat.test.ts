@@ -222,3 +222,68 @@ test('a caller behind a NAT: responses at the source port, RTP latched to its re
   await until(() => stack.server.stats().liveDialogs === 0, 3000, 'the dialog over');
   await until(() => stack.server.stats().rtpPortsInUse === 0, 3000, 'the port pair released');
 });
+
+test('a callee behind a NAT: its 2xx names a private Contact and no Record-Route; ACK and BYE go to the address we dialled', async () => {
+  const callee = await udp('127.0.0.1');
+  const calleeRtp = await udp('127.0.0.1');
+  sockets.push(callee, calleeRtp);
+  const dialed = stack.server.dial({ to: `sip:callee@127.0.0.1:${callee.port}`, from: 'streamfork' });
+  await until(() => callee.got.some((m) => m.text.startsWith('INVITE ')), 5000, 'our INVITE');
+  const inv = callee.got.find((m) => m.text.startsWith('INVITE '))?.text ?? '';
+  const body = sdp('127.0.0.1', calleeRtp.port);
+  const ok = [
+    'SIP/2.0 200 OK',
+    ...inv.split('\r\n').filter((l) => /^Via:/i.test(l)),
+    `From: ${headerOf(inv, 'From') ?? ''}`,
+    `To: ${headerOf(inv, 'To') ?? ''};tag=callee-nat`,
+    `Call-ID: ${headerOf(inv, 'Call-ID') ?? ''}`,
+    `CSeq: ${headerOf(inv, 'CSeq') ?? ''}`,
+    // A phone behind a NAT: its private address (RFC 1918), unreachable from here.
+    'Contact: <sip:callee@10.255.255.1:5060>',
+    'Content-Type: application/sdp',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+  const from = callee.got.find((m) => m.text.startsWith('INVITE '))?.from ?? '';
+  const [address, port] = [
+    from.slice(0, from.lastIndexOf(':')),
+    Number(from.slice(from.lastIndexOf(':') + 1)),
+  ];
+  callee.socket.send(Buffer.from(ok, 'latin1'), port, address);
+  const result = await dialed;
+  assert.ok(result.ok, JSON.stringify(result));
+  await until(
+    () => callee.got.some((m) => m.text.startsWith('ACK ')),
+    3000,
+    'the ACK at the dialled address',
+  );
+  const ack = callee.got.find((m) => m.text.startsWith('ACK '))?.text ?? '';
+  assert.ok(ack.startsWith('ACK sip:callee@10.255.255.1:5060 SIP/2.0'), 'Request-URI: the remote target');
+  result.call.hangup('NORMAL_CLEARING', 'server');
+  await until(
+    () => callee.got.some((m) => m.text.startsWith('BYE ')),
+    3000,
+    'the BYE at the dialled address',
+  );
+  const bye = callee.got.find((m) => m.text.startsWith('BYE '))?.text ?? '';
+  callee.socket.send(
+    Buffer.from(
+      [
+        'SIP/2.0 200 OK',
+        `Via: ${headerOf(bye, 'Via') ?? ''}`,
+        `From: ${headerOf(bye, 'From') ?? ''}`,
+        `To: ${headerOf(bye, 'To') ?? ''}`,
+        `Call-ID: ${headerOf(bye, 'Call-ID') ?? ''}`,
+        `CSeq: ${headerOf(bye, 'CSeq') ?? ''}`,
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+      'latin1',
+    ),
+    port,
+    address,
+  );
+  await until(() => stack.server.stats().liveDialogs === 0, 3000, 'the dialog over');
+});
