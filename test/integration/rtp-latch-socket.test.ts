@@ -18,7 +18,8 @@ import type { SrtpMasterKey } from '../../src/protocol/srtp/srtp-suites.js';
 const HOST = '127.0.0.1';
 const BASE = 47000 + (process.pid % 300) * 20;
 const allocator = new RtpPortAllocator({ minPort: BASE, maxPort: BASE + 19 });
-const QUIET_MS = 150;
+// Long enough that a loaded machine's timer jitter cannot pass for a quiet latched source.
+const QUIET_MS = 400;
 const factory = new NodeRtpSocketFactory({
   allocator,
   bindAddress: HOST,
@@ -147,7 +148,7 @@ test('re-latch: a new source takes over only after the latched one was quiet', a
   await waitFor('newcomer dropped', () => us.stats.otherSource === 10);
   assert.deepEqual(us.remote, { address: HOST, port: first.s.address().port });
   // The old mapping goes silent; after the quiet period three packets in a row re-latch.
-  await sleep(QUIET_MS + 50);
+  await sleep(QUIET_MS + 100);
   for (let i = 0; i < 3; i++, seq++) {
     rebound.s.send(rtp(seq), us.rtpPort, HOST);
   }

@@ -116,11 +116,11 @@ test('TCP: CRLF pings on the registration connection; no pong closes the flow an
   const registrar = await startTcpRegistrar();
   const stack = await startSipStack({
     transports: ['udp', 'tcp'],
-    registrations: [registration(`sip:${HOST}:${registrar.port};transport=tcp`, 'tcp', 1)],
+    registrations: [registration(`sip:${HOST}:${registrar.port};transport=tcp`, 'tcp', 2)],
   });
   try {
     await until(() => registrar.registers.length === 1, 5000, 'the REGISTER over TCP');
-    await until(() => registrar.pings.length >= 2, 5000, 'two CRLF pings');
+    await until(() => registrar.pings.length >= 2, 8000, 'two CRLF pings');
     assert.ok(
       registrar.pings.every((c) => c === 1),
       'pings on the registration connection',
@@ -128,8 +128,8 @@ test('TCP: CRLF pings on the registration connection; no pong closes the flow an
     assert.equal(registrar.others.length, 0, 'no OPTIONS over TCP');
     assert.equal(registrar.registers.length, 1, 'answered pings change nothing');
     registrar.answerPings = false;
-    // The next ping gets no pong within min(10 s, keepAliveSec): the flow failed.
-    await until(() => registrar.registers.length >= 2, 6000, 'a new REGISTER after the unanswered ping');
+    // The next ping gets no pong within min(10 s, keepAliveSec) = 2 s: the flow failed.
+    await until(() => registrar.registers.length >= 2, 10_000, 'a new REGISTER after the unanswered ping');
     const again = registrar.registers[1];
     assert.ok(again !== undefined);
     assert.notEqual(again.conn, 1, 'on a new connection');
