@@ -315,6 +315,7 @@ class NodeRtpSocket implements RtpSocket {
         p.payloadType,
         p.sequenceNumber,
         now,
+        this.#srtp !== undefined,
       );
       if (!verdict.deliver) {
         this.#stats.otherSource++;

@@ -104,6 +104,21 @@ test('re-latch: another source takes over only after the latched one went quiet 
   assert.equal(feed(latch, NAT, 1, { atMs: 560, seq: 109 })[0]?.deliver, false);
 });
 
+test('re-latch needs the latched SSRC (a NAT rebinding), unless the packets authenticated (SRTP)', () => {
+  const latch = new RtpLatch();
+  feed(latch, NAT, 3, { atMs: 0 });
+  // Long after the latched source went quiet (hold, silence suppression), a stranger with its own
+  // SSRC sends in sequence: never taken, however many packets.
+  const stranger = feed(latch, OTHER, 50, { atMs: 2000, ssrc: 0xdead, seq: 9000 });
+  assert.ok(stranger.every((x) => !x.deliver && x.latched === undefined));
+  assert.deepEqual(latch.source, NAT);
+  // The same packets, authenticated by SRTP: the sender holds the key, it may take over.
+  const keyed = [0, 1, 2].map((i) =>
+    latch.packet(OTHER.address, OTHER.port, 0xdead, PCMU, 9100 + i, 4000 + i * 20, true),
+  );
+  assert.deepEqual(keyed[2], { deliver: true, latched: OTHER });
+});
+
 test('reset() starts learning again (a re-INVITE moved the media)', () => {
   const latch = new RtpLatch();
   feed(latch, NAT, 3);

@@ -11,9 +11,12 @@
  * - **Latched**: packets from the latched source are delivered whatever their SSRC; a new SSRC from
  *   that source (a media server switch behind the same SBC) simply becomes the latched SSRC. Packets
  *   from any other source are dropped. Another source takes over (re-latch) only when it sent
- *   `latchPackets` negotiated packets in a row with consecutive sequence numbers **and** the latched
- *   source has been silent for `relatchQuietMs` (a NAT that rebound the far end to a new port, or a
- *   carrier that moved the media): an active stream cannot be hijacked by packets from elsewhere.
+ *   `latchPackets` negotiated packets in a row with consecutive sequence numbers, the latched source
+ *   has been silent for `relatchQuietMs`, **and** its SSRC is the latched one (a NAT that rebound the
+ *   far end to a new port keeps the stream's SSRC) or its packets authenticated (SRTP: the sender
+ *   holds the key). An active stream cannot be hijacked, and a quiet one (hold, silence suppression)
+ *   not by anyone who does not know its 32-bit SSRC: a new stream from elsewhere needs a re-INVITE,
+ *   which resets the latch.
  */
 
 /** A transport address as the latch compares it. */
@@ -106,7 +109,10 @@ export class RtpLatch {
     return false;
   }
 
-  /** One parsed (and authenticated) RTP packet from `address:port`. */
+  /**
+   * One parsed RTP packet from `address:port`; `authenticated` when SRTP verified it (then a new SSRC
+   * from another source may re-latch).
+   */
   packet(
     address: string,
     port: number,
@@ -114,6 +120,7 @@ export class RtpLatch {
     payloadType: number,
     sequenceNumber: number,
     nowMs: number,
+    authenticated = false,
   ): LatchVerdict {
     const latched = this.#latched;
     if (latched?.port === port && latched.address === address) {
@@ -131,7 +138,11 @@ export class RtpLatch {
       }
       return DELIVER;
     }
-    if (counted >= this.#latchPackets && nowMs - this.#lastFromLatchedMs >= this.#quietMs) {
+    if (
+      counted >= this.#latchPackets &&
+      nowMs - this.#lastFromLatchedMs >= this.#quietMs &&
+      (authenticated || ssrc === latched.ssrc)
+    ) {
       this.relatches++;
       return this.#latch(address, port, ssrc, nowMs);
     }
