@@ -158,3 +158,23 @@ test('re-latch: a new source takes over only after the latched one was quiet', a
   await waitFor('our RTP follows the new port', () => rebound.got.length === 1);
   assert.equal(first.got.length, 0);
 });
+
+test('a stranger that raced the far end during learning loses the latch once the SDP source talks', async () => {
+  const us = await factory.open();
+  open.push(us);
+  const farEnd = await peerSocket(); // not behind a NAT: it sends from the address its SDP named
+  const stranger = await peerSocket();
+  us.setRemote({ address: HOST, port: farEnd.s.address().port });
+  for (let i = 0; i < 3; i++) {
+    stranger.s.send(rtp(i, { ssrc: 0xbad }), us.rtpPort, HOST);
+  }
+  await waitFor('the stranger latched first', () => us.remote?.port === stranger.s.address().port);
+  for (let i = 0; i < 3; i++) {
+    farEnd.s.send(rtp(1000 + i, { ssrc: 0x600d }), us.rtpPort, HOST);
+    stranger.s.send(rtp(3 + i, { ssrc: 0xbad }), us.rtpPort, HOST);
+  }
+  await waitFor('back to the SDP source', () => us.remote?.port === farEnd.s.address().port);
+  assert.ok(us.sendRtp(rtp(0)));
+  await waitFor('our RTP at the far end', () => farEnd.got.length === 1);
+  assert.equal(stranger.got.length, 0, 'the stranger never heard us after the SDP source took over');
+});

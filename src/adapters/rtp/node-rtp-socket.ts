@@ -195,6 +195,7 @@ class NodeRtpSocket implements RtpSocket {
 
   setRemote(rtp: RtpAddress, rtcp?: RtpAddress): void {
     this.#sdpRtp = { address: rtp.address, port: rtp.port };
+    this.#latch.setExpected(this.#sdpRtp);
     this.#sdpRtcp = rtcp ?? rtcpNextTo(rtp);
   }
 

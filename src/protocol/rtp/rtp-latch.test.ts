@@ -119,6 +119,27 @@ test('re-latch needs the latched SSRC (a NAT rebinding), unless the packets auth
   assert.deepEqual(keyed[2], { deliver: true, latched: OTHER });
 });
 
+test('the SDP source takes the latch back at once from a stranger that raced it during learning', () => {
+  const latch = new RtpLatch();
+  const SDP = { address: '192.0.2.50', port: 30000 };
+  latch.setExpected(SDP);
+  feed(latch, OTHER, 3, { ssrc: 0xbad, seq: 1 }); // the stranger guessed our port first
+  assert.deepEqual(latch.source, OTHER);
+  // The far end (not behind a NAT: at its SDP address) starts talking, the stranger keeps sending.
+  const verdicts = [];
+  for (let i = 0; i < 3; i++) {
+    verdicts.push(latch.packet(SDP.address, SDP.port, 0x600d, PCMU, 500 + i, 100 + i * 20));
+    assert.equal(latch.packet(OTHER.address, OTHER.port, 0xbad, PCMU, 4 + i, 101 + i * 20).deliver, i < 2);
+  }
+  assert.deepEqual(
+    verdicts.map((v) => v.deliver),
+    [false, false, true],
+  );
+  assert.deepEqual(verdicts[2]?.latched, SDP);
+  assert.equal(latch.screensOut(OTHER.address, OTHER.port, 170), true, 'the stranger is out');
+  assert.equal(latch.screensOut(SDP.address, SDP.port, 170), false);
+});
+
 test('reset() starts learning again (a re-INVITE moved the media)', () => {
   const latch = new RtpLatch();
   feed(latch, NAT, 3);

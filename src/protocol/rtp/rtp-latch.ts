@@ -17,6 +17,9 @@
  *   holds the key). An active stream cannot be hijacked, and a quiet one (hold, silence suppression)
  *   not by anyone who does not know its 32-bit SSRC: a new stream from elsewhere needs a re-INVITE,
  *   which resets the latch.
+ * - **The SDP's address wins**: the source the SDP named (`setExpected`, its `c=` and `m=` port) takes
+ *   the latch back from any other after `latchPackets` packets in a row, at once: a stranger who raced
+ *   the far end during learning loses the call as soon as the far end (not behind a NAT) talks.
  */
 
 /** A transport address as the latch compares it. */
@@ -65,6 +68,9 @@ export class RtpLatch {
   #latched: (LatchSource & { ssrc: number }) | undefined;
   #lastFromLatchedMs = 0;
   #candidate: Candidate | undefined;
+  #expected: LatchSource | undefined;
+  /** The expected source's own run while another is latched (its own slot: interleaving cannot reset it). */
+  #expectedRun: Candidate | undefined;
   /** Times another source took over from a latched one. */
   relatches = 0;
 
@@ -87,10 +93,22 @@ export class RtpLatch {
     this.#payloadTypes = types === undefined ? undefined : new Set(types);
   }
 
+  /** The source the SDP named (`c=` address, `m=` port): it may always take the latch back. */
+  setExpected(source: LatchSource | undefined): void {
+    this.#expected = source === undefined ? undefined : { address: source.address, port: source.port };
+    this.#expectedRun = undefined;
+  }
+
   /** Forgets the latch (a re-INVITE moved the media): learning starts again. */
   reset(): void {
     this.#latched = undefined;
     this.#candidate = undefined;
+    this.#expectedRun = undefined;
+  }
+
+  #isExpected(address: string, port: number): boolean {
+    const e = this.#expected;
+    return e?.port === port && e.address === address;
   }
 
   /**
@@ -99,7 +117,7 @@ export class RtpLatch {
    */
   screensOut(address: string, port: number, nowMs: number): boolean {
     const l = this.#latched;
-    if (l === undefined || (l.port === port && l.address === address)) {
+    if (l === undefined || (l.port === port && l.address === address) || this.#isExpected(address, port)) {
       return false;
     }
     if (nowMs - this.#lastFromLatchedMs < this.#quietMs) {
@@ -131,6 +149,14 @@ export class RtpLatch {
       }
       return DELIVER;
     }
+    if (latched !== undefined && this.#isExpected(address, port)) {
+      this.#expectedRun = this.#advance(this.#expectedRun, address, port, ssrc, payloadType, sequenceNumber);
+      if ((this.#expectedRun?.count ?? 0) >= this.#latchPackets) {
+        this.relatches++;
+        return this.#latch(address, port, ssrc, nowMs);
+      }
+      return DROP;
+    }
     const counted = this.#count(address, port, ssrc, payloadType, sequenceNumber);
     if (latched === undefined) {
       if (counted >= this.#latchPackets) {
@@ -153,6 +179,7 @@ export class RtpLatch {
     this.#latched = { address, port, ssrc };
     this.#lastFromLatchedMs = nowMs;
     this.#candidate = undefined;
+    this.#expectedRun = undefined;
     return { deliver: true, latched: { address, port } };
   }
 
@@ -161,13 +188,30 @@ export class RtpLatch {
     if (this.#payloadTypes !== undefined && !this.#payloadTypes.has(payloadType)) {
       return 0;
     }
-    const c = this.#candidate;
-    if (c?.address === address && c.port === port && c.ssrc === ssrc && c.nextSeq === seq) {
-      c.count++;
-      c.nextSeq = (seq + 1) & 0xffff;
-      return c.count;
+    this.#candidate = this.#advance(this.#candidate, address, port, ssrc, payloadType, seq);
+    return this.#candidate?.count ?? 0;
+  }
+
+  /**
+   * One packet on a run: the same source, SSRC and next sequence number extend it; anything else
+   * starts a new run with this packet. A payload type the SDP did not negotiate leaves it as it is.
+   */
+  #advance(
+    run: Candidate | undefined,
+    address: string,
+    port: number,
+    ssrc: number,
+    payloadType: number,
+    seq: number,
+  ): Candidate | undefined {
+    if (this.#payloadTypes !== undefined && !this.#payloadTypes.has(payloadType)) {
+      return run;
     }
-    this.#candidate = { address, port, ssrc, nextSeq: (seq + 1) & 0xffff, count: 1 };
-    return 1;
+    if (run?.address === address && run.port === port && run.ssrc === ssrc && run.nextSeq === seq) {
+      run.count++;
+      run.nextSeq = (seq + 1) & 0xffff;
+      return run;
+    }
+    return { address, port, ssrc, nextSeq: (seq + 1) & 0xffff, count: 1 };
   }
 }
