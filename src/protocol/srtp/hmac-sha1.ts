@@ -56,13 +56,22 @@ function pad(s: Uint8Array, len: number, hashedLen: number): number {
   return end;
 }
 
+/**
+ * The message schedule and the padded-message buffer, shared by every instance: `mac` runs to
+ * completion and keeps nothing in them between calls, so one copy serves all the calls' contexts
+ * and stays in cache (about 2 KB instead of 2 KB per context).
+ */
+const SHARED_W = new Int32Array(80);
+const SHARED_SCRATCH = new Uint8Array(SCRATCH);
+const SHARED_VIEW = new DataView(SHARED_SCRATCH.buffer);
+
 export class HmacSha1 {
   readonly #inner = new Int32Array(5);
   readonly #outer = new Int32Array(5);
   readonly #h = new Int32Array(5);
-  readonly #w = new Int32Array(80);
-  readonly #scratch = new Uint8Array(SCRATCH);
-  readonly #view = new DataView(this.#scratch.buffer);
+  readonly #w = SHARED_W;
+  readonly #scratch = SHARED_SCRATCH;
+  readonly #view = SHARED_VIEW;
   readonly #digest = new Uint8Array(20);
 
   /** `key` of at most 64 octets (SRTP authentication keys are 20). */

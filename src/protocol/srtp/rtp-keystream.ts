@@ -24,16 +24,19 @@ export const KEYSTREAM_SLOT_BLOCKS = 16;
 const MAX_BLOCKS = 94;
 const MAX_INDEX = 2 ** 48 - 1;
 
+/**
+ * Counter blocks for a batch (or for one packet of up to MAX_BLOCKS), shared by every instance: each
+ * call writes them and hands them to `update` before it returns, so one buffer serves all contexts.
+ */
+const COUNTERS = Buffer.alloc(Math.max(KEYSTREAM_BATCH * KEYSTREAM_SLOT_BLOCKS, MAX_BLOCKS) * 16);
+const COUNTER_WORDS = new Int32Array(COUNTERS.buffer, COUNTERS.byteOffset, COUNTERS.length >> 2);
+
 export class RtpKeystream {
   readonly #ecb: Cipher;
   readonly #salt: Uint8Array;
-  /** Counter blocks for a batch (or for one packet of up to MAX_BLOCKS), and a word view of them. */
-  readonly #counters = Buffer.alloc(Math.max(KEYSTREAM_BATCH * KEYSTREAM_SLOT_BLOCKS, MAX_BLOCKS) * 16);
-  readonly #words = new Int32Array(
-    this.#counters.buffer,
-    this.#counters.byteOffset,
-    this.#counters.length >> 2,
-  );
+  /** Counter blocks (shared: filled and consumed within one call) and a word view of them. */
+  readonly #counters = COUNTERS;
+  readonly #words = COUNTER_WORDS;
   /** The batch: keystream of indices first .. first + count - 1 of `ssrc`, `slot` blocks each. */
   #stream: Buffer = Buffer.alloc(0);
   #ssrc = -1;
