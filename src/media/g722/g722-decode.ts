@@ -103,18 +103,14 @@ export function decodeFrames(st: DecoderState, codes: Uint8Array, out: Int16Arra
       const limit = 15360 - a2;
       a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
       const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
-      let t = (ld1 < 0 ? -up : up) + ((lb1 * 32640) >> 15);
-      lb1 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (ld2 < 0 ? -up : up) + ((lb2 * 32640) >> 15);
-      lb2 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (ld3 < 0 ? -up : up) + ((lb3 * 32640) >> 15);
-      lb3 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (ld4 < 0 ? -up : up) + ((lb4 * 32640) >> 15);
-      lb4 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (ld5 < 0 ? -up : up) + ((lb5 * 32640) >> 15);
-      lb5 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (ld6 < 0 ? -up : up) + ((lb6 * 32640) >> 15);
-      lb6 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
+      // UPZERO needs no limit: from |b| ≤ 32768 the leak gives at most 32639 (or −32640), ±128 stays
+      // within int16, so b never leaves it.
+      lb1 = (ld1 < 0 ? -up : up) + ((lb1 * 32640) >> 15);
+      lb2 = (ld2 < 0 ? -up : up) + ((lb2 * 32640) >> 15);
+      lb3 = (ld3 < 0 ? -up : up) + ((lb3 * 32640) >> 15);
+      lb4 = (ld4 < 0 ? -up : up) + ((lb4 * 32640) >> 15);
+      lb5 = (ld5 < 0 ? -up : up) + ((lb5 * 32640) >> 15);
+      lb6 = (ld6 < 0 ? -up : up) + ((lb6 * 32640) >> 15);
       ld6 = ld5;
       ld5 = ld4;
       ld4 = ld3;
@@ -168,18 +164,14 @@ export function decodeFrames(st: DecoderState, codes: Uint8Array, out: Int16Arra
       const limit = 15360 - a2;
       a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
       const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
-      let t = (hd1 < 0 ? -up : up) + ((hb1 * 32640) >> 15);
-      hb1 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (hd2 < 0 ? -up : up) + ((hb2 * 32640) >> 15);
-      hb2 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (hd3 < 0 ? -up : up) + ((hb3 * 32640) >> 15);
-      hb3 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (hd4 < 0 ? -up : up) + ((hb4 * 32640) >> 15);
-      hb4 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (hd5 < 0 ? -up : up) + ((hb5 * 32640) >> 15);
-      hb5 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
-      t = (hd6 < 0 ? -up : up) + ((hb6 * 32640) >> 15);
-      hb6 = t > 32767 ? 32767 : t < -32768 ? -32768 : t;
+      // UPZERO needs no limit: from |b| ≤ 32768 the leak gives at most 32639 (or −32640), ±128 stays
+      // within int16, so b never leaves it.
+      hb1 = (hd1 < 0 ? -up : up) + ((hb1 * 32640) >> 15);
+      hb2 = (hd2 < 0 ? -up : up) + ((hb2 * 32640) >> 15);
+      hb3 = (hd3 < 0 ? -up : up) + ((hb3 * 32640) >> 15);
+      hb4 = (hd4 < 0 ? -up : up) + ((hb4 * 32640) >> 15);
+      hb5 = (hd5 < 0 ? -up : up) + ((hb5 * 32640) >> 15);
+      hb6 = (hd6 < 0 ? -up : up) + ((hb6 * 32640) >> 15);
       hd6 = hd5;
       hd5 = hd4;
       hd4 = hd3;
