@@ -5,7 +5,16 @@
  * where the block diagram has two steps.
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- Table reads are in bounds by construction. */
-import { ANTILOG, HIGH_LOG_MAX, LOW_CLASS, LOW_LOG_MAX, LOW_LOG_STEP, LOW_THRESHOLDS } from './tables.js';
+import {
+  ANTILOG,
+  HIGH_LOG_MAX,
+  LOW_CLASS,
+  LOW_CODE_NEGATIVE,
+  LOW_CODE_POSITIVE,
+  LOW_LOG_MAX,
+  LOW_LOG_STEP,
+  LOW_THRESHOLDS,
+} from './tables.js';
 
 /**
  * Slots of a sub-band state, in this order: predicted signal s, zero part sz, log scale factor ∇ (nb),
@@ -67,6 +76,11 @@ export const LOW_INTERVAL = Uint8Array.from({ length: LOW_INTERVAL_MAX + 1 }, (_
   }
   return m;
 });
+
+/** Low band code by interval m (1..30) plus 32 for a negative difference (Table 6, both signs). */
+export const LOW_CODE_SIGNED = Int32Array.from({ length: 64 }, (_, i) =>
+  i < 32 ? (LOW_CODE_POSITIVE[i] ?? 0) : (LOW_CODE_NEGATIVE[i - 32] ?? 0),
+);
 
 /** sat16(v + v): the doubled, int16-limited operand of FILTEP and FILTEZ. */
 export function dbl(v: number): number {

@@ -89,28 +89,28 @@ export function decodeFrames(st: DecoderState, codes: Uint8Array, out: Int16Arra
       r0 = r0 > 32767 ? 32767 : r0 < -32768 ? -32768 : r0;
       let p0 = lsz + dq;
       p0 = p0 > 32767 ? 32767 : p0 < -32768 ? -32768 : p0;
-      const neg0 = p0 < 0;
-      const same1 = neg0 === lp1 < 0;
+      // The sign products are bit arithmetic, not branches: the signs of speech are a coin toss for
+      // the branch predictor. x >> 31 is −1 for a negative x, else 0; (v ^ m) − m negates v where m is −1.
+      const differ1 = (p0 ^ lp1) >> 31;
       let f = la1 * 4;
       f = f > 32767 ? 32767 : f < -32768 ? -32768 : f;
-      if (same1) {
-        f = f === -32768 ? 32767 : 0 - f;
-      }
-      let a2 = (neg0 === lp2 < 0 ? 128 : -128) + (f >> 7) + ((la2 * 32512) >> 15);
+      f = (f ^ ~differ1) - ~differ1;
+      f = f > 32767 ? 32767 : f;
+      let a2 = 128 - (((p0 ^ lp2) >> 31) & 256) + (f >> 7) + ((la2 * 32512) >> 15);
       a2 = a2 > 12288 ? 12288 : a2 < -12288 ? -12288 : a2;
       // |a1| <= 27648 and |a2| <= 12288 always, so neither sum below can leave int16.
-      let a1 = (same1 ? 192 : -192) + ((la1 * 32640) >> 15);
+      let a1 = 192 - (differ1 & 384) + ((la1 * 32640) >> 15);
       const limit = 15360 - a2;
       a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
-      const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
+      const up = ((dq >> 31) | (-dq >>> 31)) * 128;
       // UPZERO needs no limit: from |b| ≤ 32768 the leak gives at most 32639 (or −32640), ±128 stays
       // within int16, so b never leaves it.
-      lb1 = (ld1 < 0 ? -up : up) + ((lb1 * 32640) >> 15);
-      lb2 = (ld2 < 0 ? -up : up) + ((lb2 * 32640) >> 15);
-      lb3 = (ld3 < 0 ? -up : up) + ((lb3 * 32640) >> 15);
-      lb4 = (ld4 < 0 ? -up : up) + ((lb4 * 32640) >> 15);
-      lb5 = (ld5 < 0 ? -up : up) + ((lb5 * 32640) >> 15);
-      lb6 = (ld6 < 0 ? -up : up) + ((lb6 * 32640) >> 15);
+      lb1 = (up ^ (ld1 >> 31)) - (ld1 >> 31) + ((lb1 * 32640) >> 15);
+      lb2 = (up ^ (ld2 >> 31)) - (ld2 >> 31) + ((lb2 * 32640) >> 15);
+      lb3 = (up ^ (ld3 >> 31)) - (ld3 >> 31) + ((lb3 * 32640) >> 15);
+      lb4 = (up ^ (ld4 >> 31)) - (ld4 >> 31) + ((lb4 * 32640) >> 15);
+      lb5 = (up ^ (ld5 >> 31)) - (ld5 >> 31) + ((lb5 * 32640) >> 15);
+      lb6 = (up ^ (ld6 >> 31)) - (ld6 >> 31) + ((lb6 * 32640) >> 15);
       ld6 = ld5;
       ld5 = ld4;
       ld4 = ld3;
@@ -150,28 +150,28 @@ export function decodeFrames(st: DecoderState, codes: Uint8Array, out: Int16Arra
       r0 = r0 > 32767 ? 32767 : r0 < -32768 ? -32768 : r0;
       let p0 = hsz + dq;
       p0 = p0 > 32767 ? 32767 : p0 < -32768 ? -32768 : p0;
-      const neg0 = p0 < 0;
-      const same1 = neg0 === hp1 < 0;
+      // The sign products are bit arithmetic, not branches: the signs of speech are a coin toss for
+      // the branch predictor. x >> 31 is −1 for a negative x, else 0; (v ^ m) − m negates v where m is −1.
+      const differ1 = (p0 ^ hp1) >> 31;
       let f = ha1 * 4;
       f = f > 32767 ? 32767 : f < -32768 ? -32768 : f;
-      if (same1) {
-        f = f === -32768 ? 32767 : 0 - f;
-      }
-      let a2 = (neg0 === hp2 < 0 ? 128 : -128) + (f >> 7) + ((ha2 * 32512) >> 15);
+      f = (f ^ ~differ1) - ~differ1;
+      f = f > 32767 ? 32767 : f;
+      let a2 = 128 - (((p0 ^ hp2) >> 31) & 256) + (f >> 7) + ((ha2 * 32512) >> 15);
       a2 = a2 > 12288 ? 12288 : a2 < -12288 ? -12288 : a2;
       // |a1| <= 27648 and |a2| <= 12288 always, so neither sum below can leave int16.
-      let a1 = (same1 ? 192 : -192) + ((ha1 * 32640) >> 15);
+      let a1 = 192 - (differ1 & 384) + ((ha1 * 32640) >> 15);
       const limit = 15360 - a2;
       a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
-      const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
+      const up = ((dq >> 31) | (-dq >>> 31)) * 128;
       // UPZERO needs no limit: from |b| ≤ 32768 the leak gives at most 32639 (or −32640), ±128 stays
       // within int16, so b never leaves it.
-      hb1 = (hd1 < 0 ? -up : up) + ((hb1 * 32640) >> 15);
-      hb2 = (hd2 < 0 ? -up : up) + ((hb2 * 32640) >> 15);
-      hb3 = (hd3 < 0 ? -up : up) + ((hb3 * 32640) >> 15);
-      hb4 = (hd4 < 0 ? -up : up) + ((hb4 * 32640) >> 15);
-      hb5 = (hd5 < 0 ? -up : up) + ((hb5 * 32640) >> 15);
-      hb6 = (hd6 < 0 ? -up : up) + ((hb6 * 32640) >> 15);
+      hb1 = (up ^ (hd1 >> 31)) - (hd1 >> 31) + ((hb1 * 32640) >> 15);
+      hb2 = (up ^ (hd2 >> 31)) - (hd2 >> 31) + ((hb2 * 32640) >> 15);
+      hb3 = (up ^ (hd3 >> 31)) - (hd3 >> 31) + ((hb3 * 32640) >> 15);
+      hb4 = (up ^ (hd4 >> 31)) - (hd4 >> 31) + ((hb4 * 32640) >> 15);
+      hb5 = (up ^ (hd5 >> 31)) - (hd5 >> 31) + ((hb5 * 32640) >> 15);
+      hb6 = (up ^ (hd6 >> 31)) - (hd6 >> 31) + ((hb6 * 32640) >> 15);
       hd6 = hd5;
       hd5 = hd4;
       hd4 = hd3;

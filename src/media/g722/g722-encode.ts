@@ -7,17 +7,17 @@
  */
 /* eslint-disable @typescript-eslint/no-non-null-assertion -- Typed-array reads in the loop are in
    bounds by construction; `!` costs nothing at run time where `?? 0` would add a check per sample. */
-import { dbl, HIGH_DET, LOW_DET, LOW_INTERVAL, LOW_INTERVAL_MAX, LOW_LOG_STEP4, sat16 } from './g722-band.js';
 import {
-  HIGH_INV2,
-  HIGH_LOG_MAX,
-  HIGH_LOG_STEP,
-  HIGH_THRESHOLD,
-  LOW_CODE_NEGATIVE,
-  LOW_CODE_POSITIVE,
-  LOW_INV4,
-  LOW_LOG_MAX,
-} from './tables.js';
+  dbl,
+  HIGH_DET,
+  LOW_CODE_SIGNED,
+  LOW_DET,
+  LOW_INTERVAL,
+  LOW_INTERVAL_MAX,
+  LOW_LOG_STEP4,
+  sat16,
+} from './g722-band.js';
+import { HIGH_INV2, HIGH_LOG_MAX, HIGH_LOG_STEP, HIGH_THRESHOLD, LOW_INV4, LOW_LOG_MAX } from './tables.js';
 
 /** Encoder state between frames: the two bands and the QMF's input ring (12 pairs, each twice). */
 export interface EncoderState {
@@ -121,12 +121,12 @@ export function encodeFrames(st: EncoderState, pcm: Int16Array, out: Uint8Array)
     // Low band: 6-bit quantiser (Table 6's levels scaled by Δ), then the adaptation
     // on the code's top four bits (INVQAL, LOGSCL, SCALEL) with the old Δ.
     const el = sat16(((xa + xb) >> 14) - ls);
-    const mag = el >= 0 ? el : -1 - el;
+    const mag = el ^ (el >> 31); // |e| for e ≥ 0, −1 − e below
     // mag < (Q6[m]·Δ) >> 12 ⇔ Q6[m] ≥ ⌈(mag + 1)·4096 / Δ⌉, so the interval is a table lookup on
     // that quotient (exact in double arithmetic: both operands are below 2^28).
     const u = (((mag + 1) * 4096 + ldet - 1) / ldet) | 0;
     const m = LOW_INTERVAL[u < LOW_INTERVAL_MAX ? u : LOW_INTERVAL_MAX]!;
-    const lowCode = el < 0 ? LOW_CODE_NEGATIVE[m]! : LOW_CODE_POSITIVE[m]!;
+    const lowCode = LOW_CODE_SIGNED[m + ((el >> 31) & 32)]!;
     const top4 = lowCode >> 2;
     let dq = (ldet * LOW_INV4[top4]!) >> 15;
     let nb = ((lnb * 127) >> 7) + LOW_LOG_STEP4[top4]!;
@@ -138,28 +138,28 @@ export function encodeFrames(st: EncoderState, pcm: Int16Array, out: Uint8Array)
       r0 = r0 > 32767 ? 32767 : r0 < -32768 ? -32768 : r0;
       let p0 = lsz + dq;
       p0 = p0 > 32767 ? 32767 : p0 < -32768 ? -32768 : p0;
-      const neg0 = p0 < 0;
-      const same1 = neg0 === lp1 < 0;
+      // The sign products are bit arithmetic, not branches: the signs of speech are a coin toss for
+      // the branch predictor. x >> 31 is −1 for a negative x, else 0; (v ^ m) − m negates v where m is −1.
+      const differ1 = (p0 ^ lp1) >> 31;
       let f = la1 * 4;
       f = f > 32767 ? 32767 : f < -32768 ? -32768 : f;
-      if (same1) {
-        f = f === -32768 ? 32767 : 0 - f;
-      }
-      let a2 = (neg0 === lp2 < 0 ? 128 : -128) + (f >> 7) + ((la2 * 32512) >> 15);
+      f = (f ^ ~differ1) - ~differ1;
+      f = f > 32767 ? 32767 : f;
+      let a2 = 128 - (((p0 ^ lp2) >> 31) & 256) + (f >> 7) + ((la2 * 32512) >> 15);
       a2 = a2 > 12288 ? 12288 : a2 < -12288 ? -12288 : a2;
       // |a1| <= 27648 and |a2| <= 12288 always, so neither sum below can leave int16.
-      let a1 = (same1 ? 192 : -192) + ((la1 * 32640) >> 15);
+      let a1 = 192 - (differ1 & 384) + ((la1 * 32640) >> 15);
       const limit = 15360 - a2;
       a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
-      const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
+      const up = ((dq >> 31) | (-dq >>> 31)) * 128;
       // UPZERO needs no limit: from |b| ≤ 32768 the leak gives at most 32639 (or −32640), ±128 stays
       // within int16, so b never leaves it.
-      lb1 = (ld1 < 0 ? -up : up) + ((lb1 * 32640) >> 15);
-      lb2 = (ld2 < 0 ? -up : up) + ((lb2 * 32640) >> 15);
-      lb3 = (ld3 < 0 ? -up : up) + ((lb3 * 32640) >> 15);
-      lb4 = (ld4 < 0 ? -up : up) + ((lb4 * 32640) >> 15);
-      lb5 = (ld5 < 0 ? -up : up) + ((lb5 * 32640) >> 15);
-      lb6 = (ld6 < 0 ? -up : up) + ((lb6 * 32640) >> 15);
+      lb1 = (up ^ (ld1 >> 31)) - (ld1 >> 31) + ((lb1 * 32640) >> 15);
+      lb2 = (up ^ (ld2 >> 31)) - (ld2 >> 31) + ((lb2 * 32640) >> 15);
+      lb3 = (up ^ (ld3 >> 31)) - (ld3 >> 31) + ((lb3 * 32640) >> 15);
+      lb4 = (up ^ (ld4 >> 31)) - (ld4 >> 31) + ((lb4 * 32640) >> 15);
+      lb5 = (up ^ (ld5 >> 31)) - (ld5 >> 31) + ((lb5 * 32640) >> 15);
+      lb6 = (up ^ (ld6 >> 31)) - (ld6 >> 31) + ((lb6 * 32640) >> 15);
       ld6 = ld5;
       ld5 = ld4;
       ld4 = ld3;
@@ -187,8 +187,9 @@ export function encodeFrames(st: EncoderState, pcm: Int16Array, out: Uint8Array)
 
     // High band: 2-bit quantiser, INVQAH, LOGSCH, SCALEH.
     const eh = sat16(((xa - xb) >> 14) - hs);
-    const big = (eh >= 0 ? eh : -1 - eh) >= (HIGH_THRESHOLD * hdet) >> 12;
-    const highCode = eh < 0 ? (big ? 0 : 1) : big ? 2 : 3;
+    // Code 0/1 for e < 0, 2/3 for e ≥ 0; the odd code is the inner level (|e| below the threshold).
+    const inner = ((eh ^ (eh >> 31)) - ((HIGH_THRESHOLD * hdet) >> 12)) >>> 31;
+    const highCode = ((~eh >>> 31) << 1) | inner;
     dq = (hdet * HIGH_INV2[highCode]!) >> 15;
     nb = ((hnb * 127) >> 7) + HIGH_LOG_STEP[highCode]!;
     hnb = nb < 0 ? 0 : nb > HIGH_LOG_MAX ? HIGH_LOG_MAX : nb;
@@ -199,28 +200,28 @@ export function encodeFrames(st: EncoderState, pcm: Int16Array, out: Uint8Array)
       r0 = r0 > 32767 ? 32767 : r0 < -32768 ? -32768 : r0;
       let p0 = hsz + dq;
       p0 = p0 > 32767 ? 32767 : p0 < -32768 ? -32768 : p0;
-      const neg0 = p0 < 0;
-      const same1 = neg0 === hp1 < 0;
+      // The sign products are bit arithmetic, not branches: the signs of speech are a coin toss for
+      // the branch predictor. x >> 31 is −1 for a negative x, else 0; (v ^ m) − m negates v where m is −1.
+      const differ1 = (p0 ^ hp1) >> 31;
       let f = ha1 * 4;
       f = f > 32767 ? 32767 : f < -32768 ? -32768 : f;
-      if (same1) {
-        f = f === -32768 ? 32767 : 0 - f;
-      }
-      let a2 = (neg0 === hp2 < 0 ? 128 : -128) + (f >> 7) + ((ha2 * 32512) >> 15);
+      f = (f ^ ~differ1) - ~differ1;
+      f = f > 32767 ? 32767 : f;
+      let a2 = 128 - (((p0 ^ hp2) >> 31) & 256) + (f >> 7) + ((ha2 * 32512) >> 15);
       a2 = a2 > 12288 ? 12288 : a2 < -12288 ? -12288 : a2;
       // |a1| <= 27648 and |a2| <= 12288 always, so neither sum below can leave int16.
-      let a1 = (same1 ? 192 : -192) + ((ha1 * 32640) >> 15);
+      let a1 = 192 - (differ1 & 384) + ((ha1 * 32640) >> 15);
       const limit = 15360 - a2;
       a1 = a1 > limit ? limit : a1 < -limit ? -limit : a1;
-      const up = dq === 0 ? 0 : dq < 0 ? -128 : 128;
+      const up = ((dq >> 31) | (-dq >>> 31)) * 128;
       // UPZERO needs no limit: from |b| ≤ 32768 the leak gives at most 32639 (or −32640), ±128 stays
       // within int16, so b never leaves it.
-      hb1 = (hd1 < 0 ? -up : up) + ((hb1 * 32640) >> 15);
-      hb2 = (hd2 < 0 ? -up : up) + ((hb2 * 32640) >> 15);
-      hb3 = (hd3 < 0 ? -up : up) + ((hb3 * 32640) >> 15);
-      hb4 = (hd4 < 0 ? -up : up) + ((hb4 * 32640) >> 15);
-      hb5 = (hd5 < 0 ? -up : up) + ((hb5 * 32640) >> 15);
-      hb6 = (hd6 < 0 ? -up : up) + ((hb6 * 32640) >> 15);
+      hb1 = (up ^ (hd1 >> 31)) - (hd1 >> 31) + ((hb1 * 32640) >> 15);
+      hb2 = (up ^ (hd2 >> 31)) - (hd2 >> 31) + ((hb2 * 32640) >> 15);
+      hb3 = (up ^ (hd3 >> 31)) - (hd3 >> 31) + ((hb3 * 32640) >> 15);
+      hb4 = (up ^ (hd4 >> 31)) - (hd4 >> 31) + ((hb4 * 32640) >> 15);
+      hb5 = (up ^ (hd5 >> 31)) - (hd5 >> 31) + ((hb5 * 32640) >> 15);
+      hb6 = (up ^ (hd6 >> 31)) - (hd6 >> 31) + ((hb6 * 32640) >> 15);
       hd6 = hd5;
       hd5 = hd4;
       hd4 = hd3;
