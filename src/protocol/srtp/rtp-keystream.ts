@@ -39,6 +39,7 @@ export class RtpKeystream {
   readonly #words = COUNTER_WORDS;
   /** The batch: keystream of indices first .. first + count - 1 of `ssrc`, `slot` blocks each. */
   #stream: Buffer = Buffer.alloc(0);
+  #streamWords = new Int32Array(0);
   #ssrc = -1;
   #first = 0;
   #count = 0;
@@ -69,26 +70,38 @@ export class RtpKeystream {
     const inOrder = ssrc === this.#lastSsrc && index === this.#lastIndex + 1;
     this.#lastSsrc = ssrc;
     this.#lastIndex = index;
-    let stream: Uint8Array;
-    let at: number;
-    if (
+    const hit =
       ssrc === this.#ssrc &&
       index >= this.#first &&
       index < this.#first + this.#count &&
-      blocks <= this.#slot
-    ) {
-      stream = this.#stream;
-      at = (index - this.#first) * this.#slot * 16;
-    } else if (inOrder && blocks <= KEYSTREAM_SLOT_BLOCKS) {
-      this.#fillBatch(ssrc, index, blocks);
-      stream = this.#stream;
-      at = 0;
-    } else {
+      blocks <= this.#slot;
+    if (!hit && !(inOrder && blocks <= KEYSTREAM_SLOT_BLOCKS)) {
       this.#writeCounters(0, ssrc, index, blocks);
-      stream = this.#ecb.update(this.#counters.subarray(0, blocks << 4));
-      at = 0;
+      const stream = this.#ecb.update(this.#counters.subarray(0, blocks << 4));
+      for (let i = 0; i < length; i++) {
+        data[offset + i] = data[offset + i]! ^ stream[i]!;
+      }
+      return;
     }
-    for (let i = 0; i < length; i++) {
+    if (!hit) {
+      this.#fillBatch(ssrc, index, blocks);
+    }
+    const at = (index - this.#first) * this.#slot * 16;
+    const stream = this.#stream;
+    let done = 0;
+    const start = data.byteOffset + offset;
+    if ((start & 3) === 0 && length >= 16) {
+      // Word by word where the payload is 4-aligned (a received datagram's own buffer and the send
+      // slots are, after a 12-octet header): a quarter of the loads and stores, for one view.
+      done = length & ~3;
+      const dw = new Int32Array(data.buffer, start, done >> 2);
+      const sw = this.#streamWords;
+      const from = at >> 2;
+      for (let i = 0; i < dw.length; i++) {
+        dw[i] = dw[i]! ^ sw[from + i]!;
+      }
+    }
+    for (let i = done; i < length; i++) {
       data[offset + i] = data[offset + i]! ^ stream[at + i]!;
     }
   }
@@ -99,7 +112,12 @@ export class RtpKeystream {
     for (let j = 0; j < count; j++) {
       this.#writeCounters(j * blocks, ssrc, index + j, blocks);
     }
-    this.#stream = this.#ecb.update(this.#counters.subarray(0, (count * blocks) << 4));
+    const stream = this.#ecb.update(this.#counters.subarray(0, (count * blocks) << 4));
+    this.#stream = stream;
+    this.#streamWords =
+      (stream.byteOffset & 3) === 0
+        ? new Int32Array(stream.buffer, stream.byteOffset, stream.length >> 2)
+        : new Int32Array(Uint8Array.from(stream).buffer);
     this.#ssrc = ssrc;
     this.#first = index;
     this.#count = count;
