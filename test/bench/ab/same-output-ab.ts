@@ -149,10 +149,11 @@ for (let k = 0; k + 1 < wire.length; k++) {
 for (const k of wire) {
   const bufs = [Uint8Array.from(sealed[k]!), Uint8Array.from(sealed[k]!)];
   const res = bufs.map((b, s) => rx[s]!.unprotectRtp(b, b.length));
-  const [a, b] = res;
+  const a = res[0]!;
+  const b = res[1]!;
   if (
-    !a!.ok ||
-    !b!.ok ||
+    !a.ok ||
+    !b.ok ||
     a.length !== b.length ||
     Buffer.compare(bufs[0]!.subarray(0, a.length), bufs[1]!.subarray(0, b.length)) !== 0
   ) {
