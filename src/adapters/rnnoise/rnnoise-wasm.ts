@@ -98,25 +98,33 @@ class WasmRnnoiseRuntime implements RnnoiseRuntime {
   }
 }
 
-type Loaded =
-  | { readonly ok: true; readonly runtime: WasmRnnoiseRuntime }
-  | { readonly ok: false; readonly error: unknown };
+/** What `import('@echogarden/rnnoise-wasm')` gives. */
+type RnnoisePackage = typeof import('@echogarden/rnnoise-wasm');
 
-async function load(): Promise<Loaded> {
+/**
+ * Loads and instantiates the wasm (`importPackage` stands in for the package import in tests). Rejects
+ * with ERR_MEDIA_NOISE_WASM_UNAVAILABLE, naming the package and the cause, when anything fails.
+ */
+export async function loadRnnoiseRuntime(
+  importPackage: () => Promise<RnnoisePackage> = () => import('@echogarden/rnnoise-wasm'),
+): Promise<RnnoiseRuntime & { readonly memoryBytes: number }> {
   try {
-    const { default: create } = await import('@echogarden/rnnoise-wasm');
+    const { default: create } = await importPackage();
     const module = await create();
     const frameSize = module._rnnoise_get_frame_size();
     if (frameSize !== RNNOISE_FRAME_SAMPLES) {
       throw new Error(`frame size ${frameSize}, expected ${RNNOISE_FRAME_SAMPLES}`);
     }
-    return { ok: true, runtime: new WasmRnnoiseRuntime(module) };
+    return new WasmRnnoiseRuntime(module);
   } catch (error) {
-    return { ok: false, error };
+    throw rnnoiseLoadError(error);
   }
 }
 
-const loaded = await load();
+const loaded = await loadRnnoiseRuntime().then(
+  (runtime) => ({ ok: true, runtime }) as const,
+  (error: unknown) => ({ ok: false, error }) as const,
+);
 
 /**
  * The process's RNNoise runtime. Throws ServerError ERR_MEDIA_NOISE_WASM_UNAVAILABLE (naming the
@@ -124,13 +132,13 @@ const loaded = await load();
  */
 export function rnnoiseRuntime(): RnnoiseRuntime & { readonly memoryBytes: number } {
   if (!loaded.ok) {
-    throw rnnoiseLoadError(loaded.error);
+    throw loaded.error;
   }
   return loaded.runtime;
 }
 
-/** The startup error for a wasm that did not load (exported for its test). */
-export function rnnoiseLoadError(cause: unknown): ServerError {
+/** The startup error for a wasm that did not load. */
+function rnnoiseLoadError(cause: unknown): ServerError {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new ServerError(
     'ERR_MEDIA_NOISE_WASM_UNAVAILABLE',

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { rnnoiseLoadError, rnnoiseRuntime } from '../../adapters/rnnoise/rnnoise-wasm.js';
+import { loadRnnoiseRuntime, rnnoiseRuntime } from '../../adapters/rnnoise/rnnoise-wasm.js';
 import { alignedCorrelation } from '../analysis.js';
 import { energy, mixAtSnr, runFrames, snrDb, soxNoise, speak } from '../../../test/helpers/noisy-speech.js';
 import { NoiseSuppressor, noiseSuppressorDelaySamples } from './noise-suppressor.js';
@@ -150,9 +150,20 @@ test('close frees the RNNoise state: idempotent, no use after close, no memory g
   assert.equal(runtime.liveStates, before);
 });
 
-test('the wasm failing to load is a startup error naming the package', () => {
-  const err = rnnoiseLoadError(new Error('ENOENT: rnnoise.wasm'));
-  assert.equal(err.code, 'ERR_MEDIA_NOISE_WASM_UNAVAILABLE');
-  assert.match(err.message, /@echogarden\/rnnoise-wasm/);
-  assert.match(err.message, /ENOENT/);
+test('the wasm failing to load is a startup error naming the package and the cause', async () => {
+  const missing = (): Promise<never> =>
+    Promise.reject(new Error("Cannot find package '@echogarden/rnnoise-wasm'"));
+  await assert.rejects(loadRnnoiseRuntime(missing), (err: Error & { code?: string }) => {
+    assert.equal(err.code, 'ERR_MEDIA_NOISE_WASM_UNAVAILABLE');
+    assert.match(err.message, /npm package @echogarden\/rnnoise-wasm did not load \(Cannot find package/);
+    return true;
+  });
+  const wrongBuild = () =>
+    Promise.resolve({
+      default: () => Promise.resolve({ _rnnoise_get_frame_size: () => 512 }),
+    } as unknown as typeof import('@echogarden/rnnoise-wasm'));
+  await assert.rejects(loadRnnoiseRuntime(wrongBuild), /frame size 512, expected 480/);
+  // The real package loads, and gives a runtime of its own.
+  const fresh = await loadRnnoiseRuntime();
+  assert.equal(fresh.liveStates, 0);
 });
