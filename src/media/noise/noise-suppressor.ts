@@ -114,10 +114,15 @@ export class NoiseSuppressor {
     const wide = this.#wide;
     this.#up.process(input, wide);
     for (let offset = 0; offset < wide.length; offset += RNNOISE_FRAME_SAMPLES) {
+      // Copied by hand: a subarray view per call would allocate.
       const frame = state.frame();
-      frame.set(wide.subarray(offset, offset + RNNOISE_FRAME_SAMPLES));
+      for (let i = 0; i < RNNOISE_FRAME_SAMPLES; i++) {
+        frame[i] = wide[offset + i]!;
+      }
       state.process();
-      wide.set(frame, offset);
+      for (let i = 0; i < RNNOISE_FRAME_SAMPLES; i++) {
+        wide[offset + i] = frame[i]!;
+      }
     }
     const narrow = this.#narrow;
     this.#down.process(wide, narrow);

@@ -120,3 +120,28 @@ test('the prototype low-pass is symmetric with unit DC gain; bad sizes throw', (
     new PolyphaseDecimator(3).process(new Float32Array(31), new Float64Array(10));
   }, TypeError);
 });
+
+test('the unrolled ×6 and ×3 kernels and the generic loop (×4) equal the direct zero-stuffed convolution', () => {
+  for (const factor of [6, 3, 4]) {
+    const h = polyphaseLowPass(factor);
+    let seed = 7;
+    const input = Int16Array.from({ length: 400 }, () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return (seed % 20001) - 10000;
+    });
+    const up = new PolyphaseInterpolator(factor);
+    const out = new Float32Array(input.length * factor);
+    up.process(input.subarray(0, 160), out.subarray(0, 160 * factor));
+    up.process(input.subarray(160), out.subarray(160 * factor));
+    for (let t = 0; t < out.length; t += 7) {
+      let direct = 0;
+      for (let k = 0; k < h.length; k++) {
+        const u = t - k;
+        if (u >= 0 && u % factor === 0) {
+          direct += factor * h[k]! * input[u / factor]!;
+        }
+      }
+      assert.ok(Math.abs(out[t]! - direct) < 0.01, `×${factor}, output ${t}: ${out[t]} vs ${direct}`);
+    }
+  }
+});
