@@ -2,7 +2,7 @@
  * Streaming integer-factor resamplers (1:L up, M:1 down) on one linear-phase low-pass FIR, for the
  * 48 kHz processing rate of the noise suppressor (8 kHz × 6, 16 kHz × 3, and back).
  *
- * Filter design (computed once per instance, no table to trust): a Kaiser-windowed sinc of odd length
+ * Filter design (computed once per factor and length, no table to trust): a Kaiser-windowed sinc of odd length
  * N at the high rate, cut off (6 dB) at the low rate's Nyquist frequency, normalised to unit DC gain
  * (the interpolator's copy is scaled by L, since zero-stuffing divides the level by L). The window's
  * β is Kaiser's value for {@link POLYPHASE_ATTENUATION_DB}; Kaiser's length formula then gives the
@@ -42,6 +42,9 @@ export function polyphaseTapCount(factor: number): number {
   }
 }
 
+/** Designs already computed (a stream start then costs no Bessel function evaluations). */
+const designed = new Map<string, Float64Array>();
+
 /** Largest block (input samples) handled per pass through the history buffer. */
 const BLOCK = 960;
 
@@ -53,6 +56,16 @@ export function polyphaseLowPass(factor: number, taps: number = polyphaseTapCoun
   if (!Number.isInteger(factor) || factor < 2 || !Number.isInteger(taps) || taps % 2 === 0) {
     throw new TypeError(`polyphaseLowPass: factor ${factor} must be an integer ≥ 2 and taps ${taps} odd`);
   }
+  const key = `${factor}/${taps}`;
+  let h = designed.get(key);
+  if (h === undefined) {
+    h = design(factor, taps);
+    designed.set(key, h);
+  }
+  return h.slice();
+}
+
+function design(factor: number, taps: number): Float64Array {
   const h = new Float64Array(taps);
   const centre = (taps - 1) / 2;
   const beta = kaiserBeta(POLYPHASE_ATTENUATION_DB);
