@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { rnnoiseRuntime } from '../../adapters/rnnoise/rnnoise-wasm.js';
+import { ServerError } from '../../errors/server-error.js';
 import { resampleOffline } from '../../media/resample/rational.js';
 import { mediaFormatOf } from '../../protocol/stream-ws/formats.js';
 import { energy, soxNoise } from '../../../test/helpers/noisy-speech.js';
@@ -37,7 +38,7 @@ test('16 kHz stream on a wideband leg: the 16 kHz frame is denoised (pink noise 
   const format = mediaFormatOf('audio/x-l16;rate=16000');
   const before = runtime.liveStates;
   const enc = trackEncoder(format, true, 100, runtime);
-  assert.equal(runtime.liveStates, before, 'the state waits for the first frame');
+  assert.equal(runtime.liveStates, before + 1, 'the state is made with the encoder, at stream start');
   const wide = soxNoise('pink', 16000 * 4, 16000);
   const narrow = resampleOffline(wide, 16000, 8000);
   const sent: Int16Array[] = [];
@@ -57,6 +58,27 @@ test('16 kHz stream on a wideband leg: the 16 kHz frame is denoised (pink noise 
   assert.equal(runtime.liveStates, before);
   const w = wide.slice(0, 320);
   assert.deepEqual(pcmOf(enc.encode(narrow.slice(0, 160), w)), w, 'after close: the frame as it is');
+});
+
+test('closed before any frame: the state made at stream start is freed', () => {
+  const before = runtime.liveStates;
+  const enc = trackEncoder(mediaFormatOf('audio/x-l16;rate=8000'), true, 85, runtime);
+  assert.equal(runtime.liveStates, before + 1);
+  enc.close();
+  assert.equal(runtime.liveStates, before);
+});
+
+test('no memory for another RNNoise state: the encoder (so the stream start) throws, nothing in the audio path', () => {
+  const full = {
+    liveStates: 0,
+    createState: () => {
+      throw new ServerError('ERR_MEDIA_NOISE_STATE', 'RNNoise: out of wasm memory for another state');
+    },
+  };
+  assert.throws(
+    () => trackEncoder(mediaFormatOf('audio/x-l16;rate=8000'), true, 85, full),
+    /out of wasm memory/,
+  );
 });
 
 test('8 kHz μ-law stream: denoised at 8 kHz', () => {

@@ -7,11 +7,13 @@
  *
  * Rate: a 16 kHz stream on a wideband leg denoises the 16 kHz frame it sends; every other stream
  * denoises the 8 kHz call frame (a 16 kHz stream on a narrowband leg then upsamples the result). The
- * suppressor is created on the first frame, when the rate is known (a track gets `wide` on every frame
- * or never), and freed by `close()` when the stream ends.
+ * RNNoise state is made with the encoder, at stream start, so that a runtime out of memory refuses the
+ * stream (ERR_MEDIA_NOISE_STATE from `startStream`) instead of throwing in the caller's audio path; the
+ * suppressor around it (its resamplers) is made on the first frame, when the rate is known (a track
+ * gets `wide` on every frame or never). `close()`, when the stream ends, frees the state.
  */
 import { NoiseSuppressor } from '../../media/noise/noise-suppressor.js';
-import type { RnnoiseRuntime } from '../../media/noise/rnnoise.types.js';
+import type { RnnoiseRuntime, RnnoiseState } from '../../media/noise/rnnoise.types.js';
 import type { MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { FRAME_SAMPLES } from '../call/media-leg.types.js';
 import { WireEncoder } from './wire-audio.js';
@@ -35,6 +37,8 @@ class NoiseCancellingEncoder implements FrameEncoder {
   readonly #runtime: RnnoiseRuntime;
   readonly #level: number;
   #suppressor: NoiseSuppressor | undefined;
+  /** The RNNoise state until the first frame hands it to the suppressor. */
+  #state: RnnoiseState | undefined;
   /** True once closed: frames then pass through as they are. */
   #closed = false;
   readonly #narrow = new Int16Array(FRAME_SAMPLES);
@@ -45,6 +49,7 @@ class NoiseCancellingEncoder implements FrameEncoder {
     this.#format = format;
     this.#runtime = runtime;
     this.#level = level;
+    this.#state = runtime.createState();
   }
 
   encode(pcm: Int16Array, wide?: Int16Array): Uint8Array {
@@ -69,20 +74,31 @@ class NoiseCancellingEncoder implements FrameEncoder {
     if (this.#closed) {
       return undefined;
     }
-    this.#suppressor ??= new NoiseSuppressor(this.#runtime, { sampleRateHz: rateHz, level: this.#level });
+    if (this.#suppressor === undefined) {
+      const state = this.#state;
+      this.#state = undefined;
+      this.#suppressor = new NoiseSuppressor(this.#runtime, {
+        sampleRateHz: rateHz,
+        level: this.#level,
+        ...(state === undefined ? {} : { state }),
+      });
+    }
     return this.#suppressor.sampleRateHz === rateHz ? this.#suppressor : undefined;
   }
 
   close(): void {
     this.#closed = true;
     this.#suppressor?.close();
+    this.#state?.destroy();
+    this.#state = undefined;
   }
 }
 
 /**
  * A track's encoder: noise-cancelling when a level is given (the inbound track of a stream with
  * noise cancellation), else the plain encoder. Throws TypeError when noise cancellation is asked for
- * and the engine was built without RNNoise.
+ * and the engine was built without RNNoise, ServerError ERR_MEDIA_NOISE_STATE when RNNoise has no
+ * memory for another state.
  */
 export function trackEncoder(
   format: MediaFormat,

@@ -35,6 +35,11 @@ export interface NoiseSuppressorOptions {
   readonly sampleRateHz: NoiseSuppressorRateHz;
   /** Share of the denoised signal in the output, 0–100 (see the module comment). Default 100. */
   readonly level?: number;
+  /**
+   * A state made earlier from the same runtime (so that a failure shows when the caller chose, e.g. at
+   * stream start); the suppressor owns it from then on and destroys it on `close()`. Default: a new one.
+   */
+  readonly state?: RnnoiseState;
 }
 
 const SUPPORTED_RATES_HZ: readonly number[] = [8000, 16000];
@@ -67,7 +72,7 @@ export class NoiseSuppressor {
   #dryAt = 0;
   #state: RnnoiseState | undefined;
 
-  /** Creates the RNNoise state at once; throws TypeError for a bad rate or level. */
+  /** Creates the RNNoise state at once (unless given one); throws TypeError for a bad rate or level. */
   constructor(runtime: RnnoiseRuntime, options: NoiseSuppressorOptions) {
     const { sampleRateHz } = options;
     if (!SUPPORTED_RATES_HZ.includes(sampleRateHz)) {
@@ -87,7 +92,7 @@ export class NoiseSuppressor {
     this.#wide = new Float32Array(this.frameSamples * factor);
     this.#narrow = new Float64Array(this.frameSamples);
     this.#dry = this.#dryShare > 0 ? new Int16Array(this.delaySamples) : undefined;
-    this.#state = runtime.createState();
+    this.#state = options.state ?? runtime.createState();
   }
 
   /** True after `close()`. */
