@@ -189,8 +189,7 @@ function cpuTable(): string {
 }
 
 export function run(): Promise<string> {
-  // CPU first: the SNR runs leave a large heap behind, and V8's background GC threads would then be
-  // counted in process.cpuUsage() (an earlier order measured 459 µs per frame where this one gives ~330).
+  // CPU first, before the SNR runs fill the heap (V8's background GC threads count in process.cpuUsage()).
   const cpu = cpuTable();
   // (cpuTable keeps its suppressors open until the process exits; they are a benchmark's.)
   const sections = [
