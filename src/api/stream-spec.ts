@@ -80,6 +80,7 @@ export function streamSpecFromRest(body: StreamStartBody): StreamStartRequest {
     ...(body.noise_cancellation === true
       ? { noiseCancellationLevel: body.noise_cancellation_level ?? DEFAULT_NOISE_CANCELLATION_LEVEL }
       : {}),
+    ...(body.playback_extras === true ? { playbackExtras: true } : {}),
   };
 }
 

@@ -30,6 +30,7 @@ const StreamStart = Type.Object({
   extraHeaders: Type.Optional(Str),
   resumeTimeoutSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
   noiseCancellationLevel: Type.Optional(Type.Integer({ minimum: 60, maximum: 100 })),
+  playbackExtras: Type.Optional(Type.Boolean()),
 });
 
 const Command = Type.Union([

@@ -22,6 +22,7 @@ import type { NameAddr } from '../../protocol/sip/name-addr.js';
 import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { CallSession } from '../../engine/call/call-session.js';
+import { uasNatFlow } from '../../protocol/sip/dialog/nat-flow.js';
 import { ALLOWED_METHODS } from './causes.js';
 import { SipLeg } from './sip-leg.js';
 import type { SipContext } from './sip-context.js';
@@ -74,6 +75,12 @@ interface Pending {
   readonly timer: Extract<UasSessionDecision, { type: 'accept' }>;
   cancelled: boolean;
   socket: RtpSocket | undefined;
+}
+
+/** The `natFlow` of a dialog whose caller is behind a NAT (docs/nat.md), as a spread. */
+function natFlowOf(request: SipRequest, source: SipEndpoint): { natFlow?: SipEndpoint } {
+  const flow = uasNatFlow(request, source);
+  return flow === undefined ? {} : { natFlow: flow };
 }
 
 function userOf(addr: NameAddr | undefined): string {
@@ -269,6 +276,7 @@ export class InboundCalls {
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
       ...srtpOption,
+      ...natFlowOf(request, source),
     });
     call.on('closed', () => {
       this.#forget(transactionId, call);

@@ -29,6 +29,7 @@ export function streamSpecOf(node: StreamNode): StreamSpec {
     keepCallAlive: node.keepCallAlive,
     ...(node.resumeTimeoutSec > 0 ? { resumeTimeoutSec: node.resumeTimeoutSec } : {}),
     ...(node.noiseCancellation ? { noiseCancellationLevel: node.noiseCancellationLevel } : {}),
+    ...(node.playbackExtras ? { playbackExtras: true } : {}),
   };
 }
 
