@@ -1,0 +1,21 @@
+import type { ElementSpec } from './types.js';
+
+/**
+ * `<PreAnswer>`: early media. Its prompts play to the caller before the call is answered (SIP: 183
+ * Session Progress with the SDP answer, then the 200 OK when the rest of the document runs).
+ * https://www.plivo.com/docs/voice/xml/preanswer
+ *
+ * Plivo also nests `<Redirect>` and `<Message>` here; this server runs neither in early media
+ * (`<Message>` is not supported anywhere, a redirect out of early media has no defined answer point),
+ * so both are refused as children (D9).
+ */
+export const preAnswerSpec = {
+  name: 'PreAnswer',
+  doc:
+    'Plays its nested Speak, Play and Wait prompts (and runs GetDigits and DTMF) as early media, before ' +
+    'the call is answered; the call is answered when the next element runs. It must be the first ' +
+    'element of the document, and a document has at most one.',
+  attributes: {},
+  children: ['Speak', 'Play', 'Wait', 'GetDigits', 'DTMF'],
+  first: true,
+} as const satisfies ElementSpec;
