@@ -182,8 +182,10 @@ export class RecordProjector {
       p.answeredAtMs === null
         ? { durationSec: elapsedSec(startedAtMs, ended.atMs), billDurationSec: 0 }
         : durationsOf({ startedAtMs, answeredAtMs: p.answeredAtMs, endedAtMs: ended.atMs });
+    // A caller who hangs up before the answer (CANCEL during early media) cancelled the call.
+    const canceled = p.answeredAtMs === null && ended.cause === 'ORIGINATOR_CANCEL';
     this.#updateCall(p, {
-      status: ended.status,
+      status: canceled ? 'canceled' : ended.status,
       endedAt: ended.atMs,
       hangupCause: ended.cause,
       hangupCauseCode: ended.causeCode,
