@@ -288,7 +288,10 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     if (early !== undefined) {
       this.onEarlyEnd = undefined;
       early(cause);
-      this.close();
+      // After the call that asked for this has ended with its own cause (we are inside its hangup).
+      queueMicrotask(() => {
+        this.close();
+      });
       return;
     }
     const built = buildInDialogRequest(this.dialog, 'BYE', {

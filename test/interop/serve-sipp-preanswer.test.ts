@@ -1,0 +1,251 @@
+/**
+ * `<PreAnswer>` early media against sipp (issue 14 item 4): sipp calls `streamfork serve`, whose answer
+ * URL starts with `<PreAnswer><Speak>`. sipp expects 183 Session Progress with an SDP answer before the
+ * 200; the espeak TTS of the PreAnswer is heard in the RTP streamfork sends (captured on a socket the
+ * test owns) before the 200 OK arrives (sipp's message trace), the call record is `ringing` meanwhile,
+ * and answered (answer_time) once the 200 went out; the Speak after the PreAnswer is heard after it.
+ * A caller who sends CANCEL during the early media gets 487, and the call ends `canceled` with cause
+ * ORIGINATOR_CANCEL on the record and the hangup URL.
+ */
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+
+import { rms } from '../../src/media/analysis.js';
+import { mulawDecode } from '../../src/media/codecs/g711.js';
+import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
+import { apiGet, freeTcpPort, serveArgs, startServe, waitUntil } from './helpers/serve.js';
+import { fillScenario, freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+after(async () => {
+  killChildren();
+  for (const c of cleanups.reverse()) {
+    await c();
+  }
+});
+
+interface Captured {
+  readonly atMs: number;
+  readonly level: number;
+}
+
+/** A socket the test owns where streamfork sends the caller's RTP; records each PCMU frame's level. */
+async function rtpSink(): Promise<{ port: number; captured: Captured[] }> {
+  const port = await freeUdpPort(true);
+  const sink = dgram.createSocket('udp4');
+  const captured: Captured[] = [];
+  const pcm = new Int16Array(160);
+  sink.on('message', (msg) => {
+    if (msg.length === 12 + 160 && (msg[1] ?? 0) % 128 === 0) {
+      mulawDecode(msg.subarray(12), pcm);
+      captured.push({ atMs: Date.now(), level: rms(pcm) });
+    }
+  });
+  await new Promise<void>((r) => sink.bind(port, '127.0.0.1', r));
+  cleanups.push(
+    () =>
+      new Promise((r) => {
+        sink.close(() => {
+          r(undefined);
+        });
+      }),
+  );
+  return { port, captured };
+}
+
+/** Starts `serve` with `answer` as the answer document and a hangup URL; returns its ports and the app. */
+async function serveWith(
+  answer: string,
+): Promise<{ dir: string; web: HttpRecorder; sipPort: number; httpPort: number }> {
+  const dir = mkdtempSync(join(tmpdir(), 'streamfork-preanswer-'));
+  cleanups.push(() => {
+    rmSync(dir, { recursive: true, force: true });
+    return Promise.resolve();
+  });
+  const web = await startHttpRecorder();
+  cleanups.push(() => web.close());
+  web.serve('/answer', answer);
+  const sipPort = await freeUdpPort();
+  const httpPort = await freeTcpPort();
+  const server = await startServe([
+    ...serveArgs({ dataDir: dir, sipPort, httpPort, answerUrl: web.url('/answer') }),
+    '--hangup-url',
+    web.url('/hangup'),
+  ]);
+  cleanups.push(async () => {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  });
+  return { dir, web, sipPort, httpPort };
+}
+
+/**
+ * When sipp received the first response with `status` (its `-trace_msg` log: each message follows a
+ * line of dashes and the local time, `YYYY-MM-DD HH:MM:SS.micro`), as epoch ms.
+ */
+function receivedAtMs(log: string, status: number): number {
+  const blocks = log.split(/^-{20,} /m);
+  for (const block of blocks) {
+    const stamp = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{3})\d*/.exec(block);
+    if (
+      stamp !== null &&
+      /message received/.test(block) &&
+      new RegExp(`^SIP/2\\.0 ${status} `, 'm').test(block)
+    ) {
+      return new Date(`${stamp[1]}T${stamp[2]}.${stamp[3]}`).getTime();
+    }
+  }
+  throw new Error(`no ${status} response in sipp's message log:\n${log.slice(0, 3000)}`);
+}
+
+const loud = (xs: readonly Captured[]): number => xs.filter((c) => c.level > 500).length;
+
+test(
+  'sipp → serve: <PreAnswer><Speak> is early media: 183 with SDP, TTS audio before the 200 OK, record ringing until answered',
+  { timeout: 90_000 },
+  async () => {
+    const { dir, web, sipPort, httpPort } = await serveWith(
+      '<Response><PreAnswer><Speak>Please hold while we connect your call to the next agent.</Speak>' +
+        '</PreAnswer><Speak>You are connected now. Thank you for waiting.</Speak><Wait length="20"/></Response>',
+    );
+    const rtp = await rtpSink();
+    const scenario = fillScenario('uac-early-media.xml', dir, {
+      RTP_PORT: String(rtp.port),
+      HOLD_MS: '5000',
+    });
+    const messages = join(dir, 'sipp-messages.log');
+    const startedAt = Date.now();
+    const sipp = runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`127.0.0.1:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 60),
+        '-m',
+        '1',
+        '-trace_msg',
+        '-message_file',
+        messages,
+      ],
+      70_000,
+    );
+    // During the early media the record says ringing, with no answer time.
+    const answerRequest = await web.waitFor((r) => r.path === '/answer', 10_000, 'answer URL');
+    const callUuid = answerRequest.param('CallUUID') ?? '';
+    let early: Record<string, unknown> = {};
+    await waitUntil(
+      'the call record in early media',
+      async () => {
+        const got = await fetchCall(httpPort, callUuid);
+        early = got ?? {};
+        return got !== undefined;
+      },
+      5000,
+    );
+    assert.equal(early['call_status'], 'ringing', JSON.stringify(early));
+    assert.equal(early['answer_time'], null);
+
+    const run = await sipp;
+    assert.equal(run.code, 0, run.output.slice(0, 3000));
+    const okAt = receivedAtMs(readFileSync(messages, 'utf8'), 200);
+    const progressAt = receivedAtMs(readFileSync(messages, 'utf8'), 183);
+    assert.ok(progressAt <= okAt, '183 before 200');
+    const beforeOk = rtp.captured.filter((c) => c.atMs > startedAt && c.atMs < okAt - 50);
+    const afterOk = rtp.captured.filter((c) => c.atMs > okAt + 100);
+    assert.ok(
+      loud(beforeOk) >= 25,
+      `the PreAnswer's Speak is heard before the 200 OK (${loud(beforeOk)} loud frames of ${beforeOk.length})`,
+    );
+    assert.ok(
+      loud(afterOk) >= 25,
+      `the Speak after PreAnswer is heard after the 200 (${loud(afterOk)} loud frames)`,
+    );
+    assert.equal(web.requestsTo('/answer').length, 1, 'the answer URL is fetched once');
+
+    const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
+    assert.equal(hangup.param('CallUUID'), callUuid);
+    assert.equal(hangup.param('HangupCause'), 'NORMAL_CLEARING');
+    assert.ok(hangup.param('AnswerTime') !== undefined, 'answered: AnswerTime is sent');
+    const record = await apiGet(httpPort, `Call/${callUuid}/`);
+    assert.equal(record['call_status'], 'completed');
+    assert.notEqual(record['answer_time'], null);
+    // answer_time has whole seconds; the 200 came at okAt.
+    const answerTime = Date.parse(String(record['answer_time']).replace(' ', 'T'));
+    assert.ok(
+      Math.abs(answerTime - okAt) < 1500,
+      `answer_time ${String(record['answer_time'])} is the 200's time`,
+    );
+  },
+);
+
+test(
+  'sipp → serve: CANCEL during <PreAnswer> early media: 487, the call ends canceled with ORIGINATOR_CANCEL',
+  { timeout: 90_000 },
+  async () => {
+    const { dir, web, sipPort, httpPort } = await serveWith(
+      '<Response><PreAnswer><Speak>Please hold while we find someone to take your call. This can take a while.</Speak>' +
+        '<Wait length="30"/></PreAnswer><Speak>Connected.</Speak></Response>',
+    );
+    const rtp = await rtpSink();
+    const scenario = fillScenario('uac-early-cancel.xml', dir, {
+      RTP_PORT: String(rtp.port),
+      HOLD_MS: '2000',
+    });
+    const sipp = await runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`127.0.0.1:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 60),
+        '-m',
+        '1',
+      ],
+      70_000,
+    );
+    assert.equal(sipp.code, 0, sipp.output.slice(0, 3000));
+    assert.ok(
+      loud(rtp.captured) >= 25,
+      `early media was heard before the CANCEL (${loud(rtp.captured)} loud frames)`,
+    );
+    const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
+    assert.equal(hangup.param('HangupCause'), 'ORIGINATOR_CANCEL', JSON.stringify(hangup.params));
+    assert.equal(hangup.param('HangupSource'), 'Caller');
+    assert.equal(hangup.param('AnswerTime'), undefined, 'never answered');
+    assert.equal(hangup.param('BillDuration'), '0');
+    const callUuid = hangup.param('CallUUID') ?? '';
+    let record: Record<string, unknown> = {};
+    await waitUntil(
+      'the canceled record',
+      async () => {
+        record = (await fetchCall(httpPort, callUuid)) ?? {};
+        return record['call_status'] === 'canceled';
+      },
+      5000,
+    ).catch(() => undefined);
+    assert.equal(record['call_status'], 'canceled', JSON.stringify(record));
+    assert.equal(record['answer_time'], null);
+    assert.equal(record['hangup_cause_name'] !== null, true);
+    // The RTP stopped with the call.
+    const last = rtp.captured.at(-1)?.atMs ?? 0;
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(rtp.captured.at(-1)?.atMs ?? 0, last, 'no RTP after the call ended');
+  },
+);
+
+/** The call's record from the REST API, or undefined while it is not there yet (404). */
+async function fetchCall(httpPort: number, callUuid: string): Promise<Record<string, unknown> | undefined> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/v1/Account/MASERVETEST000000000/Call/${callUuid}/`, {
+    headers: {
+      authorization: 'Basic ' + Buffer.from('MASERVETEST000000000:serve-test-token').toString('base64'),
+    },
+  });
+  if (res.status === 404) {
+    return undefined;
+  }
+  assert.equal(res.status, 200);
+  return (await res.json()) as Record<string, unknown>;
+}
