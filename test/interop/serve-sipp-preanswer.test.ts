@@ -93,7 +93,7 @@ function receivedAtMs(log: string, status: number): number {
     const stamp = /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{3})\d*/.exec(block);
     if (
       stamp !== null &&
-      /message received/.test(block) &&
+      block.includes('message received') &&
       new RegExp(`^SIP/2\\.0 ${status} `, 'm').test(block)
     ) {
       return new Date(`${stamp[1]}T${stamp[2]}.${stamp[3]}`).getTime();
