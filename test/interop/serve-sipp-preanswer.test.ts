@@ -236,6 +236,50 @@ test(
   },
 );
 
+test(
+  'sipp → serve: <PreAnswer> then <Hangup reason="busy">: early media, then 486 Busy Here, never answered',
+  { timeout: 90_000 },
+  async () => {
+    const { dir, web, sipPort, httpPort } = await serveWith(
+      '<Response><PreAnswer><Speak>All our agents are busy. Please call again later.</Speak></PreAnswer>' +
+        '<Hangup reason="busy"/></Response>',
+    );
+    const rtp = await rtpSink();
+    const scenario = fillScenario('uac-early-rejected.xml', dir, { RTP_PORT: String(rtp.port) });
+    const sipp = await runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`127.0.0.1:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 60),
+        '-m',
+        '1',
+      ],
+      70_000,
+    );
+    assert.equal(sipp.code, 0, sipp.output.slice(0, 3000));
+    assert.ok(
+      loud(rtp.captured) >= 25,
+      `the busy message was heard first (${loud(rtp.captured)} loud frames)`,
+    );
+    const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
+    assert.equal(hangup.param('HangupCause'), 'USER_BUSY', JSON.stringify(hangup.params));
+    assert.equal(hangup.param('AnswerTime'), undefined, 'never answered');
+    const callUuid = hangup.param('CallUUID') ?? '';
+    let record: Record<string, unknown> = {};
+    await waitUntil(
+      'the busy record',
+      async () => {
+        record = (await fetchCall(httpPort, callUuid)) ?? {};
+        return record['call_status'] === 'busy';
+      },
+      5000,
+    ).catch(() => undefined);
+    assert.equal(record['call_status'], 'busy', JSON.stringify(record));
+    assert.equal(record['answer_time'], null);
+  },
+);
+
 /** The call's record from the REST API, or undefined while it is not there yet (404). */
 async function fetchCall(httpPort: number, callUuid: string): Promise<Record<string, unknown> | undefined> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/v1/Account/MASERVETEST000000000/Call/${callUuid}/`, {
