@@ -287,6 +287,34 @@ test(
   },
 );
 
+test(
+  "sipp → serve: BYE on the early dialog during <PreAnswer>: 200, 487 to the INVITE, the call ends as the caller's",
+  { timeout: 90_000 },
+  async () => {
+    const { dir, web, sipPort } = await serveWith(
+      '<Response><PreAnswer><Speak>Please hold while we find someone to take your call.</Speak>' +
+        '<Wait length="30"/></PreAnswer><Speak>Connected.</Speak></Response>',
+    );
+    const rtp = await rtpSink();
+    const scenario = fillScenario('uac-early-bye.xml', dir, { RTP_PORT: String(rtp.port), HOLD_MS: '1500' });
+    const sipp = await runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`127.0.0.1:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 60),
+        '-m',
+        '1',
+      ],
+      70_000,
+    );
+    assert.equal(sipp.code, 0, sipp.output.slice(0, 3000));
+    const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
+    assert.equal(hangup.param('HangupSource'), 'Caller', JSON.stringify(hangup.params));
+    assert.equal(hangup.param('AnswerTime'), undefined, 'never answered');
+  },
+);
+
 /** The call's record from the REST API, or undefined while it is not there yet (404). */
 async function fetchCall(httpPort: number, callUuid: string): Promise<Record<string, unknown> | undefined> {
   const res = await fetch(`http://127.0.0.1:${httpPort}/v1/Account/MASERVETEST000000000/Call/${callUuid}/`, {

@@ -391,14 +391,23 @@ export class InboundCalls {
     const session = ctx.engine.addCall(leg, call.callUuid);
     call.session = session;
     let answered = false;
-    call.onEarlyEnd = (cause) => {
+    const end = (status: number): void => {
       answered = true;
       this.#pending.delete(transactionId);
       if (!pending.cancelled) {
         pending.cancelled = true;
-        ctx.respond(pending.request, earlyEndStatus(cause), { toTag });
+        ctx.respond(pending.request, status, { toTag });
       }
     };
+    call.onEarlyEnd = (cause) => {
+      end(earlyEndStatus(cause));
+    };
+    // A BYE on the early dialog (RFC 3261 §15 allows it) ends the INVITE too: 487.
+    call.on('closed', () => {
+      if (!answered) {
+        end(487);
+      }
+    });
     const earlyAnswer: EarlyAnswer = {
       get answered() {
         return answered || call.closed;
