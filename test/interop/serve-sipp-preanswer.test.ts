@@ -17,7 +17,7 @@ import { after, test } from 'node:test';
 import { rms } from '../../src/media/analysis.js';
 import { mulawDecode } from '../../src/media/codecs/g711.js';
 import { startHttpRecorder, type HttpRecorder } from '../helpers/http-recorder.js';
-import { apiGet, freeTcpPort, serveArgs, startServe, waitUntil } from './helpers/serve.js';
+import { AUTH_ID, TOKEN, apiGet, freeTcpPort, serveArgs, startServe, waitUntil } from './helpers/serve.js';
 import { fillScenario, freeUdpPort, killChildren, runTool, sippArgs } from './helpers/sipp.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -252,7 +252,10 @@ test(
         '<Hangup reason="busy"/></Response>',
     );
     const rtp = await rtpSink();
-    const scenario = fillScenario('uac-early-rejected.xml', dir, { RTP_PORT: String(rtp.port) });
+    const scenario = fillScenario('uac-early-rejected.xml', dir, {
+      RTP_PORT: String(rtp.port),
+      STATUS: '486',
+    });
     const sipp = await runTool(
       'sipp',
       [
@@ -311,6 +314,45 @@ test(
     assert.equal(sipp.code, 0, sipp.output.slice(0, 3000));
     const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
     assert.equal(hangup.param('HangupSource'), 'Caller', JSON.stringify(hangup.params));
+    assert.equal(hangup.param('AnswerTime'), undefined, 'never answered');
+  },
+);
+
+test(
+  'sipp → serve: a REST hangup (DELETE Call) during <PreAnswer> answers the INVITE 480, never answered',
+  { timeout: 90_000 },
+  async () => {
+    const { dir, web, sipPort, httpPort } = await serveWith(
+      '<Response><PreAnswer><Speak>Please hold.</Speak><Wait length="30"/></PreAnswer></Response>',
+    );
+    const rtp = await rtpSink();
+    const scenario = fillScenario('uac-early-rejected.xml', dir, {
+      RTP_PORT: String(rtp.port),
+      STATUS: '480',
+    });
+    const sipp = runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`127.0.0.1:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 60),
+        '-m',
+        '1',
+      ],
+      70_000,
+    );
+    const answerRequest = await web.waitFor((r) => r.path === '/answer', 10_000, 'answer URL');
+    const callUuid = answerRequest.param('CallUUID') ?? '';
+    await waitUntil('early media', () => loud(rtp.captured) >= 10, 10_000);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/v1/Account/${AUTH_ID}/Call/${callUuid}/`, {
+      method: 'DELETE',
+      headers: { authorization: 'Basic ' + Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64') },
+    });
+    assert.equal(res.status, 204);
+    const run = await sipp;
+    assert.equal(run.code, 0, run.output.slice(0, 3000));
+    const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
+    assert.equal(hangup.param('HangupSource'), 'API Request', JSON.stringify(hangup.params));
     assert.equal(hangup.param('AnswerTime'), undefined, 'never answered');
   },
 );
