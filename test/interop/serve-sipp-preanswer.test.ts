@@ -60,7 +60,8 @@ async function rtpSink(): Promise<{ port: number; captured: Captured[] }> {
 /** Starts `serve` with `answer` as the answer document and a hangup URL; returns its ports and the app. */
 async function serveWith(
   answer: string,
-): Promise<{ dir: string; web: HttpRecorder; sipPort: number; httpPort: number }> {
+  fill: (xml: string, url: (path: string) => string) => string = (xml) => xml,
+): Promise<{ dir: string; web: HttpRecorder; sipPort: number; httpPort: number; stderr: () => string }> {
   const dir = mkdtempSync(join(tmpdir(), 'streamfork-preanswer-'));
   cleanups.push(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -68,7 +69,10 @@ async function serveWith(
   });
   const web = await startHttpRecorder();
   cleanups.push(() => web.close());
-  web.serve('/answer', answer);
+  web.serve(
+    '/answer',
+    fill(answer, (path) => web.url(path)),
+  );
   const sipPort = await freeUdpPort();
   const httpPort = await freeTcpPort();
   const server = await startServe([
@@ -80,7 +84,7 @@ async function serveWith(
     server.child.kill('SIGTERM');
     await server.exited;
   });
-  return { dir, web, sipPort, httpPort };
+  return { dir, web, sipPort, httpPort, stderr: () => server.stderr() };
 }
 
 /**
@@ -116,6 +120,7 @@ test(
     const scenario = fillScenario('uac-early-media.xml', dir, {
       RTP_PORT: String(rtp.port),
       HOLD_MS: '5000',
+      EARLY: '',
     });
     const messages = join(dir, 'sipp-messages.log');
     const startedAt = Date.now();
@@ -354,6 +359,51 @@ test(
     const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
     assert.equal(hangup.param('HangupSource'), 'API Request', JSON.stringify(hangup.params));
     assert.equal(hangup.param('AnswerTime'), undefined, 'never answered');
+  },
+);
+
+test(
+  'sipp → serve: <GetDigits> inside <PreAnswer> takes an RFC 2833 digit in early media; its action document answers the call',
+  { timeout: 90_000 },
+  async () => {
+    const { dir, web, sipPort, httpPort, stderr } = await serveWith(
+      `<Response><PreAnswer><GetDigits action="ACTION" numDigits="1" timeout="15"><Speak>Press one.</Speak>` +
+        `</GetDigits></PreAnswer><Speak>Nothing pressed.</Speak></Response>`,
+      (xml, url) => xml.replace('ACTION', url('/digits')),
+    );
+    web.serve('/digits', '<Response><Speak>Thank you.</Speak><Wait length="20"/></Response>');
+    // sipp sends the digits from its own media port, and streamfork latches its RTP there (symmetric
+    // RTP): the SDP names that port, which sipp keeps open, not a sink of the test's.
+    const scenario = fillScenario('uac-early-media.xml', dir, {
+      RTP_PORT: '[media_port]',
+      HOLD_MS: '1500',
+      EARLY:
+        '  <pause milliseconds="1500"/>\n' +
+        '  <nop><action><exec play_pcap_audio="/usr/share/sip-tester/dtmf_2833_1.pcap"/></action></nop>',
+    });
+    const run = await runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`127.0.0.1:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 60),
+        '-m',
+        '1',
+      ],
+      70_000,
+    );
+    assert.equal(
+      run.code,
+      0,
+      `${run.output.slice(0, 600)}\n${stderr().slice(-3000)}\n${web.requests.map((r) => `${r.path} ${JSON.stringify(r.params)}`).join('\n')}`,
+    );
+    const digits = await web.waitFor((r) => r.path === '/digits', 5000, 'the GetDigits action');
+    assert.equal(digits.param('Digits'), '1');
+    assert.equal(digits.param('CallStatus'), 'in-progress');
+    const hangup = await web.waitFor((r) => r.path === '/hangup', 10_000, 'hangup_url');
+    assert.ok(hangup.param('AnswerTime') !== undefined, 'answered after the digit');
+    const record = await apiGet(httpPort, `Call/${hangup.param('CallUUID') ?? ''}/`);
+    assert.equal(record['call_status'], 'completed');
   },
 );
 
