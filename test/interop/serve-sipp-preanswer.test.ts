@@ -5,7 +5,9 @@
  * test owns) before the 200 OK arrives (sipp's message trace), the call record is `ringing` meanwhile,
  * and answered (answer_time) once the 200 went out; the Speak after the PreAnswer is heard after it.
  * A caller who sends CANCEL during the early media gets 487, and the call ends `canceled` with cause
- * ORIGINATOR_CANCEL on the record and the hangup URL.
+ * ORIGINATOR_CANCEL on the record and the hangup URL; a BYE on the early dialog gets 200 and 487. A
+ * `<Hangup reason="busy">` after the PreAnswer answers 486 (record `busy`), a REST hangup 480, and a
+ * `<GetDigits>` inside the PreAnswer takes an RFC 2833 digit before the call is answered.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
