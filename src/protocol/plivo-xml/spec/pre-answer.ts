@@ -21,8 +21,9 @@ export const preAnswerSpec = {
     'answer_time is the 200. A Hangup right after PreAnswer (or the end of the document) rejects the call ' +
     'instead (486 for reason="busy", 603 for "rejected", else 480); a CANCEL meanwhile gets 487 and the ' +
     'call ends canceled (ORIGINATOR_CANCEL). A delayed-offer INVITE (no SDP), an outbound or a virtual ' +
-    'call is already answered: PreAnswer just plays. Plivo also nests Redirect and Message here; this ' +
-    'server refuses both.',
+    'call is already answered: PreAnswer just plays. Requests made before the answer (the answer URL, ' +
+    'a GetDigits action) say CallStatus=in-progress, as the answer request always did. Plivo also nests ' +
+    'Redirect and Message here; this server refuses both.',
   attributes: {},
   children: ['Speak', 'Play', 'Wait', 'GetDigits', 'DTMF'],
   first: true,
