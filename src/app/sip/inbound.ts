@@ -139,9 +139,15 @@ export class InboundCalls {
       opts.auth === null ? undefined : new DigestServer({ realm: opts.auth.realm, secret: ctx.token(16) });
   }
 
-  /** INVITEs being set up (before their 200). */
+  /** INVITEs being set up (before their 200), not counting those in early media (already dialogs). */
   get pending(): number {
-    return this.#pending.size;
+    let n = 0;
+    for (const p of this.#pending.values()) {
+      if (p.early === undefined) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** An initial INVITE (no To-tag). */
