@@ -24,6 +24,7 @@ import type { SipEndpoint, SipRequest, SipResponse } from '../../protocol/sip/si
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { EarlyAnswer } from '../../engine/interpreter/interpreter.types.js';
+import { uasNatFlow } from '../../protocol/sip/dialog/nat-flow.js';
 import { ALLOWED_METHODS } from './causes.js';
 import { SipLeg } from './sip-leg.js';
 import type { SipContext } from './sip-context.js';
@@ -105,6 +106,12 @@ interface Pending {
   socket: RtpSocket | undefined;
   /** The call of an INVITE in early media (183 sent, no 200 yet). */
   early?: SipLeg;
+}
+
+/** The `natFlow` of a dialog whose caller is behind a NAT (docs/nat.md), as a spread. */
+function natFlowOf(request: SipRequest, source: SipEndpoint): { natFlow?: SipEndpoint } {
+  const flow = uasNatFlow(request, source);
+  return flow === undefined ? {} : { natFlow: flow };
 }
 
 function userOf(addr: NameAddr | undefined): string {
@@ -293,6 +300,7 @@ export class InboundCalls {
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
       ...srtpOption,
+      ...natFlowOf(request, source),
     });
     call.on('closed', () => {
       this.#forget(transactionId, call);

@@ -244,6 +244,8 @@ export class SipServer {
     );
     ctx.srtpMode = rtp.srtp ?? 'off';
     ctx.tlsPort = bound.tlsPort ?? 0;
+    ctx.publicAddressConfigured = sip.publicAddress !== null;
+    ctx.flowKeepAlive = this.#transport.keepAlive?.bind(this.#transport);
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,
@@ -330,7 +332,7 @@ export class SipServer {
     if (toTag !== undefined) {
       const call = this.#calls.get(`${getCallId(request) ?? ''};${toTag}`);
       if (call !== undefined) {
-        call.onRequest(request);
+        call.onRequest(request, source);
       } else if (request.method !== 'ACK') {
         ctx.respond(request, 481);
       }
