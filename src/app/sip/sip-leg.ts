@@ -75,6 +75,8 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
   audio: NegotiatedAudio | undefined;
   /** Set by the inbound side until the ACK for our 200 arrives: starts the engine call. */
   onFirstAck: ((ack: SipRequest) => void) | undefined;
+  /** Set while the dialog is early (183 sent, no 200): ending the call answers the INVITE, no BYE. */
+  onEarlyEnd: ((cause: string) => void) | undefined;
   #origin: SdpOrigin;
   #localSdp: string;
   #closed = false;
@@ -309,6 +311,16 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       return;
     }
     this.#byeSent = true;
+    const early = this.onEarlyEnd;
+    if (early !== undefined) {
+      this.onEarlyEnd = undefined;
+      early(cause);
+      // After the call that asked for this has ended with its own cause (we are inside its hangup).
+      queueMicrotask(() => {
+        this.close();
+      });
+      return;
+    }
     const built = buildInDialogRequest(this.dialog, 'BYE', {
       via: this.ctx.via(this.protocol),
       headers: [

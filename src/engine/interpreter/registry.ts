@@ -7,6 +7,7 @@ import type { ResponseChildNode } from '../../protocol/plivo-xml/types.js';
 import { runDtmf, runHangup, runRedirect, runStream, runWait } from './elements/basic.js';
 import { getDigitsHandler } from './elements/get-digits.js';
 import { playHandler } from './elements/play.js';
+import { runPreAnswer } from './elements/pre-answer.js';
 import { speakHandler, type PromptMedia } from './elements/speak.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 
@@ -27,7 +28,7 @@ export function createElementRegistry(
   overrides: Partial<ElementRegistry> = {},
   media?: PromptMedia,
 ): ElementRegistry {
-  return {
+  const registry: ElementRegistry = {
     Stream: runStream,
     Wait: runWait,
     Hangup: runHangup,
@@ -36,6 +37,8 @@ export function createElementRegistry(
     Speak: media === undefined ? unsupported : speakHandler(media),
     Play: media === undefined ? unsupported : playHandler(media),
     GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
+    PreAnswer: (node, ctx) => runPreAnswer(node, ctx, registry),
     ...overrides,
   };
+  return registry;
 }

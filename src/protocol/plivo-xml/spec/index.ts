@@ -5,6 +5,7 @@ import { dtmfSpec } from './dtmf.js';
 import { getDigitsSpec } from './get-digits.js';
 import { hangupSpec } from './hangup.js';
 import { playSpec } from './play.js';
+import { preAnswerSpec } from './pre-answer.js';
 import { redirectSpec } from './redirect.js';
 import { responseSpec } from './response.js';
 import { speakSpec } from './speak.js';
@@ -17,6 +18,7 @@ export {
   getDigitsSpec,
   hangupSpec,
   playSpec,
+  preAnswerSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
@@ -37,6 +39,7 @@ export const ELEMENT_SPECS: readonly ElementSpec[] = [
   dtmfSpec,
   redirectSpec,
   hangupSpec,
+  preAnswerSpec,
 ];
 
 /** Element specs by name. */
@@ -51,7 +54,6 @@ export const UNSUPPORTED_ELEMENTS: ReadonlySet<string> = new Set([
   'GetInput',
   'Message',
   'MultiPartyCall',
-  'PreAnswer',
   'Record',
   'Number',
   'User',
