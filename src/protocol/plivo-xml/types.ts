@@ -5,13 +5,16 @@
  */
 import type { XmlCode } from '../../errors/codes/xml.js';
 import type {
+  dialSpec,
   dtmfSpec,
   getDigitsSpec,
   hangupSpec,
+  numberSpec,
   playSpec,
   redirectSpec,
   speakSpec,
   streamSpec,
+  userSpec,
   waitSpec,
 } from './spec/index.js';
 import type { TypedAttributes } from './spec/types.js';
@@ -66,9 +69,30 @@ export type GetDigitsNode = NodeBase<'GetDigits'> & {
   readonly children: readonly GetDigitsChildNode[];
 } & TypedAttributes<typeof getDigitsSpec>;
 
+/** `<Number>` in `<Dial>`: the telephone number and its settings. */
+export type NumberNode = NodeBase<'Number'> & { readonly number: string } & TypedAttributes<
+    typeof numberSpec
+  >;
+
+/** `<User>` in `<Dial>`: the SIP URI and its settings. */
+export type UserNode = NodeBase<'User'> & { readonly uri: string } & TypedAttributes<typeof userSpec>;
+
+/** `<Dial>`: its settings and the parties to call at once (at least one). */
+export type DialNode = NodeBase<'Dial'> & {
+  readonly children: readonly (NumberNode | UserNode)[];
+} & TypedAttributes<typeof dialSpec>;
+
 /** An element directly under `<Response>`. */
 export type ResponseChildNode =
-  StreamNode | SpeakNode | PlayNode | WaitNode | HangupNode | RedirectNode | GetDigitsNode | DtmfNode;
+  | StreamNode
+  | SpeakNode
+  | PlayNode
+  | WaitNode
+  | HangupNode
+  | RedirectNode
+  | GetDigitsNode
+  | DtmfNode
+  | DialNode;
 
 /** `<Response>`: the elements to run, in order. */
 export type ResponseNode = NodeBase<'Response'> & { readonly children: readonly ResponseChildNode[] };

@@ -101,6 +101,8 @@ export interface ElementSpec {
   readonly body?: BodySpec;
   /** Element names allowed as children, in the order the docs list them. */
   readonly children: readonly string[];
+  /** The fewest children the element must have (ERR_XML_CHILD_REQUIRED below it). */
+  readonly minChildren?: number;
   /** Children may also be SSML markup (Speak only); SSML is passed through, not validated. */
   readonly ssmlChildren?: boolean;
   /**

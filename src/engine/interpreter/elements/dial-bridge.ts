@@ -1,0 +1,124 @@
+/**
+ * The media bridge of `<Dial>`: two calls, each on its own leg and codec, each hearing the other. The
+ * caller's frames (A's `inbound` tap, as they arrive) are queued for the party's mix (B's source), and
+ * the party's frames go the other way; DTMF is relayed both ways (with `hangupOnStar`, the caller's
+ * `*` ends the bridge instead). Because the party's voice enters the caller's outbound mix, everything
+ * that follows what the caller hears (streams with audioTrack outbound/both, recorders, the console)
+ * carries it, and a bidirectional stream's playAudio is mixed with it.
+ */
+import type { CallSession, OutboundSource } from '../../call/call-session.js';
+import { FRAME_SAMPLES } from '../../call/media-leg.types.js';
+
+/**
+ * Frames one leg may run ahead of the other's tick before the oldest is dropped: 3 frames (60 ms).
+ * Packets arrive when the network delivers them and leave on the other call's tick; the queue absorbs
+ * the difference and the cap keeps a burst from turning into lasting delay.
+ */
+export const RELAY_MAX_FRAMES = 3;
+
+/** A short FIFO of one call's frames, mixed into the other's outbound audio. */
+export class FrameRelay implements OutboundSource {
+  readonly #slots: Int16Array[] = [];
+  #head = 0;
+  #size = 0;
+  /** Frames dropped because the queue was full. */
+  dropped = 0;
+  /** Frames handed over. */
+  relayed = 0;
+
+  constructor(readonly maxFrames: number = RELAY_MAX_FRAMES) {
+    for (let i = 0; i < maxFrames; i++) {
+      this.#slots.push(new Int16Array(FRAME_SAMPLES));
+    }
+  }
+
+  /** Copies one frame in (the tap's array is reused by the call). */
+  push(pcm: Int16Array): void {
+    if (this.#size === this.maxFrames) {
+      this.#head = (this.#head + 1) % this.maxFrames;
+      this.#size--;
+      this.dropped++;
+    }
+    const slot = this.#slots[(this.#head + this.#size) % this.maxFrames];
+    if (slot !== undefined) {
+      slot.set(pcm.length === FRAME_SAMPLES ? pcm : pcm.subarray(0, FRAME_SAMPLES));
+      this.#size++;
+    }
+  }
+
+  render(out: Int16Array): boolean {
+    if (this.#size === 0) {
+      return false;
+    }
+    const slot = this.#slots[this.#head];
+    if (slot === undefined) {
+      return false;
+    }
+    out.set(slot);
+    this.#head = (this.#head + 1) % this.maxFrames;
+    this.#size--;
+    this.relayed++;
+    return true;
+  }
+}
+
+/** How the bridge treats the caller's keys. */
+export interface BridgeOptions {
+  /** The caller's `*` ends the bridge (`onStar`) and is not relayed. */
+  readonly hangupOnStar: boolean;
+  readonly onStar: () => void;
+}
+
+/** A running bridge; `close()` undoes every hook it made. Idempotent. */
+export interface Bridge {
+  readonly toCaller: FrameRelay;
+  readonly toParty: FrameRelay;
+  close(): void;
+}
+
+/** Bridges caller `a` with party `b` until closed. */
+export function bridgeCalls(a: CallSession, b: CallSession, opts: BridgeOptions): Bridge {
+  const toParty = new FrameRelay();
+  const toCaller = new FrameRelay();
+  const untapA = a.addTap((track, pcm) => {
+    if (track === 'inbound') {
+      toParty.push(pcm);
+    }
+  });
+  const untapB = b.addTap((track, pcm) => {
+    if (track === 'inbound') {
+      toCaller.push(pcm);
+    }
+  });
+  a.addSource(toCaller);
+  b.addSource(toParty);
+  const onCallerKey = (digit: string): void => {
+    if (opts.hangupOnStar && digit === '*') {
+      opts.onStar();
+      return;
+    }
+    b.leg.sendDtmf(digit);
+  };
+  const onPartyKey = (digit: string): void => {
+    a.leg.sendDtmf(digit);
+  };
+  a.on('dtmf', onCallerKey);
+  b.on('dtmf', onPartyKey);
+  let open = true;
+  return {
+    toCaller,
+    toParty,
+    close: () => {
+      if (!open) {
+        return;
+      }
+      open = false;
+      untapA();
+      untapB();
+      a.removeSource(toCaller);
+      b.removeSource(toParty);
+      a.off('dtmf', onCallerKey);
+      b.off('dtmf', onPartyKey);
+    },
+  };
+}
