@@ -12,6 +12,7 @@ import { EngineAudioTap } from './app/console/engine-audio-tap.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
+import { PartyDialer } from './app/call-control/party-dialer.js';
 import { RecordProjector } from './app/records/record-projector.js';
 import type { InboundInvite, SipServer, SipServerSipOptions, SipServerSpec } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
@@ -443,6 +444,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     accountId: config.auth.authId,
     authToken,
     nodeId: node.nodeId,
+    dialer: new PartyDialer({ ...ports, engine, logger, nodeId: node.nodeId, dial: (o) => sip.dial(o) }),
   });
   const answer = answerConfigOf(config);
   const lag = startLagMonitor();

@@ -14,7 +14,7 @@ import type { CallEvent } from '../engine/events/call-events.js';
 import { flowContext, type CallIdentity } from '../engine/interpreter/call-params.js';
 import { runCallFlow } from '../engine/interpreter/interpreter.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
-import { createElementRegistry } from '../engine/interpreter/registry.js';
+import { createElementRegistry, type CallDialer } from '../engine/interpreter/registry.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import { hangupCallbackId, hangupLane } from '../ports/callback-outbox.js';
@@ -66,6 +66,8 @@ export interface CallControlDeps {
   readonly authToken: string;
   /** The node running the calls (`cluster.nodeId`), written on every call record. Default null. */
   readonly nodeId?: string | null;
+  /** Places `<Dial>`'s calls (the SIP layer's `PartyDialer`); absent: `<Dial>` is reported and skipped. */
+  readonly dialer?: CallDialer;
 }
 
 /** Optional facts about the call that the caller of `run` knows. */
@@ -100,7 +102,7 @@ export class CallControl {
   constructor(deps: CallControlDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'call-control' });
-    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio });
+    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio }, deps.dialer);
   }
 
   /** The node written on the call records (`CallControlDeps.nodeId`), or null. */
