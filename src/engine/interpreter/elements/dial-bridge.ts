@@ -16,13 +16,28 @@ import { FRAME_SAMPLES } from '../../call/media-leg.types.js';
  */
 export const RELAY_MAX_FRAMES = 3;
 
-/** A short FIFO of one call's frames, mixed into the other's outbound audio. */
+/** Renders per standing-delay check: 50 (1 s). */
+export const RELAY_TRIM_WINDOW = 50;
+
+/**
+ * A short FIFO of one call's frames, mixed into the other's outbound audio.
+ *
+ * Frames arrive as fast as they leave (both ends run at 50 a second), so a frame that once queued up
+ * behind another (two packets between two ticks: network or timer jitter) would stay as lasting delay.
+ * The relay watches the fewest frames left after each render over a window of {@link RELAY_TRIM_WINDOW}:
+ * when a frame was left over at every render of the window, one frame is dropped (`trimmed`), so the
+ * standing delay goes back to at most one tick.
+ */
 export class FrameRelay implements OutboundSource {
   readonly #slots: Int16Array[] = [];
   #head = 0;
   #size = 0;
+  #renders = 0;
+  #fewestLeft = Number.MAX_SAFE_INTEGER;
   /** Frames dropped because the queue was full. */
   dropped = 0;
+  /** Frames dropped to shed standing delay. */
+  trimmed = 0;
   /** Frames handed over. */
   relayed = 0;
 
@@ -47,18 +62,24 @@ export class FrameRelay implements OutboundSource {
   }
 
   render(out: Int16Array): boolean {
-    if (this.#size === 0) {
-      return false;
+    const slot = this.#size === 0 ? undefined : this.#slots[this.#head];
+    if (slot !== undefined) {
+      out.set(slot);
+      this.#head = (this.#head + 1) % this.maxFrames;
+      this.#size--;
+      this.relayed++;
     }
-    const slot = this.#slots[this.#head];
-    if (slot === undefined) {
-      return false;
+    this.#fewestLeft = Math.min(this.#fewestLeft, this.#size);
+    if (++this.#renders === RELAY_TRIM_WINDOW) {
+      if (this.#fewestLeft > 0) {
+        this.#head = (this.#head + 1) % this.maxFrames;
+        this.#size--;
+        this.trimmed++;
+      }
+      this.#renders = 0;
+      this.#fewestLeft = Number.MAX_SAFE_INTEGER;
     }
-    out.set(slot);
-    this.#head = (this.#head + 1) % this.maxFrames;
-    this.#size--;
-    this.relayed++;
-    return true;
+    return slot !== undefined;
   }
 }
 
