@@ -13,7 +13,6 @@
  * same run without the bridge (both legs live, nothing relayed) is the baseline.
  */
 import dgram from 'node:dgram';
-import type { AddressInfo } from 'node:net';
 
 import { NodeRtpSocketFactory } from '../../src/adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from '../../src/adapters/rtp/rtp-port-allocator.js';
@@ -81,8 +80,8 @@ async function runOnce(calls: number, seconds: number, bridged: boolean): Promis
     const party = await bindPeer();
     const a = await factory.open();
     const b = await factory.open();
-    a.setRemote({ address: HOST, port: (caller.address() as AddressInfo).port });
-    b.setRemote({ address: HOST, port: (party.address() as AddressInfo).port });
+    a.setRemote({ address: HOST, port: caller.address().port });
+    b.setRemote({ address: HOST, port: party.address().port });
     const mk = (socket: RtpSocket): RtpMediaLeg =>
       new RtpMediaLeg({
         socket,
