@@ -247,6 +247,43 @@ test('dialMusic="real": the caller hears the ringback tone (440 + 480 Hz, 2 s on
   assert.ok(tonePower(bridged, 8000, 440) < 1e3, 'no ringback once answered');
 });
 
+test('dialMusic URL: its Play is looped to the caller while the party rings, and stops at the answer', async () => {
+  const { h, dialer } = harnessWith({
+    'sip:a@pbx.test': { kind: 'answer', afterMs: 3000, audio: new Int16Array(8000 * 4), hangupAfterMs: 500 },
+  });
+  const fetched: string[] = [];
+  const media = {
+    audio: {
+      fetch: (url: string) => {
+        fetched.push(url);
+        return Promise.resolve({
+          ok: true as const,
+          audio: generateTone(700, 8000, 400, 8000),
+          cached: false,
+        });
+      },
+    },
+    tts: {
+      synthesize: () =>
+        Promise.resolve({ ok: false as const, code: 'ERR_TTS_FAILED' as const, detail: 'none' }),
+    },
+  };
+  h.web.serve('/answer', dialDoc('dialMusic="http://app.test/music"', '<User>sip:a@pbx.test</User>'));
+  h.web.serve('/music', '<Response><Play>http://cdn.test/hold.wav</Play><Wait length="1"/></Response>');
+  h.web.serve('/done', '<Response><Hangup/></Response>');
+  const result = await h.run({ durationMs: 6000, registry: createElementRegistry({}, media, dialer) });
+  assert.equal(h.web.requestsTo('/music').length, 1, 'the music XML is fetched once');
+  assert.ok(fetched.length >= 2, `the Play ran in a loop (${fetched.length} times)`);
+  const firstPass = result.heard.subarray(8000 * 0.05, 8000 * 0.4);
+  const waitPart = result.heard.subarray(8000 * 0.5, 8000 * 1.3);
+  const secondPass = result.heard.subarray(8000 * 1.45, 8000 * 1.8);
+  assert.ok(tonePower(firstPass, 8000, 700) > 1e6, 'the music plays');
+  assert.equal(rms(waitPart), 0, 'its Wait is silence');
+  assert.ok(tonePower(secondPass, 8000, 700) > 1e6, 'and it starts over');
+  const bridged = result.heard.subarray(8000 * 3.1, 8000 * 3.4);
+  assert.ok(tonePower(bridged, 8000, 700) < 1e3, 'no music once answered');
+});
+
 test('what each party is asked for: callerId/callerName (the party\u2019s over the Dial\u2019s), X-PH- headers, timeLimit', async () => {
   const { h, dialer } = harnessWith({
     '15550000001': { kind: 'fail', afterMs: 100, cause: 'USER_BUSY', sipStatus: 486 },

@@ -41,7 +41,7 @@ export function createElementRegistry(
     Speak: media === undefined ? unsupported : speakHandler(media),
     Play: media === undefined ? unsupported : playHandler(media),
     GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
-    Dial: dialer === undefined ? unsupported : dialHandler(dialer),
+    Dial: dialer === undefined ? unsupported : dialHandler(dialer, media),
     ...overrides,
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `<Dial>`: calls every `<Number>` and `<User>` at once through the `CallDialer` port; the first to
  * answer is bridged with the caller (`dial-bridge.ts`), the others are cancelled. The caller hears
- * silence, or a ringback tone with `dialMusic="real"`, while they ring. When the dial ends, `action`
+ * silence, a ringback tone (`dialMusic="real"`) or the dial music XML at a URL (`dial-music.ts`) while
+ * they ring. When the dial ends, `action`
  * gets DialStatus, DialALegUUID, DialBLegUUID and DialHangupCause and its XML continues the call
  * (`redirect="false"`: it is only told; no action: the next element runs). docs/dial.md.
  */
@@ -11,7 +12,9 @@ import type { LegHangup } from '../../call/media-leg.types.js';
 import { fetchXml } from '../fetch-xml.js';
 import type { ElementContext, ElementHandler, ElementOutcome } from '../interpreter.types.js';
 import { bridgeCalls } from './dial-bridge.js';
+import { playDialMusic } from './dial-music.js';
 import { RingbackTone } from './dial-ringback.js';
+import type { PromptMedia } from './speak.js';
 import type { CallDialer, PartyDialRequest, PartyDialResult } from './dial.types.js';
 
 const CONTINUE: ElementOutcome = { next: 'continue' };
@@ -223,20 +226,44 @@ function partyCallback(
   ]);
 }
 
-/** Runs one `<Dial>`: ring, bridge, then what its action says. */
-export async function runDial(node: DialNode, ctx: ElementContext, dialer: CallDialer): Promise<DialResult> {
-  const a = ctx.call;
-  const ringback = node.dialMusic === 'real' ? new RingbackTone() : undefined;
-  if (ringback !== undefined) {
-    a.addSource(ringback);
+/** Starts what the caller hears while the parties ring; the returned function stops it. */
+function startDialMusic(node: DialNode, ctx: ElementContext, media: PromptMedia | undefined): () => void {
+  const music = node.dialMusic;
+  if (music === 'real') {
+    const tone = new RingbackTone();
+    ctx.call.addSource(tone);
+    return () => {
+      ctx.call.removeSource(tone);
+    };
   }
+  if (music === undefined || media === undefined) {
+    return () => undefined;
+  }
+  const stop = new AbortController();
+  const onCallerGone = (): void => {
+    stop.abort();
+  };
+  ctx.signal.addEventListener('abort', onCallerGone, { once: true });
+  void playDialMusic(music, ctx, media, stop.signal);
+  return () => {
+    ctx.signal.removeEventListener('abort', onCallerGone);
+    stop.abort();
+  };
+}
+
+/** Runs one `<Dial>`: ring, bridge, then what its action says. */
+export async function runDial(
+  node: DialNode,
+  ctx: ElementContext,
+  dialer: CallDialer,
+  media?: PromptMedia,
+): Promise<DialResult> {
+  const stopMusic = startDialMusic(node, ctx, media);
   let ringing: Ringing;
   try {
     ringing = await ringAll(node, ctx, dialer);
   } finally {
-    if (ringback !== undefined) {
-      a.removeSource(ringback);
-    }
+    stopMusic();
   }
   if (ringing.kind === 'failed') {
     const { status, cause } = statusOfFailures(ringing.causes);
@@ -256,10 +283,10 @@ export async function runDial(node: DialNode, ctx: ElementContext, dialer: CallD
   return result;
 }
 
-/** The `<Dial>` handler on a dialer. */
-export function dialHandler(dialer: CallDialer): ElementHandler<DialNode> {
+/** The `<Dial>` handler on a dialer; `media` plays a `dialMusic` URL (without it: silence). */
+export function dialHandler(dialer: CallDialer, media?: PromptMedia): ElementHandler<DialNode> {
   return async (node, ctx) => {
-    const result = await runDial(node, ctx, dialer);
+    const result = await runDial(node, ctx, dialer, media);
     if (node.action === undefined) {
       return CONTINUE;
     }

@@ -108,8 +108,8 @@ export const dialSpec = {
       pattern: /^(?:real|https?:\/\/\S+)$/,
       patternDoc: '"real" or an http(s) URL',
       doc:
-        'What the caller hears while the parties ring: "real" for a ringback tone; a URL is not run yet ' +
-        '(silence); absent: silence.',
+        'What the caller hears while the parties ring: "real" for a ringback tone, or a URL answering XML ' +
+        'whose Play, Speak and Wait elements are played in a loop; absent: silence.',
     },
     digitsMatch: {
       type: 'string',
