@@ -13,7 +13,7 @@ import type {
   PartyDialRequest,
   PartyDialResult,
 } from '../../src/engine/interpreter/elements/dial.types.js';
-import { sipHeadersOf, statusOfFailures } from '../../src/engine/interpreter/elements/dial.js';
+import { DigitMatcher, sipHeadersOf, statusOfFailures } from '../../src/engine/interpreter/elements/dial.js';
 import { createElementRegistry } from '../../src/engine/interpreter/registry.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
 import { CallHarness } from '../harness/harness.js';
@@ -182,6 +182,51 @@ test('DTMF is relayed both ways; with hangupOnStar the caller\u2019s * ends the 
   assert.ok(result.durationMs >= 3000, `the action's XML ran after the bridge (${result.durationMs} ms)`);
 });
 
+test('callbackUrl: answer, digitsMatch / digitsMatchBLeg hits, then hangup, each with both legs', async () => {
+  const { h, dialer } = harnessWith({
+    '15551230001': { kind: 'answer', afterMs: 500, audio: new Int16Array(8000 * 10), hangupAfterMs: 3000 },
+  });
+  h.web.serve(
+    '/answer',
+    dialDoc(
+      'callbackUrl="http://app.test/events" digitsMatch="12,*9" digitsMatchBLeg="99"',
+      '<Number>15551230001</Number>',
+    ),
+  );
+  h.web.serve('/events', '<Response/>');
+  h.web.serve('/done', '<Response><Hangup/></Response>');
+  const call = h.start({
+    durationMs: 10_000,
+    registry: createElementRegistry({}, undefined, dialer),
+    dtmf: [
+      { atMs: 1000, digit: '3' },
+      { atMs: 1200, digit: '1' },
+      { atMs: 1400, digit: '2' },
+      { atMs: 1600, digit: '*' },
+      { atMs: 1800, digit: '9' },
+    ],
+  });
+  await h.until(() => dialer.dialed[0]?.leg !== undefined, 2000, 'the party answered');
+  await h.advance(2000);
+  dialer.dialed[0]?.leg?.pressDigit('9');
+  dialer.dialed[0]?.leg?.pressDigit('9');
+  await call.end();
+  const events = h.web
+    .requestsTo('/events')
+    .map((r) => [
+      r.param('DialAction'),
+      r.param('DialDigitsMatch') ?? r.param('DialDigitsMatchBLeg') ?? r.param('DialBLegHangupCause') ?? '',
+      r.param('DialALegUUID') === call.callUuid && r.param('DialBLegUUID') === 'party-1',
+    ]);
+  assert.deepEqual(events, [
+    ['answer', '', true],
+    ['digits', '12', true],
+    ['digits', '*9', true],
+    ['digits', '99', true],
+    ['hangup', 'NORMAL_CLEARING', true],
+  ]);
+});
+
 test('nobody answers: busy beats failed, the action gets busy and USER_BUSY; redirect="false" only notifies', async () => {
   const { h, dialer } = harnessWith({
     '15550000001': { kind: 'fail', afterMs: 300, cause: 'USER_BUSY', sipStatus: 486 },
@@ -341,6 +386,11 @@ test('statusOfFailures and sipHeadersOf', () => {
     status: 'failed',
     cause: 'CALL_REJECTED',
   });
+  const m = new DigitMatcher('12,345');
+  assert.deepEqual(
+    ['1', '1', '2', '3', '4', '5', '2'].map((d) => m.press(d)),
+    [undefined, undefined, '12', undefined, undefined, '345', undefined],
+  );
   assert.deepEqual(sipHeadersOf(undefined), []);
   assert.deepEqual(sipHeadersOf('a=1,b='), [
     { name: 'X-PH-a', value: '1' },

@@ -147,6 +147,65 @@ function ringAll(node: DialNode, ctx: ElementContext, dialer: CallDialer): Promi
   });
 }
 
+/**
+ * `digitsMatch`/`digitsMatchBLeg`: watches one side's keys for any of the comma-separated digit strings;
+ * a match is reported (and the watch starts over).
+ */
+export class DigitMatcher {
+  readonly #patterns: readonly string[];
+  readonly #longest: number;
+  #recent = '';
+
+  constructor(spec: string) {
+    this.#patterns = spec.split(',').filter((p) => p !== '');
+    this.#longest = Math.max(0, ...this.#patterns.map((p) => p.length));
+  }
+
+  /** Adds a key; returns the digit string it completed, if any. */
+  press(digit: string): string | undefined {
+    this.#recent = (this.#recent + digit).slice(-this.#longest);
+    const hit = this.#patterns.find((p) => this.#recent.endsWith(p));
+    if (hit !== undefined) {
+      this.#recent = '';
+    }
+    return hit;
+  }
+}
+
+/** Reports `digitsMatch`/`digitsMatchBLeg` hits to callbackUrl while bridged; returns the unhook. */
+function watchDigits(node: DialNode, ctx: ElementContext, party: CallSession): () => void {
+  const url = node.callbackUrl;
+  const hooks: (() => void)[] = [];
+  const watch = (call: CallSession, spec: string | undefined, param: string): void => {
+    if (url === undefined || spec === undefined) {
+      return;
+    }
+    const matcher = new DigitMatcher(spec);
+    const onKey = (digit: string): void => {
+      const hit = matcher.press(digit);
+      if (hit !== undefined) {
+        notify(ctx, url, node.callbackMethod, [
+          ['DialAction', 'digits'],
+          ['DialALegUUID', ctx.call.callUuid],
+          ['DialBLegUUID', party.callUuid],
+          [param, hit],
+        ]);
+      }
+    };
+    call.on('dtmf', onKey);
+    hooks.push(() => {
+      call.off('dtmf', onKey);
+    });
+  };
+  watch(ctx.call, node.digitsMatch, 'DialDigitsMatch');
+  watch(party, node.digitsMatchBLeg, 'DialDigitsMatchBLeg');
+  return () => {
+    for (const unhook of hooks) {
+      unhook();
+    }
+  };
+}
+
 type BridgeEnd =
   { readonly by: 'party'; readonly hangup: LegHangup } | { readonly by: 'star' } | { readonly by: 'caller' };
 
@@ -173,7 +232,9 @@ async function bridge(node: DialNode, ctx: ElementContext, party: CallSession): 
     });
     party.on('ended', onPartyEnded);
     ctx.signal.addEventListener('abort', onCallerGone, { once: true });
+    const unwatch = watchDigits(node, ctx, party);
     stop = () => {
+      unwatch();
       link.close();
       party.off('ended', onPartyEnded);
       ctx.signal.removeEventListener('abort', onCallerGone);

@@ -115,13 +115,13 @@ export const dialSpec = {
       type: 'string',
       pattern: /^[0-9*#]+(?:,[0-9*#]+)*$/,
       patternDoc: 'comma-separated digit strings',
-      doc: 'Digit strings from the caller reported to callbackUrl (not run by this server yet).',
+      doc: 'Digit strings the caller may press while bridged; each hit is reported to callbackUrl (DialAction=digits, DialDigitsMatch).',
     },
     digitsMatchBLeg: {
       type: 'string',
       pattern: /^[0-9*#]+(?:,[0-9*#]+)*$/,
       patternDoc: 'comma-separated digit strings',
-      doc: 'Digit strings from the called party reported to callbackUrl (not run by this server yet).',
+      doc: 'The same for the called party\u2019s keys (DialDigitsMatchBLeg).',
     },
     sipHeaders: {
       type: 'string',
