@@ -329,6 +329,66 @@ test('dialMusic URL: its Play is looped to the caller while the party rings, and
   assert.ok(tonePower(bridged, 8000, 700) < 1e3, 'no music once answered');
 });
 
+test('confirmKey: a party that answers but does not press the key is hung up; the one that confirms is bridged', async () => {
+  const { h, dialer } = harnessWith({
+    'sip:slow@pbx.test': { kind: 'answer', afterMs: 500, audio: new Int16Array(8000 * 10) },
+    'sip:ok@pbx.test': {
+      kind: 'answer',
+      afterMs: 1000,
+      audio: generateTone(PARTY_HZ, 8000, 10_000, 8000),
+      hangupAfterMs: 3000,
+    },
+  });
+  const media = {
+    audio: {
+      fetch: () =>
+        Promise.resolve({ ok: true as const, audio: generateTone(600, 8000, 300, 8000), cached: false }),
+    },
+    tts: {
+      synthesize: () =>
+        Promise.resolve({ ok: false as const, code: 'ERR_TTS_FAILED' as const, detail: 'none' }),
+    },
+  };
+  h.web.serve(
+    '/answer',
+    dialDoc(
+      'confirmKey="5" confirmTimeout="2" confirmSound="http://app.test/confirm"',
+      '<User>sip:slow@pbx.test</User><User>sip:ok@pbx.test</User>',
+    ),
+  );
+  h.web.serve('/confirm', '<Response><Play>http://cdn.test/press5.wav</Play></Response>');
+  h.web.serve('/done', '<Response><Hangup/></Response>');
+  const call = h.start({ durationMs: 10_000, registry: createElementRegistry({}, media, dialer) });
+  await h.until(() => dialer.dialed[1]?.leg !== undefined, 3000, 'the second party answered');
+  const slow = dialer.dialed[0]?.leg;
+  const ok = dialer.dialed[1]?.leg;
+  assert.ok(slow !== undefined && ok !== undefined);
+  await h.advance(600);
+  ok.pressDigit('5');
+  const result = await call.end();
+  assert.ok(tonePower(ok.recorded().subarray(0, 2400), 8000, 600) > 1e6, 'the party heard the confirm sound');
+  assert.equal(slow.hungUpWith, 'LOSE_RACE', 'the unconfirmed party is hung up once the other won');
+  const done = h.web.requestsTo('/done');
+  assert.equal(done[0]?.param('DialStatus'), 'completed');
+  assert.equal(done[0].param('DialBLegUUID'), 'party-2');
+  const bridged = result.heard.subarray(8000 * 2.0, 8000 * 3.5);
+  assert.ok(tonePower(bridged, 8000, PARTY_HZ) > 1e6, 'the caller hears the confirmed party');
+  const beforeConfirm = result.heard.subarray(8000 * 1.05, 8000 * 1.5);
+  assert.ok(tonePower(beforeConfirm, 8000, PARTY_HZ) < 1e3, 'not before it confirmed');
+});
+
+test('confirmKey never pressed: the party is hung up after confirmTimeout and the Dial is no-answer', async () => {
+  const { h, dialer } = harnessWith({
+    'sip:a@pbx.test': { kind: 'answer', afterMs: 500, audio: new Int16Array(8000 * 10) },
+  });
+  h.web.serve('/answer', dialDoc('confirmKey="#" confirmTimeout="2"', '<User>sip:a@pbx.test</User>'));
+  h.web.serve('/done', '<Response><Hangup/></Response>');
+  const result = await h.run({ durationMs: 10_000, registry: createElementRegistry({}, undefined, dialer) });
+  assert.equal(dialer.dialed[0]?.leg?.hungUpWith, 'NO_ANSWER');
+  assert.equal(h.web.requestsTo('/done')[0]?.param('DialStatus'), 'no-answer');
+  assert.ok(result.durationMs >= 2500 && result.durationMs < 3500, `${result.durationMs} ms`);
+});
+
 test('what each party is asked for: callerId/callerName (the party\u2019s over the Dial\u2019s), X-PH- headers, timeLimit', async () => {
   const { h, dialer } = harnessWith({
     '15550000001': { kind: 'fail', afterMs: 100, cause: 'USER_BUSY', sipStatus: 486 },

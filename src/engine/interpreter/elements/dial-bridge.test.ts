@@ -35,16 +35,25 @@ test('FrameRelay: a full queue drops its oldest frame', () => {
   assert.equal(out[0], 3, 'the two oldest were dropped');
 });
 
-test('FrameRelay: a frame left over at every render for a window is trimmed; a queue that empties is not', () => {
+test('FrameRelay: two frames left over at every render for a window are trimmed to one; one is kept', () => {
   const relay = new FrameRelay();
   const out = new Int16Array(FRAME_SAMPLES);
   relay.push(frame(0));
-  // Steady state one frame behind: each tick one frame in, one out, one always left.
+  // One frame behind: one in, one out, one always left: kept.
+  for (let i = 1; i <= RELAY_TRIM_WINDOW * 2; i++) {
+    relay.push(frame(i));
+    relay.render(out);
+  }
+  assert.equal(relay.trimmed, 0);
+  // Two behind for a whole window: one frame is dropped.
+  relay.push(frame(0));
   for (let i = 1; i <= RELAY_TRIM_WINDOW; i++) {
     relay.push(frame(i));
     relay.render(out);
   }
   assert.equal(relay.trimmed, 1);
+  // Drain the one left, then in step.
+  relay.render(out);
   // Now in step: the queue empties at every render, nothing more is trimmed.
   for (let i = 0; i < RELAY_TRIM_WINDOW * 3; i++) {
     relay.push(frame(i));

@@ -10,14 +10,17 @@ import type { CallSession, OutboundSource } from '../../call/call-session.js';
 import { FRAME_SAMPLES } from '../../call/media-leg.types.js';
 
 /**
- * Frames one leg may run ahead of the other's tick before the oldest is dropped: 3 frames (60 ms).
+ * Frames one leg may run ahead of the other's tick before the oldest is dropped: 5 frames (100 ms).
  * Packets arrive when the network delivers them and leave on the other call's tick; the queue absorbs
  * the difference and the cap keeps a burst from turning into lasting delay.
  */
-export const RELAY_MAX_FRAMES = 3;
+export const RELAY_MAX_FRAMES = 5;
 
 /** Renders per standing-delay check: 50 (1 s). */
 export const RELAY_TRIM_WINDOW = 50;
+
+/** Frames left over at every render that the relay tolerates without trimming. */
+export const RELAY_TRIM_ABOVE = 1;
 
 /**
  * A short FIFO of one call's frames, mixed into the other's outbound audio.
@@ -25,8 +28,10 @@ export const RELAY_TRIM_WINDOW = 50;
  * Frames arrive as fast as they leave (both ends run at 50 a second), so a frame that once queued up
  * behind another (two packets between two ticks: network or timer jitter) would stay as lasting delay.
  * The relay watches the fewest frames left after each render over a window of {@link RELAY_TRIM_WINDOW}:
- * when a frame was left over at every render of the window, one frame is dropped (`trimmed`), so the
- * standing delay goes back to at most one tick.
+ * when at least {@link RELAY_TRIM_ABOVE} + 1 were left at every render of the window (a standing delay
+ * of 40 ms or more on top of the tick), one frame is dropped (`trimmed`). One frame left over is normal
+ * (arrivals that fall just around the other call's tick) and is kept: dropping it would cut the audio
+ * every second on a busy machine.
  */
 export class FrameRelay implements OutboundSource {
   readonly #slots: Int16Array[] = [];
@@ -71,7 +76,7 @@ export class FrameRelay implements OutboundSource {
     }
     this.#fewestLeft = Math.min(this.#fewestLeft, this.#size);
     if (++this.#renders === RELAY_TRIM_WINDOW) {
-      if (this.#fewestLeft > 0) {
+      if (this.#fewestLeft > RELAY_TRIM_ABOVE) {
         this.#head = (this.#head + 1) % this.maxFrames;
         this.#size--;
         this.trimmed++;

@@ -13,19 +13,19 @@ import { sleep } from '../wait-for.js';
 import { play } from './play.js';
 import { speak, type PromptMedia } from './speak.js';
 
-type MusicNode = PlayNode | SpeakNode | WaitNode;
+/** The prompt elements dial music and confirm sounds may hold. */
+export type MusicNode = PlayNode | SpeakNode | WaitNode;
 
 function isMusic(node: { readonly element: string }): node is MusicNode {
   return node.element === 'Play' || node.element === 'Speak' || node.element === 'Wait';
 }
 
-/** Plays the dial music at `url` until `signal` aborts. Never rejects. */
-export async function playDialMusic(
+/** Fetches the XML at `url` and returns its Play/Speak/Wait elements, or undefined (reported on the call). */
+export async function fetchPrompts(
   url: string,
+  what: string,
   ctx: ElementContext,
-  media: PromptMedia,
-  signal: AbortSignal,
-): Promise<void> {
+): Promise<readonly MusicNode[] | undefined> {
   const res = await fetchXml({
     http: ctx.http,
     random: ctx.random,
@@ -36,35 +36,52 @@ export async function playDialMusic(
     attempts: 1,
     timeoutMs: ctx.fetchTimeoutMs,
   });
-  if (signal.aborted) {
-    return;
-  }
   if (!res.ok) {
-    ctx.call.reportError(res.code, `<Dial> dialMusic ${url}: ${res.detail}`);
-    return;
+    ctx.call.reportError(res.code, `<Dial> ${what} ${url}: ${res.detail}`);
+    return undefined;
   }
   const doc = parsePlivoXml(res.xml);
   if (!doc.ok) {
-    ctx.call.reportError(doc.error.code, `<Dial> dialMusic ${url}: ${doc.error.detail}`);
-    return;
+    ctx.call.reportError(doc.error.code, `<Dial> ${what} ${url}: ${doc.error.detail}`);
+    return undefined;
   }
-  const items = doc.value.response.children.filter(isMusic);
+  return doc.value.response.children.filter(isMusic);
+}
+
+/** Plays `items` once, in order, to `ctx.call`, until done or `signal` aborts. Never rejects. */
+export async function playPrompts(
+  items: readonly MusicNode[],
+  ctx: ElementContext,
+  media: PromptMedia,
+  signal: AbortSignal,
+): Promise<void> {
+  for (const node of items) {
+    if (signal.aborted) {
+      return;
+    }
+    if (node.element === 'Play') {
+      await play(node, ctx, media, signal);
+    } else if (node.element === 'Speak') {
+      await speak(node, ctx, media, signal);
+    } else {
+      await sleep(ctx.timers, node.lengthSec * 1000, signal);
+    }
+  }
+}
+
+/** Plays the dial music at `url` until `signal` aborts. Never rejects. */
+export async function playDialMusic(
+  url: string,
+  ctx: ElementContext,
+  media: PromptMedia,
+  signal: AbortSignal,
+): Promise<void> {
+  const items = await fetchPrompts(url, 'dialMusic', ctx);
   // Read through a function: the awaits below change it, which narrowing cannot see.
   const stopped = (): boolean => signal.aborted;
-  while (items.length > 0 && !stopped()) {
+  while (items !== undefined && items.length > 0 && !stopped()) {
     const passStart = ctx.clock.monotonicMs();
-    for (const node of items) {
-      if (stopped()) {
-        return;
-      }
-      if (node.element === 'Play') {
-        await play(node, ctx, media, signal);
-      } else if (node.element === 'Speak') {
-        await speak(node, ctx, media, signal);
-      } else {
-        await sleep(ctx.timers, node.lengthSec * 1000, signal);
-      }
-    }
+    await playPrompts(items, ctx, media, signal);
     if (ctx.clock.monotonicMs() === passStart) {
       // Nothing took any time (every prompt failed): do not spin.
       return;

@@ -12,6 +12,7 @@ import type { LegHangup } from '../../call/media-leg.types.js';
 import { fetchXml } from '../fetch-xml.js';
 import type { ElementContext, ElementHandler, ElementOutcome } from '../interpreter.types.js';
 import { bridgeCalls } from './dial-bridge.js';
+import { confirmParty, needsConfirm } from './dial-confirm.js';
 import { playDialMusic } from './dial-music.js';
 import { RingbackTone } from './dial-ringback.js';
 import type { PromptMedia } from './speak.js';
@@ -94,8 +95,16 @@ type Ringing =
   | { readonly kind: 'answered'; readonly call: CallSession; readonly party: Party }
   | { readonly kind: 'failed'; readonly causes: readonly string[] };
 
-/** Rings every party at once; resolves with the first to answer (the others cancelled) or every failure. */
-function ringAll(node: DialNode, ctx: ElementContext, dialer: CallDialer): Promise<Ringing> {
+/**
+ * Rings every party at once; resolves with the first to answer (and confirm, with confirmKey or
+ * confirmSound) — the others cancelled — or with every failure.
+ */
+function ringAll(
+  node: DialNode,
+  ctx: ElementContext,
+  dialer: CallDialer,
+  media: PromptMedia | undefined,
+): Promise<Ringing> {
   const parties = node.children;
   const aborts = parties.map(() => new AbortController());
   const cancelAll = (except: number): void => {
@@ -113,34 +122,56 @@ function ringAll(node: DialNode, ctx: ElementContext, dialer: CallDialer): Promi
     let pending = parties.length;
     let won = false;
     const causes: string[] = [];
-    const settle = (i: number, party: Party, res: PartyDialResult): void => {
+    const canWin = (): boolean => !won && !ctx.signal.aborted && !ctx.call.closed;
+    const done = (): void => {
       pending--;
-      if (res.ok) {
-        if (!won && !ctx.signal.aborted && !ctx.call.closed) {
-          won = true;
-          cancelAll(i);
-          ctx.signal.removeEventListener('abort', onCallerGone);
-          resolve({ kind: 'answered', call: res.call, party });
-        } else {
-          // Answered after another party won (or after the caller left): it lost the race.
-          res.call.hangup('LOSE_RACE', 'server');
-        }
-      } else {
-        causes.push(res.cause);
-      }
       if (pending === 0 && !won) {
         ctx.signal.removeEventListener('abort', onCallerGone);
         resolve({ kind: 'failed', causes });
       }
     };
+    const win = (i: number, party: Party, call: CallSession): void => {
+      won = true;
+      cancelAll(i);
+      ctx.signal.removeEventListener('abort', onCallerGone);
+      resolve({ kind: 'answered', call, party });
+    };
+    const settle = (i: number, party: Party, signal: AbortSignal, res: PartyDialResult): void => {
+      if (!res.ok) {
+        causes.push(res.cause);
+        done();
+        return;
+      }
+      if (!canWin()) {
+        // Answered after another party won (or after the caller left): it lost the race.
+        res.call.hangup('LOSE_RACE', 'server');
+        done();
+        return;
+      }
+      if (!needsConfirm(node)) {
+        win(i, party, res.call);
+        done();
+        return;
+      }
+      void confirmParty(node, ctx, media, res.call, signal).then((confirmed) => {
+        if (confirmed && canWin()) {
+          win(i, party, res.call);
+        } else {
+          const cause = won ? 'LOSE_RACE' : ctx.signal.aborted ? 'ORIGINATOR_CANCEL' : 'NO_ANSWER';
+          res.call.hangup(cause, 'server');
+          causes.push(cause);
+        }
+        done();
+      });
+    };
     parties.forEach((party, i) => {
       const signal = aborts[i]?.signal ?? ctx.signal;
       void dialer.dial(requestFor(node, party, ctx, signal)).then(
         (res) => {
-          settle(i, party, res);
+          settle(i, party, signal, res);
         },
         () => {
-          settle(i, party, { ok: false, callUuid: '', cause: 'Internal Error' });
+          settle(i, party, signal, { ok: false, callUuid: '', cause: 'Internal Error' });
         },
       );
     });
@@ -322,7 +353,7 @@ export async function runDial(
   const stopMusic = startDialMusic(node, ctx, media);
   let ringing: Ringing;
   try {
-    ringing = await ringAll(node, ctx, dialer);
+    ringing = await ringAll(node, ctx, dialer, media);
   } finally {
     stopMusic();
   }

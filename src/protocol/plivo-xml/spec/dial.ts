@@ -87,13 +87,13 @@ export const dialSpec = {
     confirmSound: {
       type: 'url',
       schemes: ['http', 'https'],
-      doc: 'XML played to the called party on answer before the bridge (not run by this server yet).',
+      doc: 'A URL answering XML whose Play, Speak and Wait are played once to a party that answers, before the bridge.',
     },
     confirmKey: {
       type: 'string',
       pattern: /^[0-9*#]$/,
       patternDoc: 'one of 0-9, * and #',
-      doc: 'The key the called party presses to accept the call (not run by this server yet).',
+      doc: 'The key a party that answers must press to be bridged; until then the others keep ringing.',
     },
     confirmTimeout: {
       type: 'integer',
@@ -101,7 +101,7 @@ export const dialSpec = {
       max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'confirmTimeoutSec',
-      doc: 'How long to wait for confirmKey (not run by this server yet).',
+      doc: 'How long a party has to press confirmKey before it is hung up; absent: 30.',
     },
     dialMusic: {
       type: 'string',
