@@ -23,9 +23,18 @@ export const RELAY_TRIM_WINDOW = 50;
 export const RELAY_TRIM_ABOVE = 1;
 
 /**
+ * Frames kept behind the one played: 1 (20 ms). Without it, frames that arrive right around the other
+ * call's tick (as two unrelated 20 ms clocks do) would sometimes miss it: a 20 ms gap, then every later
+ * frame one tick late, then a trim: audible slips. The relay starts, and starts again after running
+ * dry, only once it holds the cushion plus the frame to play.
+ */
+export const RELAY_CUSHION_FRAMES = 1;
+
+/**
  * A short FIFO of one call's frames, mixed into the other's outbound audio.
  *
- * Frames arrive as fast as they leave (both ends run at 50 a second), so a frame that once queued up
+ * It plays with a cushion of {@link RELAY_CUSHION_FRAMES} frame behind the one rendered. Frames
+ * arrive as fast as they leave (both ends run at 50 a second), so a frame that once queued up
  * behind another (two packets between two ticks: network or timer jitter) would stay as lasting delay.
  * The relay watches the fewest frames left after each render over a window of {@link RELAY_TRIM_WINDOW}:
  * when at least {@link RELAY_TRIM_ABOVE} + 1 were left at every render of the window (a standing delay
@@ -37,6 +46,10 @@ export class FrameRelay implements OutboundSource {
   readonly #slots: Int16Array[] = [];
   #head = 0;
   #size = 0;
+  /** Waiting for the cushion (a frame to play and one behind it) before playing again. */
+  #priming = true;
+  /** Renders that found the relay empty while playing (each one a 20 ms gap and a slip). */
+  underruns = 0;
   #renders = 0;
   #fewestLeft = Number.MAX_SAFE_INTEGER;
   /** Frames dropped because the queue was full. */
@@ -67,7 +80,13 @@ export class FrameRelay implements OutboundSource {
   }
 
   render(out: Int16Array): boolean {
-    const slot = this.#size === 0 ? undefined : this.#slots[this.#head];
+    if (this.#priming && this.#size >= RELAY_CUSHION_FRAMES + 1) {
+      this.#priming = false;
+    } else if (!this.#priming && this.#size === 0) {
+      this.underruns++;
+      this.#priming = true;
+    }
+    const slot = this.#priming || this.#size === 0 ? undefined : this.#slots[this.#head];
     if (slot !== undefined) {
       out.set(slot);
       this.#head = (this.#head + 1) % this.maxFrames;
