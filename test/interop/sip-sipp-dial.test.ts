@@ -9,6 +9,7 @@
  *   both call records exist, the party's with parent_call_uuid = the caller's.
  * - With `<Stream audioTrack="both">` running from before the Dial: the stream's inbound track carries
  *   the caller's speech and its outbound track the party's (each correlated with the file that party sent).
+ * - Two parties: the one that answers wins, the one still ringing gets a CANCEL (record `canceled`).
  * - Busy (486 → busy), no answer (ring timeout → CANCEL → no-answer), the caller hangs up while the
  *   party rings (CANCEL; no action XML), hangupOnStar (the caller's RFC 2833 `*` ends the bridge: the
  *   party gets a BYE and the action's XML runs).
@@ -330,6 +331,45 @@ test('<Stream audioTrack="both"> started before the Dial keeps running: inbound 
   );
   const done = await web.waitFor((r) => r.path === '/done-stream', 10_000, 'the Dial action');
   assert.equal(done.param('DialStatus'), 'completed');
+});
+
+test('two parties: the one that answers is bridged, the one still ringing gets a CANCEL', async () => {
+  const ringing = await startParty('uas-dial-ring.xml', {});
+  const answering = await startParty('uas-dial-answer.xml', {
+    FROM_RE: 'sip:',
+    HEADER_RE: 'INVITE',
+    MEDIA: `  <nop><action><exec rtp_stream="${partyWav},1,0"/></action></nop>`,
+    HOLD_MS: '1500',
+  });
+  web.serve(
+    '/answer',
+    `<Response><Dial action="${web.url('/done-two')}">` +
+      `<User>sip:slow@${HOST}:${ringing.port}</User><User>sip:fast@${HOST}:${answering.port}</User>` +
+      `</Dial></Response>`,
+  );
+  web.serve('/done-two', '<Response><Hangup/></Response>');
+  const caller = await placeCall('uac-dial-caller.xml', { RTP_PORT: '[media_port]' });
+  assertSippOk('caller', caller);
+  assertSippOk('the answering party', await answering.run);
+  assertSippOk('the ringing party (it got the CANCEL)', await ringing.run);
+  const done = await web.waitFor((r) => r.path === '/done-two', 10_000, 'the Dial action');
+  assert.equal(done.param('DialStatus'), 'completed');
+  const aLeg = done.param('DialALegUUID') ?? '';
+  await waitUntil(
+    'both party records',
+    async () => {
+      const list = (await apiGet(httpPort, 'Call/?limit=20')) as { objects: Record<string, unknown>[] };
+      const parties = list.objects.filter((c) => c['parent_call_uuid'] === aLeg);
+      return (
+        parties.length === 2 &&
+        parties.some(
+          (c) => c['call_status'] === 'canceled' && c['to_number'] === `sip:slow@${HOST}:${ringing.port}`,
+        ) &&
+        parties.some((c) => c['call_status'] === 'completed' && c['call_uuid'] === done.param('DialBLegUUID'))
+      );
+    },
+    5000,
+  );
 });
 
 test('a busy party (486): DialStatus=busy, DialHangupCause=USER_BUSY, its record busy with parent_call_uuid', async () => {
