@@ -97,4 +97,13 @@ test('FrameRelay: two frames left over at every render for a window are trimmed 
   }
   assert.equal(relay.trimmed, 1);
   assert.ok(before >= 0);
+  // A stall's burst of three more frames standing for a window: cut back to the cushion at once.
+  relay.push(frame(n++));
+  relay.push(frame(n++));
+  relay.push(frame(n++));
+  for (let i = 0; i < RELAY_TRIM_WINDOW * 2; i++) {
+    tick();
+  }
+  assert.equal(relay.trimmed, 4, 'three more dropped in one cut');
+  assert.equal(tick(), n - 2);
 });

@@ -38,9 +38,10 @@ export const RELAY_CUSHION_FRAMES = 1;
  * behind another (two packets between two ticks: network or timer jitter) would stay as lasting delay.
  * The relay watches the fewest frames left after each render over a window of {@link RELAY_TRIM_WINDOW}:
  * when at least {@link RELAY_TRIM_ABOVE} + 1 were left at every render of the window (a standing delay
- * of 40 ms or more on top of the tick), one frame is dropped (`trimmed`). One frame left over is normal
- * (arrivals that fall just around the other call's tick) and is kept: dropping it would cut the audio
- * every second on a busy machine.
+ * of 40 ms or more on top of the tick), the frames beyond the cushion are dropped at once (`trimmed`):
+ * after a stall's burst, one cut instead of one per second. One frame left over is normal (arrivals
+ * that fall just around the other call's tick) and is kept: dropping it would cut the audio every
+ * second on a busy machine.
  */
 export class FrameRelay implements OutboundSource {
   readonly #slots: Int16Array[] = [];
@@ -96,9 +97,11 @@ export class FrameRelay implements OutboundSource {
     this.#fewestLeft = Math.min(this.#fewestLeft, this.#size);
     if (++this.#renders === RELAY_TRIM_WINDOW) {
       if (this.#fewestLeft > RELAY_TRIM_ABOVE) {
-        this.#head = (this.#head + 1) % this.maxFrames;
-        this.#size--;
-        this.trimmed++;
+        // Back to the cushion in one cut (after a stall's burst: one slip, not one per second).
+        const excess = this.#fewestLeft - RELAY_CUSHION_FRAMES;
+        this.#head = (this.#head + excess) % this.maxFrames;
+        this.#size -= excess;
+        this.trimmed += excess;
       }
       this.#renders = 0;
       this.#fewestLeft = Number.MAX_SAFE_INTEGER;
