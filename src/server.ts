@@ -13,6 +13,7 @@ import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
 import { inboundCallHandlers } from './app/call-control/inbound-answer.js';
+import { PartyDialer } from './app/call-control/party-dialer.js';
 import { RecordProjector } from './app/records/record-projector.js';
 import type { InboundInvite, SipServer, SipServerSipOptions, SipServerSpec } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
@@ -438,6 +439,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     accountId: config.auth.authId,
     authToken,
     nodeId: node.nodeId,
+    dialer: new PartyDialer({ ...ports, engine, logger, nodeId: node.nodeId, dial: (o) => sip.dial(o) }),
   });
   const answer = answerConfigOf(config);
   const lag = startLagMonitor();

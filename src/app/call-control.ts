@@ -22,7 +22,7 @@ import { runCallFlow } from '../engine/interpreter/interpreter.js';
 import type { EarlyAnswer, ElementRegistry } from '../engine/interpreter/interpreter.types.js';
 import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
 import { detectAnswerDialect } from '../protocol/twiml/detect.js';
-import { createElementRegistry } from '../engine/interpreter/registry.js';
+import { createElementRegistry, type CallDialer } from '../engine/interpreter/registry.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import { hangupCallbackId, hangupLane } from '../ports/callback-outbox.js';
@@ -74,6 +74,8 @@ export interface CallControlDeps {
   readonly authToken: string;
   /** The node running the calls (`cluster.nodeId`), written on every call record. Default null. */
   readonly nodeId?: string | null;
+  /** Places `<Dial>`'s calls (the SIP layer's `PartyDialer`); absent: `<Dial>` is reported and skipped. */
+  readonly dialer?: CallDialer;
 }
 
 /** Optional facts about the call that the caller of `run` knows. */
@@ -134,7 +136,7 @@ export class CallControl {
   constructor(deps: CallControlDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'call-control' });
-    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio });
+    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio }, deps.dialer);
   }
 
   /** The node written on the call records (`CallControlDeps.nodeId`), or null. */

@@ -190,8 +190,19 @@ type Generated = typeof generated extends fc.Arbitrary<infer G> ? G : never;
 function documentOf(g: Generated): string {
   const spec = ELEMENT_SPECS.find((s) => s.name === g.element);
   assert.ok(spec !== undefined);
-  const inner = spec.name === 'GetDigits' ? '<Speak>Enter your PIN</Speak>' : bodyFor(spec);
-  return `<Response><${g.element} ${g.name}="${escapeAttribute(g.value)}">${inner}</${g.element}></Response>`;
+  const inner =
+    spec.name === 'GetDigits'
+      ? '<Speak>Enter your PIN</Speak>'
+      : spec.name === 'Dial'
+        ? '<Number>15551234567</Number>'
+        : spec.name === 'User'
+          ? 'sip:alice@example.com'
+          : bodyFor(spec);
+  const element = `<${g.element} ${g.name}="${escapeAttribute(g.value)}">${inner}</${g.element}>`;
+  // <Number> and <User> only exist inside <Dial>.
+  return spec.name === 'Number' || spec.name === 'User'
+    ? `<Response><Dial>${element}</Dial></Response>`
+    : `<Response>${element}</Response>`;
 }
 
 /** The parser says of the attribute what checkValue says of its value. */

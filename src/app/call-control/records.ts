@@ -30,9 +30,9 @@ export function newCallRecord(started: CallStartedEvent, answeredAtMs: number | 
     to: started.to,
     // An inbound call not answered yet is in early media (`<PreAnswer>`): ringing until the 200.
     status: answeredAtMs !== null ? 'in-progress' : started.direction === 'inbound' ? 'ringing' : 'queued',
-    answerUrl: started.answerUrl,
+    answerUrl: started.answerUrl === '' ? null : started.answerUrl,
     requestUuid: started.requestUuid,
-    parentCallUuid: null,
+    parentCallUuid: started.parentCallUuid ?? null,
     startedAt: started.startedAtMs,
     answeredAt: answeredAtMs,
     endedAt: null,

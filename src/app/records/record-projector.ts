@@ -110,7 +110,7 @@ export class RecordProjector {
         this.#updateCall(p, {
           status: 'in-progress',
           answeredAt: event.atMs,
-          answerUrl: event.answerUrl,
+          ...(event.answerUrl === '' ? {} : { answerUrl: event.answerUrl }),
           ...(event.sipCallId === null ? {} : { sipCallId: event.sipCallId }),
           ...(event.hangupCallback === null ? {} : { hangupCallback: event.hangupCallback }),
         });

@@ -63,6 +63,10 @@ export interface DialOptions {
   readonly headers?: readonly SipHeader[];
   /** Hang up this long after answer (Plivo `time_limit`); default `tuning.maxCallDurationSec`. */
   readonly timeLimitSec?: number;
+  /** The display name in From (`<Dial callerName>`). */
+  readonly fromName?: string;
+  /** Aborting it before the answer gives up: CANCEL, and the dial fails with `ORIGINATOR_CANCEL`. */
+  readonly signal?: AbortSignal;
 }
 
 /** What a SIP dial answers (the REST dialer reads it too). `detail`: what went wrong, when more is known than the cause says. */
@@ -226,6 +230,12 @@ export class OutboundDial {
   #run(): Promise<SipDialResult> {
     return new Promise((resolve) => {
       this.#resolve = resolve;
+      const signal = this.#opts.signal;
+      if (signal?.aborted === true) {
+        this.#fail('ORIGINATOR_CANCEL', undefined);
+        return;
+      }
+      signal?.addEventListener('abort', this.#onAbort, { once: true });
       const timeoutMs = (this.#opts.timeoutSec ?? 60) * 1000;
       this.#timer = this.#ctx.ports.timers.after(timeoutMs, () => {
         this.#onRingTimeout();
@@ -234,16 +244,30 @@ export class OutboundDial {
     });
   }
 
+  /** The dialler gave up before the answer (another party won, the caller left): CANCEL (§9.1). */
+  readonly #onAbort = (): void => {
+    if (this.#done) {
+      return;
+    }
+    const invite = this.#invite;
+    if (invite !== undefined && this.#call === undefined) {
+      this.#ctx.send(cancelFor(invite), this.#target.destination, () => undefined);
+    }
+    this.#fail('ORIGINATOR_CANCEL', undefined);
+  };
+
   #sendInvite(auth: SipHeader | undefined): void {
     this.#auth = auth;
     const ctx = this.#ctx;
     const protocol = this.#target.destination.protocol;
     const fromUser = this.#trunk?.fromUser ?? userOf(this.#opts.from);
     const fromDomain = this.#trunk?.fromDomain ?? ctx.hostForUri();
+    const name = this.#opts.fromName?.replace(/["\\\r\n]/g, '');
+    const display = name === undefined || name === '' ? '' : `"${name}" `;
     this.#invite = buildRequest({
       method: 'INVITE',
       uri: this.#target.requestUri,
-      from: `<sip:${fromUser}@${fromDomain}>`,
+      from: `${display}<sip:${fromUser}@${fromDomain}>`,
       fromTag: this.#fromTag,
       to: `<${this.#target.requestUri}>`,
       callId: this.#callId,
@@ -405,6 +429,7 @@ export class OutboundDial {
     }
     this.#done = true;
     this.#timer?.cancel();
+    this.#opts.signal?.removeEventListener('abort', this.#onAbort);
     this.#resolve(result);
   }
 }

@@ -29,6 +29,8 @@ export interface CallStartedEvent {
   readonly nodeId: string | null;
   /** Its hangup_url, method and parameters when known at start (REST calls), kept on the record for recovery. */
   readonly hangupCallback: HangupCallbackTemplate | null;
+  /** The caller's call (A leg) when this call is a `<Dial>` party (B leg); absent otherwise. */
+  readonly parentCallUuid?: string;
 }
 
 /** The call was answered and its XML is about to run. */

@@ -5,6 +5,8 @@
  */
 import type { ResponseChildNode } from '../../protocol/plivo-xml/types.js';
 import { runDtmf, runHangup, runRedirect, runStream, runWait } from './elements/basic.js';
+import { dialHandler } from './elements/dial.js';
+import type { CallDialer } from './elements/dial.types.js';
 import { getDigitsHandler } from './elements/get-digits.js';
 import { playHandler } from './elements/play.js';
 import { runPreAnswer } from './elements/pre-answer.js';
@@ -12,6 +14,7 @@ import { speakHandler, type PromptMedia } from './elements/speak.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 
 export type { PromptMedia } from './elements/speak.js';
+export type { CallDialer } from './elements/dial.types.js';
 
 function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<ElementOutcome> {
   const detail = `<${node.element}> at ${node.path} is not supported by this server version; skipped`;
@@ -22,11 +25,13 @@ function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<Elem
 
 /**
  * The registry for a call. `media` (TTS and audio fetching) enables `<Speak>`, `<Play>` and
- * `<GetDigits>`; `overrides` replace single handlers (tests).
+ * `<GetDigits>`; `dialer` (the SIP layer's, through the port) enables `<Dial>`; `overrides` replace
+ * single handlers (tests).
  */
 export function createElementRegistry(
   overrides: Partial<ElementRegistry> = {},
   media?: PromptMedia,
+  dialer?: CallDialer,
 ): ElementRegistry {
   const registry: ElementRegistry = {
     Stream: runStream,
@@ -38,6 +43,7 @@ export function createElementRegistry(
     Play: media === undefined ? unsupported : playHandler(media),
     GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
     PreAnswer: (node, ctx) => runPreAnswer(node, ctx, registry),
+    Dial: dialer === undefined ? unsupported : dialHandler(dialer, media),
     ...overrides,
   };
   return registry;

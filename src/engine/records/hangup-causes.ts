@@ -37,6 +37,7 @@ export const hangupCauseCatalog: ReadonlyMap<string, HangupCauseEntry> = new Map
   ['End Of XML Instructions', plivo(4010, 'the XML ran out')],
   // Canceled before answer (1000s).
   ['ORIGINATOR_CANCEL', plivo(1000, 'the call was canceled before it was answered')],
+  ['LOSE_RACE', own(1010, 'a `<Dial>` party that answered after another party had won')],
   // Destination problems (2000s).
   ['INVALID_NUMBER_FORMAT', plivo(2000, 'the destination cannot be dialled (no trunk for a number)')],
   // Rejections by the far end or the carrier (3000s).

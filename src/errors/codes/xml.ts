@@ -31,6 +31,10 @@ export const xmlCodes = {
     message: 'The element must be the first in its parent, and appear once (PreAnswer)',
     category: 'invalid_request',
   },
+  ERR_XML_CHILD_REQUIRED: {
+    message: 'The element needs at least one child element',
+    category: 'invalid_request',
+  },
   ERR_XML_UNEXPECTED_TEXT: { message: 'The element takes no text content', category: 'invalid_request' },
   ERR_XML_BODY_REQUIRED: { message: 'The element needs text content', category: 'invalid_request' },
   ERR_XML_BAD_URL: { message: 'Not an absolute URL', category: 'invalid_request' },

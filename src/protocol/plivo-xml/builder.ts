@@ -14,15 +14,18 @@
 import type { XmlCode } from '../../errors/codes/xml.js';
 import { checkValue } from './check.js';
 import {
+  dialSpec,
   dtmfSpec,
   getDigitsSpec,
   hangupSpec,
+  numberSpec,
   playSpec,
   preAnswerSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
   streamSpec,
+  userSpec,
   waitSpec,
 } from './spec/index.js';
 import type { AttributeSpec, BuilderAttributes, ElementSpec } from './spec/types.js';
@@ -43,6 +46,12 @@ export type RedirectAttributes = BuilderAttributes<typeof redirectSpec>;
 export type GetDigitsAttributes = BuilderAttributes<typeof getDigitsSpec>;
 /** Attributes of `<DTMF>`. */
 export type DTMFAttributes = BuilderAttributes<typeof dtmfSpec>;
+/** Attributes of `<Dial>`. */
+export type DialAttributes = BuilderAttributes<typeof dialSpec>;
+/** Attributes of `<Number>`. */
+export type NumberAttributes = BuilderAttributes<typeof numberSpec>;
+/** Attributes of `<User>`. */
+export type UserAttributes = BuilderAttributes<typeof userSpec>;
 
 /** Thrown by the builder for invalid input; `code` is the catalogue code the parser would report. */
 export class PlivoXmlBuilderError extends TypeError {
@@ -259,6 +268,24 @@ export class PreAnswerElement extends PlivoXmlElement {
   }
 }
 
+/** `<Number>`. */
+export class NumberElement extends PlivoXmlElement {}
+/** `<User>`. */
+export class UserElement extends PlivoXmlElement {}
+
+/** `<Dial>`: add the parties to call (`<Number>`, `<User>`); the parser refuses a Dial without any. */
+export class DialElement extends PlivoXmlElement {
+  /** Adds a `<Number>` (dialled through the trunk); returns it. */
+  addNumber(number: string, attributes?: NumberAttributes): NumberElement {
+    return this.append(new NumberElement(numberSpec, number, attributes));
+  }
+
+  /** Adds a `<User>` (a sip: URI); returns it. */
+  addUser(uri: string, attributes?: UserAttributes): UserElement {
+    return this.append(new UserElement(userSpec, uri, attributes));
+  }
+}
+
 /** `<Response>`, the document root. Each `add*` method appends an element and returns it. */
 export class Response extends PlivoXmlElement {
   constructor() {
@@ -298,6 +325,11 @@ export class Response extends PlivoXmlElement {
   /** Adds `<GetDigits>`; add its prompts to the returned element. */
   addGetDigits(attributes?: GetDigitsAttributes): GetDigitsElement {
     return this.append(new GetDigitsElement(getDigitsSpec, '', attributes));
+  }
+
+  /** Adds `<Dial>`; add its parties to the returned element. */
+  addDial(attributes?: DialAttributes): DialElement {
+    return this.append(new DialElement(dialSpec, '', attributes));
   }
 
   /** Adds `<DTMF>` with the digits as its text. */

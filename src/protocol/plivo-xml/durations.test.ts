@@ -27,6 +27,8 @@ function documentWith(element: string, attribute: string, value: string): string
       return `<Response><Stream ${attribute}="${value}">${WS}</Stream></Response>`;
     case 'Wait':
       return `<Response><Wait silence="true" ${attribute}="${value}"/></Response>`;
+    case 'Dial':
+      return `<Response><Dial ${attribute}="${value}"><Number>15551234567</Number></Dial></Response>`;
     default:
       return `<Response><${element} ${attribute}="${value}"/></Response>`;
   }

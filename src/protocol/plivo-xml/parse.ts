@@ -477,6 +477,10 @@ class DocumentParser {
     }
     if (spec.children.length > 0) {
       node['children'] = frame.children;
+      if (spec.minChildren !== undefined && frame.children.length < spec.minChildren) {
+        const detail = `<${frame.name}> needs at least one of ${spec.children.map((c) => `<${c}>`).join(', ')}`;
+        this.#report('error', 'ERR_XML_CHILD_REQUIRED', detail, frame.start, frame.path);
+      }
     }
     return node;
   }

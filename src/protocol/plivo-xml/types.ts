@@ -5,13 +5,16 @@
  */
 import type { XmlCode } from '../../errors/codes/xml.js';
 import type {
+  dialSpec,
   dtmfSpec,
   getDigitsSpec,
   hangupSpec,
+  numberSpec,
   playSpec,
   redirectSpec,
   speakSpec,
   streamSpec,
+  userSpec,
   waitSpec,
 } from './spec/index.js';
 import type { TypedAttributes } from './spec/types.js';
@@ -71,6 +74,18 @@ export type PreAnswerChildNode = SpeakNode | PlayNode | WaitNode | GetDigitsNode
 
 /** `<PreAnswer>`: the early-media elements in order (it has no attributes). */
 export type PreAnswerNode = NodeBase<'PreAnswer'> & { readonly children: readonly PreAnswerChildNode[] };
+/** `<Number>` in `<Dial>`: the telephone number and its settings. */
+export type NumberNode = NodeBase<'Number'> & { readonly number: string } & TypedAttributes<
+    typeof numberSpec
+  >;
+
+/** `<User>` in `<Dial>`: the SIP URI and its settings. */
+export type UserNode = NodeBase<'User'> & { readonly uri: string } & TypedAttributes<typeof userSpec>;
+
+/** `<Dial>`: its settings and the parties to call at once (at least one). */
+export type DialNode = NodeBase<'Dial'> & {
+  readonly children: readonly (NumberNode | UserNode)[];
+} & TypedAttributes<typeof dialSpec>;
 
 /** An element directly under `<Response>`. */
 export type ResponseChildNode =
@@ -82,7 +97,8 @@ export type ResponseChildNode =
   | RedirectNode
   | GetDigitsNode
   | DtmfNode
-  | PreAnswerNode;
+  | PreAnswerNode
+  | DialNode;
 
 /** `<Response>`: the elements to run, in order. */
 export type ResponseNode = NodeBase<'Response'> & { readonly children: readonly ResponseChildNode[] };

@@ -1,6 +1,7 @@
 /**
  * The registry of element specs, keyed by element name (a map replaces a switch, STYLE.md 5.11).
  */
+import { dialSpec, numberSpec, userSpec } from './dial.js';
 import { dtmfSpec } from './dtmf.js';
 import { getDigitsSpec } from './get-digits.js';
 import { hangupSpec } from './hangup.js';
@@ -14,15 +15,18 @@ import { waitSpec } from './wait.js';
 import type { ElementSpec } from './types.js';
 
 export {
+  dialSpec,
   dtmfSpec,
   getDigitsSpec,
   hangupSpec,
+  numberSpec,
   playSpec,
   preAnswerSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
   streamSpec,
+  userSpec,
   waitSpec,
 };
 export { SSML_ELEMENTS } from './speak.js';
@@ -40,6 +44,9 @@ export const ELEMENT_SPECS: readonly ElementSpec[] = [
   redirectSpec,
   hangupSpec,
   preAnswerSpec,
+  dialSpec,
+  numberSpec,
+  userSpec,
 ];
 
 /** Element specs by name. */
@@ -50,13 +57,10 @@ export const ELEMENT_SPEC_BY_NAME: ReadonlyMap<string, ElementSpec> = new Map(
 /** Plivo elements that exist but this server does not run (ERR_XML_UNSUPPORTED_ELEMENT). */
 export const UNSUPPORTED_ELEMENTS: ReadonlySet<string> = new Set([
   'Conference',
-  'Dial',
   'GetInput',
   'Message',
   'MultiPartyCall',
   'Record',
-  'Number',
-  'User',
 ]);
 
 /** The largest document accepted, in UTF-8 bytes (compatibility §2.5: 100 KB). */

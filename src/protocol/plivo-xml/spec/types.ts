@@ -103,6 +103,8 @@ export interface ElementSpec {
   readonly children: readonly string[];
   /** It must be the first child of its parent (`<PreAnswer>`): anything before it is an error. */
   readonly first?: boolean;
+  /** The fewest children the element must have (ERR_XML_CHILD_REQUIRED below it). */
+  readonly minChildren?: number;
   /** Children may also be SSML markup (Speak only); SSML is passed through, not validated. */
   readonly ssmlChildren?: boolean;
   /**
