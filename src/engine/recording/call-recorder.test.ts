@@ -28,11 +28,13 @@ class MemoryFile implements RecordingFile {
     next.set(b, this.bytes.length);
     this.bytes = next;
   }
-  async writeAt(offset: number, b: Uint8Array): Promise<void> {
+  writeAt(offset: number, b: Uint8Array): Promise<void> {
     this.bytes.set(b, offset);
+    return Promise.resolve();
   }
-  async close(): Promise<void> {
+  close(): Promise<void> {
     this.closed = true;
+    return Promise.resolve();
   }
 }
 

@@ -166,7 +166,7 @@ export class CallRecorder {
     if (this.#chunkUsed === this.#chunkFrames) {
       this.#flush();
     }
-    if (this.#state !== 'recording') {
+    if (!this.recording) {
       return;
     }
     const silence = this.#opts.silenceFrames;
@@ -174,7 +174,7 @@ export class CallRecorder {
       this.#silentRun =
         caller === undefined || meanAbs(caller) < (this.#opts.silenceLevel ?? 200) ? this.#silentRun + 1 : 0;
       if (this.#silentRun >= silence) {
-        this.stop('silence');
+        void this.stop('silence');
         return;
       }
     }
@@ -183,7 +183,7 @@ export class CallRecorder {
       (max !== undefined && this.#frames >= max) ||
       this.#dataBytes + this.#buffered >= WAV_MAX_DATA_BYTES - this.#chunk.byteLength
     ) {
-      this.stop('max-length');
+      void this.stop('max-length');
     }
   }
 
