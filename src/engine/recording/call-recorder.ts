@@ -300,7 +300,7 @@ export class CallRecorder {
       durationMs: this.#frames * FRAME_MS,
       sizeBytes: WAV_HEADER_BYTES + this.#dataBytes,
       inboundGaps: this.#gaps,
-      ...(failed ? { failureReason: this.#failure } : {}),
+      ...(this.#failure === undefined ? {} : { failureReason: this.#failure }),
     };
     this.#resolve(result);
     this.#opts.onDone?.(result);

@@ -1,0 +1,45 @@
+/**
+ * What the XML interpreter's `<Record>` needs to record a call, without knowing where recordings go:
+ * the app implements it (`app/recording/recording-service.ts`) on the store and the files port.
+ */
+import type { CallSession } from '../call/call-session.js';
+import type { RecordingStopReason } from './call-recorder.js';
+
+export interface RecordOptions {
+  readonly channels: 1 | 2;
+  readonly source: 'api' | 'xml' | 'session';
+  /** Stop after this many 20 ms frames; absent: when the call ends or `stop` is called. */
+  readonly maxFrames?: number;
+  /** Stop after this many silent caller frames in a row (`<Record timeout>`). */
+  readonly silenceFrames?: number;
+  /** Told when the recording ends (`callback_url`, `<Record callbackUrl>`). */
+  readonly callbackUrl?: string | undefined;
+  readonly callbackMethod?: 'GET' | 'POST';
+}
+
+/** A recording's outcome, for the action URL and the callback. */
+export interface FinishedRecording {
+  readonly recordingId: string;
+  readonly url: string;
+  readonly state: 'completed' | 'failed';
+  readonly reason: RecordingStopReason;
+  readonly durationMs: number;
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly failureReason?: string;
+}
+
+export interface StartedRecording {
+  readonly recordingId: string;
+  readonly url: string;
+  readonly startMs: number;
+  /** Stops it (idempotent); resolves once its record is final. */
+  stop(reason?: Exclude<RecordingStopReason, 'failed'>): Promise<FinishedRecording>;
+  /** Resolves once it has stopped, whoever stopped it, and its record is final. */
+  readonly finished: Promise<FinishedRecording>;
+}
+
+export interface CallRecordings {
+  /** Starts recording a live call; rejects when its file cannot be created or the call has ended. */
+  record(call: CallSession, opts: RecordOptions): Promise<StartedRecording>;
+}
