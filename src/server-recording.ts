@@ -20,8 +20,11 @@ import type { RecordingStore } from './ports/recording-store.js';
 export interface RecordingParts {
   readonly service: RecordingService;
   readonly api: RecordingApiDeps;
-  /** Where clients reach the API: set once it listens (unless `recording.publicUrl` is set). */
-  setApiAddress(address: string): void;
+  /**
+   * Records where clients reach the API (its listening address, unless `recording.publicUrl` is set)
+   * and returns its port.
+   */
+  apiListening(address: string): number;
   /** Closes the recording store (after the calls and their recordings have stopped). */
   close(): Promise<void>;
 }
@@ -76,10 +79,11 @@ export async function composeRecording(
   return {
     service,
     api: { commands: service, store, files },
-    setApiAddress: (address) => {
+    apiListening: (address) => {
       if (fixed === '') {
         base = address.replace(/\/+$/, '');
       }
+      return Number(new URL(address).port);
     },
     close: () => store.close(),
   };

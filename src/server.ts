@@ -445,6 +445,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     accountId: config.auth.authId,
     authToken,
     nodeId: node.nodeId,
+    recordings: recording.service,
   });
   const answer = answerConfigOf(config);
   const lag = startLagMonitor();
@@ -505,8 +506,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     await sip.stop();
     await abandon();
   });
-  const httpPort = Number(new URL(address).port);
-  recording.setApiAddress(address);
+  const httpPort = recording.apiListening(address);
 
   await cluster?.start(address);
 

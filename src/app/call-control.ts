@@ -15,6 +15,7 @@ import { flowContext, type CallIdentity } from '../engine/interpreter/call-param
 import { runCallFlow } from '../engine/interpreter/interpreter.js';
 import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
+import type { CallRecordings } from '../engine/recording/call-recordings.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import { hangupCallbackId, hangupLane } from '../ports/callback-outbox.js';
@@ -66,6 +67,8 @@ export interface CallControlDeps {
   readonly authToken: string;
   /** The node running the calls (`cluster.nodeId`), written on every call record. Default null. */
   readonly nodeId?: string | null;
+  /** Runs `<Record>` (the recording service); absent: `<Record>` is reported and skipped. */
+  readonly recordings?: CallRecordings;
 }
 
 /** Optional facts about the call that the caller of `run` knows. */
@@ -100,7 +103,7 @@ export class CallControl {
   constructor(deps: CallControlDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'call-control' });
-    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio });
+    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio }, deps.recordings);
   }
 
   /** The node written on the call records (`CallControlDeps.nodeId`), or null. */

@@ -12,11 +12,12 @@
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { CallbackRequest } from '../../engine/callbacks/callback-delivery.js';
 import { CallRecorder, FRAME_MS, type RecordingResult } from '../../engine/recording/call-recorder.js';
-import type {
-  CallRecordings,
-  FinishedRecording,
-  RecordOptions,
-  StartedRecording,
+import {
+  recordingParams,
+  type CallRecordings,
+  type FinishedRecording,
+  type RecordOptions,
+  type StartedRecording,
 } from '../../engine/recording/call-recordings.js';
 import type { CommandRefusal, CommandResult } from '../../ports/call-commands.js';
 import type { CallStore } from '../../ports/call-store.js';
@@ -271,27 +272,9 @@ export class RecordingService implements RecordingCommands, CallRecordings {
       this.#deps.engine.callbacks.send(`recording:${record.recordingId}`, {
         url: opts.callbackUrl,
         method: opts.callbackMethod ?? 'POST',
-        params: recordingCallbackParams(record.callUuid, finished),
+        params: [['CallUUID', record.callUuid], ...recordingParams(finished)],
       });
     }
     return finished;
   }
-}
-
-/** The parameters of a recording's callback and of `<Record action>` (Plivo's names). */
-export function recordingCallbackParams(
-  callUuid: string,
-  f: FinishedRecording,
-): readonly (readonly [string, string])[] {
-  return [
-    ['CallUUID', callUuid],
-    ['RecordUrl', f.url],
-    ['RecordingID', f.recordingId],
-    ['RecordingDuration', String(Math.round(f.durationMs / 1000))],
-    ['RecordingDurationMs', String(f.durationMs)],
-    ['RecordingStartMs', String(f.startMs)],
-    ['RecordingEndMs', String(f.endMs)],
-    ['RecordingStatus', f.state],
-    ...(f.failureReason === undefined ? [] : ([['RecordingFailureReason', f.failureReason]] as const)),
-  ];
 }

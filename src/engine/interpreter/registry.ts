@@ -7,6 +7,8 @@ import type { ResponseChildNode } from '../../protocol/plivo-xml/types.js';
 import { runDtmf, runHangup, runRedirect, runStream, runWait } from './elements/basic.js';
 import { getDigitsHandler } from './elements/get-digits.js';
 import { playHandler } from './elements/play.js';
+import { recordHandler } from './elements/record.js';
+import type { CallRecordings } from '../recording/call-recordings.js';
 import { speakHandler, type PromptMedia } from './elements/speak.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 
@@ -21,11 +23,12 @@ function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<Elem
 
 /**
  * The registry for a call. `media` (TTS and audio fetching) enables `<Speak>`, `<Play>` and
- * `<GetDigits>`; `overrides` replace single handlers (tests).
+ * `<GetDigits>`; `recordings` enables `<Record>`; `overrides` replace single handlers (tests).
  */
 export function createElementRegistry(
   overrides: Partial<ElementRegistry> = {},
   media?: PromptMedia,
+  recordings?: CallRecordings,
 ): ElementRegistry {
   return {
     Stream: runStream,
@@ -36,6 +39,7 @@ export function createElementRegistry(
     Speak: media === undefined ? unsupported : speakHandler(media),
     Play: media === undefined ? unsupported : playHandler(media),
     GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
+    Record: recordings === undefined ? unsupported : recordHandler(recordings),
     ...overrides,
   };
 }

@@ -43,3 +43,21 @@ export interface CallRecordings {
   /** Starts recording a live call; rejects when its file cannot be created or the call has ended. */
   record(call: CallSession, opts: RecordOptions): Promise<StartedRecording>;
 }
+
+/**
+ * A finished recording's parameters, Plivo's names: what `<Record action>` gets (with `Digits`) and
+ * what a recording's callback gets (with `CallUUID`). `RecordingStatus` and `RecordingFailureReason`
+ * are streamfork's.
+ */
+export function recordingParams(f: FinishedRecording): readonly (readonly [string, string])[] {
+  return [
+    ['RecordUrl', f.url],
+    ['RecordingID', f.recordingId],
+    ['RecordingDuration', String(Math.round(f.durationMs / 1000))],
+    ['RecordingDurationMs', String(f.durationMs)],
+    ['RecordingStartMs', String(f.startMs)],
+    ['RecordingEndMs', String(f.endMs)],
+    ['RecordingStatus', f.state],
+    ...(f.failureReason === undefined ? [] : ([['RecordingFailureReason', f.failureReason]] as const)),
+  ];
+}

@@ -18,6 +18,7 @@ import {
   getDigitsSpec,
   hangupSpec,
   playSpec,
+  recordSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
@@ -42,6 +43,8 @@ export type RedirectAttributes = BuilderAttributes<typeof redirectSpec>;
 export type GetDigitsAttributes = BuilderAttributes<typeof getDigitsSpec>;
 /** Attributes of `<DTMF>`. */
 export type DTMFAttributes = BuilderAttributes<typeof dtmfSpec>;
+/** Attributes of `<Record>`. */
+export type RecordAttributes = BuilderAttributes<typeof recordSpec>;
 
 /** Thrown by the builder for invalid input; `code` is the catalogue code the parser would report. */
 export class PlivoXmlBuilderError extends TypeError {
@@ -204,6 +207,8 @@ export class WaitElement extends PlivoXmlElement {}
 export class HangupElement extends PlivoXmlElement {}
 /** `<Redirect>`. */
 export class RedirectElement extends PlivoXmlElement {}
+/** `<Record>`. */
+export class RecordElement extends PlivoXmlElement {}
 /** `<DTMF>`. */
 export class DTMFElement extends PlivoXmlElement {}
 
@@ -264,6 +269,11 @@ export class Response extends PlivoXmlElement {
   /** Adds `<GetDigits>`; add its prompts to the returned element. */
   addGetDigits(attributes?: GetDigitsAttributes): GetDigitsElement {
     return this.append(new GetDigitsElement(getDigitsSpec, '', attributes));
+  }
+
+  /** Adds `<Record>`. */
+  addRecord(attributes?: RecordAttributes): RecordElement {
+    return this.append(new RecordElement(recordSpec, '', attributes));
   }
 
   /** Adds `<DTMF>` with the digits as its text. */

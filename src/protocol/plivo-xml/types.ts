@@ -9,6 +9,7 @@ import type {
   getDigitsSpec,
   hangupSpec,
   playSpec,
+  recordSpec,
   redirectSpec,
   speakSpec,
   streamSpec,
@@ -58,6 +59,9 @@ export type RedirectNode = NodeBase<'Redirect'> & { readonly url: string } & Typ
 /** `<DTMF>`: the digits to send and `async`. */
 export type DtmfNode = NodeBase<'DTMF'> & { readonly digits: string } & TypedAttributes<typeof dtmfSpec>;
 
+/** `<Record>`: its settings (no children). */
+export type RecordNode = NodeBase<'Record'> & TypedAttributes<typeof recordSpec>;
+
 /** A prompt nested in `<GetDigits>`. */
 export type GetDigitsChildNode = SpeakNode | PlayNode | WaitNode;
 
@@ -68,7 +72,15 @@ export type GetDigitsNode = NodeBase<'GetDigits'> & {
 
 /** An element directly under `<Response>`. */
 export type ResponseChildNode =
-  StreamNode | SpeakNode | PlayNode | WaitNode | HangupNode | RedirectNode | GetDigitsNode | DtmfNode;
+  | StreamNode
+  | SpeakNode
+  | PlayNode
+  | WaitNode
+  | HangupNode
+  | RedirectNode
+  | GetDigitsNode
+  | DtmfNode
+  | RecordNode;
 
 /** `<Response>`: the elements to run, in order. */
 export type ResponseNode = NodeBase<'Response'> & { readonly children: readonly ResponseChildNode[] };

@@ -5,6 +5,7 @@ import { dtmfSpec } from './dtmf.js';
 import { getDigitsSpec } from './get-digits.js';
 import { hangupSpec } from './hangup.js';
 import { playSpec } from './play.js';
+import { recordSpec } from './record.js';
 import { redirectSpec } from './redirect.js';
 import { responseSpec } from './response.js';
 import { speakSpec } from './speak.js';
@@ -17,6 +18,7 @@ export {
   getDigitsSpec,
   hangupSpec,
   playSpec,
+  recordSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
@@ -35,6 +37,7 @@ export const ELEMENT_SPECS: readonly ElementSpec[] = [
   waitSpec,
   getDigitsSpec,
   dtmfSpec,
+  recordSpec,
   redirectSpec,
   hangupSpec,
 ];
@@ -52,7 +55,6 @@ export const UNSUPPORTED_ELEMENTS: ReadonlySet<string> = new Set([
   'Message',
   'MultiPartyCall',
   'PreAnswer',
-  'Record',
   'Number',
   'User',
 ]);
