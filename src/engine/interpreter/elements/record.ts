@@ -8,9 +8,10 @@
  *   `redirect="true"` its XML continues the call; with `redirect="false"` it is notified and the next
  *   element runs. A call that hung up fetches no action (* nothing would run it); `callbackUrl`
  *   is told in every case, once the file is complete.
- * - `recordSession="true"`: the rest of the call is recorded in the background (until the hangup,
- *   or `maxLength`) and the next element runs at once; `action` is notified when the recording ends
- *   (* no redirect: the document has moved on).
+ * - `recordSession="true"`: the rest of the call is recorded in the background until the hangup
+ *   (* `maxLength` does not cut it: its default of 60 s would end most whole-call recordings) and the
+ *   next element runs at once; `action` is notified when the recording ends (* no redirect: the
+ *   document has moved on).
  * - `recordChannelType="stereo"`: the caller on the left, what the caller hears on the right.
  * - `startOnDialAnswer="true"`: the recording starts when a `<Dial>` bridge answers. * Until the
  *   call has one, nothing is recorded and the next element runs (the parser warns).
@@ -73,8 +74,9 @@ function optionsOf(node: RecordNode, source: RecordOptions['source']): RecordOpt
   return {
     channels: node.recordChannelType === 'stereo' ? 2 : 1,
     source,
-    maxFrames: node.maxLengthSec * FRAMES_PER_SEC,
-    ...(source === 'xml' ? { silenceFrames: node.timeoutSec * FRAMES_PER_SEC } : {}),
+    ...(source === 'xml'
+      ? { maxFrames: node.maxLengthSec * FRAMES_PER_SEC, silenceFrames: node.timeoutSec * FRAMES_PER_SEC }
+      : {}),
     ...(node.callbackUrl === undefined
       ? {}
       : { callbackUrl: node.callbackUrl, callbackMethod: node.callbackMethod }),

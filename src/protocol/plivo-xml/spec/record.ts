@@ -85,7 +85,7 @@ export const recordSpec = {
       max: MAX_DURATION_SEC,
       unit: 'seconds',
       field: 'maxLengthSec',
-      doc: 'The longest recording; with recordSession, the longest the session recording may run.',
+      doc: 'The longest recording. A recordSession recording runs until the hangup whatever maxLength says.',
     },
     playBeep: {
       type: 'boolean',
@@ -102,7 +102,7 @@ export const recordSpec = {
     recordSession: {
       type: 'boolean',
       default: false,
-      doc: 'Record the rest of the call in the background (until the hangup or maxLength) and run the next element at once; action is notified when it ends.',
+      doc: 'Record the rest of the call in the background (until the hangup) and run the next element at once; action is notified when it ends.',
     },
     startOnDialAnswer: {
       type: 'boolean',
