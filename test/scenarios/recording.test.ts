@@ -111,7 +111,7 @@ test('<Record recordSession stereo>: caller left, what the caller heard right, o
   const bot = h.app('/bot');
   h.web.serve(
     '/answer',
-    `<Response><Record recordSession="true" recordChannelType="stereo" maxLength="3600" action="${h.web.url('/rec-done')}"/>` +
+    `<Response><Record recordSession="true" recordChannelType="stereo" maxLength="2" action="${h.web.url('/rec-done')}"/>` +
       `<Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">${bot.url}</Stream></Response>`,
   );
   // The caller: a ramp of distinct values (any frame is recognisable), 6 s.
