@@ -24,8 +24,18 @@ import { parseWav } from '../../src/media/wav.js';
 import { mulawEncode } from '../../src/media/codecs/g711.js';
 import { startReferenceConsumer } from '../consumer/reference-consumer.js';
 import { startHttpRecorder } from '../helpers/http-recorder.js';
-import { AUTH_ID, TOKEN, apiGet, freeTcpPort, serveArgs, startServe, type Serve } from './helpers/serve.js';
 import {
+  AUTH_ID,
+  TOKEN,
+  apiGet,
+  freeTcpPort,
+  serveArgs,
+  startServe,
+  waitUntil,
+  type Serve,
+} from './helpers/serve.js';
+import {
+  children as sippChildren,
   fillScenario,
   freeUdpPort,
   HOST,
@@ -260,5 +270,69 @@ test(
     assert.equal(del.status, 204);
     assert.equal((await api(httpPort, 'GET', `Recording/${recordingId}/`)).status, 404);
     assert.equal(existsSync(join(dataDir, 'recordings', `${recordingId}.wav`)), false);
+  },
+);
+
+test(
+  'a server killed (SIGKILL) during <Record recordSession>: after the restart the recording is failed with "Server Restart", its record kept',
+  { timeout: 90_000 },
+  async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'streamfork-rec-kill-'));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      return Promise.resolve();
+    });
+    const web = await startHttpRecorder();
+    cleanups.push(() => web.close());
+    web.serve('/answer', '<Response><Record recordSession="true"/><Wait length="60"/></Response>');
+    const dataDir = join(dir, 'data');
+    const sipPort = await freeUdpPort();
+    const httpPort = await freeTcpPort();
+    const args = serveArgs({ dataDir, sipPort, httpPort, answerUrl: web.url('/answer') });
+    let server = await startServe(args);
+    cleanups.push(async () => {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    });
+    const scenario = fillScenario('uac-stream-audio.xml', dir, { CASE: 'kill', MEDIA: '', HOLD_MS: '30000' });
+    const sipp = runTool(
+      'sipp',
+      [
+        '-sf',
+        scenario,
+        ...sippArgs(`${HOST}:${sipPort}`, await freeUdpPort(), await freeUdpPort(true), 40),
+        '-m',
+        '1',
+      ],
+      50_000,
+      dir,
+    );
+    let recordingId = '';
+    await waitUntil(
+      'a recording in progress',
+      async () => {
+        const list = await apiGet(httpPort, 'Recording/');
+        const first = (list['objects'] as { recording_id: string; recording_state: string }[])[0];
+        recordingId = first?.recording_id ?? '';
+        return first?.recording_state === 'recording';
+      },
+      15_000,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    server.child.kill('SIGKILL');
+    await server.exited;
+    // The caller goes away too (killed by PID: sipp is this test's child).
+    for (const child of sippChildren) {
+      if (child.spawnfile === 'sipp') {
+        child.kill('SIGKILL');
+      }
+    }
+    await sipp;
+    server = await startServe(args);
+    const after = await apiGet(httpPort, `Recording/${recordingId}/`);
+    assert.equal(after['recording_state'], 'failed');
+    assert.equal(after['failure_reason'], 'Server Restart');
+    assert.equal(after['recording_source'], 'session');
+    assert.ok(Number(after['recording_end_ms']) >= Number(after['recording_start_ms']));
   },
 );
