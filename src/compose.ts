@@ -51,6 +51,8 @@ export interface RuntimeOptions {
   readonly targets?: TargetGuard;
   /** Replaces the system adapters (tests only; see `RuntimePorts`). */
   readonly ports?: RuntimePorts;
+  /** Wraps the WebSocket connector the engine uses (the conformance kit drops sockets through it). */
+  readonly wrapWs?: (ws: WsConnector) => WsConnector;
 }
 
 export interface Runtime extends AppRuntime {
@@ -73,7 +75,8 @@ function systemPorts(targets: TargetGuard | undefined): [RuntimePorts, UndiciHtt
 
 export function composeRuntime(opts: RuntimeOptions): Runtime {
   const logger = opts.logger ?? createPinoLogger(opts.log);
-  const [ports, ownHttp] = opts.ports === undefined ? systemPorts(opts.targets) : [opts.ports, undefined];
+  const [base, ownHttp] = opts.ports === undefined ? systemPorts(opts.targets) : [opts.ports, undefined];
+  const ports = opts.wrapWs === undefined ? base : { ...base, ws: opts.wrapWs(base.ws) };
   const driver = new MediaClockDriver({
     phases: opts.clockPhases ?? 4,
     ...(opts.ports === undefined ? {} : { clock: ports.clock, timers: ports.timers }),

@@ -4,7 +4,9 @@
  * (400 ms of quiet after at least 200 ms of speech) it replies with 2.5 s of audio, paced at real time
  * (one 20 ms frame per `playAudio`, 100 ms ahead), then a `checkpoint`. If the caller talks over the
  * reply for 100 ms it sends `clearAudio` and listens again (barge-in). It stands in for a real agent:
- * the reply is a chord of tones, not speech.
+ * the reply is a chord of tones, not speech. It follows the stream's `start.mediaFormat` (μ-law, or L16
+ * at 8 or 16 kHz), and its `<Stream>` asks for `resumeTimeout`, so a dropped socket is resumed and a new
+ * connection simply starts listening again.
  *
  * Run: node --import tsx examples/turn-bot/server.ts --port 8000 [--host 127.0.0.1]
  * Then: npx streamfork conformance --answer-url http://127.0.0.1:8000/answer
@@ -36,24 +38,51 @@ function linearToUlaw(sample: number): number {
   return ~(sign | (exp << 4) | x) & 0xff;
 }
 
-/** The reply: 2.5 s of a soft three-tone chord, as 20 ms μ-law frames. */
-function replyFrames(): Buffer[] {
+/** The stream's audio format, from `start.mediaFormat`. */
+interface Format {
+  readonly encoding: 'audio/x-mulaw' | 'audio/x-l16';
+  readonly sampleRate: number;
+}
+
+const MULAW_8K: Format = { encoding: 'audio/x-mulaw', sampleRate: 8000 };
+
+/** The reply: 2.5 s of a soft three-tone chord, as 20 ms frames in `format`. */
+function replyFrames(format: Format): Buffer[] {
   const frames: Buffer[] = [];
+  const n = format.sampleRate / 50;
+  const l16 = format.encoding === 'audio/x-l16';
   for (let f = 0; f < 125; f++) {
-    const b = Buffer.alloc(160);
-    for (let i = 0; i < 160; i++) {
-      const t = (f * 160 + i) / 8000;
-      const v =
+    const b = Buffer.alloc(l16 ? n * 2 : n);
+    for (let i = 0; i < n; i++) {
+      const t = (f * n + i) / format.sampleRate;
+      const v = Math.round(
         3000 *
-        (Math.sin(2 * Math.PI * 392 * t) + Math.sin(2 * Math.PI * 494 * t) + Math.sin(2 * Math.PI * 587 * t));
-      b[i] = linearToUlaw(Math.round(v));
+          (Math.sin(2 * Math.PI * 392 * t) +
+            Math.sin(2 * Math.PI * 494 * t) +
+            Math.sin(2 * Math.PI * 587 * t)),
+      );
+      if (l16) {
+        b.writeInt16LE(v, i * 2);
+      } else {
+        b[i] = linearToUlaw(v);
+      }
     }
     frames.push(b);
   }
   return frames;
 }
 
-const REPLY = replyFrames();
+const replies = new Map<string, Buffer[]>();
+
+function replyFor(format: Format): Buffer[] {
+  const key = `${format.encoding};${format.sampleRate}`;
+  let frames = replies.get(key);
+  if (frames === undefined) {
+    frames = replyFrames(format);
+    replies.set(key, frames);
+  }
+  return frames;
+}
 const SPEECH_RMS = 500;
 
 class TurnSession {
@@ -66,6 +95,7 @@ class TurnSession {
   #timer: NodeJS.Timeout | undefined;
   #sentAt = 0;
   #startedAt = 0;
+  #format: Format = MULAW_8K;
 
   constructor(ws: WebSocket) {
     this.#ws = ws;
@@ -78,7 +108,11 @@ class TurnSession {
   }
 
   #onMessage(data: RawData): void {
-    let msg: { event?: string; media?: { payload?: string } };
+    let msg: {
+      event?: string;
+      media?: { payload?: string };
+      start?: { mediaFormat?: { encoding?: string; sampleRate?: number } };
+    };
     try {
       const text = Array.isArray(data)
         ? Buffer.concat(data).toString('utf8')
@@ -89,16 +123,34 @@ class TurnSession {
     } catch {
       return;
     }
+    if (msg.event === 'start') {
+      const f = msg.start?.mediaFormat;
+      this.#format =
+        f?.encoding === 'audio/x-l16'
+          ? { encoding: 'audio/x-l16', sampleRate: f.sampleRate ?? 8000 }
+          : MULAW_8K;
+      return;
+    }
     if (msg.event !== 'media' || typeof msg.media?.payload !== 'string') {
       return;
     }
     const audio = Buffer.from(msg.media.payload, 'base64');
     let sum = 0;
-    for (const u of audio) {
-      const s = ulawToLinear(u);
-      sum += s * s;
+    let count = 0;
+    if (this.#format.encoding === 'audio/x-l16') {
+      for (let i = 0; i + 1 < audio.length; i += 2) {
+        const s = audio.readInt16LE(i);
+        sum += s * s;
+        count++;
+      }
+    } else {
+      for (const u of audio) {
+        const s = ulawToLinear(u);
+        sum += s * s;
+        count++;
+      }
     }
-    const speaking = Math.sqrt(sum / Math.max(1, audio.length)) > SPEECH_RMS;
+    const speaking = Math.sqrt(sum / Math.max(1, count)) > SPEECH_RMS;
     this.#onFrame(speaking);
   }
 
@@ -126,7 +178,7 @@ class TurnSession {
 
   #startReply(): void {
     this.#turns++;
-    this.#queue = [...REPLY];
+    this.#queue = [...replyFor(this.#format)];
     this.#startedAt = Date.now();
     this.#sentAt = 0;
     // Paced: keep 100 ms queued ahead of what the caller has heard.
@@ -136,7 +188,11 @@ class TurnSession {
         const frame = this.#queue.shift()!;
         this.#send({
           event: 'playAudio',
-          media: { contentType: 'audio/x-mulaw', sampleRate: 8000, payload: frame.toString('base64') },
+          media: {
+            contentType: this.#format.encoding,
+            sampleRate: this.#format.sampleRate,
+            payload: frame.toString('base64'),
+          },
         });
         this.#sentAt++;
       }
@@ -172,7 +228,7 @@ export async function startTurnBot(port = 0, host = '127.0.0.1'): Promise<TurnBo
   const server = createServer((req, res) => {
     req.resume();
     const xml =
-      '<Response><Stream bidirectional="true" keepCallAlive="true" contentType="audio/x-mulaw;rate=8000">' +
+      '<Response><Stream bidirectional="true" keepCallAlive="true" resumeTimeout="10" contentType="audio/x-mulaw;rate=8000">' +
       `ws://${host}:${actual}/stream</Stream></Response>`;
     res.writeHead(200, { 'content-type': 'application/xml' }).end(xml);
   });

@@ -75,6 +75,7 @@ export function streamSpecFromRest(body: StreamStartBody): StreamStartRequest {
     ...(body.resume_timeout === undefined || body.resume_timeout === 0
       ? {}
       : { resumeTimeoutSec: body.resume_timeout }),
+    ...(body.playback_extras === true ? { playbackExtras: true } : {}),
   };
 }
 

@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 
 import { runConformance } from '../app/conformance/conformance.js';
+import { DroppableWsConnector } from '../app/conformance/socket-drop.js';
 import type { CheckResult, ConformanceReport } from '../app/conformance/conformance.types.js';
 import { RULES } from '../app/conformance/conformance.types.js';
 import { HttpAudioFetcher } from '../adapters/audio-fetcher/http-audio-fetcher.js';
@@ -59,9 +60,11 @@ async function run(opts: ConformanceOptions, ctx: CliContext): Promise<void> {
     ctx.exitCode = 2;
     return;
   }
+  let sockets: DroppableWsConnector | undefined;
   const runtime = composeRuntime({
     stream: { ...defaultStreamSettings(opts.authId, opts.authToken), maxPlayoutQueueMs: bufferMs },
     log: { level: opts.logLevel, toStderr: true },
+    wrapWs: (ws) => (sockets = new DroppableWsConnector(ws)),
   });
   const tts = new EspeakTts();
   try {
@@ -77,6 +80,7 @@ async function run(opts: ConformanceOptions, ctx: CliContext): Promise<void> {
           return r.ok ? r.audio : undefined;
         },
         bufferMs,
+        dropSocket: () => sockets?.dropLatest() ?? false,
         onProgress: (l) => {
           if (opts.json !== true) {
             ctx.stderr.write(`${l}\n`);
@@ -97,7 +101,7 @@ export function addConformanceCommand(program: Command, ctx: CliContext): void {
   program
     .command('conformance')
     .description(
-      'check a stream bot against scripted calls (barge-in, pace, format, DTMF, hangup) and report by rule',
+      'check a stream bot against scripted calls (barge-in, pace, format, DTMF, hangup, 16 kHz, reconnect) and report by rule',
     )
     .option('--answer-url <url>', "the bot's answer URL (returns Plivo XML with a bidirectional <Stream>)")
     .option('--json', 'print the report as one JSON object')

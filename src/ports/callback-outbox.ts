@@ -15,6 +15,8 @@
  */
 import { createHash } from 'node:crypto';
 
+import type { CallbackSigning } from '../protocol/signature/callback-signing.js';
+
 /** `pending` until delivered, given up on (attempts or age spent, or dropped by a budget). */
 export const OutboxStatuses = ['pending', 'delivered', 'given-up'] as const;
 export type OutboxStatus = (typeof OutboxStatuses)[number];
@@ -31,6 +33,8 @@ export interface NewOutboxEntry {
   readonly method: 'GET' | 'POST';
   /** Form fields, in order (a name may repeat). */
   readonly params: readonly (readonly [string, string])[];
+  /** How the request is signed when it is sent (Plivo's V3 or Twilio's signature); absent: Plivo's. */
+  readonly signing?: CallbackSigning | undefined;
   /** The process or node that will deliver it. */
   readonly owner: string;
   readonly createdAt: number;
@@ -38,6 +42,7 @@ export interface NewOutboxEntry {
 
 /** One outbox row. */
 export interface OutboxEntry extends NewOutboxEntry {
+  readonly signing: CallbackSigning;
   /** Assigned by the store on enqueue, increasing: the delivery order within a lane. */
   readonly seq: number;
   readonly status: OutboxStatus;
@@ -93,6 +98,7 @@ export function newOutboxRow(entry: NewOutboxEntry, seq: number): OutboxEntry {
   return {
     ...entry,
     params: entry.params.map(([k, v]) => [k, v] as const),
+    signing: entry.signing ?? 'plivo',
     seq,
     status: 'pending',
     attempts: 0,

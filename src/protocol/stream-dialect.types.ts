@@ -9,6 +9,7 @@
  * One dialect instance serves one stream. The engine never imports a dialect: the composition root
  * hands it a {@link StreamDialectRegistry} (lint rule in eslint.config.mjs).
  */
+import type { CallbackSigning } from './signature/callback-signing.js';
 import type { MediaFormat } from './stream-ws/formats.js';
 
 /** A forked track: what the caller says (`inbound`) or hears (`outbound`). */
@@ -73,6 +74,12 @@ export interface StreamDialectSpec {
   readonly keepCallAlive?: boolean | undefined;
   /** Resumable stream: reconnect for up to this long after the app's socket drops (0 or absent: off). */
   readonly resumeTimeoutSec?: number | undefined;
+  /**
+   * Playback extras (streamfork extension, playback-extras.ts): 24 kHz L16 `playAudio` accepted and
+   * resampled, cleared checkpoints named on `clearedAudio`, progress (ms played, ms queued) on
+   * `playedStream`/`clearedAudio`. Absent or false: Plivo's messages exactly.
+   */
+  readonly playbackExtras?: boolean | undefined;
   /** The stream's name (TwiML `<Stream name>`), for dialects that report it. */
   readonly name?: string | undefined;
   /** Name/value pairs for the app (TwiML `<Parameter>`: Twilio's `start.customParameters`), in order. */
@@ -105,6 +112,16 @@ export type StreamStatusEvent =
   /** Ended by a failure (no connection, a dropped socket, a slow consumer). */
   | { readonly type: 'dropped'; readonly reason: string; readonly error?: string | undefined };
 
+/** Where a bidirectional stream's playback stands, for the messages that may report it. */
+export interface PlaybackProgress {
+  /** The app's audio played to the caller since the stream started, ms. */
+  readonly playedMs: number;
+  /** The app's audio queued and not yet played, ms. */
+  readonly queuedMs: number;
+  /** On a clear: the audio it dropped, ms. */
+  readonly clearedMs?: number | undefined;
+}
+
 /** The `type` of a {@link StreamStatusEvent}. */
 export type StreamStatusEventType = StreamStatusEvent['type'];
 
@@ -114,6 +131,8 @@ export type StreamStatusEventType = StreamStatusEvent['type'];
  * when it will be sent, since a dialect may number its messages.
  */
 export interface StreamDialect {
+  /** How this protocol's apps expect the stream's status callbacks signed; absent: Plivo's V3. */
+  readonly callbackSigning?: CallbackSigning;
   /** Headers of the WebSocket upgrade request (signatures); `nonce` is fresh random text per attempt. */
   upgradeHeaders(nonce: string): Readonly<Record<string, string>>;
   /** The first messages once the socket is open; `startEpochMs` is the stream's media time zero. */
@@ -127,10 +146,10 @@ export interface StreamDialect {
   media(track: StreamTrack, timestampMs: number, payload: Uint8Array): string;
   /** A DTMF digit the caller pressed. */
   dtmf(digit: string, timestampMs: number): string | undefined;
-  /** The audio queued before checkpoint `name` has played to the caller. */
-  checkpointPlayed(name: string): string | undefined;
+  /** The audio queued before checkpoint `name` has played to the caller; `progress` at that moment. */
+  checkpointPlayed(name: string, progress?: PlaybackProgress): string | undefined;
   /** The playback queue was cleared by the app; `dropped` are the checkpoints whose audio never played. */
-  cleared(dropped: readonly string[]): readonly string[];
+  cleared(dropped: readonly string[], progress?: PlaybackProgress): readonly string[];
   /** The stream is ending for `reason`; sent just before the close frame. */
   stop(reason: string): string | undefined;
   /**

@@ -50,6 +50,7 @@ export function outboxCases(withStore: WithStore): void {
       assert.ok(second.seq > first.seq);
       const expected = {
         ...outboxEntry(1),
+        signing: 'plivo',
         seq: first.seq,
         status: 'pending',
         attempts: 0,
@@ -61,6 +62,32 @@ export function outboxCases(withStore: WithStore): void {
       assert.deepEqual(await store.getCallback('cb-1'), expected);
       assert.equal(await store.getCallback('cb-404'), undefined);
       assert.equal(await codeOf(() => store.enqueueCallback(outboxEntry(1))), 'ERR_STORAGE_DUPLICATE');
+    },
+  );
+
+  withStore(
+    "outbox: a row keeps its signature scheme (a Twilio stream's callback recovered after a restart is signed Twilio's way)",
+    async (store) => {
+      await store.enqueueCallback({ ...outboxEntry(1, 'stream:tw'), signing: 'twilio' });
+      await store.enqueueCallback({ ...outboxEntry(2, 'stream:pl'), signing: 'plivo' });
+      await store.enqueueCallback(outboxEntry(3, 'stream:old'));
+      assert.deepEqual(
+        [
+          (await store.getCallback('cb-1'))?.signing,
+          (await store.getCallback('cb-2'))?.signing,
+          (await store.getCallback('cb-3'))?.signing,
+        ],
+        ['twilio', 'plivo', 'plivo'],
+      );
+      const claimed = await store.claimCallbacks({ owner: 'proc-b', limit: 10 });
+      assert.deepEqual(
+        claimed.map((e) => [e.id, e.signing]),
+        [
+          ['cb-1', 'twilio'],
+          ['cb-2', 'plivo'],
+          ['cb-3', 'plivo'],
+        ],
+      );
     },
   );
 

@@ -67,6 +67,8 @@ test(
       'BARGE-IN',
       'DTMF',
       'HANGUP-MID-PLAYBACK',
+      'WIDEBAND-16K',
+      'RECONNECT',
     ]) {
       assert.equal(
         statusOf(g, rule),
@@ -74,7 +76,13 @@ test(
         `${rule}: ${JSON.stringify(g.checks.find((c) => c.rule === rule))}`,
       );
     }
-    assert.equal(statusOf(g, 'RECONNECT'), 'skip');
+    // The turn bot asks for resumeTimeout: its socket was dropped and it took the resumed stream.
+    assert.match(g.checks.find((c) => c.rule === 'RECONNECT')?.detail ?? '', /resumed \d+ ms after the drop/);
+    // It follows start.mediaFormat, so the 16 kHz call forced on it passes too.
+    assert.match(
+      g.checks.find((c) => c.rule === 'WIDEBAND-16K')?.detail ?? '',
+      /16 kHz audio in whole samples/,
+    );
     const barge = g.checks.find((c) => c.rule === 'BARGE-IN');
     const ms = Number(/clearAudio (\d+) ms/.exec(barge?.detail ?? '')?.[1]);
     assert.ok(ms > 0 && ms <= 1500, `barge-in clear after ${ms} ms`);
@@ -89,6 +97,11 @@ test(
     assert.equal(statusOf(b, 'MESSAGES-VALID'), 'fail');
     assert.match(b.checks.find((c) => c.rule === 'MESSAGES-VALID')?.detail ?? '', /unknown event "hello"/);
     assert.notEqual(statusOf(b, 'CHECKPOINTS'), 'pass');
+    // The greedy bot hard-codes 8 kHz: on the forced 16 kHz call that is a warning (its XML never asks for 16 kHz).
+    assert.equal(statusOf(b, 'WIDEBAND-16K'), 'warn');
+    assert.match(b.checks.find((c) => c.rule === 'WIDEBAND-16K')?.detail ?? '', /ERR_STREAM_FORMAT_MISMATCH/);
+    assert.equal(statusOf(b, 'RECONNECT'), 'skip');
+    assert.match(b.checks.find((c) => c.rule === 'RECONNECT')?.detail ?? '', /^not applicable/);
     assert.equal(
       statusOf(b, 'BARGE-IN'),
       'fail',

@@ -184,6 +184,33 @@ test('calls.stopAllStream → succeeds (204); every live stream stops', async ()
   assert.deepEqual(statuses, ['completed', 'completed', 'completed']);
 });
 
+test("calls.stream with streamfork's playbackExtras: the SDK sends playback_extras; 24 kHz audio plays and playedStream carries the progress", async () => {
+  const before = consumer.sessions.length;
+  const res = await sdk.ok<Json>('stream', live.call.callUuid, `${consumer.url}?leg=extras`, {
+    bidirectional: true,
+    contentType: 'audio/x-l16;rate=8000',
+    playbackExtras: true,
+  });
+  const streamId = String(res['streamId']);
+  await until(() => consumer.sessions.length > before, 5000, 'the extras stream to connect');
+  const session = consumer.sessions[before];
+  assert.ok(session !== undefined);
+  await session.waitForStart(5000);
+  // 200 ms of a 24 kHz sawtooth (low bytes only): audible, whole samples.
+  const tone = new Uint8Array(24000 * 0.2 * 2);
+  for (let i = 0; i < tone.length; i += 2) {
+    tone[i] = i & 0xff;
+  }
+  session.playAudio(tone, { contentType: 'audio/x-l16;rate=24000', sampleRate: 24000 });
+  session.checkpoint('extras');
+  const played = await session.waitFor((m) => m.event === 'playedStream', 5000);
+  assert.equal(played['name'], 'extras');
+  assert.ok(Number(played['playedMs']) >= 180, `playedMs ${String(played['playedMs'])}`);
+  assert.equal(played['queuedMs'], 0);
+  await sdk.ok('stopStream', live.call.callUuid, streamId);
+  consumer.assertClean();
+});
+
 test('calls.create → {apiId, message "call fired", requestUuid}; the dialler gets the parameters', async () => {
   const res = await sdk.ok<Json>(
     'create',

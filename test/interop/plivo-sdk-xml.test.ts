@@ -511,3 +511,8 @@ test('seed XML example with the placeholder filled in is accepted; contentType="
   assert.equal(stream.streamTimeoutSec, 120);
   assert.equal(stream.url, 'wss://yourstream.websocket.io/audiostream');
 });
+
+test("the SDK's builder refuses streamfork's playbackExtras attribute: SDK users ask for it over REST (playback_extras)", () => {
+  const r = new sdk.Response() as unknown as { addStream(url: string, attrs: object): unknown };
+  assert.throws(() => r.addStream(WS, { bidirectional: true, playbackExtras: true }), /playbackExtras/);
+});

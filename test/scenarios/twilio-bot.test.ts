@@ -150,8 +150,9 @@ test("Twilio webhooks: the answer request (webhookDialect twilio) and a TwiML <R
   first.redirect({ method: 'POST' }, h.web.url('/next'));
   h.web.serve('/answer', first.toString());
   const second = new twilio.twiml.VoiceResponse();
-  second.connect().stream({ url: wsUrl });
+  second.connect().stream({ url: wsUrl, statusCallback: h.web.url('/stream-status') });
   h.web.serve('/next', second.toString());
+  h.web.serve('/stream-status', '');
 
   const call = h.start({ durationMs: 1000, webhookDialect: 'twilio' });
   await call.end();
@@ -180,6 +181,21 @@ test("Twilio webhooks: the answer request (webhookDialect twilio) and a TwiML <R
   const upgrade = bot.headers['X-Twilio-Signature'];
   assert.ok(upgrade !== undefined);
   assert.ok(twilio.validateRequest(token, upgrade, 'http://apps.test/signed-bot?room=1', {}));
+  // The stream's status callbacks are signed the Twilio way too (through the outbox).
+  await h.until(() => h.web.requestsTo('/stream-status').length >= 2, 2000, 'stream-started and -stopped');
+  const statuses = h.web.requestsTo('/stream-status');
+  assert.deepEqual(
+    statuses.map((r) => r.param('StreamEvent')),
+    ['stream-started', 'stream-stopped'],
+  );
+  for (const r of statuses) {
+    const sig = r.req.headers?.['X-Twilio-Signature'];
+    const form = Object.fromEntries(r.req.form ?? []);
+    assert.ok(sig !== undefined, 'the status callback is signed');
+    assert.ok(twilio.validateRequest(token, sig, r.req.url, form), `status callback valid: ${r.req.url}`);
+    assert.ok(!twilio.validateRequest(`${token}x`, sig, r.req.url, form));
+    assert.equal(r.req.headers?.['X-Plivo-Signature-V3'], undefined);
+  }
 });
 
 test('a Plivo answer request stays Plivo (V3 signature, Plivo names); a <Redirect> from a TwiML document is sent Twilio style', async () => {

@@ -98,6 +98,13 @@ export const pgMigrations: readonly Migration[] = [
       ALTER TABLE calls ADD COLUMN hangup_callback_json TEXT;
     `,
   },
+  {
+    version: 3,
+    name: 'signature scheme of each callback (SQLite version 7)',
+    sql: `
+      ALTER TABLE callback_outbox ADD COLUMN signing TEXT NOT NULL DEFAULT 'plivo';
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

@@ -129,6 +129,15 @@ export const migrations: readonly Migration[] = [
       ALTER TABLE calls ADD COLUMN hangup_callback_json TEXT;
     `,
   },
+  {
+    version: 7,
+    name: 'signature scheme of each callback',
+    // 'plivo' (V3) or 'twilio' (X-Twilio-Signature): a Twilio stream's status callback recovered after a
+    // restart is signed as its app expects. Rows written before this were all Plivo's.
+    sql: `
+      ALTER TABLE callback_outbox ADD COLUMN signing TEXT NOT NULL DEFAULT 'plivo';
+    `,
+  },
 ];
 
 /** The schema version this build writes. */

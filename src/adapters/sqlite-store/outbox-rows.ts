@@ -1,5 +1,6 @@
-/** Mapping between outbox entries and rows of `callback_outbox` (schema version 4). */
+/** Mapping between outbox entries and rows of `callback_outbox` (schema version 4; `signing` since 7). */
 import type { OutboxEntry, OutboxStatus } from '../../ports/callback-outbox.js';
+import { parseCallbackSigning } from '../../protocol/signature/callback-signing.js';
 
 /** The columns written on insert (`seq` is assigned by SQLite). */
 export interface OutboxInsertRow {
@@ -9,6 +10,7 @@ export interface OutboxInsertRow {
   url: string;
   method: string;
   params_json: string;
+  signing: string;
   owner: string;
   status: string;
   attempts: number;
@@ -31,6 +33,7 @@ export const outboxInsertColumns: OutboxInsertRow = {
   url: '',
   method: '',
   params_json: '',
+  signing: '',
   owner: '',
   status: '',
   attempts: 0,
@@ -48,6 +51,7 @@ export function outboxToRow(e: OutboxEntry): OutboxInsertRow {
     url: e.url,
     method: e.method,
     params_json: JSON.stringify(e.params),
+    signing: e.signing,
     owner: e.owner,
     status: e.status,
     attempts: e.attempts,
@@ -68,6 +72,7 @@ export function rowToOutbox(r: OutboxRow): OutboxEntry {
     url: r.url,
     method: r.method === 'GET' ? 'GET' : 'POST',
     params,
+    signing: parseCallbackSigning(r.signing),
     owner: r.owner,
     status: r.status as OutboxStatus,
     attempts: r.attempts,

@@ -52,6 +52,15 @@ export const StreamStartBody = Type.Object(
         'an integer from 0 to 300 (seconds)',
       ),
     ),
+    playback_extras: Type.Optional(
+      expecting(
+        Type.Boolean({
+          description:
+            'streamfork extension (not Plivo): 24 kHz L16 playAudio (resampled), cleared checkpoints named on clearedAudio, playedMs/queuedMs on playedStream and clearedAudio. JSON boolean or "true"/"false". Default false: Plivo\'s messages exactly.',
+        }),
+        'true or false',
+      ),
+    ),
     status_callback_url: Type.Optional(
       expecting(
         Type.String({ description: 'http(s) URL notified of stream events; "" for none.' }),

@@ -51,9 +51,13 @@ export const RULES = {
     id: 'HANGUP-MID-PLAYBACK',
     text: 'When the caller hangs up during playback the stream closes cleanly and the answer URL still answers.',
   },
+  wideband: {
+    id: 'WIDEBAND-16K',
+    text: 'On a 16 kHz stream (audio/x-l16;rate=16000) playAudio is whole 16-bit samples at 16 kHz, no more than the buffer ahead of real time.',
+  },
   reconnect: {
     id: 'RECONNECT',
-    text: 'The bot resumes a stream after its socket drops (resumable streams).',
+    text: 'A bot that asks for resumeTimeout accepts the reconnect after a dropped socket (a start with "resumed": true, same streamId) within the window and goes on with valid messages.',
   },
 } as const satisfies Record<string, Rule>;
 

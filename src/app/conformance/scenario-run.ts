@@ -6,6 +6,7 @@
 import type { StreamFork } from '../../engine/fork/stream-fork.js';
 import type { VirtualLeg } from '../../engine/call/virtual-leg.js';
 import type { ElementRegistry } from '../../engine/interpreter/interpreter.types.js';
+import type { ContentType } from '../../protocol/stream-ws/formats.js';
 import type { AppRuntime } from '../runtime.js';
 import { runVirtualCall, type VirtualCallEvent, type VirtualCallResult } from '../virtual-call.js';
 
@@ -30,6 +31,16 @@ export interface Script {
     readonly afterMs: number;
     readonly line?: Int16Array;
   };
+  /** Plays the stream in this format whatever the bot's `<Stream contentType>` asks (the 16 kHz check). */
+  readonly contentType?: ContentType;
+  /** Drops the bot's socket (no close frame) this long after the stream started (the reconnect check). */
+  readonly dropSocketAfterMs?: number;
+}
+
+/** What a script needs from the kit besides the runtime. */
+export interface ScriptHooks {
+  /** Drops the socket opened last; false when there is none. */
+  readonly dropSocket?: () => boolean;
 }
 
 export interface Trace {
@@ -44,9 +55,30 @@ export interface Trace {
   readonly bidirectional: boolean | undefined;
   /** When the caller reacted (talked over the bot or hung up), ms; undefined when it never did. */
   readonly reactedAtMs: number | undefined;
+  /** The contentType the bot's `<Stream>` asked for (before a script's override). */
+  readonly askedContentType: string | undefined;
+  /** The bot's `<Stream resumeTimeout>`, s (0: not resumable). */
+  readonly resumeTimeoutSec: number;
+  /** When the kit dropped the bot's socket, ms; undefined when it did not. */
+  readonly droppedAtMs: number | undefined;
 }
 
 const SAMPLE_MS = 20;
+
+/** `registry` with its `<Stream>` played in `forced` (when given); `onAsked` learns what the XML asked for. */
+function withStreamFormat(
+  registry: ElementRegistry,
+  forced: ContentType | undefined,
+  onAsked: (contentType: string) => unknown,
+): ElementRegistry {
+  return {
+    ...registry,
+    Stream: (node, ctx) => {
+      onAsked(node.contentType);
+      return registry.Stream(forced === undefined ? node : { ...node, contentType: forced }, ctx);
+    },
+  };
+}
 
 /** Runs `script` as one virtual call; the caller's timeline is filled as the call goes. */
 export async function runScript(
@@ -54,6 +86,7 @@ export async function runScript(
   answerUrl: string,
   script: Script,
   registry: ElementRegistry,
+  hooks: ScriptHooks = {},
 ): Promise<Trace> {
   const { timers } = runtime.ports;
   const timeline = new Int16Array(Math.round(script.timelineMs * 8));
@@ -70,6 +103,14 @@ export async function runScript(
   let fork: StreamFork | undefined;
   let reactedAtMs: number | undefined;
   let reactArmed = false;
+  let askedContentType: string | undefined;
+  let droppedAtMs: number | undefined;
+  const reg = withStreamFormat(registry, script.contentType, (asked) => (askedContentType ??= asked));
+  const drop = (): void => {
+    if (fork !== undefined && !fork.closed && hooks.dropSocket?.() === true) {
+      droppedAtMs = Math.round(now());
+    }
+  };
   const firstLine = script.lines[0];
   const firstLineAt = firstLine?.atMs ?? 0;
   const firstLineEnd = firstLine === undefined ? 0 : firstLine.atMs + firstLine.audio.length / 8;
@@ -110,7 +151,7 @@ export async function runScript(
     callerAudio: timeline,
     durationMs: script.timelineMs,
     ...(script.dtmf === undefined ? {} : { dtmf: script.dtmf }),
-    registry,
+    registry: reg,
     onLeg: (l) => {
       leg = l;
     },
@@ -118,6 +159,13 @@ export async function runScript(
       if (fork === undefined) {
         fork = f;
         timers.after(SAMPLE_MS, sample);
+        if (script.dropSocketAfterMs !== undefined) {
+          f.on('status', (status) => {
+            if (status === 'in-progress' && droppedAtMs === undefined) {
+              timers.after(script.dropSocketAfterMs ?? 0, drop);
+            }
+          });
+        }
       }
     },
     onEvent: (e) => {
@@ -144,5 +192,8 @@ export async function runScript(
     queue,
     bidirectional: fork?.spec.bidirectional,
     reactedAtMs,
+    askedContentType,
+    resumeTimeoutSec: fork?.spec.resumeTimeoutSec ?? 0,
+    droppedAtMs,
   };
 }

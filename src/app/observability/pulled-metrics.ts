@@ -96,13 +96,51 @@ function counter(registers: Registers, name: string, help: string, read: () => n
   });
 }
 
-/** Sum and max of one number over the live streams, as a gauge with label `agg`. */
+/** What one pass over the live streams gives every stream metric of a scrape. */
+interface StreamsSnapshot {
+  /** Live streams by `dialect|content type|state`. */
+  readonly active: Map<string, { dialect: string; content_type: string; state: string; n: number }>;
+  underruns: number;
+  degraded: number;
+  queuedSec: { sum: number; max: number };
+  wsBuffered: { sum: number; max: number };
+}
+
+function takeStreamsSnapshot(view: LiveView): StreamsSnapshot {
+  const snap: StreamsSnapshot = {
+    active: new Map(),
+    underruns: view.endedStreams.underruns,
+    degraded: view.endedStreams.degraded,
+    queuedSec: { sum: 0, max: 0 },
+    wsBuffered: { sum: 0, max: 0 },
+  };
+  for (const f of view.liveStreams()) {
+    const dialect = f.spec.dialect ?? 'plivo';
+    const key = `${dialect}|${f.spec.contentType}|${f.status}`;
+    const row = snap.active.get(key);
+    if (row === undefined) {
+      snap.active.set(key, { dialect, content_type: f.spec.contentType, state: f.status, n: 1 });
+    } else {
+      row.n++;
+    }
+    snap.underruns += f.playoutUnderruns;
+    snap.degraded += f.stats.degradedEvents;
+    const q = f.queuedMs / 1000;
+    snap.queuedSec.sum += q;
+    snap.queuedSec.max = Math.max(snap.queuedSec.max, q);
+    const w = f.stats.wsBufferedBytes;
+    snap.wsBuffered.sum += w;
+    snap.wsBuffered.max = Math.max(snap.wsBuffered.max, w);
+  }
+  return snap;
+}
+
+/** A gauge with label `agg`: the sum and the largest of one number over the live streams. */
 function streamAggregate(
   registers: Registers,
   name: string,
   help: string,
-  view: LiveView,
-  read: (f: StreamFork) => number,
+  read: () => { sum: number; max: number },
 ): void {
   new Gauge({
     name,
@@ -110,13 +148,7 @@ function streamAggregate(
     labelNames: ['agg'],
     registers,
     collect() {
-      let sum = 0;
-      let max = 0;
-      for (const f of view.liveStreams()) {
-        const v = read(f);
-        sum += v;
-        max = Math.max(max, v);
-      }
+      const { sum, max } = read();
       this.set({ agg: 'sum' }, sum);
       this.set({ agg: 'max' }, max);
     },
@@ -125,15 +157,19 @@ function streamAggregate(
 
 export function registerCallAndStreamMetrics(registers: Registers, view: LiveView): void {
   gauge(registers, 'streamfork_calls_active', 'Live calls on this node.', () => view.callsActive());
+  // One pass over the live streams per scrape: the first stream metric collected (prom-client collects
+  // in registration order) takes the snapshot the others read, as the media metrics do.
+  let snap = takeStreamsSnapshot(view);
   new Gauge({
     name: 'streamfork_streams_active',
     help: 'Live streams, by dialect, content type and state (initiated, in-progress).',
     labelNames: ['dialect', 'content_type', 'state'],
     registers,
     collect() {
+      snap = takeStreamsSnapshot(view);
       this.reset();
-      for (const f of view.liveStreams()) {
-        this.inc({ dialect: f.spec.dialect ?? 'plivo', content_type: f.spec.contentType, state: f.status });
+      for (const { n, ...labels } of snap.active.values()) {
+        this.set(labels, n);
       }
     },
   });
@@ -141,27 +177,25 @@ export function registerCallAndStreamMetrics(registers: Registers, view: LiveVie
     registers,
     'streamfork_playout_underruns_total',
     "Times an app's playback ran dry and its next audio came within 200 ms (the caller heard a gap).",
-    () => view.liveStreams().reduce((n, f) => n + f.playoutUnderruns, view.endedStreams.underruns),
+    () => snap.underruns,
   );
   counter(
     registers,
     'streamfork_streams_degraded_total',
     'D11 DegradedStream warnings (an app reading slowly: its send buffer filling).',
-    () => view.liveStreams().reduce((n, f) => n + f.stats.degradedEvents, view.endedStreams.degraded),
+    () => snap.degraded,
   );
   streamAggregate(
     registers,
     'streamfork_playout_queue_seconds',
     'Audio queued for playback on the live bidirectional streams, seconds: the sum and the largest.',
-    view,
-    (f) => f.queuedMs / 1000,
+    () => snap.queuedSec,
   );
   streamAggregate(
     registers,
     'streamfork_ws_buffered_bytes',
     "Bytes waiting in the live streams' WebSocket send buffers: the sum and the largest.",
-    view,
-    (f) => f.stats.wsBufferedBytes,
+    () => snap.wsBuffered,
   );
 }
 

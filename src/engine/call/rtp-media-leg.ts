@@ -10,13 +10,19 @@
  * `onHangupRequested` (send BYE) and calls `parentClosed` when the dialog ends (the far end hung up).
  *
  * 50 frames a second, whatever arrives. From the first `tickInbound` on, the leg counts the frames it
- * hands over against the ticks of the media clock (one frame each). A tick that finds the count
- * behind hands over the next held frame (giving up a gap at once), or else a filler: the caller is
- * silent (silence suppression, comfort noise), sending RFC 4733 events, which replace audio (RFC 4733
- * §2.5), losing packets, or sending nothing at all. The fill is immediate, so every 20 ms of the
- * call's clock has exactly one frame, and a stream's media time (D5) stays with the call's. The one
- * exception is a tick off its beat (after an event-loop stall the clock's due ticks run back to back,
- * before the socket is read): it fills nothing unless the leg is more than the media clock's catch-up (`DEFAULT_MAX_CATCH_UP_FRAMES`) behind, and
+ * hands over against the ticks of the media clock (one frame each). A tick that finds the count more
+ * than `FILL_SLACK_FRAMES` (one frame) behind hands over a filler, which stands for the missing packet
+ * when later audio is held behind it (so that audio follows in order and keeps its media time),
+ * whether the caller is silent (silence suppression, comfort noise), sending RFC 4733 events, which
+ * replace audio (RFC 4733 §2.5), losing packets, or sending nothing at all. So every 20 ms of the call's
+ * clock has exactly one frame, at most one frame late, and a stream's media time (D5) stays with the
+ * call's. The slack is there because the far end's 20 ms and ours are not in phase: a sender whose
+ * packets land just after our ticks has each one "missing" at its tick and present a moment later, and
+ * filling at once would conceal a frame and then drop the real one as late, a few times a minute per
+ * call (issue 10's load run: 262-662 of 180 000 frames). Audio that arrives is still handed over at
+ * once; only a filler waits one tick. The other exception is a tick off its beat (after an event-loop stall the clock's due ticks run back to back,
+ * before the socket is read): it fills nothing unless the leg is more than the media clock's catch-up
+ * (`DEFAULT_MAX_CATCH_UP_FRAMES`) behind, and
  * leaves the rest to the next tick on the beat, so packets that waited in the socket during the stall
  * are played, not concealed and then dropped as late.
  *
@@ -54,6 +60,11 @@ import {
 } from './media-leg.types.js';
 import type { RtpMediaLegOptions, RtpMediaLegStats } from './rtp-media-leg.types.js';
 
+/**
+ * How far the frames handed over may lag the media clock before a tick fills: one frame, the phase
+ * difference between the far end's 20 ms and ours (see the file comment).
+ */
+export const FILL_SLACK_FRAMES = 1;
 /**
  * The hangup cause when RTP or RTCP to the far end cannot be sent (Q.850 cause 38): the destination the
  * SDP gave is unusable or unreachable, so the call cannot carry audio.
@@ -207,23 +218,30 @@ export class RtpMediaLeg extends TypedEmitter<MediaLegEvents> implements MediaLe
     this.#drain(now);
     // A tick off its 20 ms beat (the event loop stalled, and the clock is catching up) runs before the
     // packets that arrived meanwhile are read: filling now would conceal audio that is already here and
-    // then drop it as late. Such a tick leaves up to the clock's catch-up (DEFAULT_MAX_CATCH_UP_FRAMES) for the next one on the beat, which
-    // runs after the socket was read (timers run before I/O in Node's loop) and fills what did not come.
+    // then drop it as late. Such a tick leaves up to the clock's catch-up (DEFAULT_MAX_CATCH_UP_FRAMES)
+    // for the next one on the beat, which runs after the socket was read (timers run before I/O in
+    // Node's loop) and fills what did not come. A tick on its beat leaves one frame (FILL_SLACK_FRAMES).
     const sinceLast = this.#lastTickMs === undefined ? CALL_FRAME_MS : now - this.#lastTickMs;
     this.#lastTickMs = now;
     const offBeat = sinceLast > CALL_FRAME_MS * 1.5 || sinceLast < CALL_FRAME_MS * 0.5;
-    const owed = offBeat ? this.#clockFrames - DEFAULT_MAX_CATCH_UP_FRAMES : this.#clockFrames;
+    const owed = this.#clockFrames - (offBeat ? DEFAULT_MAX_CATCH_UP_FRAMES : FILL_SLACK_FRAMES);
+    let filled = false;
     while (this.#frames < owed) {
-      // This tick's frame has not come: the next held audio (a gap is given up), else a filler.
-      const r = this.#reorder.take(now);
+      // The frame owed has not come: a filler. It stands for the missing packet when later audio is
+      // held behind it (a loss: that audio follows in order, not a frame early), and for the next
+      // packet at the start of a pause in a talkspurt; either way that packet is late if it comes now.
+      const r = this.#reorder.next(now);
       if (r === undefined) {
         this.#fillers++;
-        if (this.#talking && this.#concealRun === 0 && this.#haveLastPcm) {
-          // The first filler in a talkspurt stands for the next packet: if it comes now, it is late.
+        filled = true;
+        if (this.#reorder.size > 0 || (this.#talking && this.#concealRun === 0 && this.#haveLastPcm)) {
           this.#reorder.skipNext();
         }
       }
       this.#handOver(r?.payload ?? null);
+    }
+    if (filled) {
+      this.#drain(now); // the audio held behind a gap the fillers stood for
     }
     const timeout = this.#opts.mediaTimeoutMs ?? 0;
     if (timeout > 0 && this.#remoteSending && now - this.#lastRtpMs >= timeout) {

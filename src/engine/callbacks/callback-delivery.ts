@@ -42,7 +42,7 @@
  * `X-Streamfork-Callback-Id` (the same on every attempt and after a restart): the receiver drops a
  * repeat by that id. Retry schedule and limits: `callback-retry.ts`.
  */
-import { signatureHeaders } from '../../protocol/signature/v3.js';
+import { callbackSignatureHeaders, type CallbackSigning } from '../../protocol/signature/callback-signing.js';
 import type { CallbackOutbox, OutboxEntry } from '../../ports/callback-outbox.js';
 import type { Clock, TimerHandle, Timers } from '../../ports/clock.js';
 import type { HttpClient } from '../../ports/http-client.js';
@@ -63,6 +63,8 @@ export interface CallbackRequest {
   readonly url: string;
   readonly method: 'GET' | 'POST';
   readonly params: readonly (readonly [string, string])[];
+  /** How it is signed (the dialect of the stream that sent it); absent: Plivo's V3. */
+  readonly signing?: CallbackSigning | undefined;
 }
 
 /** `lifecycle` requests are never dropped for a flood of `frequent` ones (see the module doc). */
@@ -312,7 +314,7 @@ export class CallbackDelivery {
   #recovered(row: OutboxEntry): Entry {
     return {
       id: row.id,
-      req: { url: row.url, method: row.method, params: row.params },
+      req: { url: row.url, method: row.method, params: row.params, signing: row.signing },
       written: Promise.resolve(true),
       createdAt: row.createdAt,
       attempts: row.attempts,
@@ -342,7 +344,15 @@ export class CallbackDelivery {
       return undefined;
     }
     const callUuid = req.params.find(([k]) => k === 'CallUUID')?.[1] ?? null;
-    const row = { id, lane: l.name, callUuid, url: req.url, method: req.method, params: req.params };
+    const row = {
+      id,
+      lane: l.name,
+      callUuid,
+      url: req.url,
+      method: req.method,
+      params: req.params,
+      signing: req.signing ?? 'plivo',
+    };
     const written = l.writes.then(() =>
       outbox.enqueueCallback({ ...row, owner: this.#owner, createdAt }).then(
         () => true,
@@ -550,12 +560,13 @@ export class CallbackDelivery {
   #attempt(entry: Entry): ReturnType<HttpClient['request']> {
     const { http, random, authToken } = this.#opts;
     const { req } = entry;
-    const params: Record<string, string[]> = {};
-    for (const [k, v] of req.params) {
-      (params[k] ??= []).push(v);
-    }
-    const nonce = makeNonce(random);
-    const headers = signatureHeaders({ method: req.method, url: req.url, params, nonce, authToken });
+    const headers = callbackSignatureHeaders(req.signing ?? 'plivo', {
+      method: req.method,
+      url: req.url,
+      params: req.params,
+      nonce: makeNonce(random),
+      authToken,
+    });
     return http.request({
       method: req.method,
       url: req.url,

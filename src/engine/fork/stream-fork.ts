@@ -236,7 +236,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       return;
     }
     for (const name of playback.reached) {
-      this.#sendText(this.#dialect.checkpointPlayed(name));
+      this.#sendText(this.#dialect.checkpointPlayed(name, playback.progress()));
       this.stats.checkpointsAcked++;
       this.emit('event', 'playedStream', { name });
       const base = this.#eventBase();
@@ -482,7 +482,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       droppedMs,
       droppedCheckpoints: droppedCheckpoints.length,
     });
-    for (const text of this.#dialect.cleared(droppedCheckpoints)) {
+    for (const text of this.#dialect.cleared(droppedCheckpoints, playback.progress(droppedMs))) {
       this.#sendText(text);
     }
     this.emit('event', 'clearedAudio', { droppedMs, droppedCheckpoints: droppedCheckpoints.length });
@@ -579,7 +579,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     if (params !== undefined) {
       this.#deps.callbacks.send(
         this.streamId,
-        { url, method: this.spec.statusCallbackMethod, params },
+        { url, method: this.spec.statusCallbackMethod, params, signing: this.#dialect.callbackSigning },
         { ...streamCallbackPolicy(event.type), onDropped: this.#onCallbackDropped },
       );
     }

@@ -6,7 +6,8 @@
  * checkpoints whose audio it has played are recorded in `reached` (one array for the stream's life,
  * emptied by `forgetReached`), and the fork acknowledges them after the mix.
  */
-import type { MediaFormat } from '../../protocol/stream-ws/formats.js';
+import type { PlaybackProgress } from '../../protocol/stream-dialect.types.js';
+import { WIRE_FRAME_MS, type MediaFormat } from '../../protocol/stream-ws/formats.js';
 import { PlayoutQueue, type QueueRefusal } from '../../protocol/stream-ws/playout-queue.js';
 import { WireDecoder } from './wire-audio.js';
 
@@ -38,6 +39,8 @@ export class StreamPlayback {
   readonly #frame: Uint8Array;
   readonly #reached: string[] = [];
   #frames = 0;
+  /** Frames of the app's audio played since the stream started. */
+  #playedFrames = 0;
   #playing = false;
   /** The frame at which the queue ran dry while playing, or -1. */
   #dryAt = -1;
@@ -52,6 +55,14 @@ export class StreamPlayback {
   /** Audio queued, in ms. */
   get queuedMs(): number {
     return this.#queue.queuedMs;
+  }
+
+  /**
+   * Where playback stands, for the playback messages (the playback extras report it): the app's audio
+   * played so far and queued now; `clearedMs` is what a clear just dropped.
+   */
+  progress(clearedMs?: number): PlaybackProgress {
+    return { playedMs: this.#playedFrames * WIRE_FRAME_MS, queuedMs: this.#queue.queuedMs, clearedMs };
   }
 
   /** Underruns so far (see {@link UNDERRUN_WINDOW_FRAMES}). */
@@ -110,6 +121,7 @@ export class StreamPlayback {
     const { played, checkpoints } = this.#queue.nextFrame(this.#frame);
     this.#frames++;
     if (played) {
+      this.#playedFrames++;
       this.#decoder.decode(this.#frame, out);
     } else if (this.#playing) {
       this.#dryAt = this.#frames;

@@ -3,8 +3,7 @@
  * with the call's parameters, V3-signed, `attempts` tries on transport errors and 5xx, then the
  * fallback URL; documents over 100 KB are refused.
  */
-import { signatureHeaders } from '../../protocol/signature/v3.js';
-import { twilioSignature } from '../../protocol/twilio/twilio-signature.js';
+import { callbackSignatureHeaders, type CallbackSigning } from '../../protocol/signature/callback-signing.js';
 import type { HttpClient } from '../../ports/http-client.js';
 import type { Random } from '../../ports/random.js';
 import { makeNonce } from '../callbacks/callback-delivery.js';
@@ -24,7 +23,7 @@ export interface FetchXmlOptions {
    * How the request is signed: Plivo's V3 headers (default) or Twilio's `X-Twilio-Signature` (for a
    * flow whose documents are TwiML; `params` then carry Twilio's names).
    */
-  readonly style?: 'plivo' | 'twilio';
+  readonly style?: CallbackSigning;
   /** Tries per URL. Default 3. */
   readonly attempts?: number;
   readonly timeoutMs: number;
@@ -38,47 +37,18 @@ export type FetchXmlResult =
 export type FetchXmlErrorCode =
   'ERR_CALL_ANSWER_UNREACHABLE' | 'ERR_CALL_ANSWER_HTTP_ERROR' | 'ERR_XML_TOO_LARGE';
 
-function paramRecord(params: FetchXmlOptions['params']): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const [k, v] of params) {
-    (out[k] ??= []).push(v);
-  }
-  return out;
-}
-
-/**
- * Twilio signs what it sends: a POST over the URL and its form parameters, a GET over the URL with the
- * parameters already in its query (written as the HTTP client appends them).
- */
-export function twilioRequestSignature(
-  authToken: string,
-  url: string,
-  method: 'GET' | 'POST',
-  params: readonly (readonly [string, string])[],
-): string {
-  if (method === 'POST') {
-    return twilioSignature(authToken, url, params);
-  }
-  const query = new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString();
-  const full = query === '' ? url : url + (url.includes('?') ? '&' : '?') + query;
-  return twilioSignature(authToken, full, []);
-}
-
 async function fetchOnce(
   opts: FetchXmlOptions,
   url: string,
   method: 'GET' | 'POST',
 ): Promise<FetchXmlResult & { retry: boolean }> {
-  const headers =
-    opts.style === 'twilio'
-      ? { 'X-Twilio-Signature': twilioRequestSignature(opts.authToken, url, method, opts.params) }
-      : signatureHeaders({
-          method,
-          url,
-          params: paramRecord(opts.params),
-          nonce: makeNonce(opts.random),
-          authToken: opts.authToken,
-        });
+  const headers = callbackSignatureHeaders(opts.style ?? 'plivo', {
+    method,
+    url,
+    params: opts.params,
+    nonce: makeNonce(opts.random),
+    authToken: opts.authToken,
+  });
   const res = await opts.http.request({
     method,
     url,

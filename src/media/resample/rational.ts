@@ -32,7 +32,8 @@ function gcd(a: number, b: number): number {
   return x;
 }
 
-interface Kernel {
+/** A polyphase kernel of {@link buildKernel}. */
+export interface Kernel {
   /** Tap rows, `phases` rows of `width` taps; row p is for fractional position p / phases. */
   readonly table: Float64Array;
   readonly phases: number;
@@ -41,7 +42,8 @@ interface Kernel {
   readonly halfWidth: number;
 }
 
-function buildKernel(fromHz: number, toHz: number, phases: number): Kernel {
+/** The windowed-sinc tap table for `fromHz` → `toHz` with `phases` rows (also used by streaming-rational.ts). */
+export function buildKernel(fromHz: number, toHz: number, phases: number): Kernel {
   const low = Math.min(fromHz, toHz);
   const cutoffHz = 0.4625 * low;
   const transitionHz = 0.075 * low;

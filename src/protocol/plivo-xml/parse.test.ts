@@ -31,6 +31,7 @@ test('Plivo <Stream> §2.2: defaults are applied and units appear in the field n
     contentType: 'audio/x-l16;rate=8000',
     keepCallAlive: false,
     resumeTimeoutSec: 0,
+    playbackExtras: false,
     noiseCancellation: false,
     noiseCancellationLevel: 85,
   });

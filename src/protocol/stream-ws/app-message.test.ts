@@ -359,6 +359,7 @@ test('property: the playAudio fast path (bytes, with and without a scanner memo)
     '"audio/x-l16;rate=16000"',
     '"audio/x-l16;rate=8000"',
     '"audio/x-mulaw;rate=8000"',
+    '"audio/x-l16;rate=24000"',
     '" Audio/X-L16 ; rate=16000 "',
     '"raw"',
     '"wav"',
@@ -367,7 +368,7 @@ test('property: the playAudio fast path (bytes, with and without a scanner memo)
   );
   const contentTypeOrOdd = rare(contentType, fc.constantFrom('"audio\\/x-l16"', 'null', '7'));
   const sampleRate = rare(
-    fc.constantFrom('16000', '8000', '"16000"', '" 8000 "', '0', '"x"'),
+    fc.constantFrom('16000', '8000', '"16000"', '" 8000 "', '0', '"x"', '24000', '"24000"'),
     fc.constantFrom('016000', '16000.0', '1.6e4', '-8000', 'null', 'true', '1234567890'),
   );
   const member = (key: string, value: string, w: readonly string[]): string =>
@@ -413,6 +414,7 @@ test('property: the playAudio fast path (bytes, with and without a scanner memo)
   const shared = new PlayAudioScanner();
   let fast = 0;
   let total = 0;
+  let tts = 0;
   fc.assert(
     fc.property(
       fc.array(message, { minLength: 1, maxLength: 6 }),
@@ -420,14 +422,24 @@ test('property: the playAudio fast path (bytes, with and without a scanner memo)
       (texts, format) => {
         const own = new PlayAudioScanner();
         for (const text of [...texts, ...texts]) {
-          const general = parseAppMessage(text, format);
           const bytes = Buffer.from(text, 'utf8');
           total++;
           if (scanPlayAudio(bytes) !== undefined) {
             fast++;
           }
-          for (const opts of [{}, { scanner: own }, { scanner: shared }]) {
-            assert.deepEqual(parseAppMessage(bytes, format, opts), general, text);
+          // Both with and without the playback extras' 24 kHz acceptance (`tts24k`).
+          for (const extras of [{}, { tts24k: true }]) {
+            const general = parseAppMessage(text, format, extras);
+            if (
+              general.ok &&
+              general.value.event === 'playAudio' &&
+              general.value.sampleRateHz !== undefined
+            ) {
+              tts++;
+            }
+            for (const opts of [{}, { scanner: own }, { scanner: shared }]) {
+              assert.deepEqual(parseAppMessage(bytes, format, { ...opts, ...extras }), general, text);
+            }
           }
         }
       },
@@ -436,7 +448,8 @@ test('property: the playAudio fast path (bytes, with and without a scanner memo)
   );
   // The generator must reach the fast path often, or the comparison proves little.
   assert.ok(total > 0 && fast > total / 4, `fast path taken for ${fast} of ${total} frames`);
-  console.log(`  fast path taken for ${fast} of ${total} frames`);
+  assert.ok(tts >= 50, `24 kHz accepted for ${tts} of ${total} frames`);
+  console.log(`  fast path taken for ${fast} of ${total} frames; 24 kHz accepted ${tts} times`);
 });
 
 test('playAudio fast path: a stream scanner answers frames of the same shape from memory, and re-scans a new shape', () => {

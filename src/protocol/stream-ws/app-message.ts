@@ -20,6 +20,11 @@ export type AppMessage =
       readonly event: 'playAudio';
       /** Raw audio in the stream's negotiated format (WAV header stripped for legacy `wav`). */
       readonly audio: Uint8Array;
+      /**
+       * Present only for 24 kHz L16 accepted by the playback extras (`tts24k` option): `audio` is then
+       * 16-bit samples at this rate, in the stream's L16 byte order, still to be resampled.
+       */
+      readonly sampleRateHz?: typeof TTS_RATE_HZ;
     }
   | { readonly event: 'checkpoint'; readonly name: string }
   | { readonly event: 'clearAudio' }
@@ -46,7 +51,16 @@ export interface ParseAppMessageOptions {
    * in full (same results).
    */
   readonly scanner?: PlayAudioScanner;
+  /**
+   * Playback extras (`<Stream playbackExtras>`): also accept `audio/x-l16;rate=24000` (or `sampleRate`
+   * 24000) on any stream, returned with `sampleRateHz: 24000` for the caller to resample. Default false:
+   * such audio is a format mismatch (D14).
+   */
+  readonly tts24k?: boolean;
 }
+
+/** The extra playAudio rate the playback extras accept (TTS engines emit 24 kHz). */
+export const TTS_RATE_HZ = 24000;
 
 /** Default of {@link ParseAppMessageOptions.maxMessageBytes}: 4 MiB. */
 export const DEFAULT_MAX_APP_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -55,6 +69,7 @@ const CLEAR_AUDIO: AppMessage = Object.freeze({ event: 'clearAudio' });
 /** What `checkDeclaredFormat` finds, shared: it runs for every `playAudio`. */
 const PLAIN_AUDIO = Object.freeze({ wav: false });
 const WAV_AUDIO = Object.freeze({ wav: true });
+const TTS_AUDIO = Object.freeze({ wav: false, tts: true });
 const STOP: AppMessage = Object.freeze({ event: 'stop' });
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const dtmfDigits = /^[0-9A-Da-d*#]+$/;
@@ -176,11 +191,15 @@ function checkDeclaredFormat(
   contentType: unknown,
   rawSampleRate: unknown,
   format: MediaFormat,
-): Failure | { wav: boolean } {
+  tts24k: boolean | undefined,
+): Failure | { wav: boolean; tts?: boolean } {
   if (contentType !== undefined && contentType !== null && typeof contentType !== 'string') {
     return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.contentType" must be a string');
   }
   const sampleRate = readSampleRate(rawSampleRate);
+  if (tts24k === true && isTtsAudio(contentType, sampleRate)) {
+    return TTS_AUDIO;
+  }
   if (sampleRate !== undefined && sampleRate !== format.sampleRateHz) {
     const shown =
       typeof rawSampleRate === 'string' || typeof rawSampleRate === 'number'
@@ -217,6 +236,24 @@ function checkDeclaredFormat(
     );
   }
   return PLAIN_AUDIO;
+}
+
+/**
+ * Whether a playAudio declares 24 kHz L16 and nothing that contradicts it: a 24000 rate (in
+ * `contentType` or `sampleRate`), no other rate, and L16 or no encoding.
+ */
+function isTtsAudio(contentType: string | null | undefined, sampleRate: number | undefined): boolean {
+  const declared =
+    typeof contentType === 'string' && contentType.trim() !== '' ? parseMediaType(contentType) : undefined;
+  if (declared !== undefined && declared.kind !== 'audio/x-l16') {
+    return false;
+  }
+  if (typeof contentType === 'string' && contentType.trim() !== '' && declared === undefined) {
+    return false;
+  }
+  const typeRate = declared?.rateHz;
+  const rates = [typeRate, sampleRate].filter((r) => r !== undefined);
+  return rates.length > 0 && rates.every((r) => r === TTS_RATE_HZ);
 }
 
 /** Strips and checks a legacy WAV payload: its own format must be the stream's. */
@@ -259,7 +296,7 @@ function parsePlayAudio(
   if (typeof payload !== 'string') {
     return failure('ERR_STREAM_BAD_MESSAGE', 'playAudio "media.payload" must be a base64 string');
   }
-  const declared = checkDeclaredFormat(media['contentType'], media['sampleRate'], format);
+  const declared = checkDeclaredFormat(media['contentType'], media['sampleRate'], format, opts.tts24k);
   if ('ok' in declared) {
     return declared;
   }
@@ -267,7 +304,18 @@ function parsePlayAudio(
   if (typeof audio === 'string') {
     return failure('ERR_STREAM_BAD_BASE64', audio);
   }
-  return playAudio(audio, declared.wav, format, opts);
+  return declared.tts === true ? ttsAudio(audio) : playAudio(audio, declared.wav, format, opts);
+}
+
+/** 24 kHz L16 of the playback extras: whole 16-bit samples, handed on for resampling. */
+function ttsAudio(audio: Uint8Array): ParseResult<AppMessage> {
+  if (audio.length % 2 !== 0) {
+    return failure(
+      'ERR_STREAM_PARTIAL_SAMPLE',
+      `payload of ${audio.length} bytes is not a whole number of 2-byte samples (24 kHz L16)`,
+    );
+  }
+  return ok({ event: 'playAudio', audio, sampleRateHz: TTS_RATE_HZ });
 }
 
 /** The last steps of a `playAudio`, shared by both paths: a legacy WAV unwrapped, whole samples. */
@@ -315,6 +363,9 @@ function parsePlayAudioFast(
   if (audio === undefined) {
     return undefined;
   }
-  const declared = checkDeclaredFormat(fields.contentType, fields.sampleRate, format);
-  return 'ok' in declared ? declared : playAudio(audio, declared.wav, format, opts);
+  const declared = checkDeclaredFormat(fields.contentType, fields.sampleRate, format, opts.tts24k);
+  if ('ok' in declared) {
+    return declared;
+  }
+  return declared.tts === true ? ttsAudio(audio) : playAudio(audio, declared.wav, format, opts);
 }

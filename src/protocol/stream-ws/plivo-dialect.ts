@@ -6,6 +6,7 @@
  */
 import { signatureHeaders, wsSigningUrl } from '../signature/v3.js';
 import type {
+  PlaybackProgress,
   StreamCommand,
   StreamDialect,
   StreamDialectContext,
@@ -17,6 +18,7 @@ import type {
 import { parseAppMessage, type ParseAppMessageOptions } from './app-message.js';
 import { extraHeadersWire } from './extra-headers.js';
 import { PlayAudioScanner } from './play-audio-scan.js';
+import { clearedExtras, playedExtras, TtsAudioConverter } from './playback-extras.js';
 import { streamCallbackParams, type StreamCallbackEvent } from './status-callback.js';
 import { StreamMessageWriter } from './writer.js';
 
@@ -44,6 +46,10 @@ export class PlivoDialect implements StreamDialect {
   readonly #writer: StreamMessageWriter;
   /** How the app's messages are parsed: built once, with this stream's `playAudio` scanner. */
   readonly #parseOptions: ParseAppMessageOptions;
+  /** `spec.playbackExtras` (playback-extras.ts): extra fields, 24 kHz playAudio. */
+  readonly #extras: boolean;
+  /** Resamples 24 kHz playAudio (playback extras), made on the first such message. */
+  #tts: TtsAudioConverter | undefined;
 
   constructor(ctx: StreamDialectContext) {
     this.#ctx = ctx;
@@ -54,10 +60,12 @@ export class PlivoDialect implements StreamDialect {
       accountId: settings.accountId,
       extraHeaders: extraHeadersWire(ctx.spec.extraHeaders, settings.extraHeadersMode),
     });
+    this.#extras = ctx.spec.playbackExtras === true;
     this.#parseOptions = {
       maxMessageBytes: settings.maxMessageBytes,
       l16LittleEndian: settings.l16LittleEndian,
       ...(ctx.spec.bidirectional ? { scanner: new PlayAudioScanner() } : {}),
+      ...(this.#extras ? { tts24k: true } : {}),
     };
   }
 
@@ -85,13 +93,17 @@ export class PlivoDialect implements StreamDialect {
     return this.#writer.dtmf('inbound', digit, timestampMs);
   }
 
-  checkpointPlayed(name: string): string {
-    return this.#writer.playedStream(name);
+  /** With the playback extras, `playedMs`/`queuedMs` too. */
+  checkpointPlayed(name: string, progress?: PlaybackProgress): string {
+    return this.#writer.playedStream(name, this.#extras ? playedExtras(progress) : '');
   }
 
-  /** D2: one `clearedAudio`; the dropped checkpoints get no `playedStream`. */
-  cleared(_dropped: readonly string[]): readonly string[] {
-    return [this.#writer.clearedAudio()];
+  /**
+   * D2: one `clearedAudio`; the dropped checkpoints get no `playedStream`. With the playback extras it
+   * names them (`clearedCheckpoints`) and carries the progress.
+   */
+  cleared(dropped: readonly string[], progress?: PlaybackProgress): readonly string[] {
+    return [this.#writer.clearedAudio(this.#extras ? clearedExtras(dropped, progress) : '')];
   }
 
   /** D7: `stop` only when the server setting enables it. */
@@ -110,6 +122,10 @@ export class PlivoDialect implements StreamDialect {
     const msg = parsed.value;
     switch (msg.event) {
       case 'playAudio':
+        if (msg.sampleRateHz !== undefined) {
+          this.#tts ??= new TtsAudioConverter(this.#ctx.format, this.#ctx.settings.l16LittleEndian);
+          return { type: 'play', audio: this.#tts.convert(msg.audio) };
+        }
         // A new command each time, not one reused object: the reused one made a bidirectional frame
         // 10 % slower (engine bench, docs/benchmarks.md), probably because its audio field started as a
         // plain Uint8Array and then held Buffers, so its readers went polymorphic. A short-lived object
@@ -118,6 +134,7 @@ export class PlivoDialect implements StreamDialect {
       case 'checkpoint':
         return { type: 'checkpoint', name: msg.name };
       case 'clearAudio':
+        this.#tts?.reset();
         return CLEAR;
       case 'sendDTMF':
         return { type: 'sendDtmf', digits: msg.digits };

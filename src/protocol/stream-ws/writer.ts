@@ -100,14 +100,17 @@ export class StreamMessageWriter {
     );
   }
 
-  /** `playedStream` (compatibility §4.4, D2): the audio queued before checkpoint `name` has played. */
-  playedStream(name: string): string {
-    return `{"event":"playedStream","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson},"name":${JSON.stringify(name)}}`;
+  /**
+   * `playedStream` (compatibility §4.4, D2): the audio queued before checkpoint `name` has played.
+   * `extra` is more fields, `,"k":v…` (the playback extras, playback-extras.ts), or nothing.
+   */
+  playedStream(name: string, extra = ''): string {
+    return `{"event":"playedStream","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson},"name":${JSON.stringify(name)}${extra}}`;
   }
 
-  /** `clearedAudio` (compatibility §4.5): the playback queue was emptied by `clearAudio`. */
-  clearedAudio(): string {
-    return `{"event":"clearedAudio","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson}}`;
+  /** `clearedAudio` (compatibility §4.5): the playback queue was emptied by `clearAudio`; `extra` as above. */
+  clearedAudio(extra = ''): string {
+    return `{"event":"clearedAudio","sequenceNumber":${++this.#seq},"streamId":${this.#streamIdJson}${extra}}`;
   }
 
   /**

@@ -79,6 +79,8 @@ function isObject(v: unknown): v is Record<string, unknown> {
 
 /** The Twilio dialect of one stream. */
 export class TwilioDialect implements StreamDialect {
+  /** Status callbacks carry `X-Twilio-Signature`, as the upgrade and the webhooks do. */
+  readonly callbackSigning = 'twilio';
   readonly #ctx: StreamDialectContext;
   readonly streamSid: string;
   readonly callSid: string;

@@ -29,6 +29,24 @@ export function twilioSignature(
   return createHmac('sha1', authToken).update(twilioSigningText(url, params), 'utf8').digest('base64');
 }
 
+/**
+ * Twilio signs what it sends: a POST over the URL and its form parameters, a GET over the URL with the
+ * parameters already in its query (written as the HTTP client appends them).
+ */
+export function twilioRequestSignature(
+  authToken: string,
+  url: string,
+  method: 'GET' | 'POST',
+  params: readonly (readonly [string, string])[],
+): string {
+  if (method === 'POST') {
+    return twilioSignature(authToken, url, params);
+  }
+  const query = new URLSearchParams(params.map(([k, v]): [string, string] => [k, v])).toString();
+  const full = query === '' ? url : url + (url.includes('?') ? '&' : '?') + query;
+  return twilioSignature(authToken, full, []);
+}
+
 /** Whether `signature` is this request's, compared in constant time. */
 export function verifyTwilioSignature(
   authToken: string,

@@ -113,6 +113,13 @@ export const streamSpec = {
         'streamfork extension (not Plivo): when the WebSocket drops without a normal close, reconnect for up to this long, ' +
         'holding the audio meanwhile, and resume the same stream (its start says "resumed": true). 0 (default): the stream ends, as on Plivo.',
     },
+    playbackExtras: {
+      type: 'boolean',
+      default: false,
+      doc:
+        'streamfork extension (not Plivo): playAudio may also be 24 kHz L16 (audio/x-l16;rate=24000, resampled), clearedAudio names the cleared checkpoints, ' +
+        "and playedStream/clearedAudio carry playedMs and queuedMs (docs/playback-extras.md). false (default): the messages are exactly Plivo's.",
+    },
     noiseCancellation: {
       type: 'boolean',
       default: false,
