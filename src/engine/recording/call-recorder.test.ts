@@ -61,11 +61,11 @@ test('stereo: the caller on the left, what the caller heard on the right, one fr
   const tap = taps[0]!;
   tap('inbound', frame(100));
   tap('outbound', frame(-7));
-  tap('outbound', frame(-8)); // the caller's frame is missing: silence on the left
-  tap('inbound', frame(101));
-  tap('inbound', frame(102)); // two caller frames before a tick: the second waits for the next tick
+  tap('outbound', frame(-8));
+  tap('inbound', frame(101)); // late by one tick (the leg's fill slack): still beside -8
+  tap('inbound', frame(102)); // early: waits for its tick
   tap('outbound', frame(-9));
-  tap('outbound', frame(-10));
+  tap('outbound', frame(-10)); // the caller's frame for this tick never comes: silence on the left
   const result = await rec.stop();
   assert.equal(taps.length, 0, 'the tap is removed');
   assert.equal(result.state, 'completed');
@@ -77,7 +77,7 @@ test('stereo: the caller on the left, what the caller heard on the right, one fr
   assert.ok(file.closed);
   const left = [0, 1, 2, 3].map((f) => sampleAt(file.bytes, 2, f, 0));
   const right = [0, 1, 2, 3].map((f) => sampleAt(file.bytes, 2, f, 1));
-  assert.deepEqual(left, [100, 0, 101, 102]);
+  assert.deepEqual(left, [100, 101, 102, 0]);
   assert.deepEqual(right, [-7, -8, -9, -10]);
   const parsed = parseWav(file.bytes);
   assert.ok(parsed.ok);
@@ -121,7 +121,8 @@ test('silenceFrames stops after that many quiet caller frames in a row', async (
   }
   const result = await rec.done;
   assert.equal(result.reason, 'silence');
-  assert.equal(result.frames, 8);
+  // The third quiet frame in a row is the eighth; the ninth tick, held, is written at the stop.
+  assert.equal(result.frames, 9);
 });
 
 test('a write that fails (full disk) marks the recording failed and removes the tap', async () => {
@@ -152,7 +153,7 @@ test('a write that fails (full disk) marks the recording failed and removes the 
 test('a disk that falls behind past maxBufferedBytes fails the recording', async () => {
   const file = new MemoryFile(Infinity, true);
   const rec = new CallRecorder({ channels: 2, file, chunkFrames: 1, maxBufferedBytes: 3000 });
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 8; i++) {
     rec.onFrame('outbound', frame(1));
   }
   assert.equal(rec.recording, false);
@@ -162,4 +163,20 @@ test('a disk that falls behind past maxBufferedBytes fails the recording', async
   clearInterval(releaseAll);
   assert.equal(result.state, 'failed');
   assert.match(result.failureReason ?? '', /fell behind/);
+});
+
+test('a caller whose every frame comes just after its tick (the leg fill slack) stays aligned, no gaps', async () => {
+  const file = new MemoryFile();
+  const rec = new CallRecorder({ channels: 2, file, chunkFrames: 7 });
+  for (let k = 1; k <= 100; k++) {
+    rec.onFrame('outbound', frame(-k));
+    rec.onFrame('inbound', frame(k));
+  }
+  const result = await rec.stop();
+  assert.equal(result.frames, 100);
+  assert.equal(result.inboundGaps, 0);
+  for (let f = 0; f < 100; f++) {
+    assert.equal(sampleAt(file.bytes, 2, f, 0), f + 1, `caller frame ${f}`);
+    assert.equal(sampleAt(file.bytes, 2, f, 1), -(f + 1), `heard frame ${f}`);
+  }
 });

@@ -1,9 +1,10 @@
 /**
  * Records a call as the caller heard it: fed by `CallSession.addTap`, it writes one WAV frame per
  * media-clock tick (the `outbound` track, once per tick after the mix, is the clock) and pairs it with
- * the caller's oldest pending `inbound` frame, or with silence when none came. So the file holds
- * exactly one frame per tick of the call: its length is the call's within one frame, and a caller
- * frame that arrives late (at most the leg's lead) lands in the tick after.
+ * the caller's oldest pending `inbound` frame, or with silence when none came. Each tick's frame is
+ * written at the next tick, so a caller frame the RTP leg hands over up to one frame after its tick
+ * (its fill slack) still lands beside it. So the file holds exactly one frame per tick of the call: its
+ * length is the call's within one frame.
  *
  * Stereo puts the caller on the left channel and what the caller heard (the bot, prompts, a bridged
  * party) on the right; mono is their sum. Audio is kept in memory for `chunkFrames` frames, then
@@ -88,6 +89,9 @@ export class CallRecorder {
   #pendingCount = 0;
   #chunk: Int16Array;
   #chunkUsed = 0;
+  /** The last tick's frame of what the caller heard, written at the next tick (or at the stop). */
+  readonly #heard = new Int16Array(FRAME_SAMPLES);
+  #heardHeld = false;
   #untap: (() => void) | undefined;
   #writes: Promise<void> = Promise.resolve();
   #buffered = 0;
@@ -149,28 +153,16 @@ export class CallRecorder {
       this.#pushInbound(pcm);
       return;
     }
-    const caller = this.#popInbound();
-    if (caller === undefined) {
-      this.#gaps++;
-    }
-    interleaveFrame(
-      this.#chunk,
-      this.#chunkUsed * FRAME_SAMPLES * this.#channels,
-      this.#channels,
-      caller,
-      pcm,
-      FRAME_SAMPLES,
-    );
-    this.#chunkUsed++;
-    this.#frames++;
-    if (this.#chunkUsed === this.#chunkFrames) {
-      this.#flush();
-    }
+    // What the caller heard at this tick is written one tick later, with the caller's frame for the
+    // same tick: the RTP leg may hand that frame over up to one frame after its tick (its fill slack).
+    const caller = this.#heardHeld ? this.#writeHeld() : undefined;
+    this.#heard.set(pcm.subarray(0, FRAME_SAMPLES));
+    this.#heardHeld = true;
     if (!this.recording) {
       return;
     }
     const silence = this.#opts.silenceFrames;
-    if (silence !== undefined) {
+    if (silence !== undefined && this.#frames > 0) {
       this.#silentRun =
         caller === undefined || meanAbs(caller) < (this.#opts.silenceLevel ?? 200) ? this.#silentRun + 1 : 0;
       if (this.#silentRun >= silence) {
@@ -180,11 +172,34 @@ export class CallRecorder {
     }
     const max = this.#opts.maxFrames;
     if (
-      (max !== undefined && this.#frames >= max) ||
+      (max !== undefined && this.#frames + 1 >= max) ||
       this.#dataBytes + this.#buffered >= WAV_MAX_DATA_BYTES - this.#chunk.byteLength
     ) {
       void this.stop('max-length');
     }
+  }
+
+  /** Writes the held frame of what the caller heard beside the caller's oldest frame; returns that frame. */
+  #writeHeld(): Int16Array | undefined {
+    this.#heardHeld = false;
+    const caller = this.#popInbound();
+    if (caller === undefined) {
+      this.#gaps++;
+    }
+    interleaveFrame(
+      this.#chunk,
+      this.#chunkUsed * FRAME_SAMPLES * this.#channels,
+      this.#channels,
+      caller,
+      this.#heard,
+      FRAME_SAMPLES,
+    );
+    this.#chunkUsed++;
+    this.#frames++;
+    if (this.#chunkUsed === this.#chunkFrames) {
+      this.#flush();
+    }
+    return caller;
   }
 
   /** Stops: the audio so far is written, then the header, then the file is closed. Idempotent. */
@@ -194,6 +209,9 @@ export class CallRecorder {
     }
     this.#state = 'stopping';
     this.#detach();
+    if (this.#heardHeld) {
+      this.#writeHeld();
+    }
     this.#flush();
     const file = this.#file;
     this.#writes = this.#writes
