@@ -55,12 +55,6 @@ export async function composeRecording(
   const { engine, ports, logger } = runtime;
   // One node owns every open recording unless the node is part of a cluster: then another node's
   // recordings may be live, and are left to it.
-  if (config.cluster.redisUrl === null) {
-    const failed = await store.failOpenRecordings(ports.clock.epochMs());
-    if (failed > 0) {
-      logger.warn({ recordings: failed }, 'recordings left open by a stopped server marked failed');
-    }
-  }
   const files = new FsRecordingFiles(recordingDirectoryOf(config));
   const fixed = config.recording.publicUrl.replace(/\/+$/, '');
   let base = fixed === '' ? `http://${config.http.host}:${config.http.port}` : fixed;
@@ -76,6 +70,15 @@ export async function composeRecording(
     baseUrl: () => base,
     maxBufferedBytes: config.recording.maxBufferedKb * 1024,
   });
+  if (config.cluster.redisUrl === null) {
+    const failed = await service.recover();
+    if (failed > 0) {
+      logger.warn(
+        { recordings: failed },
+        'recordings left open by a stopped server marked failed (their files kept)',
+      );
+    }
+  }
   return {
     service,
     api: { commands: service, store, files },

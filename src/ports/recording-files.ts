@@ -24,6 +24,11 @@ export interface RecordingFileRead {
 export interface RecordingFiles {
   /** Creates (or truncates) the file `name` (e.g. `<recording id>.wav`). */
   create(name: string): Promise<RecordingFile>;
+  /**
+   * Opens an existing file to write in place (recovery rewrites the header of a file a stopped server
+   * left), with its size; undefined when there is none.
+   */
+  reopen(name: string): Promise<{ readonly file: RecordingFile; readonly sizeBytes: number } | undefined>;
   /** The file for reading, or undefined when there is none. */
   read(name: string): Promise<RecordingFileRead | undefined>;
   /** Deletes the file; a file already gone is not an error. */

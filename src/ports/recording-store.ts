@@ -46,6 +46,7 @@ export type RecordingPatch = {
 
 export interface ListRecordingsOptions extends PageOptions {
   readonly callUuid?: string;
+  readonly state?: RecordingState;
   /** `startedAt` bounds (Plivo `add_time__gt`, `__gte`, `__lt`, `__lte`), epoch ms. */
   readonly startedAfter?: number;
   readonly startedAtOrAfter?: number;
@@ -79,6 +80,7 @@ export interface RecordingStore {
 export function matchesRecordingFilter(r: RecordingRecord, options: ListRecordingsOptions): boolean {
   return (
     (options.callUuid === undefined || r.callUuid === options.callUuid) &&
+    (options.state === undefined || r.state === options.state) &&
     (options.startedAfter === undefined || r.startedAt > options.startedAfter) &&
     (options.startedAtOrAfter === undefined || r.startedAt >= options.startedAtOrAfter) &&
     (options.startedBefore === undefined || r.startedAt < options.startedBefore) &&

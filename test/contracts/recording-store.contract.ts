@@ -146,6 +146,12 @@ export function recordingStoreContract(
         [3].map((n) => fixtureUuid(9, n)),
       );
       assert.equal(closed.total, 1);
+      await store.updateRecording(fixtureUuid(9, 4), { state: 'recording' });
+      const open = await store.listRecordings({ limit: 20, offset: 0, state: 'recording' });
+      assert.deepEqual(
+        open.items.map((r) => r.recordingId),
+        [fixtureUuid(9, 4)],
+      );
     });
 
     withStore('delete removes the record once', async (store) => {

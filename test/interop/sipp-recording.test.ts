@@ -274,7 +274,7 @@ test(
 );
 
 test(
-  'a server killed (SIGKILL) during <Record recordSession>: after the restart the recording is failed with "Server Restart", its record kept',
+  'a server killed (SIGKILL) during <Record recordSession>: after the restart the recording is failed with "Server Restart", the audio that reached the disk kept in a repaired WAV',
   { timeout: 90_000 },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'streamfork-rec-kill-'));
@@ -318,7 +318,8 @@ test(
       },
       15_000,
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    // Past the first second, so some audio has reached the file.
+    await new Promise((r) => setTimeout(r, 2500));
     server.child.kill('SIGKILL');
     await server.exited;
     // The caller goes away too (killed by PID: sipp is this test's child).
@@ -333,6 +334,16 @@ test(
     assert.equal(after['recording_state'], 'failed');
     assert.equal(after['failure_reason'], 'Server Restart');
     assert.equal(after['recording_source'], 'session');
-    assert.ok(Number(after['recording_end_ms']) >= Number(after['recording_start_ms']));
+    // The audio that reached the disk is kept: the header is repaired to its size.
+    const durationMs = Number(after['recording_duration_ms']);
+    assert.ok(durationMs >= 1000, `${durationMs} ms kept`);
+    assert.equal(Number(after['recording_end_ms']), Number(after['recording_start_ms']) + durationMs);
+    const file = await api(httpPort, 'GET', `Recording/${recordingId}.wav`);
+    assert.equal(file.status, 200);
+    assert.equal(file.bytes.length, Number(after['file_size']));
+    const view = new DataView(file.bytes.buffer, file.bytes.byteOffset, file.bytes.byteLength);
+    assert.equal(view.getUint32(40, true), file.bytes.length - 44, 'the data size in the header');
+    assert.equal(view.getUint32(4, true), file.bytes.length - 8, 'the RIFF size in the header');
+    assert.equal((file.bytes.length - 44) / 2, (durationMs / 1000) * 8000);
   },
 );

@@ -52,6 +52,10 @@ class MemoryFiles implements RecordingFiles {
     });
   }
 
+  reopen(): Promise<undefined> {
+    return Promise.resolve(undefined);
+  }
+
   read(): Promise<RecordingFileRead | undefined> {
     return Promise.resolve(undefined);
   }

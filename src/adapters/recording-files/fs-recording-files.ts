@@ -20,11 +20,12 @@ function checkName(name: string): void {
 
 class FsRecordingFile implements RecordingFile {
   readonly #handle: FileHandle;
-  #position = 0;
+  #position: number;
   #closed = false;
 
-  constructor(handle: FileHandle) {
+  constructor(handle: FileHandle, position = 0) {
     this.#handle = handle;
+    this.#position = position;
   }
 
   async append(bytes: Uint8Array): Promise<void> {
@@ -74,6 +75,20 @@ export class FsRecordingFiles implements RecordingFiles {
     this.#made ??= mkdir(this.#dir, { recursive: true });
     await this.#made;
     return new FsRecordingFile(await open(join(this.#dir, name), 'w'));
+  }
+
+  async reopen(name: string): Promise<{ file: RecordingFile; sizeBytes: number } | undefined> {
+    checkName(name);
+    try {
+      const handle = await open(join(this.#dir, name), 'r+');
+      const info = await handle.stat();
+      return { file: new FsRecordingFile(handle, info.size), sizeBytes: info.size };
+    } catch (err) {
+      if ((err as { code?: unknown }).code === 'ENOENT') {
+        return undefined;
+      }
+      throw err;
+    }
   }
 
   async read(name: string): Promise<RecordingFileRead | undefined> {

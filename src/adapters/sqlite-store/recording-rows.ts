@@ -102,6 +102,7 @@ export function recordingPatchColumns(patch: RecordingPatch): [string, string | 
 /** WHERE clause (without the keyword; `1=1` when no filter) with `?`-style placeholders and its values. */
 export function recordingFilterSql(options: {
   readonly callUuid?: string;
+  readonly state?: string;
   readonly startedAfter?: number;
   readonly startedAtOrAfter?: number;
   readonly startedBefore?: number;
@@ -116,6 +117,7 @@ export function recordingFilterSql(options: {
     }
   };
   add('call_uuid = ?', options.callUuid);
+  add('state = ?', options.state);
   add('started_at > ?', options.startedAfter);
   add('started_at >= ?', options.startedAtOrAfter);
   add('started_at < ?', options.startedBefore);

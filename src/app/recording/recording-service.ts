@@ -11,7 +11,14 @@
  */
 import type { CallSession } from '../../engine/call/call-session.js';
 import type { CallbackRequest } from '../../engine/callbacks/callback-delivery.js';
-import { CallRecorder, FRAME_MS, type RecordingResult } from '../../engine/recording/call-recorder.js';
+import {
+  CallRecorder,
+  FRAME_MS,
+  RECORDING_RATE_HZ,
+  type RecordingResult,
+} from '../../engine/recording/call-recorder.js';
+import { FRAME_SAMPLES } from '../../engine/call/media-leg.types.js';
+import { WAV_HEADER_BYTES, wavHeader } from '../../media/wav-stream.js';
 import {
   recordingParams,
   type CallRecordings,
@@ -26,7 +33,11 @@ import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { RecordStartRequest, RecordingCommands } from '../../ports/recording-commands.js';
 import type { RecordingFiles } from '../../ports/recording-files.js';
-import type { RecordingRecord, RecordingStore } from '../../ports/recording-store.js';
+import {
+  RECORDING_RESTART_REASON,
+  type RecordingRecord,
+  type RecordingStore,
+} from '../../ports/recording-store.js';
 
 export interface RecordingServiceDeps {
   readonly engine: {
@@ -208,6 +219,50 @@ export class RecordingService implements RecordingCommands, CallRecordings {
     await this.#deps.files.remove(recordingFileName(recordingId));
     await this.#deps.store.deleteRecording(recordingId);
     return { ok: true };
+  }
+
+  /**
+   * Startup recovery of one node: every recording a stopped server left `recording` becomes `failed`
+   * (`reason`), its file's header is rewritten with the sizes of the audio that reached the disk, and
+   * its duration, end and size are those of that audio. Returns how many.
+   */
+  async recover(reason = RECORDING_RESTART_REASON): Promise<number> {
+    const { store, files, logger } = this.#deps;
+    let n = 0;
+    for (;;) {
+      const page = await store.listRecordings({ state: 'recording', limit: 100, offset: 0 });
+      if (page.items.length === 0) {
+        return n;
+      }
+      for (const r of page.items) {
+        const bytesPerFrame = FRAME_SAMPLES * 2 * r.channels;
+        let frames = 0;
+        let sizeBytes = 0;
+        try {
+          const opened = await files.reopen(recordingFileName(r.recordingId));
+          if (opened !== undefined) {
+            frames = Math.max(0, Math.floor((opened.sizeBytes - WAV_HEADER_BYTES) / bytesPerFrame));
+            sizeBytes = WAV_HEADER_BYTES + frames * bytesPerFrame;
+            await opened.file.writeAt(0, wavHeader(r.channels, RECORDING_RATE_HZ, frames * bytesPerFrame));
+            await opened.file.close();
+          }
+        } catch (err) {
+          logger.warn(
+            { err, recordingId: r.recordingId },
+            'the file of an interrupted recording could not be repaired',
+          );
+        }
+        const durationMs = frames * FRAME_MS;
+        await store.updateRecording(r.recordingId, {
+          state: 'failed',
+          failureReason: reason,
+          endedAt: r.startedAt + durationMs,
+          durationMs,
+          sizeBytes,
+        });
+        n++;
+      }
+    }
   }
 
   /** Resolves once every recording's record and callback have been handed on. */
