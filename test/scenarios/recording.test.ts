@@ -188,3 +188,32 @@ test('a disk that fills up mid-call fails the recording; the call goes on to its
   assert.match(rec.failureReason ?? '', /ENOSPC/);
   assert.deepEqual(errors, ['ERR_RECORDING_FAILED']);
 });
+
+test('a record store that fails loses the record, not the recording nor the call', async () => {
+  const h = new CallHarness();
+  const files = new MemoryFiles();
+  class FailingStore extends MemoryRecordingStore {
+    override insertRecording(): Promise<void> {
+      return Promise.reject(new Error('ERR_STORAGE_IO: disk I/O error'));
+    }
+  }
+  const store = new FailingStore();
+  const service = new RecordingService({
+    engine: h.engine,
+    calls: { getCall: () => Promise.resolve(undefined) },
+    store,
+    files,
+    clock: h.clock,
+    random: h.random,
+    logger: nullLogger,
+    accountId: 'MATEST',
+    baseUrl: () => 'http://api.test',
+  });
+  h.web.serve('/answer', '<Response><Record recordSession="true"/><Wait length="2"/></Response>');
+  const result = await h.run({ durationMs: 4000, registry: createElementRegistry({}, undefined, service) });
+  await service.idle();
+  assert.equal(result.hangupCause, 'End Of XML Instructions');
+  const [file] = [...files.files.values()];
+  assert.ok(file !== undefined && file.length > 44 + 16_000, 'the audio was recorded');
+  assert.equal((await store.listRecordings({ limit: 10, offset: 0 })).total, 0);
+});

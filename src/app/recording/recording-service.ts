@@ -119,7 +119,11 @@ export class RecordingService implements RecordingCommands, CallRecordings {
       durationMs: null,
       sizeBytes: null,
     };
-    const inserted = store.insertRecording(record);
+    // A store that fails loses the record, never the recording (nor the process: no rejection left
+    // unhandled while the recording runs).
+    const inserted = store.insertRecording(record).catch((err: unknown) => {
+      this.#deps.logger.error({ err, recordingId }, 'the recording record could not be written');
+    });
     let finish!: (f: FinishedRecording) => void;
     const finished = new Promise<FinishedRecording>((resolve) => {
       finish = resolve;
@@ -152,6 +156,8 @@ export class RecordingService implements RecordingCommands, CallRecordings {
     this.#running.set(recordingId, { callUuid: call.callUuid, source: opts.source, started });
     recorder.attach(call);
     call.on('ended', onEnded);
+    // The audio is taken from now; the caller learns of the recording once its record is readable.
+    await inserted;
     return started;
   }
 
