@@ -11,6 +11,7 @@ import { systemClock, systemTimers } from './adapters/system-clock/system-clock.
 import { nodeRandom } from './adapters/node-random/node-random.js';
 import { NodeWsConnector } from './adapters/ws-client/ws-connector.js';
 import { TargetGuard } from './adapters/net/target-guard.js';
+import { rnnoiseRuntime } from './adapters/rnnoise/rnnoise-wasm.js';
 import { NodeRtpSocketFactory } from './adapters/rtp/node-rtp-socket.js';
 import { RtpPortAllocator } from './adapters/rtp/rtp-port-allocator.js';
 import { NodeSipTransport } from './adapters/sip-transport/node-sip-transport.js';
@@ -85,7 +86,7 @@ export function composeRuntime(opts: RuntimeOptions): Runtime {
     },
   });
   const engine = new Engine(
-    { ticker: driver, ...ports, logger, dialects: BUILT_IN_STREAM_DIALECTS },
+    { ticker: driver, ...ports, logger, dialects: BUILT_IN_STREAM_DIALECTS, noise: rnnoiseRuntime() },
     {
       stream: opts.stream,
       ...(opts.maxStreamsPerCall === undefined ? {} : { maxStreamsPerCall: opts.maxStreamsPerCall }),

@@ -12,6 +12,7 @@ import { EngineAudioTap } from './app/console/engine-audio-tap.js';
 import { EngineCallCommands } from './app/call-commands.js';
 import { CallControl, type AnswerConfig } from './app/call-control.js';
 import { RestDialer, type RestDialerDeps } from './app/call-control/rest-dialer.js';
+import { inboundCallHandlers } from './app/call-control/inbound-answer.js';
 import { RecordProjector } from './app/records/record-projector.js';
 import type { InboundInvite, SipServer, SipServerSipOptions, SipServerSpec } from './app/sip/sip-server.js';
 import { MemoryCallStore } from './adapters/memory-store/memory-call-store.js';
@@ -24,7 +25,6 @@ import { HttpAudioFetcher } from './adapters/audio-fetcher/http-audio-fetcher.js
 import { composeRuntime, composeSipServer, type Runtime, type RuntimeOptions } from './compose.js';
 import type { Config } from './config/schema.js';
 import type { CallIdentity } from './engine/interpreter/call-params.js';
-import type { CallSession } from './engine/call/call-session.js';
 import { SERVER_RESTART_CAUSE, type CallStore } from './ports/call-store.js';
 import type { Logger } from './ports/logger.js';
 import type { Clock } from './ports/clock.js';
@@ -287,14 +287,9 @@ function restDialerOf(
 }
 
 /** The Plivo identity of an answered inbound call (a fresh request UUID, started now). */
-function inboundIdentity(
-  call: CallSession,
-  info: InboundInvite,
-  config: Config,
-  ports: AppPorts,
-): CallIdentity {
+function inboundIdentity(info: InboundInvite, config: Config, ports: AppPorts): CallIdentity {
   return {
-    callUuid: call.callUuid,
+    callUuid: info.callUuid,
     requestUuid: ports.random.uuid(),
     from: info.from,
     to: info.to,
@@ -455,14 +450,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     rtp: rtpOptionsOf(config),
     targets,
     eventLoopLagMs: () => lag.lagMs(),
-    onInboundCall: (call, info) => {
-      if (answer === undefined) {
-        call.reportError('ERR_CALL_ANSWER_MISSING', 'no answer URL configured');
-        call.hangup('Answer URL Missing', 'server');
-        return;
-      }
-      control.run(call, inboundIdentity(call, info, config, ports), answer);
-    },
+    ...inboundCallHandlers(control, answer, (info) => inboundIdentity(info, config, ports)),
   });
   const abandon = async (): Promise<void> => {
     stopTimers();

@@ -13,6 +13,8 @@ import { MAX_EXTRA_HEADERS_BYTES, type StreamStartBody } from './schemas/stream.
 export const DEFAULT_CONTENT_TYPE: ContentType = 'audio/x-l16;rate=8000';
 /** Spec §2.2: 24 hours. */
 export const DEFAULT_STREAM_TIMEOUT_SEC = 86400;
+/** As `<Stream noiseCancellationLevel>`'s default. */
+export const DEFAULT_NOISE_CANCELLATION_LEVEL = 85;
 
 function hasScheme(url: string, schemes: readonly string[]): boolean {
   try {
@@ -75,6 +77,9 @@ export function streamSpecFromRest(body: StreamStartBody): StreamStartRequest {
     ...(body.resume_timeout === undefined || body.resume_timeout === 0
       ? {}
       : { resumeTimeoutSec: body.resume_timeout }),
+    ...(body.noise_cancellation === true
+      ? { noiseCancellationLevel: body.noise_cancellation_level ?? DEFAULT_NOISE_CANCELLATION_LEVEL }
+      : {}),
     ...(body.playback_extras === true ? { playbackExtras: true } : {}),
   };
 }

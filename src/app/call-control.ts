@@ -11,9 +11,17 @@ import type { CallSession } from '../engine/call/call-session.js';
 import type { LegHangup } from '../engine/call/media-leg.types.js';
 import type { Engine } from '../engine/engine.js';
 import type { CallEvent } from '../engine/events/call-events.js';
-import { flowContext, type CallIdentity } from '../engine/interpreter/call-params.js';
+import {
+  callParams,
+  flowContext,
+  twilioCallParams,
+  type CallIdentity,
+} from '../engine/interpreter/call-params.js';
+import { fetchXml, type FetchXmlResult } from '../engine/interpreter/fetch-xml.js';
 import { runCallFlow } from '../engine/interpreter/interpreter.js';
-import type { ElementRegistry } from '../engine/interpreter/interpreter.types.js';
+import type { EarlyAnswer, ElementRegistry } from '../engine/interpreter/interpreter.types.js';
+import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
+import { detectAnswerDialect } from '../protocol/twiml/detect.js';
 import { createElementRegistry } from '../engine/interpreter/registry.js';
 import type { CallRecordings } from '../engine/recording/call-recordings.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
@@ -79,18 +87,44 @@ export interface RunOptions {
   readonly sipCallId?: string;
   /** The call was announced already (`call.started` by the REST dialer when it queued it). */
   readonly announced?: boolean;
+  /**
+   * An inbound call in early media (its document starts with `<PreAnswer>`): not answered yet; the
+   * flow answers it, and `call.answered` is emitted then, with the 200's time.
+   */
+  readonly early?: EarlyAnswer;
+  /** The answer URL's response, fetched before the call was answered (`prefetch`). */
+  readonly first?: FetchXmlResult;
 }
 
 interface LiveCall {
   readonly call: CallSession;
   readonly identity: CallIdentity;
   readonly answer: AnswerConfig;
-  readonly answeredAtMs: number;
+  /** Null while the call is in early media. */
+  answeredAtMs: number | null;
+  readonly early: EarlyAnswer | undefined;
+  readonly first: FetchXmlResult | undefined;
   readonly log: Logger;
   /** Aborts the XML running now (transfer, or the call ended); replaced on each transfer. */
   flow: AbortController;
   /** Every flow started for the call, settled. */
   flows: Promise<unknown>[];
+}
+
+/** An inbound call's answer URL, fetched before the call was answered (`CallControl.prefetch`). */
+export interface Prefetched {
+  readonly fetched: FetchXmlResult;
+  /** The document is Plivo XML, valid, and its first element is `<PreAnswer>`. */
+  readonly preAnswer: boolean;
+}
+
+function startsWithPreAnswer(xml: string, style: 'plivo' | 'twilio'): boolean {
+  const dialect = detectAnswerDialect(xml, style);
+  if (!dialect.ok || dialect.dialect !== 'plivo') {
+    return false;
+  }
+  const parsed = parsePlivoXml(xml);
+  return parsed.ok && parsed.value.response.children[0]?.element === 'PreAnswer';
 }
 
 export class CallControl {
@@ -137,6 +171,32 @@ export class CallControl {
     this.#track(call, identity, answer, opts);
   }
 
+  /**
+   * Fetches an inbound call's answer URL before the call is answered, as the flow's first request
+   * would (same parameters, signature, retries and fallback): its document says whether the call starts
+   * in early media (`<PreAnswer>` first). Give the result to `run` (`first`) so it is not fetched again.
+   */
+  async prefetch(identity: CallIdentity, answer: AnswerConfig): Promise<Prefetched> {
+    const { http, random, authToken } = this.#deps;
+    const style = answer.webhookDialect ?? 'plivo';
+    const params =
+      style === 'twilio' ? twilioCallParams(identity, 'in-progress') : callParams(identity, 'in-progress');
+    const fetched = await fetchXml({
+      http,
+      random,
+      authToken,
+      url: answer.answerUrl,
+      method: answer.answerMethod,
+      params,
+      style,
+      fallbackUrl: answer.fallbackUrl ?? undefined,
+      ...(answer.fallbackMethod === undefined ? {} : { fallbackMethod: answer.fallbackMethod }),
+      ...(answer.attempts === undefined ? {} : { attempts: answer.attempts }),
+      timeoutMs: answer.timeoutMs,
+    });
+    return { fetched, preAnswer: fetched.ok && startsWithPreAnswer(fetched.xml, style) };
+  }
+
   /** Resolves when the record writes asked for so far for the call have run (the projector's). */
   settled(callUuid: string): Promise<void> {
     return this.#deps.records.settled(callUuid);
@@ -144,17 +204,20 @@ export class CallControl {
 
   #track(call: CallSession, identity: CallIdentity, answer: AnswerConfig, opts: RunOptions): LiveCall {
     const { clock, engine } = this.#deps;
+    const sipCallId = opts.sipCallId ?? null;
+    const hangupCallback = hangupCallbackTemplate(identity, answer.hangupUrl, answer.hangupMethod);
     const live: LiveCall = {
       call,
       identity,
       answer,
-      answeredAtMs: opts.answeredAtMs ?? clock.epochMs(),
+      answeredAtMs: opts.early === undefined ? (opts.answeredAtMs ?? clock.epochMs()) : null,
+      early:
+        opts.early === undefined ? undefined : this.#announceOnAnswer(opts.early, call, answer, sipCallId),
+      first: opts.first,
       log: this.#log.child({ callUuid: call.callUuid }),
       flow: new AbortController(),
       flows: [],
     };
-    const sipCallId = opts.sipCallId ?? null;
-    const hangupCallback = hangupCallbackTemplate(identity, answer.hangupUrl, answer.hangupMethod);
     if (opts.announced !== true) {
       engine.events.emit({
         type: 'call.started',
@@ -171,14 +234,16 @@ export class CallControl {
         hangupCallback,
       });
     }
-    engine.events.emit({
-      type: 'call.answered',
-      callUuid: identity.callUuid,
-      atMs: live.answeredAtMs,
-      answerUrl: answer.answerUrl,
-      sipCallId,
-      hangupCallback,
-    });
+    if (live.answeredAtMs !== null) {
+      engine.events.emit({
+        type: 'call.answered',
+        callUuid: identity.callUuid,
+        atMs: live.answeredAtMs,
+        answerUrl: answer.answerUrl,
+        sipCallId,
+        hangupCallback,
+      });
+    }
     if (opts.announced !== true) {
       this.#replay(call);
     }
@@ -194,6 +259,40 @@ export class CallControl {
     this.#pending.add(done);
     void done.finally(() => this.#pending.delete(done));
     return live;
+  }
+
+  /** Wraps an early call's answer: once the 200 went out, `call.answered` with its time. */
+  #announceOnAnswer(
+    early: EarlyAnswer,
+    call: CallSession,
+    answer: AnswerConfig,
+    sipCallId: string | null,
+  ): EarlyAnswer {
+    const { clock, engine } = this.#deps;
+    return {
+      get answered() {
+        return early.answered;
+      },
+      answer: async () => {
+        if (early.answered) {
+          return;
+        }
+        await early.answer();
+        const live = this.#live.get(call.callUuid);
+        if (live?.answeredAtMs !== null || call.status !== 'in-progress') {
+          return;
+        }
+        live.answeredAtMs = clock.epochMs();
+        engine.events.emit({
+          type: 'call.answered',
+          callUuid: call.callUuid,
+          atMs: live.answeredAtMs,
+          answerUrl: answer.answerUrl,
+          sipCallId,
+          hangupCallback: hangupCallbackTemplate(live.identity, answer.hangupUrl, answer.hangupMethod),
+        });
+      },
+    };
   }
 
   /**
@@ -273,7 +372,10 @@ export class CallControl {
       authToken,
       signal: flow.signal,
       fetchTimeoutMs: answer.timeoutMs,
+      ...(live.early === undefined ? {} : { early: live.early }),
     });
+    // The prefetched answer (an inbound call's, fetched before its 200) stands for the first request.
+    const first = withFallback ? live.first : undefined;
     const fallbackUrl = withFallback ? (answer.fallbackUrl ?? undefined) : undefined;
     const running = runCallFlow(ctx, {
       url,
@@ -283,6 +385,7 @@ export class CallControl {
       ...(answer.attempts === undefined ? {} : { attempts: answer.attempts }),
       ...(answer.webhookDialect === undefined ? {} : { webhookDialect: answer.webhookDialect }),
       registry: this.#registry,
+      ...(first === undefined ? {} : { first }),
     }).then(
       (end) => {
         live.log.info(

@@ -43,7 +43,7 @@ export const SipRegistration = Type.Object(
       maximum: 3600,
       default: 0,
       description:
-        'Send an OPTIONS to the registrar this often to keep a NAT binding open (25 suits most NATs on UDP); 0: never.',
+        'Keep-alive to the registrar this often, keeping a NAT binding open: OPTIONS over UDP, a CRLF ping (RFC 5626) over TCP/TLS, re-registering when it gets no pong (docs/nat.md); 25 suits most NATs; 0: never.',
       unit: 's',
     }),
     transport: Type.Union([Type.Literal('udp'), Type.Literal('tcp'), Type.Literal('tls')], {

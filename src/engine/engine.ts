@@ -7,6 +7,7 @@
  * sends a `1/phases` share of the outbound RTP instead of one burst per frame. Every call is still
  * ticked exactly once per frame, always in the same phase.
  */
+import type { RnnoiseRuntime } from '../media/noise/rnnoise.types.js';
 import type { CallbackOutbox } from '../ports/callback-outbox.js';
 import type { Clock, Timers } from '../ports/clock.js';
 import type { HttpClient } from '../ports/http-client.js';
@@ -31,6 +32,8 @@ export interface EngineDeps {
   readonly logger: Logger;
   /** The stream dialects (wire protocols) a stream spec may name; built by the composition root. */
   readonly dialects: StreamDialectRegistry;
+  /** RNNoise, for streams with noise cancellation (the composition root loads it at startup). */
+  readonly noise?: RnnoiseRuntime | undefined;
 }
 
 export interface EngineOptions {
@@ -123,6 +126,7 @@ export class Engine {
         logger: this.#deps.logger,
         dialects: this.#deps.dialects,
         events: this.events,
+        noise: this.#deps.noise,
       },
       events: this.events,
       logger: this.#deps.logger,

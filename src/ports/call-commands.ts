@@ -41,6 +41,8 @@ export interface StreamStartRequest {
   readonly extraHeaders?: string | undefined;
   /** Resumable stream (streamfork extension `resume_timeout`): reconnect for this long after a drop. */
   readonly resumeTimeoutSec?: number | undefined;
+  /** Noise cancellation of the caller's audio at this strength, 60–100 (`noise_cancellation`); absent: off. */
+  readonly noiseCancellationLevel?: number | undefined;
   /** Playback extras (streamfork extension `playback_extras`). */
   readonly playbackExtras?: boolean | undefined;
 }

@@ -1,7 +1,9 @@
 /**
  * One call leg's RTP/RTCP transport as the engine sees it: a pair of UDP ports (RTP even, RTCP = RTP+1,
- * RFC 3550 §11) with symmetric RTP (RFC 4961): the first valid RTP packet's source is latched and used
- * as the send target, packets from other sources are dropped and counted. Datagrams are parsed before
+ * RFC 3550 §11) with symmetric RTP (RFC 4961): once valid RTP packets from one source pass the latching
+ * rule (`protocol/rtp/rtp-latch.ts`, docs/nat.md: three in a row with one SSRC, consecutive sequence
+ * numbers and a negotiated payload type; with SRTP only packets that authenticate) that source is the
+ * send target, and packets from other sources are dropped and counted. Datagrams are parsed before
  * delivery; malformed ones are counted, never thrown. Sending is driven by the engine's shared media
  * clock (one call per 20 ms tick); the socket owns no timers.
  * Adapter: `adapters/rtp/node-rtp-socket.ts`.
@@ -64,7 +66,7 @@ export interface RtpSocket {
   readonly recvBufferBytes: number;
   /** Where RTP is sent: the latched source, else the SDP address, else undefined. */
   readonly remote: RtpAddress | undefined;
-  /** True once a valid RTP packet fixed the remote source. */
+  /** True once valid RTP packets latched the remote source. */
   readonly latched: boolean;
   /** A snapshot of the counters. */
   readonly stats: Readonly<RtpSocketStats>;
@@ -73,8 +75,15 @@ export interface RtpSocket {
    * the send target until a packet is latched, and as the only accepted source when latching is off.
    */
   setRemote(rtp: RtpAddress, rtcp?: RtpAddress): void;
-  /** Forgets the latched source (e.g. after a re-INVITE); the next valid RTP packet latches again. */
+  /** Forgets the latched source (e.g. after a re-INVITE); learning starts again. */
   unlatch(): void;
+  /**
+   * The payload types the SDP negotiated (codec, telephone-event, comfort noise): only packets of these
+   * count towards latching. Until called, any payload type counts. Absent on fakes.
+   */
+  setLatchPayloadTypes?(types: readonly number[]): void;
+  /** Times another source took over from the latched one (docs/nat.md, re-latch). Absent on fakes. */
+  readonly relatches?: number;
   /** The listener for parsed RTP packets from the accepted source (replaces any previous one). */
   onRtp(listener: (packet: RtpPacket) => void): void;
   /** The listener for parsed RTCP compounds from the accepted source (replaces any previous one). */

@@ -25,6 +25,9 @@ export interface SipMalformed {
   readonly status?: number;
 }
 
+/** The outcome of {@link SipTransport.keepAlive}. */
+export type FlowKeepAliveResult = 'pong' | 'no-pong' | 'no-connection';
+
 /** Counters kept by a transport. */
 export interface SipTransportStats {
   readonly received: number;
@@ -55,6 +58,13 @@ export interface SipTransport {
   /** Registers the handler of malformed input (counted, never thrown). */
   onMalformed(handler: (malformed: SipMalformed) => void): void;
   stats(): SipTransportStats;
+  /**
+   * A CRLF keep-alive on the TCP/TLS connection to `destination` (RFC 5626 §4.4.1): sends a double CRLF
+   * and resolves `pong` when the peer answers (any bytes on that connection) within `pongTimeoutMs`,
+   * `no-pong` otherwise (the connection is then closed: the flow failed), `no-connection` when none is
+   * open. Absent on fakes.
+   */
+  keepAlive?(destination: SipEndpoint, pongTimeoutMs: number): Promise<FlowKeepAliveResult>;
   /** Closes the sockets and every TCP connection. */
   close(): Promise<void>;
 }

@@ -1,10 +1,11 @@
 /**
  * RTP hot-path micro-benchmarks: parse, parse + reorder-buffer push/release, writeRtpPacket, RtpSender,
- * RTCP compound parse. Run: `node --import tsx test/bench/run.ts rtp`. Figures: docs/benchmarks/rtp.md.
+ * RTCP compound parse, the symmetric-RTP latch (docs/nat.md). Run: `node --import tsx test/bench/run.ts rtp`. Figures: docs/benchmarks/rtp.md.
  */
 import { parseRtpPacket, serializeRtpPacket, writeRtpPacket } from '../../src/protocol/rtp/packet.js';
 import { parseRtcpCompound, serializeRtcpCompound } from '../../src/protocol/rtp/rtcp.js';
 import { ReorderBuffer } from '../../src/protocol/rtp/reorder-buffer.js';
+import { RtpLatch } from '../../src/protocol/rtp/rtp-latch.js';
 import { RtpSender } from '../../src/protocol/rtp/rtp-sender.js';
 import { bench, formatRow } from './bench-util.js';
 
@@ -95,7 +96,26 @@ export function run(): Promise<string> {
     sink += r.ok ? r.value.length : 0;
   });
 
-  const rows = [parse, parsePushPop, write, senderWrite, rtcpParse].map((r) => formatRow(r));
+  // The latch: a packet from the latched source (every call's steady state), and a stranger screened
+  // out on its address while the latched source talks (a flood from elsewhere).
+  const latch = new RtpLatch();
+  latch.setPayloadTypes([0, 101, 13]);
+  let lseq = 0;
+  let lnow = 0;
+  for (; lseq < 3; lseq++) {
+    latch.packet('203.0.113.7', 40000, 42, 0, lseq, lnow);
+  }
+  const latched = bench('RtpLatch.packet (from the latched source)', () => {
+    lnow += 20;
+    sink += latch.packet('203.0.113.7', 40000, 42, 0, lseq++ & 0xffff, lnow).deliver ? 1 : 0;
+  });
+  const screened = bench('RtpLatch.screensOut (a stranger while latched)', () => {
+    sink += latch.screensOut('198.51.100.9', 50000, lnow) ? 1 : 0;
+  });
+
+  const rows = [parse, parsePushPop, write, senderWrite, rtcpParse, latched, screened].map((r) =>
+    formatRow(r),
+  );
   const c = rb.counters;
   if (c.lost + c.late !== 0) {
     throw new Error(`bench stream was not clean: ${JSON.stringify(c)}`);

@@ -20,6 +20,7 @@ import { nullLogger, type Logger } from '../../src/ports/logger.js';
 import type {
   SipServer,
   InboundInvite,
+  InboundSetup,
   SipServerSpec,
   SipServerRtpOptions,
   SipServerSipOptions,
@@ -68,8 +69,10 @@ export interface SipStackOptions {
   readonly codecOrder?: SipServerRtpOptions['codecOrder'];
   /** `sip.tls` (files read at start). Default none. */
   readonly tls?: SipServerSipOptions['tls'];
-  /** Extra observer of inbound calls (after the call flow started). */
-  readonly onInboundCall?: (call: CallSession, info: InboundInvite) => void;
+  /** Extra observer of inbound calls (after the call flow started); `setup` as the server gives it. */
+  readonly onInboundCall?: (call: CallSession, info: InboundInvite, setup?: InboundSetup) => void;
+  /** `SipServerSpec.screen`: asked before each inbound call is answered (early media). Default none. */
+  readonly screen?: SipServerSpec['screen'];
 }
 
 /** One inbound call the stack answered. */
@@ -139,13 +142,14 @@ export async function startSipStack(opts: SipStackOptions = {}): Promise<SipStac
     },
     ...(opts.targets === undefined ? {} : { targets: opts.targets }),
     ...(opts.dialogTime === undefined ? {} : { dialogTime: opts.dialogTime }),
-    onInboundCall: (call, info) => {
+    ...(opts.screen === undefined ? {} : { screen: opts.screen }),
+    onInboundCall: (call, info, setup) => {
       const flow =
         opts.answerUrl === undefined || call.status !== 'in-progress'
           ? undefined
           : runFlow(runtime, call, info, opts.answerUrl, opts.answerMethod ?? 'POST');
       calls.push({ call, info, flow });
-      opts.onInboundCall?.(call, info);
+      opts.onInboundCall?.(call, info, setup);
     },
   });
   const { udpPort, tlsPort } = await server.start();

@@ -100,7 +100,7 @@ test('two RtpSockets exchange 200 packets each way; RTCP goes to RTP+1', async (
   assert.equal(b.stats.rtcpReceived, 1);
 });
 
-test('symmetric RTP: latches on the first source, ignores a third one, sends to the latched address', async () => {
+test('symmetric RTP: three packets in a row latch their source, a third one is ignored, replies go to the latched address', async () => {
   const us = await openSocket();
   const peer = await rawSocket(); // behind a NAT: not the address the SDP said
   const intruder = await rawSocket();
@@ -111,14 +111,19 @@ test('symmetric RTP: latches on the first source, ignores a third one, sends to 
     const peerGot: Buffer[] = [];
     peer.on('message', (m) => peerGot.push(m));
     peer.send(rtp(0, 1), us.rtpPort, HOST);
+    peer.send(rtp(1, 1), us.rtpPort, HOST);
+    await waitFor('two packets delivered', () => got.length === 2);
+    assert.equal(us.latched, false, 'two packets do not latch');
+    assert.deepEqual(us.remote, { address: HOST, port: 9 });
+    peer.send(rtp(2, 1), us.rtpPort, HOST);
     await waitFor('latch', () => us.latched);
     assert.deepEqual(us.remote, { address: HOST, port: peer.address().port });
     for (let i = 0; i < 20; i++) {
       intruder.send(rtp(i, 2), us.rtpPort, HOST);
     }
-    peer.send(rtp(1, 1), us.rtpPort, HOST);
-    await waitFor('intruder counted', () => us.stats.otherSource === 20 && got.length === 2);
-    assert.deepEqual(got, [1, 1]);
+    peer.send(rtp(3, 1), us.rtpPort, HOST);
+    await waitFor('intruder counted', () => us.stats.otherSource === 20 && got.length === 4);
+    assert.deepEqual(got, [1, 1, 1, 1]);
     us.sendRtp(rtp(0, 3));
     await waitFor('reply at the latched source', () => peerGot.length === 1);
     us.unlatch();
@@ -140,12 +145,13 @@ function accounted(s: RtpSocket): number {
  * batch: libuv reads at most 32 datagrams per loop iteration, so an unpaced flood from the same process
  * would test kernel drops (RcvbufErrors) rather than our parsing.
  */
-async function flood(us: RtpSocket, n: number): Promise<dgram.Socket> {
+async function flood(us: RtpSocket, n: number, eachBatch?: () => void): Promise<dgram.Socket> {
   const s = await rawSocket();
   const start = accounted(us);
   for (let i = 0; i < n; i++) {
     s.send(randomBytes(i % 301), us.rtpPort, HOST);
     if (i % 25 === 24 || i === n - 1) {
+      eachBatch?.();
       await waitFor(
         `datagram ${i + 1} accounted for: ${JSON.stringify(us.stats)}`,
         () => accounted(us) - start >= i + 1,
@@ -176,11 +182,19 @@ test('10,000 random datagrams from a third source while latched: all ignored, th
     us.onRtp(() => {
       fromPeer++;
     });
-    peer.send(rtp(0, 1), us.rtpPort, HOST);
+    let seq = 0;
+    const fromThePeer = (): void => {
+      peer.send(rtp(seq++, 1), us.rtpPort, HOST);
+    };
+    for (let i = 0; i < 3; i++) {
+      fromThePeer();
+    }
     await waitFor('latch', () => us.latched);
-    const fuzzer = await flood(us, 10_000);
-    peer.send(rtp(1, 1), us.rtpPort, HOST);
-    await waitFor('the peer heard after the flood', () => fromPeer === 2);
+    // The latched source keeps talking (as a call does), so the strangers cannot re-latch and are
+    // dropped on their address alone.
+    const fuzzer = await flood(us, 10_000, fromThePeer);
+    fromThePeer();
+    await waitFor('the peer heard after the flood', () => fromPeer === seq);
     assert.equal(us.stats.otherSource, 10_000);
     assert.equal(us.stats.malformed, 0, 'dropped by source before parsing');
     fuzzer.close();

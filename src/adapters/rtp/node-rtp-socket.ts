@@ -1,7 +1,8 @@
 /**
  * `RtpSocket` over node:dgram: an RTP socket on an even port and an RTCP socket on the next one, with
  * an explicitly sized receive buffer (docs: spec/dependencies.md §4, "the floor cost of forwarding":
- * the kernel default of ~208 KB dropped 26 % of packets in bursts) and symmetric RTP (RFC 4961).
+ * the kernel default of ~208 KB dropped 26 % of packets in bursts) and symmetric RTP (RFC 4961) by the
+ * latching rule of `RtpLatch` (docs/nat.md: three valid packets in a row latch, re-latch after 500 ms quiet).
  * RTCP multiplexed on the RTP port (RFC 5761) is recognised and delivered too.
  */
 import dgram from 'node:dgram';
@@ -17,6 +18,7 @@ import type {
 } from '../../ports/rtp-socket.js';
 import { looksLikeRtcp, parseRtpPacket, type RtpPacket } from '../../protocol/rtp/packet.js';
 import { parseRtcpCompound, type RtcpPacket } from '../../protocol/rtp/rtcp.js';
+import { RtpLatch, type RtpLatchOptions } from '../../protocol/rtp/rtp-latch.js';
 import type { NegotiatedSrtp } from '../../protocol/sdp/sdes-crypto.js';
 import { SrtpContext, type SrtpUnprotectResult } from '../../protocol/srtp/srtp-context.js';
 import type { RtpPortAllocator } from './rtp-port-allocator.js';
@@ -29,6 +31,10 @@ export interface NodeRtpSocketFactoryOptions {
   readonly recvBufferBytes?: number;
   /** How many port pairs to try when binding fails (in use by another process). Default 16. */
   readonly bindAttempts?: number;
+  /** Symmetric-RTP latching rule (tests shorten it). Default: 3 packets, 500 ms quiet before a re-latch. */
+  readonly latch?: RtpLatchOptions;
+  /** Monotonic milliseconds for the latch's quiet period. Default `performance.now`. */
+  readonly nowMs?: () => number;
 }
 
 /**
@@ -115,6 +121,8 @@ class NodeRtpSocket implements RtpSocket {
   readonly #rtp: dgram.Socket;
   readonly #rtcp: dgram.Socket;
   readonly #latching: boolean;
+  readonly #latch: RtpLatch;
+  readonly #now: () => number;
   readonly #release: () => void;
   readonly #stats: RtpSocketStats = {
     rtpReceived: 0,
@@ -148,10 +156,14 @@ class NodeRtpSocket implements RtpSocket {
     latching: boolean,
     recvBufferBytes: number,
     release: () => void,
+    latch: RtpLatch = new RtpLatch(),
+    now: () => number = () => performance.now(),
   ) {
     this.#rtp = rtp;
     this.#rtcp = rtcp;
     this.#latching = latching;
+    this.#latch = latch;
+    this.#now = now;
     this.#release = release;
     this.recvBufferBytes = recvBufferBytes;
     const local = rtp.address();
@@ -183,12 +195,22 @@ class NodeRtpSocket implements RtpSocket {
 
   setRemote(rtp: RtpAddress, rtcp?: RtpAddress): void {
     this.#sdpRtp = { address: rtp.address, port: rtp.port };
+    this.#latch.setExpected(this.#sdpRtp);
     this.#sdpRtcp = rtcp ?? rtcpNextTo(rtp);
   }
 
   unlatch(): void {
     this.#latchedRtp = undefined;
     this.#latchedRtcp = undefined;
+    this.#latch.reset();
+  }
+
+  setLatchPayloadTypes(types: readonly number[]): void {
+    this.#latch.setPayloadTypes(types);
+  }
+
+  get relatches(): number {
+    return this.#latch.relatches;
   }
 
   get srtp(): boolean {
@@ -259,8 +281,14 @@ class NodeRtpSocket implements RtpSocket {
       this.#onRtcpDatagram(msg, rinfo, true);
       return;
     }
-    const accepted = this.#latchedRtp ?? (this.#latching ? undefined : this.#sdpRtp);
-    if (accepted !== undefined && !sameAddress(accepted, rinfo)) {
+    const now = this.#latching ? this.#now() : 0;
+    const fixed = this.#latching ? undefined : this.#sdpRtp;
+    if (
+      fixed !== undefined
+        ? !sameAddress(fixed, rinfo)
+        : this.#latching && this.#latch.screensOut(rinfo.address, rinfo.port, now)
+    ) {
+      // Dropped on the source alone: a flood from elsewhere costs a comparison, not a parse.
       this.#stats.otherSource++;
       return;
     }
@@ -279,8 +307,26 @@ class NodeRtpSocket implements RtpSocket {
       this.#stats.lastMalformedCode = parsed.error.code;
       return;
     }
-    if (accepted === undefined) {
-      this.#latchedRtp = { address: rinfo.address, port: rinfo.port };
+    if (this.#latching) {
+      const p = parsed.value;
+      const verdict = this.#latch.packet(
+        rinfo.address,
+        rinfo.port,
+        p.ssrc,
+        p.payloadType,
+        p.sequenceNumber,
+        now,
+        this.#srtp !== undefined,
+      );
+      if (!verdict.deliver) {
+        this.#stats.otherSource++;
+        return;
+      }
+      if (verdict.latched !== undefined) {
+        // A new RTP source: its RTCP is learnt again from that host (or taken as RTP port + 1).
+        this.#latchedRtp = verdict.latched;
+        this.#latchedRtcp = undefined;
+      }
     }
     this.#stats.rtpReceived++;
     try {
@@ -456,9 +502,17 @@ export class NodeRtpSocketFactory implements RtpSocketFactory {
         const requested = this.#opts.recvBufferBytes ?? 1024 * 1024;
         const granted = applyRecvBuffer(rtp, requested);
         applyRecvBuffer(rtcp, Math.min(requested, 256 * 1024));
-        return new NodeRtpSocket(rtp, rtcp, options.latching ?? true, granted, () => {
-          allocator.release(port);
-        });
+        return new NodeRtpSocket(
+          rtp,
+          rtcp,
+          options.latching ?? true,
+          granted,
+          () => {
+            allocator.release(port);
+          },
+          new RtpLatch(this.#opts.latch),
+          this.#opts.nowMs,
+        );
       } catch (err) {
         lastError = err;
         if (rtp !== undefined) {

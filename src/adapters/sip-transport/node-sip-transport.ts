@@ -16,6 +16,7 @@ import { replyToMalformed } from '../../protocol/sip/reply-to-malformed.js';
 import { serializeSipMessage } from '../../protocol/sip/serialize-sip-message.js';
 import type { SipEndpoint, SipMessage } from '../../protocol/sip/sip-message.types.js';
 import type {
+  FlowKeepAliveResult,
   SipInbound,
   SipListenAddress,
   SipMalformed,
@@ -73,6 +74,8 @@ interface Connection {
   readonly socket: net.Socket;
   readonly peer: SipEndpoint;
   buffer: Uint8Array;
+  /** Keep-alives waiting for the peer's pong (any bytes on the connection). */
+  pongWaiters: (() => void)[];
 }
 
 function plainAddress(address: string): string {
@@ -223,7 +226,7 @@ export class NodeSipTransport implements SipTransport {
       address: plainAddress(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
-    const conn: Connection = { socket, peer, buffer: new Uint8Array(0) };
+    const conn: Connection = { socket, peer, buffer: new Uint8Array(0), pongWaiters: [] };
     const key = keyOf(protocol, peer.address, peer.port);
     this.connections.set(key, conn);
     socket.setNoDelay(true);
@@ -241,6 +244,11 @@ export class NodeSipTransport implements SipTransport {
   }
 
   private onStreamData(conn: Connection, chunk: Uint8Array): void {
+    if (conn.pongWaiters.length > 0) {
+      for (const answered of conn.pongWaiters.splice(0)) {
+        answered();
+      }
+    }
     const joined = new Uint8Array(conn.buffer.length + chunk.length);
     joined.set(conn.buffer, 0);
     joined.set(chunk, conn.buffer.length);
@@ -304,6 +312,31 @@ export class NodeSipTransport implements SipTransport {
     } catch {
       // Same isolation as for the message handler.
     }
+  }
+
+  /** RFC 5626 §4.4.1 client side: a double-CRLF ping, the pong awaited for `pongTimeoutMs`. */
+  keepAlive(destination: SipEndpoint, pongTimeoutMs: number): Promise<FlowKeepAliveResult> {
+    const conn =
+      destination.protocol === 'udp'
+        ? undefined
+        : this.connections.get(keyOf(destination.protocol, destination.address, destination.port));
+    if (conn === undefined || conn.socket.destroyed) {
+      return Promise.resolve('no-connection');
+    }
+    return new Promise((resolve) => {
+      const answered = (): void => {
+        clearTimeout(timer);
+        resolve('pong');
+      };
+      const timer = setTimeout(() => {
+        conn.pongWaiters = conn.pongWaiters.filter((w) => w !== answered);
+        // The flow failed (§4.4.1): close it, so the next request opens a fresh connection.
+        conn.socket.destroy();
+        resolve('no-pong');
+      }, pongTimeoutMs);
+      conn.pongWaiters.push(answered);
+      conn.socket.write('\r\n\r\n');
+    });
   }
 
   async send(message: SipMessage, destination: SipEndpoint): Promise<void> {

@@ -29,6 +29,7 @@ const StreamStart = Type.Object({
   contentType: Type.Union(ContentTypes.map((c) => Type.Literal(c))),
   extraHeaders: Type.Optional(Str),
   resumeTimeoutSec: Type.Optional(Type.Integer({ minimum: 0, maximum: 300 })),
+  noiseCancellationLevel: Type.Optional(Type.Integer({ minimum: 60, maximum: 100 })),
   playbackExtras: Type.Optional(Type.Boolean()),
 });
 

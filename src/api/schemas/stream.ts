@@ -61,6 +61,26 @@ export const StreamStartBody = Type.Object(
         'true or false',
       ),
     ),
+    noise_cancellation: Type.Optional(
+      expecting(
+        Type.Boolean({
+          description:
+            'Noise reduction (RNNoise) of the caller\'s audio sent on this stream, as <Stream noiseCancellation>. JSON boolean or "true"/"false". Default false.',
+        }),
+        'true or false',
+      ),
+    ),
+    noise_cancellation_level: Type.Optional(
+      expecting(
+        Type.Integer({
+          minimum: 60,
+          maximum: 100,
+          description:
+            'Strength of the noise reduction, as <Stream noiseCancellationLevel>: the percentage of denoised signal in what is sent (the rest is the original). Default 85; only used with noise_cancellation.',
+        }),
+        'an integer from 60 to 100',
+      ),
+    ),
     status_callback_url: Type.Optional(
       expecting(
         Type.String({ description: 'http(s) URL notified of stream events; "" for none.' }),

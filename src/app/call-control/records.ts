@@ -28,7 +28,8 @@ export function newCallRecord(started: CallStartedEvent, answeredAtMs: number | 
     direction: started.direction,
     from: started.from,
     to: started.to,
-    status: answeredAtMs === null ? 'queued' : 'in-progress',
+    // An inbound call not answered yet is in early media (`<PreAnswer>`): ringing until the 200.
+    status: answeredAtMs !== null ? 'in-progress' : started.direction === 'inbound' ? 'ringing' : 'queued',
     answerUrl: started.answerUrl,
     requestUuid: started.requestUuid,
     parentCallUuid: null,
@@ -109,7 +110,8 @@ export function callErrorJson(errors: readonly CallErrorEvent[]): JsonValue {
 
 export interface CallTimes {
   readonly startedAtMs: number;
-  readonly answeredAtMs: number;
+  /** Null for a call that was never answered (it ended in early media). */
+  readonly answeredAtMs: number | null;
   readonly endedAtMs: number;
 }
 
@@ -117,7 +119,7 @@ export interface CallTimes {
 export function durationsOf(t: CallTimes): { durationSec: number; billDurationSec: number } {
   return {
     durationSec: elapsedSec(t.startedAtMs, t.endedAtMs),
-    billDurationSec: elapsedSec(t.answeredAtMs, t.endedAtMs),
+    billDurationSec: t.answeredAtMs === null ? 0 : elapsedSec(t.answeredAtMs, t.endedAtMs),
   };
 }
 

@@ -22,7 +22,7 @@ import type {
 } from '../../engine/events/call-events.js';
 import { hangupSourceName } from '../../engine/records/hangup-causes.js';
 import { elapsedSec } from '../../protocol/plivo-time.js';
-import type { CallPatch, CallStore, StreamPatch } from '../../ports/call-store.js';
+import type { CallPatch, CallStatus, CallStore, StreamPatch } from '../../ports/call-store.js';
 import type { Logger } from '../../ports/logger.js';
 import { callErrorJson, durationsOf, newCallRecord, newStreamRecord } from '../call-control/records.js';
 
@@ -50,6 +50,15 @@ interface Projection {
   /** The call's store writes, in order; settled when the last one has. */
   writes: Promise<void>;
 }
+
+/**
+ * The status of a call that ended before it was answered (an inbound call in early media, `<PreAnswer>`)
+ * by cause: the caller's CANCEL, or the document's `<Hangup reason="busy">`.
+ */
+const UNANSWERED_STATUS: ReadonlyMap<string, CallStatus> = new Map([
+  ['ORIGINATOR_CANCEL', 'canceled'],
+  ['USER_BUSY', 'busy'],
+]);
 
 export class RecordProjector {
   readonly #deps: RecordProjectorDeps;
@@ -183,7 +192,7 @@ export class RecordProjector {
         ? { durationSec: elapsedSec(startedAtMs, ended.atMs), billDurationSec: 0 }
         : durationsOf({ startedAtMs, answeredAtMs: p.answeredAtMs, endedAtMs: ended.atMs });
     this.#updateCall(p, {
-      status: ended.status,
+      status: p.answeredAtMs === null ? (UNANSWERED_STATUS.get(ended.cause) ?? ended.status) : ended.status,
       endedAt: ended.atMs,
       hangupCause: ended.cause,
       hangupCauseCode: ended.causeCode,

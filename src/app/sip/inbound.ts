@@ -11,7 +11,8 @@
 import { DigestServer } from '../../protocol/sip/digest/digest-server.js';
 import { readAnswer, buildOffer } from '../../protocol/sdp/build-offer.js';
 import { negotiateAnswer } from '../../protocol/sdp/negotiate-answer.js';
-import type { NegotiatedAudio } from '../../protocol/sdp/sdp.types.js';
+import type { SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
+import type { NegotiatedAudio, SdpOrigin } from '../../protocol/sdp/sdp.types.js';
 import { g711 } from '../../protocol/sdp/write-audio-sdp.js';
 import { buildResponse } from '../../protocol/sip/build-response.js';
 import { negotiateAsUas, type UasSessionDecision } from '../../protocol/sip/dialog/session-timer.js';
@@ -19,9 +20,11 @@ import { createUasDialog } from '../../protocol/sip/dialog/sip-dialog.js';
 import { getContentType, getFrom, getHeader, getListValues, getTo } from '../../protocol/sip/headers.js';
 import { bodyText } from '../../protocol/sip/message-edit.js';
 import type { NameAddr } from '../../protocol/sip/name-addr.js';
-import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.types.js';
+import type { SipEndpoint, SipRequest, SipResponse } from '../../protocol/sip/sip-message.types.js';
 import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { CallSession } from '../../engine/call/call-session.js';
+import type { EarlyAnswer } from '../../engine/interpreter/interpreter.types.js';
+import { uasNatFlow } from '../../protocol/sip/dialog/nat-flow.js';
 import { ALLOWED_METHODS } from './causes.js';
 import { SipLeg } from './sip-leg.js';
 import type { SipContext } from './sip-context.js';
@@ -39,6 +42,19 @@ export interface InboundInvite {
   source: { address: string; port: number };
 }
 
+/** What the application decided about an inbound call before it is answered (`screen`). */
+export interface InboundScreening {
+  /** Start in early media: 183 with the SDP answer now, the 200 when `EarlyAnswer.answer()` is called. */
+  readonly earlyMedia: boolean;
+}
+
+/** What `onInboundCall` is told beside the call: the screening, and the answer of an early call. */
+export interface InboundSetup {
+  readonly screening?: InboundScreening;
+  /** Present when the call is in early media (not answered yet). */
+  readonly early?: EarlyAnswer;
+}
+
 /** Options of {@link InboundCalls}. */
 export interface InboundCallsOptions {
   readonly auth: {
@@ -48,7 +64,21 @@ export interface InboundCallsOptions {
   readonly register: (call: SipLeg) => void;
   /** Ring this long (180 Ringing) before answering; 0 answers at once. */
   readonly ringMs: number;
-  readonly onInboundCall: (call: CallSession, info: InboundInvite) => void;
+  /**
+   * Called once per inbound call: when the ACK for our 200 arrives, or for an early call (`screen` said
+   * so) when the 183 went out; the engine call exists then.
+   */
+  readonly onInboundCall: (call: CallSession, info: InboundInvite, setup?: InboundSetup) => void;
+  /**
+   * Asked before answering an INVITE (after its offer was accepted): may the call start in early media?
+   * (The server fetches the answer URL here and looks for `<PreAnswer>`.) Absent: answer at once.
+   */
+  readonly screen?: (info: InboundInvite) => Promise<InboundScreening>;
+}
+
+/** The final response to an INVITE whose call ended in early media, by hangup cause. */
+function earlyEndStatus(cause: string): number {
+  return cause === 'USER_BUSY' ? 486 : cause === 'CALL_REJECTED' ? 603 : 480;
 }
 
 /**
@@ -74,10 +104,29 @@ interface Pending {
   readonly timer: Extract<UasSessionDecision, { type: 'accept' }>;
   cancelled: boolean;
   socket: RtpSocket | undefined;
+  /** The call of an INVITE in early media (183 sent, no 200 yet). */
+  early?: SipLeg;
+}
+
+/** The `natFlow` of a dialog whose caller is behind a NAT (docs/nat.md), as a spread. */
+function natFlowOf(request: SipRequest, source: SipEndpoint): { natFlow?: SipEndpoint } {
+  const flow = uasNatFlow(request, source);
+  return flow === undefined ? {} : { natFlow: flow };
 }
 
 function userOf(addr: NameAddr | undefined): string {
   return addr?.sipUri?.user ?? addr?.uri ?? '';
+}
+
+function inviteInfo(invite: SipRequest, source: SipEndpoint, callUuid: string): InboundInvite {
+  return {
+    callUuid,
+    from: userOf(getFrom(invite)),
+    to: userOf(getTo(invite)),
+    sipCallId: getHeader(invite, 'Call-ID') ?? '',
+    sipHeaders: invite.headers.filter((h) => /^x-/i.test(h.name)).map((h) => [h.name, h.value]),
+    source: { address: source.address, port: source.port },
+  };
 }
 
 /** The UAS side of call setup. */
@@ -97,9 +146,15 @@ export class InboundCalls {
       opts.auth === null ? undefined : new DigestServer({ realm: opts.auth.realm, secret: ctx.token(16) });
   }
 
-  /** INVITEs being set up (before their 200). */
+  /** INVITEs being set up (before their 200), not counting those in early media (already dialogs). */
   get pending(): number {
-    return this.#pending.size;
+    let n = 0;
+    for (const p of this.#pending.values()) {
+      if (p.early === undefined) {
+        n++;
+      }
+    }
+    return n;
   }
 
   /** An initial INVITE (no To-tag). */
@@ -206,44 +261,18 @@ export class InboundCalls {
     const origin = { sessionId: String(ctx.ports.random.int(2 ** 31)), sessionVersion: 1 };
     const srtp = ctx.srtpPolicy();
     const srtpOption = srtp === undefined ? {} : { srtp };
-    let audio: NegotiatedAudio | undefined;
-    let localSdp: string;
-    if (request.body.length === 0) {
-      // Delayed offer (RFC 3261 §13.2.1): we offer in the 200, the answer comes in the ACK.
-      localSdp = buildOffer({
-        localAddress: ctx.mediaAddress,
-        localPort: socket.rtpPort,
-        origin,
-        ...srtpOption,
-        codecs: ctx.codecPolicy.codecs,
-      });
-    } else {
-      const negotiated = negotiateAnswer(bodyText(request), {
-        localAddress: ctx.mediaAddress,
-        localPort: socket.rtpPort,
-        origin,
-        reachable: ctx.reachable(socket),
-        ...srtpOption,
-        ...ctx.answerCodecs,
-      });
-      if (!negotiated.ok) {
-        ctx.logger.info(
-          {
-            code: negotiated.error.code,
-            detail: negotiated.error.detail,
-            status: negotiated.error.sipStatus,
-          },
-          'INVITE offer refused',
-        );
-        this.#pending.delete(transactionId);
-        void socket.close();
-        ctx.respond(request, negotiated.error.sipStatus, {
-          headers: [{ name: 'Warning', value: negotiated.error.warning }],
-        });
-        return;
-      }
-      audio = negotiated.value.audio;
-      localSdp = negotiated.value.answer;
+    const sdp = this.#localSdp(request, socket, origin, srtpOption);
+    if (sdp === undefined) {
+      this.#pending.delete(transactionId);
+      void socket.close();
+      return;
+    }
+    const { audio, localSdp } = sdp;
+    const callUuid = ctx.ports.random.uuid();
+    const info = inviteInfo(request, source, callUuid);
+    const screening = await this.#screen(info); // the server fetches the answer URL here
+    if (this.#gone(pending)) {
+      return;
     }
     const ok = buildResponse(request, 200, {
       toTag,
@@ -252,13 +281,15 @@ export class InboundCalls {
       body: localSdp,
     });
     const dialog = createUasDialog(request, ok);
-    this.#pending.delete(transactionId);
+    const early = screening?.earlyMedia === true && audio !== undefined && dialog !== undefined;
+    if (!early) {
+      this.#pending.delete(transactionId); // an early INVITE stays pending (CANCEL) until its 200
+    }
     if (dialog === undefined) {
       void socket.close();
       ctx.respond(request, 400, { reason: 'Missing Contact or tags' });
       return;
     }
-    const callUuid = ctx.ports.random.uuid();
     const call = new SipLeg({
       ctx,
       dialog,
@@ -269,6 +300,7 @@ export class InboundCalls {
       localSdp,
       ...(timer.session === undefined ? {} : { session: timer.session }),
       ...srtpOption,
+      ...natFlowOf(request, source),
     });
     call.on('closed', () => {
       this.#forget(transactionId, call);
@@ -276,16 +308,154 @@ export class InboundCalls {
     if (audio !== undefined) {
       call.startMedia(audio);
     }
-    call.onFirstAck = (ack) => {
-      this.#forget(transactionId, call);
-      this.#start(call, request, source, ack);
-    };
     this.#opts.register(call);
-    this.#awaitingAck.set(transactionId, call);
-    ctx.driver.input({ type: 'send-response', response: ok });
+    const setup: InboundSetup = screening === undefined ? {} : { screening };
+    if (early) {
+      this.#startEarly(pending, call, { ok, toTag, transactionId }, info, setup);
+    } else {
+      this.#sendOk(call, ok, transactionId, (ack) => {
+        this.#start(call, info, ack, setup);
+      });
+    }
   }
 
-  #start(call: SipLeg, invite: SipRequest, source: SipEndpoint, ack: SipRequest): void {
+  /**
+   * Our SDP for the INVITE: the answer to its offer, or our offer for a delayed offer (RFC 3261 §13.2.1:
+   * the answer then comes in the ACK). Undefined when the offer was refused (488 and the like, sent).
+   */
+  #localSdp(
+    request: SipRequest,
+    socket: RtpSocket,
+    origin: SdpOrigin,
+    srtpOption: { srtp?: SrtpPolicy },
+  ): { audio: NegotiatedAudio | undefined; localSdp: string } | undefined {
+    const ctx = this.#ctx;
+    if (request.body.length === 0) {
+      const localSdp = buildOffer({
+        localAddress: ctx.mediaAddress,
+        localPort: socket.rtpPort,
+        origin,
+        ...srtpOption,
+        codecs: ctx.codecPolicy.codecs,
+      });
+      return { audio: undefined, localSdp };
+    }
+    const negotiated = negotiateAnswer(bodyText(request), {
+      localAddress: ctx.mediaAddress,
+      localPort: socket.rtpPort,
+      origin,
+      reachable: ctx.reachable(socket),
+      ...srtpOption,
+      ...ctx.answerCodecs,
+    });
+    if (!negotiated.ok) {
+      const { code, detail, sipStatus } = negotiated.error;
+      ctx.logger.info({ code, detail, status: sipStatus }, 'INVITE offer refused');
+      ctx.respond(request, sipStatus, { headers: [{ name: 'Warning', value: negotiated.error.warning }] });
+      return undefined;
+    }
+    return { audio: negotiated.value.audio, localSdp: negotiated.value.answer };
+  }
+
+  /** Sends our 200 and waits for its ACK, then `onAck` (RFC 3261 §13.3.1.4). */
+  #sendOk(call: SipLeg, ok: SipResponse, transactionId: string, onAck: (ack: SipRequest) => void): void {
+    call.onFirstAck = (ack) => {
+      this.#forget(transactionId, call);
+      onAck(ack);
+    };
+    this.#awaitingAck.set(transactionId, call);
+    this.#ctx.driver.input({ type: 'send-response', response: ok });
+  }
+
+  /** Asks the application about the call before answering it (`screen`); undefined without a hook. */
+  async #screen(info: InboundInvite): Promise<InboundScreening | undefined> {
+    try {
+      return await this.#opts.screen?.(info);
+    } catch (err) {
+      this.#ctx.logger.error({ err, callUuid: info.callUuid }, 'screening the call threw; answering it');
+      return undefined;
+    }
+  }
+
+  /** True once a CANCEL or shutdown ended the INVITE (read after an await). */
+  #gone(pending: Pending): boolean {
+    return pending.cancelled;
+  }
+
+  /**
+   * Early media (`<PreAnswer>`): 183 Session Progress with the SDP answer (no 100rel: RFC 3262 is not
+   * required, most carriers accept a plain 183), the engine call starts now on the negotiated RTP, and
+   * `answer()` later sends the 200 with the same SDP. Ending the call before that answers the INVITE
+   * with a final error (480, 486 busy, 603 rejected); a CANCEL meanwhile gets 487 (`onCancel`).
+   */
+  #startEarly(
+    pending: Pending,
+    call: SipLeg,
+    answer: { readonly ok: SipResponse; readonly toTag: string; readonly transactionId: string },
+    info: InboundInvite,
+    setup: InboundSetup,
+  ): void {
+    const ctx = this.#ctx;
+    const { ok, toTag, transactionId } = answer;
+    const leg = call.leg;
+    if (leg === undefined) {
+      return;
+    }
+    pending.early = call;
+    const session = ctx.engine.addCall(leg, call.callUuid);
+    call.session = session;
+    let answered = false;
+    const end = (status: number): void => {
+      answered = true;
+      this.#pending.delete(transactionId);
+      if (!pending.cancelled) {
+        pending.cancelled = true;
+        ctx.respond(pending.request, status, { toTag });
+      }
+    };
+    call.onEarlyEnd = (cause) => {
+      end(earlyEndStatus(cause));
+    };
+    // A BYE on the early dialog (RFC 3261 §15 allows it) ends the INVITE too: 487.
+    call.on('closed', () => {
+      if (!answered) {
+        end(487);
+      }
+    });
+    const earlyAnswer: EarlyAnswer = {
+      get answered() {
+        return answered || call.closed;
+      },
+      answer: () => {
+        if (answered || call.closed || pending.cancelled) {
+          return Promise.resolve();
+        }
+        answered = true;
+        call.onEarlyEnd = undefined;
+        this.#pending.delete(transactionId);
+        this.#sendOk(call, ok, transactionId, () => {
+          call.answered();
+        });
+        return Promise.resolve();
+      },
+    };
+    // The 200's headers and SDP; the session timer's are for the 2xx only (RFC 4028 §9).
+    const headers = ok.headers.filter((h) => !/^(?:require|session-expires|x)$/i.test(h.name));
+    const progress: SipResponse = { ...ok, status: 183, reason: 'Session Progress', headers };
+    ctx.driver.input({ type: 'send-response', response: progress });
+    this.#hand(session, info, { ...setup, early: earlyAnswer });
+  }
+
+  #hand(session: CallSession, info: InboundInvite, setup: InboundSetup): void {
+    try {
+      this.#opts.onInboundCall(session, info, setup);
+    } catch (err) {
+      this.#ctx.logger.error({ err, callUuid: info.callUuid }, 'onInboundCall threw; hanging up');
+      session.hangup('NORMAL_TEMPORARY_FAILURE', 'error');
+    }
+  }
+
+  #start(call: SipLeg, info: InboundInvite, ack: SipRequest, setup: InboundSetup): void {
     let refused: string | undefined;
     if (call.leg === undefined) {
       // Delayed offer (RFC 3264 §4, RFC 3261 §13.2.1): the ACK carries the answer to the offer in our 200.
@@ -320,20 +490,7 @@ export class InboundCalls {
       session.reportError('ERR_SDP_BAD_ANSWER', `SDP answer in the ACK unusable: ${refused}`);
       session.hangup(ANSWER_UNUSABLE_CAUSE, 'error');
     }
-    const info: InboundInvite = {
-      callUuid: call.callUuid,
-      from: userOf(getFrom(invite)),
-      to: userOf(getTo(invite)),
-      sipCallId: call.dialog.callId,
-      sipHeaders: invite.headers.filter((h) => /^x-/i.test(h.name)).map((h) => [h.name, h.value]),
-      source: { address: source.address, port: source.port },
-    };
-    try {
-      this.#opts.onInboundCall(session, info);
-    } catch (err) {
-      this.#ctx.logger.error({ err, callUuid: call.callUuid }, 'onInboundCall threw; hanging up');
-      session.hangup('NORMAL_TEMPORARY_FAILURE', 'error');
-    }
+    this.#hand(session, info, setup);
   }
 
   /** CANCEL (RFC 3261 §9.2): 200 to the CANCEL, and 487 to the INVITE when it is still unanswered. */
@@ -350,7 +507,10 @@ export class InboundCalls {
     pending.cancelled = true;
     this.#pending.delete(cancels);
     this.#ctx.respond(pending.request, 487);
-    if (pending.socket !== undefined) {
+    if (pending.early !== undefined) {
+      // In early media: the call ends as the caller's (its leg closes the socket).
+      pending.early.session?.hangup('ORIGINATOR_CANCEL', 'caller');
+    } else if (pending.socket !== undefined) {
       void pending.socket.close();
     }
   }
@@ -381,7 +541,9 @@ export class InboundCalls {
       this.#pending.delete(id);
       pending.cancelled = true;
       this.#ctx.respond(pending.request, 503);
-      if (pending.socket !== undefined) {
+      if (pending.early !== undefined) {
+        pending.early.session?.hangup('NORMAL_CLEARING', 'server');
+      } else if (pending.socket !== undefined) {
         void pending.socket.close();
       }
     }

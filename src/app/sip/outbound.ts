@@ -16,7 +16,8 @@ import {
   uacSessionHeaders,
   type SessionInterval,
 } from '../../protocol/sip/dialog/session-timer.js';
-import { buildAckFor2xx, createUacDialog, nextHopUri } from '../../protocol/sip/dialog/sip-dialog.js';
+import { uacNatFlow } from '../../protocol/sip/dialog/nat-flow.js';
+import { buildAckFor2xx, createUacDialog } from '../../protocol/sip/dialog/sip-dialog.js';
 import { DigestClient } from '../../protocol/sip/digest/digest-client.js';
 import { getHeader, getHeaderValues } from '../../protocol/sip/headers.js';
 import { bodyText } from '../../protocol/sip/message-edit.js';
@@ -31,6 +32,12 @@ import { uriEndpoint } from '../../protocol/sip/uri-endpoint.js';
 import { causeForStatus } from './causes.js';
 import { SipLeg } from './sip-leg.js';
 import type { ClientEvent, SipContext } from './sip-context.js';
+
+/** The `natFlow` of a dialog whose callee is behind a NAT (docs/nat.md), as a spread. */
+function natFlowOf(response: SipResponse, destination: SipEndpoint): { natFlow?: SipEndpoint } {
+  const flow = uacNatFlow(response, destination);
+  return flow === undefined ? {} : { natFlow: flow };
+}
 
 /** The outbound trunk (config `sip.trunk`). */
 export interface SipTrunk {
@@ -336,6 +343,7 @@ export class OutboundDial {
       ...this.#srtpOption(),
       ...(this.#opts.timeLimitSec === undefined ? {} : { timeLimitMs: this.#opts.timeLimitSec * 1000 }),
       ...sessionOf(response),
+      ...natFlowOf(response, this.#target.destination),
     });
     this.#call = call;
     this.#register(call);
@@ -366,7 +374,7 @@ export class OutboundDial {
 
   #sendAck(call: SipLeg, invite: SipRequest): void {
     const ack = buildAckFor2xx(call.dialog, invite, this.#ctx.via(call.protocol));
-    const destination = uriEndpoint(nextHopUri(ack), call.protocol);
+    const destination = call.destination(ack);
     if (destination !== undefined) {
       this.#ctx.send(ack, destination);
     }

@@ -39,6 +39,9 @@ export interface RegistrationTuning {
   readonly backoffMaxMs?: number;
 }
 
+/** How long a CRLF ping waits for its pong (RFC 5626 §4.4.1: 10 s). */
+const PONG_TIMEOUT_MS = 10_000;
+
 /** How often a registrar host name that failed to resolve is tried again. */
 const RESOLVE_RETRY_MS = 30_000;
 
@@ -118,6 +121,11 @@ class Binding {
       registrarUri: this.#registrarUri(),
       aor: `sip:${this.#cfg.username}@${this.host}`,
       contact: ctx.contact(protocol, this.contactUser),
+      // Behind a NAT (docs/nat.md): register the public address the registrar saw us from, on UDP only
+      // (over TCP/TLS the source port is the connection's, not one the registrar could connect to).
+      ...(protocol === 'udp' && !ctx.publicAddressConfigured
+        ? { contactAt: (host: string, port: number) => `<sip:${this.contactUser}@${host}:${port}>` }
+        : {}),
       username: this.#cfg.authUsername ?? this.#cfg.username,
       password: this.#cfg.password,
       ...(this.#cfg.realm === null ? {} : { realm: this.#cfg.realm }),
@@ -138,7 +146,11 @@ class Binding {
     return `sip:${this.host}${port}${transport === 'udp' ? '' : `;transport=${transport}`}`;
   }
 
-  /** OPTIONS to the registrar every `keepAliveSec` (RFC 3261 §11; NAT keep-alive as carriers expect). */
+  /**
+   * A keep-alive to the registrar every `keepAliveSec` (docs/nat.md#keep-alives): over TCP and TLS a
+   * double-CRLF ping on the registration's connection (RFC 5626 §4.4.1; no pong within 10 s, or no
+   * connection left, means the flow failed: register again at once), over UDP an OPTIONS (RFC 3261 §11).
+   */
   #armKeepAlive(): void {
     const every = this.#cfg.keepAliveSec ?? 0;
     if (every <= 0 || this.#stopped) {
@@ -149,32 +161,64 @@ class Binding {
       if (this.#stopped) {
         return;
       }
-      const ctx = this.#ctx;
-      const uri = this.#registrarUri();
-      const request = buildRequest({
-        method: 'OPTIONS',
-        uri,
-        from: `<sip:${this.#cfg.username}@${this.host}>`,
-        fromTag: ctx.token(),
-        to: `<${uri}>`,
-        callId: `${ctx.token(12)}@${ctx.advertisedHost}`,
-        cseq: 1,
-        via: ctx.via(this.#cfg.transport),
-        headers: [{ name: 'User-Agent', value: 'streamfork' }],
-      });
-      this.keepAlives.sent++;
-      const address = this.#address;
-      if (address !== undefined) {
-        ctx.send(request, this.#destination(address), (e) => {
-          if (e.type === 'response' && e.response.status >= 200) {
-            this.keepAlives.answered++;
-          } else if (e.type === 'timeout' || e.type === 'transport-error') {
-            ctx.logger.debug({ ...this.#log, result: e.type }, 'SIP keep-alive OPTIONS unanswered');
-          }
-        });
+      const ping = this.#ctx.flowKeepAlive;
+      if (this.#cfg.transport !== 'udp' && ping !== undefined) {
+        this.#pingFlow(ping, Math.min(PONG_TIMEOUT_MS, every * 1000));
+      } else {
+        this.#sendOptions();
       }
       this.#armKeepAlive();
     });
+  }
+
+  #pingFlow(ping: NonNullable<SipContext['flowKeepAlive']>, pongTimeoutMs: number): void {
+    const address = this.#address;
+    if (address === undefined || this.#machine === undefined) {
+      return;
+    }
+    this.keepAlives.sent++;
+    void ping(this.#destination(address), pongTimeoutMs).then((result) => {
+      if (result === 'pong') {
+        this.keepAlives.answered++;
+        return;
+      }
+      if (this.#stopped) {
+        return;
+      }
+      this.#ctx.logger.warn(
+        { ...this.#log, result },
+        'SIP keep-alive: the flow to the registrar failed; registering again',
+      );
+      this.#feed({ type: 'flow-failed' });
+    });
+  }
+
+  /** OPTIONS to the registrar (keep-alive over UDP): answers are counted, not needed. */
+  #sendOptions(): void {
+    const ctx = this.#ctx;
+    const uri = this.#registrarUri();
+    const request = buildRequest({
+      method: 'OPTIONS',
+      uri,
+      from: `<sip:${this.#cfg.username}@${this.host}>`,
+      fromTag: ctx.token(),
+      to: `<${uri}>`,
+      callId: `${ctx.token(12)}@${ctx.advertisedHost}`,
+      cseq: 1,
+      via: ctx.via(this.#cfg.transport),
+      headers: [{ name: 'User-Agent', value: 'streamfork' }],
+    });
+    this.keepAlives.sent++;
+    const address = this.#address;
+    if (address !== undefined) {
+      ctx.send(request, this.#destination(address), (e) => {
+        if (e.type === 'response' && e.response.status >= 200) {
+          this.keepAlives.answered++;
+        } else if (e.type === 'timeout' || e.type === 'transport-error') {
+          ctx.logger.debug({ ...this.#log, result: e.type }, 'SIP keep-alive OPTIONS unanswered');
+        }
+      });
+    }
   }
 
   #feed(event: Parameters<Registration['input']>[0]): void {

@@ -8,6 +8,7 @@ import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
 import type { Random } from '../../ports/random.js';
 import type { RtpSocket, RtpSocketFactory } from '../../ports/rtp-socket.js';
+import type { FlowKeepAliveResult } from '../../ports/sip-transport.js';
 import type { SipTransactions, SipTuEffect } from '../../ports/sip-transactions.js';
 import { SRTP_KEY_MATERIAL_BYTES, type SrtpMode, type SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
 import type { AudioCodec } from '../../protocol/sdp/sdp.types.js';
@@ -71,6 +72,11 @@ export class SipContext {
   srtpMode: SrtpMode = 'off';
   /** The TLS listener's port (`sip.tls.port`, as bound): set by the server once; 0 when there is none. */
   tlsPort = 0;
+  /** `sip.publicAddress` is set: registrations do not learn a public address from responses (docs/nat.md). */
+  publicAddressConfigured = false;
+  /** The transport's CRLF keep-alive on a TCP/TLS flow (RFC 5626 §4.4.1); set by the server when it has one. */
+  flowKeepAlive:
+    ((destination: SipEndpoint, pongTimeoutMs: number) => Promise<FlowKeepAliveResult>) | undefined;
 
   constructor(
     readonly engine: Engine,

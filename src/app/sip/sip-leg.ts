@@ -52,6 +52,15 @@ function expectsRtp(audio: NegotiatedAudio): boolean {
   return audio.remoteDirection === 'sendrecv' && !audio.onHold;
 }
 
+/** The payload types that may latch symmetric RTP (docs/nat.md): the codec, telephone-event, comfort noise. */
+function latchPayloadTypes(audio: NegotiatedAudio): number[] {
+  const types = [audio.codec.payloadType, 13];
+  if (audio.telephoneEvent !== undefined) {
+    types.push(audio.telephoneEvent.payloadType);
+  }
+  return types;
+}
+
 /** One dialog and its media. */
 export class SipLeg extends TypedEmitter<SipLegEvents> {
   readonly ctx: SipContext;
@@ -66,11 +75,14 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
   audio: NegotiatedAudio | undefined;
   /** Set by the inbound side until the ACK for our 200 arrives: starts the engine call. */
   onFirstAck: ((ack: SipRequest) => void) | undefined;
+  /** Set while the dialog is early (183 sent, no 200): ending the call answers the INVITE, no BYE. */
+  onEarlyEnd: ((cause: string) => void) | undefined;
   #origin: SdpOrigin;
   #localSdp: string;
   #closed = false;
   #byeSent = false;
   readonly #remoteSource: HangupSource;
+  #natFlow: SipEndpoint | undefined;
   readonly #timers: DialogTimers;
   #wake: TimerHandle | undefined;
   #initialSession: SessionInterval | undefined;
@@ -96,6 +108,16 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       holdTimeoutMs: init.ctx.limits.holdTimeoutMs,
     });
     this.#initialSession = init.session;
+    this.#natFlow = init.natFlow;
+    if (init.natFlow !== undefined) {
+      init.ctx.logger.info(
+        {
+          callUuid: init.callUuid,
+          flow: `${init.natFlow.protocol}:${init.natFlow.address}:${init.natFlow.port}`,
+        },
+        'SIP far end behind NAT: in-dialog requests go where its requests come from',
+      );
+    }
   }
 
   /**
@@ -260,6 +282,7 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
   #applyRemote(audio: NegotiatedAudio): void {
     // The SDP just agreed says whether media is SRTP and with which keys (the same keys keep the state).
     this.socket.setSrtp(audio.srtp);
+    this.socket.setLatchPayloadTypes?.(latchPayloadTypes(audio));
     if (isHoldAddress(audio.remoteAddress) || audio.remotePort === 0) {
       return;
     }
@@ -271,8 +294,14 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
   }
 
-  /** Where in-dialog requests go: the first route, else the remote target (RFC 3261 §12.2.1.1, §8.1.2). */
+  /**
+   * Where in-dialog requests go: the first route, else the remote target (RFC 3261 §12.2.1.1, §8.1.2);
+   * without a route set, to a far end behind a NAT, where its requests came from (docs/nat.md).
+   */
   destination(request: SipRequest): SipEndpoint | undefined {
+    if (this.#natFlow !== undefined && this.dialog.routeSet.length === 0) {
+      return this.#natFlow;
+    }
     return uriEndpoint(nextHopUri(request), this.protocol);
   }
 
@@ -282,6 +311,16 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
       return;
     }
     this.#byeSent = true;
+    const early = this.onEarlyEnd;
+    if (early !== undefined) {
+      this.onEarlyEnd = undefined;
+      early(cause);
+      // After the call that asked for this has ended with its own cause (we are inside its hangup).
+      queueMicrotask(() => {
+        this.close();
+      });
+      return;
+    }
     const built = buildInDialogRequest(this.dialog, 'BYE', {
       via: this.ctx.via(this.protocol),
       headers: [
@@ -312,8 +351,23 @@ export class SipLeg extends TypedEmitter<SipLegEvents> {
     }
   }
 
-  /** A request inside this dialog (To-tag matched ours). */
-  onRequest(request: SipRequest): void {
+  /**
+   * A request inside this dialog (To-tag matched ours), from `source`. A far end behind a NAT is
+   * followed when its NAT maps it elsewhere: later requests go to where this one came from.
+   */
+  onRequest(request: SipRequest, source?: SipEndpoint): void {
+    const flow = this.#natFlow;
+    if (
+      flow !== undefined &&
+      source?.protocol === flow.protocol &&
+      (source.address !== flow.address || source.port !== flow.port)
+    ) {
+      this.#natFlow = { protocol: source.protocol, address: source.address, port: source.port };
+      this.ctx.logger.info(
+        { callUuid: this.callUuid, flow: `${source.protocol}:${source.address}:${source.port}` },
+        'SIP far end behind NAT moved: in-dialog requests follow it',
+      );
+    }
     switch (request.method) {
       case 'ACK': {
         this.#onAck(request);

@@ -5,7 +5,7 @@ import type { RtpSocket } from '../../ports/rtp-socket.js';
 import type { SdpOrigin } from '../../protocol/sdp/sdp.types.js';
 import type { SessionInterval } from '../../protocol/sip/dialog/session-timer.js';
 import type { SipDialog } from '../../protocol/sip/dialog/sip-dialog.js';
-import type { SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
+import type { SipEndpoint, SipTransportProtocol } from '../../protocol/sip/sip-message.types.js';
 import type { SipContext } from './sip-context.js';
 import type { SrtpPolicy } from '../../protocol/sdp/sdes-crypto.js';
 
@@ -25,6 +25,11 @@ export interface SipLegInit {
   readonly session?: SessionInterval;
   /** This call's SDES-SRTP policy (mode and key material), kept for re-INVITEs; absent when `rtp.srtp` is off. */
   readonly srtp?: SrtpPolicy;
+  /**
+   * Where in-dialog requests go instead of the Contact while the dialog has no route set: the far end
+   * is behind a NAT (`protocol/sip/dialog/nat-flow.ts`, docs/nat.md). Absent: RFC 3261 §12 routing.
+   */
+  readonly natFlow?: SipEndpoint;
 }
 
 export interface SipLegEvents {

@@ -19,7 +19,6 @@
  * call with BYE, waits (bounded) for the BYEs, then closes the sockets. Every path of a call releases its
  * RTP socket and port: rejection, CANCEL, BYE either way, no-ACK timeout, dial failure.
  */
-import type { CallSession } from '../../engine/call/call-session.js';
 import type { Engine } from '../../engine/engine.js';
 import type { Clock, Timers } from '../../ports/clock.js';
 import type { Logger } from '../../ports/logger.js';
@@ -36,7 +35,7 @@ import type { SipEndpoint, SipRequest } from '../../protocol/sip/sip-message.typ
 import type { SipTimerConfig } from '../../protocol/sip/transaction/transaction.types.js';
 import { AllowList } from './allow-list.js';
 import { ALLOWED_METHODS, KNOWN_UNSUPPORTED } from './causes.js';
-import { InboundCalls, type InboundInvite } from './inbound.js';
+import { InboundCalls, type InboundCallsOptions } from './inbound.js';
 import { OutboundDial, type DialOptions, type SipDialResult, type SipTrunk } from './outbound.js';
 import { type NotReadyWhy, Readiness, type ReadinessState } from './readiness.js';
 import type { RegistrationView } from '../../ports/registration-status.js';
@@ -50,7 +49,7 @@ import {
   type SipPorts,
 } from './sip-context.js';
 
-export type { InboundInvite } from './inbound.js';
+export type { InboundInvite, InboundScreening, InboundSetup } from './inbound.js';
 export type { DialOptions, SipDialResult, SipTrunk } from './outbound.js';
 
 /** `sip.tls` (docs/sip.md#tls). */
@@ -126,8 +125,10 @@ export interface SipServerSpec {
   readonly rtp: SipServerRtpOptions;
   /** The time driving time limits, hold timeouts and session timers; tests step a fake one. Default the runtime's. */
   readonly dialogTime?: { readonly clock: Clock; readonly timers: Timers };
-  /** Called once per answered inbound call, when the ACK arrives and the engine call exists. */
-  readonly onInboundCall: (call: CallSession, info: InboundInvite) => void;
+  /** Called once per inbound call when the engine call exists (at the ACK; in early media, at the 183). */
+  readonly onInboundCall: InboundCallsOptions['onInboundCall'];
+  /** Asked before an inbound call is answered whether it starts in early media (`InboundCallsOptions`). */
+  readonly screen?: InboundCallsOptions['screen'];
   /** The event loop's recent lag, ms (for `maxEventLoopLagMs`); absent: 0. */
   readonly eventLoopLagMs?: () => number;
 }
@@ -243,6 +244,8 @@ export class SipServer {
     );
     ctx.srtpMode = rtp.srtp ?? 'off';
     ctx.tlsPort = bound.tlsPort ?? 0;
+    ctx.publicAddressConfigured = sip.publicAddress !== null;
+    ctx.flowKeepAlive = this.#transport.keepAlive?.bind(this.#transport);
     this.#ctx = ctx;
     this.#inbound = new InboundCalls(ctx, {
       auth: sip.inboundAuth,
@@ -251,6 +254,7 @@ export class SipServer {
         this.#register(call);
       },
       onInboundCall: this.#opts.onInboundCall,
+      ...(this.#opts.screen === undefined ? {} : { screen: this.#opts.screen }),
     });
     this.#driver.onEffect((e) => {
       this.#onEffect(e);
@@ -328,7 +332,7 @@ export class SipServer {
     if (toTag !== undefined) {
       const call = this.#calls.get(`${getCallId(request) ?? ''};${toTag}`);
       if (call !== undefined) {
-        call.onRequest(request);
+        call.onRequest(request, source);
       } else if (request.method !== 'ACK') {
         ctx.respond(request, 481);
       }

@@ -39,7 +39,7 @@ import { PlaybackTimeline } from './playback-timeline.js';
 import { freshStreamStats } from './stream-defaults.js';
 import { PLAYBACK_VERB, StreamPlayback } from './stream-playback.js';
 import { NORMAL_CLOSE_CODES, type ResumeBuffer, resumeAfterDrop } from './stream-resume.js';
-import { WireEncoder } from './wire-audio.js';
+import { type FrameEncoder, trackEncoder } from './noise-wire.js';
 
 type PlaybackCommand = Extract<StreamCommand, { type: 'play' | 'checkpoint' | 'clear' }>;
 
@@ -61,7 +61,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
   readonly #log: Logger;
   readonly #tracks: readonly StreamTrack[];
   readonly #dialect: StreamDialect;
-  readonly #encoders: Readonly<Record<StreamTrack, WireEncoder>>;
+  readonly #encoders: Readonly<Record<StreamTrack, FrameEncoder>>;
   /** Bidirectional streams only. */
   readonly #playback: StreamPlayback | undefined;
   /** Play bursts and checkpoint latencies, for the timeline events. */
@@ -123,8 +123,8 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
       settings,
     });
     this.#encoders = {
-      inbound: new WireEncoder(this.format, settings.l16LittleEndian),
-      outbound: new WireEncoder(this.format, settings.l16LittleEndian),
+      inbound: trackEncoder(this.format, settings.l16LittleEndian, spec.noiseCancellationLevel, deps.noise),
+      outbound: trackEncoder(this.format, settings.l16LittleEndian, undefined, undefined),
     };
     if (spec.bidirectional) {
       this.#playback = new StreamPlayback(this.format, {
@@ -550,6 +550,7 @@ export class StreamFork extends TypedEmitter<StreamForkEvents> {
     }
     this.#timeout?.cancel();
     this.#playback?.clear();
+    this.#encoders.inbound.close();
     this.#setStatus(end.status);
     this.#log.info({ reason: end.reason, error: end.error, stats: this.stats }, 'stream ended');
     this.#callback({

@@ -11,6 +11,7 @@ import type {
 import type { CallbackDelivery } from '../callbacks/callback-delivery.js';
 import type { ContentType } from '../../protocol/stream-ws/formats.js';
 import type { CallEventSink } from '../events/call-events.js';
+import type { RnnoiseRuntime } from '../../media/noise/rnnoise.types.js';
 
 /**
  * A stream's parameters, from the `<Stream>` element or the REST API, normalised: what a dialect sees
@@ -23,6 +24,11 @@ export interface StreamSpec extends StreamDialectSpec {
   readonly keepCallAlive: boolean;
   /** The wire protocol spoken to the app. Default `plivo` (`DEFAULT_STREAM_DIALECT`). */
   readonly dialect?: StreamDialectName | undefined;
+  /**
+   * Noise cancellation of the caller's audio on this stream (`noiseCancellation="true"`): its strength,
+   * 60–100 (`noiseCancellationLevel`, src/media/noise/noise-suppressor.ts). Absent: off.
+   */
+  readonly noiseCancellationLevel?: number | undefined;
 }
 
 /**
@@ -107,6 +113,8 @@ export interface StreamForkDeps {
   readonly dialects: StreamDialectRegistry;
   /** Where the stream's `stream.status` and `stream.checkpoint` events go (the engine's bus). */
   readonly events: CallEventSink;
+  /** The RNNoise build for streams with noise cancellation (loaded once by the composition root). */
+  readonly noise?: RnnoiseRuntime | undefined;
 }
 
 /** What a stream needs from the call it belongs to. */

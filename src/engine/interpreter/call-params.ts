@@ -2,7 +2,7 @@ import type { Logger } from '../../ports/logger.js';
 import { twilioSid } from '../../protocol/twilio/twilio-sid.js';
 import type { CallSession } from '../call/call-session.js';
 import type { EngineDeps } from '../engine.js';
-import type { ElementContext } from './interpreter.types.js';
+import type { EarlyAnswer, ElementContext } from './interpreter.types.js';
 
 /** The parameters Plivo sends with every request a call makes (compatibility §9). */
 export interface CallIdentity {
@@ -70,6 +70,8 @@ export interface FlowContextOptions {
   /** Aborts the flow (the call ended, or a transfer replaced it). */
   readonly signal: AbortSignal;
   readonly fetchTimeoutMs: number;
+  /** An inbound call still in early media (`<PreAnswer>`), answered by the interpreter. */
+  readonly early?: EarlyAnswer;
 }
 
 /**
@@ -92,6 +94,7 @@ export function flowContext(
     authToken: opts.authToken,
     signal: opts.signal,
     fetchTimeoutMs: opts.fetchTimeoutMs,
+    ...(opts.early === undefined ? {} : { early: opts.early }),
     callParams: () => callParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),
     twilioCallParams: () =>
       twilioCallParams(identity, call.status === 'in-progress' ? 'in-progress' : 'completed'),

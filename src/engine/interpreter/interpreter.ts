@@ -9,7 +9,7 @@ import type { ResponseChildNode, XmlIssue } from '../../protocol/plivo-xml/types
 import type { CallErrorContext } from '../call/call-session.js';
 import { detectAnswerDialect, type AnswerDialect } from '../../protocol/twiml/detect.js';
 import { parseTwiml } from '../../protocol/twiml/parse.js';
-import { fetchXml } from './fetch-xml.js';
+import { fetchXml, type FetchXmlResult } from './fetch-xml.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 import { runTwimlVerb } from './twiml-flow.js';
 
@@ -36,6 +36,8 @@ export interface RunCallFlowOptions {
   readonly webhookDialect?: 'plivo' | 'twilio';
   /** Most documents fetched for one call (redirects and actions included). Default 100. */
   readonly maxDocuments?: number;
+  /** The answer URL's response, already fetched (an inbound call's, before it was answered). */
+  readonly first?: FetchXmlResult;
 }
 
 /**
@@ -89,6 +91,16 @@ function fail(
 /** True once the call ended (checked after every await: the caller may hang up at any time). */
 function callGone(ctx: ElementContext): boolean {
   return ctx.signal.aborted || ctx.call.status !== 'in-progress';
+}
+
+/**
+ * Answers a call that is still in early media (`<PreAnswer>` ran) before an element that needs the
+ * call answered: everything but `<PreAnswer>` and `<Hangup>` (a hangup in early media rejects the call).
+ */
+async function answerEarly(ctx: ElementContext): Promise<void> {
+  if (ctx.early !== undefined && !ctx.early.answered && !callGone(ctx)) {
+    await ctx.early.answer();
+  }
 }
 
 /** Reports a fetched document's issues on the call and in the log. */
@@ -145,14 +157,22 @@ async function runDocument(
     if (!parsed.ok) {
       return invalid(ctx, url, parsed.errors);
     }
-    steps = parsed.value.verbs.map((v) => () => runTwimlVerb(v, ctx, registry));
+    steps = parsed.value.verbs.map((v) => async () => {
+      await answerEarly(ctx);
+      return runTwimlVerb(v, ctx, registry);
+    });
   } else {
     const parsed = parsePlivoXml(xml);
     report(ctx, url, parsed.ok, parsed.ok ? [] : parsed.errors, parsed.warnings);
     if (!parsed.ok) {
       return invalid(ctx, url, parsed.errors);
     }
-    steps = parsed.value.response.children.map((n) => () => runElement(n, ctx, registry));
+    steps = parsed.value.response.children.map((n) => async () => {
+      if (n.element !== 'PreAnswer' && n.element !== 'Hangup') {
+        await answerEarly(ctx);
+      }
+      return runElement(n, ctx, registry);
+    });
   }
   let next: ElementOutcome = { next: 'continue' };
   for (const step of steps) {
@@ -182,19 +202,22 @@ export async function runCallFlow(ctx: ElementContext, opts: RunCallFlowOptions)
   let fallback = opts.fallbackUrl;
   let style = opts.webhookDialect ?? 'plivo';
   for (let doc = 0; doc < (opts.maxDocuments ?? 100); doc++) {
-    const fetched = await fetchXml({
-      http: ctx.http,
-      random: ctx.random,
-      authToken: ctx.authToken,
-      url: target.url,
-      method: target.method,
-      params: [...webhookParams(ctx, style), ...target.extra],
-      style,
-      fallbackUrl: fallback,
-      ...(opts.fallbackMethod === undefined ? {} : { fallbackMethod: opts.fallbackMethod }),
-      ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
-      timeoutMs: ctx.fetchTimeoutMs,
-    });
+    const prefetched = doc === 0 ? opts.first : undefined;
+    const fetched =
+      prefetched ??
+      (await fetchXml({
+        http: ctx.http,
+        random: ctx.random,
+        authToken: ctx.authToken,
+        url: target.url,
+        method: target.method,
+        params: [...webhookParams(ctx, style), ...target.extra],
+        style,
+        fallbackUrl: fallback,
+        ...(opts.fallbackMethod === undefined ? {} : { fallbackMethod: opts.fallbackMethod }),
+        ...(opts.attempts === undefined ? {} : { attempts: opts.attempts }),
+        timeoutMs: ctx.fetchTimeoutMs,
+      }));
     fallback = undefined;
     if (ctx.signal.aborted) {
       return { end: 'hangup' };

@@ -9,6 +9,7 @@ import { getDigitsHandler } from './elements/get-digits.js';
 import { playHandler } from './elements/play.js';
 import { recordHandler } from './elements/record.js';
 import type { CallRecordings } from '../recording/call-recordings.js';
+import { runPreAnswer } from './elements/pre-answer.js';
 import { speakHandler, type PromptMedia } from './elements/speak.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 
@@ -30,7 +31,7 @@ export function createElementRegistry(
   media?: PromptMedia,
   recordings?: CallRecordings,
 ): ElementRegistry {
-  return {
+  const registry: ElementRegistry = {
     Stream: runStream,
     Wait: runWait,
     Hangup: runHangup,
@@ -40,6 +41,8 @@ export function createElementRegistry(
     Play: media === undefined ? unsupported : playHandler(media),
     GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
     Record: recordings === undefined ? unsupported : recordHandler(recordings),
+    PreAnswer: (node, ctx) => runPreAnswer(node, ctx, registry),
     ...overrides,
   };
+  return registry;
 }

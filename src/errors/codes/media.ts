@@ -22,4 +22,13 @@ export const mediaCodes = {
     message: 'The WAVE file has no "data" chunk, or it holds no whole sample frame.',
     category: 'invalid_request',
   },
+  ERR_MEDIA_NOISE_WASM_UNAVAILABLE: {
+    message:
+      'The RNNoise WebAssembly (npm package @echogarden/rnnoise-wasm) did not load at startup; noise cancellation needs it.',
+    category: 'server',
+  },
+  ERR_MEDIA_NOISE_STATE: {
+    message: 'No RNNoise state could be created for a stream with noise cancellation (wasm memory).',
+    category: 'server',
+  },
 } as const satisfies CatalogSection;

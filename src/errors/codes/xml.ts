@@ -27,6 +27,10 @@ export const xmlCodes = {
     message: 'The element cannot be nested in its parent',
     category: 'invalid_request',
   },
+  ERR_XML_NOT_FIRST: {
+    message: 'The element must be the first in its parent, and appear once (PreAnswer)',
+    category: 'invalid_request',
+  },
   ERR_XML_UNEXPECTED_TEXT: { message: 'The element takes no text content', category: 'invalid_request' },
   ERR_XML_BODY_REQUIRED: { message: 'The element needs text content', category: 'invalid_request' },
   ERR_XML_BAD_URL: { message: 'Not an absolute URL', category: 'invalid_request' },

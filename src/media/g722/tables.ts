@@ -8,6 +8,7 @@
 /**
  * The 24-tap QMF, h0..h23 (Table 4). Symmetric (h[23 - i] = h[i]); the taps sum to 8192, so the
  * analysis leaves each sub-band at half the input's DC and the synthesis (×2, shift 11) restores it.
+ * g722-encode.ts and g722-decode.ts have these taps written out in their unrolled QMF loops.
  */
 export const QMF_TAPS: readonly number[] = [
   3, -11, -11, 53, 12, -156, 32, 362, -210, -805, 951, 3876, 3876, 951, -805, -210, 362, 32, -156, 12, 53,

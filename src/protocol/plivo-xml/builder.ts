@@ -19,6 +19,7 @@ import {
   hangupSpec,
   playSpec,
   recordSpec,
+  preAnswerSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
@@ -171,6 +172,11 @@ export class PlivoXmlElement {
     }
   }
 
+  /** How many children were added so far. */
+  protected get childCount(): number {
+    return this.#children.length;
+  }
+
   /** Appends a child (used by the `add*` methods of elements that may contain others). */
   protected append<T extends PlivoXmlElement>(child: T): T {
     this.#children.push(child);
@@ -230,6 +236,34 @@ export class GetDigitsElement extends PlivoXmlElement {
   }
 }
 
+/** `<PreAnswer>`: add the early-media elements, played before the call is answered. */
+export class PreAnswerElement extends PlivoXmlElement {
+  /** Adds a `<Speak>`; returns it. */
+  addSpeak(text: string, attributes?: SpeakAttributes): SpeakElement {
+    return this.append(new SpeakElement(speakSpec, text, attributes));
+  }
+
+  /** Adds a `<Play>` with the audio URL as its text; returns it. */
+  addPlay(url: string, attributes?: PlayAttributes): PlayElement {
+    return this.append(new PlayElement(playSpec, url, attributes));
+  }
+
+  /** Adds a `<Wait>`; returns it. */
+  addWait(attributes?: WaitAttributes): WaitElement {
+    return this.append(new WaitElement(waitSpec, '', attributes));
+  }
+
+  /** Adds a `<GetDigits>`; add its prompts to the returned element. */
+  addGetDigits(attributes?: GetDigitsAttributes): GetDigitsElement {
+    return this.append(new GetDigitsElement(getDigitsSpec, '', attributes));
+  }
+
+  /** Adds a `<DTMF>` with the digits as its text; returns it. */
+  addDTMF(digits: string, attributes?: DTMFAttributes): DTMFElement {
+    return this.append(new DTMFElement(dtmfSpec, digits, attributes));
+  }
+}
+
 /** `<Response>`, the document root. Each `add*` method appends an element and returns it. */
 export class Response extends PlivoXmlElement {
   constructor() {
@@ -279,5 +313,13 @@ export class Response extends PlivoXmlElement {
   /** Adds `<DTMF>` with the digits as its text. */
   addDTMF(digits: string, attributes?: DTMFAttributes): DTMFElement {
     return this.append(new DTMFElement(dtmfSpec, digits, attributes));
+  }
+
+  /** Adds `<PreAnswer>` (it must be the first element); add its early media to the returned element. */
+  addPreAnswer(): PreAnswerElement {
+    if (this.childCount > 0) {
+      refuse(preAnswerSpec, 'ERR_XML_NOT_FIRST', 'it must be the first element of the document');
+    }
+    return this.append(new PreAnswerElement(preAnswerSpec, '', undefined));
   }
 }

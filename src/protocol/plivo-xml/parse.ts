@@ -286,6 +286,10 @@ class DocumentParser {
     }
     const spec = ELEMENT_SPEC_BY_NAME.get(name);
     if (spec !== undefined && parent.mode === 'element' && parent.spec?.children.includes(name) === true) {
+      if (spec.first === true && [...parent.childCounts.values()].some((n, i) => n > 1 || i > 0)) {
+        const detail = `<${name}> must be the first element in <${parent.name}>`;
+        this.#report('error', 'ERR_XML_NOT_FIRST', detail, start, path);
+      }
       return 'element';
     }
     if (spec !== undefined || (inSpeak && !UNSUPPORTED_ELEMENTS.has(name))) {

@@ -70,6 +70,12 @@ export type GetDigitsNode = NodeBase<'GetDigits'> & {
   readonly children: readonly GetDigitsChildNode[];
 } & TypedAttributes<typeof getDigitsSpec>;
 
+/** An element nested in `<PreAnswer>` (played before the call is answered). */
+export type PreAnswerChildNode = SpeakNode | PlayNode | WaitNode | GetDigitsNode | DtmfNode;
+
+/** `<PreAnswer>`: the early-media elements in order (it has no attributes). */
+export type PreAnswerNode = NodeBase<'PreAnswer'> & { readonly children: readonly PreAnswerChildNode[] };
+
 /** An element directly under `<Response>`. */
 export type ResponseChildNode =
   | StreamNode
@@ -80,7 +86,8 @@ export type ResponseChildNode =
   | RedirectNode
   | GetDigitsNode
   | DtmfNode
-  | RecordNode;
+  | RecordNode
+  | PreAnswerNode;
 
 /** `<Response>`: the elements to run, in order. */
 export type ResponseNode = NodeBase<'Response'> & { readonly children: readonly ResponseChildNode[] };

@@ -2,7 +2,9 @@
  * AES in counter mode as SRTP uses it (RFC 3711 §4.1.1): the keystream is AES(k, IV + j) for block
  * j = 0, 1, ..., where the low 16 bits of the IV are zero, so the block counter fills them. One ECB
  * cipher object is kept per key (ECB keeps no state between blocks), and the counter blocks are
- * written into one reused buffer, so a packet costs one `update` call and no cipher set-up.
+ * written into one reused buffer, so a packet costs one `update` call and no cipher set-up. SRTP
+ * payloads use rtp-keystream.ts, which does the same a batch of packets ahead; this class serves
+ * SRTCP and the key derivation.
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
 
@@ -33,13 +35,16 @@ export class AesCm {
     const counters = this.#counters;
     for (let j = 0; j < blocks; j++) {
       const at = j << 4;
-      counters.set(iv, at);
+      for (let i = 0; i < 14; i++) {
+        counters[at + i] = iv[i] ?? 0;
+      }
       counters[at + 14] = j >>> 8;
       counters[at + 15] = j & 0xff;
     }
     const stream = this.#ecb.update(counters.subarray(0, blocks << 4));
     for (let i = 0; i < length; i++) {
-      data[offset + i] = (data[offset + i] ?? 0) ^ (stream[i] ?? 0);
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- i < length ≤ the views' lengths
+      data[offset + i] = data[offset + i]! ^ stream[i]!;
     }
   }
 

@@ -1,7 +1,7 @@
 /**
  * SRTP and SRTCP (RFC 3711) for one direction of one SDES master key: `protect*` for what we send,
  * `unprotect*` for what we receive. Sans-I/O: bytes in, bytes (in place) out, no clock. Packets are
- * transformed in the caller's buffer, so the hot path allocates only the AES keystream (one `update`).
+ * transformed in the caller's buffer; the payload keystream comes a batch of packets ahead (rtp-keystream.ts).
  *
  * - Encryption: AES-CM (§4.1.1), IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (index * 2^16).
  * - Authentication: HMAC-SHA1 (hmac-sha1.ts, precomputed pads) over the authenticated portion || ROC (SRTP, §4.2) or the
@@ -12,11 +12,10 @@
  *   authenticates, so a forged packet cannot move the window or the ROC.
  * - MKI is not used (RFC 4568 lets the offer leave it out; we refuse offers that set one).
  */
-import { timingSafeEqual } from 'node:crypto';
-
 import { AesCm } from './aes-cm.js';
 import { HmacSha1 } from './hmac-sha1.js';
 import { ReplayWindow, DEFAULT_REPLAY_WINDOW } from './replay-window.js';
+import { RtpKeystream } from './rtp-keystream.js';
 import { deriveSessionKeys, type SrtpSessionKeys } from './srtp-kdf.js';
 import { SRTP_SUITES, type SrtpMasterKey, type SrtpSuite } from './srtp-suites.js';
 
@@ -94,6 +93,19 @@ function writeU32(buf: Uint8Array, at: number, v: number): void {
 }
 
 /**
+ * Whether the first `n` octets of `tag` equal `buf[at, at + n)`, in time independent of where they
+ * differ (the comparison always reads all `n`; the same guarantee as `timingSafeEqual`, without its
+ * two views and native call per packet).
+ */
+function sameTag(tag: Uint8Array, buf: Uint8Array, at: number, n: number): boolean {
+  let diff = 0;
+  for (let i = 0; i < n; i++) {
+    diff |= (tag[i] ?? 0) ^ (buf[at + i] ?? 0);
+  }
+  return diff === 0;
+}
+
+/**
  * The receiver's guess of the packet index of `seq` (RFC 3711 Appendix A): the ROC of the highest
  * packet so far, one more when `seq` wrapped past it, one less when it is a late packet from before a
  * wrap. Returns the ROC to use (may be -1: a packet from before the stream's first one).
@@ -109,7 +121,7 @@ export function estimateRoc(roc: number, lastSeq: number, seq: number): number {
 class Direction {
   readonly rtpKeys: SrtpSessionKeys;
   readonly rtcpKeys: SrtpSessionKeys;
-  readonly rtpCipher: AesCm;
+  readonly rtpCipher: RtpKeystream;
   readonly rtcpCipher: AesCm;
   readonly rtpMac: HmacSha1;
   readonly rtcpMac: HmacSha1;
@@ -119,7 +131,7 @@ class Direction {
   constructor(master: SrtpMasterKey) {
     this.rtpKeys = deriveSessionKeys(master.key, master.salt, false);
     this.rtcpKeys = deriveSessionKeys(master.key, master.salt, true);
-    this.rtpCipher = new AesCm(this.rtpKeys.encryptionKey);
+    this.rtpCipher = new RtpKeystream(this.rtpKeys.encryptionKey, this.rtpKeys.salt);
     this.rtcpCipher = new AesCm(this.rtcpKeys.encryptionKey);
     this.rtpMac = new HmacSha1(this.rtpKeys.authKey);
     this.rtcpMac = new HmacSha1(this.rtcpKeys.authKey);
@@ -177,10 +189,6 @@ export class SrtpContext {
     return iv;
   }
 
-  #rtpIv(ssrc: number, roc: number, seq: number): Uint8Array {
-    return this.#setIv(this.#dir.rtpKeys.salt, ssrc, roc >>> 16, (((roc & 0xffff) << 16) | seq) >>> 0);
-  }
-
   /** The full 20-octet HMAC (a reused buffer, valid until the next tag). */
   #rtpTag(buf: Uint8Array, length: number, roc: number): Uint8Array {
     writeU32(this.#roc, 0, roc >>> 0);
@@ -225,9 +233,11 @@ export class SrtpContext {
       s.roc = v;
       s.lastSeq = seq;
     }
-    this.#dir.rtpCipher.xor(this.#rtpIv(ssrc, v, seq), buf, header, length - header);
+    this.#dir.rtpCipher.xor(ssrc, v * 65536 + seq, buf, header, length - header);
     const tag = this.#rtpTag(buf, length, v);
-    buf.set(tag.subarray(0, tagBytes), length);
+    for (let i = 0; i < tagBytes; i++) {
+      buf[length + i] = tag[i] ?? 0;
+    }
     return { ok: true, length: length + tagBytes };
   }
 
@@ -254,10 +264,10 @@ export class SrtpContext {
       }
     }
     const tag = this.#rtpTag(buf, authed, v);
-    if (!timingSafeEqual(tag.subarray(0, tagBytes), buf.subarray(authed, length))) {
+    if (!sameTag(tag, buf, authed, tagBytes)) {
       return FAILED['auth-failed'];
     }
-    this.#dir.rtpCipher.xor(this.#rtpIv(ssrc, v, seq), buf, header, authed - header);
+    this.#dir.rtpCipher.xor(ssrc, index, buf, header, authed - header);
     const stream =
       s ??
       this.#remember(this.#dir.rtp, ssrc, {
@@ -319,7 +329,7 @@ export class SrtpContext {
       }
     }
     const tag = this.#rtcpTag(buf, authed);
-    if (!timingSafeEqual(tag.subarray(0, tagBytes), buf.subarray(authed, length))) {
+    if (!sameTag(tag, buf, authed, tagBytes)) {
       return FAILED['auth-failed'];
     }
     if (encrypted) {

@@ -28,6 +28,7 @@ export function streamSpecOf(node: StreamNode): StreamSpec {
     extraHeaders: node.extraHeaders,
     keepCallAlive: node.keepCallAlive,
     ...(node.resumeTimeoutSec > 0 ? { resumeTimeoutSec: node.resumeTimeoutSec } : {}),
+    ...(node.noiseCancellation ? { noiseCancellationLevel: node.noiseCancellationLevel } : {}),
     ...(node.playbackExtras ? { playbackExtras: true } : {}),
   };
 }

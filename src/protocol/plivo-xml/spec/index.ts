@@ -6,6 +6,7 @@ import { getDigitsSpec } from './get-digits.js';
 import { hangupSpec } from './hangup.js';
 import { playSpec } from './play.js';
 import { recordSpec } from './record.js';
+import { preAnswerSpec } from './pre-answer.js';
 import { redirectSpec } from './redirect.js';
 import { responseSpec } from './response.js';
 import { speakSpec } from './speak.js';
@@ -19,6 +20,7 @@ export {
   hangupSpec,
   playSpec,
   recordSpec,
+  preAnswerSpec,
   redirectSpec,
   responseSpec,
   speakSpec,
@@ -40,6 +42,7 @@ export const ELEMENT_SPECS: readonly ElementSpec[] = [
   recordSpec,
   redirectSpec,
   hangupSpec,
+  preAnswerSpec,
 ];
 
 /** Element specs by name. */
@@ -54,7 +57,6 @@ export const UNSUPPORTED_ELEMENTS: ReadonlySet<string> = new Set([
   'GetInput',
   'Message',
   'MultiPartyCall',
-  'PreAnswer',
   'Number',
   'User',
 ]);

@@ -8,5 +8,16 @@ export const responseSpec = {
   name: 'Response',
   doc: 'The root element. Its children run one after another; when they run out the call ends.',
   attributes: {},
-  children: ['Speak', 'Play', 'Wait', 'GetDigits', 'Stream', 'DTMF', 'Record', 'Redirect', 'Hangup'],
+  children: [
+    'Speak',
+    'Play',
+    'Wait',
+    'GetDigits',
+    'Stream',
+    'DTMF',
+    'Record',
+    'Redirect',
+    'Hangup',
+    'PreAnswer',
+  ],
 } as const satisfies ElementSpec;

@@ -123,14 +123,18 @@ export const streamSpec = {
     noiseCancellation: {
       type: 'boolean',
       default: false,
-      doc: 'Applies noise reduction to the streamed audio (newest Plivo attribute; no SDK sends it).',
+      doc:
+        "Removes background noise from the caller's audio sent on this stream (RNNoise, run at 48 kHz; adds 13.5 ms of delay at 8 kHz, " +
+        '12.6 ms at 16 kHz). Only the inbound track of this stream: not what the caller hears, not other streams. Newest Plivo attribute; no SDK sends it.',
     },
     noiseCancellationLevel: {
       type: 'integer',
       default: 85,
       min: 60,
       max: 100,
-      doc: 'Strength of the noise reduction; only used with noiseCancellation="true".',
+      doc:
+        'Strength of the noise reduction, only used with noiseCancellation="true": the percentage of denoised signal in what is sent, ' +
+        'the rest being the original, so the noise drops by at most 8 dB at 60, 16.5 dB at 85 and 26 dB at 95; at 100, RNNoise alone.',
     },
   },
   children: [],

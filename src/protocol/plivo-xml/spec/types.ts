@@ -101,6 +101,8 @@ export interface ElementSpec {
   readonly body?: BodySpec;
   /** Element names allowed as children, in the order the docs list them. */
   readonly children: readonly string[];
+  /** It must be the first child of its parent (`<PreAnswer>`): anything before it is an error. */
+  readonly first?: boolean;
   /** Children may also be SSML markup (Speak only); SSML is passed through, not validated. */
   readonly ssmlChildren?: boolean;
   /**

@@ -14,13 +14,20 @@
  * 2xx/401/407/423, or a challenge loop): `min(base * 2^(n-1), max)` for the n-th failure in a row,
  * default 2, 4, 8, 16, 32, 64, 128, 256, 300, 300 … s; a 503 or 5xx with Retry-After waits at least that.
  * A success resets the count.
+ *
+ * Behind a NAT (docs/nat.md, with `contactAt`): the 200's top Via tells where the registrar saw us from
+ * (`received`, and `rport` as RFC 3581 §4 fills it). When that is not our Contact's host:port, the binding
+ * registers again at once with a Contact at that public address (and the old one with `expires=0`), so
+ * the registrar's calls reach the NAT's mapping. A `flow-failed` event (a keep-alive got no answer)
+ * re-registers at once instead of waiting for the refresh.
  */
 import { buildRequest, type LocalVia } from '../build-request.js';
 import { DigestClient } from '../digest/digest-client.js';
 import { parseDigestParams } from '../digest/digest-params.js';
 import { findParam } from '../header-params.js';
-import { getContacts, getHeader } from '../headers.js';
+import { getContacts, getHeader, getTopVia } from '../headers.js';
 import type { SipHeader, SipRequest, SipResponse } from '../sip-message.types.js';
+import { viaReceived, viaRport } from '../via.js';
 
 /** Where a binding stands. */
 export type RegistrationState =
@@ -34,6 +41,11 @@ export interface RegistrationConfig {
   readonly aor: string;
   /** Our Contact value, e.g. `<sip:alice-3f1a@192.0.2.10:5060>`. */
   readonly contact: string;
+  /**
+   * Our Contact at another host and port: given, the binding learns its public address from the 200's
+   * Via `received`/`rport` (RFC 3581) and registers that Contact instead. Absent: the Contact stays.
+   */
+  readonly contactAt?: (host: string, port: number) => string;
   readonly username: string;
   readonly password: string;
   /** Only answer challenges for this realm (absent: any realm). */
@@ -60,6 +72,8 @@ export type RegistrationEvent =
   | { readonly type: 'failed'; readonly reason: 'timeout' | 'transport-error' }
   /** The timer armed last fired. */
   | { readonly type: 'timer' }
+  /** The flow to the registrar failed (a CRLF keep-alive got no pong, RFC 5626 §4.4.1): register now. */
+  | { readonly type: 'flow-failed' }
   | { readonly type: 'stop' };
 
 /** What went wrong last: a status (403, 408 for a timeout…) and a short reason. */
@@ -147,15 +161,25 @@ export class Registration {
   #pending: SipRequest | undefined;
   #challenges = 0;
   #timerArmed = false;
+  /** The Contact we register (the configured one until a NAT's public address is learnt). */
+  #contact: string;
+  /** A Contact we replaced, removed (`expires=0`) with the next REGISTER. */
+  #staleContact: string | undefined;
 
   constructor(cfg: RegistrationConfig) {
     this.#cfg = cfg;
+    this.#contact = cfg.contact;
     this.#askSec = cfg.expiresSec;
     this.#digest = new DigestClient({ username: cfg.username, password: cfg.password }, cfg.cnonce);
   }
 
   get state(): RegistrationState {
     return this.#state;
+  }
+
+  /** The Contact registered (or being registered) now. */
+  get contact(): string {
+    return this.#contact;
   }
 
   snapshot(): RegistrationSnapshot {
@@ -189,6 +213,13 @@ export class Registration {
       }
       case 'response': {
         this.#onResponse(event.response, out, nowMs);
+        break;
+      }
+      case 'flow-failed': {
+        if (this.#state === 'registered' && this.#pending === undefined) {
+          this.#cancelTimer(out);
+          this.#register(out, undefined);
+        }
         break;
       }
       case 'failed': {
@@ -252,7 +283,10 @@ export class Registration {
       callId: this.#cfg.callId,
       cseq: ++this.#cseq,
       via,
-      contact: this.#cfg.contact,
+      contact:
+        this.#staleContact === undefined
+          ? this.#contact
+          : `${this.#contact}, ${this.#staleContact};expires=0`,
       headers: [
         { name: 'Expires', value: String(expiresSec) },
         { name: 'Allow', value: 'INVITE, ACK, BYE, CANCEL, OPTIONS' },
@@ -340,7 +374,7 @@ export class Registration {
   }
 
   #onRegistered(response: SipResponse, out: RegistrationEffect[], nowMs: number): void {
-    const ours = bindingKey(uriOf(this.#cfg.contact));
+    const ours = bindingKey(uriOf(this.#contact));
     const contact = getContacts(response).find((c) => bindingKey(c.uri) === ours);
     const granted =
       nonNegativeInt(contact === undefined ? undefined : findParam(contact.params, 'expires')) ??
@@ -358,6 +392,32 @@ export class Registration {
     const delay = refreshDelayMs(granted);
     this.#arm(out, nowMs, delay);
     this.#to('registered', out);
+    this.#staleContact = undefined;
+    const learnt = this.#learntContact(response);
+    if (learnt !== undefined) {
+      this.#staleContact = this.#contact;
+      this.#contact = learnt;
+      this.#cancelTimer(out);
+      this.#register(out, undefined);
+    }
+  }
+
+  /** Our Contact at the public address the 200's Via reports, when that is not where our Contact is. */
+  #learntContact(response: SipResponse): string | undefined {
+    const via = getTopVia(response);
+    const contactAt = this.#cfg.contactAt;
+    if (via === undefined || contactAt === undefined) {
+      return undefined;
+    }
+    const rport = viaRport(via);
+    const received = viaReceived(via);
+    if (received === undefined && typeof rport !== 'number') {
+      return undefined;
+    }
+    const host = received ?? via.host.replace(/^\[|\]$/g, '');
+    const port = typeof rport === 'number' ? rport : (via.port ?? 5060);
+    const candidate = contactAt(host.includes(':') ? `[${host}]` : host, port);
+    return bindingKey(uriOf(candidate)) === bindingKey(uriOf(this.#contact)) ? undefined : candidate;
   }
 
   #onFailure(out: RegistrationEffect[], nowMs: number, error: RegistrationError, atLeastMs: number): void {
