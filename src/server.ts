@@ -33,6 +33,7 @@ import type { AppPorts } from './app/runtime.js';
 import { listenError } from './listen-error.js';
 import { composeCluster, type ClusterParts } from './server-cluster.js';
 import { composeOps, startLagMonitor } from './server-ops.js';
+import { composeRecording } from './server-recording.js';
 import type { ClusterNode } from './app/cluster/cluster-node.js';
 import {
   nodeIdentityFrom,
@@ -383,7 +384,7 @@ function apiFor(
   ports: AppPorts,
   parts: Pick<
     ApiDeps,
-    'store' | 'commands' | 'localCommands' | 'logger' | 'ops' | 'console' | 'registrations'
+    'store' | 'commands' | 'localCommands' | 'logger' | 'ops' | 'console' | 'registrations' | 'recordings'
   >,
 ): ReturnType<typeof buildApiServer> {
   const tls = config.http.tls;
@@ -427,6 +428,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
   };
   const stopTimers = await recoverRecords(store, runtime, config, opts, node);
   const records = new RecordProjector({ store, logger, events: engine.events });
+  const recording = await composeRecording(config, runtime, store);
   // Before SIP starts, so the console's feed sees every call from the first.
   const consoleDeps = consoleDepsOf(runtime);
   const control = new CallControl({
@@ -440,6 +442,7 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     authToken,
     nodeId: node.nodeId,
     dialer: new PartyDialer({ ...ports, engine, logger, nodeId: node.nodeId, dial: (o) => sip.dial(o) }),
+    recordings: recording.service,
   });
   const answer = answerConfigOf(config);
   const lag = startLagMonitor();
@@ -487,12 +490,13 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
     logger: logger.child({ component: 'api' }),
     ...opsParts.api,
     console: consoleDeps,
+    recordings: recording.api,
   });
   const address = await listenApi(api, config, async () => {
     await sip.stop();
     await abandon();
   });
-  const httpPort = Number(new URL(address).port);
+  const httpPort = recording.apiListening(address);
 
   await cluster?.start(address);
 
@@ -502,12 +506,13 @@ export async function startServer(config: Config, opts: StartServerOptions = {})
       opsParts.close();
     },
     sip,
-    idle: () => Promise.all([dialer.idle(), control.idle()]).then(() => records.idle()),
+    idle: () =>
+      Promise.all([dialer.idle(), control.idle(), recording.service.stopAll()]).then(() => records.idle()),
     cluster,
     api,
     runtime,
     graceMs: config.tuning.shutdownGraceMs,
-    closeStore: opts.store === undefined ? () => store.close() : undefined,
+    closeStore: () => recording.close().then(() => (opts.store === undefined ? store.close() : undefined)),
   });
   return {
     sipPort: udpPort,

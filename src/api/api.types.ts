@@ -9,6 +9,7 @@ import type { Logger } from '../ports/logger.js';
 import type { NodeOps } from '../ports/node-ops.js';
 import type { ConsoleDeps } from './console/console.types.js';
 import type { RegistrationStatus } from '../ports/registration-status.js';
+import type { RecordingApiDeps } from '../ports/recording-commands.js';
 
 export type { DialRequest, HttpMethod } from '../ports/call-commands.js';
 
@@ -36,6 +37,8 @@ export interface ApiDeps {
   readonly bodyLimitBytes?: number;
   /** Given, the live web console is served under /console (docs/console.md). */
   readonly console?: ConsoleDeps;
+  /** Call recording (`POST …/Call/{uuid}/Record/`, the Recording resource); absent: those routes answer 404. */
+  readonly recordings?: RecordingApiDeps;
 }
 
 declare module 'fastify' {

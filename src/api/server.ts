@@ -41,6 +41,7 @@ import { RecordsView } from './records-view.js';
 import { callRoutes } from './routes/calls.js';
 import { registerInternalRoutes } from './routes/internal.js';
 import { registerOpsRoutes } from './routes/ops.js';
+import { recordingRoutes } from './routes/recordings.js';
 import { registrationRoutes } from './routes/registrations.js';
 import type { ApiApp, RouteContext } from './routes/context.js';
 import { streamRoutes } from './routes/streams.js';
@@ -176,6 +177,7 @@ export function buildApiServer(deps: ApiDeps, opts: ApiServerOptions = {}): Fast
   const typed = app as unknown as ApiApp;
   void typed.register(callRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   void typed.register(streamRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
+  void typed.register(recordingRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   void typed.register(registrationRoutes, { ...ctx, prefix: ACCOUNT_PREFIX });
   if (deps.localCommands !== undefined) {
     registerInternalRoutes(typed, ACCOUNT_PREFIX, deps.localCommands);

@@ -23,6 +23,7 @@ import type { EarlyAnswer, ElementRegistry } from '../engine/interpreter/interpr
 import { parsePlivoXml } from '../protocol/plivo-xml/parse.js';
 import { detectAnswerDialect } from '../protocol/twiml/detect.js';
 import { createElementRegistry, type CallDialer } from '../engine/interpreter/registry.js';
+import type { CallRecordings } from '../engine/recording/call-recordings.js';
 import { hangupCauseCodeOf } from '../engine/records/hangup-causes.js';
 import type { AudioFetcher } from '../ports/audio-fetcher.js';
 import { hangupCallbackId, hangupLane } from '../ports/callback-outbox.js';
@@ -76,6 +77,8 @@ export interface CallControlDeps {
   readonly nodeId?: string | null;
   /** Places `<Dial>`'s calls (the SIP layer's `PartyDialer`); absent: `<Dial>` is reported and skipped. */
   readonly dialer?: CallDialer;
+  /** Runs `<Record>` (the recording service); absent: `<Record>` is reported and skipped. */
+  readonly recordings?: CallRecordings;
 }
 
 /** Optional facts about the call that the caller of `run` knows. */
@@ -136,7 +139,11 @@ export class CallControl {
   constructor(deps: CallControlDeps) {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: 'call-control' });
-    this.#registry = createElementRegistry({}, { tts: deps.tts, audio: deps.audio }, deps.dialer);
+    this.#registry = createElementRegistry(
+      {},
+      { tts: deps.tts, audio: deps.audio },
+      { dialer: deps.dialer, recordings: deps.recordings },
+    );
   }
 
   /** The node written on the call records (`CallControlDeps.nodeId`), or null. */

@@ -10,6 +10,7 @@
 import { Type, type Static, type TSchema } from 'typebox';
 
 import { LimitsSection, MetricsSection, legacyMaxCalls, webhookDialect } from './schema-ops.js';
+import { RecordingSection } from './schema-recording.js';
 import { rtpCodecKeys } from './codec-keys.js';
 import { SipRegistrations, SipTls } from './schema-sip.js';
 
@@ -474,6 +475,7 @@ export const ConfigSchema = Type.Object(
     }),
     limits: LimitsSection,
     metrics: MetricsSection,
+    recording: RecordingSection,
   },
   closed,
 );

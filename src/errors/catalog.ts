@@ -10,6 +10,7 @@ import { generalCodes } from './codes/general.js';
 import { launchCodes } from './codes/launch.js';
 import { mediaCodes } from './codes/media.js';
 import { promptCodes } from './codes/prompt.js';
+import { recordingCodes } from './codes/recording.js';
 import { rtpCodes } from './codes/rtp.js';
 import { sipCodes } from './codes/sip.js';
 import { storageCodes } from './codes/storage.js';
@@ -27,6 +28,7 @@ const sections: readonly CatalogSection[] = [
   apiCodes,
   storageCodes,
   promptCodes,
+  recordingCodes,
   clusterCodes,
   launchCodes,
 ];
@@ -57,7 +59,8 @@ export type ErrorCode =
   | keyof typeof rtpCodes
   | keyof typeof apiCodes
   | keyof typeof storageCodes
-  | keyof typeof promptCodes;
+  | keyof typeof promptCodes
+  | keyof typeof recordingCodes;
 
 const retryableCategories: ReadonlySet<ErrorCategory> = new Set([
   'rate_limit',

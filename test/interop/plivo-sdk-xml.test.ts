@@ -340,12 +340,60 @@ const otherElements: Case[] = [
   },
 ];
 
+const recordCases: Case[] = [
+  { name: 'Record: no attributes', build: (r) => r.addRecord() },
+  {
+    name: 'Record: action, method, maxLength, timeout, finishOnKey, playBeep',
+    build: (r) =>
+      r.addRecord({
+        action: 'https://app.example.com/recorded?x=1&y=2',
+        method: 'GET',
+        maxLength: 30,
+        timeout: 5,
+        finishOnKey: '#',
+        playBeep: false,
+      }),
+  },
+  {
+    name: 'Record: recordSession with callbackUrl, stereo, wav',
+    build: (r) =>
+      r.addRecord({
+        recordSession: true,
+        redirect: false,
+        fileFormat: 'wav',
+        recordChannelType: 'stereo',
+        callbackUrl: 'https://app.example.com/recording-done',
+        callbackMethod: 'POST',
+      }),
+  },
+  {
+    name: 'Record: startOnDialAnswer (warned: no Dial bridge)',
+    build: (r) => r.addRecord({ startOnDialAnswer: true, recordSession: true }),
+    warnings: ['ERR_XML_ATTRIBUTE_IGNORED'],
+  },
+  {
+    name: 'Record: transcription attributes (accepted, warned)',
+    build: (r) => r.addRecord({ transcriptionType: 'auto', transcriptionUrl: 'https://app.example.com/t' }),
+    warnings: ['ERR_XML_ATTRIBUTE_IGNORED', 'ERR_XML_ATTRIBUTE_IGNORED'],
+  },
+  {
+    name: 'Record: fileFormat mp3 (no maintained encoder)',
+    build: (r) => r.addRecord({ fileFormat: 'mp3' }),
+    refused: { builder: 'ERR_XML_BAD_VALUE', parser: 'ERR_XML_BAD_VALUE' },
+  },
+  {
+    name: 'Record: finishOnKey none',
+    build: (r) => r.addRecord({ finishOnKey: 'none', maxLength: 3600 }),
+  },
+];
+
 const cases: readonly Case[] = [
   ...streamAlone,
   ...streamCombined,
   ...seedSamples,
   ...escaping,
   ...otherElements,
+  ...recordCases,
 ];
 
 test('the interop table has at least 40 cases', () => {

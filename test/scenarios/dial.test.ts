@@ -121,7 +121,7 @@ test('two parties ring at once: the first to answer is bridged both ways, the ot
   const call = h.start({
     durationMs: 8000,
     callerAudio: generateTone(CALLER_HZ, 8000, 8000, 8000),
-    registry: createElementRegistry({}, undefined, dialer),
+    registry: createElementRegistry({}, undefined, { dialer }),
   });
   const result = await call.end();
   assert.equal(dialer.dialed.length, 2);
@@ -162,7 +162,7 @@ test('DTMF is relayed both ways; with hangupOnStar the caller\u2019s * ends the 
   h.web.serve('/done', '<Response><Wait length="1"/><Hangup/></Response>');
   const call = h.start({
     durationMs: 10_000,
-    registry: createElementRegistry({}, undefined, dialer),
+    registry: createElementRegistry({}, undefined, { dialer }),
     dtmf: [
       { atMs: 1000, digit: '5' },
       { atMs: 2000, digit: '*' },
@@ -197,7 +197,7 @@ test('callbackUrl: answer, digitsMatch / digitsMatchBLeg hits, then hangup, each
   h.web.serve('/done', '<Response><Hangup/></Response>');
   const call = h.start({
     durationMs: 10_000,
-    registry: createElementRegistry({}, undefined, dialer),
+    registry: createElementRegistry({}, undefined, { dialer }),
     dtmf: [
       { atMs: 1000, digit: '3' },
       { atMs: 1200, digit: '1' },
@@ -237,7 +237,10 @@ test('nobody answers: busy beats failed, the action gets busy and USER_BUSY; red
     dialDoc('redirect="false"', '<Number>15550000001</Number><Number>15550000002</Number>', '<Hangup/>'),
   );
   h.web.serve('/done', '<Response><Wait length="30"/></Response>');
-  const result = await h.run({ durationMs: 5000, registry: createElementRegistry({}, undefined, dialer) });
+  const result = await h.run({
+    durationMs: 5000,
+    registry: createElementRegistry({}, undefined, { dialer }),
+  });
   const done = h.web.requestsTo('/done');
   assert.equal(done[0]?.param('DialStatus'), 'busy');
   assert.equal(done[0].param('DialHangupCause'), 'USER_BUSY');
@@ -252,7 +255,10 @@ test('ring timeout: every party gets the Dial\u2019s timeout; no-answer', async 
   const { h, dialer } = harnessWith({ 'sip:x@pbx.test': { kind: 'ring' } });
   h.web.serve('/answer', dialDoc('timeout="3"', '<User>sip:x@pbx.test</User>'));
   h.web.serve('/done', '<Response><Hangup/></Response>');
-  const result = await h.run({ durationMs: 20_000, registry: createElementRegistry({}, undefined, dialer) });
+  const result = await h.run({
+    durationMs: 20_000,
+    registry: createElementRegistry({}, undefined, { dialer }),
+  });
   assert.equal(dialer.dialed[0]?.req.timeoutSec, 3);
   assert.equal(h.web.requestsTo('/done')[0]?.param('DialStatus'), 'no-answer');
   assert.ok(result.durationMs >= 3000 && result.durationMs < 4000, `${result.durationMs} ms`);
@@ -265,7 +271,7 @@ test('the caller hangs up while the parties ring: every party is cancelled, the 
   });
   h.web.serve('/answer', dialDoc('', '<User>sip:x@pbx.test</User><User>sip:y@pbx.test</User>'));
   h.web.serve('/done', '<Response><Speak>never</Speak></Response>');
-  const call = h.start({ durationMs: 2000, registry: createElementRegistry({}, undefined, dialer) });
+  const call = h.start({ durationMs: 2000, registry: createElementRegistry({}, undefined, { dialer }) });
   await h.until(() => dialer.dialed.length === 2, 1000, 'both parties dialled');
   const result = await call.end();
   assert.equal(result.hangupSource, 'caller');
@@ -283,7 +289,10 @@ test('dialMusic="real": the caller hears the ringback tone (440 + 480 Hz, 2 s on
   });
   h.web.serve('/answer', dialDoc('dialMusic="real"', '<User>sip:a@pbx.test</User>'));
   h.web.serve('/done', '<Response><Hangup/></Response>');
-  const result = await h.run({ durationMs: 6000, registry: createElementRegistry({}, undefined, dialer) });
+  const result = await h.run({
+    durationMs: 6000,
+    registry: createElementRegistry({}, undefined, { dialer }),
+  });
   const on = result.heard.subarray(8000 * 0.5, 8000 * 1.5);
   const off = result.heard.subarray(8000 * 2.1, 8000 * 2.4);
   assert.ok(tonePower(on, 8000, 440) > 1e6 && tonePower(on, 8000, 480) > 1e6, 'ringback while ringing');
@@ -316,7 +325,7 @@ test('dialMusic URL: its Play is looped to the caller while the party rings, and
   h.web.serve('/answer', dialDoc('dialMusic="http://app.test/music"', '<User>sip:a@pbx.test</User>'));
   h.web.serve('/music', '<Response><Play>http://cdn.test/hold.wav</Play><Wait length="1"/></Response>');
   h.web.serve('/done', '<Response><Hangup/></Response>');
-  const result = await h.run({ durationMs: 6000, registry: createElementRegistry({}, media, dialer) });
+  const result = await h.run({ durationMs: 6000, registry: createElementRegistry({}, media, { dialer }) });
   assert.equal(h.web.requestsTo('/music').length, 1, 'the music XML is fetched once');
   assert.ok(fetched.length >= 2, `the Play ran in a loop (${fetched.length} times)`);
   const firstPass = result.heard.subarray(8000 * 0.05, 8000 * 0.4);
@@ -358,7 +367,7 @@ test('confirmKey: a party that answers but does not press the key is hung up; th
   );
   h.web.serve('/confirm', '<Response><Play>http://cdn.test/press5.wav</Play></Response>');
   h.web.serve('/done', '<Response><Hangup/></Response>');
-  const call = h.start({ durationMs: 10_000, registry: createElementRegistry({}, media, dialer) });
+  const call = h.start({ durationMs: 10_000, registry: createElementRegistry({}, media, { dialer }) });
   await h.until(() => dialer.dialed[1]?.leg !== undefined, 3000, 'the second party answered');
   const slow = dialer.dialed[0]?.leg;
   const ok = dialer.dialed[1]?.leg;
@@ -383,7 +392,10 @@ test('confirmKey never pressed: the party is hung up after confirmTimeout and th
   });
   h.web.serve('/answer', dialDoc('confirmKey="#" confirmTimeout="2"', '<User>sip:a@pbx.test</User>'));
   h.web.serve('/done', '<Response><Hangup/></Response>');
-  const result = await h.run({ durationMs: 10_000, registry: createElementRegistry({}, undefined, dialer) });
+  const result = await h.run({
+    durationMs: 10_000,
+    registry: createElementRegistry({}, undefined, { dialer }),
+  });
   assert.equal(dialer.dialed[0]?.leg?.hungUpWith, 'NO_ANSWER');
   assert.equal(h.web.requestsTo('/done')[0]?.param('DialStatus'), 'no-answer');
   assert.ok(result.durationMs >= 2500 && result.durationMs < 3500, `${result.durationMs} ms`);
@@ -403,7 +415,7 @@ test('what each party is asked for: callerId/callerName (the party\u2019s over t
     ),
   );
   h.web.serve('/done', '<Response><Hangup/></Response>');
-  await h.run({ durationMs: 3000, registry: createElementRegistry({}, undefined, dialer) });
+  await h.run({ durationMs: 3000, registry: createElementRegistry({}, undefined, { dialer }) });
   const [n, u] = dialer.dialed.map((d) => d.req);
   assert.ok(n !== undefined && u !== undefined);
   assert.equal(n.from, '15558887777');

@@ -9,12 +9,22 @@ import { dialHandler } from './elements/dial.js';
 import type { CallDialer } from './elements/dial.types.js';
 import { getDigitsHandler } from './elements/get-digits.js';
 import { playHandler } from './elements/play.js';
+import { recordHandler } from './elements/record.js';
+import type { CallRecordings } from '../recording/call-recordings.js';
 import { runPreAnswer } from './elements/pre-answer.js';
 import { speakHandler, type PromptMedia } from './elements/speak.js';
 import type { ElementContext, ElementOutcome, ElementRegistry } from './interpreter.types.js';
 
 export type { PromptMedia } from './elements/speak.js';
 export type { CallDialer } from './elements/dial.types.js';
+
+/** The services elements beyond the prompts need; an absent one makes its element reported and skipped. */
+export interface ElementServices {
+  /** Places `<Dial>`'s calls. */
+  readonly dialer?: CallDialer | undefined;
+  /** Runs `<Record>`. */
+  readonly recordings?: CallRecordings | undefined;
+}
 
 function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<ElementOutcome> {
   const detail = `<${node.element}> at ${node.path} is not supported by this server version; skipped`;
@@ -25,13 +35,13 @@ function unsupported(node: ResponseChildNode, ctx: ElementContext): Promise<Elem
 
 /**
  * The registry for a call. `media` (TTS and audio fetching) enables `<Speak>`, `<Play>` and
- * `<GetDigits>`; `dialer` (the SIP layer's, through the port) enables `<Dial>`; `overrides` replace
- * single handlers (tests).
+ * `<GetDigits>`; `services.dialer` (the SIP layer's, through the port) enables `<Dial>`,
+ * `services.recordings` enables `<Record>`; `overrides` replace single handlers (tests).
  */
 export function createElementRegistry(
   overrides: Partial<ElementRegistry> = {},
   media?: PromptMedia,
-  dialer?: CallDialer,
+  services: ElementServices = {},
 ): ElementRegistry {
   const registry: ElementRegistry = {
     Stream: runStream,
@@ -42,8 +52,9 @@ export function createElementRegistry(
     Speak: media === undefined ? unsupported : speakHandler(media),
     Play: media === undefined ? unsupported : playHandler(media),
     GetDigits: media === undefined ? unsupported : getDigitsHandler(media),
+    Record: services.recordings === undefined ? unsupported : recordHandler(services.recordings),
     PreAnswer: (node, ctx) => runPreAnswer(node, ctx, registry),
-    Dial: dialer === undefined ? unsupported : dialHandler(dialer, media),
+    Dial: services.dialer === undefined ? unsupported : dialHandler(services.dialer, media),
     ...overrides,
   };
   return registry;

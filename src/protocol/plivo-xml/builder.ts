@@ -20,6 +20,7 @@ import {
   hangupSpec,
   numberSpec,
   playSpec,
+  recordSpec,
   preAnswerSpec,
   redirectSpec,
   responseSpec,
@@ -52,6 +53,8 @@ export type DialAttributes = BuilderAttributes<typeof dialSpec>;
 export type NumberAttributes = BuilderAttributes<typeof numberSpec>;
 /** Attributes of `<User>`. */
 export type UserAttributes = BuilderAttributes<typeof userSpec>;
+/** Attributes of `<Record>`. */
+export type RecordAttributes = BuilderAttributes<typeof recordSpec>;
 
 /** Thrown by the builder for invalid input; `code` is the catalogue code the parser would report. */
 export class PlivoXmlBuilderError extends TypeError {
@@ -219,6 +222,8 @@ export class WaitElement extends PlivoXmlElement {}
 export class HangupElement extends PlivoXmlElement {}
 /** `<Redirect>`. */
 export class RedirectElement extends PlivoXmlElement {}
+/** `<Record>`. */
+export class RecordElement extends PlivoXmlElement {}
 /** `<DTMF>`. */
 export class DTMFElement extends PlivoXmlElement {}
 
@@ -330,6 +335,11 @@ export class Response extends PlivoXmlElement {
   /** Adds `<Dial>`; add its parties to the returned element. */
   addDial(attributes?: DialAttributes): DialElement {
     return this.append(new DialElement(dialSpec, '', attributes));
+  }
+
+  /** Adds `<Record>`. */
+  addRecord(attributes?: RecordAttributes): RecordElement {
+    return this.append(new RecordElement(recordSpec, '', attributes));
   }
 
   /** Adds `<DTMF>` with the digits as its text. */

@@ -11,6 +11,7 @@ import type {
   hangupSpec,
   numberSpec,
   playSpec,
+  recordSpec,
   redirectSpec,
   speakSpec,
   streamSpec,
@@ -61,6 +62,9 @@ export type RedirectNode = NodeBase<'Redirect'> & { readonly url: string } & Typ
 /** `<DTMF>`: the digits to send and `async`. */
 export type DtmfNode = NodeBase<'DTMF'> & { readonly digits: string } & TypedAttributes<typeof dtmfSpec>;
 
+/** `<Record>`: its settings (no children). */
+export type RecordNode = NodeBase<'Record'> & TypedAttributes<typeof recordSpec>;
+
 /** A prompt nested in `<GetDigits>`. */
 export type GetDigitsChildNode = SpeakNode | PlayNode | WaitNode;
 
@@ -97,6 +101,7 @@ export type ResponseChildNode =
   | RedirectNode
   | GetDigitsNode
   | DtmfNode
+  | RecordNode
   | PreAnswerNode
   | DialNode;
 

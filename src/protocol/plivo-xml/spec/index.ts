@@ -6,6 +6,7 @@ import { dtmfSpec } from './dtmf.js';
 import { getDigitsSpec } from './get-digits.js';
 import { hangupSpec } from './hangup.js';
 import { playSpec } from './play.js';
+import { recordSpec } from './record.js';
 import { preAnswerSpec } from './pre-answer.js';
 import { redirectSpec } from './redirect.js';
 import { responseSpec } from './response.js';
@@ -21,6 +22,7 @@ export {
   hangupSpec,
   numberSpec,
   playSpec,
+  recordSpec,
   preAnswerSpec,
   redirectSpec,
   responseSpec,
@@ -41,6 +43,7 @@ export const ELEMENT_SPECS: readonly ElementSpec[] = [
   waitSpec,
   getDigitsSpec,
   dtmfSpec,
+  recordSpec,
   redirectSpec,
   hangupSpec,
   preAnswerSpec,
@@ -60,7 +63,6 @@ export const UNSUPPORTED_ELEMENTS: ReadonlySet<string> = new Set([
   'GetInput',
   'Message',
   'MultiPartyCall',
-  'Record',
 ]);
 
 /** The largest document accepted, in UTF-8 bytes (compatibility §2.5: 100 KB). */

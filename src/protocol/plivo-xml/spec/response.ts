@@ -15,6 +15,7 @@ export const responseSpec = {
     'GetDigits',
     'Stream',
     'DTMF',
+    'Record',
     'Redirect',
     'Hangup',
     'PreAnswer',
