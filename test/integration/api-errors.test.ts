@@ -369,7 +369,7 @@ const cases: readonly Case[] = [
   {
     name: 'unknown resource',
     method: 'GET',
-    path: () => '/Recording/',
+    path: () => '/Conference/',
     status: 404,
     error: 'resource not found',
   },

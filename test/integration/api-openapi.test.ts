@@ -47,6 +47,13 @@ test('every operation of compatibility §8 and §9 is documented with its succes
     [`${base}{call_uuid}/Stream/`, 'delete', '204'],
     [`${base}{call_uuid}/Stream/{stream_id}/`, 'get', '200'],
     [`${base}{call_uuid}/Stream/{stream_id}/`, 'delete', '204'],
+    // Call recording and the Recording resource (issue 14).
+    [`${base}{call_uuid}/Record/`, 'post', '202'],
+    [`${base}{call_uuid}/Record/`, 'delete', '204'],
+    ['/v1/Account/{auth_id}/Recording/', 'get', '200'],
+    ['/v1/Account/{auth_id}/Recording/{recording_id}/', 'get', '200'],
+    ['/v1/Account/{auth_id}/Recording/{recording_id}/', 'delete', '204'],
+    ['/v1/Account/{auth_id}/Recording/{recording_id}.wav', 'get', '200'],
     // Not Plivo's: the outbound SIP registrations (issue 13).
     ['/v1/Account/{auth_id}/Registration/', 'get', '200'],
   ];

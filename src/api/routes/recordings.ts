@@ -15,6 +15,7 @@ import type { RecordingApiDeps } from '../../ports/recording-commands.js';
 import type { ListRecordingsOptions, RecordingRecord } from '../../ports/recording-store.js';
 import { plivoTime } from '../../protocol/plivo-time.js';
 import { roundToBillingInterval } from '../plivo-objects.js';
+import { Type } from 'typebox';
 import { CallParams, NoContent, errorResponses } from '../schemas/common.js';
 import {
   RecordStartBody,
@@ -250,6 +251,7 @@ function registerRecordingReads(app: ApiApp, ctx: RouteContext): void {
           'The WAV file of a completed or failed recording (audio/wav), with the account credentials. 404 while it is still recording, or when unknown.',
         tags,
         params: RecordingParams,
+        response: { 200: WavFile, ...errorResponses() },
       },
     },
     async (request, reply) => {
@@ -288,6 +290,9 @@ function registerRecordingReads(app: ApiApp, ctx: RouteContext): void {
     },
   );
 }
+
+/** The body of a recording download: the WAV bytes, sent as they are (not serialized). */
+const WavFile = Type.String({ description: 'The recording, audio/wav (RIFF, 16-bit PCM).' });
 
 export const recordingRoutes: ResourcePlugin = (app, ctx, done) => {
   registerCallRecord(app, ctx);
