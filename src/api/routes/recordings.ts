@@ -292,7 +292,11 @@ function registerRecordingReads(app: ApiApp, ctx: RouteContext): void {
 }
 
 /** The body of a recording download: the WAV bytes, sent as they are (not serialized). */
-const WavFile = Type.String({ description: 'The recording, audio/wav (RIFF, 16-bit PCM).' });
+const WavFile = Type.Unsafe<unknown>({
+  type: 'string',
+  format: 'binary',
+  description: 'The recording, audio/wav (RIFF, 16-bit PCM).',
+});
 
 export const recordingRoutes: ResourcePlugin = (app, ctx, done) => {
   registerCallRecord(app, ctx);
