@@ -367,9 +367,8 @@ const recordCases: Case[] = [
       }),
   },
   {
-    name: 'Record: startOnDialAnswer (warned: no Dial bridge)',
+    name: 'Record: startOnDialAnswer',
     build: (r) => r.addRecord({ startOnDialAnswer: true, recordSession: true }),
-    warnings: ['ERR_XML_ATTRIBUTE_IGNORED'],
   },
   {
     name: 'Record: transcription attributes (accepted, warned)',

@@ -17,6 +17,7 @@ import { DigitMatcher, sipHeadersOf, statusOfFailures } from '../../src/engine/i
 import { createElementRegistry } from '../../src/engine/interpreter/registry.js';
 import { generateTone, rms, tonePower } from '../../src/media/analysis.js';
 import { CallHarness } from '../harness/harness.js';
+import { MemoryFiles, serviceOn } from '../harness/memory-recordings.js';
 
 type Script =
   | {
@@ -432,6 +433,72 @@ test('what each party is asked for: callerId/callerName (the party\u2019s over t
     { name: 'X-PH-lvl', value: '2' },
     { name: 'X-PH-ticket', value: '42' },
   ]);
+});
+
+test('<Record startOnDialAnswer> records the bridge only: from the party\u2019s answer to the bridge\u2019s end, caller left, party right; action told', async () => {
+  const { h, dialer } = harnessWith({
+    'sip:a@pbx.test': {
+      kind: 'answer',
+      afterMs: 1000,
+      audio: generateTone(PARTY_HZ, 8000, 6000, 8000),
+      hangupAfterMs: 2000,
+    },
+  });
+  const files = new MemoryFiles();
+  const { service, store } = serviceOn(h, files);
+  h.web.serve(
+    '/answer',
+    `<Response><Record startOnDialAnswer="true" recordChannelType="stereo" action="http://app.test/rec"/>` +
+      `<Dial><User>sip:a@pbx.test</User></Dial><Wait length="2"/></Response>`,
+  );
+  h.web.serve('/rec', '<Response/>');
+  const call = h.start({
+    durationMs: 8000,
+    callerAudio: generateTone(CALLER_HZ, 8000, 8000, 8000),
+    registry: createElementRegistry({}, undefined, { dialer, recordings: service }),
+  });
+  await call.end();
+  await service.idle();
+  const [rec] = (await store.listRecordings({ limit: 10, offset: 0 })).items;
+  assert.ok(rec, 'one recording');
+  assert.equal(rec.state, 'completed');
+  assert.equal(rec.channels, 2);
+  // The bridge lasted 2 s (the party hung up 2 s after answering), not the whole 5 s call.
+  assert.ok(
+    rec.durationMs !== null && Math.abs(rec.durationMs - 2000) <= 60,
+    `recorded ${rec.durationMs} ms of a 2 s bridge`,
+  );
+  const bytes = files.files.get(`${rec.recordingId}.wav`);
+  assert.ok(bytes);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames = (bytes.length - 44) / 4;
+  const left = Int16Array.from({ length: frames }, (_, i) => view.getInt16(44 + 4 * i, true));
+  const right = Int16Array.from({ length: frames }, (_, i) => view.getInt16(46 + 4 * i, true));
+  assert.ok(tonePower(left.subarray(800), 8000, CALLER_HZ) > 1e6, 'the caller on the left');
+  assert.ok(
+    tonePower(right.subarray(800), 8000, PARTY_HZ) > 1e6,
+    'the party (what the caller heard) on the right',
+  );
+  assert.ok(tonePower(right.subarray(800), 8000, CALLER_HZ) < 1e4, 'not the caller on the right');
+  const told = h.web.requestsTo('/rec');
+  assert.equal(told.length, 1, 'the action is told once, when the bridge ended');
+  assert.equal(told[0]?.param('RecordingID'), rec.recordingId);
+  h.assertNoErrorLogs();
+});
+
+test('<Record startOnDialAnswer> on a call whose Dial nobody answers records nothing', async () => {
+  const { h, dialer } = harnessWith({ 'sip:a@pbx.test': { kind: 'fail', afterMs: 500, cause: 'USER_BUSY' } });
+  const { service, store } = serviceOn(h, new MemoryFiles());
+  h.web.serve(
+    '/answer',
+    '<Response><Record startOnDialAnswer="true"/><Dial><User>sip:a@pbx.test</User></Dial></Response>',
+  );
+  await h.run({
+    durationMs: 3000,
+    registry: createElementRegistry({}, undefined, { dialer, recordings: service }),
+  });
+  await service.idle();
+  assert.equal((await store.listRecordings({ limit: 10, offset: 0 })).total, 0);
 });
 
 test('without a dialer <Dial> is reported as unsupported and skipped', async () => {

@@ -10,80 +10,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { MemoryRecordingStore } from '../../src/adapters/memory-store/memory-recording-store.js';
-import { RecordingService } from '../../src/app/recording/recording-service.js';
 import { createElementRegistry } from '../../src/engine/interpreter/registry.js';
 import { generateTone } from '../../src/media/analysis.js';
 import { mulawDecode, mulawEncode } from '../../src/media/codecs/g711.js';
 import { nullLogger } from '../../src/ports/logger.js';
-import type { RecordingFile, RecordingFileRead, RecordingFiles } from '../../src/ports/recording-files.js';
+import { MemoryRecordingStore } from '../../src/adapters/memory-store/memory-recording-store.js';
+import { RecordingService } from '../../src/app/recording/recording-service.js';
 import { CallHarness } from '../harness/harness.js';
+import { MemoryFiles, serviceOn } from '../harness/memory-recordings.js';
 
 const FRAME = 160;
-
-/** Recording files in memory; after `failAfterBytes` bytes every write rejects with ENOSPC. */
-class MemoryFiles implements RecordingFiles {
-  readonly files = new Map<string, Uint8Array>();
-  constructor(readonly failAfterBytes = Infinity) {}
-
-  create(name: string): Promise<RecordingFile> {
-    this.files.set(name, new Uint8Array(0));
-    const files = this.files;
-    const limit = this.failAfterBytes;
-    return Promise.resolve({
-      append(bytes: Uint8Array): Promise<void> {
-        const old = files.get(name) ?? new Uint8Array(0);
-        if (old.length + bytes.length > limit) {
-          return Promise.reject(
-            Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }),
-          );
-        }
-        const next = new Uint8Array(old.length + bytes.length);
-        next.set(old);
-        next.set(bytes, old.length);
-        files.set(name, next);
-        return Promise.resolve();
-      },
-      writeAt(offset: number, bytes: Uint8Array): Promise<void> {
-        files.get(name)?.set(bytes, offset);
-        return Promise.resolve();
-      },
-      close: () => Promise.resolve(),
-    });
-  }
-
-  reopen(): Promise<undefined> {
-    return Promise.resolve(undefined);
-  }
-
-  read(): Promise<RecordingFileRead | undefined> {
-    return Promise.resolve(undefined);
-  }
-
-  remove(name: string): Promise<void> {
-    this.files.delete(name);
-    return Promise.resolve();
-  }
-}
-
-function serviceOn(
-  h: CallHarness,
-  files: RecordingFiles,
-): { service: RecordingService; store: MemoryRecordingStore } {
-  const store = new MemoryRecordingStore();
-  const service = new RecordingService({
-    engine: h.engine,
-    calls: { getCall: () => Promise.resolve(undefined) },
-    store,
-    files,
-    clock: h.clock,
-    random: h.random,
-    logger: nullLogger,
-    accountId: 'MATEST',
-    baseUrl: () => 'http://api.test',
-  });
-  return { service, store };
-}
 
 function channel(bytes: Uint8Array, ch: 0 | 1): Int16Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

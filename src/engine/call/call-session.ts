@@ -220,6 +220,14 @@ export class CallSession extends TypedEmitter<CallSessionEvents> {
     return fork;
   }
 
+  /**
+   * Tells the call's listeners (`<Record startOnDialAnswer>`) that a `<Dial>` bridged it with `party`,
+   * and, with `bridged` false, that the bridge ended. The bridge itself is the Dial element's.
+   */
+  reportBridge(party: CallSession, bridged: boolean): void {
+    this.emit(bridged ? 'bridged' : 'unbridged', party);
+  }
+
   /** Adds a prompt player; it is mixed into what the caller hears until removed. */
   addSource(source: OutboundSource): void {
     this.#sources.add(source);

@@ -6,6 +6,7 @@ import type { Logger } from '../../ports/logger.js';
 import type { XmlIssue } from '../../protocol/plivo-xml/types.js';
 import type { CallEventSink } from '../events/call-events.js';
 import type { StreamFork } from '../fork/stream-fork.js';
+import type { CallSession } from './call-session.js';
 import type { StreamForkDeps, StreamSettings } from '../fork/stream-fork.types.js';
 import type { LegHangup, MediaLeg } from './media-leg.types.js';
 
@@ -24,6 +25,10 @@ export type CallSessionState = 'in-progress' | 'completed';
 export interface CallSessionEvents {
   'stream-started': (fork: StreamFork) => void;
   dtmf: (digit: string) => void;
+  /** A `<Dial>` bridged this call with `party` (the answered B leg). */
+  bridged: (party: CallSession) => void;
+  /** That bridge ended (either side left, or the caller pressed `*`). */
+  unbridged: (party: CallSession) => void;
   /** The domain event: the call ended, with its cause and source. Fired once, just before `closed`. */
   ended: (hangup: LegHangup) => void;
   /** The lifecycle event: the call is over, whoever ended it (read `hangupInfo`); its leg and connected forks closed first. Fired once. */

@@ -263,6 +263,7 @@ async function bridge(node: DialNode, ctx: ElementContext, party: CallSession): 
     });
     party.on('ended', onPartyEnded);
     ctx.signal.addEventListener('abort', onCallerGone, { once: true });
+    a.reportBridge(party, true);
     const unwatch = watchDigits(node, ctx, party);
     stop = () => {
       unwatch();
@@ -272,6 +273,7 @@ async function bridge(node: DialNode, ctx: ElementContext, party: CallSession): 
     };
   });
   stop();
+  a.reportBridge(party, false);
   if (end.by !== 'party') {
     // The caller left or pressed *: the party is hung up from the caller's side.
     party.hangup('NORMAL_CLEARING', 'caller');

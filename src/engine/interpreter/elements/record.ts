@@ -13,8 +13,9 @@
  *   next element runs at once; `action` is notified when the recording ends (* no redirect: the
  *   document has moved on).
  * - `recordChannelType="stereo"`: the caller on the left, what the caller hears on the right.
- * - `startOnDialAnswer="true"`: the recording starts when a `<Dial>` bridge answers. * Until the
- *   call has one, nothing is recorded and the next element runs (the parser warns).
+ * - `startOnDialAnswer="true"`: the next element runs at once; the recording starts when the call's
+ *   next `<Dial>` bridge answers and ends with that bridge (* or the call), in the background, and
+ *   `action` (* notified, no redirect) and `callbackUrl` are told then. No bridge, no recording.
  * - A recording that cannot start (its file cannot be created) is reported on the call record
  *   (ERR_RECORDING_FAILED) and the next element runs.
  */
@@ -98,6 +99,51 @@ async function recordSession(
   }
 }
 
+/**
+ * `startOnDialAnswer`: records the call's next `<Dial>` bridge, from the party's answer until the
+ * bridge ends (or the call does), in the background; `action` and `callbackUrl` are told when it ends,
+ * as for `recordSession`. A call that ends with no bridge records nothing.
+ */
+function recordNextBridge(node: RecordNode, ctx: ElementContext, recordings: CallRecordings): void {
+  const call = ctx.call;
+  const onBridged = (): void => {
+    call.off('bridged', onBridged);
+    void recordings.record(call, optionsOf(node, 'session')).then(
+      (started) => {
+        ctx.logger.info(
+          { path: node.path, recordingId: started.recordingId },
+          '<Record startOnDialAnswer> started',
+        );
+        const onUnbridged = (): void => {
+          call.off('unbridged', onUnbridged);
+          void started.stop('stopped');
+        };
+        call.on('unbridged', onUnbridged);
+        void started.finished.then((f) => {
+          call.off('unbridged', onUnbridged);
+          if (node.action !== undefined) {
+            notifyAction(ctx, node, node.action, actionParams(f, ''));
+          }
+        });
+      },
+      (err: unknown) => {
+        const message = `<Record startOnDialAnswer> at ${node.path} could not record: ${err instanceof Error ? err.message : String(err)}`;
+        if (!call.closed) {
+          call.reportError('ERR_RECORDING_FAILED', message);
+        }
+        ctx.logger.warn({ err, path: node.path }, message);
+      },
+    );
+  };
+  const onClosed = (): void => {
+    call.off('bridged', onBridged);
+    call.off('closed', onClosed);
+  };
+  call.on('bridged', onBridged);
+  call.on('closed', onClosed);
+  ctx.logger.info({ path: node.path }, '<Record startOnDialAnswer>: waiting for a <Dial> bridge');
+}
+
 /** Records until a stop condition; resolves with the recording and the key that ended it ('' if none). */
 async function recordNow(
   node: RecordNode,
@@ -129,10 +175,7 @@ async function recordNow(
 export function recordHandler(recordings: CallRecordings): ElementHandler<RecordNode> {
   return async (node, ctx) => {
     if (node.startOnDialAnswer) {
-      ctx.logger.info(
-        { path: node.path },
-        '<Record startOnDialAnswer>: no <Dial> bridge on this call; not recording',
-      );
+      recordNextBridge(node, ctx, recordings);
       return CONTINUE;
     }
     try {

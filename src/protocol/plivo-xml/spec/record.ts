@@ -11,15 +11,6 @@ function recordRules(values: AttributeValues): readonly RuleIssue[] {
       detail: 'fileFormat mp3 is not supported: no maintained MP3 encoder ships with streamfork; use wav',
     });
   }
-  if (values.get('startOnDialAnswer') === true) {
-    issues.push({
-      severity: 'warning',
-      code: 'ERR_XML_ATTRIBUTE_IGNORED',
-      attribute: 'startOnDialAnswer',
-      detail:
-        'startOnDialAnswer starts the recording when a <Dial> bridge answers; a call without one is not recorded',
-    });
-  }
   for (const attribute of ['transcriptionType', 'transcriptionUrl', 'transcriptionMethod']) {
     if (values.get(attribute) !== undefined) {
       issues.push({
@@ -107,7 +98,7 @@ export const recordSpec = {
     startOnDialAnswer: {
       type: 'boolean',
       default: false,
-      doc: 'Start recording when a <Dial> bridge answers rather than now.',
+      doc: "Record the call's next <Dial> bridge instead, from the party's answer until the bridge ends, in the background (the next element runs at once); action is notified when it ends.",
     },
     recordChannelType: {
       type: 'enum',
