@@ -3,14 +3,6 @@ import { MAX_DURATION_SEC, type AttributeValues, type ElementSpec, type RuleIssu
 /** Rules of `<Record>`: what this server cannot do is said, not silently dropped. */
 function recordRules(values: AttributeValues): readonly RuleIssue[] {
   const issues: RuleIssue[] = [];
-  if (values.get('fileFormat') === 'mp3') {
-    issues.push({
-      severity: 'error',
-      code: 'ERR_XML_BAD_VALUE',
-      attribute: 'fileFormat',
-      detail: 'fileFormat mp3 is not supported: no maintained MP3 encoder ships with streamfork; use wav',
-    });
-  }
   for (const attribute of ['transcriptionType', 'transcriptionUrl', 'transcriptionMethod']) {
     if (values.get(attribute) !== undefined) {
       issues.push({
@@ -50,10 +42,10 @@ export const recordSpec = {
     },
     fileFormat: {
       type: 'enum',
-      values: ['wav', 'mp3'],
+      values: ['wav'],
       default: 'wav',
       caseInsensitive: true,
-      doc: 'wav (PCM16, 8 kHz). mp3 is refused (no maintained encoder); Plivo’s default is mp3, streamfork’s wav.',
+      doc: 'wav (PCM16, 8 kHz), the only value: Plivo’s mp3 is refused (ERR_XML_BAD_ENUM), since no maintained MP3 encoder ships with streamfork; Plivo’s default is mp3, streamfork’s wav.',
     },
     redirect: {
       type: 'boolean',
