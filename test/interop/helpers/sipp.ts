@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
+import { createServer } from 'node:net';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after } from 'node:test';
@@ -36,10 +37,28 @@ export async function freeUdpPort(even = false): Promise<number> {
         });
       });
     });
-    if (!even || (port % 2 === 0 && port < 65000)) {
+    if ((!even || (port % 2 === 0 && port < 65000)) && (await tcpFree(port))) {
       return port;
     }
   }
+}
+
+/**
+ * Whether `port` is free for TCP on loopback too: a SIP port is bound for UDP and TCP alike, and a port
+ * the kernel just handed out for UDP may be some client's ephemeral TCP port (seen in CI: EADDRINUSE).
+ */
+function tcpFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => {
+      resolve(false);
+    });
+    s.listen(port, HOST, () => {
+      s.close(() => {
+        resolve(true);
+      });
+    });
+  });
 }
 
 /** Children started by {@link runTool}; kill them in `after`. */
